@@ -1,0 +1,119 @@
+/* comicgan — images in memory and on disk.
+ *
+ * In memory an image is always float RGBA, interleaved, rows top to bottom,
+ * straight (not premultiplied) alpha, colour values gamma-encoded R'G'B' in
+ * [0, 1] — the same as GEGL's "R'G'B'A float", so the GIMP and Krita front
+ * ends can hand their pixels over without conversion. On disk, the original
+ * channel layout and bit depth are remembered so a file is written back in a
+ * form compatible with the one it came from. */
+#ifndef COMICGAN_IMAGE_H
+#define COMICGAN_IMAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "comicgan/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Largest width or height accepted anywhere (loaders, stylize, front ends). */
+#define CG_IMAGE_MAX_SIDE 32768
+
+/* Largest width * height accepted anywhere: 16384 * 16384 pixels, 4 GiB as
+ * float RGBA. Loaders check both limits before they allocate any pixels. */
+#define CG_IMAGE_MAX_PIXELS ((size_t)16384 * 16384)
+
+typedef enum cg_sample_format {
+    CG_SAMPLE_U8 = 0,
+    CG_SAMPLE_U16,
+    CG_SAMPLE_F32,
+} cg_sample_format;
+
+typedef struct cg_image {
+    int width, height;
+    float *pixels;            /* width * height * 4 floats, 64-byte aligned */
+    int source_channels;      /* 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA (as loaded) */
+    cg_sample_format source_format;
+} cg_image;
+
+/* A new image, every pixel (0,0,0,0), source RGBA/F32. Caller frees with
+ * cg_image_free. NULL and err filled if a side is < 1 or > CG_IMAGE_MAX_SIDE,
+ * width * height > CG_IMAGE_MAX_PIXELS, or memory runs out. */
+cg_image *cg_image_new(int width, int height, cg_error *err);
+
+/* Frees the image and its pixels; NULL is fine. */
+void cg_image_free(cg_image *img);
+
+/* A deep copy; NULL and err filled on failure. Caller frees. */
+cg_image *cg_image_copy(const cg_image *img, cg_error *err);
+
+/* Pointer to pixel (x, y)'s four floats. No bounds check. */
+static inline float *cg_image_at(const cg_image *img, int x, int y)
+{
+    return img->pixels + ((size_t)y * (size_t)img->width + (size_t)x) * 4;
+}
+
+/* True if R == G == B in every pixel (alpha not looked at). */
+bool cg_image_is_gray(const cg_image *img);
+
+/* True if some pixel's alpha is below 1. */
+bool cg_image_has_alpha(const cg_image *img);
+
+/* Reads a PNG (1-16 bit, any colour type), JPEG (gray, RGB, CMYK), WebP
+ * (still, with or without alpha) or TIFF (8/16-bit unsigned or 32-bit float
+ * gray/RGB with optional alpha; other TIFF kinds through libtiff's 8-bit RGBA
+ * reader). The format comes from the file's first bytes, not its name. 16-bit
+ * samples are kept at full precision; colour profiles and gamma chunks are
+ * ignored (pixels are taken as sRGB-encoded); only a TIFF's first page is
+ * read. source_channels and source_format tell what the file held. Caller
+ * frees. NULL and err filled when the file cannot be read (CG_ERR_IO), is not
+ * one of these formats, is truncated or corrupt (CG_ERR_FORMAT), is larger
+ * than CG_IMAGE_MAX_SIDE / CG_IMAGE_MAX_PIXELS or a kind this build cannot
+ * decode (CG_ERR_UNSUPPORTED), holds a NaN or Inf float (CG_ERR_NUMERIC), or
+ * memory runs out (CG_ERR_NOMEM). Messages name the file. */
+cg_image *cg_image_load(const char *path, cg_error *err);
+
+/* cg_image_load on bytes already in memory (size of them, not copied, not
+ * kept); name is only used in messages and may be NULL. */
+cg_image *cg_image_load_memory(const void *data, size_t size, const char *name,
+                               cg_error *err);
+
+/* How cg_image_save writes; all zero (or a NULL pointer) means "as loaded". */
+typedef struct cg_image_save_options {
+    /* 8, 16, or 32 (float). 0: the image's source_format where the file
+     * format has it, else the nearest it has (PNG 8/16, TIFF 8/16/32,
+     * JPEG and WebP 8). */
+    int bits;
+    /* 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA (colour turns gray by Rec. 709
+     * luma). 0: gray if the source was gray and the image still is, alpha if
+     * the source had alpha or some alpha < 1. JPEG never stores alpha (it is
+     * dropped when chosen by default); WebP has no gray layout and stores
+     * gray as RGB. */
+    int channels;
+    /* JPEG and WebP quality, 1..100; 0: 90. */
+    int quality;
+    /* WebP only: lossless, keeping the colour of transparent pixels. */
+    bool lossless;
+} cg_image_save_options;
+
+/* Writes img to path; the format comes from the extension (.png, .jpg,
+ * .jpeg, .webp, .tif, .tiff, any case). Integer samples are v clamped to
+ * [0, 1] and rounded (lrintf(v * 255) or lrintf(v * 65535)); float TIFF
+ * keeps the values exactly. Atomic: the file is written under a temporary
+ * name in the same folder, synced and renamed over path, so path ends up
+ * either the complete new file or as it was before (an existing file's
+ * permissions are kept). Returns CG_OK, or an error with err filled and
+ * nothing left behind: unknown extension, a layout or depth the format
+ * cannot store, or a side too large for it (CG_ERR_UNSUPPORTED), bad options
+ * (CG_ERR_INVALID), NaN or Inf pixels (CG_ERR_NUMERIC), a write failure
+ * (CG_ERR_IO), no memory (CG_ERR_NOMEM). opts may be NULL. */
+cg_status cg_image_save(const cg_image *img, const char *path,
+                        const cg_image_save_options *opts, cg_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
