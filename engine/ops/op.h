@@ -135,6 +135,10 @@ CG_OP_DECLARE(hinge_loss);
 CG_OP_DECLARE(gram);
 CG_OP_DECLARE(tv_loss);
 
+/* Caps the floats of conv's per-worker column tile (0: the default). For tests
+ * that need many tiles on small inputs, and for tuning. Not thread-safe. */
+void cg_conv_set_column_budget(int64_t floats);
+
 /* Helpers shared by the kernels. */
 static inline int64_t cg_op_clamp64(int64_t v, int64_t lo, int64_t hi)
 {

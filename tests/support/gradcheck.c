@@ -116,7 +116,8 @@ void gc_check(const gc_case *c)
         if (!c->in[i] || !c->diff[i])
             continue;
         cg_tensor *t = c->in[i];
-        g_assert_nonnull(t->grad);
+        /* No gradient reached this input: the analytic gradient is zero. */
+        const float *grad = t->grad;
         double *num = g_new(double, t->size);
         double max_num = 1;
         for (int64_t k = 0; k < t->size; k++) {
@@ -132,10 +133,11 @@ void gc_check(const gc_case *c)
             g_free(minus);
         }
         for (int64_t k = 0; k < t->size; k++) {
-            double d = fabs(t->grad[k] - num[k]);
+            double analytic = grad ? grad[k] : 0.0;
+            double d = fabs(analytic - num[k]);
             if (d > grad_tol * max_num)
                 g_error("%s: d/d(input %d)[%lld] = %.9g, central difference %.9g (tol %g)", c->name, i,
-                        (long long)k, t->grad[k], num[k], grad_tol * max_num);
+                        (long long)k, analytic, num[k], grad_tol * max_num);
         }
         g_free(num);
     }

@@ -1,0 +1,234 @@
+/* Parsing "comicgan.arch" JSON into a cg_arch, and writing it back canonically. */
+#include "nn/nn.h"
+
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+static const char *const norm_names[] = {"none", "instance", "cond_instance", "adalin", "layer"};
+static const char *const act_names[] = {"relu", "leaky_relu"};
+static const char *const up_names[] = {"nearest", "bilinear", "transposed"};
+static const char *const attn_names[] = {"cam", "self", "cbam"};
+static const char *const type_names[] = {"resnet", "unet", "patchgan"};
+
+#define COUNT(a) ((int)(sizeof(a) / sizeof *(a)))
+
+const char *cg_arch_type_name(cg_arch_type t) { return type_names[t]; }
+const char *cg_arch_norm_name(cg_arch_norm n) { return norm_names[n]; }
+const char *cg_arch_attention_name(cg_arch_attention a) { return attn_names[a]; }
+
+static int lookup(const char *s, const char *const *names, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(s, names[i]) == 0)
+            return i;
+    return -1;
+}
+
+static cg_status get_int(JsonObject *o, const char *key, int def, int lo, int hi, int *out, cg_error *err)
+{
+    if (!json_object_has_member(o, key)) {
+        *out = def;
+        return CG_OK;
+    }
+    JsonNode *n = json_object_get_member(o, key);
+    if (JSON_NODE_TYPE(n) != JSON_NODE_VALUE || json_node_get_value_type(n) != G_TYPE_INT64)
+        return cg_fail(err, CG_ERR_FORMAT, "arch: \"%s\" must be an integer", key);
+    gint64 v = json_node_get_int(n);
+    if (v < lo || v > hi)
+        return cg_fail(err, CG_ERR_FORMAT, "arch: \"%s\" is %lld, must be in %d..%d", key, (long long)v, lo, hi);
+    *out = (int)v;
+    return CG_OK;
+}
+
+static cg_status get_bool(JsonObject *o, const char *key, bool *out, cg_error *err)
+{
+    if (!json_object_has_member(o, key)) {
+        *out = false;
+        return CG_OK;
+    }
+    JsonNode *n = json_object_get_member(o, key);
+    if (JSON_NODE_TYPE(n) != JSON_NODE_VALUE || json_node_get_value_type(n) != G_TYPE_BOOLEAN)
+        return cg_fail(err, CG_ERR_FORMAT, "arch: \"%s\" must be true or false", key);
+    *out = json_node_get_boolean(n);
+    return CG_OK;
+}
+
+static cg_status get_enum(JsonObject *o, const char *key, int def, const char *const *names, int n, int *out,
+                          cg_error *err)
+{
+    if (!json_object_has_member(o, key)) {
+        *out = def;
+        return CG_OK;
+    }
+    JsonNode *node = json_object_get_member(o, key);
+    const char *s = JSON_NODE_TYPE(node) == JSON_NODE_VALUE && json_node_get_value_type(node) == G_TYPE_STRING
+                        ? json_node_get_string(node)
+                        : NULL;
+    int v = s ? lookup(s, names, n) : -1;
+    if (v < 0) {
+        GString *choices = g_string_new(NULL);
+        for (int i = 0; i < n; i++)
+            g_string_append_printf(choices, "%s\"%s\"", i ? ", " : "", names[i]);
+        cg_fail(err, CG_ERR_FORMAT, "arch: \"%s\" must be one of %s", key, choices->str);
+        g_string_free(choices, TRUE);
+        return CG_ERR_FORMAT;
+    }
+    *out = v;
+    return CG_OK;
+}
+
+static const char *const known_keys[] = {"type", "in_channels", "out_channels", "width", "downsamples", "blocks",
+                                         "norm", "styles", "activation", "slope", "upsample", "attention",
+                                         "layers", "spectral_norm", "cam"};
+
+cg_status cg_arch_parse(const char *json, cg_arch *a, cg_error *err)
+{
+    memset(a, 0, sizeof *a);
+    if (!json)
+        return cg_fail(err, CG_ERR_FORMAT, "arch: missing");
+    JsonParser *parser = json_parser_new();
+    GError *gerr = NULL;
+    cg_status st = CG_OK;
+    if (!json_parser_load_from_data(parser, json, -1, &gerr)) {
+        st = cg_fail(err, CG_ERR_FORMAT, "arch: not valid JSON: %s", gerr->message);
+        g_error_free(gerr);
+        goto out;
+    }
+    JsonNode *root = json_parser_get_root(parser);
+    if (!root || JSON_NODE_TYPE(root) != JSON_NODE_OBJECT) {
+        st = cg_fail(err, CG_ERR_FORMAT, "arch: must be a JSON object");
+        goto out;
+    }
+    JsonObject *o = json_node_get_object(root);
+    GList *members = json_object_get_members(o);
+    for (GList *m = members; m; m = m->next)
+        if (lookup(m->data, known_keys, COUNT(known_keys)) < 0) {
+            st = cg_fail(err, CG_ERR_FORMAT, "arch: unknown key \"%s\"", (const char *)m->data);
+            break;
+        }
+    g_list_free(members);
+    if (st != CG_OK)
+        goto out;
+    if (!json_object_has_member(o, "type")) {
+        st = cg_fail(err, CG_ERR_FORMAT, "arch: \"type\" is required");
+        goto out;
+    }
+    int type = 0, norm = 0, act = 0, up = 0;
+    if ((st = get_enum(o, "type", 0, type_names, COUNT(type_names), &type, err)) != CG_OK)
+        goto out;
+    a->type = (cg_arch_type)type;
+    bool gen = a->type != CG_ARCH_PATCHGAN;
+    if ((st = get_int(o, "in_channels", 3, 1, 16, &a->in_channels, err)) ||
+        (st = get_int(o, "out_channels", 3, 1, 16, &a->out_channels, err)) ||
+        (st = get_int(o, "width", gen ? 32 : 64, 1, 1024, &a->width, err)) ||
+        (st = get_int(o, "downsamples", 2, 0, 6, &a->downsamples, err)) ||
+        (st = get_int(o, "blocks", a->type == CG_ARCH_RESNET ? 4 : 0, 0, 64, &a->blocks, err)) ||
+        (st = get_int(o, "styles", 1, 1, 64, &a->styles, err)) ||
+        (st = get_int(o, "layers", 3, 1, 8, &a->layers, err)) ||
+        (st = get_enum(o, "norm", CG_NORM_INSTANCE, norm_names, COUNT(norm_names), &norm, err)) ||
+        (st = get_enum(o, "activation", CG_ACT_LEAKY_RELU, act_names, COUNT(act_names), &act, err)) ||
+        (st = get_enum(o, "upsample", CG_UP_NEAREST, up_names, COUNT(up_names), &up, err)) ||
+        (st = get_bool(o, "spectral_norm", &a->spectral_norm, err)) || (st = get_bool(o, "cam", &a->cam, err)))
+        goto out;
+    a->norm = (cg_arch_norm)norm;
+    a->activation = (cg_arch_activation)act;
+    a->upsample = (cg_arch_upsample)up;
+    a->slope = 0.2f;
+    if (json_object_has_member(o, "slope")) {
+        JsonNode *n = json_object_get_member(o, "slope");
+        GType t = JSON_NODE_TYPE(n) == JSON_NODE_VALUE ? json_node_get_value_type(n) : G_TYPE_INVALID;
+        if (t != G_TYPE_DOUBLE && t != G_TYPE_INT64) {
+            st = cg_fail(err, CG_ERR_FORMAT, "arch: \"slope\" must be a number");
+            goto out;
+        }
+        double s = json_node_get_double(n);
+        if (!(s >= 0 && s < 1)) {
+            st = cg_fail(err, CG_ERR_FORMAT, "arch: \"slope\" must be in [0, 1)");
+            goto out;
+        }
+        a->slope = (float)s;
+    }
+    if (json_object_has_member(o, "attention")) {
+        JsonNode *n = json_object_get_member(o, "attention");
+        if (JSON_NODE_TYPE(n) != JSON_NODE_ARRAY) {
+            st = cg_fail(err, CG_ERR_FORMAT, "arch: \"attention\" must be a list");
+            goto out;
+        }
+        JsonArray *arr = json_node_get_array(n);
+        guint len = json_array_get_length(arr);
+        if (len > CG_ARCH_MAX_ATTENTION) {
+            st = cg_fail(err, CG_ERR_FORMAT, "arch: at most %d attention blocks", CG_ARCH_MAX_ATTENTION);
+            goto out;
+        }
+        for (guint i = 0; i < len; i++) {
+            JsonNode *e = json_array_get_element(arr, i);
+            const char *s = JSON_NODE_TYPE(e) == JSON_NODE_VALUE && json_node_get_value_type(e) == G_TYPE_STRING
+                                ? json_node_get_string(e)
+                                : NULL;
+            int v = s ? lookup(s, attn_names, COUNT(attn_names)) : -1;
+            if (v < 0) {
+                st = cg_fail(err, CG_ERR_FORMAT, "arch: attention entries must be \"cam\", \"self\" or \"cbam\"");
+                goto out;
+            }
+            a->attention[a->n_attention++] = (cg_arch_attention)v;
+        }
+    }
+    if (a->norm == CG_NORM_COND_INSTANCE && !gen) {
+        st = cg_fail(err, CG_ERR_FORMAT, "arch: cond_instance norm is for generators");
+        goto out;
+    }
+    if ((int64_t)a->width << (gen ? a->downsamples : a->layers) > 4096) {
+        st = cg_fail(err, CG_ERR_FORMAT, "arch: width %d doubled %d times is too wide", a->width,
+                     gen ? a->downsamples : a->layers);
+        goto out;
+    }
+out:
+    g_object_unref(parser);
+    return st;
+}
+
+char *cg_arch_to_json(const cg_arch *a)
+{
+    JsonBuilder *b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "type");
+    json_builder_add_string_value(b, type_names[a->type]);
+#define INT(k, v) (json_builder_set_member_name(b, k), json_builder_add_int_value(b, v))
+    INT("in_channels", a->in_channels);
+    INT("width", a->width);
+    json_builder_set_member_name(b, "norm");
+    json_builder_add_string_value(b, norm_names[a->norm]);
+    json_builder_set_member_name(b, "activation");
+    json_builder_add_string_value(b, act_names[a->activation]);
+    json_builder_set_member_name(b, "slope");
+    json_builder_add_double_value(b, a->slope);
+    if (a->type != CG_ARCH_PATCHGAN) {
+        INT("out_channels", a->out_channels);
+        INT("downsamples", a->downsamples);
+        INT("blocks", a->blocks);
+        INT("styles", a->styles);
+        json_builder_set_member_name(b, "upsample");
+        json_builder_add_string_value(b, up_names[a->upsample]);
+        json_builder_set_member_name(b, "attention");
+        json_builder_begin_array(b);
+        for (int i = 0; i < a->n_attention; i++)
+            json_builder_add_string_value(b, attn_names[a->attention[i]]);
+        json_builder_end_array(b);
+    } else {
+        INT("layers", a->layers);
+        json_builder_set_member_name(b, "spectral_norm");
+        json_builder_add_boolean_value(b, a->spectral_norm);
+        json_builder_set_member_name(b, "cam");
+        json_builder_add_boolean_value(b, a->cam);
+    }
+#undef INT
+    json_builder_end_object(b);
+    JsonGenerator *gen = json_generator_new();
+    JsonNode *root = json_builder_get_root(b);
+    json_generator_set_root(gen, root);
+    char *s = json_generator_to_data(gen, NULL);
+    json_node_unref(root);
+    g_object_unref(gen);
+    g_object_unref(b);
+    return s;
+}

@@ -1,0 +1,87 @@
+/* Convolution and normalization layers: parameter registration and running. */
+#include "nn/nn.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static cg_tensor *add_param(cg_params *ps, const char *prefix, const char *name, int ndim, const int64_t *dim,
+                            bool buffer, cg_error *err)
+{
+    char full[CG_PARAM_NAME_MAX + 1];
+    snprintf(full, sizeof full, "%s.%s", prefix, name);
+    return buffer ? cg_params_add_buffer(ps, full, ndim, dim, err) : cg_params_add(ps, full, ndim, dim, err);
+}
+
+cg_status cg_conv_layer_add(cg_params *ps, const char *prefix, const cg_conv_spec *s, cg_conv_layer *l,
+                            cg_error *err)
+{
+    memset(l, 0, sizeof *l);
+    /* Transposed weights are (in, out, k, k). */
+    const int64_t wdim[4] = {s->transposed ? s->in_c : s->out_c, s->transposed ? s->out_c : s->in_c, s->k, s->k};
+    const int64_t bdim[1] = {s->out_c}, udim[1] = {wdim[0]};
+    if (!(l->weight = add_param(ps, prefix, "weight", 4, wdim, false, err)))
+        return err->code;
+    if (s->bias && !(l->bias = add_param(ps, prefix, "bias", 1, bdim, false, err)))
+        return err->code;
+    if (s->spectral && !(l->u = add_param(ps, prefix, "sn_u", 1, udim, true, err)))
+        return err->code;
+    l->p = cg_conv_defaults();
+    l->p.stride_h = l->p.stride_w = s->stride;
+    l->p.pad_h = l->p.pad_w = s->pad;
+    l->p.pad_mode = s->mode;
+    l->transposed = s->transposed;
+    if (s->transposed)
+        l->p.output_pad_h = l->p.output_pad_w = s->stride - 1;
+    return CG_OK;
+}
+
+cg_status cg_norm_layer_add(cg_params *ps, const char *prefix, cg_arch_norm kind, int channels, int styles,
+                            cg_norm_layer *l, cg_error *err)
+{
+    memset(l, 0, sizeof *l);
+    l->kind = kind;
+    if (kind == CG_NORM_NONE)
+        return CG_OK;
+    const int64_t cdim[1] = {channels}, sdim[2] = {styles, channels};
+    bool cond = kind == CG_NORM_COND_INSTANCE;
+    if (!(l->gamma = add_param(ps, prefix, "gamma", cond ? 2 : 1, cond ? sdim : cdim, false, err)) ||
+        !(l->beta = add_param(ps, prefix, "beta", cond ? 2 : 1, cond ? sdim : cdim, false, err)))
+        return err->code;
+    if (kind == CG_NORM_ADALIN && !(l->rho = add_param(ps, prefix, "rho", 1, cdim, false, err)))
+        return err->code;
+    return CG_OK;
+}
+
+cg_tensor *cg_conv_layer_run(cg_graph *g, const cg_conv_layer *l, cg_tensor *x)
+{
+    cg_tensor *w = l->u ? cg_spectral_norm(g, l->weight, l->u, 1) : l->weight;
+    if (l->transposed)
+        return cg_conv_transpose2d(g, x, w, l->bias, &l->p);
+    return cg_conv2d(g, x, w, l->bias, &l->p);
+}
+
+#define NORM_EPS 1e-5f
+
+cg_tensor *cg_norm_layer_run(cg_graph *g, const cg_norm_layer *l, cg_tensor *x, cg_tensor *style_weights)
+{
+    switch (l->kind) {
+    case CG_NORM_NONE: return x;
+    case CG_NORM_INSTANCE: return cg_instance_norm(g, x, l->gamma, l->beta, NORM_EPS);
+    case CG_NORM_COND_INSTANCE: return cg_cond_instance_norm(g, x, l->gamma, l->beta, style_weights, NORM_EPS);
+    case CG_NORM_ADALIN: return cg_adalin(g, x, l->rho, l->gamma, l->beta, NORM_EPS);
+    case CG_NORM_LAYER: return cg_layer_norm(g, x, l->gamma, l->beta, NORM_EPS);
+    }
+    return NULL;
+}
+
+cg_tensor *cg_channel_sum(cg_graph *g, cg_tensor *x, float scale)
+{
+    if (!x)
+        return NULL;
+    cg_tensor *ones = cg_graph_tensor4(g, 1, x->dim[1], 1, 1);
+    if (!ones)
+        return NULL;
+    for (int64_t i = 0; i < ones->size; i++)
+        ones->data[i] = scale;
+    return cg_conv2d(g, x, ones, NULL, NULL);
+}

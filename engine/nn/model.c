@@ -1,0 +1,216 @@
+/* Model files: safetensors + comicgan metadata <-> a network with styles. */
+#include "comicgan/model.h"
+#include "comicgan/safetensors.h"
+
+#include <json-glib/json-glib.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_STYLES 64
+
+struct cg_model {
+    cg_net *net;
+    cg_style_info styles[MAX_STYLES];
+    int n_styles;
+    char *styles_json;
+    char *provenance_json;
+};
+
+static bool valid_style_name(const char *s)
+{
+    if (!*s || strlen(s) > 64)
+        return false;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_' || *s == '-'))
+            return false;
+    return true;
+}
+
+static char *member_string(JsonObject *o, const char *key, const char *fallback)
+{
+    if (!json_object_has_member(o, key))
+        return fallback ? g_strdup(fallback) : NULL;
+    JsonNode *n = json_object_get_member(o, key);
+    if (JSON_NODE_TYPE(n) != JSON_NODE_VALUE || json_node_get_value_type(n) != G_TYPE_STRING)
+        return NULL;
+    return g_strdup(json_node_get_string(n));
+}
+
+static void free_styles(cg_model *m)
+{
+    for (int i = 0; i < m->n_styles; i++) {
+        g_free((char *)m->styles[i].name);
+        g_free((char *)m->styles[i].display_name);
+        g_free((char *)m->styles[i].description);
+        g_free((char *)m->styles[i].mode);
+    }
+    m->n_styles = 0;
+}
+
+static cg_status parse_styles(cg_model *m, const char *json, cg_error *err)
+{
+    static const char *const modes[] = {"pix2pix", "cyclegan", "attention", "identity", "multi"};
+    JsonParser *parser = json_parser_new();
+    GError *gerr = NULL;
+    cg_status st = CG_OK;
+    if (!json_parser_load_from_data(parser, json, -1, &gerr)) {
+        st = cg_fail(err, CG_ERR_FORMAT, "styles: not valid JSON: %s", gerr->message);
+        g_error_free(gerr);
+        goto out;
+    }
+    JsonNode *root = json_parser_get_root(parser);
+    if (!root || JSON_NODE_TYPE(root) != JSON_NODE_ARRAY) {
+        st = cg_fail(err, CG_ERR_FORMAT, "styles: must be a JSON list");
+        goto out;
+    }
+    JsonArray *arr = json_node_get_array(root);
+    int n = (int)json_array_get_length(arr);
+    if (n != cg_net_styles(m->net)) {
+        st = cg_fail(err, CG_ERR_FORMAT, "styles: the list has %d entries but the network has %d styles", n,
+                     cg_net_styles(m->net));
+        goto out;
+    }
+    for (int i = 0; i < n; i++) {
+        JsonNode *e = json_array_get_element(arr, (guint)i);
+        if (JSON_NODE_TYPE(e) != JSON_NODE_OBJECT) {
+            st = cg_fail(err, CG_ERR_FORMAT, "styles: entry %d is not an object", i);
+            goto out;
+        }
+        JsonObject *o = json_node_get_object(e);
+        cg_style_info *s = &m->styles[m->n_styles++];
+        s->name = member_string(o, "name", NULL);
+        s->display_name = member_string(o, "display_name", s->name);
+        s->description = member_string(o, "description", "");
+        s->mode = member_string(o, "mode", "pix2pix");
+        if (!s->name || !valid_style_name(s->name)) {
+            st = cg_fail(err, CG_ERR_FORMAT, "styles: entry %d needs a \"name\" of a-z, 0-9, _ and -", i);
+            goto out;
+        }
+        if (!s->display_name || !s->description || !s->mode) {
+            st = cg_fail(err, CG_ERR_FORMAT, "styles: \"%s\" has a non-string field", s->name);
+            goto out;
+        }
+        bool known = false;
+        for (size_t k = 0; k < sizeof modes / sizeof *modes; k++)
+            known |= strcmp(s->mode, modes[k]) == 0;
+        if (!known) {
+            st = cg_fail(err, CG_ERR_FORMAT, "styles: \"%s\" has unknown mode \"%s\"", s->name, s->mode);
+            goto out;
+        }
+        for (int k = 0; k < i; k++)
+            if (strcmp(m->styles[k].name, s->name) == 0) {
+                st = cg_fail(err, CG_ERR_FORMAT, "styles: \"%s\" appears twice", s->name);
+                goto out;
+            }
+    }
+    m->styles_json = g_strdup(json);
+out:
+    g_object_unref(parser);
+    return st;
+}
+
+void cg_model_free(cg_model *m)
+{
+    if (!m)
+        return;
+    free_styles(m);
+    cg_net_free(m->net);
+    g_free(m->styles_json);
+    g_free(m->provenance_json);
+    free(m);
+}
+
+cg_model *cg_model_new(const char *arch_json, const char *styles_json, cg_error *err)
+{
+    cg_model *m = calloc(1, sizeof *m);
+    if (!m) {
+        cg_fail(err, CG_ERR_NOMEM, "out of memory for a model");
+        return NULL;
+    }
+    if (!(m->net = cg_net_new(arch_json, err)))
+        goto fail;
+    if (!styles_json && cg_net_styles(m->net) == 1)
+        styles_json = "[{\"name\": \"default\", \"display_name\": \"Default\", \"mode\": \"pix2pix\"}]";
+    if (!styles_json) {
+        cg_fail(err, CG_ERR_INVALID, "a multi-style network needs its styles listed");
+        goto fail;
+    }
+    if (parse_styles(m, styles_json, err) != CG_OK)
+        goto fail;
+    m->provenance_json = g_strdup("{}");
+    return m;
+fail:
+    cg_model_free(m);
+    return NULL;
+}
+
+cg_model *cg_model_load(const char *path, cg_error *err)
+{
+    cg_safetensors *f = cg_safetensors_load(path, err);
+    cg_model *m = NULL;
+    if (!f)
+        goto fail;
+    if (cg_safetensors_check_format(f, err) != CG_OK)
+        goto fail;
+    const char *arch = cg_safetensors_metadata(f, CG_META_ARCH);
+    const char *styles = cg_safetensors_metadata(f, CG_META_STYLES);
+    const char *prov = cg_safetensors_metadata(f, CG_META_PROVENANCE);
+    if (!arch) {
+        cg_fail(err, CG_ERR_FORMAT, "no \"%s\" metadata: not a comicgan model", CG_META_ARCH);
+        goto fail;
+    }
+    if (!styles) {
+        cg_fail(err, CG_ERR_FORMAT, "no \"%s\" metadata", CG_META_STYLES);
+        goto fail;
+    }
+    if (!(m = cg_model_new(arch, styles, err)))
+        goto fail;
+    if (cg_safetensors_to_params(f, cg_net_params(m->net), 0, err) != CG_OK)
+        goto fail;
+    g_free(m->provenance_json);
+    m->provenance_json = g_strdup(prov ? prov : "{}");
+    cg_safetensors_free(f);
+    return m;
+fail:
+    cg_model_free(m);
+    cg_safetensors_free(f);
+    cg_error_prefix(err, "%s", path);
+    return NULL;
+}
+
+cg_status cg_model_save(const cg_model *m, const char *path, const char *provenance_json, cg_error *err)
+{
+    const cg_safetensors_meta meta[] = {
+        {CG_META_FORMAT, CG_MODEL_FORMAT_VERSION},
+        {CG_META_ARCH, cg_net_arch_json(m->net)},
+        {CG_META_STYLES, m->styles_json},
+        {CG_META_PROVENANCE, provenance_json ? provenance_json : m->provenance_json},
+    };
+    return cg_safetensors_write_params(path, cg_net_params(m->net), meta, 4, err);
+}
+
+cg_net *cg_model_net(const cg_model *m) { return m->net; }
+int cg_model_style_count(const cg_model *m) { return m->n_styles; }
+const char *cg_model_styles_json(const cg_model *m) { return m->styles_json; }
+const char *cg_model_provenance_json(const cg_model *m) { return m->provenance_json; }
+
+const cg_style_info *cg_model_style(const cg_model *m, int i)
+{
+    return i >= 0 && i < m->n_styles ? &m->styles[i] : NULL;
+}
+
+int cg_model_find_style(const cg_model *m, const char *name)
+{
+    for (int i = 0; i < m->n_styles; i++)
+        if (strcmp(m->styles[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+int cg_model_identity_style(const cg_model *m)
+{
+    for (int i = 0; i < m->n_styles; i++)
+        if (strcmp(m->styles[i].mode, "identity") == 0)
+            return i;
+    return -1;
+}

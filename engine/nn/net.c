@@ -1,0 +1,360 @@
+/* Networks from architecture descriptions: ResNet and U-Net generators and a
+ * PatchGAN discriminator (see comicgan/net.h for the JSON keys). */
+#include "comicgan/optim.h"
+#include "nn/nn.h"
+
+#include <glib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_STAGES 8
+#define MAX_BLOCKS 64
+
+/* A convolution followed by a normalization (and, when run, an activation). */
+typedef struct stage {
+    cg_conv_layer conv;
+    cg_norm_layer norm;
+} stage;
+
+struct cg_net {
+    cg_arch arch;
+    char *arch_json;
+    cg_params *params;
+    stage first;                        /* c7s1-W (patchgan: first 4x4 conv, no norm) */
+    stage down[MAX_STAGES];             /* stride-2 convs */
+    stage block[MAX_BLOCKS][2];         /* residual blocks */
+    stage up[MAX_STAGES];               /* upsampling convs */
+    stage last;                         /* c7s1-out (patchgan: the 1-channel output conv) */
+    cg_cam_block cam;
+    cg_self_attention_block self_attention;
+    cg_cbam_block cbam;
+    cg_conv_layer disc_cam_gap, disc_cam_gmp; /* patchgan CAM: logits from pooled features */
+    int n_down, n_up;
+    char attention_names[CG_NET_MAX_ATTENTION][24];
+    int n_attention_names;
+};
+
+static cg_status add_stage_spec(cg_net *net, const char *name, cg_conv_spec spec, cg_arch_norm norm, stage *s,
+                                cg_error *err)
+{
+    char prefix[64];
+    snprintf(prefix, sizeof prefix, "%s.conv", name);
+    spec.bias = true;
+    spec.spectral = net->arch.spectral_norm;
+    if (cg_conv_layer_add(net->params, prefix, &spec, &s->conv, err))
+        return err->code;
+    snprintf(prefix, sizeof prefix, "%s.norm", name);
+    return cg_norm_layer_add(net->params, prefix, norm, spec.out_c, net->arch.styles, &s->norm, err);
+}
+
+static cg_status add_stage(cg_net *net, const char *name, int in_c, int out_c, int k, int stride, int pad,
+                           cg_pad_mode mode, cg_arch_norm norm, stage *s, cg_error *err)
+{
+    cg_conv_spec spec = {in_c, out_c, k, stride, pad, mode, true, false, false};
+    return add_stage_spec(net, name, spec, norm, s, err);
+}
+
+static cg_status build_generator(cg_net *net, cg_error *err)
+{
+    const cg_arch *a = &net->arch;
+    char name[32];
+    int c = a->width;
+    /* AdaLIN is the decoder's normalization in U-GAT-IT; the encoder keeps instance norm. */
+    cg_arch_norm enc_norm = a->norm == CG_NORM_ADALIN ? CG_NORM_INSTANCE : a->norm;
+    if (add_stage(net, "first", a->in_channels, c, 7, 1, 3, CG_PAD_REFLECT, enc_norm, &net->first, err))
+        return err->code;
+    for (int i = 0; i < a->downsamples; i++, c *= 2) {
+        snprintf(name, sizeof name, "down%d", i);
+        if (add_stage(net, name, c, 2 * c, 3, 2, 1, CG_PAD_REFLECT, enc_norm, &net->down[i], err))
+            return err->code;
+    }
+    net->n_down = a->downsamples;
+    for (int i = 0; i < a->blocks; i++)
+        for (int j = 0; j < 2; j++) {
+            snprintf(name, sizeof name, "block%d.%d", i, j);
+            if (add_stage(net, name, c, c, 3, 1, 1, CG_PAD_REFLECT, a->norm, &net->block[i][j], err))
+                return err->code;
+        }
+    for (int i = 0; i < a->n_attention; i++) {
+        cg_status st = CG_OK;
+        const char *kind = cg_arch_attention_name(a->attention[i]);
+        snprintf(name, sizeof name, "attention.%s", kind);
+        if (a->attention[i] == CG_ATTN_CAM)
+            st = cg_cam_block_add(net->params, name, c, &net->cam, err);
+        else if (a->attention[i] == CG_ATTN_SELF)
+            st = cg_self_attention_block_add(net->params, name, c, &net->self_attention, err);
+        else
+            st = cg_cbam_block_add(net->params, name, c, &net->cbam, err);
+        if (st != CG_OK)
+            return st;
+        snprintf(net->attention_names[net->n_attention_names++], sizeof net->attention_names[0], "%s", kind);
+    }
+    bool unet = a->type == CG_ARCH_UNET;
+    for (int i = 0; i < a->downsamples; i++, c /= 2) {
+        snprintf(name, sizeof name, "up%d", i);
+        /* U-Net: the upsampled map is concatenated with the encoder's skip of c/2 channels. */
+        int in_c = unet ? c + c / 2 : c;
+        stage *s = &net->up[i];
+        if (a->upsample == CG_UP_TRANSPOSED) {
+            cg_conv_spec spec = {c, c / 2, 3, 2, 1, CG_PAD_ZERO, true, false, true};
+            if (add_stage_spec(net, name, spec, a->norm, s, err))
+                return err->code;
+        } else if (add_stage(net, name, in_c, c / 2, 3, 1, 1, CG_PAD_REFLECT, a->norm, s, err)) {
+            return err->code;
+        }
+    }
+    net->n_up = a->downsamples;
+    if (unet && a->upsample == CG_UP_TRANSPOSED)
+        return cg_fail(err, CG_ERR_FORMAT, "arch: unet supports nearest and bilinear upsampling");
+    if (add_stage(net, "last", c, a->out_channels, 7, 1, 3, CG_PAD_REFLECT, CG_NORM_NONE, &net->last, err))
+        return err->code;
+    return CG_OK;
+}
+
+/* pix2pix's PatchGAN: C64-C128-C256 (stride 2, 4x4), C512 (stride 1), 1-channel
+ * output; 3 layers see 70x70 pixels. */
+static cg_status build_patchgan(cg_net *net, cg_error *err)
+{
+    const cg_arch *a = &net->arch;
+    char name[32];
+    int c = a->width;
+    if (add_stage(net, "first", a->in_channels, c, 4, 2, 1, CG_PAD_ZERO, CG_NORM_NONE, &net->first, err))
+        return err->code;
+    for (int i = 0; i < a->layers; i++) {
+        int stride = i == a->layers - 1 ? 1 : 2;
+        snprintf(name, sizeof name, "down%d", i);
+        if (add_stage(net, name, c, 2 * c, 4, stride, 1, CG_PAD_ZERO, a->norm, &net->down[i], err))
+            return err->code;
+        c *= 2;
+    }
+    net->n_down = a->layers;
+    if (a->cam) {
+        cg_conv_layer *l[2] = {&net->disc_cam_gap, &net->disc_cam_gmp};
+        const char *names[2] = {"cam.gap", "cam.gmp"};
+        cg_conv_spec spec = {c, 1, 1, 1, 0, CG_PAD_ZERO, false, a->spectral_norm, false};
+        for (int i = 0; i < 2; i++)
+            if (cg_conv_layer_add(net->params, names[i], &spec, l[i], err))
+                return err->code;
+        snprintf(net->attention_names[net->n_attention_names++], sizeof net->attention_names[0], "cam");
+    }
+    return add_stage(net, "last", c, 1, 4, 1, 1, CG_PAD_ZERO, CG_NORM_NONE, &net->last, err);
+}
+
+cg_net *cg_net_new(const char *arch_json, cg_error *err)
+{
+    cg_net *net = calloc(1, sizeof *net);
+    if (!net) {
+        cg_fail(err, CG_ERR_NOMEM, "out of memory for a network");
+        return NULL;
+    }
+    if (cg_arch_parse(arch_json, &net->arch, err) != CG_OK)
+        goto fail;
+    if (net->arch.n_attention && net->arch.type == CG_ARCH_PATCHGAN) {
+        cg_fail(err, CG_ERR_FORMAT, "arch: patchgan takes \"cam\": true, not an attention list");
+        goto fail;
+    }
+    for (int i = 0; i < net->arch.n_attention; i++)
+        for (int j = 0; j < i; j++)
+            if (net->arch.attention[i] == net->arch.attention[j]) {
+                cg_fail(err, CG_ERR_FORMAT, "arch: attention block \"%s\" listed twice",
+                        cg_arch_attention_name(net->arch.attention[i]));
+                goto fail;
+            }
+    net->arch_json = cg_arch_to_json(&net->arch);
+    if (!(net->params = cg_params_new(err)))
+        goto fail;
+    cg_status st = net->arch.type == CG_ARCH_PATCHGAN ? build_patchgan(net, err) : build_generator(net, err);
+    if (st != CG_OK || cg_params_finalize(net->params, err) != CG_OK)
+        goto fail;
+    return net;
+fail:
+    cg_net_free(net);
+    return NULL;
+}
+
+void cg_net_free(cg_net *net)
+{
+    if (!net)
+        return;
+    cg_params_free(net->params);
+    g_free(net->arch_json);
+    free(net);
+}
+
+cg_params *cg_net_params(const cg_net *net) { return net->params; }
+const char *cg_net_arch_json(const cg_net *net) { return net->arch_json; }
+const char *cg_net_type(const cg_net *net) { return cg_arch_type_name(net->arch.type); }
+int cg_net_styles(const cg_net *net) { return net->arch.norm == CG_NORM_COND_INSTANCE ? net->arch.styles : 1; }
+int cg_net_attention_count(const cg_net *net) { return net->n_attention_names; }
+
+const char *cg_net_attention_name(const cg_net *net, int i)
+{
+    return i >= 0 && i < net->n_attention_names ? net->attention_names[i] : NULL;
+}
+
+int cg_net_size_multiple(const cg_net *net)
+{
+    return net->arch.type == CG_ARCH_PATCHGAN ? 1 : 1 << net->arch.downsamples;
+}
+
+int cg_net_receptive_radius(const cg_net *net)
+{
+    const cg_arch *a = &net->arch;
+    if (a->type == CG_ARCH_PATCHGAN) {
+        int r = 0, jump = 1;
+        for (int i = 0; i <= a->layers + 1; i++) {
+            r += 2 * jump; /* a 4x4 kernel reaches 2 pixels beyond its centre */
+            if (i < a->layers)
+                jump *= 2;
+        }
+        return r;
+    }
+    /* Every 3x3 conv adds its jump (the input pixels between neighbouring
+     * samples), every 7x7 adds 3; upsampling halves the jump. */
+    int r = 3, jump = 1;
+    for (int i = 0; i < a->downsamples; i++) {
+        r += jump;
+        jump *= 2;
+    }
+    r += 2 * a->blocks * jump;
+    for (int i = 0; i < a->downsamples; i++) {
+        jump /= 2;
+        r += jump;
+    }
+    return r + 3;
+}
+
+static cg_tensor *activate(const cg_net *net, cg_graph *g, cg_tensor *x)
+{
+    return net->arch.activation == CG_ACT_RELU ? cg_relu(g, x) : cg_leaky_relu(g, x, net->arch.slope);
+}
+
+static cg_tensor *run_stage(const cg_net *net, cg_graph *g, const stage *s, cg_tensor *x, cg_tensor *style,
+                            bool act)
+{
+    cg_tensor *y = cg_norm_layer_run(g, &s->norm, cg_conv_layer_run(g, &s->conv, x), style);
+    return act ? activate(net, g, y) : y;
+}
+
+static cg_tensor *default_style(cg_graph *g, int64_t n, int styles)
+{
+    const int64_t dim[2] = {n, styles};
+    cg_tensor *w = cg_graph_tensor(g, 2, dim);
+    if (w)
+        for (int64_t i = 0; i < n; i++)
+            w->data[i * styles] = 1.0f;
+    return w;
+}
+
+static void tap(cg_net_taps *taps, cg_tensor *map)
+{
+    if (taps && taps->count < CG_NET_MAX_ATTENTION)
+        taps->map[taps->count++] = map;
+}
+
+static cg_tensor *forward_generator(cg_net *net, cg_graph *g, cg_tensor *x, cg_tensor *style, cg_net_taps *taps)
+{
+    const cg_arch *a = &net->arch;
+    cg_tensor *skips[MAX_STAGES];
+    cg_tensor *h = run_stage(net, g, &net->first, x, style, true);
+    for (int i = 0; i < net->n_down; i++) {
+        skips[i] = h;
+        h = run_stage(net, g, &net->down[i], h, style, true);
+    }
+    for (int i = 0; i < a->blocks; i++) {
+        cg_tensor *r = run_stage(net, g, &net->block[i][0], h, style, true);
+        r = run_stage(net, g, &net->block[i][1], r, style, false);
+        h = cg_add(g, h, r);
+    }
+    for (int i = 0; i < a->n_attention; i++) {
+        cg_tensor *map = NULL, **want = taps ? &map : NULL;
+        switch (a->attention[i]) {
+        case CG_ATTN_CAM:
+            h = cg_cam_block_run(g, &net->cam, h, a->activation, a->slope, want, taps ? &taps->cam_logits : NULL);
+            break;
+        case CG_ATTN_SELF: h = cg_self_attention_block_run(g, &net->self_attention, h, want); break;
+        case CG_ATTN_CBAM: h = cg_cbam_block_run(g, &net->cbam, h, want); break;
+        }
+        tap(taps, map);
+    }
+    for (int i = 0; i < net->n_up; i++) {
+        if (a->upsample == CG_UP_NEAREST)
+            h = cg_upsample_nearest(g, h, 2);
+        else if (a->upsample == CG_UP_BILINEAR)
+            h = cg_upsample_bilinear(g, h, 2);
+        if (a->type == CG_ARCH_UNET) {
+            cg_tensor *pair[2] = {h, skips[net->n_down - 1 - i]};
+            h = cg_concat(g, pair, 2, 1);
+        }
+        h = run_stage(net, g, &net->up[i], h, style, true);
+    }
+    return cg_tanh(g, run_stage(net, g, &net->last, h, style, false));
+}
+
+static cg_tensor *forward_patchgan(cg_net *net, cg_graph *g, cg_tensor *x, cg_net_taps *taps)
+{
+    cg_tensor *h = run_stage(net, g, &net->first, x, NULL, true);
+    for (int i = 0; i < net->n_down; i++)
+        h = run_stage(net, g, &net->down[i], h, NULL, true);
+    if (net->arch.cam && h) {
+        /* U-GAT-IT's discriminator CAM: 1x1 "logit" weights on pooled features
+         * score the image; the same weights applied per position give the map. */
+        cg_tensor *gap = cg_conv_layer_run(g, &net->disc_cam_gap, cg_global_avg_pool(g, h));
+        cg_tensor *gmp = cg_conv_layer_run(g, &net->disc_cam_gmp, cg_global_max_pool(g, h));
+        if (taps) {
+            const int64_t d[2] = {h->dim[0], 1};
+            cg_tensor *pair[2] = {cg_reshape(g, gap, 2, d), cg_reshape(g, gmp, 2, d)};
+            taps->cam_logits = cg_concat(g, pair, 2, 1);
+            cg_tensor *sum = cg_add(g, cg_conv_layer_run(g, &net->disc_cam_gap, h),
+                                    cg_conv_layer_run(g, &net->disc_cam_gmp, h));
+            tap(taps, sum);
+        }
+    }
+    return cg_conv_layer_run(g, &net->last.conv, h);
+}
+
+cg_tensor *cg_net_forward(cg_net *net, cg_graph *g, cg_tensor *x, cg_tensor *style_weights, cg_net_taps *taps)
+{
+    if (!x)
+        return NULL;
+    if (taps)
+        memset(taps, 0, sizeof *taps);
+    if (net->arch.type == CG_ARCH_PATCHGAN)
+        return forward_patchgan(net, g, x, taps);
+    if (net->arch.norm == CG_NORM_COND_INSTANCE && !style_weights)
+        style_weights = default_style(g, x->dim[0], net->arch.styles);
+    return forward_generator(net, g, x, style_weights, taps);
+}
+
+static bool name_ends_with(const char *name, const char *suffix)
+{
+    size_t n = strlen(name), s = strlen(suffix);
+    return n >= s && strcmp(name + n - s, suffix) == 0;
+}
+
+cg_status cg_net_init(cg_net *net, cg_rng *rng, bool xavier, cg_error *err)
+{
+    cg_params *ps = net->params;
+    for (int i = 0; i < cg_params_count(ps); i++) {
+        const char *name = cg_params_name(ps, i);
+        cg_tensor *t = cg_params_get(ps, i);
+        cg_status st = CG_OK;
+        if (name_ends_with(name, ".weight") && t->ndim >= 2)
+            st = xavier ? cg_init_xavier_normal(t, 1.0f, rng, err) : cg_init_normal(t, 0.0f, 0.02f, rng, err);
+        else if (name_ends_with(name, "_weight")) /* CAM logit weights */
+            st = cg_init_normal(t, 0.0f, 0.02f, rng, err);
+        else if (name_ends_with(name, ".gamma") && t->ndim >= 1 && !strstr(name, "attention.self"))
+            st = cg_init_constant(t, 1.0f, err);
+        else if (name_ends_with(name, ".rho"))
+            /* U-GAT-IT starts the decoder's AdaLIN at layer norm (rho 0). */
+            st = cg_init_constant(t, 0.0f, err);
+        else if (name_ends_with(name, ".sn_u"))
+            st = cg_init_normal(t, 0.0f, 1.0f, rng, err);
+        else
+            st = cg_init_constant(t, 0.0f, err); /* biases, betas, self-attention gamma */
+        if (st != CG_OK)
+            return cg_error_prefix(err, "%s", name);
+    }
+    return CG_OK;
+}

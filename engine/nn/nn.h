@@ -1,0 +1,104 @@
+/* Internal: architecture descriptions and the layers networks are made of. */
+#ifndef CG_NN_NN_H
+#define CG_NN_NN_H
+
+#include "comicgan/net.h"
+#include "comicgan/ops.h"
+
+#define CG_ARCH_MAX_ATTENTION 4
+
+typedef enum cg_arch_type { CG_ARCH_RESNET, CG_ARCH_UNET, CG_ARCH_PATCHGAN } cg_arch_type;
+typedef enum cg_arch_norm {
+    CG_NORM_NONE,
+    CG_NORM_INSTANCE,
+    CG_NORM_COND_INSTANCE,
+    CG_NORM_ADALIN,
+    CG_NORM_LAYER
+} cg_arch_norm;
+typedef enum cg_arch_activation { CG_ACT_RELU, CG_ACT_LEAKY_RELU } cg_arch_activation;
+typedef enum cg_arch_upsample { CG_UP_NEAREST, CG_UP_BILINEAR, CG_UP_TRANSPOSED } cg_arch_upsample;
+typedef enum cg_arch_attention { CG_ATTN_CAM, CG_ATTN_SELF, CG_ATTN_CBAM } cg_arch_attention;
+
+typedef struct cg_arch {
+    cg_arch_type type;
+    int in_channels, out_channels, width, downsamples, blocks, styles, layers;
+    cg_arch_norm norm;
+    cg_arch_activation activation;
+    float slope;
+    cg_arch_upsample upsample;
+    cg_arch_attention attention[CG_ARCH_MAX_ATTENTION];
+    int n_attention;
+    bool spectral_norm, cam;
+} cg_arch;
+
+/* Parses arch JSON (unknown keys and bad values refused, defaults filled). */
+cg_status cg_arch_parse(const char *json, cg_arch *a, cg_error *err);
+/* Canonical JSON; free with g_free. */
+char *cg_arch_to_json(const cg_arch *a);
+const char *cg_arch_type_name(cg_arch_type t);
+const char *cg_arch_norm_name(cg_arch_norm n);
+const char *cg_arch_attention_name(cg_arch_attention a);
+
+/* ---- layers: parameters registered in a cg_params under "prefix.name" ---- */
+
+typedef struct cg_conv_layer {
+    cg_tensor *weight, *bias, *u; /* u: spectral-norm vector (a buffer), NULL without */
+    cg_conv_params p;
+    bool transposed;
+} cg_conv_layer;
+
+typedef struct cg_norm_layer {
+    cg_arch_norm kind;
+    cg_tensor *gamma, *beta, *rho; /* rho for AdaLIN only */
+} cg_norm_layer;
+
+typedef struct cg_conv_spec {
+    int in_c, out_c, k, stride, pad;
+    cg_pad_mode mode;
+    bool bias, spectral, transposed; /* transposed: x2 upsampling (output padding stride-1) */
+} cg_conv_spec;
+
+/* Registration; they return CG_OK or fill err (duplicate names, bad shapes). */
+cg_status cg_conv_layer_add(cg_params *ps, const char *prefix, const cg_conv_spec *spec, cg_conv_layer *l,
+                            cg_error *err);
+cg_status cg_norm_layer_add(cg_params *ps, const char *prefix, cg_arch_norm kind, int channels, int styles,
+                            cg_norm_layer *l, cg_error *err);
+
+/* Running: NULL with g's error set on failure. */
+cg_tensor *cg_conv_layer_run(cg_graph *g, const cg_conv_layer *l, cg_tensor *x);
+cg_tensor *cg_norm_layer_run(cg_graph *g, const cg_norm_layer *l, cg_tensor *x, cg_tensor *style_weights);
+
+/* ---- attention blocks (attention.c) ---- */
+
+typedef struct cg_cam_block {
+    cg_tensor *gap_weight, *gmp_weight; /* (1, C): logits and channel weights */
+    cg_conv_layer fuse;                 /* 1x1, 2C -> C */
+} cg_cam_block;
+
+typedef struct cg_self_attention_block {
+    cg_conv_layer query, key, value;    /* 1x1: C -> C/8, C/8, C */
+    cg_tensor *gamma;                   /* (1), starts at 0 */
+} cg_self_attention_block;
+
+typedef struct cg_cbam_block {
+    cg_conv_layer mlp1, mlp2;           /* 1x1: C -> C/r -> C, shared by avg and max */
+    cg_conv_layer spatial;              /* 7x7: 2 -> 1 */
+} cg_cbam_block;
+
+cg_status cg_cam_block_add(cg_params *ps, const char *prefix, int channels, cg_cam_block *b, cg_error *err);
+cg_status cg_self_attention_block_add(cg_params *ps, const char *prefix, int channels,
+                                      cg_self_attention_block *b, cg_error *err);
+cg_status cg_cbam_block_add(cg_params *ps, const char *prefix, int channels, cg_cbam_block *b, cg_error *err);
+
+/* Each returns the block's output; *map gets its attention map (N, 1, H, W)
+ * when map is non-NULL; CAM also its logits (N, 2) when logits is non-NULL. */
+cg_tensor *cg_cam_block_run(cg_graph *g, const cg_cam_block *b, cg_tensor *x, cg_arch_activation act, float slope,
+                            cg_tensor **map, cg_tensor **logits);
+cg_tensor *cg_self_attention_block_run(cg_graph *g, const cg_self_attention_block *b, cg_tensor *x,
+                                       cg_tensor **map);
+cg_tensor *cg_cbam_block_run(cg_graph *g, const cg_cbam_block *b, cg_tensor *x, cg_tensor **map);
+
+/* Sum over channels: (N, C, H, W) -> (N, 1, H, W), scaled by scale. */
+cg_tensor *cg_channel_sum(cg_graph *g, cg_tensor *x, float scale);
+
+#endif

@@ -1,0 +1,63 @@
+/* comicgan — model files: a network, its styles and where it came from.
+ *
+ * A model is a safetensors file (comicgan/safetensors.h) whose metadata holds
+ * comicgan.format ("1"), comicgan.arch (comicgan/net.h), comicgan.styles and
+ * comicgan.provenance. comicgan.styles is a JSON list, one entry per style of
+ * the network, in style-index order:
+ *   {"name": "manga", "display_name": "Manga", "description": "...",
+ *    "mode": "pix2pix" | "cyclegan" | "attention" | "identity"}
+ * A style whose mode is "identity" returns its input; strength interpolates
+ * toward it where a model has one. */
+#ifndef COMICGAN_MODEL_H
+#define COMICGAN_MODEL_H
+
+#include "comicgan/net.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct cg_model cg_model;
+
+typedef struct cg_style_info {
+    const char *name;          /* identifier used on command lines: [a-z0-9_-]+ */
+    const char *display_name;  /* for menus */
+    const char *description;
+    const char *mode;
+} cg_style_info;
+
+/* Loads and checks a model file: every rule of the safetensors loader, then
+ * the format version, the architecture, the styles (one per network style,
+ * unique valid names) and every tensor's presence and shape. Caller frees with
+ * cg_model_free. NULL and err filled (message naming the file) on failure. */
+cg_model *cg_model_load(const char *path, cg_error *err);
+
+/* A new model around a network built from arch_json (zeroed weights) with the
+ * given styles JSON (NULL: one style called "default"). Caller frees. */
+cg_model *cg_model_new(const char *arch_json, const char *styles_json, cg_error *err);
+
+void cg_model_free(cg_model *m);
+
+/* Writes the model atomically (nothing left at path on failure), with
+ * provenance_json (NULL: the provenance it was loaded with, or "{}"). */
+cg_status cg_model_save(const cg_model *m, const char *path, const char *provenance_json, cg_error *err);
+
+/* The network (owned by m). */
+cg_net *cg_model_net(const cg_model *m);
+
+int cg_model_style_count(const cg_model *m);
+/* Style i (0..count-1), NULL outside; strings owned by m. */
+const cg_style_info *cg_model_style(const cg_model *m, int i);
+/* Index of the style called name, or -1. */
+int cg_model_find_style(const cg_model *m, const char *name);
+/* Index of the first identity style, or -1. */
+int cg_model_identity_style(const cg_model *m);
+
+/* The styles and provenance as JSON text (owned by m). */
+const char *cg_model_styles_json(const cg_model *m);
+const char *cg_model_provenance_json(const cg_model *m);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,94 @@
+/* comicgan — networks built from an architecture description.
+ *
+ * A model file's "comicgan.arch" metadata is a JSON object naming the network
+ * and its sizes; cg_net_new parses it (json-glib), registers every parameter
+ * under a stable name in a cg_params set and finalizes it. cg_net_forward
+ * then runs the network on a graph (comicgan/graph.h).
+ *
+ * Generators ("type": "resnet" or "unet"):
+ *   in_channels, out_channels   image channels (3)
+ *   width                       channels of the first layer (32, 64, ...)
+ *   downsamples                 stride-2 3x3 convolutions (resnet) / levels (unet)
+ *   blocks                      residual blocks at the bottleneck (resnet)
+ *   norm                        "instance" | "cond_instance" | "adalin" | "layer" | "none"
+ *   styles                      styles of a cond_instance network (>= 1)
+ *   activation, slope           "relu" | "leaky_relu" (slope, default 0.2)
+ *   upsample                    "nearest" | "bilinear" (then a 3x3 conv) | "transposed"
+ *   attention                   list of "cam" | "self" | "cbam" at the bottleneck
+ * resnet: c7s1-W, d2W, d4W ..., R x blocks, u ..., c7s1-out, tanh; reflect
+ * padding; bias in every conv; norm and activation after every conv but the last.
+ * unet: c3 W, then per level a stride-2 conv doubling channels; decoder
+ * levels upsample, concatenate the skip, conv; the same ends as resnet.
+ *
+ * Discriminators ("type": "patchgan"): in_channels, width, layers (stride-2
+ * 4x4 convs), norm, spectral_norm (bool), cam (bool: U-GAT-IT's CAM logits).
+ */
+#ifndef COMICGAN_NET_H
+#define COMICGAN_NET_H
+
+#include "comicgan/graph.h"
+#include "comicgan/params.h"
+#include "comicgan/rng.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct cg_net cg_net;
+
+/* Most attention points a network can expose. */
+#define CG_NET_MAX_ATTENTION 8
+
+/* Where a forward pass leaves its attention maps, one (N, 1, h, w) tensor per
+ * attention point (in the graph's arena), in the order cg_net_attention_name
+ * lists them. A NULL taps argument skips them. */
+typedef struct cg_net_taps {
+    int count;
+    cg_tensor *map[CG_NET_MAX_ATTENTION];
+    /* U-GAT-IT CAM logits (N, 2) of the generator's CAM block, NULL if none. */
+    cg_tensor *cam_logits;
+} cg_net_taps;
+
+/* Parses arch_json and builds the network with zeroed parameters. Caller frees
+ * with cg_net_free. NULL and err filled on malformed JSON, an unknown type or
+ * key value, or absurd sizes (each message names the key). */
+cg_net *cg_net_new(const char *arch_json, cg_error *err);
+void cg_net_free(cg_net *net);
+
+/* The parameter set (owned by net). */
+cg_params *cg_net_params(const cg_net *net);
+
+/* The architecture as canonical JSON (every key, defaults filled in); owned by net. */
+const char *cg_net_arch_json(const cg_net *net);
+
+/* "resnet", "unet" or "patchgan". */
+const char *cg_net_type(const cg_net *net);
+
+/* Styles of a conditional network (1 otherwise). */
+int cg_net_styles(const cg_net *net);
+
+/* Attention points: count and their names ("cam", "self", "cbam.channel", ...). */
+int cg_net_attention_count(const cg_net *net);
+const char *cg_net_attention_name(const cg_net *net, int i);
+
+/* Pixels of context each output pixel depends on, per side (receptive-field radius). */
+int cg_net_receptive_radius(const cg_net *net);
+
+/* Input side must be a multiple of this (2^downsamples); stylize pads to it. */
+int cg_net_size_multiple(const cg_net *net);
+
+/* Initialises weights: convs N(0, std) (std 0.02, the GAN default) or Xavier
+ * when xavier is true; norms gamma 1, beta 0; AdaLIN rho 1 in the encoder and
+ * 0 in the decoder as in U-GAT-IT; self-attention gamma 0. */
+cg_status cg_net_init(cg_net *net, cg_rng *rng, bool xavier, cg_error *err);
+
+/* Runs the network on x (N, in_channels, H, W) in graph g. style_weights
+ * (N, styles) mixes the styles of a cond_instance network (NULL: style 0);
+ * ignored otherwise. Generators return (N, out_channels, H, W) in [-1, 1];
+ * patchgan returns logits (N, 1, h, w). NULL with g's error set on failure. */
+cg_tensor *cg_net_forward(cg_net *net, cg_graph *g, cg_tensor *x, cg_tensor *style_weights, cg_net_taps *taps);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,216 @@
+/* Networks from architecture JSON, and model files: parameter counts, shapes,
+ * refusals, and save -> load giving bit-identical outputs. */
+#include "comicgan/model.h"
+#include "comicgan/ops.h"
+#include "comicgan/safetensors.h"
+
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+/* The benchmark generator of the inference issue: c7s1-32, d64, d128, R128x4,
+ * u64, u32, c7s1-3 with affine instance norm. */
+#define BENCH_ARCH "{\"type\": \"resnet\", \"width\": 32, \"downsamples\": 2, \"blocks\": 4, \"norm\": \"instance\"}"
+
+static cg_net *new_net(const char *json, uint64_t seed)
+{
+    cg_error err = {0};
+    cg_net *net = cg_net_new(json, &err);
+    if (!net)
+        g_error("%s: %s", json, err.message);
+    cg_rng rng;
+    cg_rng_seed(&rng, seed);
+    g_assert_cmpint(cg_net_init(net, &rng, false, &err), ==, CG_OK);
+    return net;
+}
+
+static void test_benchmark_generator_size(void)
+{
+    cg_net *net = new_net(BENCH_ARCH, 1);
+    g_assert_cmpint(cg_params_total(cg_net_params(net)), ==, 1377411);
+    g_assert_cmpint(cg_net_size_multiple(net), ==, 4);
+    /* 3 (7x7) + 1 + 2 (downsampling) + 8 convs x 4 (bottleneck) + 2 + 1 (up) + 3 (7x7) */
+    g_assert_cmpint(cg_net_receptive_radius(net), ==, 44);
+    cg_net_free(net);
+}
+
+static cg_tensor *random_image(cg_graph *g, int64_t n, int64_t c, int64_t h, int64_t w, guint32 seed)
+{
+    cg_tensor *x = cg_graph_tensor4(g, n, c, h, w);
+    GRand *r = g_rand_new_with_seed(seed);
+    for (int64_t i = 0; i < x->size; i++)
+        x->data[i] = (float)g_rand_double_range(r, -1, 1);
+    g_rand_free(r);
+    return x;
+}
+
+static void check_forward(const char *json, int64_t side, int64_t out_side, int64_t out_c, int maps)
+{
+    cg_net *net = new_net(json, 2);
+    cg_error err = {0};
+    cg_graph *g = cg_graph_new(false, &err);
+    cg_net_taps taps;
+    cg_tensor *y = cg_net_forward(net, g, random_image(g, 2, 3, side, side, 3), NULL, &taps);
+    if (!y) {
+        cg_graph_status(g, &err);
+        g_error("%s: %s", json, err.message);
+    }
+    g_assert_cmpint(y->dim[0], ==, 2);
+    g_assert_cmpint(y->dim[1], ==, out_c);
+    g_assert_cmpint(y->dim[2], ==, out_side);
+    g_assert_cmpint(y->dim[3], ==, out_side);
+    g_assert_cmpint(taps.count, ==, maps);
+    g_assert_cmpint(cg_net_attention_count(net), ==, maps);
+    for (int i = 0; i < taps.count; i++) {
+        g_assert_nonnull(taps.map[i]);
+        g_assert_cmpint(taps.map[i]->dim[1], ==, 1);
+    }
+    for (int64_t i = 0; i < y->size; i++)
+        g_assert_true(isfinite(y->data[i]));
+    if (strstr(json, "resnet") || strstr(json, "unet"))
+        for (int64_t i = 0; i < y->size; i++)
+            g_assert_true(y->data[i] >= -1 && y->data[i] <= 1);
+    cg_graph_free(g);
+    cg_net_free(net);
+}
+
+static void test_forward_shapes(void)
+{
+    check_forward(BENCH_ARCH, 32, 32, 3, 0);
+    check_forward("{\"type\": \"resnet\", \"width\": 8, \"downsamples\": 2, \"blocks\": 2, \"norm\": \"cond_instance\", "
+                  "\"styles\": 3, \"upsample\": \"bilinear\"}", 16, 16, 3, 0);
+    check_forward("{\"type\": \"resnet\", \"width\": 8, \"downsamples\": 2, \"blocks\": 2, \"norm\": \"adalin\", "
+                  "\"upsample\": \"transposed\", \"attention\": [\"cam\", \"self\", \"cbam\"]}", 16, 16, 3, 3);
+    check_forward("{\"type\": \"resnet\", \"width\": 8, \"downsamples\": 1, \"blocks\": 1, \"norm\": \"layer\", "
+                  "\"activation\": \"relu\"}", 12, 12, 3, 0);
+    check_forward("{\"type\": \"unet\", \"width\": 8, \"downsamples\": 3, \"norm\": \"instance\"}", 16, 16, 3, 0);
+    /* pix2pix's 70x70 PatchGAN on 64x64: 32, 16, 8, then two stride-1 4x4 convs: 7, 6 */
+    check_forward("{\"type\": \"patchgan\", \"width\": 8, \"layers\": 3, \"norm\": \"instance\"}", 64, 6, 1, 0);
+    check_forward("{\"type\": \"patchgan\", \"width\": 8, \"layers\": 2, \"norm\": \"none\", \"spectral_norm\": true, "
+                  "\"cam\": true}", 32, 6, 1, 1);
+}
+
+static void expect_arch_error(const char *json, const char *substring)
+{
+    cg_error err = {0};
+    cg_net *net = cg_net_new(json, &err);
+    g_assert_null(net);
+    g_assert_cmpint(err.code, ==, CG_ERR_FORMAT);
+    if (!strstr(err.message, substring))
+        g_error("arch %s: message '%s' lacks '%s'", json, err.message, substring);
+}
+
+static void test_arch_errors(void)
+{
+    expect_arch_error("not json", "not valid JSON");
+    expect_arch_error("[1, 2]", "must be a JSON object");
+    expect_arch_error("{}", "\"type\" is required");
+    expect_arch_error("{\"type\": \"transformer\"}", "\"type\" must be one of");
+    expect_arch_error("{\"type\": \"resnet\", \"widht\": 3}", "unknown key \"widht\"");
+    expect_arch_error("{\"type\": \"resnet\", \"width\": \"big\"}", "\"width\" must be an integer");
+    expect_arch_error("{\"type\": \"resnet\", \"width\": 100000}", "\"width\" is 100000");
+    expect_arch_error("{\"type\": \"resnet\", \"blocks\": -1}", "\"blocks\" is -1");
+    expect_arch_error("{\"type\": \"resnet\", \"norm\": \"batch\"}", "\"norm\" must be one of");
+    expect_arch_error("{\"type\": \"resnet\", \"slope\": 2}", "\"slope\" must be in");
+    expect_arch_error("{\"type\": \"resnet\", \"attention\": [\"cam\", \"cam\"]}", "listed twice");
+    expect_arch_error("{\"type\": \"resnet\", \"attention\": \"cam\"}", "must be a list");
+    expect_arch_error("{\"type\": \"resnet\", \"width\": 1024, \"downsamples\": 4}", "too wide");
+    expect_arch_error("{\"type\": \"patchgan\", \"norm\": \"cond_instance\"}", "for generators");
+}
+
+/* Save -> load -> the same outputs, bit for bit; the arch JSON round-trips. */
+static void test_model_round_trip(void)
+{
+    const char *arch = "{\"type\": \"resnet\", \"width\": 8, \"downsamples\": 2, \"blocks\": 2, "
+                       "\"norm\": \"cond_instance\", \"styles\": 2, \"attention\": [\"cam\"]}";
+    const char *styles = "[{\"name\": \"ink\", \"display_name\": \"Ink\", \"mode\": \"pix2pix\"},"
+                         " {\"name\": \"identity\", \"mode\": \"identity\"}]";
+    cg_error err = {0};
+    cg_model *m = cg_model_new(arch, styles, &err);
+    g_assert_nonnull(m);
+    cg_rng rng;
+    cg_rng_seed(&rng, 9);
+    g_assert_cmpint(cg_net_init(cg_model_net(m), &rng, true, &err), ==, CG_OK);
+    /* Give every parameter a distinct non-trivial value so nothing is left at init defaults. */
+    int64_t n = 0;
+    float *values = cg_params_values(cg_net_params(cg_model_net(m)), &n);
+    for (int64_t i = 0; i < n; i++)
+        values[i] += 0.001f * (float)((i * 7919) % 101 - 50);
+
+    char *dir = g_dir_make_tmp("comicgan-net-XXXXXX", NULL);
+    char *path = g_build_filename(dir, "model.safetensors", NULL);
+    g_assert_cmpint(cg_model_save(m, path, "{\"recipe\": \"test\"}", &err), ==, CG_OK);
+    cg_model *loaded = cg_model_load(path, &err);
+    if (!loaded)
+        g_error("load: %s", err.message);
+    g_assert_cmpstr(cg_net_arch_json(cg_model_net(loaded)), ==, cg_net_arch_json(cg_model_net(m)));
+    g_assert_cmpstr(cg_model_provenance_json(loaded), ==, "{\"recipe\": \"test\"}");
+    g_assert_cmpint(cg_model_style_count(loaded), ==, 2);
+    g_assert_cmpint(cg_model_find_style(loaded, "ink"), ==, 0);
+    g_assert_cmpint(cg_model_identity_style(loaded), ==, 1);
+
+    cg_tensor *out[2];
+    cg_graph *gs[2];
+    cg_model *models[2] = {m, loaded};
+    for (int k = 0; k < 2; k++) {
+        gs[k] = cg_graph_new(false, &err);
+        const int64_t wd[2] = {2, 2};
+        cg_tensor *style = cg_graph_tensor(gs[k], 2, wd);
+        style->data[0] = 0.3f;
+        style->data[1] = 0.7f;
+        style->data[2] = 1.0f;
+        out[k] = cg_net_forward(cg_model_net(models[k]), gs[k], random_image(gs[k], 2, 3, 20, 20, 4), style, NULL);
+        g_assert_nonnull(out[k]);
+    }
+    g_assert_cmpmem(out[0]->data, out[0]->size * 4, out[1]->data, out[1]->size * 4);
+
+    /* A model file whose tensors do not match its architecture is refused by name. */
+    cg_model *other = cg_model_new("{\"type\": \"resnet\", \"width\": 4, \"downsamples\": 1, \"blocks\": 1}", NULL, &err);
+    g_assert_nonnull(other);
+    char *bad = g_build_filename(dir, "bad.safetensors", NULL);
+    const cg_safetensors_meta meta[] = {{CG_META_FORMAT, CG_MODEL_FORMAT_VERSION},
+                                        {CG_META_ARCH, cg_net_arch_json(cg_model_net(m))},
+                                        {CG_META_STYLES, cg_model_styles_json(m)}};
+    g_assert_cmpint(cg_safetensors_write_params(bad, cg_net_params(cg_model_net(other)), meta, 3, &err), ==, CG_OK);
+    g_assert_null(cg_model_load(bad, &err));
+    g_assert_cmpint(err.code, ==, CG_ERR_FORMAT);
+    g_assert_nonnull(strstr(err.message, "bad.safetensors"));
+
+    for (int k = 0; k < 2; k++)
+        cg_graph_free(gs[k]);
+    cg_model_free(other);
+    cg_model_free(loaded);
+    cg_model_free(m);
+    g_unlink(path);
+    g_unlink(bad);
+    g_rmdir(dir);
+    g_free(bad);
+    g_free(path);
+    g_free(dir);
+}
+
+static void test_model_errors(void)
+{
+    cg_error err = {0};
+    g_assert_null(cg_model_new("{\"type\": \"resnet\", \"norm\": \"cond_instance\", \"styles\": 2}",
+                               "[{\"name\": \"a\"}]", &err));
+    g_assert_nonnull(strstr(err.message, "2 styles"));
+    g_assert_null(cg_model_new("{\"type\": \"resnet\"}", "[{\"name\": \"Bad Name\"}]", &err));
+    g_assert_nonnull(strstr(err.message, "needs a \"name\""));
+    g_assert_null(cg_model_new("{\"type\": \"resnet\"}", "[{\"name\": \"a\", \"mode\": \"magic\"}]", &err));
+    g_assert_nonnull(strstr(err.message, "unknown mode"));
+    g_assert_null(cg_model_load("/nonexistent/model.safetensors", &err));
+    g_assert_cmpint(err.code, ==, CG_ERR_IO);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/nn/net/benchmark_generator_size", test_benchmark_generator_size);
+    g_test_add_func("/nn/net/forward_shapes", test_forward_shapes);
+    g_test_add_func("/nn/net/arch_errors", test_arch_errors);
+    g_test_add_func("/nn/model/round_trip", test_model_round_trip);
+    g_test_add_func("/nn/model/errors", test_model_errors);
+    return g_test_run();
+}

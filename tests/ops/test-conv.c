@@ -1,0 +1,271 @@
+/* conv2d and conv_transpose2d against naive double references, with gradient checks. */
+#include "support/gradcheck.h"
+#include "ops/op.h"
+
+#include <string.h>
+
+typedef struct conv_case {
+    cg_conv_params p;
+    bool transposed;
+} conv_case;
+
+static cg_tensor *run_conv(cg_graph *g, cg_tensor *const *in, const void *ctx)
+{
+    const conv_case *c = ctx;
+    return c->transposed ? cg_conv_transpose2d(g, in[0], in[1], in[2], &c->p)
+                         : cg_conv2d(g, in[0], in[1], in[2], &c->p);
+}
+
+static int64_t reflect(int64_t i, int64_t n)
+{
+    return i < 0 ? -i : i >= n ? 2 * (n - 1) - i : i;
+}
+
+/* out[n,co,oh,ow] = b[co] + sum over ci in co's group, ki, kj of
+ * w[co, ci', ki, kj] * x[n, ci, oh*s - pad + ki*d, ow*s - pad + kj*d]. */
+static void ref_conv2d(const double *const *in, const cg_tensor *const *shape, double *out, const void *ctx)
+{
+    const cg_conv_params *p = &((const conv_case *)ctx)->p;
+    const cg_tensor *xs = shape[0], *ws = shape[1];
+    int64_t N = xs->dim[0], C = xs->dim[1], H = xs->dim[2], W = xs->dim[3];
+    int64_t CO = ws->dim[0], CIG = ws->dim[1], KH = ws->dim[2], KW = ws->dim[3];
+    int64_t COG = CO / p->groups;
+    int64_t OH = (H + 2 * p->pad_h - p->dilation_h * (KH - 1) - 1) / p->stride_h + 1;
+    int64_t OW = (W + 2 * p->pad_w - p->dilation_w * (KW - 1) - 1) / p->stride_w + 1;
+    for (int64_t n = 0; n < N; n++)
+        for (int64_t co = 0; co < CO; co++)
+            for (int64_t oh = 0; oh < OH; oh++)
+                for (int64_t ow = 0; ow < OW; ow++) {
+                    double s = in[2] ? in[2][co] : 0;
+                    int64_t grp = co / COG;
+                    for (int64_t cig = 0; cig < CIG; cig++)
+                        for (int64_t ki = 0; ki < KH; ki++)
+                            for (int64_t kj = 0; kj < KW; kj++) {
+                                int64_t ih = oh * p->stride_h - p->pad_h + ki * p->dilation_h;
+                                int64_t iw = ow * p->stride_w - p->pad_w + kj * p->dilation_w;
+                                if (p->pad_mode == CG_PAD_REFLECT) {
+                                    ih = reflect(ih, H);
+                                    iw = reflect(iw, W);
+                                } else if (ih < 0 || ih >= H || iw < 0 || iw >= W) {
+                                    continue;
+                                }
+                                int64_t ci = grp * CIG + cig;
+                                s += in[1][((co * CIG + cig) * KH + ki) * KW + kj] *
+                                     in[0][((n * C + ci) * H + ih) * W + iw];
+                            }
+                    out[((n * CO + co) * OH + oh) * OW + ow] = s;
+                }
+    (void)C;
+}
+
+/* Scatter form, straight from the definition: every input pixel adds
+ * w[ci, co', ki, kj] * x into out[oh*s - pad + ki*d, ...]. */
+static void ref_conv_transpose2d(const double *const *in, const cg_tensor *const *shape, double *out,
+                                 const void *ctx)
+{
+    const cg_conv_params *p = &((const conv_case *)ctx)->p;
+    const cg_tensor *xs = shape[0], *ws = shape[1];
+    int64_t N = xs->dim[0], CI = xs->dim[1], H = xs->dim[2], W = xs->dim[3];
+    int64_t COG = ws->dim[1], KH = ws->dim[2], KW = ws->dim[3];
+    int64_t CO = COG * p->groups, CIG = CI / p->groups;
+    int64_t OH = (H - 1) * p->stride_h - 2 * p->pad_h + p->dilation_h * (KH - 1) + 1 + p->output_pad_h;
+    int64_t OW = (W - 1) * p->stride_w - 2 * p->pad_w + p->dilation_w * (KW - 1) + 1 + p->output_pad_w;
+    for (int64_t n = 0; n < N; n++)
+        for (int64_t co = 0; co < CO; co++)
+            for (int64_t i = 0; i < OH * OW; i++)
+                out[(n * CO + co) * OH * OW + i] = in[2] ? in[2][co] : 0;
+    for (int64_t n = 0; n < N; n++)
+        for (int64_t ci = 0; ci < CI; ci++)
+            for (int64_t ih = 0; ih < H; ih++)
+                for (int64_t iw = 0; iw < W; iw++) {
+                    double v = in[0][((n * CI + ci) * H + ih) * W + iw];
+                    int64_t grp = ci / CIG;
+                    for (int64_t cog = 0; cog < COG; cog++)
+                        for (int64_t ki = 0; ki < KH; ki++)
+                            for (int64_t kj = 0; kj < KW; kj++) {
+                                int64_t oh = ih * p->stride_h - p->pad_h + ki * p->dilation_h;
+                                int64_t ow = iw * p->stride_w - p->pad_w + kj * p->dilation_w;
+                                if (oh < 0 || oh >= OH || ow < 0 || ow >= OW)
+                                    continue;
+                                int64_t co = grp * COG + cog;
+                                out[((n * CO + co) * OH + oh) * OW + ow] +=
+                                    v * in[1][((ci * COG + cog) * KH + ki) * KW + kj];
+                            }
+                }
+}
+
+static void check_conv(const char *name, int64_t n, int64_t ci, int64_t h, int64_t w, int64_t co, int kh,
+                       int kw, cg_conv_params p, bool bias)
+{
+    conv_case c = {p, false};
+    gc_case gc = {.name = name, .n_in = 3, .run = run_conv, .ref = ref_conv2d, .ctx = &c,
+                  .diff = {true, true, true}, .fwd_tol = 1e-5, .grad_tol = 1e-3};
+    gc.in[0] = gc_random4(n, ci, h, w, -1, 1, 1);
+    gc.in[1] = gc_random4(co, ci / p.groups, kh, kw, -0.5, 0.5, 2);
+    if (bias) {
+        const int64_t d[1] = {co};
+        gc.in[2] = gc_random(1, d, -0.5, 0.5, 3);
+    }
+    gc_check(&gc);
+    gc_free(&gc);
+}
+
+static void check_convt(const char *name, int64_t n, int64_t ci, int64_t h, int64_t w, int64_t co, int kh,
+                        int kw, cg_conv_params p, bool bias)
+{
+    conv_case c = {p, true};
+    gc_case gc = {.name = name, .n_in = 3, .run = run_conv, .ref = ref_conv_transpose2d, .ctx = &c,
+                  .diff = {true, true, true}, .fwd_tol = 1e-5, .grad_tol = 1e-3};
+    gc.in[0] = gc_random4(n, ci, h, w, -1, 1, 4);
+    gc.in[1] = gc_random4(ci, co / p.groups, kh, kw, -0.5, 0.5, 5);
+    if (bias) {
+        const int64_t d[1] = {co};
+        gc.in[2] = gc_random(1, d, -0.5, 0.5, 6);
+    }
+    gc_check(&gc);
+    gc_free(&gc);
+}
+
+static void check_convt(const char *name, int64_t n, int64_t ci, int64_t h, int64_t w, int64_t co, int kh,
+                        int kw, cg_conv_params p, bool bias);
+
+static cg_conv_params params(int stride, int pad, int dilation, int groups, cg_pad_mode mode)
+{
+    cg_conv_params p = cg_conv_defaults();
+    p.stride_h = p.stride_w = stride;
+    p.pad_h = p.pad_w = pad;
+    p.dilation_h = p.dilation_w = dilation;
+    p.groups = groups;
+    p.pad_mode = mode;
+    return p;
+}
+
+static void test_conv_basic(void)
+{
+    check_conv("conv 3x3 pad1", 2, 3, 7, 6, 4, 3, 3, params(1, 1, 1, 1, CG_PAD_ZERO), true);
+    check_conv("conv 3x3 no bias", 1, 2, 5, 5, 3, 3, 3, params(1, 0, 1, 1, CG_PAD_ZERO), false);
+    check_conv("conv 1x1 direct", 2, 5, 4, 3, 6, 1, 1, params(1, 0, 1, 1, CG_PAD_ZERO), true);
+    check_conv("conv 1x3 rect kernel", 1, 2, 5, 7, 3, 1, 3, params(1, 1, 1, 1, CG_PAD_ZERO), true);
+}
+
+static void test_conv_stride_dilation(void)
+{
+    check_conv("conv stride 2", 2, 3, 9, 8, 4, 3, 3, params(2, 1, 1, 1, CG_PAD_ZERO), true);
+    check_conv("conv stride 3 pad 2", 1, 2, 10, 11, 3, 4, 4, params(3, 2, 1, 1, CG_PAD_ZERO), true);
+    check_conv("conv dilation 2", 1, 3, 9, 9, 2, 3, 3, params(1, 2, 2, 1, CG_PAD_ZERO), true);
+    check_conv("conv 1x1 stride 2", 1, 3, 6, 5, 4, 1, 1, params(2, 0, 1, 1, CG_PAD_ZERO), true);
+}
+
+static void test_conv_reflect(void)
+{
+    check_conv("conv reflect 7x7", 1, 3, 9, 10, 4, 7, 7, params(1, 3, 1, 1, CG_PAD_REFLECT), true);
+    check_conv("conv reflect 3x3 stride 2", 2, 2, 7, 8, 3, 3, 3, params(2, 1, 1, 1, CG_PAD_REFLECT), true);
+    check_conv("conv reflect dilated", 1, 2, 8, 8, 2, 3, 3, params(1, 2, 2, 1, CG_PAD_REFLECT), false);
+    check_conv("conv reflect tiny input", 1, 1, 2, 3, 2, 3, 3, params(1, 1, 1, 1, CG_PAD_REFLECT), true);
+}
+
+static void test_conv_groups(void)
+{
+    check_conv("conv groups 2", 2, 4, 6, 6, 6, 3, 3, params(1, 1, 1, 2, CG_PAD_ZERO), true);
+    check_conv("conv depthwise", 1, 5, 6, 7, 5, 3, 3, params(1, 1, 1, 5, CG_PAD_REFLECT), true);
+    check_conv("conv depthwise x2", 1, 3, 5, 5, 6, 3, 3, params(2, 1, 1, 3, CG_PAD_ZERO), false);
+}
+
+/* Tiles smaller than the image, split across workers: a layer large enough that
+ * the column matrix is cut into many tiles. */
+static void test_conv_many_tiles(void)
+{
+    cg_conv_set_column_budget(16 * 6 * 9);
+    check_conv("conv tiled", 2, 6, 9, 20, 4, 3, 3, params(1, 1, 1, 1, CG_PAD_REFLECT), true);
+    check_convt("convT tiled", 1, 6, 5, 9, 4, 3, 3, params(2, 1, 1, 1, CG_PAD_ZERO), true);
+    cg_conv_set_column_budget(0);
+}
+
+static void test_convt(void)
+{
+    check_convt("convT 3x3 stride 2", 2, 3, 4, 5, 4, 3, 3, params(2, 1, 1, 1, CG_PAD_ZERO), true);
+    cg_conv_params p = params(2, 1, 1, 1, CG_PAD_ZERO);
+    p.output_pad_h = p.output_pad_w = 1;
+    check_convt("convT output pad", 1, 2, 3, 4, 3, 3, 3, p, true);
+    check_convt("convT 4x4 s2 p1", 1, 3, 4, 4, 2, 4, 4, params(2, 1, 1, 1, CG_PAD_ZERO), false);
+    check_convt("convT dilation", 1, 2, 4, 3, 2, 3, 3, params(1, 0, 2, 1, CG_PAD_ZERO), true);
+    check_convt("convT groups", 1, 4, 3, 3, 6, 3, 3, params(2, 1, 1, 2, CG_PAD_ZERO), true);
+    check_convt("convT 1x1", 2, 3, 4, 4, 5, 1, 1, params(1, 0, 1, 1, CG_PAD_ZERO), true);
+}
+
+static void expect_invalid(cg_tensor *(*build)(cg_graph *g), const char *substring)
+{
+    cg_error err = {0};
+    cg_graph *g = cg_graph_new(false, &err);
+    g_assert_null(build(g));
+    g_assert_cmpint(cg_graph_status(g, &err), ==, CG_ERR_INVALID);
+    if (!strstr(err.message, substring))
+        g_error("message '%s' lacks '%s'", err.message, substring);
+    cg_graph_free(g);
+}
+
+static cg_tensor *bad_channels(cg_graph *g)
+{
+    return cg_conv2d(g, cg_graph_tensor4(g, 1, 3, 8, 8), cg_graph_tensor4(g, 4, 2, 3, 3), NULL, NULL);
+}
+static cg_tensor *bad_kernel(cg_graph *g)
+{
+    return cg_conv2d(g, cg_graph_tensor4(g, 1, 1, 2, 2), cg_graph_tensor4(g, 1, 1, 3, 3), NULL, NULL);
+}
+static cg_tensor *bad_reflect(cg_graph *g)
+{
+    cg_conv_params p = params(1, 3, 1, 1, CG_PAD_REFLECT);
+    return cg_conv2d(g, cg_graph_tensor4(g, 1, 1, 3, 8), cg_graph_tensor4(g, 1, 1, 7, 7), NULL, &p);
+}
+static cg_tensor *bad_groups(cg_graph *g)
+{
+    cg_conv_params p = params(1, 1, 1, 2, CG_PAD_ZERO);
+    return cg_conv2d(g, cg_graph_tensor4(g, 1, 3, 4, 4), cg_graph_tensor4(g, 2, 1, 3, 3), NULL, &p);
+}
+static cg_tensor *bad_stride(cg_graph *g)
+{
+    cg_conv_params p = params(0, 1, 1, 1, CG_PAD_ZERO);
+    return cg_conv2d(g, cg_graph_tensor4(g, 1, 1, 4, 4), cg_graph_tensor4(g, 1, 1, 3, 3), NULL, &p);
+}
+static cg_tensor *bad_bias(cg_graph *g)
+{
+    const int64_t d[1] = {5};
+    return cg_conv2d(g, cg_graph_tensor4(g, 1, 1, 4, 4), cg_graph_tensor4(g, 2, 1, 3, 3),
+                     cg_graph_tensor(g, 1, d), NULL);
+}
+static cg_tensor *bad_transposed_reflect(cg_graph *g)
+{
+    cg_conv_params p = params(2, 1, 1, 1, CG_PAD_REFLECT);
+    return cg_conv_transpose2d(g, cg_graph_tensor4(g, 1, 2, 4, 4), cg_graph_tensor4(g, 2, 1, 3, 3), NULL, &p);
+}
+static cg_tensor *bad_output_pad(cg_graph *g)
+{
+    cg_conv_params p = params(2, 1, 1, 1, CG_PAD_ZERO);
+    p.output_pad_h = 2;
+    return cg_conv_transpose2d(g, cg_graph_tensor4(g, 1, 2, 4, 4), cg_graph_tensor4(g, 2, 1, 3, 3), NULL, &p);
+}
+
+static void test_conv_errors(void)
+{
+    expect_invalid(bad_channels, "does not match");
+    expect_invalid(bad_kernel, "larger than the padded input");
+    expect_invalid(bad_reflect, "reflect padding");
+    expect_invalid(bad_groups, "not divisible");
+    expect_invalid(bad_stride, "stride");
+    expect_invalid(bad_bias, "bias");
+    expect_invalid(bad_transposed_reflect, "zero padding only");
+    expect_invalid(bad_output_pad, "output padding");
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/ops/conv/basic", test_conv_basic);
+    g_test_add_func("/ops/conv/stride_dilation", test_conv_stride_dilation);
+    g_test_add_func("/ops/conv/reflect", test_conv_reflect);
+    g_test_add_func("/ops/conv/groups", test_conv_groups);
+    g_test_add_func("/ops/conv/many_tiles", test_conv_many_tiles);
+    g_test_add_func("/ops/conv/transposed", test_convt);
+    g_test_add_func("/ops/conv/errors", test_conv_errors);
+    return g_test_run();
+}
