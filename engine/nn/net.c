@@ -8,34 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_STAGES 8
-#define MAX_BLOCKS 64
-
-/* A convolution followed by a normalization (and, when run, an activation). */
-typedef struct stage {
-    cg_conv_layer conv;
-    cg_norm_layer norm;
-} stage;
-
-struct cg_net {
-    cg_arch arch;
-    char *arch_json;
-    cg_params *params;
-    stage first;                        /* c7s1-W (patchgan: first 4x4 conv, no norm) */
-    stage down[MAX_STAGES];             /* stride-2 convs */
-    stage block[MAX_BLOCKS][2];         /* residual blocks */
-    stage up[MAX_STAGES];               /* upsampling convs */
-    stage last;                         /* c7s1-out (patchgan: the 1-channel output conv) */
-    cg_cam_block cam;
-    cg_self_attention_block self_attention;
-    cg_cbam_block cbam;
-    cg_conv_layer disc_cam_gap, disc_cam_gmp; /* patchgan CAM: logits from pooled features */
-    int n_down, n_up;
-    char attention_names[CG_NET_MAX_ATTENTION][24];
-    int n_attention_names;
-};
-
-static cg_status add_stage_spec(cg_net *net, const char *name, cg_conv_spec spec, cg_arch_norm norm, stage *s,
+static cg_status add_stage_spec(cg_net *net, const char *name, cg_conv_spec spec, cg_arch_norm norm, cg_net_stage *s,
                                 cg_error *err)
 {
     char prefix[64];
@@ -49,7 +22,7 @@ static cg_status add_stage_spec(cg_net *net, const char *name, cg_conv_spec spec
 }
 
 static cg_status add_stage(cg_net *net, const char *name, int in_c, int out_c, int k, int stride, int pad,
-                           cg_pad_mode mode, cg_arch_norm norm, stage *s, cg_error *err)
+                           cg_pad_mode mode, cg_arch_norm norm, cg_net_stage *s, cg_error *err)
 {
     cg_conv_spec spec = {in_c, out_c, k, stride, pad, mode, true, false, false};
     return add_stage_spec(net, name, spec, norm, s, err);
@@ -95,7 +68,7 @@ static cg_status build_generator(cg_net *net, cg_error *err)
         snprintf(name, sizeof name, "up%d", i);
         /* U-Net: the upsampled map is concatenated with the encoder's skip of c/2 channels. */
         int in_c = unet ? c + c / 2 : c;
-        stage *s = &net->up[i];
+        cg_net_stage *s = &net->up[i];
         if (a->upsample == CG_UP_TRANSPOSED) {
             cg_conv_spec spec = {c, c / 2, 3, 2, 1, CG_PAD_ZERO, true, false, true};
             if (add_stage_spec(net, name, spec, a->norm, s, err))
@@ -211,16 +184,20 @@ int cg_net_receptive_radius(const cg_net *net)
         return r;
     }
     /* Every 3x3 conv adds its jump (the input pixels between neighbouring
-     * samples), every 7x7 adds 3; upsampling halves the jump. */
+     * samples), every 7x7 adds 3. A stride-2 conv and a x2 upsampling each add
+     * one more jump: their output pixels do not sit centred on their inputs. */
     int r = 3, jump = 1;
     for (int i = 0; i < a->downsamples; i++) {
-        r += jump;
+        r += 2 * jump;
         jump *= 2;
     }
     r += 2 * a->blocks * jump;
+    for (int i = 0; i < a->n_attention; i++)
+        if (a->attention[i] == CG_ATTN_CBAM)
+            r += 3 * jump; /* its 7x7 spatial gate */
     for (int i = 0; i < a->downsamples; i++) {
         jump /= 2;
-        r += jump;
+        r += 2 * jump;
     }
     return r + 3;
 }
@@ -230,7 +207,7 @@ static cg_tensor *activate(const cg_net *net, cg_graph *g, cg_tensor *x)
     return net->arch.activation == CG_ACT_RELU ? cg_relu(g, x) : cg_leaky_relu(g, x, net->arch.slope);
 }
 
-static cg_tensor *run_stage(const cg_net *net, cg_graph *g, const stage *s, cg_tensor *x, cg_tensor *style,
+static cg_tensor *run_stage(const cg_net *net, cg_graph *g, const cg_net_stage *s, cg_tensor *x, cg_tensor *style,
                             bool act)
 {
     cg_tensor *y = cg_norm_layer_run(g, &s->norm, cg_conv_layer_run(g, &s->conv, x), style);

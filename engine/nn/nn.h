@@ -101,4 +101,33 @@ cg_tensor *cg_cbam_block_run(cg_graph *g, const cg_cbam_block *b, cg_tensor *x, 
 /* Sum over channels: (N, C, H, W) -> (N, 1, H, W), scaled by scale. */
 cg_tensor *cg_channel_sum(cg_graph *g, cg_tensor *x, float scale);
 
+#define MAX_STAGES 8
+#define MAX_BLOCKS 64
+
+/* A convolution followed by a normalization (and, when run, an activation). */
+typedef struct cg_net_stage {
+    cg_conv_layer conv;
+    cg_norm_layer norm;
+} cg_net_stage;
+
+/* The network's parts, for the inference executor (engine/infer/run.c),
+ * which walks them in the same order as cg_net_forward. */
+struct cg_net {
+    cg_arch arch;
+    char *arch_json;
+    cg_params *params;
+    cg_net_stage first;                        /* c7s1-W (patchgan: first 4x4 conv, no norm) */
+    cg_net_stage down[MAX_STAGES];             /* stride-2 convs */
+    cg_net_stage block[MAX_BLOCKS][2];         /* residual blocks */
+    cg_net_stage up[MAX_STAGES];               /* upsampling convs */
+    cg_net_stage last;                         /* c7s1-out (patchgan: the 1-channel output conv) */
+    cg_cam_block cam;
+    cg_self_attention_block self_attention;
+    cg_cbam_block cbam;
+    cg_conv_layer disc_cam_gap, disc_cam_gmp; /* patchgan CAM: logits from pooled features */
+    int n_down, n_up;
+    char attention_names[CG_NET_MAX_ATTENTION][24];
+    int n_attention_names;
+};
+
 #endif

@@ -15,6 +15,7 @@
  * column buffer of a task stays a few MB whatever the image size. */
 #include "core/blas.h"
 #include "core/threads.h"
+#include "ops/conv_infer.h"
 #include "ops/op.h"
 
 #include <string.h>
@@ -34,21 +35,13 @@ typedef struct conv_geom {
     int64_t out_c, out_h, out_w;
     int kh, kw, sh, sw, ph, pw, dh, dw, groups;
     bool reflect;
+    int up;                    /* inference only: the input is read nearest-upsampled by up (in_h, in_w are the upsampled sides) */
     /* derived */
     int64_t in_cg, out_cg;     /* channels per group */
     int64_t k;                 /* in_cg * kh * kw: columns of W */
     int64_t p;                 /* out_h * out_w: positions */
     bool direct;               /* 1x1, stride 1, no padding: in is its own column matrix */
 } conv_geom;
-
-static void geom_finish(conv_geom *g)
-{
-    g->in_cg = g->in_c / g->groups;
-    g->out_cg = g->out_c / g->groups;
-    g->k = g->in_cg * g->kh * g->kw;
-    g->p = g->out_h * g->out_w;
-    g->direct = g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->ph == 0 && g->pw == 0;
-}
 
 static inline int64_t reflect_index(int64_t i, int64_t n)
 {
@@ -57,6 +50,56 @@ static inline int64_t reflect_index(int64_t i, int64_t n)
     if (i >= n)
         return 2 * (n - 1) - i;
     return i;
+}
+
+static void geom_finish(conv_geom *g)
+{
+    g->in_cg = g->in_c / g->groups;
+    g->out_cg = g->out_c / g->groups;
+    g->k = g->in_cg * g->kh * g->kw;
+    g->p = g->out_h * g->out_w;
+    if (g->up < 1)
+        g->up = 1;
+    g->direct = g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->ph == 0 && g->pw == 0 && g->up == 1;
+}
+
+/* Floats of one stored input image (the upsampled view is virtual). */
+static int64_t stored_image(const conv_geom *g)
+{
+    return g->in_c * (g->in_h / g->up) * (g->in_w / g->up);
+}
+
+/* im2col for an input read through nearest upsampling by g->up: each source
+ * pixel stands for an up x up block of the virtual input. */
+static void im2col_upsampled(const conv_geom *g, const float *in, int64_t c0, int64_t c1, int64_t p0, int64_t t,
+                             float *col)
+{
+    const int64_t sw_real = g->in_w / g->up, plane = (g->in_h / g->up) * sw_real;
+    float *dst = col;
+    for (int64_t c = c0; c < c1; c++)
+        for (int ki = 0; ki < g->kh; ki++)
+            for (int kj = 0; kj < g->kw; kj++) {
+                const int64_t off = (int64_t)kj * g->dw - g->pw;
+                for (int64_t p = p0; p < p0 + t;) {
+                    int64_t oh = p / g->out_w, ow0 = p % g->out_w;
+                    int64_t ow1 = g->out_w < ow0 + (p0 + t - p) ? g->out_w : ow0 + (p0 + t - p);
+                    int64_t ih = oh * g->sh - g->ph + (int64_t)ki * g->dh;
+                    if (!g->reflect && (ih < 0 || ih >= g->in_h)) {
+                        memset(dst, 0, (size_t)(ow1 - ow0) * sizeof(float));
+                    } else {
+                        const float *src = in + c * plane + reflect_index(ih, g->in_h) / g->up * sw_real;
+                        for (int64_t ow = ow0; ow < ow1; ow++) {
+                            int64_t iw = ow * g->sw + off;
+                            if (!g->reflect && (iw < 0 || iw >= g->in_w))
+                                dst[ow - ow0] = 0.0f;
+                            else
+                                dst[ow - ow0] = src[reflect_index(iw, g->in_w) / g->up];
+                        }
+                    }
+                    dst += ow1 - ow0;
+                    p += ow1 - ow0;
+                }
+            }
 }
 
 /* For kernel column kj: the output columns [lo, hi) whose input column is inside the image. */
@@ -186,7 +229,7 @@ static void apply_task(void *ctx, int task, int worker)
     int64_t tile = task % j->tiles, rest = task / j->tiles;
     int64_t grp = rest % g->groups, n = rest / g->groups;
     int64_t p0 = tile * j->tile, t = g->p - p0 < j->tile ? g->p - p0 : j->tile;
-    const float *in_n = j->in + n * g->in_c * g->in_h * g->in_w;
+    const float *in_n = j->in + n * stored_image(g);
     const float *b;
     int64_t ldb;
     if (g->direct) {
@@ -194,7 +237,10 @@ static void apply_task(void *ctx, int task, int worker)
         ldb = g->p;
     } else {
         float *col = j->scratch + (int64_t)worker * j->scratch_floats;
-        im2col(g, in_n, grp * g->in_cg, (grp + 1) * g->in_cg, p0, t, col);
+        if (g->up > 1)
+            im2col_upsampled(g, in_n, grp * g->in_cg, (grp + 1) * g->in_cg, p0, t, col);
+        else
+            im2col(g, in_n, grp * g->in_cg, (grp + 1) * g->in_cg, p0, t, col);
         b = col;
         ldb = t;
     }
@@ -551,4 +597,62 @@ cg_tensor *cg_conv_transpose2d(cg_graph *g, cg_tensor *x, cg_tensor *weight, cg_
                                const cg_conv_params *p)
 {
     return apply_conv(g, CG_OP_CONV_TRANSPOSE2D, x, weight, bias, p);
+}
+
+/* ---- inference entry points (engine/ops/conv_infer.h) ---------------------- */
+
+static conv_geom infer_geom(const cg_conv_infer_shape *s)
+{
+    conv_geom g = {.n = s->n, .in_c = s->in_c, .in_h = s->in_h * s->upsample, .in_w = s->in_w * s->upsample,
+                   .out_c = s->out_c, .kh = s->k, .kw = s->k, .sh = s->stride, .sw = s->stride, .ph = s->pad,
+                   .pw = s->pad, .dh = 1, .dw = 1, .groups = 1, .reflect = s->reflect, .up = s->upsample};
+    g.out_h = (g.in_h + 2 * s->pad - s->k) / s->stride + 1;
+    g.out_w = (g.in_w + 2 * s->pad - s->k) / s->stride + 1;
+    geom_finish(&g);
+    return g;
+}
+
+void cg_conv_infer_out_size(const cg_conv_infer_shape *s, int64_t *out_h, int64_t *out_w)
+{
+    conv_geom g = infer_geom(s);
+    *out_h = g.out_h;
+    *out_w = g.out_w;
+}
+
+int64_t cg_conv_infer_scratch(const cg_conv_infer_shape *s)
+{
+    conv_geom g = infer_geom(s);
+    return apply_scratch(&g) * cg_thread_count();
+}
+
+void cg_conv_infer(const cg_conv_infer_shape *s, const float *in, const float *w, const float *bias, float *out,
+                   float *scratch)
+{
+    conv_geom g = infer_geom(s);
+    conv_apply(&g, in, w, out, 0.0f, scratch);
+    if (bias)
+        bias_add(out, bias, g.n, g.out_c, g.p);
+}
+
+int64_t cg_conv_transpose_infer_scratch(const cg_conv_infer_shape *s, int64_t out_h, int64_t out_w)
+{
+    /* The transposed conv is the adjoint of a conv from its output to its input. */
+    conv_geom g = {.n = s->n, .in_c = s->out_c, .in_h = out_h, .in_w = out_w, .out_c = s->in_c, .out_h = s->in_h,
+                   .out_w = s->in_w, .kh = s->k, .kw = s->k, .sh = s->stride, .sw = s->stride, .ph = s->pad,
+                   .pw = s->pad, .dh = 1, .dw = 1, .groups = 1, .up = 1};
+    geom_finish(&g);
+    return adjoint_scratch(&g) * cg_thread_count();
+}
+
+void cg_conv_transpose_infer(const cg_conv_infer_shape *s, int64_t out_h, int64_t out_w, const float *in,
+                             const float *w, const float *bias, float *out, float *scratch)
+{
+    conv_geom g = {.n = s->n, .in_c = s->out_c, .in_h = out_h, .in_w = out_w, .out_c = s->in_c, .out_h = s->in_h,
+                   .out_w = s->in_w, .kh = s->k, .kw = s->k, .sh = s->stride, .sw = s->stride, .ph = s->pad,
+                   .pw = s->pad, .dh = 1, .dw = 1, .groups = 1, .up = 1};
+    geom_finish(&g);
+    memset(out, 0, (size_t)(s->n * s->out_c * out_h * out_w) * sizeof(float));
+    conv_adjoint(&g, w, in, NULL, out, NULL, scratch);
+    if (bias)
+        bias_add(out, bias, g.n, g.in_c, out_h * out_w);
 }

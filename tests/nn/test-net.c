@@ -30,8 +30,8 @@ static void test_benchmark_generator_size(void)
     cg_net *net = new_net(BENCH_ARCH, 1);
     g_assert_cmpint(cg_params_total(cg_net_params(net)), ==, 1377411);
     g_assert_cmpint(cg_net_size_multiple(net), ==, 4);
-    /* 3 (7x7) + 1 + 2 (downsampling) + 8 convs x 4 (bottleneck) + 2 + 1 (up) + 3 (7x7) */
-    g_assert_cmpint(cg_net_receptive_radius(net), ==, 44);
+    /* 3 (7x7) + 2 + 4 (downsampling, with alignment) + 8 convs x 4 (bottleneck) + 4 + 2 (up) + 3 (7x7) */
+    g_assert_cmpint(cg_net_receptive_radius(net), ==, 50);
     cg_net_free(net);
 }
 

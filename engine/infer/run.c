@@ -1,0 +1,751 @@
+/* The inference executor (see run.h). One walk over the generator serves three
+ * purposes: a dry walk counts FLOPs, statistic points and buffer sizes; a
+ * collect walk stops at one statistic point; a full walk produces pixels.
+ * Buffers come from a few slots sized by the dry walk, so a run allocates
+ * once and a tile loop reuses them. */
+#include "core/threads.h"
+#include "infer/run.h"
+#include "ops/conv_infer.h"
+
+#include <glib.h>
+#include <math.h>
+#include <string.h>
+
+#define MAX_SLOTS 8
+#define NORM_EPS 1e-5
+
+typedef struct act {
+    float *d;
+    int64_t c, h, w;
+    int slot;
+} act;
+
+typedef struct walker {
+    const cg_net *net;
+    const cg_infer_request *req;
+    const cg_infer_region *r;
+    cg_infer_result *res;
+    cg_error *err;
+    bool dry;
+    int stop_after;     /* dry walks: count FLOPs up to this point (-1: all) */
+    double flops;
+    int point;          /* next statistic point */
+    bool stopped;       /* a collect walk reached its point, or a dry walk its stop */
+    cg_status status;
+    /* slots */
+    float *slot[MAX_SLOTS];
+    int64_t slot_size[MAX_SLOTS]; /* floats: the real size (full walk) or the largest asked (dry walk) */
+    bool slot_busy[MAX_SLOTS];
+    float *scratch;
+    int64_t scratch_size;
+    int64_t scale;      /* input pixels per feature pixel at the current layer */
+    float style[64];
+} walker;
+
+/* ---- slots ---------------------------------------------------------------- */
+
+static bool acquire(walker *w, act *a, int64_t c, int64_t h, int64_t wd)
+{
+    int64_t need = c * h * wd;
+    a->c = c;
+    a->h = h;
+    a->w = wd;
+    a->d = NULL;
+    for (int i = 0; i < MAX_SLOTS; i++) {
+        if (w->slot_busy[i])
+            continue;
+        if (w->dry) {
+            if (need > w->slot_size[i])
+                w->slot_size[i] = need;
+        } else if (need > w->slot_size[i]) {
+            continue; /* cannot happen after a matching dry walk */
+        }
+        w->slot_busy[i] = true;
+        a->slot = i;
+        a->d = w->dry ? NULL : w->slot[i];
+        return true;
+    }
+    w->status = cg_fail(w->err, CG_ERR_NOMEM, "inference needs more buffers than planned");
+    return false;
+}
+
+static void release(walker *w, act *a)
+{
+    if (a->slot >= 0)
+        w->slot_busy[a->slot] = false;
+    a->slot = -1;
+}
+
+static bool ok(const walker *w)
+{
+    return w->status == CG_OK && !w->stopped;
+}
+
+static bool report(walker *w)
+{
+    if (w->dry || !w->req->layer_done)
+        return true;
+    if (!w->req->layer_done(w->req->user, w->flops)) {
+        w->status = cg_fail(w->err, CG_ERR_CANCELLED, "cancelled");
+        return false;
+    }
+    return true;
+}
+
+/* ---- convolution ------------------------------------------------------------ */
+
+/* out = conv(in) with layer l; in read nearest-upsampled by `up`. */
+static bool conv(walker *w, const cg_conv_layer *l, const act *in, int up, act *out)
+{
+    const cg_tensor *wt = l->weight;
+    int k = (int)wt->dim[2];
+    cg_conv_infer_shape s = {1, in->c, in->h, in->w, l->transposed ? wt->dim[1] : wt->dim[0], k,
+                             l->p.stride_h, l->p.pad_h, l->p.pad_mode == CG_PAD_REFLECT, up};
+    int64_t oh, ow, scratch;
+    if (l->transposed) {
+        oh = (in->h - 1) * l->p.stride_h - 2 * l->p.pad_h + k + l->p.output_pad_h;
+        ow = (in->w - 1) * l->p.stride_w - 2 * l->p.pad_w + k + l->p.output_pad_w;
+        scratch = cg_conv_transpose_infer_scratch(&s, oh, ow);
+    } else {
+        cg_conv_infer_out_size(&s, &oh, &ow);
+        scratch = cg_conv_infer_scratch(&s);
+    }
+    if (!acquire(w, out, s.out_c, oh, ow))
+        return false;
+    w->flops += 2.0 * (double)s.out_c * (double)in->c * k * k * (l->transposed ? (double)in->h * in->w : (double)oh * ow);
+    if (w->dry) {
+        if (scratch > w->scratch_size)
+            w->scratch_size = scratch;
+        return true;
+    }
+    const float *bias = l->bias ? l->bias->data : NULL;
+    if (l->transposed)
+        cg_conv_transpose_infer(&s, oh, ow, in->d, wt->data, bias, out->d, w->scratch);
+    else
+        cg_conv_infer(&s, in->d, wt->data, bias, out->d, w->scratch);
+    return report(w);
+}
+
+/* ---- statistic points ------------------------------------------------------ */
+
+typedef struct plane_job {
+    const act *a;
+    cg_stat_point *p;
+    int64_t x0, y0, x1, y1;
+} plane_job;
+
+static void collect_plane(void *ctx, int c, int worker)
+{
+    const plane_job *j = ctx;
+    const float *d = j->a->d + (int64_t)c * j->a->h * j->a->w;
+    double sum = 0, sumsq = 0;
+    float mx = -INFINITY;
+    for (int64_t y = j->y0; y < j->y1; y++) {
+        const float *row = d + y * j->a->w;
+        for (int64_t x = j->x0; x < j->x1; x++) {
+            sum += row[x];
+            sumsq += (double)row[x] * row[x];
+            mx = row[x] > mx ? row[x] : mx;
+        }
+    }
+    j->p->sum[c] += sum;
+    j->p->sumsq[c] += sumsq;
+    if (mx > j->p->max[c])
+        j->p->max[c] = mx;
+}
+
+/* Adds the centre of a (scaled to this layer) into point p. */
+static void collect(walker *w, const act *a, cg_stat_point *p, bool whole)
+{
+    plane_job j = {a, p, 0, 0, a->w, a->h};
+    if (!whole) {
+        j.x0 = w->r->cx0 / w->scale;
+        j.y0 = w->r->cy0 / w->scale;
+        j.x1 = w->r->cx1 / w->scale;
+        j.y1 = w->r->cy1 / w->scale;
+    }
+    cg_parallel_for((int)a->c, collect_plane, &j);
+    p->count += (double)(j.x1 - j.x0) * (double)(j.y1 - j.y0);
+}
+
+/* The point reached next: in a dry walk counts it; returns the stats to use, or
+ * NULL when the walk must stop (collected its point). */
+static cg_stat_point *reach_point(walker *w, const act *a)
+{
+    int k = w->point++;
+    if (w->dry) {
+        if (w->stop_after >= 0 && k >= w->stop_after)
+            w->stopped = true;
+        return NULL;
+    }
+    cg_infer_stats *s = w->req->stats;
+    if (k >= s->n_points) {
+        w->status = cg_fail(w->err, CG_ERR_INVALID, "statistics planned for fewer points than the network has");
+        return NULL;
+    }
+    cg_stat_point *p = &s->point[k];
+    if (w->req->mode == CG_INFER_WHOLE) {
+        cg_infer_stats_clear_point(p);
+        collect(w, a, p, true);
+        cg_infer_stats_finish(s, k);
+    } else if (w->req->mode == CG_INFER_COLLECT && k == w->req->collect) {
+        collect(w, a, p, false);
+        w->stopped = true;
+        return NULL;
+    } else if (!p->ready) {
+        w->status = cg_fail(w->err, CG_ERR_INVALID, "statistic point %d used before it was collected", k);
+        return NULL;
+    }
+    return p;
+}
+
+/* ---- normalization + activation, in place ---------------------------------- */
+
+typedef struct norm_job {
+    const walker *w;
+    const cg_norm_layer *l;
+    const cg_stat_point *p;
+    act *a;
+    int activation; /* 0 none, 1 relu, 2 leaky */
+    float slope;
+} norm_job;
+
+static void norm_plane(void *ctx, int c, int worker)
+{
+    const norm_job *j = ctx;
+    const cg_norm_layer *l = j->l;
+    float gamma = 1, beta = 0;
+    if (l->kind == CG_NORM_COND_INSTANCE) {
+        int styles = (int)l->gamma->dim[0];
+        int64_t cs = l->gamma->dim[1];
+        gamma = beta = 0;
+        for (int s = 0; s < styles; s++) {
+            gamma += j->w->style[s] * l->gamma->data[s * cs + c];
+            beta += j->w->style[s] * l->beta->data[s * cs + c];
+        }
+    } else if (l->gamma) {
+        gamma = l->gamma->data[c];
+        beta = l->beta->data[c];
+    }
+    /* y = x * scale + shift, folding mean, 1/std, gamma and beta (and AdaLIN's mix). */
+    float scale, shift;
+    const cg_stat_point *p = j->p;
+    if (l->kind == CG_NORM_LAYER) {
+        scale = p->ln_rstd * gamma;
+        shift = beta - p->ln_mean * scale;
+    } else if (l->kind == CG_NORM_ADALIN) {
+        float rho = l->rho->data[c];
+        float in_scale = rho * p->rstd[c], ln_scale = (1 - rho) * p->ln_rstd;
+        scale = (in_scale + ln_scale) * gamma;
+        shift = beta - (in_scale * p->mean[c] + ln_scale * p->ln_mean) * gamma;
+    } else {
+        scale = p->rstd[c] * gamma;
+        shift = beta - p->mean[c] * scale;
+    }
+    float *d = j->a->d + (int64_t)c * j->a->h * j->a->w;
+    int64_t n = j->a->h * j->a->w;
+    if (j->activation == 0)
+        for (int64_t i = 0; i < n; i++)
+            d[i] = d[i] * scale + shift;
+    else {
+        float slope = j->activation == 1 ? 0.0f : j->slope;
+        for (int64_t i = 0; i < n; i++) {
+            float v = d[i] * scale + shift;
+            d[i] = v > 0 ? v : v * slope;
+        }
+    }
+}
+
+typedef struct act_job {
+    act *a;
+    float slope;
+} act_job;
+
+static void activate_plane(void *ctx, int c, int worker)
+{
+    const act_job *j = ctx;
+    float *d = j->a->d + (int64_t)c * j->a->h * j->a->w;
+    for (int64_t i = 0; i < j->a->h * j->a->w; i++)
+        d[i] = d[i] > 0 ? d[i] : d[i] * j->slope;
+}
+
+static int activation_code(const cg_net *net)
+{
+    return net->arch.activation == CG_ACT_RELU ? 1 : 2;
+}
+
+/* A stage's norm (a statistic point unless "none") and its activation. */
+static bool norm_act(walker *w, const cg_norm_layer *l, act *a, bool activate)
+{
+    int code = activate ? activation_code(w->net) : 0;
+    if (l->kind == CG_NORM_NONE) {
+        if (!w->dry && code) {
+            act_job j = {a, code == 1 ? 0.0f : w->net->arch.slope};
+            cg_parallel_for((int)a->c, activate_plane, &j);
+        }
+        return ok(w);
+    }
+    cg_stat_point *p = reach_point(w, a);
+    if (w->dry)
+        return ok(w);
+    if (!p)
+        return false;
+    norm_job j = {w, l, p, a, code, w->net->arch.slope};
+    cg_parallel_for((int)a->c, norm_plane, &j);
+    return ok(w);
+}
+
+static bool stage(walker *w, const cg_net_stage *s, act *cur, int up, bool activate)
+{
+    act out;
+    if (!conv(w, &s->conv, cur, up, &out))
+        return false;
+    release(w, cur);
+    *cur = out;
+    return norm_act(w, &s->norm, cur, activate);
+}
+
+/* ---- attention blocks ------------------------------------------------------- */
+
+static void keep_map(walker *w, const act *map)
+{
+    if (w->dry || !w->res || w->res->attention)
+        return;
+    w->res->attention = g_memdup2(map->d, (gsize)(map->h * map->w) * sizeof(float));
+    w->res->attention_w = map->w;
+    w->res->attention_h = map->h;
+}
+
+typedef struct scale_job {
+    const float *src;
+    float *dst;
+    const float *weights; /* per channel */
+    int64_t plane;
+} scale_job;
+
+static void scale_plane(void *ctx, int c, int worker)
+{
+    const scale_job *j = ctx;
+    const float *s = j->src + c * j->plane;
+    float *d = j->dst + c * j->plane, f = j->weights[c];
+    for (int64_t i = 0; i < j->plane; i++)
+        d[i] = s[i] * f;
+}
+
+static void channel_sum(const act *a, act *map)
+{
+    int64_t plane = a->h * a->w;
+    memset(map->d, 0, (size_t)plane * sizeof(float));
+    for (int64_t c = 0; c < a->c; c++)
+        for (int64_t i = 0; i < plane; i++)
+            map->d[i] += a->d[c * plane + i];
+}
+
+static bool cam_block(walker *w, act *cur, bool want_map)
+{
+    const cg_cam_block *b = &w->net->cam;
+    /* Only the logits (a training signal) use the pooled features; the output
+     * is local, so CAM needs no statistic point. */
+    act cat;
+    if (!acquire(w, &cat, 2 * cur->c, cur->h, cur->w))
+        return false;
+    if (!w->dry) {
+        scale_job j1 = {cur->d, cat.d, b->gap_weight->data, cur->h * cur->w};
+        scale_job j2 = {cur->d, cat.d + cur->c * cur->h * cur->w, b->gmp_weight->data, cur->h * cur->w};
+        cg_parallel_for((int)cur->c, scale_plane, &j1);
+        cg_parallel_for((int)cur->c, scale_plane, &j2);
+    }
+    release(w, cur);
+    act out;
+    bool good = conv(w, &b->fuse, &cat, 1, &out);
+    release(w, &cat);
+    if (!good)
+        return false;
+    *cur = out;
+    if (!w->dry) {
+        act_job j = {cur, w->net->arch.activation == CG_ACT_RELU ? 0.0f : w->net->arch.slope};
+        cg_parallel_for((int)cur->c, activate_plane, &j);
+    }
+    if (want_map) {
+        act map;
+        if (!acquire(w, &map, 1, cur->h, cur->w))
+            return false;
+        if (!w->dry) {
+            channel_sum(cur, &map);
+            keep_map(w, &map);
+        }
+        release(w, &map);
+    }
+    return ok(w);
+}
+
+static float sigmoidf(float v)
+{
+    return 1.0f / (1.0f + expf(-v));
+}
+
+static bool cbam_block(walker *w, act *cur, bool want_map)
+{
+    const cg_cbam_block *b = &w->net->cbam;
+    cg_stat_point *p = reach_point(w, cur);
+    if (w->dry ? !ok(w) : !p)
+        return false;
+    int64_t c = cur->c, plane = cur->h * cur->w, inner = b->mlp1.weight->dim[0];
+    if (!w->dry) {
+        /* Channel gate: the shared MLP on the global average and max. */
+        float gate[4096], hidden[4096];
+        for (int64_t o = 0; o < c; o++)
+            gate[o] = 2 * b->mlp2.bias->data[o];
+        for (int pass = 0; pass < 2; pass++) {
+            for (int64_t i = 0; i < inner; i++) {
+                float s = b->mlp1.bias->data[i];
+                for (int64_t k = 0; k < c; k++)
+                    s += b->mlp1.weight->data[i * c + k] * (pass ? p->max[k] : p->mean[k]);
+                hidden[i] = s > 0 ? s : 0;
+            }
+            for (int64_t o = 0; o < c; o++)
+                for (int64_t i = 0; i < inner; i++)
+                    gate[o] += b->mlp2.weight->data[o * inner + i] * hidden[i];
+        }
+        for (int64_t o = 0; o < c; o++)
+            gate[o] = sigmoidf(gate[o]);
+        scale_job j = {cur->d, cur->d, gate, plane};
+        cg_parallel_for((int)c, scale_plane, &j);
+    }
+    /* Spatial gate: a 7x7 conv over the per-position channel mean and max. */
+    act pooled, gate_map;
+    if (!acquire(w, &pooled, 2, cur->h, cur->w))
+        return false;
+    if (!w->dry)
+        for (int64_t i = 0; i < plane; i++) {
+            float s = 0, mx = -INFINITY;
+            for (int64_t k = 0; k < c; k++) {
+                float v = cur->d[k * plane + i];
+                s += v;
+                mx = v > mx ? v : mx;
+            }
+            pooled.d[i] = s / (float)c;
+            pooled.d[plane + i] = mx;
+        }
+    bool good = conv(w, &b->spatial, &pooled, 1, &gate_map);
+    release(w, &pooled);
+    if (!good)
+        return false;
+    if (!w->dry) {
+        for (int64_t i = 0; i < plane; i++)
+            gate_map.d[i] = sigmoidf(gate_map.d[i]);
+        for (int64_t k = 0; k < c; k++)
+            for (int64_t i = 0; i < plane; i++)
+                cur->d[k * plane + i] *= gate_map.d[i];
+        if (want_map)
+            keep_map(w, &gate_map);
+    }
+    release(w, &gate_map);
+    return ok(w);
+}
+
+/* Self-attention is global over positions and quadratic in them: it runs
+ * through a graph, on whole images only. */
+static bool self_attention_block(walker *w, act *cur, bool want_map)
+{
+    if (w->dry)
+        return true;
+    if (w->req->mode != CG_INFER_WHOLE) {
+        w->status = cg_fail(w->err, CG_ERR_UNSUPPORTED,
+                            "self-attention models run on whole images only; this image needs tiles");
+        return false;
+    }
+    cg_graph *g = cg_graph_new(false, w->err);
+    if (!g) {
+        w->status = w->err ? w->err->code : CG_ERR_NOMEM;
+        return false;
+    }
+    cg_tensor *x = cg_graph_tensor4(g, 1, cur->c, cur->h, cur->w);
+    if (x)
+        memcpy(x->data, cur->d, (size_t)x->size * sizeof(float));
+    cg_tensor *map = NULL;
+    cg_tensor *y = cg_self_attention_block_run(g, &w->net->self_attention, x, want_map ? &map : NULL);
+    if (!y) {
+        w->status = cg_graph_status(g, w->err);
+        cg_graph_free(g);
+        return false;
+    }
+    memcpy(cur->d, y->data, (size_t)y->size * sizeof(float));
+    if (map) {
+        act m = {map->data, 1, cur->h, cur->w, -1};
+        keep_map(w, &m);
+    }
+    cg_graph_free(g);
+    return true;
+}
+
+/* ---- the generator ----------------------------------------------------------- */
+
+static void add_in_place(void *ctx, int c, int worker)
+{
+    act *const *pair = ctx;
+    int64_t plane = pair[0]->h * pair[0]->w;
+    float *a = pair[0]->d + c * plane;
+    const float *b = pair[1]->d + c * plane;
+    for (int64_t i = 0; i < plane; i++)
+        a[i] += b[i];
+}
+
+static void tanh_plane(void *ctx, int c, int worker)
+{
+    act *a = ctx;
+    float *d = a->d + (int64_t)c * a->h * a->w;
+    for (int64_t i = 0; i < a->h * a->w; i++)
+        d[i] = tanhf(d[i]);
+}
+
+static void walk(walker *w, const float *x)
+{
+    const cg_net *net = w->net;
+    const cg_arch *a = &net->arch;
+    act in = {(float *)x, a->in_channels, w->r->height, w->r->width, -1}, cur = in;
+    act skips[MAX_STAGES];
+    bool unet = a->type == CG_ARCH_UNET;
+    w->scale = 1;
+    if (!stage(w, &net->first, &cur, 1, true))
+        return;
+    for (int i = 0; i < net->n_down; i++) {
+        if (unet) {
+            /* keep the encoder output for the skip: copy it out of the slot the stage will release */
+            if (!acquire(w, &skips[i], cur.c, cur.h, cur.w))
+                return;
+            if (!w->dry)
+                memcpy(skips[i].d, cur.d, (size_t)(cur.c * cur.h * cur.w) * sizeof(float));
+        }
+        w->scale *= 2;
+        if (!stage(w, &net->down[i], &cur, 1, true))
+            return;
+    }
+    for (int i = 0; i < a->blocks; i++) {
+        act r1, r2;
+        if (!conv(w, &net->block[i][0].conv, &cur, 1, &r1))
+            return;
+        if (!norm_act(w, &net->block[i][0].norm, &r1, true))
+            return;
+        bool good = conv(w, &net->block[i][1].conv, &r1, 1, &r2);
+        release(w, &r1);
+        if (!good || !norm_act(w, &net->block[i][1].norm, &r2, false))
+            return;
+        if (!w->dry) {
+            act *pair[2] = {&cur, &r2};
+            cg_parallel_for((int)cur.c, add_in_place, pair);
+        }
+        release(w, &r2);
+    }
+    int want = w->req ? w->req->attention_point : -1;
+    for (int i = 0; i < a->n_attention; i++) {
+        bool good = true;
+        switch (a->attention[i]) {
+        case CG_ATTN_CAM: good = cam_block(w, &cur, want == i); break;
+        case CG_ATTN_SELF: good = self_attention_block(w, &cur, want == i); break;
+        case CG_ATTN_CBAM: good = cbam_block(w, &cur, want == i); break;
+        }
+        if (!good)
+            return;
+    }
+    for (int i = 0; i < net->n_up; i++) {
+        w->scale /= 2;
+        int up = a->upsample == CG_UP_NEAREST ? 2 : 1;
+        if (a->upsample == CG_UP_BILINEAR || unet) {
+            /* materialize the upsampled (and, for U-Net, concatenated) input */
+            act skip = unet ? skips[net->n_down - 1 - i] : (act){0};
+            act big;
+            if (!acquire(w, &big, cur.c + (unet ? skip.c : 0), cur.h * 2, cur.w * 2))
+                return;
+            if (!w->dry) {
+                int64_t ow = cur.w * 2, oh = cur.h * 2;
+                for (int64_t c = 0; c < cur.c; c++)
+                    for (int64_t y = 0; y < oh; y++)
+                        for (int64_t xx = 0; xx < ow; xx++) {
+                            float v;
+                            if (a->upsample == CG_UP_BILINEAR) {
+                                double sy = (y + 0.5) / 2 - 0.5, sx = (xx + 0.5) / 2 - 0.5;
+                                int64_t y0 = (int64_t)floor(sy), x0 = (int64_t)floor(sx);
+                                double fy = sy - y0, fx = sx - x0;
+                                int64_t ya = y0 < 0 ? 0 : y0, yb = y0 + 1 >= cur.h ? cur.h - 1 : y0 + 1;
+                                int64_t xa = x0 < 0 ? 0 : x0, xb = x0 + 1 >= cur.w ? cur.w - 1 : x0 + 1;
+                                const float *p = cur.d + c * cur.h * cur.w;
+                                v = (float)((1 - fy) * ((1 - fx) * p[ya * cur.w + xa] + fx * p[ya * cur.w + xb]) +
+                                            fy * ((1 - fx) * p[yb * cur.w + xa] + fx * p[yb * cur.w + xb]));
+                            } else {
+                                v = cur.d[(c * cur.h + y / 2) * cur.w + xx / 2];
+                            }
+                            big.d[(c * oh + y) * ow + xx] = v;
+                        }
+                if (unet)
+                    memcpy(big.d + cur.c * oh * ow, skip.d, (size_t)(skip.c * oh * ow) * sizeof(float));
+            }
+            release(w, &cur);
+            if (unet)
+                release(w, &skips[net->n_down - 1 - i]);
+            cur = big;
+            up = 1;
+        }
+        if (!stage(w, &net->up[i], &cur, up, true))
+            return;
+    }
+    if (!stage(w, &net->last, &cur, 1, false))
+        return;
+    if (!w->dry) {
+        cg_parallel_for((int)cur.c, tanh_plane, &cur);
+        if (w->res)
+            w->res->image = g_memdup2(cur.d, (gsize)(cur.c * cur.h * cur.w) * sizeof(float));
+    }
+    release(w, &cur);
+}
+
+/* ---- planning and running ------------------------------------------------------ */
+
+static void dry_walk(walker *w, const cg_net *net, int64_t width, int64_t height, int stop_after)
+{
+    static const cg_infer_request no_request = {.attention_point = -1};
+    cg_infer_region r = {width, height, 0, 0, width, height};
+    memset(w, 0, sizeof *w);
+    w->net = net;
+    w->r = &r;
+    w->req = &no_request;
+    w->dry = true;
+    w->stop_after = stop_after;
+    walk(w, NULL);
+    w->r = NULL;
+}
+
+double cg_infer_flops(const cg_net *net, int64_t width, int64_t height, int stop_after)
+{
+    walker w;
+    dry_walk(&w, net, width, height, stop_after);
+    return w.flops;
+}
+
+double cg_infer_bytes(const cg_net *net, int64_t width, int64_t height)
+{
+    walker w;
+    dry_walk(&w, net, width, height, -1);
+    double floats = (double)w.scratch_size;
+    for (int i = 0; i < MAX_SLOTS; i++)
+        floats += (double)w.slot_size[i];
+    return floats * sizeof(float);
+}
+
+cg_status cg_infer_run(const cg_net *net, const float *x, const cg_infer_region *r, const cg_infer_request *req,
+                       cg_infer_result *res, cg_error *err)
+{
+    walker plan;
+    dry_walk(&plan, net, r->width, r->height, -1);
+    walker w;
+    memset(&w, 0, sizeof w);
+    w.net = net;
+    w.req = req;
+    w.r = r;
+    w.res = res;
+    w.err = err;
+    int styles = cg_net_styles(net);
+    for (int s = 0; s < styles && s < 64; s++)
+        w.style[s] = req->style_weights ? req->style_weights[s] : (s == 0);
+    cg_status st = CG_OK;
+    for (int i = 0; i < MAX_SLOTS && st == CG_OK; i++) {
+        w.slot_size[i] = plan.slot_size[i];
+        if (plan.slot_size[i] && !(w.slot[i] = g_try_malloc((gsize)plan.slot_size[i] * sizeof(float))))
+            st = cg_fail(err, CG_ERR_NOMEM, "out of memory for a %lldx%lld region", (long long)r->width,
+                         (long long)r->height);
+    }
+    w.scratch_size = plan.scratch_size;
+    if (st == CG_OK && plan.scratch_size &&
+        !(w.scratch = g_try_malloc((gsize)plan.scratch_size * sizeof(float))))
+        st = cg_fail(err, CG_ERR_NOMEM, "out of memory for convolution scratch");
+    if (st == CG_OK) {
+        walk(&w, x);
+        st = w.status;
+    }
+    for (int i = 0; i < MAX_SLOTS; i++)
+        g_free(w.slot[i]);
+    g_free(w.scratch);
+    return st;
+}
+
+/* ---- statistics ----------------------------------------------------------------- */
+
+cg_infer_stats *cg_infer_stats_new(const cg_net *net, cg_error *err)
+{
+    walker w;
+    dry_walk(&w, net, 64, 64, -1);
+    /* Channels of each point: a second dry walk is not needed — size every
+     * point for the widest layer. */
+    int64_t channels = (int64_t)net->arch.width << (net->arch.downsamples + 1);
+    cg_infer_stats *s = g_try_malloc0(sizeof *s);
+    if (!s || w.point > CG_INFER_MAX_POINTS) {
+        g_free(s);
+        cg_fail(err, CG_ERR_NOMEM, "too many statistic points");
+        return NULL;
+    }
+    s->n_points = w.point;
+    for (int k = 0; k < s->n_points; k++) {
+        cg_stat_point *p = &s->point[k];
+        p->channels = channels;
+        p->sum = g_new0(double, channels);
+        p->sumsq = g_new0(double, channels);
+        p->max = g_new(float, channels);
+        p->mean = g_new0(float, channels);
+        p->rstd = g_new0(float, channels);
+        cg_infer_stats_clear_point(p);
+    }
+    return s;
+}
+
+void cg_infer_stats_free(cg_infer_stats *s)
+{
+    if (!s)
+        return;
+    for (int k = 0; k < s->n_points; k++) {
+        g_free(s->point[k].sum);
+        g_free(s->point[k].sumsq);
+        g_free(s->point[k].max);
+        g_free(s->point[k].mean);
+        g_free(s->point[k].rstd);
+    }
+    g_free(s);
+}
+
+void cg_infer_stats_clear_point(cg_stat_point *p)
+{
+    memset(p->sum, 0, (size_t)p->channels * sizeof(double));
+    memset(p->sumsq, 0, (size_t)p->channels * sizeof(double));
+    for (int64_t c = 0; c < p->channels; c++)
+        p->max[c] = -INFINITY;
+    p->count = 0;
+    p->ready = false;
+}
+
+void cg_infer_stats_clear(cg_infer_stats *s)
+{
+    for (int k = 0; k < s->n_points; k++)
+        cg_infer_stats_clear_point(&s->point[k]);
+}
+
+void cg_infer_stats_finish(cg_infer_stats *s, int k)
+{
+    cg_stat_point *p = &s->point[k];
+    double all_sum = 0, all_sumsq = 0;
+    int64_t used = 0;
+    for (int64_t c = 0; c < p->channels; c++) {
+        if (p->max[c] == -INFINITY)
+            continue; /* a channel this point does not have */
+        double mean = p->count > 0 ? p->sum[c] / p->count : 0;
+        double var = p->count > 0 ? p->sumsq[c] / p->count - mean * mean : 0;
+        p->mean[c] = (float)mean;
+        p->rstd[c] = (float)(1 / sqrt((var > 0 ? var : 0) + NORM_EPS));
+        all_sum += p->sum[c];
+        all_sumsq += p->sumsq[c];
+        used++;
+    }
+    double n = p->count * (double)used;
+    double mean = n > 0 ? all_sum / n : 0, var = n > 0 ? all_sumsq / n - mean * mean : 0;
+    p->ln_mean = (float)mean;
+    p->ln_rstd = (float)(1 / sqrt((var > 0 ? var : 0) + NORM_EPS));
+    p->ready = true;
+}

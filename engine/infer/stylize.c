@@ -1,0 +1,558 @@
+/* Stylizing images of any size: padding to the network's multiple, tiles with
+ * a margin, statistics passes over the whole image (or all frames), strength,
+ * post-processing, and attention maps. See comicgan/stylize.h. */
+#include "comicgan/engine.h"
+#include "comicgan/filters.h"
+#include "comicgan/stylize.h"
+#include "infer/run.h"
+
+#include <glib.h>
+#include <math.h>
+#include <string.h>
+
+#define DEFAULT_BUDGET ((size_t)512 << 20)
+#define MAX_STYLES 64
+
+cg_stylize_options cg_stylize_defaults(void)
+{
+    cg_stylize_options o = {.style = 0, .strength = 1.0f, .contrast = 1.0f};
+    return o;
+}
+
+cg_status cg_stylize_check_options(const cg_model *m, const cg_stylize_options *o, cg_error *err)
+{
+    int styles = cg_model_style_count(m);
+    if (!o->mix && (o->style < 0 || o->style >= styles))
+        return cg_fail(err, CG_ERR_INVALID, "style %d does not exist (the model has %d)", o->style, styles);
+    if (o->mix) {
+        double total = 0;
+        for (int s = 0; s < styles; s++) {
+            if (!(o->mix[s] >= 0) || !isfinite(o->mix[s]))
+                return cg_fail(err, CG_ERR_INVALID, "mix weight of \"%s\" must be a number >= 0",
+                               cg_model_style(m, s)->name);
+            total += o->mix[s];
+        }
+        if (total <= 0)
+            return cg_fail(err, CG_ERR_INVALID, "mix weights are all 0");
+    }
+    if (!(o->strength >= 0 && o->strength <= 1))
+        return cg_fail(err, CG_ERR_INVALID, "strength must be in [0, 1]");
+    if (o->tile < 0 || o->tile > CG_STYLIZE_MAX_SIDE)
+        return cg_fail(err, CG_ERR_INVALID, "tile must be in 0..%d", CG_STYLIZE_MAX_SIDE);
+    if (!(o->line_weight >= -1 && o->line_weight <= 1))
+        return cg_fail(err, CG_ERR_INVALID, "line weight must be in [-1, 1]");
+    if (!(o->denoise >= 0 && o->denoise <= 1))
+        return cg_fail(err, CG_ERR_INVALID, "denoise must be in [0, 1]");
+    if (!(o->contrast >= 0.5f && o->contrast <= 2))
+        return cg_fail(err, CG_ERR_INVALID, "contrast must be in [0.5, 2]");
+    return CG_OK;
+}
+
+static cg_status check_image(const cg_image *img, cg_error *err)
+{
+    if (!img || !img->pixels)
+        return cg_fail(err, CG_ERR_INVALID, "no image");
+    if (img->width < 1 || img->height < 1 || img->width > CG_STYLIZE_MAX_SIDE || img->height > CG_STYLIZE_MAX_SIDE)
+        return cg_fail(err, CG_ERR_INVALID, "image %dx%d: sides must be 1..%d pixels", img->width, img->height,
+                       CG_STYLIZE_MAX_SIDE);
+    size_t n = (size_t)img->width * (size_t)img->height * 4;
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(img->pixels[i]))
+            return cg_fail(err, CG_ERR_NUMERIC, "pixel (%zu, %zu) is not a finite number", (i / 4) % img->width,
+                           (i / 4) / img->width);
+    return CG_OK;
+}
+
+/* ---- planning ------------------------------------------------------------------ */
+
+typedef struct plan {
+    int64_t mult, margin;    /* size multiple; context around a tile's centre */
+    int64_t tile;            /* centre side; 0: one region per image */
+} plan;
+
+static int64_t round_up(int64_t v, int64_t m)
+{
+    return (v + m - 1) / m * m;
+}
+
+/* The padded side: a multiple of the network's multiple, and large enough that
+ * the bottleneck keeps 2 pixels (reflect padding needs them). */
+static int64_t padded_side(int64_t side, int64_t mult)
+{
+    int64_t p = round_up(side, mult);
+    return p < 2 * mult ? 2 * mult : p;
+}
+
+static plan make_plan(const cg_net *net, const cg_image *const *in, int n, const cg_stylize_options *o)
+{
+    plan p = {cg_net_size_multiple(net), 0, 0};
+    p.margin = round_up(cg_net_receptive_radius(net), p.mult);
+    if (o->tile > 0) {
+        p.tile = round_up(o->tile, p.mult);
+        return p;
+    }
+    size_t budget = o->memory_budget ? o->memory_budget : DEFAULT_BUDGET;
+    bool fits = true;
+    for (int i = 0; i < n && fits; i++)
+        fits = cg_infer_bytes(net, padded_side(in[i]->width, p.mult), padded_side(in[i]->height, p.mult)) <= (double)budget;
+    if (fits)
+        return p;
+    /* The largest square tile whose region fits the budget. */
+    int64_t t = 4096;
+    while (t > 4 * p.mult && cg_infer_bytes(net, t + 2 * p.margin, t + 2 * p.margin) > (double)budget)
+        t = t * 3 / 4;
+    p.tile = round_up(t, p.mult);
+    return p;
+}
+
+typedef struct region {
+    int64_t x0, y0, w, h;            /* in padded image coordinates */
+    cg_infer_region r;               /* centre relative to the region */
+} region;
+
+/* Regions covering a padded image of pw x ph: centres tile it, regions add the
+ * margin, clipped to the image. */
+static GArray *make_regions(const plan *p, int64_t pw, int64_t ph)
+{
+    GArray *a = g_array_new(FALSE, FALSE, sizeof(region));
+    int64_t t = p->tile > 0 ? p->tile : (pw > ph ? pw : ph);
+    for (int64_t cy = 0; cy < ph; cy += t)
+        for (int64_t cx = 0; cx < pw; cx += t) {
+            int64_t cx1 = cx + t < pw ? cx + t : pw, cy1 = cy + t < ph ? cy + t : ph;
+            region g;
+            g.x0 = cx - p->margin > 0 ? cx - p->margin : 0;
+            g.y0 = cy - p->margin > 0 ? cy - p->margin : 0;
+            int64_t x1 = cx1 + p->margin < pw ? cx1 + p->margin : pw;
+            int64_t y1 = cy1 + p->margin < ph ? cy1 + p->margin : ph;
+            g.w = x1 - g.x0;
+            g.h = y1 - g.y0;
+            /* a clipped region may be thinner than two bottleneck pixels: widen it inward */
+            if (g.w < 2 * p->mult)
+                g.x0 = (g.w = 2 * p->mult, pw - g.w);
+            if (g.h < 2 * p->mult)
+                g.y0 = (g.h = 2 * p->mult, ph - g.h);
+            g.r = (cg_infer_region){g.w, g.h, cx - g.x0, cy - g.y0, cx1 - g.x0, cy1 - g.y0};
+            g_array_append_val(a, g);
+        }
+    return a;
+}
+
+/* Mirror index into [0, n): the padding beyond the image reflects it (and
+ * repeats it where the image is narrower than the padding). */
+static int64_t mirror(int64_t i, int64_t n)
+{
+    if (n == 1)
+        return 0;
+    int64_t period = 2 * (n - 1);
+    i %= period;
+    if (i < 0)
+        i += period;
+    return i < n ? i : period - i;
+}
+
+/* The network's input for a region: RGB in [-1, 1], planar. */
+static void fill_region(const cg_image *img, const region *g, int channels, float *x)
+{
+    int64_t plane = g->w * g->h;
+    for (int64_t y = 0; y < g->h; y++) {
+        int64_t sy = mirror(g->y0 + y, img->height);
+        for (int64_t xx = 0; xx < g->w; xx++) {
+            const float *px = cg_image_at(img, (int)mirror(g->x0 + xx, img->width), (int)sy);
+            for (int c = 0; c < channels; c++)
+                x[c * plane + y * g->w + xx] = 2.0f * px[c < 3 ? c : 2] - 1.0f;
+        }
+    }
+}
+
+/* ---- running passes ------------------------------------------------------------ */
+
+typedef struct progress {
+    const cg_stylize_options *o;
+    double total, done_before, last_call;
+    gint64 last_time;
+} progress;
+
+static bool layer_done(void *user, double flops)
+{
+    progress *p = user;
+    if (!p->o->progress)
+        return true;
+    double f = p->total > 0 ? (p->done_before + flops) / p->total : 0;
+    return p->o->progress(p->o->progress_data, (float)(f < 1 ? f : 1));
+}
+
+typedef struct job {
+    const cg_model *m;
+    const cg_net *net;
+    const cg_image *const *in;
+    int n;
+    const cg_stylize_options *o;
+    float style[MAX_STYLES];
+    int attention_point;
+    plan p;
+    GArray **regions;       /* per frame */
+    cg_infer_stats *stats;
+    progress prog;
+    float *x;               /* the largest region's input */
+    bool identity_blend;    /* add (1 - strength) * (input - identity style's output) */
+} job;
+
+static double pass_flops(const job *j, int stop_after)
+{
+    double f = 0;
+    for (int i = 0; i < j->n; i++)
+        for (guint k = 0; k < j->regions[i]->len; k++) {
+            const region *g = &g_array_index(j->regions[i], region, k);
+            f += cg_infer_flops(j->net, g->w, g->h, stop_after);
+        }
+    return f;
+}
+
+static bool single_region(const job *j)
+{
+    return j->n == 1 && j->regions[0]->len == 1;
+}
+
+/* Runs every region of every frame once in mode; for APPLY, on_result gets
+ * each region's output. */
+static cg_status run_pass(job *j, cg_infer_mode mode, int collect,
+                          void (*on_result)(job *j, int frame, const region *g, const cg_infer_result *res, void *ctx),
+                          void *ctx, cg_error *err)
+{
+    cg_infer_request req = {mode, collect, j->stats, j->style, mode == CG_INFER_COLLECT ? -1 : j->attention_point,
+                            layer_done, &j->prog};
+    for (int i = 0; i < j->n; i++)
+        for (guint k = 0; k < j->regions[i]->len; k++) {
+            const region *g = &g_array_index(j->regions[i], region, k);
+            fill_region(j->in[i], g, 3, j->x);
+            cg_infer_result res = {0};
+            cg_status st = cg_infer_run(j->net, j->x, &g->r, &req, &res, err);
+            if (st == CG_OK && on_result)
+                on_result(j, i, g, &res, ctx);
+            g_free(res.image);
+            g_free(res.attention);
+            if (st != CG_OK)
+                return st;
+            j->prog.done_before += cg_infer_flops(j->net, g->w, g->h, mode == CG_INFER_COLLECT ? collect : -1);
+        }
+    return CG_OK;
+}
+
+/* All statistics passes, then the final pass. */
+static cg_status run_all(job *j, void (*on_result)(job *, int, const region *, const cg_infer_result *, void *),
+                         void *ctx, cg_error *err)
+{
+    if (single_region(j)) {
+        j->prog.total = pass_flops(j, -1);
+        return run_pass(j, CG_INFER_WHOLE, -1, on_result, ctx, err);
+    }
+    j->prog.total = pass_flops(j, -1);
+    for (int k = 0; k < j->stats->n_points; k++)
+        j->prog.total += pass_flops(j, k);
+    for (int k = 0; k < j->stats->n_points; k++) {
+        cg_status st = run_pass(j, CG_INFER_COLLECT, k, NULL, NULL, err);
+        if (st != CG_OK)
+            return st;
+        cg_infer_stats_finish(j->stats, k);
+    }
+    return run_pass(j, CG_INFER_APPLY, -1, on_result, ctx, err);
+}
+
+static void job_free(job *j)
+{
+    if (j->regions)
+        for (int i = 0; i < j->n; i++)
+            if (j->regions[i])
+                g_array_free(j->regions[i], TRUE);
+    g_free(j->regions);
+    cg_infer_stats_free(j->stats);
+    g_free(j->x);
+}
+
+static cg_status job_init(job *j, const cg_model *m, const cg_image *const *in, int n, const cg_stylize_options *o,
+                          int attention_point, cg_error *err)
+{
+    memset(j, 0, sizeof *j);
+    j->m = m;
+    j->net = cg_model_net(m);
+    j->in = in;
+    j->n = n;
+    j->o = o;
+    j->attention_point = attention_point;
+    j->prog.o = o;
+    if (n < 1)
+        return cg_fail(err, CG_ERR_INVALID, "no images");
+    cg_status st = cg_engine_init(err);
+    if (st == CG_OK)
+        st = cg_stylize_check_options(m, o, err);
+    for (int i = 0; i < n && st == CG_OK; i++)
+        st = check_image(in[i], err);
+    if (st != CG_OK)
+        return st;
+    if (strcmp(cg_net_type(j->net), "patchgan") == 0)
+        return cg_fail(err, CG_ERR_INVALID, "the model is a discriminator, not a generator");
+
+    /* Style weights: the mix (or one style), pulled toward the identity style by strength. */
+    int styles = cg_model_style_count(m), identity = cg_model_identity_style(m);
+    double total = 0;
+    for (int s = 0; s < styles; s++)
+        total += o->mix ? o->mix[s] : (s == o->style);
+    for (int s = 0; s < styles; s++)
+        j->style[s] = (float)((o->mix ? o->mix[s] : (s == o->style)) / total);
+    if (identity >= 0 && o->strength < 1) {
+        for (int s = 0; s < styles; s++)
+            j->style[s] *= o->strength;
+        j->style[identity] += 1 - o->strength;
+        j->identity_blend = o->strength > 0;
+    }
+
+    j->p = make_plan(j->net, in, n, o);
+    j->regions = g_new0(GArray *, (gsize)n);
+    int64_t largest = 0;
+    for (int i = 0; i < n; i++) {
+        j->regions[i] = make_regions(&j->p, padded_side(in[i]->width, j->p.mult), padded_side(in[i]->height, j->p.mult));
+        for (guint k = 0; k < j->regions[i]->len; k++) {
+            const region *g = &g_array_index(j->regions[i], region, k);
+            largest = g->w * g->h > largest ? g->w * g->h : largest;
+        }
+    }
+    if (!(j->x = g_try_malloc((gsize)largest * 3 * sizeof(float))))
+        return cg_fail(err, CG_ERR_NOMEM, "out of memory for the network's input");
+    if (!(j->stats = cg_infer_stats_new(j->net, err)))
+        return err ? err->code : CG_ERR_NOMEM;
+    return CG_OK;
+}
+
+/* ---- stylize ------------------------------------------------------------------ */
+
+/* Writes a region's centre into the frame's result image (RGB from the network, alpha later). */
+static void write_centre(job *j, int frame, const region *g, const cg_infer_result *res, void *ctx)
+{
+    cg_image **outs = ctx;
+    cg_image *out = outs[frame];
+    const cg_infer_region *r = &g->r;
+    int64_t plane = g->w * g->h;
+    for (int64_t y = r->cy0; y < r->cy1; y++) {
+        int64_t iy = g->y0 + y;
+        if (iy >= out->height)
+            break;
+        for (int64_t x = r->cx0; x < r->cx1; x++) {
+            int64_t ix = g->x0 + x;
+            if (ix >= out->width)
+                break;
+            float *px = cg_image_at(out, (int)ix, (int)iy);
+            for (int c = 0; c < 3; c++) {
+                float v = 0.5f * (res->image[c * plane + y * g->w + x] + 1.0f);
+                px[c] = v < 0 ? 0 : v > 1 ? 1 : v;
+            }
+        }
+    }
+}
+
+/* The identity style's output is close to, but not exactly, its input; adding
+ * (1 - s) * (input - identity output) makes strength 0 give the input exactly
+ * and keeps the path from 0 to the first step as smooth as the rest. */
+static cg_status correct_identity(job *j, cg_image **res, cg_error *err)
+{
+    cg_image **ident = g_new0(cg_image *, (gsize)j->n);
+    cg_status st = CG_OK;
+    for (int i = 0; i < j->n && st == CG_OK; i++)
+        if (!(ident[i] = cg_image_new(j->in[i]->width, j->in[i]->height, err)))
+            st = err ? err->code : CG_ERR_NOMEM;
+    float keep[MAX_STYLES];
+    memcpy(keep, j->style, sizeof keep);
+    memset(j->style, 0, sizeof j->style);
+    j->style[cg_model_identity_style(j->m)] = 1;
+    cg_infer_stats_clear(j->stats);
+    if (st == CG_OK)
+        st = run_all(j, write_centre, ident, err);
+    memcpy(j->style, keep, sizeof keep);
+    float s = j->o->strength;
+    for (int i = 0; i < j->n && st == CG_OK; i++) {
+        size_t n = (size_t)j->in[i]->width * j->in[i]->height;
+        for (size_t p = 0; p < n; p++)
+            for (int c = 0; c < 3; c++) {
+                float v = res[i]->pixels[p * 4 + c] +
+                          (1 - s) * (j->in[i]->pixels[p * 4 + c] - ident[i]->pixels[p * 4 + c]);
+                res[i]->pixels[p * 4 + c] = v < 0 ? 0 : v > 1 ? 1 : v;
+            }
+    }
+    for (int i = 0; i < j->n; i++)
+        cg_image_free(ident[i]);
+    g_free(ident);
+    return st;
+}
+
+/* Strength without an identity style, the post-processing steps, alpha and gray. */
+static cg_status finish_frame(const job *j, const cg_image *in, cg_image *res, cg_error *err)
+{
+    const cg_stylize_options *o = j->o;
+    size_t n = (size_t)in->width * in->height;
+    if (cg_model_identity_style(j->m) < 0 && o->strength < 1)
+        for (size_t i = 0; i < n; i++)
+            for (int c = 0; c < 3; c++)
+                res->pixels[i * 4 + c] = o->strength * res->pixels[i * 4 + c] + (1 - o->strength) * in->pixels[i * 4 + c];
+    for (size_t i = 0; i < n; i++)
+        res->pixels[i * 4 + 3] = 1.0f;
+    cg_status st = CG_OK;
+    if (o->keep_colors) {
+        cg_keep_colors_params p = cg_keep_colors_defaults();
+        st = cg_filter_keep_colors(res, in, res, &p, err);
+    }
+    if (st == CG_OK && o->line_weight != 0) {
+        cg_line_weight_params p = cg_line_weight_defaults();
+        /* line weight 1 thickens by 2 pixels */
+        p.radius = 2.0f * o->line_weight;
+        st = cg_filter_line_weight(res, res, &p, err);
+    }
+    if (st == CG_OK && o->denoise > 0) {
+        cg_denoise_params p = cg_denoise_defaults();
+        p.strength = o->denoise;
+        st = cg_filter_denoise(res, res, &p, err);
+    }
+    if (st == CG_OK && o->contrast != 1) {
+        cg_contrast_params p = cg_contrast_defaults();
+        p.factor = o->contrast;
+        p.pivot = CG_PIVOT_MEAN;
+        st = cg_filter_contrast(res, res, &p, err);
+    }
+    if (st != CG_OK)
+        return st;
+    bool gray = cg_image_is_gray(in);
+    for (size_t i = 0; i < n; i++) {
+        float *px = res->pixels + i * 4;
+        if (gray) {
+            float l = 0.2126f * px[0] + 0.7152f * px[1] + 0.0722f * px[2];
+            px[0] = px[1] = px[2] = l;
+        }
+        px[3] = in->pixels[i * 4 + 3];
+    }
+    return CG_OK;
+}
+
+cg_status cg_stylize_frames(const cg_model *m, const cg_image *const *in, cg_image *const *out, int n,
+                            const cg_stylize_options *o, cg_error *err)
+{
+    cg_stylize_options defaults = cg_stylize_defaults();
+    if (!o)
+        o = &defaults;
+    for (int i = 0; i < n; i++)
+        if (!out || !out[i] || out[i]->width != (in[i] ? in[i]->width : -1) || out[i]->height != in[i]->height)
+            return cg_fail(err, CG_ERR_INVALID, "output %d must have the input's size", i);
+    job j;
+    cg_status st = job_init(&j, m, in, n, o, -1, err);
+    cg_image **res = g_new0(cg_image *, n > 0 ? (gsize)n : 1);
+    for (int i = 0; i < n && st == CG_OK; i++)
+        if (!(res[i] = cg_image_new(in[i]->width, in[i]->height, err)))
+            st = err ? err->code : CG_ERR_NOMEM;
+    if (st == CG_OK && o->strength == 0) {
+        for (int i = 0; i < n; i++)
+            memcpy(res[i]->pixels, in[i]->pixels, (size_t)in[i]->width * in[i]->height * 4 * sizeof(float));
+    } else if (st == CG_OK) {
+        st = run_all(&j, write_centre, res, err);
+        if (st == CG_OK && j.identity_blend)
+            st = correct_identity(&j, res, err);
+        for (int i = 0; i < n && st == CG_OK; i++)
+            st = finish_frame(&j, in[i], res[i], err);
+    }
+    /* All or nothing: outputs are written only once every frame succeeded. */
+    for (int i = 0; i < n && st == CG_OK; i++)
+        memcpy(out[i]->pixels, res[i]->pixels, (size_t)in[i]->width * in[i]->height * 4 * sizeof(float));
+    if (st == CG_OK && o->progress)
+        o->progress(o->progress_data, 1.0f);
+    for (int i = 0; i < n; i++)
+        cg_image_free(res[i]);
+    g_free(res);
+    job_free(&j);
+    return st;
+}
+
+cg_status cg_stylize(const cg_model *m, const cg_image *in, cg_image *out, const cg_stylize_options *o, cg_error *err)
+{
+    return cg_stylize_frames(m, &in, &out, 1, o, err);
+}
+
+/* ---- attention ------------------------------------------------------------------ */
+
+typedef struct map_ctx {
+    float *map;
+    int width, height;
+} map_ctx;
+
+/* The region's map (at the bottleneck's resolution) upsampled bilinearly into
+ * the centre of the full map. */
+static void write_map(job *j, int frame, const region *g, const cg_infer_result *res, void *ctx)
+{
+    map_ctx *mc = ctx;
+    if (!res->attention)
+        return;
+    double sx = (double)res->attention_w / g->w, sy = (double)res->attention_h / g->h;
+    for (int64_t y = g->r.cy0; y < g->r.cy1 && g->y0 + y < mc->height; y++)
+        for (int64_t x = g->r.cx0; x < g->r.cx1 && g->x0 + x < mc->width; x++) {
+            double fx = (x + 0.5) * sx - 0.5, fy = (y + 0.5) * sy - 0.5;
+            int64_t x0 = (int64_t)floor(fx), y0 = (int64_t)floor(fy);
+            double ax = fx - x0, ay = fy - y0;
+            int64_t xa = x0 < 0 ? 0 : x0, xb = x0 + 1 >= res->attention_w ? res->attention_w - 1 : x0 + 1;
+            int64_t ya = y0 < 0 ? 0 : y0, yb = y0 + 1 >= res->attention_h ? res->attention_h - 1 : y0 + 1;
+            const float *a = res->attention;
+            int64_t aw = res->attention_w;
+            double v = (1 - ay) * ((1 - ax) * a[ya * aw + xa] + ax * a[ya * aw + xb]) +
+                       ay * ((1 - ax) * a[yb * aw + xa] + ax * a[yb * aw + xb]);
+            mc->map[(g->y0 + y) * mc->width + g->x0 + x] = (float)v;
+        }
+}
+
+cg_status cg_stylize_attention(const cg_model *m, const cg_image *in, int point, const cg_stylize_options *o,
+                               float *map, cg_error *err)
+{
+    cg_stylize_options defaults = cg_stylize_defaults();
+    if (!o)
+        o = &defaults;
+    const cg_net *net = cg_model_net(m);
+    if (cg_net_attention_count(net) == 0)
+        return cg_fail(err, CG_ERR_UNSUPPORTED, "the model has no attention points");
+    if (point < 0 || point >= cg_net_attention_count(net))
+        return cg_fail(err, CG_ERR_INVALID, "attention point %d does not exist (the model has %d)", point,
+                       cg_net_attention_count(net));
+    job j;
+    cg_status st = job_init(&j, m, &in, 1, o, point, err);
+    float *full = st == CG_OK ? g_try_malloc0((gsize)in->width * in->height * sizeof(float)) : NULL;
+    if (st == CG_OK && !full)
+        st = cg_fail(err, CG_ERR_NOMEM, "out of memory for the attention map");
+    if (st == CG_OK) {
+        map_ctx mc = {full, in->width, in->height};
+        st = run_all(&j, write_map, &mc, err);
+    }
+    if (st == CG_OK) {
+        size_t n = (size_t)in->width * in->height;
+        float lo = INFINITY, hi = -INFINITY;
+        for (size_t i = 0; i < n; i++) {
+            lo = full[i] < lo ? full[i] : lo;
+            hi = full[i] > hi ? full[i] : hi;
+        }
+        for (size_t i = 0; i < n; i++)
+            map[i] = hi > lo ? (full[i] - lo) / (hi - lo) : 0.0f;
+    }
+    g_free(full);
+    job_free(&j);
+    return st;
+}
+
+/* ---- heatmap -------------------------------------------------------------------- */
+
+void cg_heatmap(const float *map, int width, int height, float opacity, cg_image *out)
+{
+    /* A perceptually ordered ramp: dark blue, magenta, red, orange, yellow. */
+    static const float stops[5][3] = {
+        {0.05f, 0.03f, 0.35f}, {0.55f, 0.10f, 0.55f}, {0.90f, 0.20f, 0.25f}, {0.98f, 0.55f, 0.10f}, {0.99f, 0.95f, 0.35f}};
+    for (size_t i = 0; i < (size_t)width * height; i++) {
+        float v = map[i] < 0 ? 0 : map[i] > 1 ? 1 : map[i];
+        float pos = v * 4;
+        int k = pos >= 4 ? 3 : (int)pos;
+        float t = pos - k;
+        float *px = out->pixels + i * 4;
+        for (int c = 0; c < 3; c++)
+            px[c] = stops[k][c] * (1 - t) + stops[k + 1][c] * t;
+        px[3] = opacity;
+    }
+}

@@ -1,0 +1,31 @@
+/* Internal: convolution kernels for the inference executor, which owns its
+ * buffers instead of going through a graph (no tape, buffers reused, and the
+ * nearest x2 upsampling before a decoder conv folded into the conv's input
+ * reads so the upsampled map is never stored). */
+#ifndef CG_OPS_CONV_INFER_H
+#define CG_OPS_CONV_INFER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct cg_conv_infer_shape {
+    int64_t n, in_c, in_h, in_w;  /* the stored input */
+    int64_t out_c;
+    int k, stride, pad;           /* square kernel, symmetric padding, dilation 1, one group */
+    bool reflect;
+    int upsample;                 /* read the input nearest-upsampled by this factor (1: as is) */
+} cg_conv_infer_shape;
+
+void cg_conv_infer_out_size(const cg_conv_infer_shape *s, int64_t *out_h, int64_t *out_w);
+/* Floats of scratch for all pool workers. */
+int64_t cg_conv_infer_scratch(const cg_conv_infer_shape *s);
+/* out (n, out_c, out_h, out_w) = conv(in) + bias; weight (out_c, in_c, k, k); bias may be NULL. */
+void cg_conv_infer(const cg_conv_infer_shape *s, const float *in, const float *w, const float *bias, float *out,
+                   float *scratch);
+
+/* Transposed: weight (in_c, out_c, k, k), output sides given (they include output padding). */
+int64_t cg_conv_transpose_infer_scratch(const cg_conv_infer_shape *s, int64_t out_h, int64_t out_w);
+void cg_conv_transpose_infer(const cg_conv_infer_shape *s, int64_t out_h, int64_t out_w, const float *in,
+                             const float *w, const float *bias, float *out, float *scratch);
+
+#endif

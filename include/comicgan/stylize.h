@@ -1,0 +1,82 @@
+/* comicgan — stylizing images: the main job, and the API every front end
+ * (the comicgan command, the GIMP plug-in, the Krita bridge) calls.
+ *
+ * Images are float RGBA (comicgan/image.h). Alpha passes through untouched.
+ * Any size from 1x1 to CG_STYLIZE_MAX_SIDE per side: large images are cut
+ * into tiles with a margin of at least the network's receptive radius, and
+ * every global statistic (instance-norm means and variances, attention
+ * pooling) is computed over the whole image first, so a tiled result equals
+ * the whole-image result (within 1/255) and memory stays O(tile).
+ *
+ * Nothing here keeps global state; a cg_model may be used by one call at a
+ * time (calls on different models may run in parallel threads). Long calls
+ * report progress and can be cancelled; on cancellation or error the output
+ * is left untouched. */
+#ifndef COMICGAN_STYLIZE_H
+#define COMICGAN_STYLIZE_H
+
+#include "comicgan/image.h"
+#include "comicgan/model.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Largest width or height stylize accepts. */
+#define CG_STYLIZE_MAX_SIDE 16384
+
+/* Called with the fraction done in [0, 1]; return false to cancel, which makes
+ * the call return CG_ERR_CANCELLED promptly. May be called from the calling
+ * thread only. */
+typedef bool (*cg_progress_fn)(void *user_data, float fraction);
+
+typedef struct cg_stylize_options {
+    int style;             /* style index (cg_model_find_style); ignored when mix is set */
+    const float *mix;      /* one weight per style (>= 0, not all 0; normalized here), or NULL */
+    float strength;        /* 0 returns the input, 1 the full style */
+    int tile;              /* tile side in pixels (rounded up to the network's multiple); 0: automatic */
+    size_t memory_budget;  /* bytes the automatic choice may use; 0: 512 MiB */
+    bool keep_colors;      /* the input's colours under the style's luminance */
+    float line_weight;     /* -1..1: thin (<0) or thicken (>0) dark lines; 0 leaves them */
+    float denoise;         /* 0..1: edge-preserving smoothing of the result */
+    float contrast;        /* 0.5..2: 1 leaves it */
+    cg_progress_fn progress;
+    void *progress_data;
+} cg_stylize_options;
+
+/* Style 0, strength 1, automatic tiles, no post-processing. */
+cg_stylize_options cg_stylize_defaults(void);
+
+/* Checks options against the model (style index, mix weights, ranges);
+ * CG_ERR_INVALID with a message naming the option. */
+cg_status cg_stylize_check_options(const cg_model *m, const cg_stylize_options *o, cg_error *err);
+
+/* Stylizes in into out (same size; the caller allocates both). out may be in.
+ * CG_ERR_INVALID for bad sizes or options, CG_ERR_NUMERIC for NaN/Inf
+ * pixels, CG_ERR_CANCELLED when the progress callback said stop; out is
+ * untouched on any error. */
+cg_status cg_stylize(const cg_model *m, const cg_image *in, cg_image *out, const cg_stylize_options *o,
+                     cg_error *err);
+
+/* Stylizes n frames of one animation with normalization statistics shared by
+ * all of them, so static content does not flicker. Frames may differ in size.
+ * out[i] matches in[i]'s size. All or nothing: on error no output is touched. */
+cg_status cg_stylize_frames(const cg_model *m, const cg_image *const *in, cg_image *const *out, int n,
+                            const cg_stylize_options *o, cg_error *err);
+
+/* The attention map of attention point `point` (0..cg_net_attention_count-1)
+ * for this image and options, at image resolution, into map (width * height
+ * floats in [0, 1], normalized by the map's own range). Tiled like cg_stylize.
+ * CG_ERR_UNSUPPORTED when the model has no attention points. */
+cg_status cg_stylize_attention(const cg_model *m, const cg_image *in, int point, const cg_stylize_options *o,
+                               float *map, cg_error *err);
+
+/* Colours a map of values in [0, 1] (width * height floats) as a heatmap
+ * (dark blue through red to yellow) into out, same size, with the given
+ * opacity in alpha. */
+void cg_heatmap(const float *map, int width, int height, float opacity, cg_image *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,309 @@
+/* Stylize: tiled output equals whole-image output, strength, alpha, gray,
+ * cancellation, bad input, frames (with a flicker measure) and attention maps.
+ * Models have seeded random weights: the checks are about the machinery, not
+ * the look. */
+#include "comicgan/stylize.h"
+
+#include <glib.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+static cg_model *random_model(const char *arch, const char *styles, uint64_t seed)
+{
+    cg_error err = {0};
+    cg_model *m = cg_model_new(arch, styles, &err);
+    if (!m)
+        g_error("%s", err.message);
+    cg_rng rng;
+    cg_rng_seed(&rng, seed);
+    g_assert_cmpint(cg_net_init(cg_model_net(m), &rng, true, &err), ==, CG_OK);
+    /* Non-trivial norm parameters, so gamma/beta/rho paths matter. */
+    cg_params *ps = cg_net_params(cg_model_net(m));
+    for (int i = 0; i < cg_params_count(ps); i++) {
+        cg_tensor *t = cg_params_get(ps, i);
+        const char *name = cg_params_name(ps, i);
+        if (g_str_has_suffix(name, ".gamma") || g_str_has_suffix(name, ".beta") || g_str_has_suffix(name, ".rho"))
+            for (int64_t k = 0; k < t->size; k++)
+                t->data[k] += 0.3f * (float)cg_rng_uniform_range(&rng, -1, 1) + (g_str_has_suffix(name, ".rho") ? 0.5f : 0);
+    }
+    return m;
+}
+
+/* A photo-like test image: smooth gradients, hard-edged shapes, fine texture, varying alpha. */
+static cg_image *test_image(int w, int h, guint32 seed)
+{
+    cg_error err = {0};
+    cg_image *img = cg_image_new(w, h, &err);
+    GRand *r = g_rand_new_with_seed(seed);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            float *px = cg_image_at(img, x, y);
+            float fx = (float)x / (w > 1 ? w - 1 : 1), fy = (float)y / (h > 1 ? h - 1 : 1);
+            bool disc = (fx - 0.4f) * (fx - 0.4f) + (fy - 0.6f) * (fy - 0.6f) < 0.05f;
+            bool bar = fx > 0.7f && fx < 0.8f;
+            px[0] = disc ? 0.9f : 0.2f + 0.6f * fx;
+            px[1] = bar ? 0.1f : 0.3f + 0.5f * fy;
+            px[2] = 0.5f + 0.3f * sinf(12 * fx + 7 * fy);
+            for (int c = 0; c < 3; c++)
+                px[c] += (float)g_rand_double_range(r, -0.05, 0.05);
+            px[3] = x % 7 == 0 ? 0.5f : 1.0f;
+        }
+    g_rand_free(r);
+    img->source_channels = 4;
+    return img;
+}
+
+static cg_image *stylize_or_die(const cg_model *m, const cg_image *in, const cg_stylize_options *o)
+{
+    cg_error err = {0};
+    cg_image *out = cg_image_new(in->width, in->height, &err);
+    if (cg_stylize(m, in, out, o, &err) != CG_OK)
+        g_error("stylize %dx%d: %s", in->width, in->height, err.message);
+    return out;
+}
+
+static double max_diff(const cg_image *a, const cg_image *b, bool rgb_only)
+{
+    double d = 0;
+    for (size_t i = 0; i < (size_t)a->width * a->height * 4; i++)
+        if (!rgb_only || i % 4 != 3)
+            d = fmax(d, fabs(a->pixels[i] - b->pixels[i]));
+    return d;
+}
+
+static const char *const archs[] = {
+    "{\"type\": \"resnet\", \"width\": 8, \"downsamples\": 2, \"blocks\": 2, \"norm\": \"instance\"}",
+    "{\"type\": \"resnet\", \"width\": 8, \"downsamples\": 2, \"blocks\": 1, \"norm\": \"adalin\", "
+    "\"attention\": [\"cam\", \"cbam\"], \"upsample\": \"bilinear\"}",
+    "{\"type\": \"resnet\", \"width\": 8, \"downsamples\": 1, \"blocks\": 1, \"norm\": \"layer\", "
+    "\"upsample\": \"transposed\"}",
+    "{\"type\": \"unet\", \"width\": 8, \"downsamples\": 2, \"norm\": \"instance\"}",
+};
+
+/* The tiled result equals the whole-image result within 1/255 on every pixel. */
+static void test_tiled_equals_whole(void)
+{
+    const int sizes[][2] = {{37, 53}, {96, 80}, {1, 1}, {5, 130}, {130, 3}};
+    for (size_t a = 0; a < G_N_ELEMENTS(archs); a++) {
+        cg_model *m = random_model(archs[a], NULL, 10 + a);
+        for (size_t s = 0; s < G_N_ELEMENTS(sizes); s++) {
+            cg_image *in = test_image(sizes[s][0], sizes[s][1], (guint32)s);
+            cg_stylize_options o = cg_stylize_defaults();
+            cg_image *whole = stylize_or_die(m, in, &o);
+            o.tile = 16;
+            cg_image *tiled = stylize_or_die(m, in, &o);
+            double d = max_diff(whole, tiled, false);
+            g_test_message("arch %zu, %dx%d: max |tiled - whole| = %.3g", a, in->width, in->height, d);
+            if (d > 1.0 / 255)
+                g_error("arch %zu, %dx%d: tiled differs from whole by %g", a, in->width, in->height, d);
+            /* the output is not the input: the network did something */
+            g_assert_cmpfloat(max_diff(whole, in, true), >, 0.01);
+            cg_image_free(in);
+            cg_image_free(whole);
+            cg_image_free(tiled);
+        }
+        cg_model_free(m);
+    }
+}
+
+static void test_alpha_and_gray(void)
+{
+    cg_model *m = random_model(archs[0], NULL, 3);
+    cg_image *in = test_image(40, 30, 1);
+    cg_stylize_options o = cg_stylize_defaults();
+    cg_image *out = stylize_or_die(m, in, &o);
+    for (size_t i = 0; i < (size_t)40 * 30; i++)
+        g_assert_cmpfloat(out->pixels[i * 4 + 3], ==, in->pixels[i * 4 + 3]);
+    for (size_t i = 0; i < (size_t)40 * 30; i++) {
+        float l = in->pixels[i * 4];
+        in->pixels[i * 4 + 1] = in->pixels[i * 4 + 2] = l;
+    }
+    cg_image *gray = stylize_or_die(m, in, &o);
+    g_assert_true(cg_image_is_gray(gray));
+    cg_image_free(in);
+    cg_image_free(out);
+    cg_image_free(gray);
+    cg_model_free(m);
+}
+
+static void test_strength(void)
+{
+    /* With an identity style strength moves the style weights; without, it blends. */
+    const char *cond = "{\"type\": \"resnet\", \"width\": 8, \"downsamples\": 2, \"blocks\": 1, \"norm\": \"cond_instance\", \"styles\": 2}";
+    const char *styles = "[{\"name\": \"ink\"}, {\"name\": \"identity\", \"mode\": \"identity\"}]";
+    cg_model *models[2] = {random_model(cond, styles, 4), random_model(archs[0], NULL, 5)};
+    cg_image *in = test_image(33, 27, 2);
+    for (int k = 0; k < 2; k++) {
+        cg_stylize_options o = cg_stylize_defaults();
+        o.strength = 0;
+        cg_image *zero = stylize_or_die(models[k], in, &o);
+        g_assert_cmpfloat(max_diff(zero, in, false), ==, 0);
+        cg_image *prev = zero;
+        double steps[10], total = 0;
+        for (int i = 1; i <= 10; i++) {
+            o.strength = i / 10.0f;
+            cg_image *cur = stylize_or_die(models[k], in, &o);
+            double mean = 0;
+            for (size_t p = 0; p < (size_t)33 * 27 * 4; p++)
+                mean += fabs(cur->pixels[p] - prev->pixels[p]);
+            steps[i - 1] = mean / (33 * 27 * 3);
+            total += steps[i - 1];
+            cg_image_free(prev);
+            prev = cur;
+        }
+        /* Smooth: no step of 0.1 in strength moves the picture much more than the average step. */
+        for (int i = 0; i < 10; i++) {
+            g_test_message("model %d strength %.1f -> %.1f: mean change %.4f", k, i / 10.0, (i + 1) / 10.0, steps[i]);
+            g_assert_cmpfloat(steps[i], <=, 2 * total / 10);
+        }
+        g_assert_cmpfloat(total, >, 0.01);
+        cg_image_free(prev);
+    }
+    cg_image_free(in);
+    cg_model_free(models[0]);
+    cg_model_free(models[1]);
+}
+
+static bool cancel_soon(void *user, float fraction)
+{
+    int *calls = user;
+    return ++*calls < 3;
+}
+
+static void test_cancel_leaves_output(void)
+{
+    cg_model *m = random_model(archs[0], NULL, 6);
+    cg_image *in = test_image(64, 64, 3);
+    cg_error err = {0};
+    cg_image *out = cg_image_new(64, 64, &err);
+    for (size_t i = 0; i < (size_t)64 * 64 * 4; i++)
+        out->pixels[i] = 0.25f;
+    int calls = 0;
+    cg_stylize_options o = cg_stylize_defaults();
+    o.tile = 16;
+    o.progress = cancel_soon;
+    o.progress_data = &calls;
+    g_assert_cmpint(cg_stylize(m, in, out, &o, &err), ==, CG_ERR_CANCELLED);
+    g_assert_cmpint(calls, ==, 3);
+    for (size_t i = 0; i < (size_t)64 * 64 * 4; i++)
+        g_assert_cmpfloat(out->pixels[i], ==, 0.25f);
+    cg_image_free(in);
+    cg_image_free(out);
+    cg_model_free(m);
+}
+
+static void test_bad_input(void)
+{
+    cg_model *m = random_model(archs[0], NULL, 7);
+    cg_error err = {0};
+    cg_image *in = test_image(8, 8, 4), *out = cg_image_new(8, 8, &err);
+    in->pixels[13] = NAN;
+    g_assert_cmpint(cg_stylize(m, in, out, NULL, &err), ==, CG_ERR_NUMERIC);
+    g_assert_nonnull(strstr(err.message, "not a finite number"));
+    in->pixels[13] = 0.5f;
+    cg_stylize_options o = cg_stylize_defaults();
+    o.strength = 1.5f;
+    g_assert_cmpint(cg_stylize(m, in, out, &o, &err), ==, CG_ERR_INVALID);
+    o = cg_stylize_defaults();
+    o.style = 4;
+    g_assert_cmpint(cg_stylize(m, in, out, &o, &err), ==, CG_ERR_INVALID);
+    cg_image *wide = cg_image_new(CG_STYLIZE_MAX_SIDE + 1, 1, &err);
+    cg_image *wide_out = cg_image_new(CG_STYLIZE_MAX_SIDE + 1, 1, &err);
+    g_assert_cmpint(cg_stylize(m, wide, wide_out, NULL, &err), ==, CG_ERR_INVALID);
+    g_assert_nonnull(strstr(err.message, "sides must be"));
+    cg_image *other = cg_image_new(9, 8, &err);
+    g_assert_cmpint(cg_stylize(m, in, other, NULL, &err), ==, CG_ERR_INVALID);
+    cg_image_free(in);
+    cg_image_free(out);
+    cg_image_free(wide);
+    cg_image_free(wide_out);
+    cg_image_free(other);
+    cg_model_free(m);
+}
+
+/* Frames of a static scene with a small moving square: with statistics shared
+ * by all frames, the static part changes less between consecutive outputs than
+ * with each frame's own statistics. */
+static void test_frames_flicker(void)
+{
+    cg_model *m = random_model(archs[0], NULL, 8);
+    enum { N = 5, W = 64, H = 48 };
+    cg_image *in[N], *shared[N], *single[N];
+    cg_error err = {0};
+    for (int f = 0; f < N; f++) {
+        in[f] = test_image(W, H, 9);
+        /* a bright square moving across, changing the frame's global statistics */
+        for (int y = 10; y < 30; y++)
+            for (int x = 4 + 10 * f; x < 24 + 10 * f; x++)
+                for (int c = 0; c < 3; c++)
+                    cg_image_at(in[f], x, y)[c] = 1.0f;
+        shared[f] = cg_image_new(W, H, &err);
+        single[f] = cg_image_new(W, H, &err);
+        g_assert_cmpint(cg_stylize(m, in[f], single[f], NULL, &err), ==, CG_OK);
+    }
+    g_assert_cmpint(cg_stylize_frames(m, (const cg_image *const *)in, shared, N, NULL, &err), ==, CG_OK);
+    double flicker_shared = 0, flicker_single = 0;
+    int count = 0;
+    for (int f = 1; f < N; f++)
+        for (int y = 36; y < H; y++) /* rows the square never reaches (nor its receptive field much) */
+            for (int x = 0; x < W; x++)
+                for (int c = 0; c < 3; c++) {
+                    flicker_shared += fabs(cg_image_at(shared[f], x, y)[c] - cg_image_at(shared[f - 1], x, y)[c]);
+                    flicker_single += fabs(cg_image_at(single[f], x, y)[c] - cg_image_at(single[f - 1], x, y)[c]);
+                    count++;
+                }
+    flicker_shared /= count;
+    flicker_single /= count;
+    printf("# flicker on static content: shared statistics %.5f, per-frame statistics %.5f (ratio %.2f)\n",
+           flicker_shared, flicker_single, flicker_single > 0 ? flicker_shared / flicker_single : 0);
+    g_assert_cmpfloat(flicker_shared, <, flicker_single);
+    for (int f = 0; f < N; f++) {
+        cg_image_free(in[f]);
+        cg_image_free(shared[f]);
+        cg_image_free(single[f]);
+    }
+    cg_model_free(m);
+}
+
+static void test_attention_tiled(void)
+{
+    cg_model *m = random_model(archs[1], NULL, 9);
+    cg_image *in = test_image(70, 50, 5);
+    cg_error err = {0};
+    float *whole = g_new(float, 70 * 50), *tiled = g_new(float, 70 * 50);
+    for (int point = 0; point < 2; point++) {
+        cg_stylize_options o = cg_stylize_defaults();
+        g_assert_cmpint(cg_stylize_attention(m, in, point, &o, whole, &err), ==, CG_OK);
+        o.tile = 16;
+        g_assert_cmpint(cg_stylize_attention(m, in, point, &o, tiled, &err), ==, CG_OK);
+        double d = 0, lo = 1, hi = 0;
+        for (int i = 0; i < 70 * 50; i++) {
+            d = fmax(d, fabs(whole[i] - tiled[i]));
+            lo = fmin(lo, whole[i]);
+            hi = fmax(hi, whole[i]);
+        }
+        g_test_message("attention point %d: max |tiled - whole| = %.3g", point, d);
+        g_assert_cmpfloat(d, <, 1.0 / 255);
+        g_assert_cmpfloat(lo, ==, 0);
+        g_assert_cmpfloat(hi, ==, 1);
+    }
+    g_assert_cmpint(cg_stylize_attention(m, in, 2, NULL, whole, &err), ==, CG_ERR_INVALID);
+    g_free(whole);
+    g_free(tiled);
+    cg_image_free(in);
+    cg_model_free(m);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/infer/tiled_equals_whole", test_tiled_equals_whole);
+    g_test_add_func("/infer/alpha_and_gray", test_alpha_and_gray);
+    g_test_add_func("/infer/strength", test_strength);
+    g_test_add_func("/infer/cancel_leaves_output", test_cancel_leaves_output);
+    g_test_add_func("/infer/bad_input", test_bad_input);
+    g_test_add_func("/infer/frames_flicker", test_frames_flicker);
+    g_test_add_func("/infer/attention_tiled", test_attention_tiled);
+    return g_test_run();
+}
