@@ -69,39 +69,6 @@ static int64_t stored_image(const conv_geom *g)
     return g->in_c * (g->in_h / g->up) * (g->in_w / g->up);
 }
 
-/* im2col for an input read through nearest upsampling by g->up: each source
- * pixel stands for an up x up block of the virtual input. */
-static void im2col_upsampled(const conv_geom *g, const float *in, int64_t c0, int64_t c1, int64_t p0, int64_t t,
-                             float *col)
-{
-    const int64_t sw_real = g->in_w / g->up, plane = (g->in_h / g->up) * sw_real;
-    float *dst = col;
-    for (int64_t c = c0; c < c1; c++)
-        for (int ki = 0; ki < g->kh; ki++)
-            for (int kj = 0; kj < g->kw; kj++) {
-                const int64_t off = (int64_t)kj * g->dw - g->pw;
-                for (int64_t p = p0; p < p0 + t;) {
-                    int64_t oh = p / g->out_w, ow0 = p % g->out_w;
-                    int64_t ow1 = g->out_w < ow0 + (p0 + t - p) ? g->out_w : ow0 + (p0 + t - p);
-                    int64_t ih = oh * g->sh - g->ph + (int64_t)ki * g->dh;
-                    if (!g->reflect && (ih < 0 || ih >= g->in_h)) {
-                        memset(dst, 0, (size_t)(ow1 - ow0) * sizeof(float));
-                    } else {
-                        const float *src = in + c * plane + reflect_index(ih, g->in_h) / g->up * sw_real;
-                        for (int64_t ow = ow0; ow < ow1; ow++) {
-                            int64_t iw = ow * g->sw + off;
-                            if (!g->reflect && (iw < 0 || iw >= g->in_w))
-                                dst[ow - ow0] = 0.0f;
-                            else
-                                dst[ow - ow0] = src[reflect_index(iw, g->in_w) / g->up];
-                        }
-                    }
-                    dst += ow1 - ow0;
-                    p += ow1 - ow0;
-                }
-            }
-}
-
 /* For kernel column kj: the output columns [lo, hi) whose input column is inside the image. */
 static void interior_cols(const conv_geom *g, int kj, int64_t *lo, int64_t *hi)
 {
@@ -112,6 +79,51 @@ static void interior_cols(const conv_geom *g, int kj, int64_t *lo, int64_t *hi)
     *hi = b < g->out_w ? b : g->out_w;
     if (*hi < *lo)
         *hi = *lo;
+}
+
+/* im2col for an input read through nearest upsampling by g->up: each source
+ * pixel stands for an up x up block of the virtual input. */
+static void im2col_upsampled(const conv_geom *g, const float *in, int64_t c0, int64_t c1, int64_t p0, int64_t t,
+                             float *col)
+{
+    const int64_t sw_real = g->in_w / g->up, plane = (g->in_h / g->up) * sw_real;
+    float *dst = col;
+    for (int64_t c = c0; c < c1; c++)
+        for (int ki = 0; ki < g->kh; ki++)
+            for (int kj = 0; kj < g->kw; kj++) {
+                int64_t lo, hi;
+                interior_cols(g, kj, &lo, &hi);
+                const int64_t off = (int64_t)kj * g->dw - g->pw;
+                for (int64_t p = p0; p < p0 + t;) {
+                    int64_t oh = p / g->out_w, ow0 = p % g->out_w;
+                    int64_t ow1 = g->out_w < ow0 + (p0 + t - p) ? g->out_w : ow0 + (p0 + t - p);
+                    int64_t ih = oh * g->sh - g->ph + (int64_t)ki * g->dh;
+                    if (!g->reflect && (ih < 0 || ih >= g->in_h)) {
+                        memset(dst, 0, (size_t)(ow1 - ow0) * sizeof(float));
+                    } else {
+                        const float *src = in + c * plane + reflect_index(ih, g->in_h) / g->up * sw_real;
+                        int64_t a = lo > ow0 ? lo : ow0, b = hi < ow1 ? hi : ow1;
+                        if (b < a)
+                            b = a = (lo >= ow1 ? ow1 : ow0);
+                        for (int64_t ow = ow0; ow < a; ow++) {
+                            int64_t iw = ow * g->sw + off;
+                            dst[ow - ow0] = g->reflect ? src[reflect_index(iw, g->in_w) / g->up] : 0.0f;
+                        }
+                        if (g->sw == 1 && g->up == 2)
+                            for (int64_t ow = a; ow < b; ow++)
+                                dst[ow - ow0] = src[(ow + off) >> 1];
+                        else
+                            for (int64_t ow = a; ow < b; ow++)
+                                dst[ow - ow0] = src[(ow * g->sw + off) / g->up];
+                        for (int64_t ow = b; ow < ow1; ow++) {
+                            int64_t iw = ow * g->sw + off;
+                            dst[ow - ow0] = g->reflect ? src[reflect_index(iw, g->in_w) / g->up] : 0.0f;
+                        }
+                    }
+                    dst += ow1 - ow0;
+                    p += ow1 - ow0;
+                }
+            }
 }
 
 /* Rows for channels [c0, c1) of image `in` (in_c * in_h * in_w floats), columns

@@ -1,7 +1,9 @@
 /* conv2d and conv_transpose2d against naive double references, with gradient checks. */
 #include "support/gradcheck.h"
+#include "ops/conv_infer.h"
 #include "ops/op.h"
 
+#include <math.h>
 #include <string.h>
 
 typedef struct conv_case {
@@ -257,6 +259,38 @@ static void test_conv_errors(void)
     expect_invalid(bad_output_pad, "output padding");
 }
 
+/* The inference entry point with nearest x2 upsampling folded into the conv's
+ * reads equals upsample-then-conv through the graph. */
+static void test_conv_infer_upsampled(void)
+{
+    const cg_pad_mode modes[2] = {CG_PAD_REFLECT, CG_PAD_ZERO};
+    for (int m = 0; m < 2; m++) {
+        cg_error err = {0};
+        cg_tensor *x = gc_random4(1, 5, 7, 9, -1, 1, 40), *w = gc_random4(4, 5, 3, 3, -1, 1, 41);
+        const int64_t bd[1] = {4};
+        cg_tensor *b = gc_random(1, bd, -1, 1, 42);
+        cg_graph *g = cg_graph_new(false, &err);
+        cg_conv_params p = params(1, 1, 1, 1, modes[m]);
+        cg_tensor *y = cg_conv2d(g, cg_upsample_nearest(g, x, 2), w, b, &p);
+        g_assert_nonnull(y);
+        cg_conv_infer_shape s = {1, 5, 7, 9, 4, 3, 1, 1, modes[m] == CG_PAD_REFLECT, 2};
+        int64_t oh, ow;
+        cg_conv_infer_out_size(&s, &oh, &ow);
+        g_assert_cmpint(oh, ==, 14);
+        g_assert_cmpint(ow, ==, 18);
+        float *out = g_new(float, 4 * 14 * 18), *scratch = g_new(float, cg_conv_infer_scratch(&s) + 1);
+        cg_conv_infer(&s, x->data, w->data, b->data, out, scratch);
+        for (int64_t i = 0; i < y->size; i++)
+            g_assert_cmpfloat(fabsf(out[i] - y->data[i]), <, 1e-5f);
+        g_free(out);
+        g_free(scratch);
+        cg_graph_free(g);
+        cg_tensor_free(x);
+        cg_tensor_free(w);
+        cg_tensor_free(b);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -267,5 +301,6 @@ int main(int argc, char **argv)
     g_test_add_func("/ops/conv/many_tiles", test_conv_many_tiles);
     g_test_add_func("/ops/conv/transposed", test_convt);
     g_test_add_func("/ops/conv/errors", test_conv_errors);
+    g_test_add_func("/ops/conv/infer_upsampled", test_conv_infer_upsampled);
     return g_test_run();
 }
