@@ -1,0 +1,347 @@
+#!/usr/bin/env bash
+# build-datasets.sh: build comicgan's training image sets from Debian 12 packages.
+#
+#   models/recipes/build-datasets.sh [--contact-sheets] [OUT_ROOT]
+#
+# Datasets (each in OUT_ROOT/<name>/):
+#   photos     real photographs: landscapes, coasts, mountains, cities, plants,
+#              animals, objects (endless-sky-data, mate-backgrounds,
+#              plasma-workspace-wallpapers, lomiri-wallpapers-16.04/-20.04)
+#   paintings  painted story and scenery art (Wesnoth 1.16 core + campaigns,
+#              flare-game menu backgrounds)
+#   flat       flat-colour clip art (openclipart-png), laid over white
+# Each holds images/*.png (longest side at most 512 px, never enlarged, sRGB,
+# 8-bit, no metadata), manifest.tsv (one row per image: package, version, path
+# in the package, licence, source sha256 and size, output file and sha256,
+# output size), split.tsv (train/val/test by a seeded hash of the source or of
+# its variant group, never by crop) and manifest.sha256.
+#
+# Settings (argument or environment):
+#   OUT_ROOT / COMICGAN_DATASETS   dataset root          (default: <repo>/data/datasets)
+#   COMICGAN_DEB_CACHE             cached .deb files     (default: <repo>/data/debs)
+#   COMICGAN_WORK                  extracted files, caches, contact sheets
+#                                                        (default: <repo>/data/work)
+#   DATASETS="photos flat"         build only these datasets (default: all)
+#   JOBS=N                         parallel ImageMagick processes (default: CPU count)
+#   --contact-sheets               also write COMICGAN_WORK/contact-sheets/<name>.png
+#
+# Needs: apt-get, dpkg-deb, ImageMagick 6 (/usr/bin/convert, identify, montage),
+# /usr/bin/python3 (standard library only).  Missing tools are installed with
+# apt-get when run as root.  The image packages themselves are never installed:
+# they are fetched with `apt-get download` into the cache and read with dpkg-deb.
+# Rerunning reuses the cached .deb files, extracted files and converted images
+# and reproduces every output byte for byte; delete COMICGAN_DEB_CACHE to pick up
+# newer package versions from the archive.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+CONTACT_SHEETS=0
+OUT_ARG=""
+for arg in "$@"; do
+    case "$arg" in
+        --contact-sheets) CONTACT_SHEETS=1 ;;
+        -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+        -*) echo "error: unknown option $arg" >&2; exit 2 ;;
+        *) OUT_ARG=$arg ;;
+    esac
+done
+OUT_ROOT=${OUT_ARG:-${COMICGAN_DATASETS:-$REPO/data/datasets}}
+DEB_CACHE=${COMICGAN_DEB_CACHE:-$REPO/data/debs}
+WORK=${COMICGAN_WORK:-$REPO/data/work}
+export LC_ALL=C
+export MAGICK_THREAD_LIMIT=1   # one thread per process; parallelism is per file
+START=$(date +%s)
+
+die() { echo "error: $*" >&2; exit 1; }
+
+# --------------------------------------------------------------------------
+# Selection rules.  Format, one per line ('#' starts a comment):
+#   set seed|split VALUE
+#   package PKG TAG FALLBACK-LICENCE CHECK
+#       TAG prefixes output names.  Licences come from the package's
+#       usr/share/doc/PKG/copyright: per file where it is machine-readable
+#       (DEP-5), otherwise FALLBACK-LICENCE, and CHECK (a regex, '-' for none)
+#       must occur in that file, so a changed licence stops the build.
+#   dataset NAME key=value...
+#       longest      longest output side in px (images are only ever shrunk)
+#       min_long, min_short, max_long, max_aspect   source size/shape limits
+#       filter=flat  keep only flat-colour art, measured on a 128 px sample:
+#                    min_coverage (opaque share of the canvas), min_colourful
+#                    (share of pixels with chroma >= 48/255), max_dark (share
+#                    darker than 48/255: line art, silhouettes), min_top8 (share
+#                    of the 8 most common colours: low for gradients, photos)
+#       max_per_stem at most N files per name stem (smiley001..smiley010 share
+#                    the stem "smiley"); the stem is also the split group
+#       max_images   cap, chosen by a seeded hash of the source sha256
+#   include DATASET PKG GLOB [NAME]   files to consider (regular files only)
+#   exclude DATASET PKG GLOB          deny-list
+#   group   DATASET PKG GLOB GROUP    variants of one picture share a split
+# Globs match the path inside the package; '*' also matches '/'.
+# Exact duplicates (same sha256) are kept once.
+read -r -d '' RULES <<'EOF' || true
+set seed comicgan-datasets-v1
+set split 80/10/10
+
+# ---- photos: real photographs only ---------------------------------------
+dataset photos longest=512 min_long=512 min_short=256 max_long=8192 max_aspect=2.5 max_images=400
+
+package endless-sky-data es public-domain -
+# Landing-scene photographs (morguefile/unsplash public domain, Wikimedia and
+# contributors' CC-BY-SA photos, NASA/USGS): landscapes, coasts, cities.
+include photos endless-sky-data usr/share/games/endless-sky/images/land/*.jpg
+# recoloured or composited for alien worlds, false colour, abstract:
+exclude photos endless-sky-data usr/share/games/endless-sky/images/land/earthrise.jpg
+exclude photos endless-sky-data usr/share/games/endless-sky/images/land/city2.jpg
+exclude photos endless-sky-data usr/share/games/endless-sky/images/land/desert3.jpg
+exclude photos endless-sky-data usr/share/games/endless-sky/images/land/hills3.jpg
+exclude photos endless-sky-data usr/share/games/endless-sky/images/land/hills4.jpg
+exclude photos endless-sky-data usr/share/games/endless-sky/images/land/mountain2.jpg
+exclude photos endless-sky-data usr/share/games/endless-sky/images/land/nasa8.jpg
+exclude photos endless-sky-data usr/share/games/endless-sky/images/land/nasa9.jpg
+exclude photos endless-sky-data usr/share/games/endless-sky/images/land/sky6.jpg
+exclude photos endless-sky-data usr/share/games/endless-sky/images/land/space6.jpg
+exclude photos endless-sky-data usr/share/games/endless-sky/images/land/station2.jpg
+exclude photos endless-sky-data usr/share/games/endless-sky/images/land/valley1.jpg
+exclude photos endless-sky-data usr/share/games/endless-sky/images/land/valley7.jpg
+exclude photos endless-sky-data usr/share/games/endless-sky/images/land/water6.jpg
+# two crops of one skyline
+group photos endless-sky-data usr/share/games/endless-sky/images/land/mfield[01].jpg es-mfield-skyline
+
+package mate-backgrounds mate GPL-2+ -
+# nature/: flowers, leaves, insects, grass, dunes, storm (abstract/ and desktop/ are renders)
+include photos mate-backgrounds usr/share/backgrounds/mate/nature/*.jpg
+
+package plasma-workspace-wallpapers plasma GPL-2+ -
+# the photographic wallpapers, largest regular file of each
+include photos plasma-workspace-wallpapers usr/share/wallpapers/BytheWater/contents/images/2560x1600.jpg BytheWater
+include photos plasma-workspace-wallpapers usr/share/wallpapers/ColdRipple/contents/images/2560x1600.jpg ColdRipple
+include photos plasma-workspace-wallpapers usr/share/wallpapers/ColorfulCups/contents/images/2560x1600.jpg ColorfulCups
+include photos plasma-workspace-wallpapers usr/share/wallpapers/DarkestHour/contents/images/2560x1600.jpg DarkestHour
+include photos plasma-workspace-wallpapers usr/share/wallpapers/EveningGlow/contents/images/2560x1600.jpg EveningGlow
+include photos plasma-workspace-wallpapers usr/share/wallpapers/FallenLeaf/contents/images/2560x1600.jpg FallenLeaf
+include photos plasma-workspace-wallpapers usr/share/wallpapers/Grey/contents/images/2560x1600.jpg Grey
+include photos plasma-workspace-wallpapers usr/share/wallpapers/OneStandsOut/contents/images/2560x1600.jpg OneStandsOut
+include photos plasma-workspace-wallpapers usr/share/wallpapers/Path/contents/images/2560x1600.jpg Path
+include photos plasma-workspace-wallpapers usr/share/wallpapers/summer_1am/contents/images/2560x1600.jpg summer_1am
+
+package lomiri-wallpapers-16.04 lomiri16 CC-BY-4.0 -
+include photos lomiri-wallpapers-16.04 usr/share/backgrounds/*.jpg
+exclude photos lomiri-wallpapers-16.04 usr/share/backgrounds/analogpattern_by_Peter_Nerlich.jpg
+exclude photos lomiri-wallpapers-16.04 usr/share/backgrounds/umang_by_Abhishek_Mudgal.jpg
+package lomiri-wallpapers-20.04 lomiri20 CC-BY-SA-3.0 -
+# the only photograph of the 20.04 set
+include photos lomiri-wallpapers-20.04 usr/share/backgrounds/Kleiber_by_Lukas_Baubkus.jpg
+
+# ---- paintings: painted story and scenery art ----------------------------
+dataset paintings longest=512 min_long=480 min_short=300 max_long=8192 max_aspect=3.0 max_images=400
+
+# Wesnoth's copyright file is not machine-readable: GPL-2+ for the whole game.
+package wesnoth-1.16-data wesnoth GPL-2+ 'GNU General Public License version 2'
+package wesnoth-1.16-httt httt GPL-2+ 'GNU General Public License version 2'
+package wesnoth-1.16-l liberty GPL-2+ 'GNU General Public License version 2'
+package wesnoth-1.16-trow trow GPL-2+ 'GNU General Public License version 2'
+package wesnoth-1.16-tsg tsg GPL-2+ 'GNU General Public License version 2'
+package wesnoth-1.16-ttb ttb GPL-2+ 'GNU General Public License version 2'
+package wesnoth-1.16-did did GPL-2+ 'GNU General Public License version 2'
+# core story landscapes (hills, mountains, coast, castle, swamps, altar)
+include paintings wesnoth-1.16-data usr/share/games/wesnoth/1.16/data/core/images/story/*.jpg
+# the same painting with its figures removed
+exclude paintings wesnoth-1.16-data usr/share/games/wesnoth/1.16/data/core/images/story/landscape-battlefield_nohumans.jpg
+group paintings wesnoth-1.16-data usr/share/games/wesnoth/1.16/data/core/images/story/landscape-bridge*.jpg wesnoth-bridge
+# painted autumn forest behind the add-on manager
+include paintings wesnoth-1.16-data usr/share/games/wesnoth/1.16/images/dialogs/addon_manager_bg.jpg
+# campaign story paintings: full-frame scenes (not portraits on transparency,
+# not maps, not in-game screenshots as in Secrets of the Ancients, not logos)
+include paintings wesnoth-1.16-httt usr/share/games/wesnoth/1.16/data/campaigns/Heir_To_The_Throne/images/story/*
+include paintings wesnoth-1.16-l usr/share/games/wesnoth/1.16/data/campaigns/Liberty/images/story/*.jpg
+include paintings wesnoth-1.16-trow usr/share/games/wesnoth/1.16/data/campaigns/The_Rise_Of_Wesnoth/images/story/trow_*.jpg
+include paintings wesnoth-1.16-tsg usr/share/games/wesnoth/1.16/data/campaigns/The_South_Guard/images/story/*.jpg
+group paintings wesnoth-1.16-tsg usr/share/games/wesnoth/1.16/data/campaigns/The_South_Guard/images/story/*.jpg tsg-seasons
+include paintings wesnoth-1.16-ttb usr/share/games/wesnoth/1.16/data/campaigns/Two_Brothers/images/story/*.png
+# the two landscape sketches (book.jpg and end.jpg are dark interiors)
+include paintings wesnoth-1.16-did usr/share/games/wesnoth/1.16/data/campaigns/Descent_Into_Darkness/images/story/parthyn.jpg
+include paintings wesnoth-1.16-did usr/share/games/wesnoth/1.16/data/campaigns/Descent_Into_Darkness/images/story/travel.jpg
+
+package flare-game flare CC-BY-SA-3.0+ -
+# painted menu backgrounds: badlands, fire temple, ice palace
+include paintings flare-game usr/share/games/flare/mods/fantasycore/images/menus/backgrounds/*.png
+
+# ---- flat: flat-colour clip art ---------------------------------------------
+dataset flat longest=512 min_long=400 min_short=200 max_long=4096 max_aspect=2.5 filter=flat min_coverage=0.2 min_colourful=0.3 max_dark=0.35 min_top8=0.6 max_per_stem=2 max_images=400
+
+package openclipart-png oc public-domain 'Public Domain'
+# subjects; computer/ (icons, UI), shapes/, signs_and_symbols/, special/
+# (patterns, gradients), logos/, buttons/ and geography/ (maps) are left out
+include flat openclipart-png usr/share/openclipart/png/animals/*.png
+include flat openclipart-png usr/share/openclipart/png/buildings/*.png
+include flat openclipart-png usr/share/openclipart/png/containers/*.png
+include flat openclipart-png usr/share/openclipart/png/decorations/*.png
+include flat openclipart-png usr/share/openclipart/png/education/*.png
+include flat openclipart-png usr/share/openclipart/png/electronics/*.png
+include flat openclipart-png usr/share/openclipart/png/food/*.png
+include flat openclipart-png usr/share/openclipart/png/office/*.png
+include flat openclipart-png usr/share/openclipart/png/people/*.png
+include flat openclipart-png usr/share/openclipart/png/plants/*.png
+include flat openclipart-png usr/share/openclipart/png/recreation/*.png
+include flat openclipart-png usr/share/openclipart/png/science/*.png
+include flat openclipart-png usr/share/openclipart/png/tools/*.png
+include flat openclipart-png usr/share/openclipart/png/transportation/*.png
+include flat openclipart-png usr/share/openclipart/png/unsorted/*.png
+exclude flat openclipart-png usr/share/openclipart/png/people/stickmen/*
+exclude flat openclipart-png usr/share/openclipart/png/transportation/roadsigns/*
+# road signs outside roadsigns/
+exclude flat openclipart-png usr/share/openclipart/png/transportation/bus_lane.png
+exclude flat openclipart-png usr/share/openclipart/png/transportation/bus_opposite.png
+exclude flat openclipart-png usr/share/openclipart/png/transportation/buses_and_bikes.png
+exclude flat openclipart-png usr/share/openclipart/png/transportation/*cycle_lane.png
+exclude flat openclipart-png usr/share/openclipart/png/transportation/cycles.png
+exclude flat openclipart-png usr/share/openclipart/png/transportation/kaboom.png
+exclude flat openclipart-png usr/share/openclipart/png/transportation/lorry_length.png
+exclude flat openclipart-png usr/share/openclipart/png/transportation/no_cycles.png
+exclude flat openclipart-png usr/share/openclipart/png/transportation/no_entry.png
+exclude flat openclipart-png usr/share/openclipart/png/transportation/pass_either.png
+exclude flat openclipart-png usr/share/openclipart/png/transportation/Evel_Knievel.png
+# diagrams and rope line drawings
+exclude flat openclipart-png usr/share/openclipart/png/transportation/boating/knot_*
+exclude flat openclipart-png usr/share/openclipart/png/transportation/boating/boating_rules*
+exclude flat openclipart-png usr/share/openclipart/png/transportation/boating/sailboat_illustration_labels.png
+# a photograph, photo-like paintings and renders
+exclude flat openclipart-png usr/share/openclipart/png/people/grandpa_01.png
+exclude flat openclipart-png usr/share/openclipart/png/people/man_head_mikhail_a.medve_.png
+exclude flat openclipart-png usr/share/openclipart/png/food/vegetables/habanero_pepper_1_simpl_01.png
+exclude flat openclipart-png usr/share/openclipart/png/animals/bugs/blue_dragonfly_ghuul_ghu_01.png
+exclude flat openclipart-png usr/share/openclipart/png/animals/mammals/bears/orso_architetto_francesc_01.png
+# textures, patterns, tiny marks, text
+exclude flat openclipart-png usr/share/openclipart/png/office/milimetered_paper_01.png
+exclude flat openclipart-png usr/share/openclipart/png/unsorted/texturelegno.png
+exclude flat openclipart-png usr/share/openclipart/png/unsorted/x_simbol_01.png
+exclude flat openclipart-png usr/share/openclipart/png/unsorted/ec2.py_fearzip_01.png
+exclude flat openclipart-png usr/share/openclipart/png/unsorted/mr_lakshman_poonyth_.png
+exclude flat openclipart-png usr/share/openclipart/png/plants/cannabis_leaf_anonymous_.png
+exclude flat openclipart-png usr/share/openclipart/png/animals/mammals/shaezy_peterm_.png
+exclude flat openclipart-png usr/share/openclipart/png/animals/mammals/squeek_peterm_.png
+exclude flat openclipart-png usr/share/openclipart/png/animals/mammals/emule_icon_emule.org_01.png
+exclude flat openclipart-png usr/share/openclipart/png/animals/baby-tux_alex_kuehne_01.png
+EOF
+
+# --------------------------------------------------------------------------
+# tools
+ensure_tools() {
+    local missing=()
+    command -v apt-get >/dev/null || die "apt-get not found: this recipe needs Debian 12"
+    command -v dpkg-deb >/dev/null || missing+=(dpkg)
+    [[ -x /usr/bin/convert && -x /usr/bin/identify && -x /usr/bin/montage ]] || missing+=(imagemagick)
+    [[ -x /usr/bin/python3 ]] || missing+=(python3)
+    command -v sha256sum >/dev/null || missing+=(coreutils)
+    ((${#missing[@]})) || return 0
+    [[ $EUID -eq 0 ]] || die "missing ${missing[*]}; run as root or: apt-get install ${missing[*]}"
+    echo "installing ${missing[*]}" >&2
+    apt_update
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >&2 \
+        || die "apt-get install ${missing[*]} failed"
+}
+
+APT_UPDATED=0
+apt_update() {
+    ((APT_UPDATED)) && return 0
+    [[ $EUID -eq 0 ]] || return 1
+    echo "apt-get update" >&2
+    apt-get update -q >&2 || die "apt-get update failed"
+    APT_UPDATED=1
+}
+
+# --------------------------------------------------------------------------
+# downloads: PKG -> DEB_CACHE/PKG_VERSION_ARCH.deb, reused when present
+APT_OPTS=(-q)
+[[ $EUID -eq 0 ]] && APT_OPTS+=(-o APT::Sandbox::User=root)
+
+fetch() {
+    local pkg=$1 deb="" f tmp
+    shopt -s nullglob
+    for f in "$DEB_CACHE/${pkg}_"*.deb; do
+        # the highest cached version wins
+        if [[ -z $deb ]] || dpkg --compare-versions "$(dpkg-deb -f "$f" Version)" gt "$(dpkg-deb -f "$deb" Version)"; then
+            deb=$f
+        fi
+    done
+    shopt -u nullglob
+    if [[ -z $deb ]]; then
+        tmp=$(mktemp -d "$DEB_CACHE/.download.XXXXXX")
+        if ! (cd "$tmp" && apt-get "${APT_OPTS[@]}" download "$pkg" >&2); then
+            # the package lists may be missing or stale
+            if apt_update && (cd "$tmp" && apt-get "${APT_OPTS[@]}" download "$pkg" >&2); then :; else
+                rm -rf "$tmp"
+                die "cannot download Debian package '$pkg' (apt-get download failed; check the apt sources and network)"
+            fi
+        fi
+        f=$(ls "$tmp"/*.deb)
+        mv "$f" "$DEB_CACHE/"
+        rmdir "$tmp"
+        deb=$DEB_CACHE/$(basename "$f")
+        echo "  downloaded $(basename "$deb") ($(du -h "$deb" | cut -f1))" >&2
+    fi
+    dpkg-deb -f "$deb" Package >/dev/null 2>&1 || die "$deb is damaged; delete it and rerun"
+    [[ $(dpkg-deb -f "$deb" Package) == "$pkg" ]] || die "$deb is not $pkg"
+    printf '%s\t%s\t%s\n' "$pkg" "$(dpkg-deb -f "$deb" Version)" "$deb"
+}
+
+# --------------------------------------------------------------------------
+ensure_tools
+mkdir -p "$OUT_ROOT" "$DEB_CACHE" "$WORK"
+rm -rf "$DEB_CACHE"/.download.*   # left by an interrupted download
+OUT_ROOT=$(cd "$OUT_ROOT" && pwd)
+RULES_FILE=$WORK/rules.txt
+printf '%s\n' "$RULES" > "$RULES_FILE"
+
+# packages used by the requested datasets
+WANT=${DATASETS:-$(awk '$1=="dataset"{print $2}' "$RULES_FILE")}
+for d in $WANT; do
+    grep -q "^dataset $d " "$RULES_FILE" || die "unknown dataset '$d'"
+done
+PKGS=$(awk -v want=" $(echo $WANT) " '$1=="include" && index(want, " "$2" ") {print $3}' "$RULES_FILE" | sort -u)
+
+echo "fetching $(echo "$PKGS" | wc -l) packages into $DEB_CACHE" >&2
+: > "$WORK/debs.tsv.new"
+for pkg in $PKGS; do
+    fetch "$pkg" >> "$WORK/debs.tsv.new"
+done
+mv "$WORK/debs.tsv.new" "$WORK/debs.tsv"
+
+DATASETS="$WANT" /usr/bin/python3 "$HERE/dataset_tool.py" "$RULES_FILE" "$WORK/debs.tsv" "$WORK" "$OUT_ROOT"
+
+# build information (not part of the manifests)
+{
+    echo "recipe: models/recipes/build-datasets.sh"
+    echo "imagemagick: $(dpkg-query -W -f '${Version}' imagemagick-6.q16 2>/dev/null || /usr/bin/convert -version | head -1)"
+    echo "packages:"
+    awk -F'\t' '{printf "  %s %s\n", $1, $2}' "$WORK/debs.tsv"
+} > "$OUT_ROOT/BUILDINFO.txt"
+
+# --------------------------------------------------------------------------
+# summary
+echo
+printf '%-10s %7s %10s %6s %5s %5s  %s\n' dataset images size train val test manifest.sha256
+for d in $WANT; do
+    dir=$OUT_ROOT/$d
+    n=$(($(wc -l < "$dir/manifest.tsv") - 1))
+    bytes=$(du -sb "$dir/images" | cut -f1)
+    read -r tr va te < <(awk -F'\t' 'NR>1{c[$4]++} END{print c["train"]+0, c["val"]+0, c["test"]+0}' "$dir/split.tsv")
+    printf '%-10s %7d %9.1fM %6d %5d %5d  %s\n' "$d" "$n" "$(echo "$bytes" | awk '{print $1/1048576}')" \
+        "$tr" "$va" "$te" "$(cut -d' ' -f1 "$dir/manifest.sha256")"
+    if ((CONTACT_SHEETS)); then
+        # thumbnails one by one (montage alone would hold every full image in memory)
+        thumbs=$WORK/contact-sheets/$d.thumbs
+        rm -rf "$thumbs"; mkdir -p "$thumbs"
+        for f in "$dir"/images/*.png; do
+            /usr/bin/convert "$f" -thumbnail 200x150 -set label "$(basename "$f" .png | cut -c1-34)" \
+                "$thumbs/$(basename "$f" .png).miff"
+        done
+        /usr/bin/montage "$thumbs"/*.miff -pointsize 10 -geometry 200x150+3+3 -tile 10x \
+            -background '#808080' "$WORK/contact-sheets/$d.png"
+        rm -rf "$thumbs"
+        echo "           contact sheet: $WORK/contact-sheets/$d.png"
+    fi
+done
+echo "output: $OUT_ROOT    (.deb cache: $DEB_CACHE, work: $WORK)"
+echo "done in $(( $(date +%s) - START )) s"

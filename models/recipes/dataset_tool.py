@@ -1,0 +1,573 @@
+#!/usr/bin/python3
+"""Dataset engine for build-datasets.sh (Python 3 standard library only).
+
+Reads the selection rules written by build-datasets.sh, extracts the needed
+files from cached Debian packages, applies the rules, converts the chosen
+images to PNG with ImageMagick and writes images/, manifest.tsv, split.tsv and
+manifest.sha256 for every dataset.  Every output is a pure function of the
+.deb files, the rules and the ImageMagick build, so reruns are byte-identical.
+
+Usage: dataset_tool.py RULES DEBS_TSV WORK_DIR OUT_ROOT
+  RULES     rules file (format documented in build-datasets.sh)
+  DEBS_TSV  lines "package<TAB>version<TAB>path-to-.deb"
+  WORK_DIR  scratch/cache folder (extracted files, stats and conversion caches)
+  OUT_ROOT  dataset root; each dataset goes to OUT_ROOT/<name>/
+"""
+
+import concurrent.futures
+import collections
+import fnmatch
+import hashlib
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import tarfile
+
+CONVERT = os.environ.get("IM_CONVERT", "/usr/bin/convert")
+IDENTIFY = os.environ.get("IM_IDENTIFY", "/usr/bin/identify")
+JOBS = max(1, int(os.environ.get("JOBS", os.cpu_count() or 1)))
+STATS_VERSION = "flatstats-v1"
+# Bump when the conversion command below changes: forces reconversion.
+CONVERT_VERSION = "png512-v1"
+
+MANIFEST_COLUMNS = ["package", "version", "path", "license", "source_sha256",
+                    "source_bytes", "file", "file_sha256", "width", "height"]
+SPLIT_COLUMNS = ["file", "source_sha256", "group", "split"]
+
+
+def die(msg):
+    sys.stderr.write("error: %s\n" % msg)
+    sys.exit(1)
+
+
+def log(msg):
+    sys.stderr.write(msg + "\n")
+    sys.stderr.flush()
+
+
+def sha256_file(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def write_if_changed(path, data):
+    """Write bytes atomically; leave the file (and its mtime) alone if equal."""
+    if os.path.exists(path):
+        with open(path, "rb") as f:
+            if f.read() == data:
+                return
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)
+
+
+# ---------------------------------------------------------------- rules ----
+
+class Dataset:
+    def __init__(self, name, params):
+        self.name = name
+        self.params = params
+        self.includes = []   # (pkg, glob, name-or-None)
+        self.excludes = []   # (pkg, glob)
+        self.groups = []     # (pkg, glob, group)
+
+    def p(self, key, default=None, cast=str):
+        v = self.params.get(key, default)
+        return None if v is None else cast(v)
+
+
+def parse_rules(path):
+    packages = {}   # pkg -> dict(tag, license, check)
+    datasets = collections.OrderedDict()
+    settings = {}
+    with open(path, encoding="utf-8") as f:
+        for lineno, raw in enumerate(f, 1):
+            line = raw.split("#", 1)[0].strip()
+            if not line:
+                continue
+            w = shlex.split(line)
+            kind = w[0]
+            where = "%s:%d" % (path, lineno)
+            if kind == "set" and len(w) == 3:
+                settings[w[1]] = w[2]
+            elif kind == "package" and len(w) == 5:
+                packages[w[1]] = {"tag": w[2], "license": w[3], "check": w[4]}
+            elif kind == "dataset" and len(w) >= 2:
+                params = dict(kv.split("=", 1) for kv in w[2:])
+                datasets[w[1]] = Dataset(w[1], params)
+            elif kind in ("include", "exclude", "group") and len(w) >= 4:
+                ds = datasets.get(w[1])
+                if ds is None:
+                    die("%s: unknown dataset %r" % (where, w[1]))
+                if w[2] not in packages:
+                    die("%s: package %r has no 'package' line" % (where, w[2]))
+                if kind == "include" and len(w) in (4, 5):
+                    ds.includes.append((w[2], w[3], w[4] if len(w) == 5 else None))
+                elif kind == "exclude" and len(w) == 4:
+                    ds.excludes.append((w[2], w[3]))
+                elif kind == "group" and len(w) == 5:
+                    ds.groups.append((w[2], w[3], w[4]))
+                else:
+                    die("%s: bad %s line" % (where, kind))
+            else:
+                die("%s: cannot parse: %s" % (where, line))
+    return settings, packages, datasets
+
+
+# ------------------------------------------------------------ extraction ----
+
+def extract_package(pkg, version, deb, dest_root, globs):
+    """Extract the regular files of `deb` matching `globs` (plus the package's
+    copyright file) into dest_root/<pkg>_<version>/.  Skipped when a stamp
+    says the same .deb was already extracted with the same globs."""
+    dest = os.path.join(dest_root, "%s_%s" % (pkg, version.replace(":", "%3a")))
+    want = sorted(set(globs)) + ["usr/share/doc/%s/copyright" % pkg]
+    stamp_text = "\n".join([os.path.basename(deb), str(os.path.getsize(deb))] + want) + "\n"
+    stamp = os.path.join(dest, ".extracted")
+    if os.path.exists(stamp):
+        with open(stamp, encoding="utf-8") as f:
+            if f.read() == stamp_text:
+                return dest
+    if os.path.exists(dest):
+        shutil.rmtree(dest)
+    os.makedirs(dest)
+    proc = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", deb], stdout=subprocess.PIPE)
+    count = 0
+    with tarfile.open(fileobj=proc.stdout, mode="r|*") as tar:
+        for m in tar:
+            if not m.isreg():
+                continue
+            name = m.name[2:] if m.name.startswith("./") else m.name
+            if name.startswith("/") or ".." in name.split("/"):
+                continue
+            if not any(fnmatch.fnmatchcase(name, g) for g in want):
+                continue
+            out = os.path.join(dest, name)
+            os.makedirs(os.path.dirname(out), exist_ok=True)
+            src = tar.extractfile(m)
+            with open(out, "wb") as f:
+                shutil.copyfileobj(src, f)
+            count += 1
+    if proc.wait() != 0:
+        die("dpkg-deb failed on %s" % deb)
+    with open(stamp, "w", encoding="utf-8") as f:
+        f.write(stamp_text)
+    log("  extracted %-32s %5d files" % (pkg, count))
+    return dest
+
+
+# -------------------------------------------------------------- licences ----
+
+class Copyright:
+    """Per-file licence lookup in a package's copyright file.  Machine-readable
+    (DEP-5) files are matched stanza by stanza (last match wins); a stanza
+    pattern written for the source tree matches any trailing part of the
+    installed path, or the file name when the pattern names one file.
+    Other files give the package's main licence from the rules, after
+    checking that the rules' check text is present."""
+
+    def __init__(self, pkg, path, fallback, check):
+        self.pkg = pkg
+        self.fallback = fallback
+        with open(path, encoding="utf-8", errors="replace") as f:
+            self.text = f.read()
+        self.stanzas = []   # (patterns, licence)
+        self.dep5 = self.text.lstrip().startswith("Format:")
+        if self.dep5:
+            for para in re.split(r"\n[ \t]*\n", self.text):
+                fields = self._fields(para)
+                if "files" in fields and "license" in fields:
+                    lic = fields["license"].split("\n", 1)[0].strip()
+                    self.stanzas.append((fields["files"].split(), lic))
+        if not self.dep5 and check == "-":
+            die("%s: copyright file is not machine-readable; the rules need a check text" % pkg)
+        if check != "-" and not re.search(check, self.text):
+            die("%s: copyright file no longer matches %r; review the licence" % (pkg, check))
+
+    @staticmethod
+    def _fields(para):
+        fields, key = {}, None
+        for line in para.split("\n"):
+            if line[:1] in (" ", "\t") and key:
+                fields[key] += "\n" + line.strip()
+            elif ":" in line:
+                key, val = line.split(":", 1)
+                key = key.strip().lower()
+                fields[key] = val.strip()
+        return fields
+
+    def licence(self, relpath):
+        if not self.dep5:
+            return self.fallback
+        parts = relpath.split("/")
+        suffixes = ["/".join(parts[i:]) for i in range(len(parts))]
+        base = parts[-1]
+        found = None
+        for patterns, lic in self.stanzas:
+            for pat in patterns:
+                pbase = pat.rsplit("/", 1)[-1]
+                if any(fnmatch.fnmatchcase(s, pat) for s in suffixes) or (
+                        not pbase.startswith(("*", "?")) and fnmatch.fnmatchcase(base, pbase)):
+                    found = lic
+                    break
+        return found or self.fallback
+
+
+# ------------------------------------------------------------ image info ----
+
+def identify_many(paths):
+    """(width, height) of the first frame of each file, None if unreadable."""
+    out = {}
+    for i in range(0, len(paths), 200):
+        batch = paths[i:i + 200]
+        r = subprocess.run([IDENTIFY, "-ping", "-format", "%w %h %i\n"] +
+                           [p + "[0]" for p in batch], capture_output=True, text=True)
+        for line in r.stdout.splitlines():
+            w, h, name = line.split(" ", 2)
+            out[name] = (int(w), int(h))
+    return {p: out.get(p) for p in paths}
+
+
+def flat_stats(path):
+    """Colour statistics on a nearest-neighbour 128 px sample (no new colours):
+    coverage  share of the canvas that is opaque (alpha >= 50 %)
+    colourful share of opaque pixels with chroma (max-min) >= 48 of 255
+    dark      share of opaque pixels darker than 48 of 255 (ink, silhouettes)
+    top8      share of opaque pixels in the 8 most common colours (16 levels
+              per channel): high for flat fills, low for gradients and photos
+    """
+    r = subprocess.run([CONVERT, path + "[0]", "-alpha", "on", "-sample", "128x128>",
+                        "-depth", "8", "-format", "%w %h\n", "-write", "info:-",
+                        "rgba:-"], capture_output=True)
+    if r.returncode != 0 or b"\n" not in r.stdout:
+        return None
+    head, data = r.stdout.split(b"\n", 1)
+    w, h = map(int, head.split())
+    if len(data) != 4 * w * h:
+        return None
+    hist = collections.Counter()
+    opaque = colourful = dark = 0
+    for i in range(0, len(data), 4):
+        if data[i + 3] < 128:
+            continue
+        rr, gg, bb = data[i], data[i + 1], data[i + 2]
+        opaque += 1
+        mx, mn = max(rr, gg, bb), min(rr, gg, bb)
+        if mx - mn >= 48:
+            colourful += 1
+        if mx < 48:
+            dark += 1
+        hist[(rr >> 4, gg >> 4, bb >> 4)] += 1
+    if not opaque:
+        return (0.0, 0.0, 0.0, 0.0)
+    top8 = sum(c for _, c in hist.most_common(8))
+    return (round(opaque / (w * h), 4), round(colourful / opaque, 4),
+            round(dark / opaque, 4), round(top8 / opaque, 4))
+
+
+class KV:
+    """Small tab-separated cache: key -> value columns."""
+
+    def __init__(self, path):
+        self.path = path
+        self.d = {}
+        if os.path.exists(path):
+            with open(path, encoding="utf-8") as f:
+                for line in f:
+                    k, _, v = line.rstrip("\n").partition("\t")
+                    self.d[k] = v
+
+    def save(self):
+        data = "".join("%s\t%s\n" % kv for kv in sorted(self.d.items()))
+        write_if_changed(self.path, data.encode("utf-8"))
+
+
+# ------------------------------------------------------------ selection ----
+
+def fixed_dir(glob):
+    """Directory part of a glob before its first wildcard."""
+    cut = min([glob.find(c) for c in "*?[" if c in glob] or [len(glob)])
+    return glob[:cut].rsplit("/", 1)[0] + "/" if "/" in glob[:cut] else ""
+
+
+def slugify(text):
+    text = re.sub(r"\.[A-Za-z0-9]+$", "", text).replace("/", "_")
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")
+
+
+def name_stem(path):
+    """File name without extension and trailing counters: smiley003 -> smiley."""
+    s = os.path.splitext(os.path.basename(path))[0].lower()
+    s = re.sub(r"([_-]*\d+)+[_-]*$", "", s)
+    s = re.sub(r"([_-]*\d+)+[_-]*$", "", s)
+    return s.rstrip("_-") or "x"
+
+
+def hash_unit(*parts):
+    return int(hashlib.sha256(":".join(parts).encode()).hexdigest()[:8], 16)
+
+
+def select(ds, roots, packages, copyrights, stats_cache, seed):
+    cands = collections.OrderedDict()   # (pkg, relpath) -> record
+    used_excludes = set()
+    for pkg, glob, name in ds.includes:
+        root = roots[pkg]
+        base = fixed_dir(glob)
+        top = os.path.join(root, base) if base else root
+        matched = 0
+        for dirpath, dirnames, filenames in os.walk(top):
+            dirnames.sort()
+            for fn in sorted(filenames):
+                full = os.path.join(dirpath, fn)
+                rel = os.path.relpath(full, root)
+                if os.path.islink(full) or not fnmatch.fnmatchcase(rel, glob):
+                    continue
+                matched += 1
+                hits = [(p, g) for p, g in ds.excludes if p == pkg and fnmatch.fnmatchcase(rel, g)]
+                if hits:
+                    used_excludes.update(hits)
+                    continue
+                slug = name or slugify(rel[len(base):])
+                cands.setdefault((pkg, rel), {
+                    "pkg": pkg, "rel": rel, "full": full,
+                    "file": "%s_%s.png" % (packages[pkg]["tag"], slug)})
+        if matched == 0:
+            die("%s: include %s %s matched no file; the package changed?"
+                % (ds.name, pkg, glob))
+    stale = [" ".join(e) for e in ds.excludes if e not in used_excludes]
+    if stale:
+        die("%s: exclude rules that match no included file (typo, or the package changed):\n  %s"
+            % (ds.name, "\n  ".join(stale)))
+    recs = list(cands.values())
+    log("  %-10s %5d candidates after include/exclude rules" % (ds.name, len(recs)))
+
+    # identity of each source file
+    for r in recs:
+        r["sha"] = sha256_file(r["full"])
+        r["bytes"] = os.path.getsize(r["full"])
+    # exact duplicates: keep the first by (package, path)
+    seen, uniq = set(), []
+    for r in sorted(recs, key=lambda r: (r["pkg"], r["rel"])):
+        if r["sha"] not in seen:
+            seen.add(r["sha"])
+            uniq.append(r)
+    recs = uniq
+
+    # size and shape rules
+    dims = identify_many([r["full"] for r in recs])
+    min_long = ds.p("min_long", 0, int)
+    min_short = ds.p("min_short", 0, int)
+    max_long = ds.p("max_long", 100000, int)
+    max_aspect = ds.p("max_aspect", 100.0, float)
+    kept = []
+    for r in recs:
+        d = dims.get(r["full"])
+        if not d:
+            continue
+        lo, hi = min(d), max(d)
+        if hi < min_long or lo < min_short or hi > max_long or hi > max_aspect * lo:
+            continue
+        r["src_dims"] = d
+        kept.append(r)
+    log("  %-10s %5d pass size rules (long side %d-%d px, short side >= %d, aspect <= %g)"
+        % (ds.name, len(kept), min_long, max_long, min_short, max_aspect))
+    recs = kept
+
+    # flat-colour rule
+    if ds.p("filter") == "flat":
+        todo = [r for r in recs if (STATS_VERSION + ":" + r["sha"]) not in stats_cache.d]
+        if todo:
+            log("  %-10s computing colour statistics for %d files" % (ds.name, len(todo)))
+            with concurrent.futures.ThreadPoolExecutor(JOBS) as ex:
+                for r, st in zip(todo, ex.map(lambda r: flat_stats(r["full"]), todo)):
+                    stats_cache.d[STATS_VERSION + ":" + r["sha"]] = (
+                        "ERR" if st is None else "\t".join("%.4f" % x for x in st))
+            stats_cache.save()
+        lim = {k: ds.p(k, None, float) for k in
+               ("min_coverage", "min_colourful", "max_dark", "min_top8")}
+        kept = []
+        for r in recs:
+            v = stats_cache.d[STATS_VERSION + ":" + r["sha"]]
+            if v == "ERR":
+                continue
+            cov, col, dark, top8 = map(float, v.split("\t"))
+            if (cov >= lim["min_coverage"] and col >= lim["min_colourful"]
+                    and dark <= lim["max_dark"] and top8 >= lim["min_top8"]):
+                kept.append(r)
+        log("  %-10s %5d pass the flat-colour rule %s" % (ds.name, len(kept), lim))
+        recs = kept
+
+    # split groups: explicit groups, else per-stem groups, else the source itself
+    per_stem = ds.p("max_per_stem", 0, int)
+    for r in recs:
+        r["group"] = r["sha"][:16]
+        for pkg, glob, g in ds.groups:
+            if pkg == r["pkg"] and fnmatch.fnmatchcase(r["rel"], glob):
+                r["group"] = g
+        if per_stem:
+            r["group"] = "stem:" + name_stem(r["rel"])
+    if per_stem:
+        count, kept = collections.Counter(), []
+        for r in sorted(recs, key=lambda r: (r["pkg"], r["rel"])):
+            count[r["group"]] += 1
+            if count[r["group"]] <= per_stem:
+                kept.append(r)
+        log("  %-10s %5d after keeping at most %d per name stem"
+            % (ds.name, len(kept), per_stem))
+        recs = kept
+
+    # cap: a seeded, order-free choice
+    cap = ds.p("max_images", 0, int)
+    if cap and len(recs) > cap:
+        recs = sorted(recs, key=lambda r: (hash_unit(seed, "pick", r["sha"]), r["sha"]))[:cap]
+        log("  %-10s %5d after the cap of %d images" % (ds.name, len(recs), cap))
+
+    names = collections.Counter(r["file"] for r in recs)
+    clash = [n for n, c in names.items() if c > 1]
+    if clash:
+        die("%s: output name clash: %s" % (ds.name, ", ".join(sorted(clash))))
+    for r in recs:
+        r["license"] = copyrights[r["pkg"]].licence(r["rel"])
+    return sorted(recs, key=lambda r: (r["pkg"], r["rel"]))
+
+
+# ----------------------------------------------------------- conversion ----
+
+def convert_cmd(src, dst, longest):
+    """Deterministic conversion: first frame, EXIF orientation applied, alpha
+    laid over white, sRGB 8-bit, Lanczos shrink so the longest side is at most
+    `longest` (never enlarged), metadata and time chunks stripped, 24-bit PNG."""
+    return [CONVERT, src + "[0]", "-auto-orient", "-colorspace", "sRGB",
+            "-background", "white", "-alpha", "remove", "-alpha", "off",
+            "-filter", "Lanczos", "-resize", "%dx%d>" % (longest, longest),
+            "-depth", "8", "-strip",
+            "-define", "png:exclude-chunks=date,time",
+            "-define", "png:compression-level=9",
+            "-define", "png:compression-filter=5",
+            "-define", "png:compression-strategy=1",
+            "PNG24:" + dst]
+
+
+def convert_all(ds, recs, img_dir, conv_cache):
+    longest = ds.p("longest", 512, int)
+    todo = []
+    for r in recs:
+        dst = os.path.join(img_dir, r["file"])
+        key = "%s:%d:%s:%s" % (CONVERT_VERSION, longest, r["sha"], r["file"])
+        r["key"], r["dst"] = key, dst
+        cached = conv_cache.d.get(key)
+        if cached and os.path.exists(dst):
+            fsha, w, h = cached.split("\t")
+            if sha256_file(dst) == fsha:
+                r["out_sha"], r["w"], r["h"] = fsha, int(w), int(h)
+                continue
+        todo.append(r)
+    if todo:
+        log("  %-10s converting %d images" % (ds.name, len(todo)))
+
+    def work(r):
+        tmp = r["dst"] + ".tmp.png"
+        p = subprocess.run(convert_cmd(r["full"], tmp, longest), capture_output=True, text=True)
+        if p.returncode != 0 or not os.path.exists(tmp):
+            return "convert failed on %s %s: %s" % (r["pkg"], r["rel"], p.stderr.strip())
+        os.replace(tmp, r["dst"])
+        q = subprocess.run([IDENTIFY, "-format", "%w %h", r["dst"]],
+                           capture_output=True, text=True)
+        w, h = q.stdout.split()
+        r["out_sha"], r["w"], r["h"] = sha256_file(r["dst"]), int(w), int(h)
+        return None
+
+    with concurrent.futures.ThreadPoolExecutor(JOBS) as ex:
+        errors = [e for e in ex.map(work, todo) if e]
+    if errors:
+        die("\n".join(errors))
+    for r in todo:
+        conv_cache.d[r["key"]] = "%s\t%d\t%d" % (r["out_sha"], r["w"], r["h"])
+    conv_cache.save()
+    # remove images that are no longer selected
+    keep = {r["file"] for r in recs}
+    for fn in os.listdir(img_dir):
+        if fn not in keep:
+            os.remove(os.path.join(img_dir, fn))
+
+
+# ---------------------------------------------------------------- split ----
+
+def split_of(seed, group, train, val):
+    u = hash_unit(seed, "split", group) % 100
+    return "train" if u < train else ("val" if u < train + val else "test")
+
+
+def main():
+    if len(sys.argv) != 5:
+        die(__doc__.strip().split("\n\n")[-1])
+    rules_path, debs_tsv, work, out_root = sys.argv[1:]
+    settings, packages, datasets = parse_rules(rules_path)
+    seed = settings.get("seed", "comicgan-datasets-v1")
+    train, val = (int(x) for x in settings.get("split", "80/10/10").split("/")[:2])
+    only = set(os.environ.get("DATASETS", "").split()) or set(datasets)
+
+    debs = {}
+    with open(debs_tsv, encoding="utf-8") as f:
+        for line in f:
+            pkg, ver, path = line.rstrip("\n").split("\t")
+            debs[pkg] = (ver, path)
+
+    log("extracting")
+    globs = collections.defaultdict(list)
+    for ds in datasets.values():
+        if ds.name in only:
+            for pkg, g, _ in ds.includes:
+                globs[pkg].append(g)
+    roots, copyrights = {}, {}
+    for pkg in sorted(globs):
+        if pkg not in debs:
+            die("no .deb for %s" % pkg)
+        ver, deb = debs[pkg]
+        roots[pkg] = extract_package(pkg, ver, deb, os.path.join(work, "extract"), globs[pkg])
+        cfile = os.path.join(roots[pkg], "usr/share/doc/%s/copyright" % pkg)
+        if not os.path.exists(cfile):
+            die("%s has no usr/share/doc/%s/copyright" % (pkg, pkg))
+        copyrights[pkg] = Copyright(pkg, cfile, packages[pkg]["license"], packages[pkg]["check"])
+
+    stats_cache = KV(os.path.join(work, "stats-cache.tsv"))
+    conv_cache = KV(os.path.join(work, "convert-cache.tsv"))
+    for ds in datasets.values():
+        if ds.name not in only:
+            continue
+        log("dataset %s" % ds.name)
+        recs = select(ds, roots, packages, copyrights, stats_cache, seed)
+        if not recs:
+            die("%s: no image selected" % ds.name)
+        ddir = os.path.join(out_root, ds.name)
+        img_dir = os.path.join(ddir, "images")
+        os.makedirs(img_dir, exist_ok=True)
+        convert_all(ds, recs, img_dir, conv_cache)
+
+        rows = ["\t".join(MANIFEST_COLUMNS)]
+        for r in recs:
+            rows.append("\t".join([r["pkg"], debs[r["pkg"]][0], r["rel"], r["license"],
+                                   r["sha"], str(r["bytes"]), r["file"], r["out_sha"],
+                                   str(r["w"]), str(r["h"])]))
+        manifest = ("\n".join(rows) + "\n").encode("utf-8")
+        write_if_changed(os.path.join(ddir, "manifest.tsv"), manifest)
+        msha = hashlib.sha256(manifest).hexdigest()
+        write_if_changed(os.path.join(ddir, "manifest.sha256"),
+                         ("%s  manifest.tsv\n" % msha).encode())
+        srows = ["\t".join(SPLIT_COLUMNS)]
+        for r in sorted(recs, key=lambda r: r["file"]):
+            srows.append("\t".join([r["file"], r["sha"], r["group"],
+                                    split_of(seed, r["group"], train, val)]))
+        write_if_changed(os.path.join(ddir, "split.tsv"),
+                         ("\n".join(srows) + "\n").encode("utf-8"))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# comicgan's quick start, on Debian 12: installs the packages it needs, builds,
+# installs (the engine, the comicgan command, the Krita bridge and the models),
+# puts the GIMP and Krita plug-ins into your user profile, and stylizes the
+# bundled sample photo with a shipped style.
+#
+#   scripts/install.sh [--prefix DIR]      (default prefix: /usr/local)
+#
+# Package installation needs root: run as root, or with sudo available.
+set -eu
+cd "$(dirname "$0")/.."
+root=$(pwd)
+prefix=/usr/local
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --prefix) prefix=$2; shift 2 ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    *) echo "install.sh: unknown argument $1" >&2; exit 2 ;;
+    esac
+done
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+echo "== installing Debian packages"
+export DEBIAN_FRONTEND=noninteractive
+as_root apt-get update -q
+as_root apt-get install -y -q --no-install-recommends $(grep -v '^#' scripts/deps.txt) $(grep -v '^#' scripts/deps-apps.txt)
+
+echo "== building"
+if [ ! -f build/build.ninja ]; then
+    meson setup build --prefix="$prefix" -Dbuildtype=release
+else
+    meson configure build --prefix="$prefix" >/dev/null
+fi
+ninja -C build
+
+echo "== installing into $prefix"
+as_root meson install -C build --quiet
+as_root ldconfig 2>/dev/null || true
+
+# The plug-ins go into the profile of the user who ran this (not root's, under sudo).
+user=${SUDO_USER:-$(id -un)}
+run_as_user() { if [ "$(id -un)" = "$user" ]; then "$@"; else as_root -u "$user" "$@" 2>/dev/null || sudo -u "$user" "$@"; fi; }
+if [ -x plugin-gimp/install-user.sh ]; then
+    echo "== GIMP plug-in for $user"
+    run_as_user plugin-gimp/install-user.sh "$prefix"
+fi
+if [ -x plugin-krita-bridge/install-pykrita.sh ]; then
+    echo "== Krita plug-in for $user"
+    run_as_user plugin-krita-bridge/install-pykrita.sh "$prefix"
+fi
+
+echo "== stylizing the sample"
+mkdir -p out
+sample=models/samples/valley3.jpg
+style=$("$prefix/bin/comicgan" info --json 2>/dev/null | python3 -c 'import json,sys; s=json.load(sys.stdin).get("styles", []); print(s[0]["name"] if s else "")' || true)
+if [ -z "$style" ]; then
+    echo "install.sh: no style found in the installed model folder" >&2
+    exit 1
+fi
+for s in manga cel painted "$style"; do
+    if "$prefix/bin/comicgan" info --style "$s" >/dev/null 2>&1; then
+        "$prefix/bin/comicgan" stylize --style "$s" "$sample" "out/sample-$s.png"
+        echo "wrote out/sample-$s.png"
+    fi
+done
