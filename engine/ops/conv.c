@@ -631,15 +631,28 @@ void cg_conv_infer_out_size(const cg_conv_infer_shape *s, int64_t *out_h, int64_
     *out_w = g.out_w;
 }
 
+static bool use_winograd = true;
+
+void cg_conv_infer_use_winograd(bool on)
+{
+    use_winograd = on;
+}
+
 int64_t cg_conv_infer_scratch(const cg_conv_infer_shape *s)
 {
     conv_geom g = infer_geom(s);
-    return apply_scratch(&g) * cg_thread_count();
+    int64_t im2col = apply_scratch(&g) * cg_thread_count();
+    int64_t wino = cg_winograd_applies(s) ? cg_winograd_scratch(s) : 0;
+    return im2col > wino ? im2col : wino;
 }
 
 void cg_conv_infer(const cg_conv_infer_shape *s, const float *in, const float *w, const float *bias, float *out,
                    float *scratch)
 {
+    if (use_winograd && cg_winograd_applies(s)) {
+        cg_winograd_conv(s, in, w, bias, out, scratch);
+        return;
+    }
     conv_geom g = infer_geom(s);
     conv_apply(&g, in, w, out, 0.0f, scratch);
     if (bias)

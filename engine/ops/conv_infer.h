@@ -28,4 +28,12 @@ int64_t cg_conv_transpose_infer_scratch(const cg_conv_infer_shape *s, int64_t ou
 void cg_conv_transpose_infer(const cg_conv_infer_shape *s, int64_t out_h, int64_t out_w, const float *in,
                              const float *w, const float *bias, float *out, float *scratch);
 
+/* Winograd F(2x2, 3x3) (winograd.c): used by cg_conv_infer for 3x3 stride-1
+ * pad-1 convolutions unless turned off (benchmarks compare both). */
+bool cg_winograd_applies(const cg_conv_infer_shape *s);
+int64_t cg_winograd_scratch(const cg_conv_infer_shape *s);
+void cg_winograd_conv(const cg_conv_infer_shape *s, const float *in, const float *w, const float *bias, float *out,
+                      float *scratch);
+void cg_conv_infer_use_winograd(bool on);
+
 #endif

@@ -264,16 +264,18 @@ static void test_conv_errors(void)
 static void test_conv_infer_upsampled(void)
 {
     const cg_pad_mode modes[2] = {CG_PAD_REFLECT, CG_PAD_ZERO};
-    for (int m = 0; m < 2; m++) {
+    for (int m = 0; m < 4; m++) {
+        /* m 0, 1: Winograd; 2, 3: im2col */
+        cg_conv_infer_use_winograd(m < 2);
         cg_error err = {0};
         cg_tensor *x = gc_random4(1, 5, 7, 9, -1, 1, 40), *w = gc_random4(4, 5, 3, 3, -1, 1, 41);
         const int64_t bd[1] = {4};
         cg_tensor *b = gc_random(1, bd, -1, 1, 42);
         cg_graph *g = cg_graph_new(false, &err);
-        cg_conv_params p = params(1, 1, 1, 1, modes[m]);
+        cg_conv_params p = params(1, 1, 1, 1, modes[m % 2]);
         cg_tensor *y = cg_conv2d(g, cg_upsample_nearest(g, x, 2), w, b, &p);
         g_assert_nonnull(y);
-        cg_conv_infer_shape s = {1, 5, 7, 9, 4, 3, 1, 1, modes[m] == CG_PAD_REFLECT, 2};
+        cg_conv_infer_shape s = {1, 5, 7, 9, 4, 3, 1, 1, modes[m % 2] == CG_PAD_REFLECT, 2};
         int64_t oh, ow;
         cg_conv_infer_out_size(&s, &oh, &ow);
         g_assert_cmpint(oh, ==, 14);
@@ -289,6 +291,37 @@ static void test_conv_infer_upsampled(void)
         cg_tensor_free(w);
         cg_tensor_free(b);
     }
+    cg_conv_infer_use_winograd(true);
+}
+
+/* Winograd against the graph's direct convolution on odd sizes, both paddings. */
+static void test_conv_infer_winograd(void)
+{
+    const int sizes[][2] = {{7, 9}, {8, 8}, {2, 3}, {13, 6}};
+    for (int m = 0; m < 2; m++)
+        for (int k = 0; k < 4; k++) {
+            cg_error err = {0};
+            int h = sizes[k][0], w = sizes[k][1];
+            cg_tensor *x = gc_random4(1, 6, h, w, -1, 1, 50 + k), *wt = gc_random4(5, 6, 3, 3, -1, 1, 51);
+            const int64_t bd[1] = {5};
+            cg_tensor *b = gc_random(1, bd, -1, 1, 52);
+            cg_graph *g = cg_graph_new(false, &err);
+            cg_conv_params p = params(1, 1, 1, 1, m ? CG_PAD_ZERO : CG_PAD_REFLECT);
+            cg_tensor *y = cg_conv2d(g, x, wt, b, &p);
+            cg_conv_infer_shape s = {1, 6, h, w, 5, 3, 1, 1, m == 0, 1};
+            g_assert_true(cg_winograd_applies(&s));
+            float *out = g_new(float, 5 * h * w), *scratch = g_new(float, cg_conv_infer_scratch(&s));
+            cg_conv_infer(&s, x->data, wt->data, b->data, out, scratch);
+            for (int64_t i = 0; i < y->size; i++)
+                if (fabsf(out[i] - y->data[i]) > 1e-5f)
+                    g_error("winograd %dx%d pad %d: element %lld %g vs %g", h, w, m, (long long)i, out[i], y->data[i]);
+            g_free(out);
+            g_free(scratch);
+            cg_graph_free(g);
+            cg_tensor_free(x);
+            cg_tensor_free(wt);
+            cg_tensor_free(b);
+        }
 }
 
 int main(int argc, char **argv)
@@ -302,5 +335,6 @@ int main(int argc, char **argv)
     g_test_add_func("/ops/conv/transposed", test_convt);
     g_test_add_func("/ops/conv/errors", test_conv_errors);
     g_test_add_func("/ops/conv/infer_upsampled", test_conv_infer_upsampled);
+    g_test_add_func("/ops/conv/infer_winograd", test_conv_infer_winograd);
     return g_test_run();
 }

@@ -1,0 +1,216 @@
+/* Winograd F(2x2, 3x3) for the inference executor's 3x3 stride-1 convolutions
+ * (Lavin and Gray, 2016): each 2x2 block of output takes 16 multiplies per
+ * input-output channel pair instead of 36, as 16 GEMMs of (Co x Ci) by
+ * (Ci x tiles). The transforms below are the standard B, G and A matrices;
+ * their entries are 0, +-1 and 1/2, so fp32 results stay within a few ulps of
+ * direct convolution. The input may be read nearest-upsampled by 2, like the
+ * im2col path, so a decoder's upsampled map is never stored. */
+#include "core/blas.h"
+#include "core/threads.h"
+#include "ops/conv_infer.h"
+
+#include <string.h>
+
+#define TILES_PER_BLOCK 256
+
+static inline int64_t reflect_index(int64_t i, int64_t n)
+{
+    return i < 0 ? -i : i >= n ? 2 * (n - 1) - i : i;
+}
+
+/* U[xi][co][ci] = (G g G^T)[xi] for every 3x3 kernel g = w[co][ci]. */
+static void transform_weights(const float *w, int64_t co, int64_t ci, float *u)
+{
+    for (int64_t o = 0; o < co; o++)
+        for (int64_t i = 0; i < ci; i++) {
+            const float *g = w + (o * ci + i) * 9;
+            float t[4][3]; /* G g */
+            for (int c = 0; c < 3; c++) {
+                t[0][c] = g[c];
+                t[1][c] = 0.5f * (g[c] + g[3 + c] + g[6 + c]);
+                t[2][c] = 0.5f * (g[c] - g[3 + c] + g[6 + c]);
+                t[3][c] = g[6 + c];
+            }
+            for (int r = 0; r < 4; r++) {
+                float v[4] = {t[r][0], 0.5f * (t[r][0] + t[r][1] + t[r][2]), 0.5f * (t[r][0] - t[r][1] + t[r][2]),
+                              t[r][2]};
+                for (int c = 0; c < 4; c++)
+                    u[((r * 4 + c) * co + o) * ci + i] = v[c];
+            }
+        }
+}
+
+typedef struct wino_job {
+    const cg_conv_infer_shape *s;
+    int64_t vh, vw;          /* the virtual (upsampled) input sides = output sides */
+    int64_t tiles_w, tiles;  /* 2x2 output tiles */
+    const float *in, *u, *bias;
+    float *out, *scratch;
+    int64_t scratch_per_worker;
+    int32_t *row_index, *col_index; /* 4 per tile row / tile column */
+    float *row_mask, *col_mask;
+} wino_job;
+
+/* Where input row or column i of the virtual (padded, upsampled) input comes
+ * from: a source index and 1, or 0 for zero padding. Rows and columns past
+ * the end only feed outputs that are discarded; they read the last one. */
+static void source_of(const cg_conv_infer_shape *s, int64_t i, int64_t n, int32_t *index, float *mask)
+{
+    bool outside = i < 0 || i >= n;
+    int64_t r = reflect_index(i < n + 1 ? i : n - 1, n);
+    *index = (int32_t)(r / s->upsample);
+    *mask = outside && !s->reflect ? 0.0f : 1.0f;
+}
+
+/* Eight tiles at a time, one per vector lane: the transforms then write whole
+ * vectors of consecutive tiles, which is what the GEMMs read. */
+typedef float v8 __attribute__((vector_size(32)));
+#define LANES 8
+
+/* V[xi][c][t] = (B^T d B)[xi] for the 4x4 input patch d of tile t. */
+static void transform_input(const wino_job *j, int64_t t0, int64_t nt, float *v)
+{
+    const cg_conv_infer_shape *s = j->s;
+    const int64_t plane = s->in_h * s->in_w, step = s->in_c * nt;
+    for (int64_t k = 0; k < nt; k += LANES) {
+        int lanes = nt - k < LANES ? (int)(nt - k) : LANES;
+        const int32_t *rows[LANES], *cols[LANES];
+        const float *rmask[LANES], *cmask[LANES];
+        for (int l = 0; l < LANES; l++) {
+            int64_t t = t0 + k + (l < lanes ? l : lanes - 1), ty = t / j->tiles_w, tx = t % j->tiles_w;
+            rows[l] = j->row_index + 4 * ty;
+            cols[l] = j->col_index + 4 * tx;
+            rmask[l] = j->row_mask + 4 * ty;
+            cmask[l] = j->col_mask + 4 * tx;
+        }
+        for (int64_t c = 0; c < s->in_c; c++) {
+            const float *src = j->in + c * plane;
+            v8 d[4][4];
+            for (int r = 0; r < 4; r++)
+                for (int q = 0; q < 4; q++)
+                    for (int l = 0; l < LANES; l++)
+                        d[r][q][l] = src[(int64_t)rows[l][r] * s->in_w + cols[l][q]] * rmask[l][r] * cmask[l][q];
+            v8 b[4][4]; /* B^T d */
+            for (int q = 0; q < 4; q++) {
+                b[0][q] = d[0][q] - d[2][q];
+                b[1][q] = d[1][q] + d[2][q];
+                b[2][q] = d[2][q] - d[1][q];
+                b[3][q] = d[1][q] - d[3][q];
+            }
+            v8 e[16];
+            for (int r = 0; r < 4; r++) {
+                e[r * 4 + 0] = b[r][0] - b[r][2];
+                e[r * 4 + 1] = b[r][1] + b[r][2];
+                e[r * 4 + 2] = b[r][2] - b[r][1];
+                e[r * 4 + 3] = b[r][1] - b[r][3];
+            }
+            float *dst = v + c * nt + k;
+            for (int xi = 0; xi < 16; xi++) {
+                if (lanes == LANES)
+                    memcpy(dst + xi * step, &e[xi], sizeof(v8));
+                else
+                    for (int l = 0; l < lanes; l++)
+                        dst[xi * step + l] = e[xi][l];
+            }
+        }
+    }
+}
+
+/* out = A^T M A for each tile, plus bias. */
+static void transform_output(const wino_job *j, int64_t t0, int64_t nt, const float *m)
+{
+    const cg_conv_infer_shape *s = j->s;
+    const int64_t co = s->out_c, plane = j->vh * j->vw;
+    for (int64_t o = 0; o < co; o++) {
+        float bias = j->bias ? j->bias[o] : 0.0f;
+        float *dst = j->out + o * plane;
+        for (int64_t k = 0; k < nt; k += LANES) {
+            int lanes = nt - k < LANES ? (int)(nt - k) : LANES;
+            v8 a[16];
+            for (int xi = 0; xi < 16; xi++) {
+                const float *src = m + (xi * co + o) * nt + k;
+                if (lanes == LANES)
+                    memcpy(&a[xi], src, sizeof(v8));
+                else
+                    for (int l = 0; l < LANES; l++)
+                        a[xi][l] = l < lanes ? src[l] : 0.0f;
+            }
+            v8 r[2][4]; /* A^T a */
+            for (int q = 0; q < 4; q++) {
+                r[0][q] = a[q] + a[4 + q] + a[8 + q];
+                r[1][q] = a[4 + q] - a[8 + q] - a[12 + q];
+            }
+            v8 y[2][2];
+            for (int p = 0; p < 2; p++) {
+                y[p][0] = r[p][0] + r[p][1] + r[p][2] + bias;
+                y[p][1] = r[p][1] - r[p][2] - r[p][3] + bias;
+            }
+            for (int l = 0; l < lanes; l++) {
+                int64_t t = t0 + k + l, ty = 2 * (t / j->tiles_w), tx = 2 * (t % j->tiles_w);
+                for (int p = 0; p < 2 && ty + p < j->vh; p++) {
+                    dst[(ty + p) * j->vw + tx] = y[p][0][l];
+                    if (tx + 1 < j->vw)
+                        dst[(ty + p) * j->vw + tx + 1] = y[p][1][l];
+                }
+            }
+        }
+    }
+}
+
+static void wino_task(void *ctx, int task, int worker)
+{
+    const wino_job *j = ctx;
+    int64_t t0 = (int64_t)task * TILES_PER_BLOCK;
+    int64_t nt = j->tiles - t0 < TILES_PER_BLOCK ? j->tiles - t0 : TILES_PER_BLOCK;
+    const int64_t ci = j->s->in_c, co = j->s->out_c;
+    float *v = j->scratch + (int64_t)worker * j->scratch_per_worker;
+    float *m = v + 16 * ci * TILES_PER_BLOCK;
+    transform_input(j, t0, nt, v);
+    for (int xi = 0; xi < 16; xi++)
+        cg_sgemm(false, false, (int)co, (int)nt, (int)ci, 1.0f, j->u + xi * co * ci, (int)ci, v + xi * ci * nt,
+                 (int)nt, 0.0f, m + xi * co * nt, (int)nt);
+    transform_output(j, t0, nt, m);
+}
+
+bool cg_winograd_applies(const cg_conv_infer_shape *s)
+{
+    return s->k == 3 && s->stride == 1 && s->pad == 1 && s->n == 1 && (s->upsample == 1 || s->upsample == 2);
+}
+
+/* Floats of the tables: 4 index and 4 mask entries per tile row and column. */
+static int64_t table_floats(const cg_conv_infer_shape *s)
+{
+    int64_t th = (s->in_h * s->upsample + 1) / 2, tw = (s->in_w * s->upsample + 1) / 2;
+    return 8 * (th + tw);
+}
+
+int64_t cg_winograd_scratch(const cg_conv_infer_shape *s)
+{
+    int64_t per_worker = 16 * (s->in_c + s->out_c) * TILES_PER_BLOCK;
+    return 16 * s->out_c * s->in_c + table_floats(s) + per_worker * cg_thread_count();
+}
+
+void cg_winograd_conv(const cg_conv_infer_shape *s, const float *in, const float *w, const float *bias, float *out,
+                      float *scratch)
+{
+    wino_job j = {s, s->in_h * s->upsample, s->in_w * s->upsample, 0, 0, in, scratch, bias, out, NULL, 0, NULL, NULL, NULL, NULL};
+    j.tiles_w = (j.vw + 1) / 2;
+    int64_t tiles_h = (j.vh + 1) / 2;
+    j.tiles = j.tiles_w * tiles_h;
+    /* int32 and float share the scratch's 4-byte slots */
+    float *tables = scratch + 16 * s->out_c * s->in_c;
+    j.row_index = (int32_t *)tables;
+    j.row_mask = tables + 4 * tiles_h;
+    j.col_index = (int32_t *)(tables + 8 * tiles_h);
+    j.col_mask = tables + 8 * tiles_h + 4 * j.tiles_w;
+    for (int64_t ty = 0; ty < tiles_h; ty++)
+        for (int r = 0; r < 4; r++)
+            source_of(s, 2 * ty - 1 + r, j.vh, &j.row_index[4 * ty + r], &j.row_mask[4 * ty + r]);
+    for (int64_t tx = 0; tx < j.tiles_w; tx++)
+        for (int q = 0; q < 4; q++)
+            source_of(s, 2 * tx - 1 + q, j.vw, &j.col_index[4 * tx + q], &j.col_mask[4 * tx + q]);
+    j.scratch = tables + table_floats(s);
+    j.scratch_per_worker = 16 * (s->in_c + s->out_c) * TILES_PER_BLOCK;
+    transform_weights(w, s->out_c, s->in_c, scratch);
+    cg_parallel_for((int)((j.tiles + TILES_PER_BLOCK - 1) / TILES_PER_BLOCK), wino_task, &j);
+}
