@@ -445,7 +445,9 @@ cg_status cg_stylize_frames(const cg_model *m, const cg_image *const *in, cg_ima
     for (int i = 0; i < n && st == CG_OK; i++)
         if (!(res[i] = cg_image_new(in[i]->width, in[i]->height, err)))
             st = err ? err->code : CG_ERR_NOMEM;
-    if (st == CG_OK && o->strength == 0) {
+    /* Strength 0, or the identity style chosen alone, is the input itself. */
+    bool identity_only = !o->mix && o->style == cg_model_identity_style(m);
+    if (st == CG_OK && (o->strength == 0 || identity_only)) {
         for (int i = 0; i < n; i++)
             memcpy(res[i]->pixels, in[i]->pixels, (size_t)in[i]->width * in[i]->height * 4 * sizeof(float));
     } else if (st == CG_OK) {

@@ -2,6 +2,7 @@
 #include "nn/nn.h"
 
 #include <json-glib/json-glib.h>
+#include <stdio.h>
 #include <string.h>
 
 static const char *const norm_names[] = {"none", "instance", "cond_instance", "adalin", "layer"};
@@ -200,8 +201,11 @@ char *cg_arch_to_json(const cg_arch *a)
     json_builder_add_string_value(b, norm_names[a->norm]);
     json_builder_set_member_name(b, "activation");
     json_builder_add_string_value(b, act_names[a->activation]);
+    /* the float slope printed as the short decimal it was written as (0.2, not 0.200000003) */
+    char slope[32];
+    snprintf(slope, sizeof slope, "%.7g", a->slope);
     json_builder_set_member_name(b, "slope");
-    json_builder_add_double_value(b, a->slope);
+    json_builder_add_double_value(b, g_ascii_strtod(slope, NULL));
     if (a->type != CG_ARCH_PATCHGAN) {
         INT("out_channels", a->out_channels);
         INT("downsamples", a->downsamples);

@@ -174,7 +174,9 @@ cg_model *cg_model_load(const char *path, cg_error *err)
 fail:
     cg_model_free(m);
     cg_safetensors_free(f);
-    cg_error_prefix(err, "%s", path);
+    /* file-level errors already name the file */
+    if (err && !g_str_has_prefix(err->message, path))
+        cg_error_prefix(err, "%s", path);
     return NULL;
 }
 

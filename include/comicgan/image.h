@@ -62,18 +62,17 @@ bool cg_image_is_gray(const cg_image *img);
 /* True if some pixel's alpha is below 1. */
 bool cg_image_has_alpha(const cg_image *img);
 
-/* Reads a PNG (1-16 bit, any colour type), JPEG (gray, RGB, CMYK), WebP
- * (still, with or without alpha) or TIFF (8/16-bit unsigned or 32-bit float
- * gray/RGB with optional alpha; other TIFF kinds through libtiff's 8-bit RGBA
- * reader). The format comes from the file's first bytes, not its name. 16-bit
- * samples are kept at full precision; colour profiles and gamma chunks are
- * ignored (pixels are taken as sRGB-encoded); only a TIFF's first page is
- * read. source_channels and source_format tell what the file held. Caller
- * frees. NULL and err filled when the file cannot be read (CG_ERR_IO), is not
- * one of these formats, is truncated or corrupt (CG_ERR_FORMAT), is larger
- * than CG_IMAGE_MAX_SIDE / CG_IMAGE_MAX_PIXELS or a kind this build cannot
- * decode (CG_ERR_UNSUPPORTED), holds a NaN or Inf float (CG_ERR_NUMERIC), or
- * memory runs out (CG_ERR_NOMEM). Messages name the file. */
+/* Reads a PNG, JPEG, WebP or TIFF file, the format told by its first bytes,
+ * not its name; 16-bit samples keep full precision, source_channels and
+ * source_format say what the file held. Caller frees. NULL and err filled
+ * (message naming the file) when it cannot be read (CG_ERR_IO), is not an
+ * image or is truncated or corrupt (CG_ERR_FORMAT), is over the size limits
+ * or a kind not handled (CG_ERR_UNSUPPORTED), holds NaN or Inf
+ * (CG_ERR_NUMERIC), or memory runs out (CG_ERR_NOMEM). Handled: PNG of any
+ * depth and colour type; JPEG gray, RGB, CMYK (naively); still WebP; TIFF's
+ * first page, gray/RGB(A) 8/16-bit or float natively, other kinds (palette,
+ * 1-bit, YCbCr...) as 8-bit through libtiff. Colour profiles and gamma tags
+ * are ignored: pixels are taken as sRGB-encoded. */
 cg_image *cg_image_load(const char *path, cg_error *err);
 
 /* cg_image_load on bytes already in memory (size of them, not copied, not
@@ -89,9 +88,9 @@ typedef struct cg_image_save_options {
     int bits;
     /* 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA (colour turns gray by Rec. 709
      * luma). 0: gray if the source was gray and the image still is, alpha if
-     * the source had alpha or some alpha < 1. JPEG never stores alpha (it is
-     * dropped when chosen by default); WebP has no gray layout and stores
-     * gray as RGB. */
+     * the source had alpha or some alpha < 1. JPEG has no alpha: dropped by
+     * default, CG_ERR_UNSUPPORTED if asked for. WebP has no gray layout and
+     * stores gray as RGB. */
     int channels;
     /* JPEG and WebP quality, 1..100; 0: 90. */
     int quality;

@@ -6,8 +6,9 @@
  * the network, in style-index order:
  *   {"name": "manga", "display_name": "Manga", "description": "...",
  *    "mode": "pix2pix" | "cyclegan" | "attention" | "identity"}
- * A style whose mode is "identity" returns its input; strength interpolates
- * toward it where a model has one. */
+ * A style whose mode is "identity" is trained to return its input: chosen on
+ * its own, stylize returns the input exactly; strength interpolates the other
+ * styles toward it (comicgan/stylize.h). */
 #ifndef COMICGAN_MODEL_H
 #define COMICGAN_MODEL_H
 

@@ -160,6 +160,13 @@ static void test_strength(void)
         g_assert_cmpfloat(total, >, 0.01);
         cg_image_free(prev);
     }
+    /* The identity style chosen on its own is the input itself. */
+    cg_stylize_options o = cg_stylize_defaults();
+    o.style = cg_model_identity_style(models[0]);
+    g_assert_cmpint(o.style, ==, 1);
+    cg_image *same = stylize_or_die(models[0], in, &o);
+    g_assert_cmpfloat(max_diff(same, in, false), ==, 0);
+    cg_image_free(same);
     cg_image_free(in);
     cg_model_free(models[0]);
     cg_model_free(models[1]);

@@ -1,0 +1,142 @@
+/* What the comicgan subcommands share: error lines, option parsing, the
+ * progress bar and Ctrl-C, turning --model/--style into a loaded model, and
+ * all-or-nothing output files. */
+#ifndef CLI_COMMON_H
+#define CLI_COMMON_H
+
+#include "comicgan/catalog.h"
+#include "comicgan/error.h"
+#include "comicgan/image.h"
+#include "comicgan/model.h"
+#include "comicgan/stylize.h"
+
+#include <glib.h>
+#include <glib/gi18n.h>
+#include <json-glib/json-glib.h>
+#include <signal.h>
+#include <stdbool.h>
+
+/* Exit statuses. */
+enum {
+    CLI_EXIT_OK = 0,
+    CLI_EXIT_FAILURE = 1,    /* the work could not be done: bad file, engine error */
+    CLI_EXIT_USAGE = 2,      /* the command line is wrong */
+    CLI_EXIT_CANCELLED = 130 /* Ctrl-C, as a shell reports a SIGINT */
+};
+
+/* Each subcommand: argv[0] is its own name. Returns the exit status. */
+int cli_stylize(int argc, char **argv);
+int cli_info(int argc, char **argv);
+int cli_attention(int argc, char **argv);
+int cli_bench(int argc, char **argv);
+int cli_train(int argc, char **argv);
+int cli_plot(int argc, char **argv);
+int cli_eval(int argc, char **argv);
+int cli_export(int argc, char **argv);
+
+/* Prints "comicgan: WHAT: WHY" on stderr; returns status. */
+int cli_fail(int status, const char *what, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+
+/* Prints "comicgan: MESSAGE" for an engine error (whose message already names
+ * its file), or "comicgan: WHAT: MESSAGE" when what is non-NULL; returns
+ * CLI_EXIT_CANCELLED for a cancellation, else CLI_EXIT_FAILURE. */
+int cli_fail_error(const char *what, const cg_error *err);
+
+/* Parses argv with entries, after setting the usage line to
+ * "comicgan COMMAND [OPTION…] PARAMETERS" and the summary. --help exits 0
+ * (GLib does it). On a parse error prints the error line and returns false. */
+bool cli_parse(const char *command, const char *parameters, const char *summary, const GOptionEntry *entries,
+               int *argc, char ***argv);
+
+/* Range checks for numeric options; print the error line and return false
+ * when value is outside [lo, hi] (or NaN). */
+bool cli_check_range(const char *command, const char *option, double value, double lo, double hi);
+
+/* ---- Ctrl-C and the progress bar ---- */
+
+/* Set by the SIGINT handler; checked by the progress callback. */
+extern volatile sig_atomic_t cli_interrupted;
+
+/* Installs the SIGINT/SIGTERM handler: the first signal asks the running
+ * call to stop; a second one ends the process as usual. */
+void cli_catch_interrupt(void);
+
+typedef struct cli_progress {
+    bool draw;          /* stderr is a terminal */
+    char label[28 * 4 + 1]; /* 28 characters of UTF-8 */
+    gint64 start_us;    /* monotonic time of cli_progress_start */
+    gint64 drawn_us;    /* last redraw, to limit redraws to ~10 per second */
+    int item, items;    /* the current item of a batch and how many there are */
+} cli_progress;
+
+/* Starts the clock; draws only when stderr is a terminal. */
+void cli_progress_start(cli_progress *p, int items);
+
+/* Names the item now being worked on (0-based). */
+void cli_progress_item(cli_progress *p, int item, const char *label);
+
+/* A cg_progress_fn: draws the bar (fraction of the current item) and returns
+ * false once Ctrl-C was pressed. */
+bool cli_progress_update(void *progress, float fraction);
+
+/* Ends the bar's line (only when something was drawn). */
+void cli_progress_end(cli_progress *p);
+
+/* ---- models ---- */
+
+/* Loads the model to run: --model FILE (and --style NAME within it, else its
+ * first style), or the catalog's model holding --style NAME, or with neither
+ * the catalog's first style. Prints the error line and returns NULL on
+ * failure. */
+cg_model *cli_load_model(const char *command, const char *model_file, const char *style, int *style_index);
+
+/* Parses "NAME=W,NAME=W" into weights (one per style of m, caller g_free).
+ * Prints the error line and returns NULL when a name is unknown, a weight is
+ * not a number >= 0, a name is repeated, or all weights are 0. */
+float *cli_parse_mix(const char *command, const cg_model *m, const char *mix);
+
+/* The first style name in a --mix string (g_free), to find its model. */
+char *cli_mix_first_name(const char *mix);
+
+/* ---- output files ---- */
+
+/* True if cg_image_save can write a file with this name's extension. */
+bool cli_known_extension(const char *path);
+
+/* Checks, before any work is done, that path can be created: a known
+ * extension (when check_extension), an existing folder we may write in, not
+ * a folder itself. Prints the error line and returns false otherwise. */
+bool cli_check_output(const char *path, bool check_extension);
+
+/* True if a and b name the same existing file. */
+bool cli_same_file(const char *a, const char *b);
+
+/* Outputs written under temporary names in their final folders and renamed
+ * into place together once everything succeeded, so a failed run leaves
+ * nothing new behind and keeps every existing file. */
+typedef struct cli_outputs {
+    GPtrArray *temp, *final; /* char*, same length */
+} cli_outputs;
+
+void cli_outputs_init(cli_outputs *o);
+
+/* A temporary name beside final (same extension, so the image writer picks
+ * the same format), remembered for commit or discard. Owned by o. */
+const char *cli_outputs_add(cli_outputs *o, const char *final);
+
+/* Renames every finished temporary file over its final name (keeping an
+ * existing file's permissions). Prints the error line and returns false if
+ * a rename fails; the files not yet renamed are removed. */
+bool cli_outputs_commit(cli_outputs *o);
+
+/* Removes every temporary file (those written so far). */
+void cli_outputs_discard(cli_outputs *o);
+void cli_outputs_clear(cli_outputs *o);
+
+/* n with thousands separators ("1,377,411") into buf; returns buf. */
+char *cli_format_count(gint64 n, char buf[32]);
+
+/* Writes a JSON node to stdout, pretty-printed, with a newline. */
+void cli_print_json(JsonNode *node);
+
+#endif

@@ -1,0 +1,369 @@
+/* comicgan stylize: images in, stylized images out.
+ *
+ *   comicgan stylize [OPTION…] IN OUT
+ *   comicgan stylize [OPTION…] IN… -o FOLDER [--format png|jpg|webp|tif] [--frames]
+ *
+ * Every output is all or nothing: with one output the image writer replaces
+ * OUT atomically; with several (or with --attention) the files are written
+ * under hidden temporary names and renamed into place only when every image
+ * succeeded, so a failure or Ctrl-C leaves no new file and changes no old one. */
+#include "common.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+typedef struct settings {
+    char *model_file, *style, *mix, *attention, *out_dir, *format;
+    double strength, line_weight, denoise, contrast;
+    int tile, quality;
+    gboolean keep_colors, frames;
+    char **files;
+} settings;
+
+/* One input and where its result goes. */
+typedef struct job {
+    const char *in;
+    char *out;
+} job;
+
+static const char *const formats[] = {"png", "jpg", "jpeg", "webp", "tif", "tiff"};
+
+static bool check_settings(const settings *s, int n_files)
+{
+    const char *cmd = "stylize";
+    if (!cli_check_range(cmd, "--strength", s->strength, 0, 1) ||
+        !cli_check_range(cmd, "--line-weight", s->line_weight, -1, 1) ||
+        !cli_check_range(cmd, "--denoise", s->denoise, 0, 1) ||
+        !cli_check_range(cmd, "--contrast", s->contrast, 0.5, 2) ||
+        !cli_check_range(cmd, "--tile", s->tile, 0, CG_STYLIZE_MAX_SIDE) ||
+        (s->quality != 0 && !cli_check_range(cmd, "--quality", s->quality, 1, 100)))
+        return false;
+    if (s->format) {
+        bool known = false;
+        for (size_t i = 0; i < G_N_ELEMENTS(formats); i++)
+            known = known || g_ascii_strcasecmp(s->format, formats[i]) == 0;
+        if (!known) {
+            cli_fail(CLI_EXIT_USAGE, cmd, _("--format must be png, jpg, webp or tif, not \"%s\""), s->format);
+            return false;
+        }
+        if (!s->out_dir) {
+            cli_fail(CLI_EXIT_USAGE, cmd, _("--format goes with -o FOLDER; with IN OUT, OUT's name gives the type"));
+            return false;
+        }
+    }
+    if (s->out_dir && n_files < 1) {
+        cli_fail(CLI_EXIT_USAGE, cmd, _("no input images (see comicgan stylize --help)"));
+        return false;
+    }
+    if (!s->out_dir && n_files != 2) {
+        cli_fail(CLI_EXIT_USAGE, cmd, _("give IN OUT, or several inputs with -o FOLDER (see comicgan stylize --help)"));
+        return false;
+    }
+    if (s->frames && !s->out_dir) {
+        cli_fail(CLI_EXIT_USAGE, cmd, _("--frames goes with several inputs and -o FOLDER"));
+        return false;
+    }
+    if (s->attention && s->out_dir) {
+        cli_fail(CLI_EXIT_USAGE, cmd, _("--attention goes with one input (IN OUT), not -o FOLDER"));
+        return false;
+    }
+    if (s->attention && !g_str_has_suffix(s->attention, ".png") && !g_str_has_suffix(s->attention, ".PNG")) {
+        cli_fail(CLI_EXIT_USAGE, s->attention, _("the attention map is written as PNG; name it .png"));
+        return false;
+    }
+    return true;
+}
+
+/* The output name for an input in folder mode: its name with the chosen
+ * extension (or its own, where it is one we can write; else .png). */
+static char *output_name(const settings *s, const char *in)
+{
+    char *base = g_path_get_basename(in);
+    char *dot = strrchr(base, '.');
+    char *ext = s->format ? g_strconcat(".", s->format, NULL) : g_strdup(cli_known_extension(in) ? dot : ".png");
+    if (dot && dot != base)
+        *dot = '\0';
+    char *name = g_strconcat(base, ext, NULL);
+    char *path = g_build_filename(s->out_dir, name, NULL);
+    g_free(name);
+    g_free(ext);
+    g_free(base);
+    return path;
+}
+
+/* The jobs, or NULL after printing why they cannot be done. */
+static job *plan_jobs(const settings *s, int n)
+{
+    job *jobs = g_new0(job, n);
+    bool ok = true;
+    for (int i = 0; ok && i < n; i++) {
+        jobs[i].in = s->files[i];
+        if (access(jobs[i].in, R_OK) != 0) {
+            ok = false;
+            cli_fail(CLI_EXIT_FAILURE, jobs[i].in, _("cannot open: %s"), g_strerror(errno));
+            break;
+        }
+        jobs[i].out = s->out_dir ? output_name(s, jobs[i].in) : g_strdup(s->files[1]);
+        for (int j = 0; ok && j < i; j++)
+            if (strcmp(jobs[i].out, jobs[j].out) == 0) {
+                cli_fail(CLI_EXIT_USAGE, jobs[i].out, _("both %s and %s would be written here; rename one"),
+                         jobs[j].in, jobs[i].in);
+                ok = false;
+            }
+        for (int j = 0; ok && j < n; j++)
+            if (cli_same_file(jobs[i].out, s->files[j])) {
+                cli_fail(CLI_EXIT_USAGE, jobs[i].out, _("would replace the input %s; choose another name or folder"),
+                         s->files[j]);
+                ok = false;
+            }
+        ok = ok && cli_check_output(jobs[i].out, true);
+        if (!s->out_dir)
+            break; /* IN OUT: one job */
+    }
+    if (ok && s->attention)
+        ok = cli_check_output(s->attention, true);
+    if (!ok) {
+        for (int i = 0; i < n; i++)
+            g_free(jobs[i].out);
+        g_free(jobs);
+        return NULL;
+    }
+    return jobs;
+}
+
+/* Saves img through a temporary name (or straight to final when temp is
+ * NULL); an error then names the final file, not the temporary one. */
+static cg_status save(const cg_image *img, const char *temp, const char *final, const cg_image_save_options *so,
+                      cg_error *err)
+{
+    const char *path = temp ? temp : final;
+    cg_status st = cg_image_save(img, path, so, err);
+    size_t len = strlen(path);
+    if (st != CG_OK && strncmp(err->message, path, len) == 0 && strncmp(err->message + len, ": ", 2) == 0)
+        memmove(err->message, err->message + len + 2, strlen(err->message + len + 2) + 1);
+    if (st != CG_OK)
+        cg_error_prefix(err, "%s", final);
+    return st;
+}
+
+/* Writes the heatmap of the first attention point for img into path. */
+static cg_status write_attention(const cg_model *m, const cg_image *img, const cg_stylize_options *o, const char *temp,
+                                 const char *final, cg_error *err)
+{
+    float *map = g_try_new(float, (size_t)img->width * img->height);
+    if (!map)
+        return cg_fail(err, CG_ERR_NOMEM, "out of memory for the attention map");
+    cg_image *heat = NULL;
+    cg_status st = cg_stylize_attention(m, img, 0, o, map, err);
+    if (st == CG_OK && !(heat = cg_image_new(img->width, img->height, err)))
+        st = err->code;
+    if (st == CG_OK) {
+        cg_heatmap(map, img->width, img->height, 1.0f, heat);
+        cg_image_save_options so = {.bits = 8, .channels = 3};
+        st = save(heat, temp, final, &so, err);
+    }
+    cg_image_free(heat);
+    g_free(map);
+    return st;
+}
+
+/* Each input on its own. Returns the exit status. */
+static int stylize_each(const settings *s, const cg_model *m, cg_stylize_options *o, const job *jobs, int n,
+                        cli_outputs *outs)
+{
+    const cg_image_save_options so = {.quality = s->quality};
+    cli_progress p;
+    cli_progress_start(&p, s->attention ? 2 : n);
+    o->progress = cli_progress_update;
+    o->progress_data = &p;
+    int status = CLI_EXIT_OK;
+    for (int i = 0; i < n && status == CLI_EXIT_OK; i++) {
+        cg_error err = {0};
+        cg_image *img = cg_image_load(jobs[i].in, &err);
+        cg_status st = img ? CG_OK : err.code;
+        if (st == CG_OK && s->attention) {
+            cli_progress_item(&p, 0, s->attention);
+            const char *temp = cli_outputs_add(outs, s->attention);
+            if ((st = write_attention(m, img, o, temp, s->attention, &err)) == CG_OK)
+                cli_progress_item(&p, 1, jobs[i].in);
+        } else {
+            cli_progress_item(&p, i, jobs[i].in);
+        }
+        if (st == CG_OK && cli_interrupted)
+            st = cg_fail(&err, CG_ERR_CANCELLED, "cancelled");
+        if (st == CG_OK)
+            st = cg_stylize(m, img, img, o, &err);
+        /* One output: the image writer's own temp-and-rename is enough. */
+        if (st == CG_OK)
+            st = save(img, s->out_dir ? cli_outputs_add(outs, jobs[i].out) : NULL, jobs[i].out, &so, &err);
+        cg_image_free(img);
+        cli_progress_end(&p);
+        /* Engine messages about files start with the file's name. */
+        if (st != CG_OK)
+            status = cli_fail_error(g_str_has_prefix(err.message, jobs[i].in) ||
+                                            g_str_has_prefix(err.message, jobs[i].out) ||
+                                            (s->attention && g_str_has_prefix(err.message, s->attention))
+                                        ? NULL
+                                        : jobs[i].in,
+                                    &err);
+    }
+    return status;
+}
+
+/* All inputs as frames of one animation, sharing normalization statistics. */
+static int stylize_frames(const settings *s, const cg_model *m, cg_stylize_options *o, const job *jobs, int n,
+                          cli_outputs *outs)
+{
+    const cg_image_save_options so = {.quality = s->quality};
+    cg_image **in = g_new0(cg_image *, n), **out = g_new0(cg_image *, n);
+    cg_error err = {0};
+    cg_status st = CG_OK;
+    for (int i = 0; i < n && st == CG_OK; i++) {
+        if (cli_interrupted)
+            st = cg_fail(&err, CG_ERR_CANCELLED, "cancelled");
+        else if (!(in[i] = cg_image_load(jobs[i].in, &err)) || !(out[i] = cg_image_copy(in[i], &err)))
+            st = err.code;
+    }
+    cli_progress p;
+    cli_progress_start(&p, 1);
+    char label[32];
+    snprintf(label, sizeof label, _("%d frames"), n);
+    cli_progress_item(&p, 0, label);
+    o->progress = cli_progress_update;
+    o->progress_data = &p;
+    if (st == CG_OK)
+        st = cg_stylize_frames(m, (const cg_image *const *)in, out, n, o, &err);
+    cli_progress_end(&p);
+    for (int i = 0; i < n && st == CG_OK; i++)
+        st = save(out[i], cli_outputs_add(outs, jobs[i].out), jobs[i].out, &so, &err);
+    for (int i = 0; i < n; i++) {
+        cg_image_free(in[i]);
+        cg_image_free(out[i]);
+    }
+    g_free(in);
+    g_free(out);
+    if (st == CG_OK)
+        return CLI_EXIT_OK;
+    /* Engine messages about files start with the file's name; others get the command's. */
+    bool named = false;
+    for (int i = 0; i < n; i++)
+        named = named || g_str_has_prefix(err.message, jobs[i].in) || g_str_has_prefix(err.message, jobs[i].out);
+    return cli_fail_error(named && st != CG_ERR_CANCELLED ? NULL : "stylize", &err);
+}
+
+static int run(settings *s)
+{
+    int n = s->files ? (int)g_strv_length(s->files) : 0;
+    if (!check_settings(s, n))
+        return CLI_EXIT_USAGE;
+    if (!s->out_dir)
+        n = 1;
+
+    /* The output folder is made if missing, and removed again (if still
+     * empty) when the run fails. */
+    bool made_dir = false;
+    if (s->out_dir && !g_file_test(s->out_dir, G_FILE_TEST_EXISTS)) {
+        if (g_mkdir_with_parents(s->out_dir, 0777) != 0)
+            return cli_fail(CLI_EXIT_FAILURE, s->out_dir, _("cannot create the folder: %s"), g_strerror(errno));
+        made_dir = true;
+    }
+    job *jobs = plan_jobs(s, n);
+    if (!jobs) {
+        if (made_dir)
+            rmdir(s->out_dir);
+        return CLI_EXIT_FAILURE;
+    }
+
+    int status = CLI_EXIT_FAILURE, style = 0;
+    float *mix = NULL;
+    char *mix_style = s->mix && !s->style && !s->model_file ? cli_mix_first_name(s->mix) : NULL;
+    cg_model *m = cli_load_model("stylize", s->model_file, s->style ? s->style : mix_style, &style);
+    cli_outputs outs;
+    cli_outputs_init(&outs);
+    if (m && (!s->mix || (mix = cli_parse_mix("stylize", m, s->mix)))) {
+        cg_stylize_options o = cg_stylize_defaults();
+        o.style = style;
+        o.mix = mix;
+        o.strength = (float)s->strength;
+        o.tile = s->tile;
+        o.keep_colors = s->keep_colors;
+        o.line_weight = (float)s->line_weight;
+        o.denoise = (float)s->denoise;
+        o.contrast = (float)s->contrast;
+        cg_error err = {0};
+        if (cg_stylize_check_options(m, &o, &err) != CG_OK) {
+            status = cli_fail_error("stylize", &err);
+        } else {
+            cli_catch_interrupt();
+            status = s->frames ? stylize_frames(s, m, &o, jobs, n, &outs) : stylize_each(s, m, &o, jobs, n, &outs);
+            /* A Ctrl-C during the last write still cancels: the user asked for nothing. */
+            if (status == CLI_EXIT_OK && cli_interrupted && outs.temp->len)
+                status = cli_fail(CLI_EXIT_CANCELLED, "stylize", _("cancelled"));
+            if (status == CLI_EXIT_OK && !cli_outputs_commit(&outs))
+                status = CLI_EXIT_FAILURE;
+        }
+    }
+    if (status != CLI_EXIT_OK) {
+        cli_outputs_discard(&outs);
+        if (made_dir)
+            rmdir(s->out_dir);
+    }
+    cli_outputs_clear(&outs);
+    for (int i = 0; i < n; i++)
+        g_free(jobs[i].out);
+    g_free(jobs);
+    g_free(mix);
+    g_free(mix_style);
+    cg_model_free(m);
+    return status;
+}
+
+int cli_stylize(int argc, char **argv)
+{
+    settings s = {.strength = 1, .contrast = 1};
+    const GOptionEntry entries[] = {
+        {"model", 'm', 0, G_OPTION_ARG_FILENAME, &s.model_file, N_("Model file to use"), N_("FILE")},
+        {"style", 's', 0, G_OPTION_ARG_STRING, &s.style, N_("Style to apply (default: the first one found)"),
+         N_("NAME")},
+        {"mix", 0, 0, G_OPTION_ARG_STRING, &s.mix, N_("Blend styles of one model, e.g. ink=0.7,paint=0.3"),
+         N_("NAME=W,…")},
+        {"strength", 0, 0, G_OPTION_ARG_DOUBLE, &s.strength, N_("0 keeps the input, 1 the full style (default 1)"),
+         N_("S")},
+        {"tile", 0, 0, G_OPTION_ARG_INT, &s.tile, N_("Tile side in pixels (default: chosen from memory)"), N_("N")},
+        {"keep-colors", 0, 0, G_OPTION_ARG_NONE, &s.keep_colors, N_("Keep the input's colours"), NULL},
+        {"line-weight", 0, 0, G_OPTION_ARG_DOUBLE, &s.line_weight, N_("Thin (-1) or thicken (1) lines (default 0)"),
+         N_("X")},
+        {"denoise", 0, 0, G_OPTION_ARG_DOUBLE, &s.denoise, N_("Smooth the result, 0 to 1 (default 0)"), N_("X")},
+        {"contrast", 0, 0, G_OPTION_ARG_DOUBLE, &s.contrast, N_("Contrast, 0.5 to 2 (default 1)"), N_("X")},
+        {"attention", 0, 0, G_OPTION_ARG_FILENAME, &s.attention, N_("Also write the attention heatmap here"),
+         N_("OUT.png")},
+        {"quality", 'q', 0, G_OPTION_ARG_INT, &s.quality, N_("JPEG and WebP quality, 1 to 100 (default 90)"),
+         N_("Q")},
+        {"output", 'o', 0, G_OPTION_ARG_FILENAME, &s.out_dir, N_("Write every result into this folder"),
+         N_("FOLDER")},
+        {"format", 'f', 0, G_OPTION_ARG_STRING, &s.format, N_("Type of the files written with -o (default: as the input)"),
+         N_("png|jpg|webp|tif")},
+        {"frames", 0, 0, G_OPTION_ARG_NONE, &s.frames, N_("The inputs are frames of one animation: share statistics"),
+         NULL},
+        {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &s.files, NULL, NULL},
+        {NULL},
+    };
+    int status = CLI_EXIT_USAGE;
+    if (cli_parse("stylize", _("IN OUT | IN… -o FOLDER"),
+                  _("Stylizes IN into OUT (the type from OUT's name: .png, .jpg, .webp, .tif), or every IN into "
+                    "FOLDER.\nBit depth and channels follow the input. Styles come from the model files found "
+                    "(see comicgan info)."),
+                  entries, &argc, &argv))
+        status = run(&s);
+    g_free(s.model_file);
+    g_free(s.style);
+    g_free(s.mix);
+    g_free(s.attention);
+    g_free(s.out_dir);
+    g_free(s.format);
+    g_strfreev(s.files);
+    return status;
+}

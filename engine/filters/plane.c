@@ -1,0 +1,212 @@
+#include "filters/plane.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+cg_status cgf_check_images(const cg_image *in, const cg_image *out, const char *what,
+                           cg_error *err)
+{
+    if (!in || !out)
+        return cg_fail(err, CG_ERR_INVALID, "%s: image is NULL", what);
+    if (!in->pixels || !out->pixels)
+        return cg_fail(err, CG_ERR_INVALID, "%s: image has no pixels", what);
+    if (in->width < 1 || in->height < 1 || in->width > CG_IMAGE_MAX_SIDE ||
+        in->height > CG_IMAGE_MAX_SIDE)
+        return cg_fail(err, CG_ERR_INVALID, "%s: bad image size %dx%d", what, in->width,
+                       in->height);
+    if (out->width != in->width || out->height != in->height)
+        return cg_fail(err, CG_ERR_INVALID, "%s: output is %dx%d, input %dx%d", what,
+                       out->width, out->height, in->width, in->height);
+    return CG_OK;
+}
+
+cg_status cgf_check_range(float v, float lo, float hi, const char *field, cg_error *err)
+{
+    if (!(v >= lo && v <= hi))
+        return cg_fail(err, CG_ERR_INVALID, "%s = %g is outside [%g, %g]", field, (double)v,
+                       (double)lo, (double)hi);
+    return CG_OK;
+}
+
+cg_status cgf_check_above(float v, float lo, float hi, const char *field, cg_error *err)
+{
+    if (!(v > lo && v <= hi))
+        return cg_fail(err, CG_ERR_INVALID, "%s = %g is outside (%g, %g]", field, (double)v,
+                       (double)lo, (double)hi);
+    return CG_OK;
+}
+
+cg_status cgf_check_int(int v, int lo, int hi, const char *field, cg_error *err)
+{
+    if (v < lo || v > hi)
+        return cg_fail(err, CG_ERR_INVALID, "%s = %d is outside [%d, %d]", field, v, lo, hi);
+    return CG_OK;
+}
+
+float *cgf_planes(int w, int h, int n)
+{
+    size_t count = (size_t)w * (size_t)h;
+    if (n < 1 || count > SIZE_MAX / sizeof(float) / (size_t)n)
+        return NULL;
+    return malloc(count * (size_t)n * sizeof(float));
+}
+
+void cgf_luma_plane(const cg_image *img, float *dst)
+{
+    size_t n = cgf_npix(img);
+    const float *px = img->pixels;
+    for (size_t i = 0; i < n; i++)
+        dst[i] = cgf_luma(px + 4 * i);
+}
+
+void cgf_copy_alpha(const cg_image *in, cg_image *out)
+{
+    if (in->pixels == out->pixels)
+        return;
+    size_t n = cgf_npix(in);
+    for (size_t i = 0; i < n; i++)
+        out->pixels[4 * i + 3] = in->pixels[4 * i + 3];
+}
+
+void cgf_store_grey(const cg_image *in, cg_image *out, const float *grey)
+{
+    size_t n = cgf_npix(in);
+    for (size_t i = 0; i < n; i++) {
+        float *o = out->pixels + 4 * i;
+        float g = cgf_clamp01(grey[i]);
+        o[3] = in->pixels[4 * i + 3];
+        o[0] = o[1] = o[2] = g;
+    }
+}
+
+enum { STRIP = 64 };
+
+void cgf_box_mean(const float *src, float *dst, float *tmp, int w, int h, int r)
+{
+    double inner = 1.0 / (2 * r + 1);
+    for (int y = 0; y < h; y++) {
+        const float *row = src + (size_t)y * w;
+        float *t = tmp + (size_t)y * w;
+        double s = 0.0;
+        for (int i = 0; i <= r && i < w; i++)
+            s += row[i];
+        for (int x = 0; x < w; x++) {
+            int lo = x - r < 0 ? 0 : x - r;
+            int hi = x + r >= w ? w - 1 : x + r;
+            /* Away from the borders the window is full: no division. */
+            t[x] = (float)(hi - lo == 2 * r ? s * inner : s / (hi - lo + 1));
+            if (x + r + 1 < w)
+                s += row[x + r + 1];
+            if (x - r >= 0)
+                s -= row[x - r];
+        }
+    }
+    /* Column strips keep a row of double sums small enough for the stack. */
+    for (int x0 = 0; x0 < w; x0 += STRIP) {
+        int n = w - x0 < STRIP ? w - x0 : STRIP;
+        double cs[STRIP] = {0};
+        for (int i = 0; i <= r && i < h; i++)
+            for (int j = 0; j < n; j++)
+                cs[j] += tmp[(size_t)i * w + x0 + j];
+        for (int y = 0; y < h; y++) {
+            int lo = y - r < 0 ? 0 : y - r;
+            int hi = y + r >= h ? h - 1 : y + r;
+            double inv = 1.0 / (hi - lo + 1);
+            float *d = dst + (size_t)y * w + x0;
+            for (int j = 0; j < n; j++)
+                d[j] = (float)(cs[j] * inv);
+            if (y + r + 1 < h) {
+                const float *a = tmp + (size_t)(y + r + 1) * w + x0;
+                for (int j = 0; j < n; j++)
+                    cs[j] += a[j];
+            }
+            if (y - r >= 0) {
+                const float *b = tmp + (size_t)(y - r) * w + x0;
+                for (int j = 0; j < n; j++)
+                    cs[j] -= b[j];
+            }
+        }
+    }
+}
+
+static int gauss_kernel(float sigma, float *g)
+{
+    int R = (int)ceilf(3.0f * sigma);
+    if (R < 1)
+        R = 1;
+    double sum = 0.0, gd[3 * (int)CGF_MAX_SIGMA + 2];
+    for (int k = 0; k <= R; k++) {
+        gd[k] = exp(-0.5 * (double)k * k / ((double)sigma * sigma));
+        sum += k ? 2.0 * gd[k] : gd[k];
+    }
+    for (int k = 0; k <= R; k++)
+        g[k] = (float)(gd[k] / sum);
+    return R;
+}
+
+void cgf_gauss_blur(const float *src, float *dst, float *tmp, int w, int h, float sigma)
+{
+    float g[3 * (int)CGF_MAX_SIGMA + 2];
+    int R = gauss_kernel(sigma, g);
+    for (int y = 0; y < h; y++) {
+        const float *row = src + (size_t)y * w;
+        float *t = tmp + (size_t)y * w;
+        for (int x = 0; x < w; x++) {
+            float s = g[0] * row[x];
+            if (x >= R && x + R < w) {
+                for (int k = 1; k <= R; k++)
+                    s += g[k] * (row[x - k] + row[x + k]);
+            } else {
+                for (int k = 1; k <= R; k++)
+                    s += g[k] * (row[cgf_mirror(x - k, w)] + row[cgf_mirror(x + k, w)]);
+            }
+            t[x] = s;
+        }
+    }
+    for (int y = 0; y < h; y++) {
+        float *d = dst + (size_t)y * w;
+        const float *c = tmp + (size_t)y * w;
+        for (int x = 0; x < w; x++)
+            d[x] = g[0] * c[x];
+        for (int k = 1; k <= R; k++) {
+            const float *a = tmp + (size_t)cgf_mirror(y - k, h) * w;
+            const float *b = tmp + (size_t)cgf_mirror(y + k, h) * w;
+            float gk = g[k];
+            for (int x = 0; x < w; x++)
+                d[x] += gk * (a[x] + b[x]);
+        }
+    }
+}
+
+void cgf_srgb_lut_init(cgf_srgb_lut *lut)
+{
+    for (int i = 0; i <= CGF_LUT_N + 1; i++) {
+        double c = i >= CGF_LUT_N ? 1.0 : (double)i / CGF_LUT_N;
+        lut->t[i] = (float)(c <= 0.04045 ? c / 12.92 : pow((c + 0.055) / 1.055, 2.4));
+    }
+}
+
+static float srgb_decode(const cgf_srgb_lut *lut, float c)
+{
+    float t = cgf_clamp01(c) * CGF_LUT_N;
+    int i = (int)t;
+    float f = t - (float)i;
+    return lut->t[i] + f * (lut->t[i + 1] - lut->t[i]);
+}
+
+static float lab_f(float t)
+{
+    return t > 0.008856452f ? cbrtf(t) : t * 7.787037f + 0.137931034f;
+}
+
+void cgf_lab(const cgf_srgb_lut *lut, const float *rgb, float lab[3])
+{
+    float r = srgb_decode(lut, rgb[0]), g = srgb_decode(lut, rgb[1]), b = srgb_decode(lut, rgb[2]);
+    float x = (0.4124564f * r + 0.3575761f * g + 0.1804375f * b) / 0.95047f;
+    float y = 0.2126729f * r + 0.7151522f * g + 0.0721750f * b;
+    float z = (0.0193339f * r + 0.1191920f * g + 0.9503041f * b) / 1.08883f;
+    float fx = lab_f(x), fy = lab_f(y), fz = lab_f(z);
+    lab[0] = 116.0f * fy - 16.0f;
+    lab[1] = 500.0f * (fx - fy);
+    lab[2] = 200.0f * (fy - fz);
+}

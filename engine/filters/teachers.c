@@ -1,0 +1,115 @@
+/* The teachers: fixed pipelines of the classical filters whose outputs are
+ * the paired targets the conditional GAN learns (manga, cel). */
+#include "comicgan/filters.h"
+#include "filters/plane.h"
+#include "filters/stages.h"
+
+#include <stdlib.h>
+
+cg_manga_params cg_manga_defaults(void)
+{
+    cg_manga_params p = {.smooth = cg_guided_defaults(),
+                         .lines = cg_xdog_defaults(),
+                         .tone = cg_screentone_defaults()};
+    p.lines.hard = true;
+    return p;
+}
+
+cg_cel_params cg_cel_defaults(void)
+{
+    cg_cel_params p = {.smooth = cg_guided_defaults(),
+                       .flatten = cg_quantize_defaults(),
+                       .lines = cg_xdog_defaults(),
+                       .line_strength = 1.0f};
+    p.lines.sigma = 1.5f; /* bolder outlines around flat colour */
+    return p;
+}
+
+/* Guided smoothing of in into a new image; NULL pixels on failure. */
+static cg_status smoothed(const cg_image *in, const cg_guided_params *g, cg_image *s,
+                          const char *what, cg_error *err)
+{
+    *s = *in;
+    s->pixels = cgf_planes(in->width, in->height, 4);
+    if (!s->pixels)
+        return cg_fail(err, CG_ERR_NOMEM, "%s: no memory for %dx%d", what, in->width, in->height);
+    cg_status st = cg_filter_guided(in, s, g, err);
+    if (st) {
+        free(s->pixels);
+        s->pixels = NULL;
+    }
+    return st;
+}
+
+cg_status cg_filter_manga(const cg_image *in, cg_image *out, const cg_manga_params *params,
+                          cg_error *err)
+{
+    cg_manga_params p = params ? *params : cg_manga_defaults();
+    p.lines.hard = true; /* the result must stay pure black and white */
+    cg_status st;
+    if ((st = cgf_check_images(in, out, "manga", err)) ||
+        (st = cgf_guided_check(&p.smooth, err)) || (st = cgf_xdog_check(&p.lines, err)) ||
+        (st = cgf_screentone_check(&p.tone, err)))
+        return err ? cg_error_prefix(err, "manga") : st;
+    int w = in->width, h = in->height;
+    size_t n = cgf_npix(in);
+    float *pl = cgf_planes(w, h, 5);
+    if (!pl)
+        return cg_fail(err, CG_ERR_NOMEM, "manga: no memory for %dx%d", w, h);
+    cg_image s;
+    if ((st = smoothed(in, &p.smooth, &s, "manga", err))) {
+        free(pl);
+        return st;
+    }
+    float *Y = pl, *lines = pl + n, *tone = pl + 2 * n, *t1 = pl + 3 * n, *t2 = pl + 4 * n;
+    cgf_luma_plane(&s, Y);
+    free(s.pixels);
+    cgf_xdog_plane(Y, lines, t1, t2, w, h, &p.lines);
+    cgf_screentone_plane(Y, tone, t1, w, h, &p.tone);
+    for (size_t i = 0; i < n; i++)
+        tone[i] = fminf(tone[i], lines[i]);
+    cgf_store_grey(in, out, tone);
+    free(pl);
+    return CG_OK;
+}
+
+cg_status cg_filter_cel(const cg_image *in, cg_image *out, const cg_cel_params *params,
+                        cg_error *err)
+{
+    cg_cel_params p = params ? *params : cg_cel_defaults();
+    cg_status st;
+    if ((st = cgf_check_images(in, out, "cel", err)) ||
+        (st = cgf_guided_check(&p.smooth, err)) || (st = cgf_quantize_check(&p.flatten, err)) ||
+        (st = cgf_xdog_check(&p.lines, err)) ||
+        (st = cgf_check_range(p.line_strength, 0.0f, 1.0f, "line_strength", err)))
+        return err ? cg_error_prefix(err, "cel") : st;
+    int w = in->width, h = in->height;
+    size_t n = cgf_npix(in);
+    float *pl = cgf_planes(w, h, 4);
+    if (!pl)
+        return cg_fail(err, CG_ERR_NOMEM, "cel: no memory for %dx%d", w, h);
+    cg_image s;
+    if ((st = smoothed(in, &p.smooth, &s, "cel", err))) {
+        free(pl);
+        return st;
+    }
+    float *Y = pl, *lines = pl + n;
+    cgf_luma_plane(&s, Y);
+    cgf_xdog_plane(Y, lines, pl + 2 * n, pl + 3 * n, w, h, &p.lines);
+    if ((st = cg_filter_quantize(&s, &s, &p.flatten, err))) {
+        free(s.pixels);
+        free(pl);
+        return st;
+    }
+    for (size_t i = 0; i < n; i++) {
+        float m = 1.0f - p.line_strength * (1.0f - lines[i]);
+        float *q = out->pixels + 4 * i;
+        float alpha = in->pixels[4 * i + 3];
+        for (int c = 0; c < 3; c++)
+            q[c] = s.pixels[4 * i + c] * m;
+        q[3] = alpha;
+    }
+    free(s.pixels);
+    free(pl);
+    return CG_OK;
+}

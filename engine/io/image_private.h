@@ -1,0 +1,64 @@
+/* comicgan — what image.c shares with the per-format readers and writers. */
+#ifndef CG_IO_IMAGE_PRIVATE_H
+#define CG_IO_IMAGE_PRIVATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "comicgan/image.h"
+
+/* The resolved form of cg_image_save_options that a writer gets. */
+typedef struct cg_io_save_spec {
+    int channels; /* 1..4 */
+    int bits;     /* 8, 16 or 32 */
+    int quality;  /* 1..100 */
+    bool lossless;
+} cg_io_save_spec;
+
+/* CG_OK if a file's w x h is within the limits, else CG_ERR_FORMAT (no
+ * pixels) or CG_ERR_UNSUPPORTED (too large); err names `name`. */
+cg_status cg_io_check_size(long long w, long long h, const char *name, cg_error *err);
+
+/* An image of w x h with uninitialized pixels, after cg_io_check_size. */
+cg_image *cg_io_image_alloc(long long w, long long h, const char *name, cg_error *err);
+
+/* Converts n pixels of src (samples `stride` apart per pixel, `bits` 8 or 16
+ * as native unsigned integers, 32 as float) into channels 0..nchan-1 of the
+ * RGBA floats at dst. */
+void cg_io_put_samples(float *dst, const void *src, size_t n, int stride, int nchan, int bits);
+
+/* Completes pixels whose first `channels` channels were filled by
+ * cg_io_put_samples: gray spreads to G and B, missing alpha becomes 1. Also
+ * sets img->source_channels. */
+void cg_io_finish_layout(cg_image *img, int channels);
+
+/* CG_ERR_NUMERIC (naming the first bad pixel) if any value is NaN or Inf. */
+cg_status cg_io_check_finite(const cg_image *img, const char *name, cg_error *err);
+
+/* Packs row y of img into `channels` samples per pixel of `bits` (8 and 16 as
+ * native unsigned integers, clamped and rounded; 32 as float). CG_ERR_NUMERIC
+ * on NaN or Inf. */
+cg_status cg_io_pack_row(const cg_image *img, int y, int channels, int bits, void *dst,
+                         const char *name, cg_error *err);
+
+/* write() all of buf to fd, retrying short writes; CG_ERR_IO naming `name`. */
+cg_status cg_io_write_all(int fd, const void *buf, size_t size, const char *name, cg_error *err);
+
+/* Per-format readers: the bytes start with the format's magic. */
+cg_image *cg_io_png_load(const uint8_t *data, size_t size, const char *name, cg_error *err);
+cg_image *cg_io_jpeg_load(const uint8_t *data, size_t size, const char *name, cg_error *err);
+cg_image *cg_io_webp_load(const uint8_t *data, size_t size, const char *name, cg_error *err);
+cg_image *cg_io_tiff_load(const uint8_t *data, size_t size, const char *name, cg_error *err);
+
+/* Per-format writers: write the whole file to fd (left open) or fail. The spec
+ * has already been checked against what the format can store. */
+cg_status cg_io_png_save(const cg_image *img, int fd, const cg_io_save_spec *spec,
+                         const char *name, cg_error *err);
+cg_status cg_io_jpeg_save(const cg_image *img, int fd, const cg_io_save_spec *spec,
+                          const char *name, cg_error *err);
+cg_status cg_io_webp_save(const cg_image *img, int fd, const cg_io_save_spec *spec,
+                          const char *name, cg_error *err);
+cg_status cg_io_tiff_save(const cg_image *img, int fd, const cg_io_save_spec *spec,
+                          const char *name, cg_error *err);
+
+#endif

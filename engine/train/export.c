@@ -1,0 +1,85 @@
+/* Exporting a run: the trained generator of the run's checkpoint as a model
+ * file whose comicgan.provenance says where it came from. */
+#include "train/train_private.h"
+
+#include "cg_config.h"
+#include "comicgan/model.h"
+
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+static char *provenance_json(const cg_safetensors *f, const char *run_dir)
+{
+    static const char *const keys[] = {"mode", "config_hash", "dataset_manifest", "engine_version"};
+    JsonBuilder *b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "recipe");
+    json_builder_add_string_value(b, cg_safetensors_metadata(f, "config"));
+    for (size_t i = 0; i < G_N_ELEMENTS(keys); i++) {
+        const char *v = cg_safetensors_metadata(f, keys[i]);
+        json_builder_set_member_name(b, keys[i]);
+        json_builder_add_string_value(b, v ? v : "");
+    }
+    json_builder_set_member_name(b, "steps");
+    json_builder_add_int_value(b, g_ascii_strtoll(cg_safetensors_metadata(f, "step"), NULL, 10));
+    json_builder_set_member_name(b, "run");
+    char *base = g_path_get_basename(run_dir);
+    json_builder_add_string_value(b, base);
+    g_free(base);
+    json_builder_set_member_name(b, "date");
+    GDateTime *now = g_date_time_new_now_utc();
+    char *date = g_date_time_format_iso8601(now);
+    json_builder_add_string_value(b, date);
+    g_free(date);
+    g_date_time_unref(now);
+    json_builder_set_member_name(b, "exported_by");
+    json_builder_add_string_value(b, "comicgan " CG_VERSION);
+    json_builder_end_object(b);
+    JsonGenerator *gen = json_generator_new();
+    JsonNode *root = json_builder_get_root(b);
+    json_generator_set_root(gen, root);
+    char *s = json_generator_to_data(gen, NULL);
+    json_node_unref(root);
+    g_object_unref(gen);
+    g_object_unref(b);
+    return s;
+}
+
+cg_status cg_run_export(const char *run_dir, const char *out_model, cg_error *err)
+{
+    char *path = g_build_filename(run_dir, "checkpoint.safetensors", NULL);
+    cg_safetensors *f = cg_safetensors_load(path, err);
+    cg_model *m = NULL;
+    char *prov = NULL;
+    cg_status st = f ? CG_OK : err->code;
+    const char *net_name = f ? cg_safetensors_metadata(f, "export_net") : NULL;
+    const char *styles = f ? cg_safetensors_metadata(f, "styles") : NULL;
+    char *arch_key = net_name ? g_strdup_printf("%s.arch", net_name) : NULL;
+    const char *arch = arch_key ? cg_safetensors_metadata(f, arch_key) : NULL;
+    if (st == CG_OK && (!net_name || !styles || !arch || !cg_safetensors_metadata(f, "config") ||
+                        !cg_safetensors_metadata(f, "step")))
+        st = cg_fail(err, CG_ERR_FORMAT, "%s: not a comicgan training checkpoint", path);
+    if (st == CG_OK && !(m = cg_model_new(arch, styles, err)))
+        st = cg_error_prefix(err, "%s", path);
+    cg_params *p = m ? cg_net_params(cg_model_net(m)) : NULL;
+    for (int i = 0; st == CG_OK && i < cg_params_count(p); i++) {
+        char *name = g_strdup_printf("%s/%s", net_name, cg_params_name(p, i));
+        const cg_safetensors_tensor *src = cg_safetensors_find(f, name);
+        cg_tensor *dst = cg_params_get(p, i);
+        if (!src || src->size != dst->size)
+            st = cg_fail(err, CG_ERR_FORMAT, "%s: tensor %s is missing or of another size", path, name);
+        else
+            memcpy(dst->data, src->data, (size_t)dst->size * sizeof(float));
+        g_free(name);
+    }
+    if (st == CG_OK) {
+        prov = provenance_json(f, run_dir);
+        st = cg_model_save(m, out_model, prov, err);
+    }
+    g_free(prov);
+    g_free(arch_key);
+    cg_model_free(m);
+    cg_safetensors_free(f);
+    g_free(path);
+    return st;
+}

@@ -1,0 +1,175 @@
+/* comicgan — training: configurations, runs, run folders and evaluation.
+ *
+ * A run is described by a key file (GLib GKeyFile, docs/training.md lists
+ * every option) and lives in a run folder:
+ *   config.ini           the configuration used, every option filled in
+ *   data-report.json     files skipped while cleaning the data, and why
+ *   split.json           the seeded train/val/test split of every source
+ *   log.jsonl            one JSON object per logged step: losses, learning
+ *                        rates, step time
+ *   samples/step-N.png   validation images: input | output(s) | target |
+ *                        attention heatmap
+ *   checkpoint.safetensors  the whole training state (written atomically)
+ *
+ * cg_train runs or resumes a run. Resuming continues exactly: training N+M
+ * steps straight and N steps, stop, resume, M steps give bit-identical
+ * weights (with the same CG_NUM_THREADS). Modes: "pix2pix", "cyclegan",
+ * "attention" (U-GAT-IT: CAM + AdaLIN) and "multistyle" (one
+ * conditional-instance-norm generator for several styles and an identity
+ * style). With MPI built in, cg_train runs data-parallel over the ranks of
+ * MPI_COMM_WORLD (cg_dist_init first). */
+#ifndef COMICGAN_TRAIN_H
+#define COMICGAN_TRAIN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "comicgan/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- configuration ------------------------------------------------------ */
+
+typedef struct cg_train_config cg_train_config;
+
+/* Reads and checks a run configuration. Relative paths in it are taken from
+ * the file's folder. Unknown groups or keys, bad values and missing data
+ * folders are refused with a message naming the file, group and key. Caller
+ * frees with cg_train_config_free. */
+cg_train_config *cg_train_config_load(const char *path, cg_error *err);
+
+/* The same from text; base_dir resolves relative paths, name is used in
+ * messages. */
+cg_train_config *cg_train_config_parse(const char *text, const char *base_dir, const char *name, cg_error *err);
+
+void cg_train_config_free(cg_train_config *c);
+
+/* Every option with its value (defaults filled in, paths absolute), as key
+ * file text; owned by c. Parsing it gives the same configuration. */
+const char *cg_train_config_canonical(const cg_train_config *c);
+
+/* SHA-256 of the canonical text, 64 hex digits; owned by c. */
+const char *cg_train_config_hash(const cg_train_config *c);
+
+/* "pix2pix", "cyclegan", "attention" or "multistyle". */
+const char *cg_train_config_mode(const cg_train_config *c);
+
+/* The options this version knows, for documentation checks: i in
+ * [0, count); group and key are static strings. */
+int cg_train_option_count(void);
+void cg_train_option(int i, const char **group, const char **key);
+
+/* ---- running ------------------------------------------------------------ */
+
+#define CG_TRAIN_MAX_LOSSES 24
+
+/* What cg_train reports after each step (and for notices). */
+typedef struct cg_train_report {
+    int64_t step;            /* steps done */
+    int64_t steps;           /* steps of the whole run */
+    double step_seconds;     /* this step's time */
+    double seconds_per_step; /* mean over this session's steps */
+    float lr_g, lr_d;
+    int n_losses;
+    const char *loss_name[CG_TRAIN_MAX_LOSSES];
+    float loss[CG_TRAIN_MAX_LOSSES];
+    /* A line for people, or NULL: data cleaning summary, "checkpoint written",
+     * "sample grid written", resume notices. Only from rank 0. */
+    const char *notice;
+} cg_train_report;
+
+/* Called after every step and with notices; returning false stops the run
+ * after writing a checkpoint (cg_train then returns CG_ERR_CANCELLED). */
+typedef bool (*cg_train_fn)(void *user_data, const cg_train_report *r);
+
+typedef struct cg_train_options {
+    const char *run_dir;    /* NULL: the config's [run] folder */
+    bool resume;            /* continue from run_dir's checkpoint */
+    int64_t stop_after;     /* stop (with a checkpoint) after this many steps in
+                             * this call; 0: run to the end */
+    cg_train_fn report;
+    void *report_data;
+} cg_train_options;
+
+/* Runs (or resumes) the run of configuration c. A new run refuses a run
+ * folder that already holds a run. Returns CG_OK when the run reached its
+ * last step or stop_after; CG_ERR_CANCELLED when report asked to stop;
+ * CG_ERR_NUMERIC when a loss or weight became NaN or Inf (the message names
+ * the step and the loss; the last good checkpoint is kept); other codes for
+ * bad data, I/O failures and the like. A checkpoint is written on every
+ * kind of stop except a numeric failure. */
+cg_status cg_train(const cg_train_config *c, const cg_train_options *o, cg_error *err);
+
+/* The run folder a configuration names ([run] dir), owned by c. */
+const char *cg_train_config_run_dir(const cg_train_config *c);
+
+/* ---- run folders -------------------------------------------------------- */
+
+/* Draws the loss curves of run_dir's log.jsonl into a PNG at out_png
+ * (written atomically): one panel for generator losses, one for
+ * discriminator losses, against steps. */
+cg_status cg_run_plot(const char *run_dir, const char *out_png, cg_error *err);
+
+/* Writes the trained generator of run_dir's checkpoint as a model file at
+ * out_model (atomically), its comicgan.provenance filled in: recipe (the
+ * config), config hash, dataset manifest hash, steps, date, engine version. */
+cg_status cg_run_export(const char *run_dir, const char *out_model, cg_error *err);
+
+/* ---- evaluation --------------------------------------------------------- */
+
+/* Where the test images and references come from when DATA is a folder of
+ * images rather than a run folder. */
+typedef struct cg_eval_options {
+    int size;                  /* test images are resized to this shorter side; 0: 256 */
+    int max_images;            /* per style; 0: all */
+    const char *targets;       /* folder of targets matched by file name (paired metrics) */
+    const char *target_filter; /* "manga" or "cel": targets made by that teacher */
+    const char *style_images;  /* folder of style images (style score) */
+} cg_eval_options;
+
+typedef struct cg_eval_style {
+    char name[72];
+    char features[16];         /* feature network of the style score: "discriminator" or "fixed" */
+    int images;
+    bool paired;               /* l1, psnr and ssim are set */
+    double l1, psnr, ssim;     /* against targets, RGB in [0, 1]; SSIM on luma */
+    double content;            /* SSIM of Sobel edge maps, output against input: 1 keeps every edge */
+    double style;              /* relative distance between mean Gram matrices of outputs and
+                                * of style references in the feature network (0 is closest);
+                                * NaN without references */
+} cg_eval_style;
+
+typedef struct cg_eval_result {
+    int n;
+    cg_eval_style *style;
+    char source[32];           /* "run" (the run's test split) or "folder" */
+} cg_eval_result;
+
+/* Evaluates every style of the model at model_path on data: a run folder
+ * (its config and the test split in split.json; references from the run's
+ * targets, teacher or style images; the style score in the feature space of
+ * the run's discriminator for that style) or a folder of images (references
+ * from o; a fixed seeded feature network). Identity styles are measured
+ * against the input itself. Caller frees *out with cg_eval_result_free. */
+cg_status cg_eval(const char *model_path, const char *data, const cg_eval_options *o, cg_eval_result **out,
+                  cg_error *err);
+void cg_eval_result_free(cg_eval_result *r);
+
+/* ---- distributed training ---------------------------------------------- */
+
+/* Starts MPI (MPI_Init); CG_ERR_UNSUPPORTED when this build has no MPI.
+ * cg_dist_finalize ends it (call once, at exit, after the last cg_train). */
+cg_status cg_dist_init(int *argc, char ***argv, cg_error *err);
+void cg_dist_finalize(void);
+/* True when this build can train over MPI. */
+bool cg_dist_available(void);
+/* This process's rank and the number of ranks (0 and 1 without MPI). */
+int cg_dist_rank(void);
+int cg_dist_size(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

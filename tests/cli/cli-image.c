@@ -1,0 +1,84 @@
+/* Test helper for the comicgan command's tests: makes test images and
+ * compares results, through the engine's image layer.
+ *
+ *   cli-image make OUT W H [BITS [CHANNELS]]   a picture with edges and gradients
+ *   cli-image info FILE                        prints "W H CHANNELS BITS"
+ *   cli-image diff A B                         prints the largest sample difference
+ *                                              (exit 1 when the sizes differ) */
+#include "comicgan/image.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int fail(const cg_error *err)
+{
+    fprintf(stderr, "cli-image: %s\n", err->message);
+    return 1;
+}
+
+static int make(const char *path, int w, int h, int bits, int channels)
+{
+    cg_error err = {0};
+    cg_image *img = cg_image_new(w, h, &err);
+    if (!img)
+        return fail(&err);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            float *p = cg_image_at(img, x, y);
+            float u = (float)x / (float)w, v = (float)y / (float)h;
+            int cx = x - w / 2, cy = y - h / 2;
+            bool disc = cx * cx + cy * cy < (w * w + h * h) / 25;
+            p[0] = disc ? 0.95f : u;
+            p[1] = disc ? 0.15f : v;
+            p[2] = disc ? 0.1f : 0.5f * (1 - u) + 0.25f * v;
+            p[3] = channels == 2 || channels == 4 ? 0.5f + 0.5f * u : 1.0f;
+            if (channels <= 2)
+                p[0] = p[1] = p[2] = 0.299f * p[0] + 0.587f * p[1] + 0.114f * p[2];
+        }
+    img->source_channels = channels;
+    img->source_format = bits == 8 ? CG_SAMPLE_U8 : bits == 16 ? CG_SAMPLE_U16 : CG_SAMPLE_F32;
+    cg_image_save_options o = {.bits = bits, .channels = channels};
+    cg_status st = cg_image_save(img, path, &o, &err);
+    cg_image_free(img);
+    return st == CG_OK ? 0 : fail(&err);
+}
+
+int main(int argc, char **argv)
+{
+    cg_error err = {0};
+    if (argc >= 5 && strcmp(argv[1], "make") == 0)
+        return make(argv[2], atoi(argv[3]), atoi(argv[4]), argc > 5 ? atoi(argv[5]) : 8, argc > 6 ? atoi(argv[6]) : 3);
+    if (argc == 3 && strcmp(argv[1], "info") == 0) {
+        cg_image *img = cg_image_load(argv[2], &err);
+        if (!img)
+            return fail(&err);
+        static const int bits[] = {8, 16, 32};
+        printf("%d %d %d %d\n", img->width, img->height, img->source_channels, bits[img->source_format]);
+        cg_image_free(img);
+        return 0;
+    }
+    if (argc == 4 && strcmp(argv[1], "diff") == 0) {
+        cg_image *a = cg_image_load(argv[2], &err), *b = a ? cg_image_load(argv[3], &err) : NULL;
+        if (!a || !b) {
+            cg_image_free(a);
+            return fail(&err);
+        }
+        int status = 0;
+        if (a->width != b->width || a->height != b->height) {
+            printf("size %dx%d vs %dx%d\n", a->width, a->height, b->width, b->height);
+            status = 1;
+        } else {
+            float worst = 0;
+            for (size_t i = 0; i < (size_t)a->width * a->height * 4; i++)
+                worst = fmaxf(worst, fabsf(a->pixels[i] - b->pixels[i]));
+            printf("%.6f\n", worst);
+        }
+        cg_image_free(a);
+        cg_image_free(b);
+        return status;
+    }
+    fprintf(stderr, "usage: cli-image make OUT W H [BITS [CHANNELS]] | info FILE | diff A B\n");
+    return 2;
+}

@@ -1,0 +1,445 @@
+#!/usr/bin/env python3
+"""Tests of the comicgan command, one group per run: test-cli.py GROUP.
+
+Speaks TAP. Needs COMICGAN (the program), CLI_IMAGE (tests/cli/cli-image),
+CLI_TEST_MODEL (the seeded test model) and COMICGAN_MODEL_PATH (its folder)
+in the environment, as tests/cli/meson.build sets them."""
+
+import json
+import os
+import pty
+import re
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import zlib
+
+COMICGAN = os.environ["COMICGAN"]
+CLI_IMAGE = os.environ["CLI_IMAGE"]
+MODEL = os.environ["CLI_TEST_MODEL"]
+
+
+class Tap:
+    def __init__(self):
+        self.n = 0
+        self.failed = 0
+
+    def check(self, ok, what, detail=""):
+        self.n += 1
+        print(("ok" if ok else "not ok") + " %d - %s" % (self.n, what))
+        if not ok:
+            self.failed += 1
+            for line in str(detail).splitlines():
+                print("# " + line)
+        sys.stdout.flush()
+        return ok
+
+    def done(self):
+        print("1..%d" % self.n)
+        return 1 if self.failed else 0
+
+
+t = Tap()
+
+
+def run(*args, env=None, timeout=240):
+    """Runs comicgan; returns (exit status, stdout, stderr)."""
+    p = subprocess.run([COMICGAN] + [str(a) for a in args], capture_output=True, text=True, env=env,
+                       timeout=timeout)
+    return p.returncode, p.stdout, p.stderr
+
+
+def image(*args):
+    p = subprocess.run([CLI_IMAGE] + [str(a) for a in args], capture_output=True, text=True)
+    if p.returncode != 0:
+        raise RuntimeError("cli-image %s: %s%s" % (args, p.stdout, p.stderr))
+    return p.stdout.strip()
+
+
+def info(path):
+    """(width, height, channels, bits) of an image file."""
+    return tuple(int(v) for v in image("info", path).split())
+
+
+def diff(a, b):
+    return float(image("diff", a, b))
+
+
+def one_error_line(err):
+    """A failure prints exactly one line: comicgan: <what>: <why>."""
+    lines = err.strip().splitlines()
+    return len(lines) == 1 and re.match(r"^comicgan: [^:]+: .+", lines[0]) is not None
+
+
+def png_bytes(width, height):
+    """A PNG whose header claims width x height (the data does not follow)."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)) +
+            chunk(b"IDAT", zlib.compress(b"\0" * 1024)) + chunk(b"IEND", b""))
+
+
+def listing(folder):
+    return sorted(os.listdir(folder))
+
+
+# ---- groups ----
+
+def test_help(d):
+    rc, out, err = run("--help")
+    t.check(rc == 0 and "stylize" in out and "bench" in out, "comicgan --help lists the commands", out + err)
+    rc, out, err = run("--version")
+    t.check(rc == 0 and re.match(r"^comicgan \d+\.\d+", out), "comicgan --version", out + err)
+    for cmd in ["stylize", "info", "attention", "bench"]:
+        rc, out, err = run(cmd, "--help")
+        t.check(rc == 0 and ("comicgan " + cmd) in out, "comicgan %s --help exits 0 with its usage" % cmd, out + err)
+    rc, out, err = run()
+    t.check(rc != 0, "comicgan without a command fails", out + err)
+    rc, out, err = run("paint")
+    t.check(rc != 0 and one_error_line(err) and "paint" in err, "an unknown command fails with one line", err)
+    rc, out, err = run("stylize", "--no-such-option", "a.png", "b.png")
+    t.check(rc != 0 and one_error_line(err), "an unknown option fails with one line", err)
+
+
+def test_stylize(d):
+    src = os.path.join(d, "in.png")
+    image("make", src, 96, 80)
+    out = os.path.join(d, "out.png")
+    rc, _, err = run("stylize", src, out)
+    t.check(rc == 0 and info(out) == (96, 80, 3, 8), "stylize with the catalog's first style", err)
+    t.check(rc == 0 and diff(src, out) > 0.05, "the style changes the picture")
+    t.check(rc == 0 and err == "", "silent when stderr is not a terminal", err)
+    for style in ["test-ink", "test-paint", "identity"]:
+        o = os.path.join(d, style + ".png")
+        rc, _, err = run("stylize", "--style", style, "--strength", "0", src, o)
+        t.check(rc == 0 and diff(src, o) <= 1 / 255, "%s at strength 0 gives the input back" % style, err)
+    o = os.path.join(d, "identity1.png")
+    rc, _, err = run("stylize", "--model", MODEL, "--style", "identity", "--strength", "1", src, o)
+    t.check(rc == 0 and diff(src, o) <= 1 / 255, "the identity style at strength 1 gives the input back",
+            err + ("max difference %s" % (diff(src, o) if rc == 0 else "-")))
+    o = os.path.join(d, "options.png")
+    rc, _, err = run("stylize", "--model", MODEL, "--mix", "test-ink=0.7,test-paint=0.3", "--strength", "0.8",
+                     "--tile", "32", "--keep-colors", "--line-weight", "-0.5", "--denoise", "0.3",
+                     "--contrast", "1.2", src, o)
+    t.check(rc == 0 and info(o) == (96, 80, 3, 8), "every stylize option at once", err)
+    # Tiles give the whole-image result.
+    whole, tiled = os.path.join(d, "whole.png"), os.path.join(d, "tiled.png")
+    run("stylize", "--style", "test-ink", src, whole)
+    rc, _, err = run("stylize", "--style", "test-ink", "--tile", "32", src, tiled)
+    t.check(rc == 0 and diff(whole, tiled) <= 1 / 255, "--tile 32 gives the untiled result", err)
+    # An existing output is replaced, keeping its permissions.
+    os.chmod(out, 0o640)
+    rc, _, err = run("stylize", "--style", "test-paint", src, out)
+    t.check(rc == 0 and (os.stat(out).st_mode & 0o777) == 0o640, "replacing OUT keeps its permissions", err)
+    t.check(listing(d) == sorted(["in.png", "out.png", "test-ink.png", "test-paint.png", "identity.png",
+                                  "identity1.png", "options.png", "whole.png", "tiled.png"]),
+            "no temporary files left", listing(d))
+
+
+def test_formats(d):
+    cases = [("rgb.png", 8, 3), ("gray.png", 8, 1), ("rgba16.png", 16, 4), ("gray16.png", 16, 2),
+             ("rgb.jpg", 8, 3), ("gray.jpg", 8, 1), ("float.tif", 32, 3), ("floata.tif", 32, 4),
+             ("rgb16.tif", 16, 3), ("rgb.webp", 8, 3)]
+    for name, bits, channels in cases:
+        src = os.path.join(d, name)
+        image("make", src, 77, 45, bits, channels)
+        base, ext = os.path.splitext(name)
+        out = os.path.join(d, base + "-out" + ext)
+        rc, _, err = run("stylize", "--style", "test-ink", src, out)
+        t.check(rc == 0 and info(out) == info(src), "%s: same size, depth and layout out" % name,
+                err + " in %s out %s" % (info(src), info(out) if rc == 0 else "-"))
+        same = os.path.join(d, base + "-s0" + ext)
+        rc, _, err = run("stylize", "--strength", "0", src, same)
+        # JPEG and (lossy) WebP move samples when written again; WebP's
+        # halved chroma resolution moves them most, at colour edges.
+        limit = {".jpg": 4 / 255, ".webp": 0.15}.get(ext, 1 / 255)
+        t.check(rc == 0 and diff(src, same) <= limit, "%s: strength 0 gives the input back" % name, err)
+    src = os.path.join(d, "rgba16.png")
+    out = os.path.join(d, "converted.jpg")
+    rc, _, err = run("stylize", "--quality", "70", src, out)
+    t.check(rc == 0 and info(out) == (77, 45, 3, 8), "16-bit RGBA PNG to JPEG", err)
+
+
+def expect_failure(what, args, keyword, must_not_exist, cwd_files=None):
+    rc, out, err = run(*args)
+    ok = rc != 0 and one_error_line(err) and keyword.lower() in err.lower()
+    ok = ok and not any(os.path.exists(p) for p in must_not_exist)
+    t.check(ok, what, "status %d, stderr: %s" % (rc, err))
+
+
+def test_errors(d):
+    src = os.path.join(d, "in.png")
+    image("make", src, 64, 64)
+    with open(src, "rb") as f:
+        good = f.read()
+    files = {
+        "truncated.png": good[:len(good) // 2],
+        "empty.png": b"",
+        "text.png": b"this is not an image\n",
+        "huge.png": png_bytes(100000, 100000),
+    }
+    for name, data in files.items():
+        with open(os.path.join(d, name), "wb") as f:
+            f.write(data)
+    out = os.path.join(d, "out.png")
+    expect_failure("a missing input", ["stylize", os.path.join(d, "missing.png"), out], "missing.png", [out])
+    expect_failure("a truncated PNG", ["stylize", os.path.join(d, "truncated.png"), out], "truncated", [out])
+    expect_failure("a zero-byte file", ["stylize", os.path.join(d, "empty.png"), out], "empty", [out])
+    expect_failure("a text file", ["stylize", os.path.join(d, "text.png"), out], "text.png", [out])
+    expect_failure("a 100000x100000 PNG header", ["stylize", os.path.join(d, "huge.png"), out], "100000", [out])
+    for bad in ["1.5", "-0.1", "nan", "strong"]:
+        expect_failure("--strength %s" % bad, ["stylize", "--strength", bad, src, out], "strength", [out])
+    expect_failure("--contrast 3", ["stylize", "--contrast", "3", src, out], "contrast", [out])
+    expect_failure("--denoise 2", ["stylize", "--denoise", "2", src, out], "denoise", [out])
+    expect_failure("--line-weight 5", ["stylize", "--line-weight", "5", src, out], "line-weight", [out])
+    expect_failure("--quality 101", ["stylize", "--quality", "101", src, out], "quality", [out])
+    expect_failure("--tile -1", ["stylize", "--tile", "-1", src, out], "tile", [out])
+    expect_failure("an unknown style", ["stylize", "--style", "no-such-style", src, out], "no-such-style", [out])
+    expect_failure("an unknown style in --model", ["stylize", "--model", MODEL, "--style", "nope", src, out], "nope",
+                   [out])
+    expect_failure("a missing model file", ["stylize", "--model", os.path.join(d, "missing.safetensors"), src, out],
+                   "missing.safetensors", [out])
+    expect_failure("a model file that is not one", ["stylize", "--model", os.path.join(d, "text.png"), src, out],
+                   "text.png", [out])
+    expect_failure("--mix with an unknown style", ["stylize", "--mix", "test-ink=1,nope=1", src, out], "nope", [out])
+    expect_failure("--mix with a negative weight", ["stylize", "--mix", "test-ink=-1", src, out], "weight", [out])
+    expect_failure("--mix with all weights 0", ["stylize", "--mix", "test-ink=0,test-paint=0", src, out], "mix",
+                   [out])
+    expect_failure("--mix without weights", ["stylize", "--mix", "test-ink", src, out], "mix", [out])
+    expect_failure("an unknown output type", ["stylize", src, os.path.join(d, "out.gif")], "out.gif",
+                   [os.path.join(d, "out.gif")])
+    expect_failure("an output folder that does not exist", ["stylize", src, os.path.join(d, "no", "out.png")],
+                   "no", [os.path.join(d, "no")])
+    expect_failure("an output folder that is a file", ["stylize", src, os.path.join(d, "text.png", "out.png")],
+                   "not a folder", [])
+    expect_failure("OUT is the input", ["stylize", src, src], "input", [])
+    expect_failure("one argument", ["stylize", src], "IN OUT", [])
+    if os.geteuid() != 0:  # root may write anywhere
+        locked = os.path.join(d, "locked")
+        os.mkdir(locked, 0o555)
+        expect_failure("an unwritable output folder", ["stylize", src, os.path.join(locked, "out.png")],
+                       "cannot write", [os.path.join(locked, "out.png")])
+        os.chmod(locked, 0o755)
+        os.rmdir(locked)
+    else:
+        t.check(True, "an unwritable output folder # SKIP running as root")
+    # An existing output stays as it was when the run fails.
+    keep = os.path.join(d, "keep.png")
+    image("make", keep, 10, 10)
+    with open(keep, "rb") as f:
+        before = f.read()
+    rc, _, err = run("stylize", os.path.join(d, "truncated.png"), keep)
+    with open(keep, "rb") as f:
+        t.check(rc != 0 and f.read() == before, "a failed run leaves an existing OUT untouched", err)
+    t.check(listing(d) == sorted(["in.png", "keep.png"] + list(files)), "no file left behind", listing(d))
+
+
+def test_batch(d):
+    inputs = []
+    for name, bits, ch in [("a.png", 8, 3), ("b.png", 16, 4), ("c.jpg", 8, 3), ("d.tif", 32, 3)]:
+        inputs.append(os.path.join(d, name))
+        image("make", inputs[-1], 40 + len(inputs) * 8, 32, bits, ch)
+    outdir = os.path.join(d, "out")
+    rc, _, err = run("stylize", "--style", "test-ink", *inputs, "-o", outdir)
+    t.check(rc == 0 and listing(outdir) == ["a.png", "b.png", "c.jpg", "d.tif"], "several inputs into a new folder",
+            err)
+    t.check(rc == 0 and all(info(os.path.join(outdir, os.path.basename(i))) == info(i) for i in inputs),
+            "each output keeps its input's size, depth and layout")
+    webp = os.path.join(d, "webp")
+    rc, _, err = run("stylize", *inputs, "-o", webp, "--format", "webp")
+    t.check(rc == 0 and listing(webp) == ["a.webp", "b.webp", "c.webp", "d.webp"], "--format webp", err)
+    # One bad input: nothing is written, the folder stays as it was.
+    bad = os.path.join(d, "bad.png")
+    with open(bad, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n broken")
+    before = {n: os.stat(os.path.join(outdir, n)).st_mtime_ns for n in listing(outdir)}
+    rc, _, err = run("stylize", "--style", "test-paint", inputs[0], inputs[1], bad, "-o", outdir)
+    after = {n: os.stat(os.path.join(outdir, n)).st_mtime_ns for n in listing(outdir)}
+    t.check(rc != 0 and one_error_line(err) and before == after, "a bad input changes nothing in the folder", err)
+    fresh = os.path.join(d, "fresh")
+    rc, _, err = run("stylize", inputs[0], bad, "-o", fresh)
+    t.check(rc != 0 and not os.path.exists(fresh), "a folder made for a failed run is removed again", err)
+    os.mkdir(os.path.join(d, "sub"))
+    twin = os.path.join(d, "sub", "a.png")
+    image("make", twin, 8, 8)
+    rc, _, err = run("stylize", inputs[0], twin, "-o", os.path.join(d, "twins"))
+    t.check(rc != 0 and one_error_line(err) and not os.path.exists(os.path.join(d, "twins")),
+            "two inputs with one output name are refused", err)
+    rc, _, err = run("stylize", "--format", "bmp", inputs[0], "-o", outdir)
+    t.check(rc != 0 and one_error_line(err), "--format bmp is refused", err)
+
+
+def test_frames(d):
+    frames = []
+    for i in range(3):
+        frames.append(os.path.join(d, "frame%d.png" % i))
+        image("make", frames[-1], 64 + 8 * i, 48)
+    outdir = os.path.join(d, "out")
+    rc, _, err = run("stylize", "--frames", "--style", "test-paint", *frames, "-o", outdir)
+    t.check(rc == 0 and listing(outdir) == ["frame0.png", "frame1.png", "frame2.png"], "--frames on 3 inputs", err)
+    t.check(rc == 0 and all(info(os.path.join(outdir, os.path.basename(f))) == info(f) for f in frames),
+            "every frame keeps its size")
+    s0 = os.path.join(d, "s0")
+    rc, _, err = run("stylize", "--frames", "--strength", "0", *frames, "-o", s0)
+    t.check(rc == 0 and all(diff(f, os.path.join(s0, os.path.basename(f))) <= 1 / 255 for f in frames),
+            "--frames at strength 0 gives the inputs back", err)
+    rc, _, err = run("stylize", "--frames", frames[0], os.path.join(d, "x.png"))
+    t.check(rc != 0 and one_error_line(err), "--frames without -o is refused", err)
+
+
+def test_info(d):
+    rc, out, err = run("info", "--json")
+    try:
+        doc = json.loads(out)
+        names = [s["name"] for s in doc["styles"]]
+    except (ValueError, KeyError, TypeError) as e:
+        doc, names = None, str(e)
+    t.check(rc == 0 and doc is not None, "info --json is one JSON object", out + err)
+    t.check(doc is not None and names[:3] == ["test-ink", "test-paint", "identity"], "info --json names the styles",
+            names)
+    t.check(doc is not None and doc["folders"][0] == os.environ["COMICGAN_MODEL_PATH"],
+            "info --json lists the folders searched", doc and doc["folders"])
+    rc, out, err = run("info")
+    t.check(rc == 0 and "test-ink" in out and "Test paint" in out, "info lists the styles", out + err)
+    rc, out, err = run("info", "--json", MODEL)
+    try:
+        m = json.loads(out)
+    except ValueError:
+        m = {}
+    t.check(rc == 0 and m.get("parameters", 0) > 0 and m.get("attention_points") == ["cam"] and
+            m.get("file_size") == os.path.getsize(MODEL) and m.get("architecture", {}).get("type") == "resnet" and
+            isinstance(m.get("provenance"), dict) and m.get("widths") == [8, 16, 32],
+            "info --json MODEL: parameters, attention points, size, architecture, provenance", out + err)
+    rc, out, err = run("info", MODEL)
+    t.check(rc == 0 and all(k in out for k in ["Parameters", "Receptive radius", "cam", "make-model", "test-ink"]),
+            "info MODEL", out + err)
+    rc, out, err = run("info", "--style", "test-paint")
+    t.check(rc == 0 and MODEL in out, "info --style NAME describes its model", out + err)
+    rc, out, err = run("info", "--style", "nope")
+    t.check(rc != 0 and one_error_line(err) and "nope" in err, "info --style with an unknown style fails", err)
+    rc, out, err = run("info", os.path.join(d, "missing.safetensors"))
+    t.check(rc != 0 and one_error_line(err), "info on a missing file fails", err)
+    # A broken model file is listed with its error, and does not hide the others.
+    with open(os.path.join(d, "broken.safetensors"), "wb") as f:
+        f.write(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json at all")
+    env = dict(os.environ, COMICGAN_MODEL_PATH=d + ":" + os.environ["COMICGAN_MODEL_PATH"])
+    rc, out, err = run("info", "--json", env=env)
+    try:
+        doc = json.loads(out)
+    except ValueError:
+        doc = {"broken": [], "styles": []}
+    t.check(rc == 0 and len(doc["broken"]) == 1 and doc["broken"][0]["path"].endswith("broken.safetensors") and
+            doc["broken"][0]["error"] != "" and len(doc["styles"]) >= 3, "info --json lists broken files", out + err)
+
+
+def test_attention(d):
+    src = os.path.join(d, "in.png")
+    image("make", src, 90, 70, 16, 4)
+    out = os.path.join(d, "heat.png")
+    rc, _, err = run("attention", src, out)
+    t.check(rc == 0 and info(out)[:2] == (90, 70), "attention writes a PNG of the input's size", err)
+    over = os.path.join(d, "over.png")
+    rc, _, err = run("attention", "--model", MODEL, "--style", "test-paint", "--point", "cam", "--overlay",
+                     "--opacity", "0.5", src, over)
+    t.check(rc == 0 and info(over)[:2] == (90, 70) and diff(out, over) > 0.01, "attention --overlay", err)
+    p0 = os.path.join(d, "p0.png")
+    rc, _, err = run("attention", "--point", "0", src, p0)
+    t.check(rc == 0 and diff(out, p0) == 0, "--point 0 is the first point", err)
+    bad = os.path.join(d, "bad.png")
+    expect_failure("an unknown attention point", ["attention", "--point", "self", src, bad], "self", [bad])
+    expect_failure("--opacity 2", ["attention", "--opacity", "2", src, bad], "opacity", [bad])
+    expect_failure("a heatmap not named .png", ["attention", src, os.path.join(d, "heat.jpg")], "png",
+                   [os.path.join(d, "heat.jpg")])
+    expect_failure("attention on a missing input", ["attention", os.path.join(d, "none.png"), bad], "none.png", [bad])
+    att = os.path.join(d, "att.png")
+    rc, _, err = run("stylize", "--attention", att, src, os.path.join(d, "styled.png"))
+    t.check(rc == 0 and info(att)[:2] == (90, 70) and diff(att, out) == 0, "stylize --attention", err)
+    att2 = os.path.join(d, "att2.png")
+    rc, _, err = run("stylize", "--attention", att2, os.path.join(d, "none.png"), os.path.join(d, "s2.png"))
+    t.check(rc != 0 and not os.path.exists(att2), "no attention map left when stylize fails", err)
+
+
+def test_interrupt(d):
+    src = os.path.join(d, "big.png")
+    image("make", src, 3000, 3000)
+    out = os.path.join(d, "out.png")
+    # A terminal on stderr: the progress bar shows that stylizing has begun.
+    master, slave = pty.openpty()
+    p = subprocess.Popen([COMICGAN, "stylize", "--style", "test-ink", src, out], stdout=subprocess.DEVNULL,
+                         stderr=slave)
+    os.close(slave)
+    seen = b""
+    deadline = time.time() + 120
+    while b"elapsed" not in seen and time.time() < deadline:
+        try:
+            seen += os.read(master, 4096)
+        except OSError:
+            break
+    p.send_signal(signal.SIGINT)
+    rc = p.wait(timeout=120)
+    try:
+        while True:
+            chunk = os.read(master, 4096)
+            if not chunk:
+                break
+            seen += chunk
+    except OSError:
+        pass
+    os.close(master)
+    text = seen.decode("utf-8", "replace")
+    t.check(b"elapsed" in seen and "%" in text and "left" in text, "a progress bar on a terminal", text[-400:])
+    t.check(rc != 0, "Ctrl-C makes stylize exit non-zero", "status %d" % rc)
+    t.check("cancelled" in text, "Ctrl-C says it cancelled", text[-400:])
+    t.check(listing(d) == ["big.png"], "Ctrl-C leaves no output", listing(d))
+
+
+def test_bench(d):
+    # --memory-side: the test measures a 256² image; 4096² takes minutes on a slow machine.
+    rc, out, err = run("bench", "--quick", "--json", "--model", MODEL, "--memory", "--memory-side", "256")
+    try:
+        b = json.loads(out)
+    except ValueError:
+        b = None
+    t.check(rc == 0 and b is not None, "bench --quick --json is one JSON object", out + err)
+    if b is None:
+        return
+    t.check(b["engine"]["blas_corename"] != "" and b["engine"]["threads"] >= 1, "bench reports the engine", b["engine"])
+    t.check(b["sgemm"]["gflops"] > 0, "bench reports the sgemm rate", b["sgemm"])
+    sizes = [r["size"] for r in b["generator"]["inference"]]
+    t.check(sizes == [256, 512] and all(r["ms"] > 0 and r["gflops"] > 0 for r in b["generator"]["inference"]),
+            "bench --quick times 256 and 512", b["generator"]["inference"])
+    t.check(b["peak_rss_mib"] > 0, "bench reports the peak memory")
+    mem = b.get("stylize_memory", {})
+    t.check(mem.get("size") == 256 and 0 < mem.get("rss_before_mib", 0) <= mem.get("peak_rss_mib", 0),
+            "bench --memory measures a stylize in a fresh process", mem)
+    r = b["generator"]["inference"]
+    t.check(abs(r[1]["gflop"] / r[0]["gflop"] - 4) < 1e-6, "FLOPs grow with the pixels", r)
+    # The benchmark generator: its parameter count and FLOPs are known.
+    rc, out, err = run("bench", "--quick", "--json")
+    try:
+        b = json.loads(out)
+        g = b["generator"]
+    except (ValueError, KeyError):
+        g = None
+    t.check(rc == 0 and g is not None and g["parameters"] == 1377411, "the benchmark generator has 1,377,411 "
+            "parameters", out + err)
+    # c7s1-32, d64, d128, 8 x 3x3 128, two 3x3 upsampling convs, c7s1-3 at 256x256.
+    t.check(g is not None and abs(g["inference"][0]["gflop"] - 16.936599552) < 1e-6,
+            "its FLOPs at 256x256 are 16.94 G", g and g["inference"][0])
+
+
+GROUPS = {
+    "help": test_help, "stylize": test_stylize, "formats": test_formats, "errors": test_errors,
+    "batch": test_batch, "frames": test_frames, "info": test_info, "attention": test_attention,
+    "interrupt": test_interrupt, "bench": test_bench,
+}
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2 or sys.argv[1] not in GROUPS:
+        sys.exit("usage: test-cli.py " + "|".join(GROUPS))
+    with tempfile.TemporaryDirectory(prefix="comicgan-cli-") as folder:
+        GROUPS[sys.argv[1]](folder)
+    sys.exit(t.done())
