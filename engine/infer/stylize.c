@@ -10,7 +10,7 @@
 #include <math.h>
 #include <string.h>
 
-#define DEFAULT_BUDGET ((size_t)512 << 20)
+#define DEFAULT_BUDGET ((size_t)256 << 20)
 #define MAX_STYLES 64
 
 cg_stylize_options cg_stylize_defaults(void)
@@ -325,109 +325,162 @@ static cg_status job_init(job *j, const cg_model *m, const cg_image *const *in, 
 
 /* ---- stylize ------------------------------------------------------------------ */
 
-/* Writes a region's centre into the frame's result image (RGB from the network, alpha later). */
+/* The network's RGB for every frame is kept as 16-bit samples until the whole
+ * call has succeeded: 6 bytes a pixel instead of 16, and 1/65535 is far below
+ * the 1/255 that matters. */
+typedef struct rgb16 {
+    uint16_t *px; /* width * height * 3 */
+    int width, height;
+} rgb16;
+
 static void write_centre(job *j, int frame, const region *g, const cg_infer_result *res, void *ctx)
 {
-    cg_image **outs = ctx;
-    cg_image *out = outs[frame];
+    rgb16 *out = &((rgb16 *)ctx)[frame];
     const cg_infer_region *r = &g->r;
     int64_t plane = g->w * g->h;
-    for (int64_t y = r->cy0; y < r->cy1; y++) {
-        int64_t iy = g->y0 + y;
-        if (iy >= out->height)
-            break;
-        for (int64_t x = r->cx0; x < r->cx1; x++) {
-            int64_t ix = g->x0 + x;
-            if (ix >= out->width)
-                break;
-            float *px = cg_image_at(out, (int)ix, (int)iy);
+    for (int64_t y = r->cy0; y < r->cy1 && g->y0 + y < out->height; y++)
+        for (int64_t x = r->cx0; x < r->cx1 && g->x0 + x < out->width; x++) {
+            uint16_t *px = out->px + ((g->y0 + y) * out->width + g->x0 + x) * 3;
             for (int c = 0; c < 3; c++) {
                 float v = 0.5f * (res->image[c * plane + y * g->w + x] + 1.0f);
-                px[c] = v < 0 ? 0 : v > 1 ? 1 : v;
+                px[c] = (uint16_t)lrintf((v < 0 ? 0 : v > 1 ? 1 : v) * 65535.0f);
             }
         }
-    }
 }
 
-/* The identity style's output is close to, but not exactly, its input; adding
- * (1 - s) * (input - identity output) makes strength 0 give the input exactly
- * and keeps the path from 0 to the first step as smooth as the rest. */
-static cg_status correct_identity(job *j, cg_image **res, cg_error *err)
+static rgb16 *new_results(const job *j, cg_error *err)
 {
-    cg_image **ident = g_new0(cg_image *, (gsize)j->n);
-    cg_status st = CG_OK;
-    for (int i = 0; i < j->n && st == CG_OK; i++)
-        if (!(ident[i] = cg_image_new(j->in[i]->width, j->in[i]->height, err)))
-            st = err ? err->code : CG_ERR_NOMEM;
+    rgb16 *r = g_new0(rgb16, (gsize)j->n);
+    for (int i = 0; i < j->n; i++) {
+        r[i].width = j->in[i]->width;
+        r[i].height = j->in[i]->height;
+        if (!(r[i].px = g_try_malloc((gsize)r[i].width * r[i].height * 3 * sizeof(uint16_t)))) {
+            cg_fail(err, CG_ERR_NOMEM, "out of memory for a %dx%d result", r[i].width, r[i].height);
+            for (int k = 0; k <= i; k++)
+                g_free(r[k].px);
+            g_free(r);
+            return NULL;
+        }
+    }
+    return r;
+}
+
+static void free_results(rgb16 *r, int n)
+{
+    if (!r)
+        return;
+    for (int i = 0; i < n; i++)
+        g_free(r[i].px);
+    g_free(r);
+}
+
+/* The identity style's output, for the strength correction (see finish_pixel). */
+static cg_status run_identity(job *j, rgb16 **ident, cg_error *err)
+{
+    if (!(*ident = new_results(j, err)))
+        return err ? err->code : CG_ERR_NOMEM;
     float keep[MAX_STYLES];
     memcpy(keep, j->style, sizeof keep);
     memset(j->style, 0, sizeof j->style);
     j->style[cg_model_identity_style(j->m)] = 1;
     cg_infer_stats_clear(j->stats);
-    if (st == CG_OK)
-        st = run_all(j, write_centre, ident, err);
+    cg_status st = run_all(j, write_centre, *ident, err);
     memcpy(j->style, keep, sizeof keep);
-    float s = j->o->strength;
-    for (int i = 0; i < j->n && st == CG_OK; i++) {
-        size_t n = (size_t)j->in[i]->width * j->in[i]->height;
-        for (size_t p = 0; p < n; p++)
-            for (int c = 0; c < 3; c++) {
-                float v = res[i]->pixels[p * 4 + c] +
-                          (1 - s) * (j->in[i]->pixels[p * 4 + c] - ident[i]->pixels[p * 4 + c]);
-                res[i]->pixels[p * 4 + c] = v < 0 ? 0 : v > 1 ? 1 : v;
-            }
-    }
-    for (int i = 0; i < j->n; i++)
-        cg_image_free(ident[i]);
-    g_free(ident);
     return st;
 }
 
-/* Strength without an identity style, the post-processing steps, alpha and gray. */
-static cg_status finish_frame(const job *j, const cg_image *in, cg_image *res, cg_error *err)
+static bool wants_post(const cg_stylize_options *o)
 {
-    const cg_stylize_options *o = j->o;
-    size_t n = (size_t)in->width * in->height;
-    if (cg_model_identity_style(j->m) < 0 && o->strength < 1)
-        for (size_t i = 0; i < n; i++)
-            for (int c = 0; c < 3; c++)
-                res->pixels[i * 4 + c] = o->strength * res->pixels[i * 4 + c] + (1 - o->strength) * in->pixels[i * 4 + c];
-    for (size_t i = 0; i < n; i++)
-        res->pixels[i * 4 + 3] = 1.0f;
+    return o->keep_colors || o->line_weight != 0 || o->denoise > 0 || o->contrast != 1;
+}
+
+/* One output pixel from the network's result: strength (blending where the
+ * model has no identity style; with one, adding (1 - s) * (input - identity
+ * output), which makes strength 0 give the input exactly and keeps the path
+ * from 0 as smooth as the rest), gray kept gray, alpha from the input. Safe
+ * when out and in are the same pixel. */
+static void finish_pixel(const job *j, const float *in, const uint16_t *res, const uint16_t *ident, bool gray,
+                         float *out)
+{
+    float s = j->o->strength, v[3];
+    for (int c = 0; c < 3; c++) {
+        v[c] = res[c] / 65535.0f;
+        if (ident)
+            v[c] += (1 - s) * (in[c] - ident[c] / 65535.0f);
+        else if (s < 1)
+            v[c] = s * v[c] + (1 - s) * in[c];
+        v[c] = v[c] < 0 ? 0 : v[c] > 1 ? 1 : v[c];
+    }
+    if (gray)
+        v[0] = v[1] = v[2] = 0.2126f * v[0] + 0.7152f * v[1] + 0.0722f * v[2];
+    float alpha = in[3];
+    out[0] = v[0];
+    out[1] = v[1];
+    out[2] = v[2];
+    out[3] = alpha;
+}
+
+/* The post-processing steps on a finished frame (alpha is left as it is). */
+static cg_status post_process(const cg_stylize_options *o, const cg_image *original, cg_image *img, cg_error *err)
+{
     cg_status st = CG_OK;
     if (o->keep_colors) {
         cg_keep_colors_params p = cg_keep_colors_defaults();
-        st = cg_filter_keep_colors(res, in, res, &p, err);
+        st = cg_filter_keep_colors(img, original, img, &p, err);
     }
     if (st == CG_OK && o->line_weight != 0) {
         cg_line_weight_params p = cg_line_weight_defaults();
-        /* line weight 1 thickens by 2 pixels */
-        p.radius = 2.0f * o->line_weight;
-        st = cg_filter_line_weight(res, res, &p, err);
+        p.radius = 2.0f * o->line_weight; /* line weight 1 thickens by 2 pixels */
+        st = cg_filter_line_weight(img, img, &p, err);
     }
     if (st == CG_OK && o->denoise > 0) {
         cg_denoise_params p = cg_denoise_defaults();
         p.strength = o->denoise;
-        st = cg_filter_denoise(res, res, &p, err);
+        st = cg_filter_denoise(img, img, &p, err);
     }
     if (st == CG_OK && o->contrast != 1) {
         cg_contrast_params p = cg_contrast_defaults();
         p.factor = o->contrast;
         p.pivot = CG_PIVOT_MEAN;
-        st = cg_filter_contrast(res, res, &p, err);
+        st = cg_filter_contrast(img, img, &p, err);
     }
-    if (st != CG_OK)
-        return st;
-    bool gray = cg_image_is_gray(in);
-    for (size_t i = 0; i < n; i++) {
-        float *px = res->pixels + i * 4;
-        if (gray) {
-            float l = 0.2126f * px[0] + 0.7152f * px[1] + 0.0722f * px[2];
-            px[0] = px[1] = px[2] = l;
+    return st;
+}
+
+/* Writes every frame's output. Without post-processing nothing here can fail,
+ * so the outputs are written directly; with it, each frame is finished in a
+ * temporary image first and all are copied out only once all succeeded. */
+static cg_status write_outputs(const job *j, const rgb16 *res, const rgb16 *ident, cg_image *const *out,
+                               cg_error *err)
+{
+    const cg_stylize_options *o = j->o;
+    bool post = wants_post(o);
+    cg_image **tmp = g_new0(cg_image *, (gsize)j->n);
+    cg_status st = CG_OK;
+    for (int i = 0; i < j->n && st == CG_OK; i++) {
+        const cg_image *in = j->in[i];
+        bool gray = cg_image_is_gray(in);
+        cg_image *dst = out[i];
+        if (post && !(dst = tmp[i] = cg_image_new(in->width, in->height, err))) {
+            st = err ? err->code : CG_ERR_NOMEM;
+            break;
         }
-        px[3] = in->pixels[i * 4 + 3];
+        size_t n = (size_t)in->width * in->height;
+        for (size_t p = 0; p < n; p++)
+            finish_pixel(j, in->pixels + p * 4, res[i].px + p * 3, ident ? ident[i].px + p * 3 : NULL, gray,
+                         dst->pixels + p * 4);
+        if (post && (st = post_process(o, in, dst, err)) == CG_OK && gray)
+            for (size_t p = 0; p < n; p++) {
+                float *px = dst->pixels + p * 4;
+                px[0] = px[1] = px[2] = 0.2126f * px[0] + 0.7152f * px[1] + 0.0722f * px[2];
+            }
     }
-    return CG_OK;
+    for (int i = 0; i < j->n && st == CG_OK && post; i++)
+        memcpy(out[i]->pixels, tmp[i]->pixels, (size_t)tmp[i]->width * tmp[i]->height * 4 * sizeof(float));
+    for (int i = 0; i < j->n; i++)
+        cg_image_free(tmp[i]);
+    g_free(tmp);
+    return st;
 }
 
 cg_status cg_stylize_frames(const cg_model *m, const cg_image *const *in, cg_image *const *out, int n,
@@ -437,34 +490,32 @@ cg_status cg_stylize_frames(const cg_model *m, const cg_image *const *in, cg_ima
     if (!o)
         o = &defaults;
     for (int i = 0; i < n; i++)
-        if (!out || !out[i] || out[i]->width != (in[i] ? in[i]->width : -1) || out[i]->height != in[i]->height)
+        if (!out || !out[i] || !in || !in[i] || out[i]->width != in[i]->width || out[i]->height != in[i]->height)
             return cg_fail(err, CG_ERR_INVALID, "output %d must have the input's size", i);
     job j;
     cg_status st = job_init(&j, m, in, n, o, -1, err);
-    cg_image **res = g_new0(cg_image *, n > 0 ? (gsize)n : 1);
-    for (int i = 0; i < n && st == CG_OK; i++)
-        if (!(res[i] = cg_image_new(in[i]->width, in[i]->height, err)))
-            st = err ? err->code : CG_ERR_NOMEM;
     /* Strength 0, or the identity style chosen alone, is the input itself. */
     bool identity_only = !o->mix && o->style == cg_model_identity_style(m);
     if (st == CG_OK && (o->strength == 0 || identity_only)) {
         for (int i = 0; i < n; i++)
-            memcpy(res[i]->pixels, in[i]->pixels, (size_t)in[i]->width * in[i]->height * 4 * sizeof(float));
-    } else if (st == CG_OK) {
-        st = run_all(&j, write_centre, res, err);
-        if (st == CG_OK && j.identity_blend)
-            st = correct_identity(&j, res, err);
-        for (int i = 0; i < n && st == CG_OK; i++)
-            st = finish_frame(&j, in[i], res[i], err);
+            if (out[i] != in[i])
+                memcpy(out[i]->pixels, in[i]->pixels, (size_t)in[i]->width * in[i]->height * 4 * sizeof(float));
+        job_free(&j);
+        return CG_OK;
     }
-    /* All or nothing: outputs are written only once every frame succeeded. */
-    for (int i = 0; i < n && st == CG_OK; i++)
-        memcpy(out[i]->pixels, res[i]->pixels, (size_t)in[i]->width * in[i]->height * 4 * sizeof(float));
+    rgb16 *res = NULL, *ident = NULL;
+    if (st == CG_OK && !(res = new_results(&j, err)))
+        st = err ? err->code : CG_ERR_NOMEM;
+    if (st == CG_OK)
+        st = run_all(&j, write_centre, res, err);
+    if (st == CG_OK && j.identity_blend)
+        st = run_identity(&j, &ident, err);
+    if (st == CG_OK)
+        st = write_outputs(&j, res, ident, out, err);
     if (st == CG_OK && o->progress)
         o->progress(o->progress_data, 1.0f);
-    for (int i = 0; i < n; i++)
-        cg_image_free(res[i]);
-    g_free(res);
+    free_results(res, n);
+    free_results(ident, n);
     job_free(&j);
     return st;
 }
