@@ -55,7 +55,7 @@ run_config() {
 
 MESON_TEST_ARGS=${MESON_TEST_ARGS:-}
 run_config release build -Dwerror=true
-MESON_TEST_ARGS="$MESON_TEST_ARGS --suite ops --suite core --suite model --suite io --suite filters --suite nn" \
+MESON_TEST_ARGS="$MESON_TEST_ARGS --suite ops --suite core --suite model --suite io --suite filters --suite nn --suite infer" \
     run_config asan build-asan -Dwerror=true -Dbuildtype=debug -Db_sanitize=address,undefined -Db_lundef=false \
     -Dgimp=disabled -Dkrita=disabled
 

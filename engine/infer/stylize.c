@@ -10,7 +10,12 @@
 #include <math.h>
 #include <string.h>
 
-#define DEFAULT_BUDGET ((size_t)256 << 20)
+/* Without a budget from the caller: a whole image is run at once up to 768 MiB
+ * of buffers (about 3 megapixels for a 32-wide generator), which avoids the
+ * statistics passes that tiling needs; larger images are cut into tiles of
+ * 256 MiB, so memory stays bounded whatever the image size. */
+#define DEFAULT_WHOLE_BUDGET ((size_t)768 << 20)
+#define DEFAULT_TILE_BUDGET ((size_t)256 << 20)
 #define MAX_STYLES 64
 
 cg_stylize_options cg_stylize_defaults(void)
@@ -91,10 +96,12 @@ static plan make_plan(const cg_net *net, const cg_image *const *in, int n, const
         p.tile = round_up(o->tile, p.mult);
         return p;
     }
-    size_t budget = o->memory_budget ? o->memory_budget : DEFAULT_BUDGET;
+    size_t whole_budget = o->memory_budget ? o->memory_budget : DEFAULT_WHOLE_BUDGET;
+    size_t budget = o->memory_budget ? o->memory_budget : DEFAULT_TILE_BUDGET;
     bool fits = true;
     for (int i = 0; i < n && fits; i++)
-        fits = cg_infer_bytes(net, padded_side(in[i]->width, p.mult), padded_side(in[i]->height, p.mult)) <= (double)budget;
+        fits = cg_infer_bytes(net, padded_side(in[i]->width, p.mult), padded_side(in[i]->height, p.mult)) <=
+               (double)whole_budget;
     if (fits)
         return p;
     /* The largest square tile whose region fits the budget. */

@@ -35,7 +35,8 @@ typedef struct cg_stylize_options {
     const float *mix;      /* one weight per style (>= 0, not all 0; normalized here), or NULL */
     float strength;        /* 0 returns the input, 1 the full style */
     int tile;              /* tile side in pixels (rounded up to the network's multiple); 0: automatic */
-    size_t memory_budget;  /* bytes the automatic choice may use; 0: 256 MiB */
+    size_t memory_budget;  /* bytes of buffers the automatic choice may use; 0: whole images up to
+                              768 MiB, else tiles of 256 MiB */
     bool keep_colors;      /* the input's colours under the style's luminance */
     float line_weight;     /* -1..1: thin (<0) or thicken (>0) dark lines; 0 leaves them */
     float denoise;         /* 0..1: edge-preserving smoothing of the result */
