@@ -55,19 +55,20 @@ run_config() {
 
 MESON_TEST_ARGS=${MESON_TEST_ARGS:-}
 run_config release build -Dwerror=true
+# UBSan reports must fail the test that triggered them.
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 MESON_TEST_ARGS="$MESON_TEST_ARGS --suite ops --suite core --suite model --suite io --suite filters --suite nn --suite infer" \
     run_config asan build-asan -Dwerror=true -Dbuildtype=debug -Db_sanitize=address,undefined -Db_lundef=false \
     -Dgimp=disabled -Dkrita=disabled
 
 if command -v clang >/dev/null 2>&1 && [ -x fuzz/run.sh ]; then
-    echo "== fuzz (${FUZZ_SECONDS:-60} s per target)"
-    for target in $(fuzz/run.sh --list 2>/dev/null); do
-        if fuzz/run.sh "$target" "${FUZZ_SECONDS:-60}" >"$log_dir/fuzz-$target.log" 2>&1; then
-            echo "fuzz $target: no crash"; passed=$((passed + 1))
-        else
-            echo "fuzz $target: FAILED, see $log_dir/fuzz-$target.log"; tail -30 "$log_dir/fuzz-$target.log"; failed=$((failed + 1))
-        fi
-    done
+    targets=$(ls fuzz/fuzz-*.c | wc -l)
+    echo "== fuzz: $targets targets, ${FUZZ_SECONDS:-60} s each, under ASan + UBSan"
+    if fuzz/run.sh "${FUZZ_SECONDS:-60}" >"$log_dir/fuzz.log" 2>&1; then
+        echo "fuzz: no crash, leak or sanitizer report"; passed=$((passed + targets))
+    else
+        echo "fuzz: FAILED, see $log_dir/fuzz.log"; tail -40 "$log_dir/fuzz.log"; failed=$((failed + 1))
+    fi
 fi
 
 echo "$passed passed, $failed failed"
