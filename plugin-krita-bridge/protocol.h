@@ -1,0 +1,114 @@
+/* comicgan-bridge — the frame format of PROTOCOL.md: parsing requests and
+ * writing reply headers.
+ *
+ * Everything here works on memory buffers only and keeps no state, so the
+ * bridge, its tests and the libFuzzer target share it. A frame is
+ *   "CGBR" | header length (u32 LE) | JSON header | payload
+ * cgb_parse_preamble checks the first 8 bytes, cgb_parse_header the JSON. */
+#ifndef CGB_PROTOCOL_H
+#define CGB_PROTOCOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <glib.h>
+
+#include "comicgan/error.h"
+
+#define CGB_PROTOCOL_VERSION 1
+#define CGB_MAGIC "CGBR"
+#define CGB_PREAMBLE 8
+#define CGB_MAX_HEADER 65536
+#define CGB_MAX_SIDE 16384
+#define CGB_MAX_PIXELS ((uint64_t)16384 * 16384)
+#define CGB_MAX_FRAMES 256
+#define CGB_MAX_MIX 16
+#define CGB_MAX_THUMBNAIL 256
+#define CGB_NAME_MAX 64
+/* Largest payload any request can have: F32 pixels plus a mask byte for the
+ * largest image. A header promising more cannot be skipped safely. */
+#define CGB_MAX_PAYLOAD (CGB_MAX_PIXELS * 17)
+
+typedef enum cgb_type {
+    CGB_HELLO,
+    CGB_LIST_STYLES,
+    CGB_STYLIZE,
+    CGB_STYLIZE_FRAMES,
+    CGB_ATTENTION,
+    CGB_CANCEL,
+} cgb_type;
+
+typedef enum cgb_depth {
+    CGB_U8,
+    CGB_U16,
+    CGB_F16,
+    CGB_F32,
+} cgb_depth;
+
+typedef struct cgb_size {
+    int width, height;
+} cgb_size;
+
+typedef struct cgb_mix_entry {
+    char name[CGB_NAME_MAX];
+    float weight;
+} cgb_mix_entry;
+
+/* One request, as read from its header. Fixed-size so that parsing
+ * allocates nothing that outlives it. */
+typedef struct cgb_request {
+    cgb_type type;
+    int64_t id;             /* -1 when the header has no readable id */
+    uint64_t payload;       /* bytes of payload that follow the header */
+    /* False when the header is so broken that `payload` cannot be trusted:
+     * the reader must then look for the next frame's magic. */
+    bool payload_known;
+
+    int protocol;           /* hello */
+    int thumbnail;          /* list-styles */
+    int64_t target;         /* cancel */
+
+    /* stylize, stylize-frames, attention */
+    int n_frames;           /* 1 for stylize and attention */
+    cgb_size frames[CGB_MAX_FRAMES];
+    cgb_depth depth;
+    bool linear;            /* transfer "linear" */
+    bool mask;
+    char style[CGB_NAME_MAX];  /* "" when mix is used */
+    int n_mix;
+    cgb_mix_entry mix[CGB_MAX_MIX];
+    float strength, line_weight, denoise, contrast, opacity;
+    bool keep_colors;
+    int tile;
+    char point[CGB_NAME_MAX];  /* attention point by name, or "" */
+    int point_index;           /* by index, or -1 */
+} cgb_request;
+
+/* Checks the 8-byte preamble (magic, header length within limits) and gives
+ * the header length. On failure *code is "protocol" or "too-large". */
+cg_status cgb_parse_preamble(const uint8_t preamble[CGB_PREAMBLE], uint32_t *header_len,
+                             const char **code, cg_error *err);
+
+/* Parses and checks a request header of len bytes (not NUL-terminated).
+ * Fills r; on failure r->id and r->payload_known say what could still be
+ * read, and *code is the protocol's error code for the reply. Does not check
+ * r->payload against the request's sizes: see cgb_expected_payload. */
+cg_status cgb_parse_header(const char *json, size_t len, cgb_request *r, const char **code,
+                           cg_error *err);
+
+/* The payload a request must have, from its sizes (0 for requests without
+ * images). Never overflows: sizes are within the limits once parsed. */
+uint64_t cgb_expected_payload(const cgb_request *r);
+
+size_t cgb_depth_bytes(cgb_depth d);
+const char *cgb_depth_name(cgb_depth d);
+const char *cgb_type_name(cgb_type t);
+
+/* The protocol's error code for an engine status ("invalid", "memory", ...). */
+const char *cgb_status_code(cg_status s);
+
+/* Writes the 8-byte preamble for a header of header_len bytes. */
+void cgb_write_preamble(uint8_t out[CGB_PREAMBLE], uint32_t header_len);
+
+#endif

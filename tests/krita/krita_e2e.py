@@ -1,0 +1,377 @@
+"""The comicgan plug-in inside the real Krita, run by test-krita.sh:
+
+    kritarunner -s krita_e2e -f main
+
+It opens documents with layers, runs the plug-in's own code (its dialog and
+its Run, which talks to comicgan-bridge) and checks the new layers' pixels
+against files made beforehand by the comicgan command (or its stand-in), read
+into Krita's pixel layout. Results are written as TAP to $KRITA_E2E_TAP,
+because kritarunner's own output is noisy.
+
+Inputs in $KRITA_E2E_DIR: in8.raw / in16.raw (the input, W x H, U8 / U16),
+out8.raw / out16.raw (the comicgan command's output for them, style
+test-ink, strength 0.8), frames1.raw / frames2.raw (its --frames output for
+in8 and in8b), in8b.raw (a second input).
+"""
+
+import os
+import sys
+import time
+import traceback
+
+from krita import Krita, Selection
+from PyQt5.QtCore import QCoreApplication, QEventLoop, QProcess
+
+import comicgan.dialog
+from comicgan.dialog import ComicganDialog
+from comicgan.layers import transfer_of
+
+W, H = 120, 90
+STYLE = {"style": "test-ink", "display_name": "Test ink", "strength": 0.8, "keep_colors": False,
+         "new_layer": True, "attention": False, "point": None}
+DIR = os.environ.get("KRITA_E2E_DIR", ".")
+
+
+class Tap:
+    def __init__(self, path):
+        self.out = open(path, "w", encoding="utf-8")
+        self.n = 0
+        self.failed = 0
+
+    def check(self, ok, name, detail=""):
+        self.n += 1
+        self.out.write("%s %d - %s\n" % ("ok" if ok else "not ok", self.n, name))
+        if not ok:
+            self.failed += 1
+            for line in str(detail).splitlines()[:30]:
+                self.out.write("#   %s\n" % line)
+        self.out.flush()
+        return ok
+
+    def note(self, text):
+        self.out.write("# %s\n" % text)
+
+    def done(self):
+        self.out.write("1..%d\n" % self.n)
+        self.out.close()
+
+
+def read(name):
+    with open(os.path.join(DIR, name), "rb") as f:
+        return f.read()
+
+
+def wait_until(condition, seconds=120):
+    end = time.time() + seconds
+    while not condition() and time.time() < end:
+        QCoreApplication.processEvents(QEventLoop.AllEvents, 50)
+        time.sleep(0.01)
+    return condition()
+
+
+def pixels(node, x=0, y=0, w=W, h=H):
+    return bytes(node.pixelData(x, y, w, h))
+
+
+def difference(got, want, bpp):
+    if len(got) != len(want):
+        return "sizes %d and %d" % (len(got), len(want))
+    for i in range(len(got)):
+        if got[i] != want[i]:
+            p = i // bpp
+            return "pixel (%d, %d): %s, expected %s" % (p % W, p // W, list(got[p * bpp:(p + 1) * bpp]),
+                                                       list(want[p * bpp:(p + 1) * bpp]))
+    return "equal"
+
+
+def layer_named(parent, name):
+    for node in parent.childNodes():
+        if node.name() == name:
+            return node
+    return None
+
+
+def run_action(tap, dialog, mode, doc, nodes, settings):
+    """Runs the dialog's action and waits for it; returns its status text."""
+    dialog.set_mode(mode)
+    dialog.start_run(doc, nodes, settings)
+    finished = wait_until(lambda: dialog.run is None)
+    tap.check(finished, "%s finishes" % mode, dialog.status.text())
+    doc.waitForDone()
+    return dialog.status.text()
+
+
+# Krita's default profile for 16-bit integer RGBA is linear (…-g10.icc); image
+# files are sRGB-encoded, so the comparisons with the command use this one.
+SRGB = "sRGB-elle-V2-srgbtrc.icc"
+
+
+def new_document(name, depth, layer_pixels, w=W, h=H, profile=SRGB):
+    doc = Krita.instance().createDocument(w, h, name, "RGBA", depth, profile, 72.0)
+    layer = doc.topLevelNodes()[0]
+    layer.setPixelData(layer_pixels, 0, 0, W, H)
+    doc.refreshProjection()
+    doc.waitForDone()
+    return doc, layer
+
+
+def check_depth(tap, dialog, depth, bits):
+    bpp = 4 if depth == "U8" else 8
+    src, want = read("in%d.raw" % bits), read("out%d.raw" % bits)
+    doc, layer = new_document("e2e-" + depth, depth, src)
+    tap.check(pixels(layer) == src, "%s: the layer holds the input" % depth)
+    tap.check(transfer_of(layer) == "srgb", "%s: the layer's profile is sRGB-encoded" % depth, layer.colorProfile())
+
+    status = run_action(tap, dialog, "stylize", doc, [layer], STYLE)
+    result = layer_named(doc.rootNode(), "Test ink (Background)")
+    tap.check(result is not None, "%s: stylize makes a new layer named after the style" % depth,
+              status + "\nlayers: %s" % [n.name() for n in doc.topLevelNodes()])
+    if result is None:
+        return
+    tap.check([n.name() for n in doc.topLevelNodes()] == ["Background", "Test ink (Background)"],
+              "%s: above its source" % depth, [n.name() for n in doc.topLevelNodes()])
+    got = pixels(result)
+    tap.check(got == want, "%s: the new layer's pixels equal the comicgan command's output" % depth,
+              difference(got, want, bpp))
+    tap.check(pixels(layer) == src, "%s: the source layer is unchanged" % depth)
+    result.remove()
+
+    # A rectangular selection: only the selected pixels change.
+    sel = Selection()
+    sel.select(40, 30, 40, 30, 255)
+    doc.setSelection(sel)
+    run_action(tap, dialog, "stylize", doc, [layer], STYLE)
+    result = layer_named(doc.rootNode(), "Test ink (Background)")
+    got = pixels(result) if result else b""
+    inside_ok = outside_ok = len(got) == len(src)
+    for y in range(H):
+        for x in range(W):
+            i = (y * W + x) * bpp
+            if 40 <= x < 80 and 30 <= y < 60:
+                inside_ok = inside_ok and got[i:i + bpp] == want[i:i + bpp]
+            else:
+                outside_ok = outside_ok and got[i:i + bpp] == src[i:i + bpp]
+    tap.check(outside_ok, "%s: with a selection, unselected pixels are unchanged" % depth)
+    tap.check(inside_ok, "%s: selected pixels equal the comicgan command's output" % depth)
+    if result:
+        result.remove()
+
+    # A soft selection mask (0, 128, 255 in bands): blended in between.
+    mask = bytes((0, 128, 255)[(x // 7) % 3] for y in range(H) for x in range(W))
+    sel = Selection()
+    sel.setPixelData(mask, 0, 0, W, H)
+    doc.setSelection(sel)
+    run_action(tap, dialog, "stylize", doc, [layer], STYLE)
+    result = layer_named(doc.rootNode(), "Test ink (Background)")
+    got = pixels(result) if result else b""
+    ok = len(got) == len(src)
+    step = 1 if depth == "U8" else 2
+    for p in range(W * H if ok else 0):
+        m = mask[p]
+        a, s, r = src[p * bpp:(p + 1) * bpp], want[p * bpp:(p + 1) * bpp], got[p * bpp:(p + 1) * bpp]
+        if m == 0:
+            ok = ok and r == a
+        elif m == 255:
+            ok = ok and r == s
+        else:
+            for c in range(0, bpp, step):
+                av, sv, rv = (int.from_bytes(v[c:c + step], "little") for v in (a, s, r))
+                ok = ok and abs(rv - (av * (255 - m) + sv * m) / 255) <= 1
+    tap.check(ok, "%s: a soft selection keeps, blends and replaces by its mask" % depth)
+    if result:
+        result.remove()
+    doc.close()
+
+
+def srgb_encode(v):
+    return v * 12.92 if v <= 0.0031308 else 1.055 * v ** (1 / 2.4) - 0.055
+
+
+def srgb_decode(v):
+    return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
+
+
+def u16(data):
+    return [int.from_bytes(data[i:i + 2], "little") for i in range(0, len(data), 2)]
+
+
+def check_linear(tap, dialog):
+    """A linear-light 16-bit layer (Krita's default 16-bit profile): the
+    engine must see sRGB-encoded values, and the result comes back linear."""
+    src, want = u16(read("in16.raw")), u16(read("out16.raw"))
+    # BGRA: every fourth sample is alpha, which has no transfer curve.
+    lin = [v if i % 4 == 3 else round(srgb_decode(v / 65535) * 65535) for i, v in enumerate(src)]
+    data = b"".join(v.to_bytes(2, "little") for v in lin)
+    doc, layer = new_document("e2e-linear", "U16", data, profile="")
+    tap.check(transfer_of(layer) == "linear", "U16 linear: Krita's default 16-bit profile is seen as linear",
+              layer.colorProfile())
+    run_action(tap, dialog, "stylize", doc, [layer], STYLE)
+    result = layer_named(doc.rootNode(), "Test ink (Background)")
+    got = u16(pixels(result, w=W, h=H)) if result else []
+    worst = max((abs((srgb_encode(g / 65535) if i % 4 != 3 else g / 65535) - w / 65535)
+                 for i, (g, w) in enumerate(zip(got, want))), default=1.0)
+    tap.check(len(got) == len(want) and worst < 0.002,
+              "U16 linear: the result, sRGB-encoded, matches the command's output on the encoded input",
+              "largest difference %g" % worst)
+    if result:
+        result.remove()
+    run_action(tap, dialog, "stylize", doc, [layer], dict(STYLE, strength=0.0))
+    result = layer_named(doc.rootNode(), "Test ink (Background)")
+    got = u16(pixels(result)) if result else []
+    worst = max((abs(a - b) for a, b in zip(got, lin)), default=65535)
+    tap.check(len(got) == len(lin) and worst <= 1,
+              "U16 linear: strength 0 gives the layer back within one step", "largest difference %d" % worst)
+    doc.close()
+
+
+def check_attention(tap, dialog):
+    doc, layer = new_document("e2e-attention", "U8", read("in8.raw"))
+    status = run_action(tap, dialog, "attention", doc, [layer], dict(STYLE, point="cam"))
+    names = [n.name() for n in doc.topLevelNodes()]
+    tap.check(names == ["Background", "Attention: Test ink (Background)"],
+              "the attention map becomes a new layer", "%s\n%s" % (status, names))
+    heat = pixels(doc.topLevelNodes()[1]) if len(names) == 2 else b""
+    tap.check(len(heat) == W * H * 4 and all(heat[i + 3] == 255 for i in range(0, len(heat), 4))
+              and len(set(heat)) > 5, "it is an opaque, not flat heatmap")
+    # Stylize with the attention toggle: the map goes above the stylized layer.
+    run_action(tap, dialog, "stylize", doc, [layer], dict(STYLE, attention=True, point="cam"))
+    names = [n.name() for n in doc.topLevelNodes()]
+    tap.check(names == ["Background", "Test ink (Background)", "Attention: Test ink (Background)",
+                        "Attention: Test ink (Background)"],
+              "stylize with the attention toggle adds both layers, the map on top", names)
+    doc.close()
+
+    # In place (no new layer): the layer becomes the stylized picture, and
+    # the map is still made from the layer as it was.
+    doc, layer = new_document("e2e-in-place", "U8", read("in8.raw"))
+    run_action(tap, dialog, "stylize", doc, [layer], dict(STYLE, new_layer=False, attention=True, point="cam"))
+    names = [n.name() for n in doc.topLevelNodes()]
+    tap.check(names == ["Background", "Attention: Test ink (Background)"], "in place: only the map is a new layer",
+              names)
+    tap.check(pixels(layer) == read("out8.raw"), "in place: the layer holds the comicgan command's output",
+              difference(pixels(layer), read("out8.raw"), 4))
+    tap.check(len(names) == 2 and pixels(doc.topLevelNodes()[1]) == heat,
+              "in place: the map is the one of the layer before it changed")
+    doc.close()
+
+
+def check_groups_and_frames(tap, dialog):
+    k = Krita.instance()
+    src, src_b = read("in8.raw"), read("in8b.raw")
+    doc = k.createDocument(W + 30, H + 20, "e2e-group", "RGBA", "U8", "", 72.0)
+    group = doc.createGroupLayer("Group")
+    doc.rootNode().addChildNode(group, None)
+    first = doc.createNode("first", "paintlayer")
+    second = doc.createNode("second", "paintlayer")
+    group.addChildNode(first, None)
+    group.addChildNode(second, first)
+    first.setPixelData(src, 0, 0, W, H)
+    second.setPixelData(src, 30, 20, W, H)   # the same picture, offset
+    doc.waitForDone()
+    run_action(tap, dialog, "stylize", doc, [group], STYLE)
+    names = [n.name() for n in group.childNodes()]
+    tap.check(names == ["first", "Test ink (first)", "second", "Test ink (second)"],
+              "a group is processed child by child, each result above its child", names)
+    want = read("out8.raw")
+    a, b = layer_named(group, "Test ink (first)"), layer_named(group, "Test ink (second)")
+    tap.check(a is not None and pixels(a) == want, "the first child's result equals the comicgan command's output",
+              difference(pixels(a), want, 4) if a else "")
+    tap.check(b is not None and pixels(b, 30, 20) == want and b.bounds().x() == 30 and b.bounds().y() == 20,
+              "the offset child's result is in place and equal too", difference(pixels(b, 30, 20), want, 4) if b else "")
+    doc.close()
+
+    doc = k.createDocument(W, H, "e2e-frames", "RGBA", "U8", "", 72.0)
+    f1 = doc.topLevelNodes()[0]
+    f1.setName("frame 1")
+    f1.setPixelData(src, 0, 0, W, H)
+    f2 = doc.createNode("frame 2", "paintlayer")
+    doc.rootNode().addChildNode(f2, f1)
+    f2.setPixelData(src_b, 0, 0, W, H)
+    doc.waitForDone()
+    run_action(tap, dialog, "frames", doc, [f1, f2], STYLE)
+    r1, r2 = layer_named(doc.rootNode(), "Test ink (frame 1)"), layer_named(doc.rootNode(), "Test ink (frame 2)")
+    tap.check(r1 is not None and r2 is not None, "frames: each frame gets its stylized layer",
+              [n.name() for n in doc.topLevelNodes()])
+    if r1 and r2 and os.path.exists(os.path.join(DIR, "frames1.raw")):
+        w1, w2 = read("frames1.raw"), read("frames2.raw")
+        tap.check(pixels(r1) == w1 and pixels(r2) == w2,
+                  "frames: equal to the comicgan command's --frames output",
+                  difference(pixels(r1), w1, 4) + " / " + difference(pixels(r2), w2, 4))
+    elif r1:
+        tap.check(pixels(r1) != src, "frames: the first frame is stylized")
+    doc.close()
+
+
+def check_refusals(tap, dialog):
+    k = Krita.instance()
+    doc = k.createDocument(W, H, "e2e-gray", "GRAYA", "U8", "", 72.0)
+    layer = doc.topLevelNodes()[0]
+    status = run_action(tap, dialog, "stylize", doc, [layer], STYLE)
+    tap.check("RGB" in status and len(doc.topLevelNodes()) == 1, "a gray layer is refused with a clear message",
+              status)
+    doc.close()
+
+    doc = k.createDocument(W, H, "e2e-empty", "RGBA", "U8", "", 72.0)
+    empty = doc.createNode("empty", "paintlayer")
+    doc.rootNode().addChildNode(empty, None)
+    status = run_action(tap, dialog, "stylize", doc, [empty], STYLE)
+    tap.check("empty" in status, "an empty layer is refused with a clear message", status)
+    doc.close()
+
+    saved = comicgan.dialog.find_bridge
+    comicgan.dialog.find_bridge = lambda: None
+    try:
+        lost = ComicganDialog(k, "stylize")
+        tap.check("comicgan-bridge" in lost.status.text() and "README" in lost.status.text()
+                  and not lost.go.isEnabled(), "a missing bridge program gets a clear message",
+                  lost.status.text())
+        lost.close()
+        # A bridge that dies at once (here: a program that is not one).
+        comicgan.dialog.find_bridge = lambda: "/bin/false"
+        dead = ComicganDialog(k, "stylize")
+        wait_until(lambda: "comicgan" in dead.status.text() and "Loading" not in dead.status.text(), 30)
+        tap.check(("stopped" in dead.status.text() or "could not start" in dead.status.text())
+                  and not dead.go.isEnabled(), "a bridge that dies gets a clear message", dead.status.text())
+        dead.close()
+    finally:
+        comicgan.dialog.find_bridge = saved
+
+
+def run_tests(tap):
+    k = Krita.instance()
+    dialog = ComicganDialog(k, "stylize")
+    tap.check(dialog.bridge is not None, "the dialog finds the bridge program", dialog.status.text())
+    loaded = wait_until(lambda: dialog.styles or "could not" in dialog.status.text(), 120)
+    names = [s["name"] for s in dialog.styles]
+    tap.check(loaded and names[:3] == ["test-ink", "test-paint", "identity"], "the dialog lists the styles",
+              dialog.status.text())
+    icons = [not dialog.style_list.item(i).icon().isNull() for i in range(dialog.style_list.count())]
+    tap.check(icons and all(icons), "with thumbnails")
+    tap.check(dialog.go.isEnabled() and dialog.cancel.text().replace("&", "") == "Close", "and is ready")
+    shot = os.environ.get("KRITA_E2E_SHOT")
+    if shot:
+        dialog.show()
+        QCoreApplication.processEvents()
+        dialog.grab().save(shot)
+
+    check_depth(tap, dialog, "U8", 8)
+    check_depth(tap, dialog, "U16", 16)
+    check_linear(tap, dialog)
+    check_attention(tap, dialog)
+    check_groups_and_frames(tap, dialog)
+    check_refusals(tap, dialog)
+
+    process = dialog.bridge._process
+    dialog.close()
+    tap.check(process.state() == QProcess.NotRunning and process.exitCode() == 0,
+              "closing the dialog ends the bridge process", process.exitCode())
+
+
+def main(args=None):
+    tap = Tap(os.environ.get("KRITA_E2E_TAP", "krita-e2e.tap"))
+    try:
+        run_tests(tap)
+    except Exception:
+        tap.check(False, "the test ran to the end", traceback.format_exc())
+    tap.done()
+    sys.stdout.flush()

@@ -1,0 +1,53 @@
+#!/bin/sh
+# Writes the Krita tests' inputs and expected outputs into DIR:
+#   prepare-inputs.sh DIR
+# in8.raw, in16.raw: a 120 x 90 picture in Krita's U8 and U16 layouts;
+# out8.raw, out16.raw: the comicgan command's output for it (style test-ink,
+# strength 0.8), read back into the same layouts; in8b.raw: a second frame;
+# frames1.raw, frames2.raw: the command's --frames output for the two (only
+# with the command). Environment: TESTTOOL, COMICGAN (optional), and
+# COMICGAN_MODEL_PATH naming the test model's folder. Prints a TAP failure
+# and exits 1 if something cannot be made.
+set -u
+tmp=$1
+
+fail() {
+    echo "not ok 1 - preparing the inputs: $*"
+    echo "1..1"
+    exit 1
+}
+
+stylize() { # IN OUT
+    if [ -n "${COMICGAN:-}" ]; then
+        "$COMICGAN" stylize --style test-ink --strength 0.8 "$1" "$2"
+    else
+        "$TESTTOOL" stylize "$1" "$2" test-ink 0.8
+    fi
+}
+
+[ -n "${COMICGAN:-}" ] || echo "# the comicgan command is not built: krita-testtool's cg_stylize stands in for it"
+for bits in 8 16; do
+    depth=U$bits
+    "$TESTTOOL" make-input "$tmp/in$bits.png" 120 90 $bits || fail "make-input"
+    stylize "$tmp/in$bits.png" "$tmp/out$bits.png" || fail "stylize $bits-bit"
+    "$TESTTOOL" to-raw "$tmp/in$bits.png" "$tmp/in$bits.raw" $depth || fail "to-raw"
+    "$TESTTOOL" to-raw "$tmp/out$bits.png" "$tmp/out$bits.raw" $depth || fail "to-raw"
+done
+# A second frame: the same picture upside down.
+python3 - "$tmp/in8.raw" "$tmp/in8b.raw" <<'PY' || fail "second frame"
+import sys
+a = open(sys.argv[1], "rb").read()
+rows = [a[i:i + 120 * 4] for i in range(0, len(a), 120 * 4)]
+open(sys.argv[2], "wb").write(b"".join(reversed(rows)))
+PY
+if [ -n "${COMICGAN:-}" ]; then
+    # Float TIFFs keep the 8-bit values exactly and the output unrounded, so
+    # reading the results back as U8 rounds them the way the bridge does.
+    "$TESTTOOL" from-raw "$tmp/in8.raw" 120 90 U8 "$tmp/frame1.tif" || fail "from-raw"
+    "$TESTTOOL" from-raw "$tmp/in8b.raw" 120 90 U8 "$tmp/frame2.tif" || fail "from-raw"
+    mkdir "$tmp/frames"
+    "$COMICGAN" stylize --frames --style test-ink --strength 0.8 --format tif -o "$tmp/frames" \
+        "$tmp/frame1.tif" "$tmp/frame2.tif" || fail "comicgan stylize --frames"
+    "$TESTTOOL" to-raw "$tmp/frames/frame1.tif" "$tmp/frames1.raw" U8 || fail "to-raw"
+    "$TESTTOOL" to-raw "$tmp/frames/frame2.tif" "$tmp/frames2.raw" U8 || fail "to-raw"
+fi

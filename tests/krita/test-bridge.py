@@ -1,0 +1,533 @@
+#!/usr/bin/env python3
+"""Tests of comicgan-bridge as a process, through its pipes (TAP).
+
+    test-bridge.py PART
+
+PART is one of: python-protocol, requests, formats, malformed, lifetime.
+Environment: BRIDGE (the program), TESTTOOL (krita-testtool), COMICGAN (the
+comicgan command, optional), COMICGAN_MODEL_PATH (a folder holding only the
+test model), PYKRITA (the plug-in's pykrita/ folder, for its protocol module).
+
+"Equal to the CLI" means: the bridge's result for pixels in Krita's layout
+equals the comicgan command's output file for the same input, read back into
+the same layout. Without the comicgan command, krita-testtool's stylize (which
+calls cg_stylize on the file like the command does) stands in, and the test
+says so.
+"""
+
+import os
+import select
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.environ["PYKRITA"])
+from comicgan import protocol  # noqa: E402
+
+BRIDGE = os.environ["BRIDGE"]
+TESTTOOL = os.environ["TESTTOOL"]
+COMICGAN = os.environ.get("COMICGAN", "")
+W, H = 75, 53   # odd sizes on purpose
+
+
+class Tap:
+    def __init__(self):
+        self.n = 0
+        self.failed = 0
+
+    def check(self, ok, name, detail=""):
+        self.n += 1
+        print("%s %d - %s" % ("ok" if ok else "not ok", self.n, name))
+        if not ok:
+            self.failed += 1
+            for line in str(detail).splitlines()[:20]:
+                print("#   " + line)
+        sys.stdout.flush()
+        return ok
+
+    def note(self, text):
+        print("# " + text)
+
+    def done(self):
+        print("1..%d" % self.n)
+        sys.exit(1 if self.failed else 0)
+
+
+t = Tap()
+
+
+class Bridge:
+    """The bridge as a child process, with a blocking reader that has a timeout."""
+
+    def __init__(self, hello=True):
+        self.p = subprocess.Popen([BRIDGE], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE)
+        self.decoder = protocol.Decoder()
+        self.frames = []
+        self.next_id = 100
+        if hello:
+            h, _ = self.call({"type": "hello", "protocol": 1})
+            assert h["type"] == "hello", h
+
+    def write(self, data):
+        self.p.stdin.write(data)
+        self.p.stdin.flush()
+
+    def send(self, header, payload=b""):
+        if "id" not in header:
+            header = dict(header, id=self.next_id)
+            self.next_id += 1
+        self.write(protocol.encode(header, payload))
+        return header["id"]
+
+    def read(self, timeout=60):
+        """The next frame other than progress, or (None, None) at the end of output."""
+        deadline = time.time() + timeout
+        while True:
+            while self.frames:
+                h, p = self.frames.pop(0)
+                if h["type"] != "progress":
+                    return h, p
+            left = deadline - time.time()
+            if left <= 0:
+                raise TimeoutError("no reply from the bridge in %d s" % timeout)
+            ready, _, _ = select.select([self.p.stdout], [], [], left)
+            if ready:
+                data = os.read(self.p.stdout.fileno(), 1 << 20)
+                if not data:
+                    return None, None
+                self.frames += self.decoder.feed(data)
+
+    def call(self, header, payload=b"", timeout=60):
+        self.send(header, payload)
+        return self.read(timeout)
+
+    def close(self, timeout=10):
+        try:
+            self.p.stdin.close()
+        except BrokenPipeError:
+            pass
+        try:
+            return self.p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            self.p.wait()
+            return None
+
+
+def run(*args):
+    r = subprocess.run(list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if r.returncode != 0:
+        raise RuntimeError("%s failed: %s" % (" ".join(args), r.stderr))
+    return r
+
+
+def read_file(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def reference(tmp, src, style="test-ink", strength=1.0):
+    """The CLI's (or its stand-in's) output file for src."""
+    out = os.path.join(tmp, "ref-%s-%s" % (style, os.path.basename(src)))
+    if COMICGAN and os.access(COMICGAN, os.X_OK):
+        run(COMICGAN, "stylize", "--style", style, "--strength", str(strength), src, out)
+    else:
+        run(TESTTOOL, "stylize", src, out, style, str(strength))
+    return out
+
+
+def raw(tmp, path, depth):
+    out = path + "." + depth + ".raw"
+    run(TESTTOOL, "to-raw", path, out, depth)
+    return read_file(out)
+
+
+def image_header(kind="stylize", depth="U8", w=W, h=H, **more):
+    hdr = {"type": kind, "width": w, "height": h, "color_model": "RGBA", "depth": depth, "style": "test-ink"}
+    hdr.update(more)
+    return hdr
+
+
+# ---- the Python side's frames -------------------------------------------------
+
+def test_python_protocol():
+    frame = protocol.encode({"type": "hello", "id": 1}, b"abc")
+    t.check(frame[:4] == b"CGBR", "a frame starts with the magic")
+    (length,) = struct.unpack("<I", frame[4:8])
+    t.check(frame[8:8 + length].startswith(b"{") and frame[8 + length:] == b"abc",
+            "header length, header, payload")
+    d = protocol.Decoder()
+    got = []
+    stream = frame + protocol.encode({"type": "progress", "id": 1, "fraction": 0.5}) + frame
+    for i in range(len(stream)):
+        got += d.feed(stream[i:i + 1])
+    t.check([h["type"] for h, _ in got] == ["hello", "progress", "hello"] and got[0][1] == b"abc"
+            and got[0][0]["payload"] == 3, "the decoder reassembles frames fed byte by byte")
+    t.check(protocol.Decoder().feed(stream) == got, "and frames fed all at once")
+    for name, bad in [("bad magic", b"XXXX" + frame[4:]),
+                      ("header length over the limit", b"CGBR" + struct.pack("<I", 70000) + b"{}"),
+                      ("header not JSON", b"CGBR" + struct.pack("<I", 3) + b"{{{"),
+                      ("header not an object", b"CGBR" + struct.pack("<I", 2) + b"[]")]:
+        try:
+            protocol.Decoder().feed(bad)
+            t.check(False, "the decoder refuses a " + name)
+        except protocol.ProtocolError:
+            t.check(True, "the decoder refuses a " + name)
+
+
+# ---- requests -----------------------------------------------------------------
+
+def test_requests(tmp):
+    b = Bridge(hello=False)
+    h, _ = b.call({"type": "hello", "protocol": 1, "client": "test"})
+    t.check(h["type"] == "hello" and h["protocol"] == 1 and h["depths"] == ["U8", "U16", "F16", "F32"]
+            and "stylize-frames" in h["requests"] and h["max_side"] == 16384, "hello", h)
+
+    h, p = b.call({"type": "list-styles", "thumbnail": 48})
+    # COMICGAN_MODEL_PATH comes first in the catalog; other folders may add more.
+    names = [s["name"] for s in h.get("styles", [])]
+    t.check(h["type"] == "styles" and names[:3] == ["test-ink", "test-paint", "identity"],
+            "list-styles names the test model's styles first", h)
+    thumbs = [s.get("thumbnail") for s in h.get("styles", [])[:3]]
+    t.check(all(th and th["width"] == 48 and th["size"] == 48 * 48 * 4 for th in thumbs)
+            and [th["offset"] for th in thumbs] == [0, 48 * 48 * 4, 2 * 48 * 48 * 4]
+            and len(p) >= 3 * 48 * 48 * 4 and h["thumbnail_depth"] == "U8",
+            "each style has a 48x48 U8 thumbnail in the payload", thumbs)
+    t.check(all(p[i + 3] == 255 for i in range(0, 3 * 48 * 48 * 4, 4)), "thumbnails are opaque")
+    t.check(len(set(p[i:i + 3] for i in range(0, 48 * 48 * 4, 4))) > 20, "thumbnails are pictures, not flat")
+    styles = h["styles"]
+    t.check(styles[0]["display_name"] == "Test ink" and styles[0]["attention"] == ["cam"]
+            and styles[0]["model"].endswith(".safetensors") and isinstance(h.get("folders"), list),
+            "styles carry display names, attention points, their model; folders are listed", styles[0])
+    h, p = b.call({"type": "list-styles", "thumbnail": 0})
+    t.check(h["type"] == "styles" and len(p) == 0 and all("thumbnail" not in s for s in h["styles"]),
+            "thumbnail 0 renders none")
+
+    src = os.path.join(tmp, "in8.png")
+    run(TESTTOOL, "make-input", src, str(W), str(H), "8")
+    pixels = raw(tmp, src, "U8")
+    want = raw(tmp, reference(tmp, src), "U8")
+    h, p = b.call(image_header(), pixels)
+    t.check(h["type"] == "result" and h["width"] == W and h["height"] == H and h["depth"] == "U8"
+            and h["payload"] == W * H * 4, "stylize replies with a result of the same size", h)
+    t.check(p == want, "stylize U8 equals the %s's output" % ("CLI" if COMICGAN else "reference"),
+            first_difference(p, want, 4))
+    t.check(all(p[i + 3] == pixels[i + 3] for i in range(0, len(p), 4)), "alpha is kept")
+
+    h, p = b.call(image_header(strength=0.0), pixels)
+    t.check(p == pixels, "strength 0 gives the input back bit for bit", first_difference(p, pixels, 4))
+
+    # A selection mask: 0 keeps, 255 takes the stylized pixel, between blends.
+    mask = bytes((0, 255, 128)[(x // 10 + y // 10) % 3] for y in range(H) for x in range(W))
+    h, p = b.call(image_header(mask=True), pixels + mask)
+    ok = h["type"] == "result" and len(p) == W * H * 4
+    blend_ok = True
+    for i, m in enumerate(mask):
+        a, s, r = pixels[4 * i:4 * i + 4], want[4 * i:4 * i + 4], p[4 * i:4 * i + 4]
+        if m == 0:
+            ok = ok and r == a
+        elif m == 255:
+            ok = ok and r == s
+        else:
+            f = m / 255
+            blend_ok = blend_ok and all(abs(r[c] - (a[c] * (1 - f) + s[c] * f)) <= 1 for c in range(4))
+    t.check(ok, "mask 0 keeps the input and mask 255 takes the stylized pixel")
+    t.check(blend_ok, "partial mask values blend the two")
+
+    # Two frames with shared statistics.
+    src2 = os.path.join(tmp, "in8b.png")
+    run(TESTTOOL, "make-input", src2, "40", "30", "8")
+    pixels2 = raw(tmp, src2, "U8")
+    h, p = b.call({"type": "stylize-frames", "frames": [{"width": W, "height": H}, {"width": 40, "height": 30}],
+                   "color_model": "RGBA", "depth": "U8", "style": "test-ink"}, pixels + pixels2)
+    t.check(h["type"] == "result" and h["frames"] == [{"width": W, "height": H}, {"width": 40, "height": 30}]
+            and len(p) == (W * H + 40 * 30) * 4, "stylize-frames returns every frame", h)
+    if COMICGAN:
+        outdir = os.path.join(tmp, "frames")
+        os.mkdir(outdir)
+        run(COMICGAN, "stylize", "--frames", "--style", "test-ink", "-o", outdir, src, src2)
+        outs = sorted(os.listdir(outdir))
+        want1 = raw(tmp, os.path.join(outdir, outs[0]), "U8")
+        want2 = raw(tmp, os.path.join(outdir, outs[1]), "U8")
+        t.check(p == want1 + want2, "stylize-frames equals the CLI's --frames output",
+                first_difference(p, want1 + want2, 4))
+
+    # A mix of two styles.
+    hdr = image_header()
+    del hdr["style"]
+    hdr["mix"] = {"test-ink": 0.5, "test-paint": 0.5}
+    h, p = b.call(hdr, pixels)
+    t.check(h["type"] == "result" and len(p) == len(pixels), "a mix of two styles", h)
+    if COMICGAN:
+        mixed = os.path.join(tmp, "mixed.png")
+        run(COMICGAN, "stylize", "--mix", "test-ink=0.5,test-paint=0.5", src, mixed)
+        want_mix = raw(tmp, mixed, "U8")
+        t.check(p == want_mix, "equal to the CLI's --mix output", first_difference(p, want_mix, 4))
+
+    h, p = b.call(image_header("attention", opacity=0.6, point="cam"), pixels)
+    t.check(h["type"] == "result" and len(p) == W * H * 4 and all(p[i + 3] == 153 for i in range(0, len(p), 4)),
+            "attention returns a heatmap with the opacity as alpha", h)
+    t.check(len(set(p[i:i + 3] for i in range(0, len(p), 4))) > 5, "the heatmap is not flat")
+    h, _ = b.call(image_header("attention", point="nope"), pixels)
+    t.check(h["type"] == "error" and h["code"] == "invalid" and "nope" in h["message"],
+            "an unknown attention point is refused", h)
+
+    h, _ = b.call(dict(image_header(), style="no-such-style"), pixels)
+    t.check(h["type"] == "error" and h["code"] == "invalid" and "test-ink" in h["message"],
+            "an unknown style is refused, naming the styles there are", h)
+    h, _ = b.call(dict(image_header(), color_model="GRAYA"), pixels)
+    t.check(h["type"] == "error" and h["code"] == "unsupported" and "gray" in h["message"]
+            and "RGB" in h["message"], "a gray layer is refused clearly", h)
+    h, _ = b.call({"type": "hello", "protocol": 1})
+    t.check(h["type"] == "hello", "and the bridge keeps serving")
+    t.check(b.close() == 0, "the bridge exits with status 0 when its input closes")
+
+
+def first_difference(a, b, bpp):
+    if len(a) != len(b):
+        return "sizes %d and %d" % (len(a), len(b))
+    for i in range(len(a)):
+        if a[i] != b[i]:
+            return "pixel %d: %s, expected %s" % (i // bpp, list(a[i - i % bpp:][:bpp]), list(b[i - i % bpp:][:bpp]))
+    return ""
+
+
+# ---- pixel formats ------------------------------------------------------------
+
+def test_formats(tmp):
+    b = Bridge()
+    for depth, bits, ext in (("U8", 8, "png"), ("U16", 16, "png"), ("F32", 32, "tif")):
+        src = os.path.join(tmp, "in%d.%s" % (bits, ext))
+        run(TESTTOOL, "make-input", src, str(W), str(H), str(bits))
+        pixels = raw(tmp, src, depth)
+        want = raw(tmp, reference(tmp, src), depth)
+        h, p = b.call(image_header(depth=depth), pixels)
+        t.check(h["type"] == "result" and h["depth"] == depth and p == want,
+                "stylize %s equals the %s's output" % (depth, "CLI" if COMICGAN else "reference"),
+                h if h["type"] != "result" else first_difference(p, want, len(p) // (W * H)))
+        h, p = b.call(image_header(depth=depth, strength=0.0), pixels)
+        t.check(p == pixels, "%s comes back bit for bit at strength 0" % depth)
+
+    # F16: the input's halves, as a float TIFF, are what the CLI stylizes.
+    src32 = os.path.join(tmp, "in32.tif")
+    halves = raw(tmp, src32, "F16")
+    with open(os.path.join(tmp, "in16f.raw"), "wb") as f:
+        f.write(halves)
+    as_float = os.path.join(tmp, "in16f.tif")
+    run(TESTTOOL, "from-raw", os.path.join(tmp, "in16f.raw"), str(W), str(H), "F16", as_float)
+    want = raw(tmp, reference(tmp, as_float), "F16")
+    h, p = b.call(image_header(depth="F16"), halves)
+    t.check(h["type"] == "result" and p == want,
+            "stylize F16 equals the %s's output" % ("CLI" if COMICGAN else "reference"),
+            first_difference(p, want, 8))
+    h, p = b.call(image_header(depth="F16", strength=0.0), halves)
+    t.check(p == halves, "F16 comes back bit for bit at strength 0")
+
+    # Linear-light float: the engine sees sRGB-encoded values.
+    lin = bytearray(raw(tmp, src32, "F32"))
+    floats = list(struct.unpack("<%df" % (len(lin) // 4), lin))
+    enc = [v if i % 4 == 3 else srgb_decode(v) for i, v in enumerate(floats)]
+    h, p = b.call(image_header(depth="F32", transfer="linear"), struct.pack("<%df" % len(enc), *enc))
+    back = struct.unpack("<%df" % len(enc), p)
+    want = struct.unpack("<%df" % len(enc), raw(tmp, reference(tmp, src32), "F32"))
+    worst = max(abs(srgb_encode(back[i]) - want[i]) if i % 4 != 3 else abs(back[i] - want[i])
+                for i in range(len(back)))
+    t.check(h["type"] == "result" and worst < 1e-4, "linear F32 goes through the sRGB curve both ways",
+            "largest difference %g" % worst)
+
+    h, _ = b.call(image_header(depth="F32"), struct.pack("<f", float("nan")) + bytes(W * H * 16 - 4))
+    t.check(h["type"] == "error" and h["code"] == "numeric", "NaN pixels are refused", h)
+    h, _ = b.call(dict(image_header(), depth="U32"), bytes(W * H * 4))
+    t.check(h["type"] == "error" and h["code"] == "unsupported", "an unknown depth is refused", h)
+    b.close()
+
+
+def srgb_decode(v):
+    return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
+
+
+def srgb_encode(v):
+    return v * 12.92 if v <= 0.0031308 else 1.055 * v ** (1 / 2.4) - 0.055
+
+
+# ---- malformed input ------------------------------------------------------------
+
+def test_malformed(tmp):
+    b = Bridge(hello=False)
+    h, _ = b.call(image_header(), bytes(W * H * 4))
+    t.check(h["type"] == "error" and h["code"] == "order", "a request before hello is refused", h)
+    h, _ = b.call({"type": "cancel", "target": 1})
+    t.check(h["type"] == "error" and h["code"] == "order", "so is a cancel before hello", h)
+    h, _ = b.call({"type": "hello", "protocol": 2})
+    t.check(h["type"] == "error" and h["code"] == "version" and "version" in h["message"],
+            "another protocol version is refused", h)
+    h, _ = b.call({"type": "list-styles", "thumbnail": 0})
+    t.check(h["type"] == "error" and h["code"] == "order", "and does not count as hello", h)
+    h, _ = b.call({"type": "hello", "protocol": 1})
+    t.check(h["type"] == "hello", "then the right hello is accepted", h)
+
+    def still_serving(what):
+        h, _ = b.call({"type": "hello", "protocol": 1})
+        t.check(h["type"] == "hello", "the bridge serves the next frame after " + what, h)
+
+    b.write(b"garbage that is not a frame at all" * 10)
+    h, _ = b.read()
+    t.check(h["type"] == "error" and h["code"] == "protocol" and h["id"] is None, "garbage gets one error", h)
+    still_serving("garbage")
+
+    b.write(b"CGBR" + struct.pack("<I", 70000))
+    h, _ = b.read()
+    t.check(h["type"] == "error" and h["code"] == "too-large", "a header length over the limit is refused", h)
+    still_serving("an oversized header length")
+
+    b.write(b"CGBR" + struct.pack("<I", 0))
+    h, _ = b.read()
+    t.check(h["type"] == "error" and h["code"] == "protocol", "a zero header length is refused", h)
+    still_serving("a zero header length")
+
+    text = b'{"type": "stylize", "id": 7, "payload": 10, "width": "wide"}'
+    b.write(b"CGBR" + struct.pack("<I", len(text)) + text + b"CGBRCGBRxx")
+    h, _ = b.read()
+    t.check(h["type"] == "error" and h["id"] == 7 and h["code"] == "protocol",
+            "a bad member gets an error with the request's id", h)
+    still_serving("a bad header whose payload is skipped (even one holding the magic)")
+
+    text = b'{"type": "hello", "id": 8, "protocol": 1, "payload": -1}'
+    b.write(b"CGBR" + struct.pack("<I", len(text)) + text)
+    h, _ = b.read()
+    t.check(h["type"] == "error" and h["code"] == "protocol", "a negative payload length is refused", h)
+    still_serving("a negative payload length")
+
+    text = b'{"type": "stylize", "id": 9, "payload": 1000000000000000000}'
+    b.write(b"CGBR" + struct.pack("<I", len(text)) + text)
+    h, _ = b.read()
+    t.check(h["type"] == "error" and h["code"] == "too-large", "a payload length over the limit is refused", h)
+    still_serving("an absurd payload length, without allocating it")
+
+    b.write(b"CGBR" + struct.pack("<I", 5) + b"{\"a\":")
+    h, _ = b.read()
+    t.check(h["type"] == "error" and h["code"] == "protocol", "a header that is not JSON is refused", h)
+    still_serving("a header that is not JSON")
+
+    deep = b'{"type": "hello", "id": 1, "protocol": 1, "x": ' + b"[" * 30000 + b"]" * 30000 + b"}"
+    b.write(b"CGBR" + struct.pack("<I", len(deep)) + deep)
+    h, _ = b.read()
+    t.check(h["type"] == "error" and h["code"] == "protocol", "a deeply nested header is refused", h)
+    still_serving("a deeply nested header")
+
+    # The payload does not match the sizes: dropped, error, next frame read.
+    hdr = dict(image_header(), id=11)
+    b.write(protocol.encode_header(hdr, 17) + bytes(17))
+    h, _ = b.read()
+    t.check(h["type"] == "error" and h["id"] == 11 and h["code"] == "protocol" and "payload" in h["message"],
+            "a payload of the wrong size is refused", h)
+    still_serving("a payload of the wrong size")
+
+    h, _ = b.call(image_header(w=16385))
+    t.check(h["type"] == "error" and h["code"] == "too-large", "a side over 16384 is refused", h)
+    h, _ = b.call({"type": "stylize-frames", "color_model": "RGBA", "depth": "U8", "style": "test-ink",
+                   "frames": [{"width": 16384, "height": 16384}] * 2})
+    t.check(h["type"] == "error" and h["code"] == "too-large", "frames over the pixel limit are refused", h)
+    h, _ = b.call({"type": "result", "width": 1})
+    t.check(h["type"] == "error" and h["code"] == "protocol", "a reply type sent as a request is refused", h)
+    h, _ = b.call({"type": "frobnicate"})
+    t.check(h["type"] == "error" and h["code"] == "protocol", "an unknown request type is refused", h)
+    still_serving("every malformed frame")
+
+    t.check(b.p.poll() is None, "the bridge is still running")
+    b.write(b"CGBR" + struct.pack("<I", 40) + b'{"type": "hel')
+    h, _ = b.close(), None
+    rest = b.p.stdout.read()
+    frames = b.decoder.feed(rest)
+    t.check(any(f[0]["type"] == "error" and f[0]["code"] == "truncated" for f in frames),
+            "a frame cut short by the end of input gets a truncated error", frames)
+    t.check(b.p.returncode == 0, "then the bridge exits with status 0", b.p.returncode)
+
+
+# ---- lifetime: cancel, closing, parent death --------------------------------------
+
+def test_lifetime(tmp):
+    big_w, big_h = 1536, 1536
+    pixels = bytes(range(256)) * (big_w * big_h * 4 // 256)
+    b = Bridge()
+    rid = b.send(image_header(w=big_w, h=big_h, tile=64), pixels)
+    # Wait for the first progress frame, so the request is running.
+    started = time.time()
+    while not any(f[0]["type"] == "progress" for f in b.frames) and time.time() - started < 30:
+        ready, _, _ = select.select([b.p.stdout], [], [], 1)
+        if ready:
+            b.frames += b.decoder.feed(os.read(b.p.stdout.fileno(), 1 << 20))
+    t.check(any(f[0]["type"] == "progress" and f[0]["id"] == rid for f in b.frames),
+            "a long stylize sends progress frames")
+    b.send({"type": "cancel", "target": rid})
+    sent = time.time()
+    h, _ = b.read()
+    t.check(h["type"] == "error" and h["id"] == rid and h["code"] == "cancelled", "cancel stops it", h)
+    t.check(time.time() - sent < 10, "promptly (%.1f s)" % (time.time() - sent))
+    b.send({"type": "cancel", "target": 99999})
+    h, _ = b.call({"type": "hello", "protocol": 1})
+    t.check(h["type"] == "hello", "a cancel for nothing gets no reply and changes nothing", h)
+
+    # Closing standard input while a request runs ends the bridge promptly.
+    b.send(image_header(w=big_w, h=big_h, tile=64), pixels)
+    time.sleep(0.5)
+    closed = time.time()
+    rc = b.close(timeout=20)
+    t.check(rc == 0, "closing standard input mid-request ends the bridge with status 0", rc)
+    t.check(time.time() - closed < 10, "promptly (%.1f s)" % (time.time() - closed))
+
+    # The parent dies but standard input stays open (someone else holds it):
+    # the bridge must not stay behind as an orphan.
+    rfd, wfd = os.pipe()
+    parent = subprocess.Popen(["sh", "-c", 'exec 3<&0; "$0" <&3 & echo $!; wait', BRIDGE],
+                              stdin=rfd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    os.close(rfd)
+    pid = int(parent.stdout.readline())
+    time.sleep(0.5)
+    t.check(alive(pid), "the bridge runs under its parent")
+    parent.kill()
+    parent.wait()
+    gone = wait_gone(pid, 10)
+    t.check(gone, "it exits when its parent is killed, though its input is still open")
+    if not gone:
+        os.kill(pid, signal.SIGKILL)
+    os.close(wfd)
+
+
+def alive(pid):
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            state = [line for line in f if line.startswith("State:")][0]
+        return "Z" not in state.split()[1]
+    except (OSError, IndexError):
+        return False
+
+
+def wait_gone(pid, seconds):
+    end = time.time() + seconds
+    while time.time() < end:
+        if not alive(pid):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def main():
+    part = sys.argv[1]
+    with tempfile.TemporaryDirectory() as tmp:
+        if not COMICGAN:
+            t.note("the comicgan command is not built: krita-testtool's cg_stylize stands in for it")
+        {"python-protocol": lambda: test_python_protocol(),
+         "requests": lambda: test_requests(tmp),
+         "formats": lambda: test_formats(tmp),
+         "malformed": lambda: test_malformed(tmp),
+         "lifetime": lambda: test_lifetime(tmp)}[part]()
+    t.done()
+
+
+if __name__ == "__main__":
+    main()
