@@ -42,7 +42,7 @@ user=${SUDO_USER:-$(id -un)}
 run_as_user() { if [ "$(id -un)" = "$user" ]; then "$@"; else as_root -u "$user" "$@" 2>/dev/null || sudo -u "$user" "$@"; fi; }
 if [ -x plugin-gimp/install-user.sh ]; then
     echo "== GIMP plug-in for $user"
-    run_as_user plugin-gimp/install-user.sh "$prefix"
+    run_as_user plugin-gimp/install-user.sh build
 fi
 if [ -x plugin-krita-bridge/install-pykrita.sh ]; then
     echo "== Krita plug-in for $user"

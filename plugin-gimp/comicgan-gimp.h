@@ -1,0 +1,94 @@
+/* comicgan GIMP 2.10 plug-in — what its files share.
+ *
+ * The plug-in is one program (installed as plug-ins/comicgan/comicgan) that
+ * registers three PDB procedures. main.c registers and dispatches them,
+ * layers.c moves pixels between GIMP and comicgan, dialog.c and preview.c are
+ * the GTK 3 dialog and its worker thread.
+ *
+ * It links libgimp-2.0 and GTK 3 but never libgimpui: libgimpui is GTK 2, and
+ * GTK 2 and GTK 3 in one process abort. */
+#ifndef COMICGAN_GIMP_H
+#define COMICGAN_GIMP_H
+
+#include <glib/gi18n-lib.h>
+#include <libgimp/gimp.h>
+
+#include "comicgan/catalog.h"
+#include "comicgan/stylize.h"
+
+#define PROC_STYLIZE "plug-in-comicgan-stylize"
+#define PROC_ATTENTION "plug-in-comicgan-attention"
+#define PROC_LAYERS "plug-in-comicgan-stylize-layers"
+
+/* Tile sizes a caller may ask for (0 means automatic). */
+#define TILE_MIN 32
+#define TILE_MAX 8192
+
+typedef enum {
+    OUTPUT_REPLACE = 0,   /* paint over the drawable (through the selection) */
+    OUTPUT_NEW_LAYER = 1, /* a stylized copy above it */
+} output_mode;
+
+/* Which procedure a dialog or a run is for. */
+typedef enum { JOB_STYLIZE, JOB_ATTENTION, JOB_LAYERS } job_kind;
+
+/* The last values, kept by GIMP between runs (gimp_set_data). Stored values
+ * whose version or size differ are ignored, so changing this struct means
+ * bumping SETTINGS_VERSION. */
+#define SETTINGS_VERSION 1
+typedef struct settings {
+    guint32 version;
+    gchar style[64];       /* style name; "" for the catalog's first */
+    gdouble strength;      /* 0..1 */
+    gint32 keep_colors;    /* 0 or 1 */
+    gint32 output;         /* output_mode */
+    gint32 tile;           /* 0 or TILE_MIN..TILE_MAX */
+    gchar point[64];       /* attention point name; "" for the model's first */
+    gint32 show_attention; /* the dialog's overlay toggle */
+} settings;
+
+void settings_defaults(settings *s);
+
+/* The style a run uses, loaded. */
+typedef struct loaded_style {
+    cg_model *model;
+    int index;
+    const char *display_name; /* owned by the model */
+} loaded_style;
+
+/* layers.c: the work of each procedure, called after the arguments are
+ * checked. Each computes every result before touching the image, so that a
+ * cancel (GIMP kills the plug-in) leaves the image as it was, then applies
+ * them in one undo group. On failure they return FALSE with *error set and
+ * the image unchanged. */
+gboolean run_stylize(gint32 image, gint32 drawable, const loaded_style *st, const settings *s, GError **error);
+gboolean run_layers(gint32 image, gint32 drawable, const loaded_style *st, const settings *s, GError **error);
+gboolean run_attention(gint32 image, gint32 drawable, const loaded_style *st, const settings *s,
+                       gint32 *heatmap_layer, GError **error);
+
+/* Pixels of a drawable's rectangle as a comicgan image (R'G'B'A float,
+ * values clamped to 0..1 and NaN made 0 so float images stay in the range
+ * the networks know). NULL with *error set when memory runs out. */
+cg_image *read_pixels(gint32 drawable, int x, int y, int width, int height, GError **error);
+
+/* The whole drawable scaled by `scale` (<= 1), for previews. */
+cg_image *read_scaled(gint32 drawable, double scale, GError **error);
+
+/* An attention point's index in the model, by name ("" for the first), or -1. */
+int find_attention_point(const cg_model *m, const char *name);
+
+/* cg_stylize options from the settings. */
+cg_stylize_options stylize_options(const loaded_style *st, const settings *s);
+
+/* dialog.c: shows the dialog for `kind`, starting from *s (whose style the
+ * catalog, not empty, has); on OK stores the choices in *s and returns
+ * TRUE. FALSE on Cancel or when no display opens (then *error says why). */
+gboolean dialog_run(job_kind kind, gint32 drawable, const cg_catalog *catalog, settings *s, GError **error);
+
+/* The plug-in's error domain, for GError: a bad argument (the caller's
+ * fault), a failure while running, or the user's cancel. */
+#define CG_GIMP_ERROR (cg_gimp_error_quark())
+enum { CG_GIMP_ERROR_ARGUMENT, CG_GIMP_ERROR_FAILED, CG_GIMP_ERROR_CANCELLED };
+GQuark cg_gimp_error_quark(void);
+
+#endif

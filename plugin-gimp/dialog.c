@@ -1,0 +1,757 @@
+/* The GTK 3 dialog: style chooser with thumbnails, the controls, and a live
+ * preview (fitted, or 100% and pannable) computed by the worker thread.
+ *
+ * Pixels are read from GIMP here, in the main thread, and handed to the
+ * worker; everything the worker returns comes back through the main loop. */
+#include "comicgan-gimp.h"
+#include "preview.h"
+
+#include <gtk/gtk.h>
+#ifdef GDK_WINDOWING_X11
+#include <gdk/gdkx.h>
+#endif
+#include <math.h>
+#include <string.h>
+
+#define FIT_SIDE 640      /* the fitted preview's longest side */
+#define THUMB_SIDE 96     /* style thumbnails */
+#define VIEW_MAX 1024     /* the 100% view's largest side */
+#define PREVIEW_DELAY 150 /* ms after the last change before a preview starts */
+
+enum { COL_PIXBUF, COL_LABEL, COL_NAME, COL_MODEL, COL_INDEX, COL_DESCRIPTION, N_COLS };
+
+/* What the dialog knows about a model without keeping it loaded. */
+typedef struct model_info {
+    int margin;
+    GPtrArray *points; /* attention point names */
+} model_info;
+
+typedef struct dialog {
+    job_kind kind;
+    gint32 drawable;
+    settings *s;
+    int width, height; /* the drawable's */
+
+    GtkWidget *window, *area, *icons, *description, *strength, *keep_colors, *output, *tile;
+    GtkWidget *attention, *point, *zoom, *spinner, *status;
+    GtkListStore *styles;
+    GHashTable *infos; /* model path -> model_info */
+
+    cg_image *fit;     /* the drawable scaled to fit, read once */
+    double fit_scale;
+
+    gboolean actual_size;   /* 100% view instead of fitted */
+    int center_x, center_y; /* the 100% view's centre, drawable coordinates */
+    gboolean dragging;
+    double drag_x, drag_y, drag_dx, drag_dy;
+
+    /* What is drawn: the part (x, y, w, h) of the drawable at 100%, or the
+     * whole fitted image; styled replaces original when it arrives. */
+    GdkRectangle shown, requested;
+    gboolean shown_fit;
+    GdkPixbuf *original, *styled, *heat;
+
+    preview_worker *worker;
+    int generation;
+    guint timer;
+} dialog;
+
+static void model_info_free(gpointer data)
+{
+    model_info *info = data;
+    g_ptr_array_free(info->points, TRUE);
+    g_free(info);
+}
+
+/* Loaded once per model file, in the main thread: the worker has its own copy. */
+static const model_info *info_for(dialog *d, const char *path)
+{
+    model_info *info = g_hash_table_lookup(d->infos, path);
+    if (info)
+        return info;
+    info = g_new0(model_info, 1);
+    info->points = g_ptr_array_new_with_free_func(g_free);
+    cg_error err = {0};
+    cg_model *m = cg_model_load(path, &err);
+    if (m) {
+        const cg_net *net = cg_model_net(m);
+        info->margin = cg_net_receptive_radius(net);
+        for (int i = 0; i < cg_net_attention_count(net); i++)
+            g_ptr_array_add(info->points, g_strdup(cg_net_attention_name(net, i)));
+        cg_model_free(m);
+    }
+    g_hash_table_insert(d->infos, g_strdup(path), info);
+    return info;
+}
+
+/* The selected style's row, FALSE if none. */
+static gboolean selected_style(dialog *d, GtkTreeIter *iter)
+{
+    GList *sel = gtk_icon_view_get_selected_items(GTK_ICON_VIEW(d->icons));
+    gboolean ok = sel && gtk_tree_model_get_iter(GTK_TREE_MODEL(d->styles), iter, sel->data);
+    g_list_free_full(sel, (GDestroyNotify)gtk_tree_path_free);
+    return ok;
+}
+
+static int attention_point(dialog *d)
+{
+    gboolean shown = d->kind == JOB_ATTENTION || gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(d->attention));
+    return shown && gtk_widget_get_sensitive(d->point) ? gtk_combo_box_get_active(GTK_COMBO_BOX(d->point)) : -1;
+}
+
+static int tile_value(dialog *d)
+{
+    int tile = gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(d->tile));
+    return tile == 0 ? 0 : CLAMP(tile, TILE_MIN, TILE_MAX);
+}
+
+static preview_job *job_for_style(dialog *d, GtkTreeIter *iter)
+{
+    preview_job *job = g_new0(preview_job, 1);
+    gtk_tree_model_get(GTK_TREE_MODEL(d->styles), iter, COL_MODEL, &job->model_path, COL_INDEX, &job->style_index,
+                       -1);
+    job->stylize = TRUE;
+    job->strength = (float)(gtk_range_get_value(GTK_RANGE(d->strength)) / 100.0);
+    job->keep_colors = gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(d->keep_colors));
+    job->tile = tile_value(d);
+    job->point = -1;
+    return job;
+}
+
+/* The part of the drawable the 100% view shows, for the area's size now. */
+static GdkRectangle view_rect(dialog *d)
+{
+    int w = MIN(MIN(gtk_widget_get_allocated_width(d->area), VIEW_MAX), d->width);
+    int h = MIN(MIN(gtk_widget_get_allocated_height(d->area), VIEW_MAX), d->height);
+    GdkRectangle r = {CLAMP(d->center_x - w / 2, 0, d->width - w), CLAMP(d->center_y - h / 2, 0, d->height - h),
+                      MAX(w, 1), MAX(h, 1)};
+    return r;
+}
+
+static void set_busy(dialog *d, gboolean busy, const char *message)
+{
+    if (busy)
+        gtk_spinner_start(GTK_SPINNER(d->spinner));
+    else
+        gtk_spinner_stop(GTK_SPINNER(d->spinner));
+    gtk_label_set_text(GTK_LABEL(d->status), message ? message : "");
+}
+
+static void send_preview(dialog *d)
+{
+    GtkTreeIter iter;
+    if (!selected_style(d, &iter))
+        return;
+    preview_job *job = job_for_style(d, &iter);
+    const model_info *info = info_for(d, job->model_path);
+    job->tag = ++d->generation;
+    job->stylize = d->kind != JOB_ATTENTION;
+    job->point = attention_point(d);
+
+    GdkRectangle want = {0, 0, d->fit->width, d->fit->height};
+    GError *error = NULL;
+    if (d->actual_size) {
+        /* The part shown, with the network's context around it. */
+        want = view_rect(d);
+        /* Near the edges the view stops at the drawable: centre it there. */
+        d->center_x = want.x + want.width / 2;
+        d->center_y = want.y + want.height / 2;
+        int x0 = MAX(0, want.x - info->margin), y0 = MAX(0, want.y - info->margin);
+        int x1 = MIN(d->width, want.x + want.width + info->margin);
+        int y1 = MIN(d->height, want.y + want.height + info->margin);
+        job->input = read_pixels(d->drawable, x0, y0, x1 - x0, y1 - y0, &error);
+        job->x = want.x - x0;
+        job->y = want.y - y0;
+    } else {
+        /* A first version: the fitted preview stylizes the scaled-down image,
+         * whose statistics and scale differ a little from the full one. */
+        cg_error err = {0};
+        job->input = cg_image_copy(d->fit, &err);
+        if (!job->input)
+            g_set_error_literal(&error, CG_GIMP_ERROR, CG_GIMP_ERROR_FAILED, err.message);
+    }
+    if (!job->input) {
+        set_busy(d, FALSE, error->message);
+        g_error_free(error);
+        preview_job_free(job);
+        return;
+    }
+    job->width = want.width;
+    job->height = want.height;
+
+    /* A new region shows its original pixels until the styled ones come;
+     * the same region keeps the old result, so sliders do not flicker. */
+    if (d->shown_fit != !d->actual_size || !gdk_rectangle_equal(&d->shown, &want)) {
+        g_clear_object(&d->original);
+        g_clear_object(&d->styled);
+        g_clear_object(&d->heat);
+        d->original = pixbuf_from_image(job->input, job->x, job->y, want.width, want.height);
+        d->shown = want;
+        d->shown_fit = !d->actual_size;
+        gtk_widget_queue_draw(d->area);
+    }
+    d->requested = want;
+    set_busy(d, TRUE, _("Rendering the preview..."));
+    preview_worker_submit(d->worker, job);
+}
+
+static gboolean preview_timer(gpointer data)
+{
+    dialog *d = data;
+    d->timer = 0;
+    send_preview(d);
+    return G_SOURCE_REMOVE;
+}
+
+/* Coalesces changes (a slider drag sends many) into one preview. */
+static void request_preview(dialog *d)
+{
+    if (d->timer)
+        g_source_remove(d->timer);
+    d->timer = g_timeout_add(PREVIEW_DELAY, preview_timer, d);
+}
+
+static void on_result(const preview_result *r, gpointer data)
+{
+    dialog *d = data;
+    if (r->thumbnail) {
+        GtkTreeIter iter;
+        if (r->styled && gtk_tree_model_iter_nth_child(GTK_TREE_MODEL(d->styles), &iter, NULL, r->tag))
+            gtk_list_store_set(d->styles, &iter, COL_PIXBUF, r->styled, -1);
+        return;
+    }
+    if (r->tag != d->generation)
+        return; /* a newer preview is on its way */
+    set_busy(d, FALSE, r->error);
+    g_clear_object(&d->styled);
+    g_clear_object(&d->heat);
+    if (r->styled)
+        d->styled = g_object_ref(r->styled);
+    if (r->heat)
+        d->heat = g_object_ref(r->heat);
+    d->shown = d->requested;
+    gtk_widget_queue_draw(d->area);
+}
+
+/* Where the shown pixbuf goes in the area, and its scale. */
+static void placement(dialog *d, double *x, double *y, double *scale)
+{
+    double aw = gtk_widget_get_allocated_width(d->area), ah = gtk_widget_get_allocated_height(d->area);
+    if (d->shown_fit) {
+        *scale = MIN(aw / d->shown.width, ah / d->shown.height);
+        *x = (aw - d->shown.width * *scale) / 2;
+        *y = (ah - d->shown.height * *scale) / 2;
+    } else {
+        *scale = 1.0;
+        *x = floor(aw / 2 - (d->center_x - d->shown.x) + d->drag_dx);
+        *y = floor(ah / 2 - (d->center_y - d->shown.y) + d->drag_dy);
+    }
+}
+
+static gboolean on_draw(GtkWidget *area, cairo_t *cr, gpointer data)
+{
+    dialog *d = data;
+    GdkPixbuf *shown = d->styled ? d->styled : d->original;
+    if (!shown)
+        return FALSE;
+    double x, y, scale;
+    placement(d, &x, &y, &scale);
+    cairo_translate(cr, x, y);
+    cairo_scale(cr, scale, scale);
+    cairo_rectangle(cr, 0, 0, d->shown.width, d->shown.height);
+    cairo_clip(cr);
+
+    /* A checkerboard under transparent pixels, as GIMP draws it. */
+    cairo_set_source_rgb(cr, 0.6, 0.6, 0.6);
+    cairo_paint(cr);
+    cairo_set_source_rgb(cr, 0.4, 0.4, 0.4);
+    for (int j = 0; j * 8 < d->shown.height; j++)
+        for (int i = j % 2; i * 8 < d->shown.width; i += 2)
+            cairo_rectangle(cr, i * 8, j * 8, 8, 8);
+    cairo_fill(cr);
+
+    gdk_cairo_set_source_pixbuf(cr, shown, 0, 0);
+    cairo_pattern_set_filter(cairo_get_source(cr), scale < 1 ? CAIRO_FILTER_GOOD : CAIRO_FILTER_NEAREST);
+    cairo_paint(cr);
+    if (d->heat && attention_point(d) >= 0) {
+        gdk_cairo_set_source_pixbuf(cr, d->heat, 0, 0);
+        cairo_paint(cr);
+    }
+    return TRUE;
+}
+
+static void set_actual_size(dialog *d, gboolean actual)
+{
+    if (d->actual_size == actual)
+        return;
+    d->actual_size = actual;
+    g_signal_handlers_block_matched(d->zoom, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL, d);
+    gtk_combo_box_set_active(GTK_COMBO_BOX(d->zoom), actual ? 1 : 0);
+    g_signal_handlers_unblock_matched(d->zoom, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL, d);
+    send_preview(d);
+}
+
+static gboolean on_press(GtkWidget *area, GdkEventButton *event, gpointer data)
+{
+    dialog *d = data;
+    if (event->button != 1)
+        return FALSE;
+    if (!d->actual_size) {
+        /* A click on the fitted image looks at that spot at 100%. */
+        double x, y, scale;
+        placement(d, &x, &y, &scale);
+        d->center_x = CLAMP((int)((event->x - x) / scale / d->fit_scale), 0, d->width - 1);
+        d->center_y = CLAMP((int)((event->y - y) / scale / d->fit_scale), 0, d->height - 1);
+        set_actual_size(d, TRUE);
+        return TRUE;
+    }
+    d->dragging = TRUE;
+    d->drag_x = event->x;
+    d->drag_y = event->y;
+    return TRUE;
+}
+
+static gboolean on_motion(GtkWidget *area, GdkEventMotion *event, gpointer data)
+{
+    dialog *d = data;
+    if (!d->dragging)
+        return FALSE;
+    d->drag_dx = event->x - d->drag_x;
+    d->drag_dy = event->y - d->drag_y;
+    gtk_widget_queue_draw(area);
+    return TRUE;
+}
+
+static gboolean on_release(GtkWidget *area, GdkEventButton *event, gpointer data)
+{
+    dialog *d = data;
+    if (!d->dragging || event->button != 1)
+        return FALSE;
+    d->dragging = FALSE;
+    GdkRectangle before = view_rect(d);
+    d->center_x = CLAMP(before.x + before.width / 2 - (int)lrint(d->drag_dx), 0, d->width - 1);
+    d->center_y = CLAMP(before.y + before.height / 2 - (int)lrint(d->drag_dy), 0, d->height - 1);
+    d->drag_dx = d->drag_dy = 0;
+    send_preview(d);
+    return TRUE;
+}
+
+static void on_area_resized(GtkWidget *area, GdkRectangle *allocation, gpointer data)
+{
+    dialog *d = data;
+    GdkRectangle want = view_rect(d);
+    if (d->actual_size && (want.width != d->requested.width || want.height != d->requested.height))
+        request_preview(d);
+}
+
+static void on_zoom_changed(GtkComboBox *combo, gpointer data)
+{
+    dialog *d = data;
+    d->actual_size = gtk_combo_box_get_active(combo) == 1;
+    send_preview(d);
+}
+
+static void on_control_changed(GtkWidget *widget, gpointer data)
+{
+    request_preview(data);
+}
+
+static void on_attention_toggled(GtkToggleButton *button, gpointer data)
+{
+    dialog *d = data;
+    gtk_widget_queue_draw(d->area);
+    if (attention_point(d) >= 0 && !d->heat)
+        request_preview(d);
+}
+
+/* Shows the selected style's description and its model's attention points. */
+static void on_style_changed(GtkIconView *icons, gpointer data)
+{
+    dialog *d = data;
+    GtkTreeIter iter;
+    if (!selected_style(d, &iter))
+        return;
+    char *description = NULL, *path = NULL;
+    gtk_tree_model_get(GTK_TREE_MODEL(d->styles), &iter, COL_DESCRIPTION, &description, COL_MODEL, &path, -1);
+    gtk_label_set_text(GTK_LABEL(d->description), description);
+    const model_info *info = info_for(d, path);
+    char *current = gtk_combo_box_text_get_active_text(GTK_COMBO_BOX_TEXT(d->point));
+    const char *wanted = current ? current : d->s->point;
+    gtk_combo_box_text_remove_all(GTK_COMBO_BOX_TEXT(d->point));
+    int active = 0;
+    for (guint i = 0; i < info->points->len; i++) {
+        const char *name = g_ptr_array_index(info->points, i);
+        gtk_combo_box_text_append_text(GTK_COMBO_BOX_TEXT(d->point), name);
+        if (strcmp(name, wanted) == 0)
+            active = (int)i;
+    }
+    gboolean has_points = info->points->len > 0;
+    if (has_points)
+        gtk_combo_box_set_active(GTK_COMBO_BOX(d->point), active);
+    gtk_widget_set_sensitive(d->point, has_points);
+    gtk_widget_set_sensitive(d->attention, has_points);
+    gtk_widget_set_tooltip_text(d->attention, has_points ? NULL : _("This style's network has no attention points."));
+    if (d->kind == JOB_ATTENTION)
+        gtk_dialog_set_response_sensitive(GTK_DIALOG(d->window), GTK_RESPONSE_OK, has_points);
+    g_free(current);
+    g_free(description);
+    g_free(path);
+    request_preview(d);
+}
+
+/* Fills the style list (identity styles, which change nothing, are left
+ * out) and queues a thumbnail of each on a square from the drawable. */
+static void add_styles(dialog *d, const cg_catalog *catalog)
+{
+    int side = MIN(d->width, d->height);
+    double scale = (double)THUMB_SIDE / side;
+    cg_error err = {0};
+    cg_image *sample = cg_image_new(THUMB_SIDE, THUMB_SIDE, &err);
+    if (sample) {
+        /* The centred square, scaled: GEGL takes the rectangle in scaled coordinates. */
+        GeglBuffer *buffer = gimp_drawable_get_buffer(d->drawable);
+        int x = (int)floor((d->width - side) / 2 * scale), y = (int)floor((d->height - side) / 2 * scale);
+        gegl_buffer_get(buffer, GEGL_RECTANGLE(x, y, THUMB_SIDE, THUMB_SIDE), scale, babl_format("R'G'B'A float"),
+                        sample->pixels, GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_CLAMP);
+        g_object_unref(buffer);
+    }
+    GdkPixbuf *placeholder = sample ? pixbuf_from_image(sample, 0, 0, THUMB_SIDE, THUMB_SIDE) : NULL;
+    int row = 0;
+    for (int i = 0; i < cg_catalog_count(catalog); i++) {
+        const cg_catalog_style *style = cg_catalog_get(catalog, i);
+        if (strcmp(style->mode, "identity") == 0 && strcmp(style->name, d->s->style) != 0)
+            continue;
+        GtkTreeIter iter;
+        gtk_list_store_append(d->styles, &iter);
+        gtk_list_store_set(d->styles, &iter, COL_PIXBUF, placeholder, COL_LABEL, style->display_name, COL_NAME,
+                           style->name, COL_MODEL, style->model_path, COL_INDEX, style->style_index,
+                           COL_DESCRIPTION, style->description, -1);
+        if (sample && d->kind != JOB_ATTENTION) {
+            preview_job *job = job_for_style(d, &iter);
+            job->thumbnail = TRUE;
+            job->tag = row;
+            job->strength = 1.0f;
+            job->keep_colors = FALSE;
+            job->tile = 0;
+            job->input = cg_image_copy(sample, &err);
+            job->width = job->height = THUMB_SIDE;
+            if (job->input)
+                preview_worker_submit(d->worker, job);
+            else
+                preview_job_free(job);
+        }
+        if (strcmp(style->name, d->s->style) == 0) {
+            GtkTreePath *path = gtk_tree_model_get_path(GTK_TREE_MODEL(d->styles), &iter);
+            gtk_icon_view_select_path(GTK_ICON_VIEW(d->icons), path);
+            gtk_icon_view_scroll_to_path(GTK_ICON_VIEW(d->icons), path, FALSE, 0, 0);
+            gtk_tree_path_free(path);
+        }
+        row++;
+    }
+    g_clear_object(&placeholder);
+    cg_image_free(sample);
+}
+
+static GtkWidget *section(GtkWidget *box, const char *title)
+{
+    GtkWidget *label = gtk_label_new(NULL);
+    char *markup = g_markup_printf_escaped("<b>%s</b>", title);
+    gtk_label_set_markup(GTK_LABEL(label), markup);
+    g_free(markup);
+    gtk_label_set_xalign(GTK_LABEL(label), 0);
+    gtk_box_pack_start(GTK_BOX(box), label, FALSE, FALSE, 0);
+    return label;
+}
+
+static void build_controls(dialog *d, GtkWidget *box)
+{
+    section(box, _("Style"));
+    d->styles = gtk_list_store_new(N_COLS, GDK_TYPE_PIXBUF, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_INT,
+                                   G_TYPE_STRING);
+    d->icons = gtk_icon_view_new_with_model(GTK_TREE_MODEL(d->styles));
+    gtk_icon_view_set_pixbuf_column(GTK_ICON_VIEW(d->icons), COL_PIXBUF);
+    gtk_icon_view_set_text_column(GTK_ICON_VIEW(d->icons), COL_LABEL);
+    gtk_icon_view_set_tooltip_column(GTK_ICON_VIEW(d->icons), COL_DESCRIPTION);
+    gtk_icon_view_set_selection_mode(GTK_ICON_VIEW(d->icons), GTK_SELECTION_BROWSE);
+    gtk_icon_view_set_item_width(GTK_ICON_VIEW(d->icons), THUMB_SIDE + 8);
+    GtkWidget *scroll = gtk_scrolled_window_new(NULL, NULL);
+    gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(scroll), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
+    gtk_scrolled_window_set_shadow_type(GTK_SCROLLED_WINDOW(scroll), GTK_SHADOW_IN);
+    gtk_widget_set_size_request(scroll, 3 * (THUMB_SIDE + 24), 2 * (THUMB_SIDE + 40));
+    gtk_container_add(GTK_CONTAINER(scroll), d->icons);
+    gtk_box_pack_start(GTK_BOX(box), scroll, TRUE, TRUE, 0);
+    d->description = gtk_label_new(NULL);
+    gtk_label_set_xalign(GTK_LABEL(d->description), 0);
+    gtk_label_set_line_wrap(GTK_LABEL(d->description), TRUE);
+    gtk_label_set_max_width_chars(GTK_LABEL(d->description), 40);
+    gtk_box_pack_start(GTK_BOX(box), d->description, FALSE, FALSE, 0);
+
+    /* The attention dialog makes a heatmap layer: only style and point
+     * matter there, so it leaves out the first grid. */
+    GtkWidget *grid = gtk_grid_new();
+    gtk_grid_set_row_spacing(GTK_GRID(grid), 6);
+    gtk_grid_set_column_spacing(GTK_GRID(grid), 12);
+    gtk_box_pack_start(GTK_BOX(box), grid, FALSE, FALSE, 0);
+    gtk_widget_set_no_show_all(grid, d->kind == JOB_ATTENTION);
+
+    GtkWidget *label = gtk_label_new_with_mnemonic(_("_Strength:"));
+    gtk_label_set_xalign(GTK_LABEL(label), 0);
+    d->strength = gtk_scale_new_with_range(GTK_ORIENTATION_HORIZONTAL, 0, 100, 1);
+    gtk_scale_set_value_pos(GTK_SCALE(d->strength), GTK_POS_RIGHT);
+    gtk_scale_set_digits(GTK_SCALE(d->strength), 0);
+    gtk_range_set_value(GTK_RANGE(d->strength), d->s->strength * 100);
+    gtk_widget_set_hexpand(d->strength, TRUE);
+    gtk_label_set_mnemonic_widget(GTK_LABEL(label), d->strength);
+    gtk_grid_attach(GTK_GRID(grid), label, 0, 0, 1, 1);
+    gtk_grid_attach(GTK_GRID(grid), d->strength, 1, 0, 1, 1);
+
+    d->keep_colors = gtk_check_button_new_with_mnemonic(_("_Keep the image's colours"));
+    gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(d->keep_colors), d->s->keep_colors);
+    gtk_grid_attach(GTK_GRID(grid), d->keep_colors, 0, 1, 2, 1);
+
+    label = gtk_label_new_with_mnemonic(_("_Result:"));
+    gtk_label_set_xalign(GTK_LABEL(label), 0);
+    d->output = gtk_combo_box_text_new();
+    gtk_combo_box_text_append_text(GTK_COMBO_BOX_TEXT(d->output), _("Replace the layer"));
+    gtk_combo_box_text_append_text(GTK_COMBO_BOX_TEXT(d->output), _("New layer above it"));
+    gtk_combo_box_set_active(GTK_COMBO_BOX(d->output), d->s->output);
+    gtk_label_set_mnemonic_widget(GTK_LABEL(label), d->output);
+    gtk_grid_attach(GTK_GRID(grid), label, 0, 2, 1, 1);
+    gtk_grid_attach(GTK_GRID(grid), d->output, 1, 2, 1, 1);
+
+    label = gtk_label_new_with_mnemonic(_("_Tile size:"));
+    gtk_label_set_xalign(GTK_LABEL(label), 0);
+    d->tile = gtk_spin_button_new_with_range(0, TILE_MAX, 32);
+    gtk_spin_button_set_value(GTK_SPIN_BUTTON(d->tile), d->s->tile);
+    gtk_widget_set_tooltip_text(d->tile, _("Pixels per side of the pieces the image is processed in; 0 chooses "
+                                           "by the memory available. The result is the same either way."));
+    gtk_label_set_mnemonic_widget(GTK_LABEL(label), d->tile);
+    gtk_grid_attach(GTK_GRID(grid), label, 0, 3, 1, 1);
+    gtk_grid_attach(GTK_GRID(grid), d->tile, 1, 3, 1, 1);
+
+    grid = gtk_grid_new();
+    gtk_grid_set_row_spacing(GTK_GRID(grid), 6);
+    gtk_grid_set_column_spacing(GTK_GRID(grid), 12);
+    gtk_box_pack_start(GTK_BOX(box), grid, FALSE, FALSE, 0);
+    d->attention = gtk_check_button_new_with_mnemonic(_("Show the _attention map"));
+    gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(d->attention), d->s->show_attention);
+    gtk_widget_set_no_show_all(d->attention, d->kind == JOB_ATTENTION);
+    gtk_grid_attach(GTK_GRID(grid), d->attention, 0, 0, 2, 1);
+    label = gtk_label_new_with_mnemonic(_("Attention _point:"));
+    gtk_label_set_xalign(GTK_LABEL(label), 0);
+    d->point = gtk_combo_box_text_new();
+    gtk_widget_set_hexpand(d->point, TRUE);
+    gtk_label_set_mnemonic_widget(GTK_LABEL(label), d->point);
+    gtk_grid_attach(GTK_GRID(grid), label, 0, 1, 1, 1);
+    gtk_grid_attach(GTK_GRID(grid), d->point, 1, 1, 1, 1);
+
+    g_signal_connect(d->icons, "selection-changed", G_CALLBACK(on_style_changed), d);
+    g_signal_connect(d->strength, "value-changed", G_CALLBACK(on_control_changed), d);
+    g_signal_connect(d->keep_colors, "toggled", G_CALLBACK(on_control_changed), d);
+    g_signal_connect(d->tile, "value-changed", G_CALLBACK(on_control_changed), d);
+    g_signal_connect(d->attention, "toggled", G_CALLBACK(on_attention_toggled), d);
+    g_signal_connect(d->point, "changed", G_CALLBACK(on_control_changed), d);
+}
+
+static GtkWidget *build_preview(dialog *d)
+{
+    GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6);
+    GtkWidget *frame = gtk_frame_new(NULL);
+    gtk_frame_set_shadow_type(GTK_FRAME(frame), GTK_SHADOW_IN);
+    d->area = gtk_drawing_area_new();
+    gtk_widget_set_size_request(d->area, 360, 300);
+    gtk_widget_add_events(d->area, GDK_BUTTON_PRESS_MASK | GDK_BUTTON_RELEASE_MASK | GDK_POINTER_MOTION_MASK);
+    gtk_widget_set_tooltip_text(d->area, _("Click to see that spot at 100%; drag to move around."));
+    gtk_container_add(GTK_CONTAINER(frame), d->area);
+    gtk_box_pack_start(GTK_BOX(box), frame, TRUE, TRUE, 0);
+
+    GtkWidget *bar = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
+    d->zoom = gtk_combo_box_text_new();
+    gtk_combo_box_text_append_text(GTK_COMBO_BOX_TEXT(d->zoom), _("Fit"));
+    gtk_combo_box_text_append_text(GTK_COMBO_BOX_TEXT(d->zoom), _("100%"));
+    gtk_combo_box_set_active(GTK_COMBO_BOX(d->zoom), 0);
+    d->spinner = gtk_spinner_new();
+    d->status = gtk_label_new(NULL);
+    gtk_label_set_xalign(GTK_LABEL(d->status), 0);
+    gtk_label_set_ellipsize(GTK_LABEL(d->status), PANGO_ELLIPSIZE_END);
+    gtk_box_pack_start(GTK_BOX(bar), d->zoom, FALSE, FALSE, 0);
+    gtk_box_pack_start(GTK_BOX(bar), d->spinner, FALSE, FALSE, 0);
+    gtk_box_pack_start(GTK_BOX(bar), d->status, TRUE, TRUE, 0);
+    gtk_box_pack_start(GTK_BOX(box), bar, FALSE, FALSE, 0);
+
+    g_signal_connect(d->area, "draw", G_CALLBACK(on_draw), d);
+    g_signal_connect(d->area, "button-press-event", G_CALLBACK(on_press), d);
+    g_signal_connect(d->area, "motion-notify-event", G_CALLBACK(on_motion), d);
+    g_signal_connect(d->area, "button-release-event", G_CALLBACK(on_release), d);
+    g_signal_connect(d->area, "size-allocate", G_CALLBACK(on_area_resized), d);
+    g_signal_connect(d->zoom, "changed", G_CALLBACK(on_zoom_changed), d);
+    return box;
+}
+
+/* The dialog's size, kept between GIMP sessions in GIMP's folder. */
+static char *size_file(void)
+{
+    return g_build_filename(gimp_directory(), "comicgan-dialog.ini", NULL);
+}
+
+static void restore_size(GtkWidget *window)
+{
+    char *path = size_file();
+    GKeyFile *kf = g_key_file_new();
+    int w = 980, h = 640;
+    if (g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, NULL)) {
+        int kw = g_key_file_get_integer(kf, "dialog", "width", NULL);
+        int kh = g_key_file_get_integer(kf, "dialog", "height", NULL);
+        if (kw >= 300 && kh >= 200 && kw <= 16384 && kh <= 16384) {
+            w = kw;
+            h = kh;
+        }
+    }
+    gtk_window_set_default_size(GTK_WINDOW(window), w, h);
+    g_key_file_free(kf);
+    g_free(path);
+}
+
+static void save_size(GtkWidget *window)
+{
+    int w = 0, h = 0;
+    gtk_window_get_size(GTK_WINDOW(window), &w, &h);
+    char *path = size_file();
+    GKeyFile *kf = g_key_file_new();
+    g_key_file_set_integer(kf, "dialog", "width", w);
+    g_key_file_set_integer(kf, "dialog", "height", h);
+    g_key_file_save_to_file(kf, path, NULL); /* losing the size is harmless */
+    g_key_file_free(kf);
+    g_free(path);
+}
+
+/* Keeps the dialog above GIMP's image window, where the windowing system
+ * lets a GTK 3 window name a foreign (GTK 2) one as its parent. */
+static void set_transient_for_gimp(GtkWidget *window)
+{
+#ifdef GDK_WINDOWING_X11
+    GdkDisplay *display = gtk_widget_get_display(window);
+    gint32 gimp_display = gimp_default_display();
+    /* Called from a script there is no display of our own; any of GIMP's
+     * (their IDs count from 1) still keeps the dialog above GIMP. */
+    for (gint32 id = 1; gimp_display <= 0 && id <= 64; id++)
+        if (gimp_display_is_valid(id))
+            gimp_display = id;
+    if (!GDK_IS_X11_DISPLAY(display) || gimp_display <= 0)
+        return;
+    gint handle = gimp_display_get_window_handle(gimp_display);
+    if (handle == 0)
+        return;
+    GdkWindow *parent = gdk_x11_window_foreign_new_for_display(display, (Window)handle);
+    if (!parent)
+        return;
+    gtk_widget_realize(window);
+    gdk_window_set_transient_for(gtk_widget_get_window(window), parent);
+    g_object_unref(parent);
+#else
+    (void)window;
+#endif
+}
+
+static gboolean init_gtk(GError **error)
+{
+    /* What gimp_ui_init does for GTK 2 plug-ins: the display GIMP is on. */
+    const char *display = gimp_display_name();
+    if (display && *display)
+        g_setenv("DISPLAY", display, TRUE);
+    gdk_set_program_class(gimp_wm_class());
+    if (!gtk_init_check(NULL, NULL)) {
+        g_set_error_literal(error, CG_GIMP_ERROR, CG_GIMP_ERROR_FAILED,
+                            _("Could not open the display for the comicgan dialog."));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static const char *dialog_title(job_kind kind)
+{
+    switch (kind) {
+    case JOB_ATTENTION: return _("Attention Map (comicgan)");
+    case JOB_LAYERS: return _("Comic Style Frames (comicgan)");
+    default: return _("Comic Style (comicgan)");
+    }
+}
+
+static void read_choices(dialog *d)
+{
+    settings *s = d->s;
+    GtkTreeIter iter;
+    if (selected_style(d, &iter)) {
+        char *name = NULL;
+        gtk_tree_model_get(GTK_TREE_MODEL(d->styles), &iter, COL_NAME, &name, -1);
+        g_strlcpy(s->style, name, sizeof s->style);
+        g_free(name);
+    }
+    s->strength = gtk_range_get_value(GTK_RANGE(d->strength)) / 100.0;
+    s->keep_colors = gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(d->keep_colors));
+    s->output = gtk_combo_box_get_active(GTK_COMBO_BOX(d->output)) == 1 ? OUTPUT_NEW_LAYER : OUTPUT_REPLACE;
+    s->tile = tile_value(d);
+    s->show_attention = gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(d->attention));
+    char *point = gtk_combo_box_text_get_active_text(GTK_COMBO_BOX_TEXT(d->point));
+    g_strlcpy(s->point, point ? point : "", sizeof s->point);
+    g_free(point);
+}
+
+gboolean dialog_run(job_kind kind, gint32 drawable, const cg_catalog *catalog, settings *s, GError **error)
+{
+    if (!init_gtk(error))
+        return FALSE;
+
+    dialog d = {.kind = kind, .drawable = drawable, .s = s};
+    d.width = gimp_drawable_width(drawable);
+    d.height = gimp_drawable_height(drawable);
+    d.fit_scale = MIN(1.0, (double)FIT_SIDE / MAX(d.width, d.height));
+    d.fit = read_scaled(drawable, d.fit_scale, error);
+    if (!d.fit)
+        return FALSE;
+    d.center_x = d.width / 2;
+    d.center_y = d.height / 2;
+    d.infos = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, model_info_free);
+
+    d.window = gtk_dialog_new_with_buttons(dialog_title(kind), NULL, 0, _("_Cancel"), GTK_RESPONSE_CANCEL,
+                                           kind == JOB_ATTENTION ? _("_Add Layer") : _("_OK"), GTK_RESPONSE_OK,
+                                           NULL);
+    gtk_window_set_role(GTK_WINDOW(d.window), "comicgan");
+    gtk_dialog_set_default_response(GTK_DIALOG(d.window), GTK_RESPONSE_OK);
+    restore_size(d.window);
+    GtkWidget *content = gtk_dialog_get_content_area(GTK_DIALOG(d.window));
+    GtkWidget *paned = gtk_paned_new(GTK_ORIENTATION_HORIZONTAL);
+    gtk_container_set_border_width(GTK_CONTAINER(paned), 12);
+    gtk_box_pack_start(GTK_BOX(content), paned, TRUE, TRUE, 0);
+    gtk_paned_pack1(GTK_PANED(paned), build_preview(&d), TRUE, FALSE);
+    GtkWidget *controls = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6);
+    gtk_widget_set_margin_start(controls, 12);
+    gtk_paned_pack2(GTK_PANED(paned), controls, FALSE, FALSE);
+    build_controls(&d, controls);
+
+    d.worker = preview_worker_new(on_result, &d);
+    add_styles(&d, catalog);
+    on_style_changed(GTK_ICON_VIEW(d.icons), &d);
+
+    gtk_widget_show_all(d.window);
+    set_transient_for_gimp(d.window);
+    gint response = gtk_dialog_run(GTK_DIALOG(d.window));
+    if (response == GTK_RESPONSE_OK)
+        read_choices(&d);
+    save_size(d.window);
+
+    if (d.timer)
+        g_source_remove(d.timer);
+    preview_worker_free(d.worker);
+    gtk_widget_destroy(d.window);
+    /* Results still queued for the main loop free themselves when run. */
+    while (g_main_context_iteration(NULL, FALSE))
+        ;
+    g_clear_object(&d.original);
+    g_clear_object(&d.styled);
+    g_clear_object(&d.heat);
+    g_object_unref(d.styles);
+    g_hash_table_destroy(d.infos);
+    cg_image_free(d.fit);
+    return response == GTK_RESPONSE_OK;
+}
