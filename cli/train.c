@@ -10,6 +10,7 @@
 #include "comicgan/train.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -119,6 +120,12 @@ int cli_train(int argc, char **argv)
     }
     if (check) {
         fputs(cg_train_config_canonical(config), stdout);
+        goto out;
+    }
+    /* Ranks that do not know of each other would all write the same run folder. */
+    const char *world = g_getenv("OMPI_COMM_WORLD_SIZE");
+    if (!distributed && world && atoi(world) > 1) {
+        status = cli_fail(CLI_EXIT_USAGE, "train", _("started by mpirun: add --distributed"));
         goto out;
     }
     if (distributed && cg_dist_init(&argc, &argv, &err) != CG_OK) {

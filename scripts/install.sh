@@ -39,7 +39,7 @@ as_root ldconfig 2>/dev/null || true
 
 # The plug-ins go into the profile of the user who ran this (not root's, under sudo).
 user=${SUDO_USER:-$(id -un)}
-run_as_user() { if [ "$(id -un)" = "$user" ]; then "$@"; else as_root -u "$user" "$@" 2>/dev/null || sudo -u "$user" "$@"; fi; }
+run_as_user() { if [ "$(id -un)" = "$user" ]; then "$@"; else sudo -u "$user" "$@"; fi; }
 if [ -x plugin-gimp/install-user.sh ]; then
     echo "== GIMP plug-in for $user"
     run_as_user plugin-gimp/install-user.sh build

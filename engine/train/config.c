@@ -233,7 +233,17 @@ static char *option_text(const cg_train_config *c, const opt_def *o)
     switch (o->type) {
     case OPT_INT: return g_strdup_printf("%d", *(const int *)field);
     case OPT_I64: return g_strdup_printf("%lld", (long long)*(const int64_t *)field);
-    case OPT_DBL: return g_strdup(g_ascii_dtostr(buf, sizeof buf, *(const double *)field));
+    case OPT_DBL: {
+        /* The shortest text that reads back as the same double: 0.1, not 0.10000000000000001. */
+        const double v = *(const double *)field;
+        static const char *const formats[] = {"%.15g", "%.16g", "%.17g"};
+        for (size_t i = 0; i < G_N_ELEMENTS(formats); i++) {
+            g_ascii_formatd(buf, sizeof buf, formats[i], v);
+            if (g_ascii_strtod(buf, NULL) == v)
+                break;
+        }
+        return g_strdup(buf);
+    }
     case OPT_BOOL: return g_strdup(*(const bool *)field ? "true" : "false");
     case OPT_STR:
     case OPT_PATH: return g_strdup(*(char *const *)field);

@@ -81,9 +81,14 @@ static cg_status step(tr_trainer *t, bool warmup, tr_losses *l, cg_error *err)
     tr_zero_grads(gens, 2);
     cg_tensor *a = tr_input(g, xa, n, size), *b = tr_input(g, xb, n, size);
     cg_net_taps ab_a, ba_b, ab_b, ba_a;
+    /* U-GAT-IT needs each generator's CAM logits on both domains. */
     cg_net_taps *want[4] = {NULL, NULL, NULL, NULL};
-    if (m->attention)
-        want[0] = &ab_a, want[1] = &ba_b, want[2] = &ab_b, want[3] = &ba_a;
+    if (m->attention) {
+        want[0] = &ab_a;
+        want[1] = &ba_b;
+        want[2] = &ab_b;
+        want[3] = &ba_a;
+    }
     cg_tensor *fake_b = cg_net_forward(m->gab->net, g, a, NULL, want[0]);
     cg_tensor *fake_a = cg_net_forward(m->gba->net, g, b, NULL, want[1]);
     tr_sum s = {g, NULL, l};

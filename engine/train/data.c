@@ -202,7 +202,8 @@ static GPtrArray *list_images(const char *dir, cg_error *err)
         if (name[0] != '.' && has_image_extension(name))
             g_ptr_array_add(names, g_strdup(name));
     g_dir_close(d);
-    qsort(names->pdata, names->len, sizeof(char *), cmp_str);
+    if (names->len > 1)
+        qsort(names->pdata, names->len, sizeof(char *), cmp_str);
     return names;
 }
 

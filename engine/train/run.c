@@ -100,9 +100,8 @@ static void data_notices(tr_trainer *t, const cg_train_options *o)
     for (int k = 0; k < t->n_sources; k++) {
         const tr_source *s = &t->sources[k];
         int skipped = cg_dataset_skipped_count(s->data);
-        char *line = g_strdup_printf("%s: %d images (%d train, %d val, %d test) from %s%s", s->label,
-                                     cg_dataset_count(s->data), s->n_train, s->n_val, s->n_test, s->data->dir,
-                                     skipped ? "" : "");
+        char *line = g_strdup_printf("%s: %d images (%d train, %d val, %d test) from %s", s->label,
+                                     cg_dataset_count(s->data), s->n_train, s->n_val, s->n_test, s->data->dir);
         notice(t, o, line);
         g_free(line);
         if (skipped) {
@@ -214,6 +213,11 @@ cg_status cg_train(const cg_train_config *c, const cg_train_options *opts, cg_er
     if ((st = tr_dist_agree(st, err)) != CG_OK)
         goto out;
     data_notices(t, &o);
+    if (t->ranks > 1) {
+        char *line = g_strdup_printf("data-parallel over %d ranks, %d images each per step", t->ranks, t->local_batch);
+        notice(t, &o, line);
+        g_free(line);
+    }
     if (o.resume) {
         char *line = g_strdup_printf("resuming at step %lld of %lld", (long long)t->step, (long long)c->steps);
         notice(t, &o, line);

@@ -1,0 +1,87 @@
+#!/bin/sh
+# The training subcommands end to end: train (--check, refusals, --stop-after,
+# --resume, Ctrl-C), plot, export and eval, with their exit statuses.
+# Usage: test-cli.sh TRAIN-TOOL COMICGAN
+set -u
+tool=$1 comicgan=$2
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+expect_status() { # expected status, description, command...
+    want=$1 what=$2
+    shift 2
+    "$@" >"$dir/out" 2>"$dir/err"
+    got=$?
+    [ "$got" -eq "$want" ] || { fail "$what: exit $got, expected $want"; cat "$dir/err"; }
+}
+"$tool" data "$dir" || exit 1
+cat >"$dir/run.ini" <<INI
+[run]
+mode = pix2pix
+steps = 6
+batch = 2
+size = 16
+samples = 2
+log_every = 1
+sample_every = 3
+[data]
+photos = photos
+target_filter = cel
+[generator]
+width = 4
+downsamples = 1
+blocks = 1
+[discriminator]
+width = 4
+layers = 2
+INI
+export CG_NUM_THREADS=2
+
+expect_status 0 "--check" "$comicgan" train --check "$dir/run.ini"
+grep -q "^mode=pix2pix" "$dir/out" || fail "--check does not print the mode"
+grep -q "^photos=$dir/photos" "$dir/out" || fail "--check does not resolve paths from the config's folder"
+
+printf '[loss]\nlamda = 1\n' >"$dir/bad.ini"
+expect_status 1 "unknown key" "$comicgan" train "$dir/bad.ini"
+grep -q "lamda: unknown key" "$dir/err" || fail "no message naming the unknown key"
+expect_status 2 "two configs" "$comicgan" train "$dir/run.ini" "$dir/run.ini"
+
+expect_status 0 "stop after 2" "$comicgan" train "$dir/run.ini" --run "$dir/r" --stop-after 2
+[ -f "$dir/r/checkpoint.safetensors" ] || fail "no checkpoint after --stop-after"
+expect_status 1 "a second new run in the same folder" "$comicgan" train "$dir/run.ini" --run "$dir/r"
+grep -q "already holds a run" "$dir/err" || fail "no message about the existing run"
+expect_status 2 "a run folder without --resume" "$comicgan" train "$dir/r"
+expect_status 0 "resume" "$comicgan" train --resume "$dir/r"
+grep -q '"step":6,' "$dir/r/log.jsonl" || fail "the resumed run did not reach step 6"
+[ -f "$dir/r/samples/step-0000006.png" ] || fail "no sample grid at the last step"
+
+expect_status 0 "plot" "$comicgan" plot "$dir/r"
+[ -s "$dir/r/loss.png" ] || fail "no loss.png"
+expect_status 2 "plot to a JPEG name" "$comicgan" plot "$dir/r" -o "$dir/loss.jpg"
+expect_status 1 "plot a missing run" "$comicgan" plot "$dir/nothing"
+
+expect_status 0 "export" "$comicgan" export "$dir/r" -o "$dir/model.safetensors"
+[ -s "$dir/model.safetensors" ] || fail "no model file"
+expect_status 1 "export a folder without checkpoint" "$comicgan" export "$dir/photos"
+
+expect_status 0 "eval" "$comicgan" eval "$dir/model.safetensors" "$dir/r" --size 16
+grep -q "^style" "$dir/out" || fail "eval printed no table"
+expect_status 0 "eval --json" "$comicgan" eval "$dir/model.safetensors" "$dir/r" --size 16 --json
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["styles"][0]["paired"]' "$dir/out" \
+    || fail "eval --json is not the expected JSON"
+expect_status 2 "eval with a bad --size" "$comicgan" eval "$dir/model.safetensors" "$dir/r" --size 2
+
+# Ctrl-C: the run stops after its step with a checkpoint and resumes.
+sed -e 's/^steps = 6/steps = 1000000/' -e 's/^sample_every = 3/sample_every = 0/' "$dir/run.ini" >"$dir/long.ini"
+"$comicgan" train "$dir/long.ini" --run "$dir/long" -q 2>"$dir/err" &
+pid=$!
+sleep 2
+kill -INT $pid
+wait $pid
+status=$?
+[ "$status" -eq 130 ] || fail "Ctrl-C: exit $status, expected 130"
+[ -f "$dir/long/checkpoint.safetensors" ] || fail "Ctrl-C left no checkpoint"
+
+if [ "$failures" -eq 0 ]; then echo "ok"; fi
+exit "$failures"

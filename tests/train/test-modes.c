@@ -1,0 +1,202 @@
+/* Every training mode runs a few steps on tiny generated data and leaves a
+ * complete run folder; the run exports to a model file that loads. */
+#include "fixture.h"
+
+#include "comicgan/model.h"
+#include "comicgan/safetensors.h"
+
+#include <math.h>
+#include <string.h>
+
+/* Tiny networks: the point is the machinery, not the look. */
+#define TINY_GENERATOR "[generator]\nwidth = 4\ndownsamples = 1\nblocks = 1\n"
+#define TINY_DISC "width = 4\nlayers = 2\n"
+
+static char *data_root;
+
+static void check_file(const char *dir, const char *name)
+{
+    char *p = g_build_filename(dir, name, NULL);
+    if (!g_file_test(p, G_FILE_TEST_IS_REGULAR))
+        g_error("missing %s", p);
+    g_free(p);
+}
+
+/* Runs config text for `steps` steps, checks the run folder and export. */
+static void run_mode(const char *name, const char *text, int styles)
+{
+    char *dir = fx_tmpdir();
+    char *path = fx_write_file(dir, "run.ini", text);
+    cg_train_config *c = fx_config(path);
+    char *run = g_build_filename(dir, "run", NULL);
+    cg_error err = {0};
+    if (fx_train(c, run, false, 0, &err) != CG_OK)
+        g_error("%s: %s", name, err.message);
+    check_file(run, "config.ini");
+    check_file(run, "split.json");
+    check_file(run, "data-report.json");
+    check_file(run, "log.jsonl");
+    check_file(run, "checkpoint.safetensors");
+    check_file(run, "samples/step-0000003.png");
+    /* Every log line holds losses. */
+    char *log = NULL;
+    char *log_path = g_build_filename(run, "log.jsonl", NULL);
+    g_assert_true(g_file_get_contents(log_path, &log, NULL, NULL));
+    g_assert_nonnull(strstr(log, "\"losses\""));
+    g_assert_nonnull(strstr(log, "\"step\":3"));
+    /* Sample grid: one row per sample, input + outputs. */
+    char *grid_path = g_build_filename(run, "samples", "step-0000003.png", NULL);
+    cg_image *grid = cg_image_load(grid_path, &err);
+    g_assert_nonnull(grid);
+    g_assert_cmpint(grid->height, ==, 2 * 16 + 2);
+    cg_image_free(grid);
+    /* A new run refuses a folder that holds one. */
+    g_assert_cmpint(fx_train(c, run, false, 0, &err), ==, CG_ERR_INVALID);
+    g_assert_nonnull(strstr(err.message, "already holds a run"));
+
+    char *model_path = g_build_filename(dir, "model.safetensors", NULL);
+    if (cg_run_export(run, model_path, &err) != CG_OK)
+        g_error("%s export: %s", name, err.message);
+    cg_model *m = cg_model_load(model_path, &err);
+    if (!m)
+        g_error("%s load: %s", name, err.message);
+    g_assert_cmpint(cg_model_style_count(m), ==, styles);
+    const char *prov = cg_model_provenance_json(m);
+    g_assert_nonnull(strstr(prov, "\"steps\":3"));
+    g_assert_nonnull(strstr(prov, cg_train_config_hash(c)));
+    g_assert_nonnull(strstr(prov, "dataset_manifest"));
+    cg_model_free(m);
+
+    /* Evaluation on the run's test split, in its discriminators' features. */
+    cg_eval_result *r = NULL;
+    cg_eval_options eo = {.size = 16};
+    if (cg_eval(model_path, run, &eo, &r, &err) != CG_OK)
+        g_error("%s eval: %s", name, err.message);
+    g_assert_cmpint(r->n, ==, styles);
+    g_assert_cmpstr(r->source, ==, "run");
+    for (int i = 0; i < r->n; i++) {
+        const cg_eval_style *e = &r->style[i];
+        g_assert_cmpint(e->images, >=, 1);
+        g_assert_true(e->content >= -1 && e->content <= 1);
+        bool identity = strcmp(e->name, "identity") == 0;
+        if (e->paired)
+            g_assert_true(e->l1 >= 0 && e->l1 <= 2 && isfinite(e->psnr) && e->ssim <= 1);
+        if (!identity) {
+            g_assert_true(e->style >= 0);
+            g_assert_cmpstr(e->features, ==, "discriminator");
+        }
+    }
+    cg_eval_result_free(r);
+    /* On a plain folder, with a teacher for targets: paired metrics, fixed features. */
+    char *photos = g_build_filename(data_root, "photos", NULL);
+    eo.target_filter = "cel";
+    g_assert_cmpint(cg_eval(model_path, photos, &eo, &r, &err), ==, CG_OK);
+    g_assert_cmpstr(r->source, ==, "folder");
+    g_assert_cmpint(r->style[0].images, ==, 5);
+    g_assert_true(r->style[0].paired);
+    g_assert_cmpstr(r->style[0].features, ==, "fixed");
+    cg_eval_result_free(r);
+    g_free(photos);
+
+    char *plot = g_build_filename(dir, "loss.png", NULL);
+    g_assert_cmpint(cg_run_plot(run, plot, &err), ==, CG_OK);
+    cg_image *img = cg_image_load(plot, &err);
+    g_assert_nonnull(img);
+    cg_image_free(img);
+
+    cg_train_config_free(c);
+    fx_rmtree(dir);
+    g_free(plot);
+    g_free(grid_path);
+    g_free(log_path);
+    g_free(log);
+    g_free(model_path);
+    g_free(run);
+    g_free(path);
+    g_free(dir);
+}
+
+/* extra goes at the end of [data] (and may open later groups); disc is the
+ * [discriminator] group's body. */
+static char *config_text(const char *mode, const char *extra, const char *disc)
+{
+    return g_strdup_printf("[run]\nmode = %s\nsteps = 3\nbatch = 2\nsize = 16\nsamples = 2\nlog_every = 1\n"
+                           "sample_every = 3\ncheckpoint_every = 0\n" TINY_GENERATOR "[discriminator]\n%s"
+                           "[data]\nphotos = %s/photos\nval_fraction = 0.2\ntest_fraction = 0.2\n%s",
+                           mode, disc, data_root, extra);
+}
+
+static void test_pix2pix(void)
+{
+    char *extra = g_strdup_printf("targets = %s/targets\n", data_root);
+    char *t = config_text("pix2pix", extra, TINY_DISC);
+    run_mode("pix2pix", t, 1);
+    g_free(t);
+    g_free(extra);
+}
+
+static void test_pix2pix_teacher_and_extras(void)
+{
+    /* A manga teacher, augmentation, two discriminator scales with spectral
+     * norm, hinge loss, a warm-up step, clipping and every extra loss. */
+    char *t = config_text("pix2pix",
+                          "target_filter = manga\njitter = 0.2\nrotate90 = true\nscale_max = 1.5\n"
+                          "[loss]\nstyle = 1\ncontent = 1\ncolor = 1\ntv = 1\nedge_smooth = 1\ngan = hinge\n"
+                          "[optim]\nwarmup_steps = 1\nclip = 10\n",
+                          "width = 4\nlayers = 1\nscales = 2\nspectral_norm = true\n");
+    run_mode("pix2pix+extras", t, 1);
+    g_free(t);
+}
+
+static void test_cyclegan(void)
+{
+    char *extra = g_strdup_printf("style = %s/style\n[loss]\npool_size = 3\nedge_smooth = 0.5\n", data_root);
+    char *t = config_text("cyclegan", extra, TINY_DISC);
+    run_mode("cyclegan", t, 1);
+    g_free(t);
+    g_free(extra);
+}
+
+static void test_attention(void)
+{
+    char *extra = g_strdup_printf("style = %s/style\n[loss]\nstyle = 1\nfeatures = discriminator\n", data_root);
+    char *t = config_text("attention", extra, TINY_DISC);
+    run_mode("attention", t, 1);
+    g_free(t);
+    g_free(extra);
+}
+
+static void test_multistyle(void)
+{
+    char *extra = g_strdup_printf("[style ink]\nsource = filter\nfilter = manga\n"
+                                  "[style inverse]\nsource = targets\ndir = %s/targets\n"
+                                  "[style paint]\nsource = images\ndir = %s/style\n",
+                                  data_root, data_root);
+    char *t = config_text("multistyle", extra, TINY_DISC);
+    run_mode("multistyle", t, 4); /* three styles and the identity style added */
+    g_free(t);
+    g_free(extra);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    data_root = fx_tmpdir();
+    char *photos = g_build_filename(data_root, "photos", NULL), *targets = g_build_filename(data_root, "targets", NULL);
+    char *style = g_build_filename(data_root, "style", NULL);
+    fx_write_photos(photos, 5, 24, 20, 1);
+    fx_write_targets(photos, targets);
+    fx_write_photos(style, 4, 20, 22, 99);
+    g_test_add_func("/train/modes/pix2pix", test_pix2pix);
+    g_test_add_func("/train/modes/pix2pix_teacher_extras", test_pix2pix_teacher_and_extras);
+    g_test_add_func("/train/modes/cyclegan", test_cyclegan);
+    g_test_add_func("/train/modes/attention", test_attention);
+    g_test_add_func("/train/modes/multistyle", test_multistyle);
+    int rc = g_test_run();
+    fx_rmtree(data_root);
+    g_free(photos);
+    g_free(targets);
+    g_free(style);
+    g_free(data_root);
+    return rc;
+}
