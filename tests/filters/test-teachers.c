@@ -1,0 +1,196 @@
+/* The manga and cel teachers. */
+#include "fixture.h"
+
+static void test_manga_black_white(void)
+{
+    cg_image *in = fx_picture(96, 72, 21), *out = fx_new(96, 72);
+    g_assert_cmpint(cg_filter_manga(in, out, NULL, NULL), ==, CG_OK);
+    int black = 0;
+    for (size_t i = 0; i < 96 * 72; i++) {
+        const float *p = out->pixels + 4 * i;
+        g_assert_true(p[0] == 0.0f || p[0] == 1.0f);
+        g_assert_true(p[1] == p[0] && p[2] == p[0]); /* no colour cast */
+        black += p[0] == 0.0f;
+    }
+    g_assert_cmpint(black, >, 96 * 72 / 20);
+    g_assert_cmpint(black, <, 96 * 72 * 19 / 20);
+    fx_assert_alpha_same(in, out);
+    /* a soft-line request is made hard */
+    cg_manga_params p = cg_manga_defaults();
+    p.lines.hard = false;
+    g_assert_cmpint(cg_filter_manga(in, out, &p, NULL), ==, CG_OK);
+    for (size_t i = 0; i < 96 * 72; i++)
+        g_assert_true(out->pixels[4 * i] == 0.0f || out->pixels[4 * i] == 1.0f);
+    fx_free(in);
+    fx_free(out);
+}
+
+/* White paper stays white, solid black stays black, and a dark square on
+ * light grey gets an outline with screen dots inside. */
+static void test_manga_shapes(void)
+{
+    cg_image *white = fx_square(40, 40, 0, 0, 0, 0, 0.0f, 1.0f), *out = fx_new(40, 40);
+    g_assert_cmpint(cg_filter_manga(white, out, NULL, NULL), ==, CG_OK);
+    for (size_t i = 0; i < 40 * 40; i++)
+        g_assert_cmpfloat(out->pixels[4 * i], ==, 1.0f);
+    cg_image *black = fx_square(40, 40, 0, 0, 0, 0, 0.0f, 0.0f);
+    g_assert_cmpint(cg_filter_manga(black, out, NULL, NULL), ==, CG_OK);
+    for (size_t i = 0; i < 40 * 40; i++)
+        g_assert_cmpfloat(out->pixels[4 * i], ==, 0.0f);
+    fx_free(out);
+
+    int n = 96;
+    cg_image *sq = fx_square(n, n, 32, 32, 64, 64, 0.45f, 0.95f);
+    out = fx_new(n, n);
+    g_assert_cmpint(cg_filter_manga(sq, out, NULL, NULL), ==, CG_OK);
+    int inside_black = 0, inside = 0, outside_black = 0;
+    for (int y = 0; y < n; y++)
+        for (int x = 0; x < n; x++) {
+            int in_core = x >= 38 && x < 58 && y >= 38 && y < 58;
+            int far = x < 24 || x >= 72 || y < 24 || y >= 72;
+            float v = fx_px(out, x, y)[0];
+            if (in_core) {
+                inside++;
+                inside_black += v == 0.0f;
+            }
+            if (far)
+                outside_black += v == 0.0f;
+        }
+    g_assert_cmpint(outside_black, ==, 0);
+    g_assert_cmpfloat((double)inside_black / inside, >, 0.1);  /* a screen ... */
+    g_assert_cmpfloat((double)inside_black / inside, <, 0.6);  /* ... not a fill */
+    for (int t = 34; t < 62; t++) { /* the outline: ink within 2 px of each side */
+        int pts[4][2] = {{t, 32}, {t, 63}, {32, t}, {63, t}};
+        for (int k = 0; k < 4; k++) {
+            int inked = 0;
+            for (int d = -2; d <= 2; d++)
+                for (int e = -2; e <= 2; e++)
+                    inked |= fx_px(out, pts[k][0] + d, pts[k][1] + e)[0] == 0.0f;
+            g_assert_true(inked);
+        }
+    }
+    fx_free(white);
+    fx_free(black);
+    fx_free(sq);
+    fx_free(out);
+}
+
+static int distinct(const cg_image *img)
+{
+    int n = 0;
+    float seen[300][3];
+    for (size_t i = 0; i < (size_t)img->width * img->height; i++) {
+        const float *p = img->pixels + 4 * i;
+        int found = 0;
+        for (int k = 0; k < n && !found; k++)
+            found = memcmp(seen[k], p, 3 * sizeof(float)) == 0;
+        if (!found) {
+            if (n == 300)
+                return n + 1;
+            memcpy(seen[n++], p, 3 * sizeof(float));
+        }
+    }
+    return n;
+}
+
+static void test_cel(void)
+{
+    int w = 96, h = 72;
+    cg_image *in = fx_picture(w, h, 22), *flat = fx_new(w, h), *out = fx_new(w, h);
+    cg_cel_params p = cg_cel_defaults();
+    p.line_strength = 0.0f;
+    g_assert_cmpint(cg_filter_cel(in, flat, &p, NULL), ==, CG_OK);
+    g_assert_cmpint(distinct(flat), <=, p.flatten.colors);
+    p = cg_cel_defaults();
+    g_assert_cmpint(cg_filter_cel(in, out, &p, NULL), ==, CG_OK);
+    fx_assert_alpha_same(in, out);
+    fx_assert_range01(out);
+    /* lines only darken the flat colours, by the same factor per pixel */
+    int darkened = 0;
+    for (size_t i = 0; i < (size_t)w * h; i++) {
+        const float *f = flat->pixels + 4 * i, *q = out->pixels + 4 * i;
+        float m = -1.0f;
+        for (int c = 0; c < 3; c++) {
+            g_assert_cmpfloat(q[c], <=, f[c]);
+            if (f[c] > 0.05f) {
+                float mc = q[c] / f[c];
+                if (m >= 0.0f)
+                    g_assert_cmpfloat(fabsf(mc - m), <, 1e-4f);
+                m = mc;
+            }
+        }
+        darkened += q[0] + q[1] + q[2] < 0.5f * (f[0] + f[1] + f[2]);
+    }
+    g_assert_cmpint(darkened, >, 0);
+    g_assert_cmpint(darkened, <, w * h / 4);
+    fx_free(in);
+    fx_free(flat);
+    fx_free(out);
+}
+
+static void test_cel_outline(void)
+{
+    int n = 96;
+    cg_image *sq = fx_square(n, n, 32, 32, 64, 64, 0.3f, 0.85f), *out = fx_new(n, n);
+    g_assert_cmpint(cg_filter_cel(sq, out, NULL, NULL), ==, CG_OK);
+    for (int t = 34; t < 62; t++) {
+        int pts[4][2] = {{t, 32}, {t, 63}, {32, t}, {63, t}};
+        for (int k = 0; k < 4; k++) {
+            float darkest = 1.0f;
+            for (int d = -2; d <= 2; d++)
+                for (int e = -2; e <= 2; e++)
+                    darkest = fminf(darkest, fx_px(out, pts[k][0] + d, pts[k][1] + e)[0]);
+            g_assert_cmpfloat(darkest, <, 0.1f);
+        }
+    }
+    /* flat inside and out, away from the outline */
+    g_assert_cmpfloat(fabsf(fx_px(out, 48, 48)[0] - 0.3f), <, 0.01f);
+    g_assert_cmpfloat(fabsf(fx_px(out, 8, 8)[0] - 0.85f), <, 0.01f);
+    fx_free(sq);
+    fx_free(out);
+}
+
+static void test_bad_params(void)
+{
+    cg_image *in = fx_picture(8, 8, 1), *out = fx_new(8, 8);
+    cg_error err = {0};
+    cg_manga_params m = cg_manga_defaults();
+    m.smooth.eps = NAN;
+    g_assert_cmpint(cg_filter_manga(in, out, &m, &err), ==, CG_ERR_INVALID);
+    g_assert_nonnull(strstr(err.message, "manga"));
+    g_assert_nonnull(strstr(err.message, "eps"));
+    m = cg_manga_defaults();
+    m.lines.p = NAN;
+    g_assert_cmpint(cg_filter_manga(in, out, &m, &err), ==, CG_ERR_INVALID);
+    m = cg_manga_defaults();
+    m.tone.cell = NAN;
+    g_assert_cmpint(cg_filter_manga(in, out, &m, &err), ==, CG_ERR_INVALID);
+    g_assert_nonnull(strstr(err.message, "cell"));
+    g_assert_cmpint(cg_filter_manga(in, out, &m, NULL), ==, CG_ERR_INVALID);
+    cg_cel_params c = cg_cel_defaults();
+    c.line_strength = NAN;
+    g_assert_cmpint(cg_filter_cel(in, out, &c, &err), ==, CG_ERR_INVALID);
+    g_assert_nonnull(strstr(err.message, "cel"));
+    c = cg_cel_defaults();
+    c.flatten.colors = 0;
+    g_assert_cmpint(cg_filter_cel(in, out, &c, &err), ==, CG_ERR_INVALID);
+    c = cg_cel_defaults();
+    c.lines.sigma = NAN;
+    g_assert_cmpint(cg_filter_cel(in, out, &c, &err), ==, CG_ERR_INVALID);
+    c = cg_cel_defaults();
+    c.smooth.radius = -1;
+    g_assert_cmpint(cg_filter_cel(in, out, &c, &err), ==, CG_ERR_INVALID);
+    fx_free(in);
+    fx_free(out);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/filters/teachers/manga-black-white", test_manga_black_white);
+    g_test_add_func("/filters/teachers/manga-shapes", test_manga_shapes);
+    g_test_add_func("/filters/teachers/cel", test_cel);
+    g_test_add_func("/filters/teachers/cel-outline", test_cel_outline);
+    g_test_add_func("/filters/teachers/bad-params", test_bad_params);
+    return g_test_run();
+}
