@@ -69,10 +69,15 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
             if (strcmp(argv[1], commands[i].name) == 0)
                 found = &commands[i];
-        if (found)
+        if (found) {
             status = found->run(argc - 1, argv + 1);
-        else
-            cli_fail(status, argv[1], _("no such command (commands: stylize, info, attention, bench)"));
+        } else {
+            GString *names = g_string_new(NULL);
+            for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
+                g_string_append_printf(names, "%s%s", i ? ", " : "", commands[i].name);
+            cli_fail(status, argv[1], _("no such command (commands: %s)"), names->str);
+            g_string_free(names, TRUE);
+        }
     }
     g_free(help);
     return status;

@@ -57,9 +57,9 @@ MESON_TEST_ARGS=${MESON_TEST_ARGS:-}
 run_config release build -Dwerror=true
 # UBSan reports must fail the test that triggered them.
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
-MESON_TEST_ARGS="$MESON_TEST_ARGS --suite ops --suite core --suite model --suite io --suite filters --suite nn --suite infer" \
+MESON_TEST_ARGS="$MESON_TEST_ARGS --suite ops --suite core --suite model --suite io --suite filters --suite nn --suite infer --suite train" \
     run_config asan build-asan -Dwerror=true -Dbuildtype=debug -Db_sanitize=address,undefined -Db_lundef=false \
-    -Dgimp=disabled -Dkrita=disabled
+    -Dgimp=disabled -Dkrita=disabled -Dmpi=disabled
 
 if command -v clang >/dev/null 2>&1 && [ -x fuzz/run.sh ]; then
     targets=$(ls fuzz/fuzz-*.c | wc -l)
