@@ -65,7 +65,13 @@ static void source_of(const cg_conv_infer_shape *s, int64_t i, int64_t n, int32_
 /* Eight tiles at a time, one per vector lane: the transforms then write whole
  * vectors of consecutive tiles, which is what the GEMMs read. */
 typedef float v8 __attribute__((vector_size(32)));
+typedef int v8i __attribute__((vector_size(32)));
 #define LANES 8
+#if defined(__clang__)
+#define EVEN_LANES(lo, hi) __builtin_shufflevector(lo, hi, 0, 2, 4, 6, 8, 10, 12, 14)
+#else
+#define EVEN_LANES(lo, hi) __builtin_shuffle(lo, hi, (v8i){0, 2, 4, 6, 8, 10, 12, 14})
+#endif
 
 /* V[xi][c][t] = (B^T d B)[xi] for the 4x4 input patch d of tile t. */
 static void transform_input(const wino_job *j, int64_t t0, int64_t nt, float *v)
@@ -83,13 +89,41 @@ static void transform_input(const wino_job *j, int64_t t0, int64_t nt, float *v)
             rmask[l] = j->row_mask + 4 * ty;
             cmask[l] = j->col_mask + 4 * tx;
         }
+        /* Eight tiles of one tile row, away from the left and right edges: rows
+         * are shared by the lanes and columns are plain loads (stride 2 without
+         * upsampling, consecutive with it). Anything else goes through the
+         * per-lane tables. */
+        int64_t tx0 = (t0 + k) % j->tiles_w;
+        bool interior = lanes == LANES && tx0 >= 1 && tx0 + LANES <= j->tiles_w &&
+                        2 * (tx0 + LANES) + 1 < j->vw;
         for (int64_t c = 0; c < s->in_c; c++) {
             const float *src = j->in + c * plane;
             v8 d[4][4];
-            for (int r = 0; r < 4; r++)
-                for (int q = 0; q < 4; q++)
-                    for (int l = 0; l < LANES; l++)
-                        d[r][q][l] = src[(int64_t)rows[l][r] * s->in_w + cols[l][q]] * rmask[l][r] * cmask[l][q];
+            if (interior && s->upsample == 1) {
+                for (int r = 0; r < 4; r++) {
+                    const float *row = src + (int64_t)rows[0][r] * s->in_w + 2 * tx0 - 1;
+                    for (int q = 0; q < 4; q++) {
+                        v8 lo, hi;
+                        memcpy(&lo, row + q, sizeof lo);
+                        memcpy(&hi, row + q + LANES, sizeof hi);
+                        d[r][q] = EVEN_LANES(lo, hi) * rmask[0][r];
+                    }
+                }
+            } else if (interior && s->upsample == 2) {
+                static const int offset[4] = {-1, 0, 0, 1};
+                for (int r = 0; r < 4; r++) {
+                    const float *row = src + (int64_t)rows[0][r] * s->in_w + tx0;
+                    for (int q = 0; q < 4; q++) {
+                        memcpy(&d[r][q], row + offset[q], sizeof(v8));
+                        d[r][q] *= rmask[0][r];
+                    }
+                }
+            } else {
+                for (int r = 0; r < 4; r++)
+                    for (int q = 0; q < 4; q++)
+                        for (int l = 0; l < LANES; l++)
+                            d[r][q][l] = src[(int64_t)rows[l][r] * s->in_w + cols[l][q]] * rmask[l][r] * cmask[l][q];
+            }
             v8 b[4][4]; /* B^T d */
             for (int q = 0; q < 4; q++) {
                 b[0][q] = d[0][q] - d[2][q];

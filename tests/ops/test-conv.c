@@ -268,19 +268,20 @@ static void test_conv_infer_upsampled(void)
         /* m 0, 1: Winograd; 2, 3: im2col */
         cg_conv_infer_use_winograd(m < 2);
         cg_error err = {0};
-        cg_tensor *x = gc_random4(1, 5, 7, 9, -1, 1, 40), *w = gc_random4(4, 5, 3, 3, -1, 1, 41);
+        const int ih = 7, iw = m % 2 ? 9 : 30; /* 30: wide enough for the eight-tile interior path */
+        cg_tensor *x = gc_random4(1, 5, ih, iw, -1, 1, 40), *w = gc_random4(4, 5, 3, 3, -1, 1, 41);
         const int64_t bd[1] = {4};
         cg_tensor *b = gc_random(1, bd, -1, 1, 42);
         cg_graph *g = cg_graph_new(false, &err);
         cg_conv_params p = params(1, 1, 1, 1, modes[m % 2]);
         cg_tensor *y = cg_conv2d(g, cg_upsample_nearest(g, x, 2), w, b, &p);
         g_assert_nonnull(y);
-        cg_conv_infer_shape s = {1, 5, 7, 9, 4, 3, 1, 1, modes[m % 2] == CG_PAD_REFLECT, 2};
+        cg_conv_infer_shape s = {1, 5, ih, iw, 4, 3, 1, 1, modes[m % 2] == CG_PAD_REFLECT, 2};
         int64_t oh, ow;
         cg_conv_infer_out_size(&s, &oh, &ow);
-        g_assert_cmpint(oh, ==, 14);
-        g_assert_cmpint(ow, ==, 18);
-        float *out = g_new(float, 4 * 14 * 18), *scratch = g_new(float, cg_conv_infer_scratch(&s) + 1);
+        g_assert_cmpint(oh, ==, 2 * ih);
+        g_assert_cmpint(ow, ==, 2 * iw);
+        float *out = g_new(float, 4 * oh * ow), *scratch = g_new(float, cg_conv_infer_scratch(&s) + 1);
         cg_conv_infer(&s, x->data, w->data, b->data, out, scratch);
         for (int64_t i = 0; i < y->size; i++)
             g_assert_cmpfloat(fabsf(out[i] - y->data[i]), <, 1e-5f);
@@ -297,9 +298,10 @@ static void test_conv_infer_upsampled(void)
 /* Winograd against the graph's direct convolution on odd sizes, both paddings. */
 static void test_conv_infer_winograd(void)
 {
-    const int sizes[][2] = {{7, 9}, {8, 8}, {2, 3}, {13, 6}};
+    /* wide enough for the eight-tile interior path too */
+    const int sizes[][2] = {{7, 9}, {8, 8}, {2, 3}, {13, 6}, {9, 41}, {6, 70}};
     for (int m = 0; m < 2; m++)
-        for (int k = 0; k < 4; k++) {
+        for (int k = 0; k < 6; k++) {
             cg_error err = {0};
             int h = sizes[k][0], w = sizes[k][1];
             cg_tensor *x = gc_random4(1, 6, h, w, -1, 1, 50 + k), *wt = gc_random4(5, 6, 3, 3, -1, 1, 51);
