@@ -3,6 +3,7 @@
  * collect walk stops at one statistic point; a full walk produces pixels.
  * Buffers come from a few slots sized by the dry walk, so a run allocates
  * once and a tile loop reuses them. */
+#include "core/simd.h"
 #include "core/threads.h"
 #include "infer/run.h"
 #include "ops/conv_infer.h"
@@ -134,7 +135,7 @@ typedef struct plane_job {
     int64_t x0, y0, x1, y1;
 } plane_job;
 
-static void collect_plane(void *ctx, int c, int worker)
+CG_KERNEL static void collect_plane(void *ctx, int c, int worker)
 {
     const plane_job *j = ctx;
     const float *d = j->a->d + (int64_t)c * j->a->h * j->a->w;
@@ -210,7 +211,7 @@ typedef struct norm_job {
     float slope;
 } norm_job;
 
-static void norm_plane(void *ctx, int c, int worker)
+CG_KERNEL static void norm_plane(void *ctx, int c, int worker)
 {
     const norm_job *j = ctx;
     const cg_norm_layer *l = j->l;
@@ -261,7 +262,7 @@ typedef struct act_job {
     float slope;
 } act_job;
 
-static void activate_plane(void *ctx, int c, int worker)
+CG_KERNEL static void activate_plane(void *ctx, int c, int worker)
 {
     const act_job *j = ctx;
     float *d = j->a->d + (int64_t)c * j->a->h * j->a->w;

@@ -14,6 +14,7 @@
  * their columns of dW). Results are therefore identical from run to run. The
  * column buffer of a task stays a few MB whatever the image size. */
 #include "core/blas.h"
+#include "core/simd.h"
 #include "core/threads.h"
 #include "ops/conv_infer.h"
 #include "ops/op.h"
@@ -83,7 +84,7 @@ static void interior_cols(const conv_geom *g, int kj, int64_t *lo, int64_t *hi)
 
 /* im2col for an input read through nearest upsampling by g->up: each source
  * pixel stands for an up x up block of the virtual input. */
-static void im2col_upsampled(const conv_geom *g, const float *in, int64_t c0, int64_t c1, int64_t p0, int64_t t,
+CG_KERNEL static void im2col_upsampled(const conv_geom *g, const float *in, int64_t c0, int64_t c1, int64_t p0, int64_t t,
                              float *col)
 {
     const int64_t sw_real = g->in_w / g->up, plane = (g->in_h / g->up) * sw_real;
@@ -128,7 +129,7 @@ static void im2col_upsampled(const conv_geom *g, const float *in, int64_t c0, in
 
 /* Rows for channels [c0, c1) of image `in` (in_c * in_h * in_w floats), columns
  * [p0, p0 + t) of the output positions, into col (rows x t). */
-static void im2col(const conv_geom *g, const float *in, int64_t c0, int64_t c1, int64_t p0, int64_t t,
+CG_KERNEL static void im2col(const conv_geom *g, const float *in, int64_t c0, int64_t c1, int64_t p0, int64_t t,
                    float *col)
 {
     const int64_t plane = g->in_h * g->in_w;
@@ -643,12 +644,18 @@ int64_t cg_conv_infer_scratch(const cg_conv_infer_shape *s)
     conv_geom g = infer_geom(s);
     int64_t im2col = apply_scratch(&g) * cg_thread_count();
     int64_t wino = cg_winograd_applies(s) ? cg_winograd_scratch(s) : 0;
-    return im2col > wino ? im2col : wino;
+    int64_t direct = cg_conv_direct_applies(s) ? cg_conv_direct_scratch(s) : 0;
+    int64_t most = im2col > wino ? im2col : wino;
+    return most > direct ? most : direct;
 }
 
 void cg_conv_infer(const cg_conv_infer_shape *s, const float *in, const float *w, const float *bias, float *out,
                    float *scratch)
 {
+    if (cg_conv_direct_applies(s)) {
+        cg_conv_direct(s, in, w, bias, out, scratch);
+        return;
+    }
     if (use_winograd && cg_winograd_applies(s)) {
         cg_winograd_conv(s, in, w, bias, out, scratch);
         return;

@@ -6,12 +6,13 @@
  * direct convolution. The input may be read nearest-upsampled by 2, like the
  * im2col path, so a decoder's upsampled map is never stored. */
 #include "core/blas.h"
+#include "core/simd.h"
 #include "core/threads.h"
 #include "ops/conv_infer.h"
 
 #include <string.h>
 
-#define TILES_PER_BLOCK 256
+#define TILES_PER_BLOCK 128
 
 static inline int64_t reflect_index(int64_t i, int64_t n)
 {
@@ -73,57 +74,80 @@ typedef int v8i __attribute__((vector_size(32)));
 #define EVEN_LANES(lo, hi) __builtin_shuffle(lo, hi, (v8i){0, 2, 4, 6, 8, 10, 12, 14})
 #endif
 
-/* V[xi][c][t] = (B^T d B)[xi] for the 4x4 input patch d of tile t. */
-static void transform_input(const wino_job *j, int64_t t0, int64_t nt, float *v)
+/* Where the lanes of one group of eight tiles read from. */
+typedef struct lane_group {
+    const int32_t *rows[LANES], *cols[LANES];
+    const float *rmask[LANES], *cmask[LANES];
+    int lanes;
+    int64_t tx0;
+    bool interior; /* one tile row, away from the left and right edges */
+} lane_group;
+
+static void plan_group(const wino_job *j, int64_t t, int lanes, lane_group *g)
+{
+    g->lanes = lanes;
+    for (int l = 0; l < LANES; l++) {
+        int64_t tl = t + (l < lanes ? l : lanes - 1), ty = tl / j->tiles_w, tx = tl % j->tiles_w;
+        g->rows[l] = j->row_index + 4 * ty;
+        g->cols[l] = j->col_index + 4 * tx;
+        g->rmask[l] = j->row_mask + 4 * ty;
+        g->cmask[l] = j->col_mask + 4 * tx;
+    }
+    g->tx0 = t % j->tiles_w;
+    g->interior = lanes == LANES && g->tx0 >= 1 && g->tx0 + LANES <= j->tiles_w && 2 * (g->tx0 + LANES) + 1 < j->vw;
+}
+
+/* The 4x4 patches of a lane group in channel plane src. Interior groups share
+ * their rows and read columns with plain loads (stride 2 without upsampling,
+ * consecutive with it); the rest go through the per-lane tables. */
+static inline __attribute__((always_inline)) void load_patches(const wino_job *j, const lane_group *g, const float *src,
+                                                           v8 d[4][4])
+{
+    const cg_conv_infer_shape *s = j->s;
+    if (g->interior && s->upsample == 1) {
+        for (int r = 0; r < 4; r++) {
+            const float *row = src + (int64_t)g->rows[0][r] * s->in_w + 2 * g->tx0 - 1;
+            for (int q = 0; q < 4; q++) {
+                v8 lo, hi;
+                memcpy(&lo, row + q, sizeof lo);
+                memcpy(&hi, row + q + LANES, sizeof hi);
+                d[r][q] = EVEN_LANES(lo, hi) * g->rmask[0][r];
+            }
+        }
+    } else if (g->interior && s->upsample == 2) {
+        static const int offset[4] = {-1, 0, 0, 1};
+        for (int r = 0; r < 4; r++) {
+            const float *row = src + (int64_t)g->rows[0][r] * s->in_w + g->tx0;
+            for (int q = 0; q < 4; q++) {
+                memcpy(&d[r][q], row + offset[q], sizeof(v8));
+                d[r][q] *= g->rmask[0][r];
+            }
+        }
+    } else {
+        for (int r = 0; r < 4; r++)
+            for (int q = 0; q < 4; q++)
+                for (int l = 0; l < LANES; l++)
+                    d[r][q][l] = src[(int64_t)g->rows[l][r] * s->in_w + g->cols[l][q]] * g->rmask[l][r] *
+                                 g->cmask[l][q];
+    }
+}
+
+/* V[xi][c][t] = (B^T d B)[xi] for the 4x4 input patch d of tile t. Channel by
+ * channel, so each of the 16 outputs is written front to back. */
+CG_KERNEL static void transform_input(const wino_job *j, int64_t t0, int64_t nt, float *v)
 {
     const cg_conv_infer_shape *s = j->s;
     const int64_t plane = s->in_h * s->in_w, step = s->in_c * nt;
-    for (int64_t k = 0; k < nt; k += LANES) {
-        int lanes = nt - k < LANES ? (int)(nt - k) : LANES;
-        const int32_t *rows[LANES], *cols[LANES];
-        const float *rmask[LANES], *cmask[LANES];
-        for (int l = 0; l < LANES; l++) {
-            int64_t t = t0 + k + (l < lanes ? l : lanes - 1), ty = t / j->tiles_w, tx = t % j->tiles_w;
-            rows[l] = j->row_index + 4 * ty;
-            cols[l] = j->col_index + 4 * tx;
-            rmask[l] = j->row_mask + 4 * ty;
-            cmask[l] = j->col_mask + 4 * tx;
-        }
-        /* Eight tiles of one tile row, away from the left and right edges: rows
-         * are shared by the lanes and columns are plain loads (stride 2 without
-         * upsampling, consecutive with it). Anything else goes through the
-         * per-lane tables. */
-        int64_t tx0 = (t0 + k) % j->tiles_w;
-        bool interior = lanes == LANES && tx0 >= 1 && tx0 + LANES <= j->tiles_w &&
-                        2 * (tx0 + LANES) + 1 < j->vw;
-        for (int64_t c = 0; c < s->in_c; c++) {
-            const float *src = j->in + c * plane;
+    lane_group groups[(TILES_PER_BLOCK + LANES - 1) / LANES];
+    int n_groups = 0;
+    for (int64_t k = 0; k < nt; k += LANES)
+        plan_group(j, t0 + k, nt - k < LANES ? (int)(nt - k) : LANES, &groups[n_groups++]);
+    for (int64_t c = 0; c < s->in_c; c++) {
+        const float *src = j->in + c * plane;
+        for (int gi = 0; gi < n_groups; gi++) {
+            const lane_group *g = &groups[gi];
             v8 d[4][4];
-            if (interior && s->upsample == 1) {
-                for (int r = 0; r < 4; r++) {
-                    const float *row = src + (int64_t)rows[0][r] * s->in_w + 2 * tx0 - 1;
-                    for (int q = 0; q < 4; q++) {
-                        v8 lo, hi;
-                        memcpy(&lo, row + q, sizeof lo);
-                        memcpy(&hi, row + q + LANES, sizeof hi);
-                        d[r][q] = EVEN_LANES(lo, hi) * rmask[0][r];
-                    }
-                }
-            } else if (interior && s->upsample == 2) {
-                static const int offset[4] = {-1, 0, 0, 1};
-                for (int r = 0; r < 4; r++) {
-                    const float *row = src + (int64_t)rows[0][r] * s->in_w + tx0;
-                    for (int q = 0; q < 4; q++) {
-                        memcpy(&d[r][q], row + offset[q], sizeof(v8));
-                        d[r][q] *= rmask[0][r];
-                    }
-                }
-            } else {
-                for (int r = 0; r < 4; r++)
-                    for (int q = 0; q < 4; q++)
-                        for (int l = 0; l < LANES; l++)
-                            d[r][q][l] = src[(int64_t)rows[l][r] * s->in_w + cols[l][q]] * rmask[l][r] * cmask[l][q];
-            }
+            load_patches(j, g, src, d);
             v8 b[4][4]; /* B^T d */
             for (int q = 0; q < 4; q++) {
                 b[0][q] = d[0][q] - d[2][q];
@@ -138,12 +162,12 @@ static void transform_input(const wino_job *j, int64_t t0, int64_t nt, float *v)
                 e[r * 4 + 2] = b[r][2] - b[r][1];
                 e[r * 4 + 3] = b[r][1] - b[r][3];
             }
-            float *dst = v + c * nt + k;
+            float *dst = v + c * nt + (int64_t)gi * LANES;
             for (int xi = 0; xi < 16; xi++) {
-                if (lanes == LANES)
+                if (g->lanes == LANES)
                     memcpy(dst + xi * step, &e[xi], sizeof(v8));
                 else
-                    for (int l = 0; l < lanes; l++)
+                    for (int l = 0; l < g->lanes; l++)
                         dst[xi * step + l] = e[xi][l];
             }
         }
@@ -151,7 +175,7 @@ static void transform_input(const wino_job *j, int64_t t0, int64_t nt, float *v)
 }
 
 /* out = A^T M A for each tile, plus bias. */
-static void transform_output(const wino_job *j, int64_t t0, int64_t nt, const float *m)
+CG_KERNEL static void transform_output(const wino_job *j, int64_t t0, int64_t nt, const float *m)
 {
     const cg_conv_infer_shape *s = j->s;
     const int64_t co = s->out_c, plane = j->vh * j->vw;

@@ -326,6 +326,38 @@ static void test_conv_infer_winograd(void)
         }
 }
 
+/* The direct kernel for few output channels against the graph's convolution. */
+static void test_conv_infer_direct(void)
+{
+    const int sizes[][3] = {{9, 37, 7}, {3, 5, 3}, {20, 16, 7}, {4, 4, 3}, {11, 50, 5}};
+    for (int m = 0; m < 2; m++)
+        for (int k = 0; k < 5; k++) {
+            cg_error err = {0};
+            int h = sizes[k][0], w = sizes[k][1], ks = sizes[k][2], co = k % 2 ? 1 : 3;
+            cg_tensor *x = gc_random4(1, 5, h, w, -1, 1, 60 + k), *wt = gc_random4(co, 5, ks, ks, -1, 1, 61);
+            const int64_t bd[1] = {co};
+            cg_tensor *b = gc_random(1, bd, -1, 1, 62);
+            cg_graph *g = cg_graph_new(false, &err);
+            cg_conv_params p = params(1, ks / 2, 1, 1, m ? CG_PAD_ZERO : CG_PAD_REFLECT);
+            cg_tensor *y = cg_conv2d(g, x, wt, b, &p);
+            g_assert_nonnull(y);
+            cg_conv_infer_shape s = {1, 5, h, w, co, ks, 1, ks / 2, m == 0, 1};
+            g_assert_true(cg_conv_direct_applies(&s));
+            float *out = g_new(float, co * h * w), *scratch = g_new(float, cg_conv_infer_scratch(&s));
+            cg_conv_infer(&s, x->data, wt->data, b->data, out, scratch);
+            for (int64_t i = 0; i < y->size; i++)
+                if (fabsf(out[i] - y->data[i]) > 1e-4f)
+                    g_error("direct %dx%d k%d pad %d: element %lld %g vs %g", h, w, ks, m, (long long)i, out[i],
+                            y->data[i]);
+            g_free(out);
+            g_free(scratch);
+            cg_graph_free(g);
+            cg_tensor_free(x);
+            cg_tensor_free(wt);
+            cg_tensor_free(b);
+        }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -338,5 +370,6 @@ int main(int argc, char **argv)
     g_test_add_func("/ops/conv/errors", test_conv_errors);
     g_test_add_func("/ops/conv/infer_upsampled", test_conv_infer_upsampled);
     g_test_add_func("/ops/conv/infer_winograd", test_conv_infer_winograd);
+    g_test_add_func("/ops/conv/infer_direct", test_conv_infer_direct);
     return g_test_run();
 }
