@@ -82,12 +82,13 @@ static void interior_cols(const conv_geom *g, int kj, int64_t *lo, int64_t *hi)
         *hi = *lo;
 }
 
-/* im2col for an input read through nearest upsampling by g->up: each source
- * pixel stands for an up x up block of the virtual input. */
-CG_KERNEL static void im2col_upsampled(const conv_geom *g, const float *in, int64_t c0, int64_t c1, int64_t p0, int64_t t,
+/* Rows for channels [c0, c1) of image `in`, columns [p0, p0 + t) of the output
+ * positions, into col (rows x t). With g->up > 1 the image is read as if
+ * nearest-upsampled by up: each stored pixel stands for an up x up block. */
+CG_KERNEL static void im2col(const conv_geom *g, const float *in, int64_t c0, int64_t c1, int64_t p0, int64_t t,
                              float *col)
 {
-    const int64_t sw_real = g->in_w / g->up, plane = (g->in_h / g->up) * sw_real;
+    const int64_t stored_w = g->in_w / g->up, plane = (g->in_h / g->up) * stored_w;
     float *dst = col;
     for (int64_t c = c0; c < c1; c++)
         for (int ki = 0; ki < g->kh; ki++)
@@ -102,7 +103,7 @@ CG_KERNEL static void im2col_upsampled(const conv_geom *g, const float *in, int6
                     if (!g->reflect && (ih < 0 || ih >= g->in_h)) {
                         memset(dst, 0, (size_t)(ow1 - ow0) * sizeof(float));
                     } else {
-                        const float *src = in + c * plane + reflect_index(ih, g->in_h) / g->up * sw_real;
+                        const float *src = in + c * plane + reflect_index(ih, g->in_h) / g->up * stored_w;
                         int64_t a = lo > ow0 ? lo : ow0, b = hi < ow1 ? hi : ow1;
                         if (b < a)
                             b = a = (lo >= ow1 ? ow1 : ow0);
@@ -110,7 +111,9 @@ CG_KERNEL static void im2col_upsampled(const conv_geom *g, const float *in, int6
                             int64_t iw = ow * g->sw + off;
                             dst[ow - ow0] = g->reflect ? src[reflect_index(iw, g->in_w) / g->up] : 0.0f;
                         }
-                        if (g->sw == 1 && g->up == 2)
+                        if (g->up == 1 && g->sw == 1)
+                            memcpy(dst + (a - ow0), src + a + off, (size_t)(b - a) * sizeof(float));
+                        else if (g->up == 2 && g->sw == 1)
                             for (int64_t ow = a; ow < b; ow++)
                                 dst[ow - ow0] = src[(ow + off) >> 1];
                         else
@@ -119,50 +122,6 @@ CG_KERNEL static void im2col_upsampled(const conv_geom *g, const float *in, int6
                         for (int64_t ow = b; ow < ow1; ow++) {
                             int64_t iw = ow * g->sw + off;
                             dst[ow - ow0] = g->reflect ? src[reflect_index(iw, g->in_w) / g->up] : 0.0f;
-                        }
-                    }
-                    dst += ow1 - ow0;
-                    p += ow1 - ow0;
-                }
-            }
-}
-
-/* Rows for channels [c0, c1) of image `in` (in_c * in_h * in_w floats), columns
- * [p0, p0 + t) of the output positions, into col (rows x t). */
-CG_KERNEL static void im2col(const conv_geom *g, const float *in, int64_t c0, int64_t c1, int64_t p0, int64_t t,
-                   float *col)
-{
-    const int64_t plane = g->in_h * g->in_w;
-    float *dst = col;
-    for (int64_t c = c0; c < c1; c++)
-        for (int ki = 0; ki < g->kh; ki++)
-            for (int kj = 0; kj < g->kw; kj++) {
-                int64_t lo, hi;
-                interior_cols(g, kj, &lo, &hi);
-                const int64_t off = (int64_t)kj * g->dw - g->pw;
-                for (int64_t p = p0; p < p0 + t;) {
-                    int64_t oh = p / g->out_w, ow0 = p % g->out_w;
-                    int64_t ow1 = g->out_w < ow0 + (p0 + t - p) ? g->out_w : ow0 + (p0 + t - p);
-                    int64_t ih = oh * g->sh - g->ph + (int64_t)ki * g->dh;
-                    if (!g->reflect && (ih < 0 || ih >= g->in_h)) {
-                        memset(dst, 0, (size_t)(ow1 - ow0) * sizeof(float));
-                    } else {
-                        const float *src = in + c * plane + reflect_index(ih, g->in_h) * g->in_w;
-                        int64_t a = lo > ow0 ? lo : ow0, b = hi < ow1 ? hi : ow1;
-                        if (b < a)
-                            b = a = (lo >= ow1 ? ow1 : ow0);
-                        for (int64_t ow = ow0; ow < a; ow++) {
-                            int64_t iw = ow * g->sw + off;
-                            dst[ow - ow0] = g->reflect ? src[reflect_index(iw, g->in_w)] : 0.0f;
-                        }
-                        if (g->sw == 1)
-                            memcpy(dst + (a - ow0), src + a + off, (size_t)(b - a) * sizeof(float));
-                        else
-                            for (int64_t ow = a; ow < b; ow++)
-                                dst[ow - ow0] = src[ow * g->sw + off];
-                        for (int64_t ow = b; ow < ow1; ow++) {
-                            int64_t iw = ow * g->sw + off;
-                            dst[ow - ow0] = g->reflect ? src[reflect_index(iw, g->in_w)] : 0.0f;
                         }
                     }
                     dst += ow1 - ow0;
@@ -250,10 +209,7 @@ static void apply_task(void *ctx, int task, int worker)
         ldb = g->p;
     } else {
         float *col = j->scratch + (int64_t)worker * j->scratch_floats;
-        if (g->up > 1)
-            im2col_upsampled(g, in_n, grp * g->in_cg, (grp + 1) * g->in_cg, p0, t, col);
-        else
-            im2col(g, in_n, grp * g->in_cg, (grp + 1) * g->in_cg, p0, t, col);
+        im2col(g, in_n, grp * g->in_cg, (grp + 1) * g->in_cg, p0, t, col);
         b = col;
         ldb = t;
     }
