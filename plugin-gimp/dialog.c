@@ -156,12 +156,17 @@ static void send_preview(dialog *d)
         /* Near the edges the view stops at the drawable: centre it there. */
         d->center_x = want.x + want.width / 2;
         d->center_y = want.y + want.height / 2;
-        int x0 = MAX(0, want.x - info->margin), y0 = MAX(0, want.y - info->margin);
+        /* The crop starts on a multiple of 16 so the network's stride-2 grid
+         * lines up with the full image's, and it is stylized with the whole
+         * drawable's statistics (from the fitted copy). */
+        int x0 = MAX(0, want.x - info->margin) / 16 * 16, y0 = MAX(0, want.y - info->margin) / 16 * 16;
         int x1 = MIN(d->width, want.x + want.width + info->margin);
         int y1 = MIN(d->height, want.y + want.height + info->margin);
         job->input = read_pixels(d->drawable, x0, y0, x1 - x0, y1 - y0, &error);
         job->x = want.x - x0;
         job->y = want.y - y0;
+        cg_error err = {0};
+        job->stats_source = cg_image_copy(d->fit, &err);
     } else {
         /* A first version: the fitted preview stylizes the scaled-down image,
          * whose statistics and scale differ a little from the full one. */

@@ -26,6 +26,7 @@ void preview_job_free(preview_job *job)
         return;
     g_free(job->model_path);
     cg_image_free(job->input);
+    cg_image_free(job->stats_source);
     g_free(job);
 }
 
@@ -137,8 +138,15 @@ static preview_result *run_job(preview_worker *w, GHashTable *models, preview_jo
         g_free(map);
         cg_image_free(heat);
     }
-    if (status == CG_OK && job->stylize)
+    if (status == CG_OK && job->stylize && job->stats_source) {
+        /* A 100% view of a part: the whole drawable's statistics, so the part
+         * looks as it will in the final result. */
+        cg_stylize_stats *stats = cg_stylize_compute_stats(m, (const cg_image *const *)&job->stats_source, 1, &o, &err);
+        status = stats ? cg_stylize_with_stats(m, stats, job->input, job->input, &o, &err) : err.code;
+        cg_stylize_stats_free(stats);
+    } else if (status == CG_OK && job->stylize) {
         status = cg_stylize(m, job->input, job->input, &o, &err);
+    }
     if (status == CG_ERR_CANCELLED) {
         result_free(r);
         return NULL;

@@ -24,6 +24,8 @@ typedef struct preview_job {
     int tile;
     int point;          /* attention point to overlay, -1 for none */
     cg_image *input;    /* pixels with context around the part shown */
+    cg_image *stats_source; /* when set: the whole drawable (scaled down), whose
+                             * statistics the part shown is stylized with */
     int x, y, width, height; /* the part of input to return */
 } preview_job;
 

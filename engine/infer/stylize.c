@@ -202,7 +202,14 @@ typedef struct job {
     progress prog;
     float *x;               /* the largest region's input */
     bool identity_blend;    /* add (1 - strength) * (input - identity style's output) */
+    cg_infer_stats *given;  /* statistics to apply instead of collecting (not owned) */
 } job;
+
+struct cg_stylize_stats {
+    float style[MAX_STYLES];   /* the style weights they were computed for */
+    cg_infer_stats *main;      /* for those weights */
+    cg_infer_stats *identity;  /* for the identity style, when strength corrects toward it */
+};
 
 static double pass_flops(const job *j, int stop_after)
 {
@@ -245,24 +252,37 @@ static cg_status run_pass(job *j, cg_infer_mode mode, int collect,
     return CG_OK;
 }
 
-/* All statistics passes, then the final pass. */
-static cg_status run_all(job *j, void (*on_result)(job *, int, const region *, const cg_infer_result *, void *),
-                         void *ctx, cg_error *err)
+/* Every statistic point over all regions of all frames, one pass per point. */
+static cg_status collect_stats(job *j, cg_error *err)
 {
-    if (single_region(j)) {
-        j->prog.total = pass_flops(j, -1);
-        return run_pass(j, CG_INFER_WHOLE, -1, on_result, ctx, err);
-    }
-    j->prog.total = pass_flops(j, -1);
-    for (int k = 0; k < j->stats->n_points; k++)
-        j->prog.total += pass_flops(j, k);
     for (int k = 0; k < j->stats->n_points; k++) {
         cg_status st = run_pass(j, CG_INFER_COLLECT, k, NULL, NULL, err);
         if (st != CG_OK)
             return st;
         cg_infer_stats_finish(j->stats, k);
     }
-    return run_pass(j, CG_INFER_APPLY, -1, on_result, ctx, err);
+    return CG_OK;
+}
+
+/* The statistics (given, or from one whole-image run, or from passes over
+ * the regions), then the final pass. */
+static cg_status run_all(job *j, void (*on_result)(job *, int, const region *, const cg_infer_result *, void *),
+                         void *ctx, cg_error *err)
+{
+    j->prog.total = pass_flops(j, -1);
+    if (j->given) {
+        cg_infer_stats *own = j->stats;
+        j->stats = j->given;
+        cg_status st = run_pass(j, CG_INFER_APPLY, -1, on_result, ctx, err);
+        j->stats = own;
+        return st;
+    }
+    if (single_region(j))
+        return run_pass(j, CG_INFER_WHOLE, -1, on_result, ctx, err);
+    for (int k = 0; k < j->stats->n_points; k++)
+        j->prog.total += pass_flops(j, k);
+    cg_status st = collect_stats(j, err);
+    return st == CG_OK ? run_pass(j, CG_INFER_APPLY, -1, on_result, ctx, err) : st;
 }
 
 static void job_free(job *j)
@@ -382,7 +402,7 @@ static void free_results(rgb16 *r, int n)
 }
 
 /* The identity style's output, for the strength correction (see finish_pixel). */
-static cg_status run_identity(job *j, rgb16 **ident, cg_error *err)
+static cg_status run_identity(job *j, cg_infer_stats *identity_stats, rgb16 **ident, cg_error *err)
 {
     if (!(*ident = new_results(j, err)))
         return err ? err->code : CG_ERR_NOMEM;
@@ -391,7 +411,11 @@ static cg_status run_identity(job *j, rgb16 **ident, cg_error *err)
     memset(j->style, 0, sizeof j->style);
     j->style[cg_model_identity_style(j->m)] = 1;
     cg_infer_stats_clear(j->stats);
+    cg_infer_stats *given = j->given;
+    if (given)
+        j->given = identity_stats;
     cg_status st = run_all(j, write_centre, *ident, err);
+    j->given = given;
     memcpy(j->style, keep, sizeof keep);
     return st;
 }
@@ -490,8 +514,9 @@ static cg_status write_outputs(const job *j, const rgb16 *res, const rgb16 *iden
     return st;
 }
 
-cg_status cg_stylize_frames(const cg_model *m, const cg_image *const *in, cg_image *const *out, int n,
-                            const cg_stylize_options *o, cg_error *err)
+/* cg_stylize_frames, and cg_stylize_with_stats when stats is non-NULL. */
+static cg_status stylize_images(const cg_model *m, const cg_stylize_stats *stats, const cg_image *const *in,
+                                cg_image *const *out, int n, const cg_stylize_options *o, cg_error *err)
 {
     cg_stylize_options defaults = cg_stylize_defaults();
     if (!o)
@@ -501,6 +526,11 @@ cg_status cg_stylize_frames(const cg_model *m, const cg_image *const *in, cg_ima
             return cg_fail(err, CG_ERR_INVALID, "output %d must have the input's size", i);
     job j;
     cg_status st = job_init(&j, m, in, n, o, -1, err);
+    if (st == CG_OK && stats) {
+        if (memcmp(j.style, stats->style, sizeof j.style) != 0 || (j.identity_blend && !stats->identity))
+            st = cg_fail(err, CG_ERR_INVALID, "the statistics were computed for another style, mix or strength");
+        j.given = stats->main;
+    }
     /* Strength 0, or the identity style chosen alone, is the input itself. */
     bool identity_only = !o->mix && o->style == cg_model_identity_style(m);
     if (st == CG_OK && (o->strength == 0 || identity_only)) {
@@ -516,7 +546,7 @@ cg_status cg_stylize_frames(const cg_model *m, const cg_image *const *in, cg_ima
     if (st == CG_OK)
         st = run_all(&j, write_centre, res, err);
     if (st == CG_OK && j.identity_blend)
-        st = run_identity(&j, &ident, err);
+        st = run_identity(&j, stats ? stats->identity : NULL, &ident, err);
     if (st == CG_OK)
         st = write_outputs(&j, res, ident, out, err);
     if (st == CG_OK && o->progress)
@@ -525,6 +555,74 @@ cg_status cg_stylize_frames(const cg_model *m, const cg_image *const *in, cg_ima
     free_results(ident, n);
     job_free(&j);
     return st;
+}
+
+cg_status cg_stylize_frames(const cg_model *m, const cg_image *const *in, cg_image *const *out, int n,
+                            const cg_stylize_options *o, cg_error *err)
+{
+    return stylize_images(m, NULL, in, out, n, o, err);
+}
+
+cg_status cg_stylize_with_stats(const cg_model *m, const cg_stylize_stats *stats, const cg_image *in, cg_image *out,
+                                const cg_stylize_options *o, cg_error *err)
+{
+    if (!stats)
+        return cg_fail(err, CG_ERR_INVALID, "no statistics");
+    return stylize_images(m, stats, &in, &out, 1, o, err);
+}
+
+/* The statistics of the current style weights: from one whole-image run
+ * where the frames fit in one region, else from the collection passes. */
+static cg_infer_stats *statistics_of(job *j, cg_error *err)
+{
+    cg_infer_stats *s = cg_infer_stats_new(j->net, err);
+    if (!s)
+        return NULL;
+    cg_infer_stats *own = j->stats;
+    j->stats = s;
+    cg_status st = single_region(j) ? run_pass(j, CG_INFER_WHOLE, -1, NULL, NULL, err) : collect_stats(j, err);
+    j->stats = own;
+    if (st != CG_OK) {
+        cg_infer_stats_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+cg_stylize_stats *cg_stylize_compute_stats(const cg_model *m, const cg_image *const *in, int n,
+                                           const cg_stylize_options *o, cg_error *err)
+{
+    cg_stylize_options defaults = cg_stylize_defaults();
+    if (!o)
+        o = &defaults;
+    job j;
+    cg_stylize_stats *s = NULL;
+    if (job_init(&j, m, in, n, o, -1, err) == CG_OK && (s = g_try_new0(cg_stylize_stats, 1))) {
+        memcpy(s->style, j.style, sizeof s->style);
+        s->main = statistics_of(&j, err);
+        if (s->main && j.identity_blend) {
+            memset(j.style, 0, sizeof j.style);
+            j.style[cg_model_identity_style(m)] = 1;
+            s->identity = statistics_of(&j, err);
+        }
+        if (!s->main || (j.identity_blend && !s->identity)) {
+            cg_stylize_stats_free(s);
+            s = NULL;
+        }
+    } else if (!s && err && err->code == CG_OK) {
+        cg_fail(err, CG_ERR_NOMEM, "out of memory for statistics");
+    }
+    job_free(&j);
+    return s;
+}
+
+void cg_stylize_stats_free(cg_stylize_stats *s)
+{
+    if (!s)
+        return;
+    cg_infer_stats_free(s->main);
+    cg_infer_stats_free(s->identity);
+    g_free(s);
 }
 
 cg_status cg_stylize(const cg_model *m, const cg_image *in, cg_image *out, const cg_stylize_options *o, cg_error *err)

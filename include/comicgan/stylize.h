@@ -65,6 +65,22 @@ cg_status cg_stylize(const cg_model *m, const cg_image *in, cg_image *out, const
 cg_status cg_stylize_frames(const cg_model *m, const cg_image *const *in, cg_image *const *out, int n,
                             const cg_stylize_options *o, cg_error *err);
 
+/* Statistics computed once and reused: for previews of a crop (or of a
+ * downscaled copy) that should look like the final full-size result, use the
+ * statistics of the whole image, or of a downscaled copy of it.
+ * cg_stylize_compute_stats runs the network over the n images (as
+ * cg_stylize_frames would) and keeps every normalization statistic for the
+ * style weights the options select; NULL with err filled on failure. Free
+ * with cg_stylize_stats_free. cg_stylize_with_stats stylizes in with those
+ * statistics instead of in's own; CG_ERR_INVALID if the options select other
+ * style weights or strength than the statistics were computed for. */
+typedef struct cg_stylize_stats cg_stylize_stats;
+cg_stylize_stats *cg_stylize_compute_stats(const cg_model *m, const cg_image *const *in, int n,
+                                           const cg_stylize_options *o, cg_error *err);
+cg_status cg_stylize_with_stats(const cg_model *m, const cg_stylize_stats *stats, const cg_image *in,
+                                cg_image *out, const cg_stylize_options *o, cg_error *err);
+void cg_stylize_stats_free(cg_stylize_stats *s);
+
 /* The attention map of attention point `point` (0..cg_net_attention_count-1)
  * for this image and options, at image resolution, into map (width * height
  * floats in [0, 1], normalized by the map's own range). Tiled like cg_stylize.

@@ -302,6 +302,56 @@ static void test_attention_tiled(void)
     cg_model_free(m);
 }
 
+/* Statistics computed once: with them, an image gives its cg_stylize result,
+ * and a crop gives the whole image's result away from the crop's edges. */
+static void test_reused_stats(void)
+{
+    const char *cond = "{\"type\": \"resnet\", \"width\": 8, \"downsamples\": 2, \"blocks\": 2, \"norm\": \"cond_instance\", \"styles\": 2}";
+    const char *styles = "[{\"name\": \"ink\"}, {\"name\": \"identity\", \"mode\": \"identity\"}]";
+    cg_model *m = random_model(cond, styles, 12);
+    cg_image *in = test_image(160, 120, 6);
+    cg_error err = {0};
+    cg_stylize_options o = cg_stylize_defaults();
+    o.strength = 0.7f; /* exercises the identity-style statistics too */
+    cg_stylize_stats *stats = cg_stylize_compute_stats(m, (const cg_image *const *)&in, 1, &o, &err);
+    g_assert_nonnull(stats);
+    cg_image *whole = stylize_or_die(m, in, &o);
+    cg_image *again = cg_image_new(160, 120, &err);
+    g_assert_cmpint(cg_stylize_with_stats(m, stats, in, again, &o, &err), ==, CG_OK);
+    g_assert_cmpfloat(max_diff(whole, again, false), <=, 1.0 / 255);
+
+    /* a crop at a multiple of the network's size multiple, so the grids line up */
+    const int x0 = 40, y0 = 20, cw = 100, ch = 92, keep = cg_net_receptive_radius(cg_model_net(m)) + 4;
+    cg_image *crop = cg_image_new(cw, ch, &err), *crop_out = cg_image_new(cw, ch, &err);
+    for (int y = 0; y < ch; y++)
+        memcpy(cg_image_at(crop, 0, y), cg_image_at(in, x0, y0 + y), (size_t)cw * 4 * sizeof(float));
+    g_assert_cmpint(cg_stylize_with_stats(m, stats, crop, crop_out, &o, &err), ==, CG_OK);
+    double d = 0, d_own = 0;
+    cg_image *own = stylize_or_die(m, crop, &o);
+    for (int y = keep; y < ch - keep; y++)
+        for (int x = keep; x < cw - keep; x++)
+            for (int c = 0; c < 3; c++) {
+                float ref = cg_image_at(whole, x0 + x, y0 + y)[c];
+                d = fmax(d, fabs(cg_image_at(crop_out, x, y)[c] - ref));
+                d_own = fmax(d_own, fabs(cg_image_at(own, x, y)[c] - ref));
+            }
+    g_test_message("crop interior vs whole: %.2g with the whole image's statistics, %.2g with its own", d, d_own);
+    g_assert_cmpfloat(d, <=, 1.0 / 255);
+    g_assert_cmpfloat(d_own, >, d); /* its own statistics would not do */
+
+    o.strength = 1;
+    g_assert_cmpint(cg_stylize_with_stats(m, stats, in, again, &o, &err), ==, CG_ERR_INVALID);
+    g_assert_nonnull(strstr(err.message, "another style"));
+    cg_stylize_stats_free(stats);
+    cg_image_free(in);
+    cg_image_free(whole);
+    cg_image_free(again);
+    cg_image_free(crop);
+    cg_image_free(crop_out);
+    cg_image_free(own);
+    cg_model_free(m);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -312,5 +362,6 @@ int main(int argc, char **argv)
     g_test_add_func("/infer/bad_input", test_bad_input);
     g_test_add_func("/infer/frames_flicker", test_frames_flicker);
     g_test_add_func("/infer/attention_tiled", test_attention_tiled);
+    g_test_add_func("/infer/reused_stats", test_reused_stats);
     return g_test_run();
 }
