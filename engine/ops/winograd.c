@@ -132,12 +132,12 @@ static inline __attribute__((always_inline)) void load_patches(const wino_job *j
     }
 }
 
-/* V[xi][c][t] = (B^T d B)[xi] for the 4x4 input patch d of tile t. Channel by
+/* V[c][xi][t] = (B^T d B)[xi] for the 4x4 input patch d of tile t. Channel by
  * channel, so each of the 16 outputs is written front to back. */
 CG_KERNEL static void transform_input(const wino_job *j, int64_t t0, int64_t nt, float *v)
 {
     const cg_conv_infer_shape *s = j->s;
-    const int64_t plane = s->in_h * s->in_w, step = s->in_c * nt;
+    const int64_t plane = s->in_h * s->in_w;
     lane_group groups[(TILES_PER_BLOCK + LANES - 1) / LANES];
     int n_groups = 0;
     for (int64_t k = 0; k < nt; k += LANES)
@@ -162,13 +162,14 @@ CG_KERNEL static void transform_input(const wino_job *j, int64_t t0, int64_t nt,
                 e[r * 4 + 2] = b[r][2] - b[r][1];
                 e[r * 4 + 3] = b[r][1] - b[r][3];
             }
-            float *dst = v + c * nt + (int64_t)gi * LANES;
+            /* V is laid out [c][xi][tile]: the 16 rows of one channel sit together. */
+            float *dst = v + c * 16 * nt + (int64_t)gi * LANES;
             for (int xi = 0; xi < 16; xi++) {
                 if (g->lanes == LANES)
-                    memcpy(dst + xi * step, &e[xi], sizeof(v8));
+                    memcpy(dst + xi * nt, &e[xi], sizeof(v8));
                 else
                     for (int l = 0; l < g->lanes; l++)
-                        dst[xi * step + l] = e[xi][l];
+                        dst[xi * nt + l] = e[xi][l];
             }
         }
     }
@@ -186,7 +187,7 @@ CG_KERNEL static void transform_output(const wino_job *j, int64_t t0, int64_t nt
             int lanes = nt - k < LANES ? (int)(nt - k) : LANES;
             v8 a[16];
             for (int xi = 0; xi < 16; xi++) {
-                const float *src = m + (xi * co + o) * nt + k;
+                const float *src = m + (o * 16 + xi) * nt + k;
                 if (lanes == LANES)
                     memcpy(&a[xi], src, sizeof(v8));
                 else
@@ -225,8 +226,8 @@ static void wino_task(void *ctx, int task, int worker)
     float *m = v + 16 * ci * TILES_PER_BLOCK;
     transform_input(j, t0, nt, v);
     for (int xi = 0; xi < 16; xi++)
-        cg_sgemm(false, false, (int)co, (int)nt, (int)ci, 1.0f, j->u + xi * co * ci, (int)ci, v + xi * ci * nt,
-                 (int)nt, 0.0f, m + xi * co * nt, (int)nt);
+        cg_sgemm(false, false, (int)co, (int)nt, (int)ci, 1.0f, j->u + xi * co * ci, (int)ci, v + xi * nt,
+                 (int)(16 * nt), 0.0f, m + xi * nt, (int)(16 * nt));
     transform_output(j, t0, nt, m);
 }
 
