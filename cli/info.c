@@ -43,6 +43,20 @@ static void print_style(const char *name, const char *display_name, const char *
     g_free(line);
 }
 
+/* The members every style's JSON object has, in a model or in the catalog. */
+static void add_style_members(JsonBuilder *b, const char *name, const char *display_name, const char *mode,
+                              const char *description)
+{
+    json_builder_set_member_name(b, "name");
+    json_builder_add_string_value(b, name);
+    json_builder_set_member_name(b, "display_name");
+    json_builder_add_string_value(b, display_name);
+    json_builder_set_member_name(b, "mode");
+    json_builder_add_string_value(b, mode);
+    json_builder_set_member_name(b, "description");
+    json_builder_add_string_value(b, description ? description : "");
+}
+
 static void print_indented(const char *text)
 {
     char **lines = g_strsplit(text, "\n", -1);
@@ -79,14 +93,7 @@ static int describe_model(const char *path, bool json)
         for (int i = 0; i < cg_model_style_count(m); i++) {
             const cg_style_info *s = cg_model_style(m, i);
             json_builder_begin_object(b);
-            json_builder_set_member_name(b, "name");
-            json_builder_add_string_value(b, s->name);
-            json_builder_set_member_name(b, "display_name");
-            json_builder_add_string_value(b, s->display_name);
-            json_builder_set_member_name(b, "mode");
-            json_builder_add_string_value(b, s->mode);
-            json_builder_set_member_name(b, "description");
-            json_builder_add_string_value(b, s->description ? s->description : "");
+            add_style_members(b, s->name, s->display_name, s->mode, s->description);
             json_builder_end_object(b);
         }
         json_builder_end_array(b);
@@ -179,14 +186,7 @@ static int describe_catalog(const cg_catalog *cat, bool json)
         for (int i = 0; i < cg_catalog_count(cat); i++) {
             const cg_catalog_style *s = cg_catalog_get(cat, i);
             json_builder_begin_object(b);
-            json_builder_set_member_name(b, "name");
-            json_builder_add_string_value(b, s->name);
-            json_builder_set_member_name(b, "display_name");
-            json_builder_add_string_value(b, s->display_name);
-            json_builder_set_member_name(b, "mode");
-            json_builder_add_string_value(b, s->mode);
-            json_builder_set_member_name(b, "description");
-            json_builder_add_string_value(b, s->description);
+            add_style_members(b, s->name, s->display_name, s->mode, s->description);
             json_builder_set_member_name(b, "model");
             json_builder_add_string_value(b, s->model_path);
             json_builder_set_member_name(b, "index");

@@ -425,6 +425,12 @@ static bool wants_post(const cg_stylize_options *o)
     return o->keep_colors || o->line_weight != 0 || o->denoise > 0 || o->contrast != 1;
 }
 
+/* Rec. 709 luma into all three channels: a gray input gives a gray output. */
+static inline void make_gray(float *rgb)
+{
+    rgb[0] = rgb[1] = rgb[2] = 0.2126f * rgb[0] + 0.7152f * rgb[1] + 0.0722f * rgb[2];
+}
+
 /* One output pixel from the network's result: strength (blending where the
  * model has no identity style; with one, adding (1 - s) * (input - identity
  * output), which makes strength 0 give the input exactly and keeps the path
@@ -443,7 +449,7 @@ static void finish_pixel(const job *j, const float *in, const uint16_t *res, con
         v[c] = v[c] < 0 ? 0 : v[c] > 1 ? 1 : v[c];
     }
     if (gray)
-        v[0] = v[1] = v[2] = 0.2126f * v[0] + 0.7152f * v[1] + 0.0722f * v[2];
+        make_gray(v);
     float alpha = in[3];
     out[0] = v[0];
     out[1] = v[1];
@@ -501,10 +507,8 @@ static cg_status write_outputs(const job *j, const rgb16 *res, const rgb16 *iden
             finish_pixel(j, in->pixels + p * 4, res[i].px + p * 3, ident ? ident[i].px + p * 3 : NULL, gray,
                          dst->pixels + p * 4);
         if (post && (st = post_process(o, in, dst, err)) == CG_OK && gray)
-            for (size_t p = 0; p < n; p++) {
-                float *px = dst->pixels + p * 4;
-                px[0] = px[1] = px[2] = 0.2126f * px[0] + 0.7152f * px[1] + 0.0722f * px[2];
-            }
+            for (size_t p = 0; p < n; p++)
+                make_gray(dst->pixels + p * 4);
     }
     for (int i = 0; i < j->n && st == CG_OK && post; i++)
         memcpy(out[i]->pixels, tmp[i]->pixels, (size_t)tmp[i]->width * tmp[i]->height * 4 * sizeof(float));

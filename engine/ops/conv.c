@@ -622,23 +622,26 @@ void cg_conv_infer(const cg_conv_infer_shape *s, const float *in, const float *w
         bias_add(out, bias, g.n, g.out_c, g.p);
 }
 
-int64_t cg_conv_transpose_infer_scratch(const cg_conv_infer_shape *s, int64_t out_h, int64_t out_w)
+/* The transposed conv is the adjoint of a conv from its output to its input. */
+static conv_geom transpose_geom(const cg_conv_infer_shape *s, int64_t out_h, int64_t out_w)
 {
-    /* The transposed conv is the adjoint of a conv from its output to its input. */
     conv_geom g = {.n = s->n, .in_c = s->out_c, .in_h = out_h, .in_w = out_w, .out_c = s->in_c, .out_h = s->in_h,
                    .out_w = s->in_w, .kh = s->k, .kw = s->k, .sh = s->stride, .sw = s->stride, .ph = s->pad,
                    .pw = s->pad, .dh = 1, .dw = 1, .groups = 1, .up = 1};
     geom_finish(&g);
+    return g;
+}
+
+int64_t cg_conv_transpose_infer_scratch(const cg_conv_infer_shape *s, int64_t out_h, int64_t out_w)
+{
+    conv_geom g = transpose_geom(s, out_h, out_w);
     return adjoint_scratch(&g) * cg_thread_count();
 }
 
 void cg_conv_transpose_infer(const cg_conv_infer_shape *s, int64_t out_h, int64_t out_w, const float *in,
                              const float *w, const float *bias, float *out, float *scratch)
 {
-    conv_geom g = {.n = s->n, .in_c = s->out_c, .in_h = out_h, .in_w = out_w, .out_c = s->in_c, .out_h = s->in_h,
-                   .out_w = s->in_w, .kh = s->k, .kw = s->k, .sh = s->stride, .sw = s->stride, .ph = s->pad,
-                   .pw = s->pad, .dh = 1, .dw = 1, .groups = 1, .up = 1};
-    geom_finish(&g);
+    conv_geom g = transpose_geom(s, out_h, out_w);
     memset(out, 0, (size_t)(s->n * s->out_c * out_h * out_w) * sizeof(float));
     conv_adjoint(&g, w, in, NULL, out, NULL, scratch);
     if (bias)
