@@ -413,6 +413,8 @@ static cg_status check_config(cg_train_config *c, cg_error *err)
                            f);
         if (c->targets[0] && (st = check_dir(c, "data", "targets", c->targets, err)))
             return st;
+        if (c->style[0] && (st = check_dir(c, "data", "style", c->style, err)))
+            return st;
     } else if (c->mode == TR_CYCLEGAN || c->mode == TR_ATTENTION) {
         if ((st = check_dir(c, "data", "style", c->style, err)))
             return st;

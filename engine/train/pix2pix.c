@@ -1,7 +1,10 @@
 /* pix2pix (Isola et al. 2017): a generator conditioned on the input photo,
  * trained against a conditional PatchGAN that sees (input, image) pairs,
  * with adversarial + lambda * L1 to the paired target. Targets come from a
- * folder matched by file name or from a teacher filter (manga, cel). */
+ * folder matched by file name or from a teacher filter (manga, cel). With a
+ * [data] style folder, a second, unconditional PatchGAN also learns those
+ * unpaired style images against the generator's output, so the generator is
+ * pulled toward real art of the style and not only toward its teacher. */
 #include "train/train_private.h"
 
 #include <string.h>
@@ -9,7 +12,8 @@
 typedef struct pix2pix {
     tr_net *g;
     tr_disc d;
-    tr_source *src;
+    tr_disc ds; /* on the unpaired style images; unused (0 scales) without them */
+    tr_source *src, *style;
 } pix2pix;
 
 static cg_status setup(tr_trainer *t, cg_error *err)
@@ -22,6 +26,13 @@ static cg_status setup(tr_trainer *t, cg_error *err)
         return err->code;
     if (!(m->g = tr_trainer_add_net(t, "G", c->gen_arch, false, err)))
         return err->code;
+    if (c->style[0]) {
+        cg_dataset *ds = tr_trainer_load_data(t, c->style, NULL, 0, err);
+        if (!ds || !(m->style = tr_trainer_add_source(t, "style", ds, err)))
+            return err->code;
+        if (tr_trainer_add_disc(t, "D_style", 3, false, &m->ds, err))
+            return err->code;
+    }
     return tr_trainer_add_disc(t, "D", 6, false, &m->d, err);
 }
 
@@ -50,19 +61,32 @@ static cg_status step(tr_trainer *t, bool warmup, tr_losses *l, cg_error *err)
     if (!warmup) {
         tr_disc_freeze(&m->d, true);
         tr_sum_add(&s, "g_adv", (float)c->adv, tr_disc_loss(t, g, &m->d, pair(g, in, fake), true, true));
+        if (m->style) {
+            tr_disc_freeze(&m->ds, true);
+            tr_sum_add(&s, "g_style_adv", (float)c->adv, tr_disc_loss(t, g, &m->ds, fake, true, true));
+        }
     }
     tr_sum_add(&s, "g_l1", (float)c->l1, cg_l1_loss(g, fake, target, 0));
     tr_extra_losses(t, &s, fake, in, target, NULL);
     cg_status st = tr_trainer_update(t, g, s.total, &m->g, 1, err);
-    if (!warmup)
+    if (!warmup) {
         tr_disc_freeze(&m->d, false);
+        tr_disc_freeze(&m->ds, false);
+    }
     if (st != CG_OK || warmup)
         return st;
 
-    /* Discriminator: real pairs against the generator's (detached) output. */
+    /* Discriminators: real pairs (and style images) against the generator's
+     * (detached) output. */
     cg_graph *gd = t->gd;
     cg_graph_reset(gd);
-    tr_zero_grads(m->d.scale, m->d.scales);
+    tr_net *discs[2 * TR_MAX_SCALES];
+    int nd = 0;
+    for (int k = 0; k < m->d.scales; k++)
+        discs[nd++] = m->d.scale[k];
+    for (int k = 0; k < m->ds.scales; k++)
+        discs[nd++] = m->ds.scale[k];
+    tr_zero_grads(discs, nd);
     cg_tensor *din = tr_input(gd, x, n, size), *dreal = tr_input(gd, y, n, size), *dfake = tr_detach(gd, fake);
     tr_sum sd = {gd, NULL, l};
     tr_sum_add(&sd, "d_real", 0.5f, tr_disc_loss(t, gd, &m->d, pair(gd, din, dreal), true, false));
@@ -75,7 +99,13 @@ static cg_status step(tr_trainer *t, bool warmup, tr_losses *l, cg_error *err)
         tr_sum_add(&sd, "d_edge", 0.5f * (float)c->edge_smooth,
                    tr_disc_loss(t, gd, &m->d, pair(gd, din, tr_input(gd, e, n, size)), false, false));
     }
-    return tr_trainer_update(t, gd, sd.total, m->d.scale, m->d.scales, err);
+    if (m->style) {
+        float *art = tr_trainer_buffer(t, 3, n * image);
+        tr_source_batch(m->style, c, &t->rng, c->batch, t->local_lo, t->local_lo + n, art, NULL);
+        tr_sum_add(&sd, "d_style_real", 0.5f, tr_disc_loss(t, gd, &m->ds, tr_input(gd, art, n, size), true, false));
+        tr_sum_add(&sd, "d_style_fake", 0.5f, tr_disc_loss(t, gd, &m->ds, dfake, false, false));
+    }
+    return tr_trainer_update(t, gd, sd.total, discs, nd, err);
 }
 
 static int sample(tr_trainer *t, int n, float **cols, int max_cols, float *heat, bool *has_heat, cg_error *err)
@@ -90,7 +120,8 @@ static int sample(tr_trainer *t, int n, float **cols, int max_cols, float *heat,
 
 static char *styles_json(const tr_trainer *t)
 {
-    return tr_style_entry_json(t->cfg->name, t->cfg->display_name, t->cfg->description, "pix2pix", true);
+    return tr_style_entry_json(t->cfg->name, t->cfg->display_name, t->cfg->description, "pix2pix",
+                               t->cfg->target_filter == 1, true);
 }
 
 static void release(tr_trainer *t)

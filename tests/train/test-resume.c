@@ -116,6 +116,11 @@ static void test_resume_pix2pix(void)
     check_resume("pix2pix", "targets = @/targets\n[loss]\nedge_smooth = 0.5\n");
 }
 
+static void test_resume_pix2pix_style(void)
+{
+    check_resume("pix2pix", "target_filter = cel\nstyle = @/style\n");
+}
+
 static void test_resume_cyclegan(void)
 {
     /* A pool smaller than the run's fakes: it fills, then swaps at random. */
@@ -201,6 +206,7 @@ int main(int argc, char **argv)
     fx_write_targets(photos, targets);
     fx_write_photos(style, 4, 20, 22, 77);
     g_test_add_func("/train/resume/pix2pix", test_resume_pix2pix);
+    g_test_add_func("/train/resume/pix2pix_style", test_resume_pix2pix_style);
     g_test_add_func("/train/resume/cyclegan", test_resume_cyclegan);
     g_test_add_func("/train/resume/attention", test_resume_attention);
     g_test_add_func("/train/resume/multistyle", test_resume_multistyle);
