@@ -8,13 +8,42 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
+/* The run's config with each absolute path cut to its last three folders
+ * ("datasets/photos/images"): a model file travels, and the folders of the
+ * machine that trained it mean nothing elsewhere (the data is named by its
+ * manifest hash). */
+static char *portable_recipe(const char *config)
+{
+    GString *out = g_string_new(NULL);
+    char **lines = g_strsplit(config ? config : "", "\n", -1);
+    for (char **l = lines; *l; l++) {
+        const char *eq = strchr(*l, '=');
+        if (eq && eq[1] == '/') {
+            char **parts = g_strsplit(eq + 1, "/", -1);
+            int n = (int)g_strv_length(parts), first = n > 3 ? n - 3 : 1;
+            g_string_append_len(out, *l, eq + 1 - *l);
+            for (int i = first; i < n; i++)
+                g_string_append_printf(out, "%s%s", i > first ? "/" : "", parts[i]);
+            g_strfreev(parts);
+        } else {
+            g_string_append(out, *l);
+        }
+        if (l[1])
+            g_string_append_c(out, '\n');
+    }
+    g_strfreev(lines);
+    return g_string_free(out, FALSE);
+}
+
 static char *provenance_json(const cg_safetensors *f, const char *run_dir)
 {
     static const char *const keys[] = {"mode", "config_hash", "dataset_manifest", "engine_version"};
     JsonBuilder *b = json_builder_new();
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "recipe");
-    json_builder_add_string_value(b, cg_safetensors_metadata(f, "config"));
+    char *recipe = portable_recipe(cg_safetensors_metadata(f, "config"));
+    json_builder_add_string_value(b, recipe);
+    g_free(recipe);
     for (size_t i = 0; i < G_N_ELEMENTS(keys); i++) {
         const char *v = cg_safetensors_metadata(f, keys[i]);
         json_builder_set_member_name(b, keys[i]);
