@@ -94,6 +94,8 @@ static int describe_model(const char *path, bool json)
             const cg_style_info *s = cg_model_style(m, i);
             json_builder_begin_object(b);
             add_style_members(b, s->name, s->display_name, s->mode, s->description);
+            json_builder_set_member_name(b, "monochrome");
+            json_builder_add_boolean_value(b, s->monochrome);
             json_builder_end_object(b);
         }
         json_builder_end_array(b);

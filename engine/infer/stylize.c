@@ -202,6 +202,7 @@ typedef struct job {
     progress prog;
     float *x;               /* the largest region's input */
     bool identity_blend;    /* add (1 - strength) * (input - identity style's output) */
+    float monochrome;       /* how far the network's colours are taken to gray, 0 to 1 */
     cg_infer_stats *given;  /* statistics to apply instead of collecting (not owned) */
 } job;
 
@@ -324,9 +325,14 @@ static cg_status job_init(job *j, const cg_model *m, const cg_image *const *in, 
     double total = 0;
     for (int s = 0; s < styles; s++)
         total += o->mix ? o->mix[s] : (s == o->style);
-    for (int s = 0; s < styles; s++)
+    for (int s = 0; s < styles; s++) {
         j->style[s] = (float)((o->mix ? o->mix[s] : (s == o->style)) / total);
+        if (cg_model_style(m, s)->monochrome)
+            j->monochrome += j->style[s];
+    }
     if (identity >= 0 && o->strength < 1) {
+        /* Strength already leads the network back toward the input's colours. */
+        j->monochrome *= o->strength;
         for (int s = 0; s < styles; s++)
             j->style[s] *= o->strength;
         j->style[identity] += 1 - o->strength;
@@ -431,7 +437,9 @@ static inline void make_gray(float *rgb)
     rgb[0] = rgb[1] = rgb[2] = 0.2126f * rgb[0] + 0.7152f * rgb[1] + 0.0722f * rgb[2];
 }
 
-/* One output pixel from the network's result: strength (blending where the
+/* One output pixel from the network's result: monochrome styles' colours to
+ * gray (a monochrome style is black and white by definition, and a network
+ * leaves faint colour fringes), strength (blending where the
  * model has no identity style; with one, adding (1 - s) * (input - identity
  * output), which makes strength 0 give the input exactly and keeps the path
  * from 0 as smooth as the rest), gray kept gray, alpha from the input. Safe
@@ -440,8 +448,14 @@ static void finish_pixel(const job *j, const float *in, const uint16_t *res, con
                          float *out)
 {
     float s = j->o->strength, v[3];
-    for (int c = 0; c < 3; c++) {
+    for (int c = 0; c < 3; c++)
         v[c] = res[c] / 65535.0f;
+    if (j->monochrome > 0) {
+        float luma = 0.2126f * v[0] + 0.7152f * v[1] + 0.0722f * v[2];
+        for (int c = 0; c < 3; c++)
+            v[c] += j->monochrome * (luma - v[c]);
+    }
+    for (int c = 0; c < 3; c++) {
         if (ident)
             v[c] += (1 - s) * (in[c] - ident[c] / 65535.0f);
         else if (s < 1)

@@ -82,6 +82,12 @@ static cg_status parse_styles(cg_model *m, const char *json, cg_error *err)
         s->display_name = member_string(o, "display_name", s->name);
         s->description = member_string(o, "description", "");
         s->mode = member_string(o, "mode", "pix2pix");
+        JsonNode *mono = json_object_get_member(o, "monochrome");
+        if (mono && (JSON_NODE_TYPE(mono) != JSON_NODE_VALUE || json_node_get_value_type(mono) != G_TYPE_BOOLEAN)) {
+            st = cg_fail(err, CG_ERR_FORMAT, "styles: entry %d: \"monochrome\" must be true or false", i);
+            goto out;
+        }
+        s->monochrome = mono && json_node_get_boolean(mono);
         if (!s->name || !valid_style_name(s->name)) {
             st = cg_fail(err, CG_ERR_FORMAT, "styles: entry %d needs a \"name\" of a-z, 0-9, _ and -", i);
             goto out;

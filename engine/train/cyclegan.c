@@ -165,7 +165,7 @@ static int sample(tr_trainer *t, int n, float **cols, int max_cols, float *heat,
 static char *styles_json(const tr_trainer *t)
 {
     return tr_style_entry_json(t->cfg->name, t->cfg->display_name, t->cfg->description,
-                               t->cfg->mode == TR_ATTENTION ? "attention" : "cyclegan", true);
+                               t->cfg->mode == TR_ATTENTION ? "attention" : "cyclegan", false, true);
 }
 
 static void release(tr_trainer *t)

@@ -205,7 +205,8 @@ cg_status tr_write_data_files(tr_trainer *t, cg_error *err)
     return st;
 }
 
-char *tr_style_entry_json(const char *name, const char *display, const char *description, const char *mode, bool list)
+char *tr_style_entry_json(const char *name, const char *display, const char *description, const char *mode,
+                          bool monochrome, bool list)
 {
     JsonBuilder *b = json_builder_new();
     if (list)
@@ -219,6 +220,10 @@ char *tr_style_entry_json(const char *name, const char *display, const char *des
     json_builder_add_string_value(b, description ? description : "");
     json_builder_set_member_name(b, "mode");
     json_builder_add_string_value(b, mode);
+    if (monochrome) {
+        json_builder_set_member_name(b, "monochrome");
+        json_builder_add_boolean_value(b, true);
+    }
     json_builder_end_object(b);
     if (list)
         json_builder_end_array(b);

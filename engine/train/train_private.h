@@ -316,9 +316,10 @@ void tr_val_batch(tr_trainer *t, tr_source *src, int n, float *x, float *aux);
  * heat gets its first map at image size, each normalized to [0, 1]. */
 cg_status tr_generate(tr_trainer *t, cg_net *net, const float *style, const float *x, int n, float *out, float *heat,
                       bool *has_heat, cg_error *err);
-/* A style entry of comicgan.styles; wrapped in a list when list. g_free. */
+/* A style entry of comicgan.styles (monochrome: learnt from a black-and-white
+ * teacher); wrapped in a list when list. g_free. */
 char *tr_style_entry_json(const char *name, const char *display, const char *description, const char *mode,
-                          bool list);
+                          bool monochrome, bool list);
 
 /* ---- MPI (dist.c) -------------------------------------------------------- */
 

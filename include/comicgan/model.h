@@ -5,10 +5,12 @@
  * comicgan.provenance. comicgan.styles is a JSON list, one entry per style of
  * the network, in style-index order:
  *   {"name": "manga", "display_name": "Manga", "description": "...",
- *    "mode": "pix2pix" | "cyclegan" | "attention" | "identity"}
+ *    "mode": "pix2pix" | "cyclegan" | "attention" | "identity",
+ *    "monochrome": true}   (optional, default false)
  * A style whose mode is "identity" is trained to return its input: chosen on
  * its own, stylize returns the input exactly; strength interpolates the other
- * styles toward it (comicgan/stylize.h). */
+ * styles toward it (comicgan/stylize.h). A monochrome style draws in black,
+ * white and grays: stylize returns its output as gray. */
 #ifndef COMICGAN_MODEL_H
 #define COMICGAN_MODEL_H
 
@@ -25,6 +27,7 @@ typedef struct cg_style_info {
     const char *display_name;  /* for menus */
     const char *description;
     const char *mode;
+    bool monochrome;           /* its output is taken to gray */
 } cg_style_info;
 
 /* Loads and checks a model file: every rule of the safetensors loader, then

@@ -172,6 +172,54 @@ static void test_strength(void)
     cg_model_free(models[1]);
 }
 
+/* Largest difference between a pixel's channels, over the image. */
+static float max_chroma(const cg_image *img)
+{
+    float worst = 0;
+    for (size_t p = 0; p < (size_t)img->width * img->height; p++) {
+        const float *v = img->pixels + 4 * p;
+        worst = fmaxf(worst, fmaxf(v[0], fmaxf(v[1], v[2])) - fminf(v[0], fminf(v[1], v[2])));
+    }
+    return worst;
+}
+
+static void test_monochrome(void)
+{
+    /* A monochrome style comes out gray at full strength, mixed or not, and
+     * strength brings the input's colours back smoothly; other styles keep
+     * their colours. */
+    const char *cond = "{\"type\": \"resnet\", \"width\": 8, \"downsamples\": 2, \"blocks\": 1, \"norm\": \"cond_instance\", \"styles\": 3}";
+    const char *styles = "[{\"name\": \"ink\", \"monochrome\": true}, {\"name\": \"paint\"},"
+                         " {\"name\": \"identity\", \"mode\": \"identity\"}]";
+    cg_model *m = random_model(cond, styles, 6);
+    g_assert_true(cg_model_style(m, 0)->monochrome);
+    g_assert_false(cg_model_style(m, 1)->monochrome);
+    cg_image *in = test_image(40, 24, 3);
+    cg_stylize_options o = cg_stylize_defaults();
+    cg_image *ink = stylize_or_die(m, in, &o);
+    g_assert_cmpfloat(max_chroma(ink), <, 1e-5);
+    o.style = 1;
+    cg_image *paint = stylize_or_die(m, in, &o);
+    g_assert_cmpfloat(max_chroma(paint), >, 0.05);
+    float half_mix[3] = {0.5f, 0.5f, 0};
+    o.mix = half_mix;
+    cg_image *mixed = stylize_or_die(m, in, &o);
+    g_assert_cmpfloat(max_chroma(mixed), >, 0.01);
+    o.mix = NULL;
+    o.style = 0;
+    o.strength = 0.5f;
+    cg_image *half = stylize_or_die(m, in, &o);
+    g_assert_cmpfloat(max_chroma(half), >, 0.2f * max_chroma(in));
+    cg_image *images[] = {ink, paint, mixed, half, in};
+    for (size_t i = 0; i < G_N_ELEMENTS(images); i++)
+        cg_image_free(images[i]);
+    cg_model_free(m);
+    /* Anything but true or false is refused. */
+    cg_error err = {0};
+    g_assert_null(cg_model_new("{\"type\": \"resnet\"}", "[{\"name\": \"a\", \"monochrome\": \"yes\"}]", &err));
+    g_assert_nonnull(strstr(err.message, "monochrome"));
+}
+
 static bool cancel_soon(void *user, float fraction)
 {
     int *calls = user;
@@ -358,6 +406,7 @@ int main(int argc, char **argv)
     g_test_add_func("/infer/tiled_equals_whole", test_tiled_equals_whole);
     g_test_add_func("/infer/alpha_and_gray", test_alpha_and_gray);
     g_test_add_func("/infer/strength", test_strength);
+    g_test_add_func("/infer/monochrome", test_monochrome);
     g_test_add_func("/infer/cancel_leaves_output", test_cancel_leaves_output);
     g_test_add_func("/infer/bad_input", test_bad_input);
     g_test_add_func("/infer/frames_flicker", test_frames_flicker);

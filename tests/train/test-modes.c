@@ -22,8 +22,9 @@ static void check_file(const char *dir, const char *name)
     g_free(p);
 }
 
-/* Runs config text for `steps` steps, checks the run folder and export. */
-static void run_mode(const char *name, const char *text, int styles)
+/* Runs config text for `steps` steps, checks the run folder and export;
+ * losses: space-separated loss names the log must hold (or NULL). */
+static void run_mode(const char *name, const char *text, int styles, const char *losses)
 {
     char *dir = fx_tmpdir();
     char *path = fx_write_file(dir, "run.ini", text);
@@ -44,6 +45,14 @@ static void run_mode(const char *name, const char *text, int styles)
     g_assert_true(g_file_get_contents(log_path, &log, NULL, NULL));
     g_assert_nonnull(strstr(log, "\"losses\""));
     g_assert_nonnull(strstr(log, "\"step\":3"));
+    char **want = g_strsplit(losses ? losses : "", " ", -1);
+    for (char **w = want; *w; w++) {
+        char *key = g_strdup_printf("\"%s\":", *w);
+        if (*w[0] && !strstr(log, key))
+            g_error("%s: no loss %s in the log", name, *w);
+        g_free(key);
+    }
+    g_strfreev(want);
     /* Sample grid: one row per sample, input + outputs. */
     char *grid_path = g_build_filename(run, "samples", "step-0000003.png", NULL);
     cg_image *grid = cg_image_load(grid_path, &err);
@@ -61,10 +70,16 @@ static void run_mode(const char *name, const char *text, int styles)
     if (!m)
         g_error("%s load: %s", name, err.message);
     g_assert_cmpint(cg_model_style_count(m), ==, styles);
+    /* Styles learnt from the black-and-white manga teacher say so. */
+    bool manga_teacher = strstr(text, "filter = manga") != NULL;
+    g_assert_true(cg_model_style(m, 0)->monochrome == manga_teacher);
     const char *prov = cg_model_provenance_json(m);
     g_assert_nonnull(strstr(prov, "\"steps\":3"));
     g_assert_nonnull(strstr(prov, cg_train_config_hash(c)));
     g_assert_nonnull(strstr(prov, "dataset_manifest"));
+    /* The recipe names its data folders without this machine's paths. */
+    g_assert_null(strstr(prov, data_root));
+    g_assert_nonnull(strstr(prov, "photos="));
     cg_model_free(m);
 
     /* Evaluation on the run's test split, in its discriminators' features. */
@@ -130,7 +145,7 @@ static void test_pix2pix(void)
 {
     char *extra = g_strdup_printf("targets = %s/targets\n", data_root);
     char *t = config_text("pix2pix", extra, TINY_DISC);
-    run_mode("pix2pix", t, 1);
+    run_mode("pix2pix", t, 1, NULL);
     g_free(t);
     g_free(extra);
 }
@@ -144,15 +159,26 @@ static void test_pix2pix_teacher_and_extras(void)
                           "[loss]\nstyle = 1\ncontent = 1\ncolor = 1\ntv = 1\nedge_smooth = 1\ngan = hinge\n"
                           "[optim]\nwarmup_steps = 1\nclip = 10\n",
                           "width = 4\nlayers = 1\nscales = 2\nspectral_norm = true\n");
-    run_mode("pix2pix+extras", t, 1);
+    run_mode("pix2pix+extras", t, 1, NULL);
     g_free(t);
+}
+
+static void test_pix2pix_style_images(void)
+{
+    /* The cel recipe's setup: a teacher plus a second discriminator on
+     * unpaired art, which both the generator and that discriminator train on. */
+    char *extra = g_strdup_printf("target_filter = cel\nstyle = %s/style\n", data_root);
+    char *t = config_text("pix2pix", extra, TINY_DISC);
+    run_mode("pix2pix+style", t, 1, "g_adv g_l1 g_style_adv d_real d_fake d_style_real d_style_fake");
+    g_free(t);
+    g_free(extra);
 }
 
 static void test_cyclegan(void)
 {
     char *extra = g_strdup_printf("style = %s/style\n[loss]\npool_size = 3\nedge_smooth = 0.5\n", data_root);
     char *t = config_text("cyclegan", extra, TINY_DISC);
-    run_mode("cyclegan", t, 1);
+    run_mode("cyclegan", t, 1, NULL);
     g_free(t);
     g_free(extra);
 }
@@ -161,7 +187,7 @@ static void test_attention(void)
 {
     char *extra = g_strdup_printf("style = %s/style\n[loss]\nstyle = 1\nfeatures = discriminator\n", data_root);
     char *t = config_text("attention", extra, TINY_DISC);
-    run_mode("attention", t, 1);
+    run_mode("attention", t, 1, NULL);
     g_free(t);
     g_free(extra);
 }
@@ -173,7 +199,7 @@ static void test_multistyle(void)
                                   "[style paint]\nsource = images\ndir = %s/style\n",
                                   data_root, data_root);
     char *t = config_text("multistyle", extra, TINY_DISC);
-    run_mode("multistyle", t, 4); /* three styles and the identity style added */
+    run_mode("multistyle", t, 4, NULL); /* three styles and the identity style added */
     g_free(t);
     g_free(extra);
 }
@@ -189,6 +215,7 @@ int main(int argc, char **argv)
     fx_write_photos(style, 4, 20, 22, 99);
     g_test_add_func("/train/modes/pix2pix", test_pix2pix);
     g_test_add_func("/train/modes/pix2pix_teacher_extras", test_pix2pix_teacher_and_extras);
+    g_test_add_func("/train/modes/pix2pix_style_images", test_pix2pix_style_images);
     g_test_add_func("/train/modes/cyclegan", test_cyclegan);
     g_test_add_func("/train/modes/attention", test_attention);
     g_test_add_func("/train/modes/multistyle", test_multistyle);
