@@ -74,6 +74,7 @@ static const opt_def options[] = {
     {"optim", "clip", OPT_DBL, O(clip), "0", 0, 1e9, NULL},
     {"loss", "gan", OPT_ENUM, O(gan), NULL, 0, 0, "bce|lsgan|hinge"},
     {"loss", "adversarial", OPT_DBL, O(adv), "1", 0, 1e6, NULL},
+    {"loss", "style_adversarial", OPT_DBL, O(style_adv), "1", 0, 1e6, NULL},
     {"loss", "l1", OPT_DBL, O(l1), NULL, 0, 1e6, NULL},
     {"loss", "cycle", OPT_DBL, O(cycle), NULL, 0, 1e6, NULL},
     {"loss", "identity", OPT_DBL, O(identity), NULL, 0, 1e6, NULL},

@@ -63,7 +63,7 @@ static cg_status step(tr_trainer *t, bool warmup, tr_losses *l, cg_error *err)
         tr_sum_add(&s, "g_adv", (float)c->adv, tr_disc_loss(t, g, &m->d, pair(g, in, fake), true, true));
         if (m->style) {
             tr_disc_freeze(&m->ds, true);
-            tr_sum_add(&s, "g_style_adv", (float)c->adv, tr_disc_loss(t, g, &m->ds, fake, true, true));
+            tr_sum_add(&s, "g_style_adv", (float)c->style_adv, tr_disc_loss(t, g, &m->ds, fake, true, true));
         }
     }
     tr_sum_add(&s, "g_l1", (float)c->l1, cg_l1_loss(g, fake, target, 0));

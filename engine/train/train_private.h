@@ -58,7 +58,7 @@ struct cg_train_config {
     int64_t constant_steps, decay_steps, warmup_steps;
     /* [loss] */
     int gan, features;
-    double adv, l1, cycle, identity, cam, style_w, content, color, tv, edge_smooth;
+    double adv, style_adv, l1, cycle, identity, cam, style_w, content, color, tv, edge_smooth;
     int pool_size;
     /* [style NAME] groups, multistyle only (identity added when missing) */
     tr_style_config styles[TR_MAX_STYLES];
