@@ -52,11 +52,10 @@ fi
 echo "== stylizing the sample"
 mkdir -p out
 sample=models/samples/valley3.jpg
-styles=$("$prefix/bin/comicgan" info --json | python3 -c 'import json,sys; print(" ".join(s["name"] for s in json.load(sys.stdin)["styles"]))')
+styles=$("$prefix/bin/comicgan" info --json | python3 -c 'import json,sys; print(" ".join(s["name"] for s in json.load(sys.stdin)["styles"] if s["mode"] != "identity"))')
 if [ -z "$styles" ]; then
-    echo "No trained styles are installed yet: models/ ships none in this version (see models/README.md)."
-    echo "Everything else is installed; 'comicgan info' lists the folders searched for models."
-    exit 0
+    echo "install.sh: no style was found after installing; 'comicgan info' lists the folders searched." >&2
+    exit 1
 fi
 for s in $styles; do
     "$prefix/bin/comicgan" stylize --style "$s" "$sample" "out/valley3-$s.png"

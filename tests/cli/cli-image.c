@@ -4,7 +4,12 @@
  *   cli-image make OUT W H [BITS [CHANNELS]]   a picture with edges and gradients
  *   cli-image info FILE                        prints "W H CHANNELS BITS"
  *   cli-image diff A B                         prints the largest sample difference
- *                                              (exit 1 when the sizes differ) */
+ *                                              (exit 1 when the sizes differ)
+ *   cli-image stats A B                        prints "MEAN_DIFF CHROMA DARK": the mean
+ *                                              absolute RGB difference of B from A, B's
+ *                                              mean chroma (largest minus smallest
+ *                                              channel) and its share of pixels with
+ *                                              luma below 0.25 */
 #include "comicgan/image.h"
 
 #include <math.h>
@@ -79,6 +84,30 @@ int main(int argc, char **argv)
         cg_image_free(b);
         return status;
     }
-    fprintf(stderr, "usage: cli-image make OUT W H [BITS [CHANNELS]] | info FILE | diff A B\n");
+    if (argc == 4 && strcmp(argv[1], "stats") == 0) {
+        cg_image *a = cg_image_load(argv[2], &err), *b = a ? cg_image_load(argv[3], &err) : NULL;
+        if (!a || !b) {
+            cg_image_free(a);
+            return fail(&err);
+        }
+        int status = 1;
+        if (a->width == b->width && a->height == b->height) {
+            double diff = 0, chroma = 0, dark = 0;
+            const size_t n = (size_t)a->width * a->height;
+            for (size_t i = 0; i < n; i++) {
+                const float *p = a->pixels + 4 * i, *q = b->pixels + 4 * i;
+                for (int c = 0; c < 3; c++)
+                    diff += fabsf(p[c] - q[c]) / 3;
+                chroma += fmaxf(q[0], fmaxf(q[1], q[2])) - fminf(q[0], fminf(q[1], q[2]));
+                dark += 0.299f * q[0] + 0.587f * q[1] + 0.114f * q[2] < 0.25f;
+            }
+            printf("%.6f %.6f %.6f\n", diff / (double)n, chroma / (double)n, dark / (double)n);
+            status = 0;
+        }
+        cg_image_free(a);
+        cg_image_free(b);
+        return status;
+    }
+    fprintf(stderr, "usage: cli-image make OUT W H [BITS [CHANNELS]] | info FILE | diff A B | stats A B\n");
     return 2;
 }

@@ -435,10 +435,50 @@ def test_bench(d):
             "its FLOPs at 256x256 are 16.94 G", g and g["inference"][0])
 
 
+def test_shipped(d):
+    """Every shipped model: small, documented by its card, and each style does
+    what its card promises on a sample photo it never trained on."""
+    models = os.environ.get("SHIPPED_MODELS", "").split()
+    sample = os.environ["SAMPLE_PHOTO"]
+    t.check(len(models) >= 4, "at least four models ship", models)
+    for path in models:
+        name = os.path.basename(path).rsplit(".", 1)[0]
+        t.check(os.path.getsize(path) <= 10 * 1024 * 1024, "%s is at most 10 MB" % name, os.path.getsize(path))
+        rc, out, err = run("info", "--json", path)
+        info = json.loads(out) if rc == 0 else {}
+        prov = info.get("provenance", {})
+        t.check(prov.get("steps", 0) > 0 and len(prov.get("dataset_manifest", "")) == 64,
+                "%s says how it was trained" % name, out + err)
+        t.check("recipe" in prov and "=/" not in prov["recipe"],
+                "%s names no folder of the training machine" % name, prov.get("recipe"))
+        card_path = os.path.join(os.path.dirname(path), name + ".md")
+        card = open(card_path).read() if os.path.exists(card_path) else ""
+        for need in ["train-style.sh " + name, prov.get("dataset_manifest", "?")[:16], "cards/%s-loss.png" % name,
+                     "cards/%s-contact.jpg" % name, "1024"]:
+            t.check(need in card, "%s's card has %s" % (name, need))
+        for style in info.get("styles", []):
+            s = style["name"]
+            if s == "identity":
+                continue
+            whole, tiled = os.path.join(d, s + ".png"), os.path.join(d, s + "-tiled.png")
+            rc1, _, err1 = run("stylize", "-m", path, "-s", s, sample, whole)
+            rc2, _, err2 = run("stylize", "-m", path, "-s", s, "--tile", "160", sample, tiled)
+            if not t.check(rc1 == 0 and rc2 == 0, "%s/%s stylizes the sample" % (name, s), err1 + err2):
+                continue
+            worst = float(diff(whole, tiled))
+            # 8-bit files: one level of rounding is the most a tile boundary may change.
+            t.check(worst <= 1 / 255 + 1e-5, "%s/%s: tiles leave no seams (%.5f)" % (name, s, worst))
+            change, chroma, dark = (float(v) for v in image("stats", sample, whole).split())
+            t.check(change > 0.04, "%s/%s changes the photo (mean difference %.3f)" % (name, s, change))
+            if "manga" in s:
+                t.check(chroma < 0.03, "%s/%s is black and white (mean chroma %.4f)" % (name, s, chroma))
+                t.check(dark > 0.005, "%s/%s draws dark ink (%.1f%% dark)" % (name, s, 100 * dark))
+
+
 GROUPS = {
     "help": test_help, "stylize": test_stylize, "formats": test_formats, "errors": test_errors,
     "batch": test_batch, "frames": test_frames, "info": test_info, "attention": test_attention,
-    "interrupt": test_interrupt, "bench": test_bench,
+    "interrupt": test_interrupt, "bench": test_bench, "shipped": test_shipped,
 }
 
 if __name__ == "__main__":
