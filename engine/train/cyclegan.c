@@ -123,11 +123,7 @@ static cg_status step(tr_trainer *t, bool warmup, tr_losses *l, cg_error *err)
     cg_graph *gd = t->gd;
     cg_graph_reset(gd);
     tr_net *discs[2 * TR_MAX_SCALES];
-    int nd = 0;
-    for (int k = 0; k < m->da.scales; k++)
-        discs[nd++] = m->da.scale[k];
-    for (int k = 0; k < m->db.scales; k++)
-        discs[nd++] = m->db.scale[k];
+    int nd = tr_disc_nets(&m->db, discs, tr_disc_nets(&m->da, discs, 0));
     tr_zero_grads(discs, nd);
     cg_tensor *ra = tr_input(gd, xa, n, size), *rb = tr_input(gd, xb, n, size);
     cg_tensor *pa = pooled(t, gd, &t->pools[0], fake_a, 2, err), *pb = pooled(t, gd, &t->pools[1], fake_b, 3, err);

@@ -81,11 +81,7 @@ static cg_status step(tr_trainer *t, bool warmup, tr_losses *l, cg_error *err)
     cg_graph *gd = t->gd;
     cg_graph_reset(gd);
     tr_net *discs[2 * TR_MAX_SCALES];
-    int nd = 0;
-    for (int k = 0; k < m->d.scales; k++)
-        discs[nd++] = m->d.scale[k];
-    for (int k = 0; k < m->ds.scales; k++)
-        discs[nd++] = m->ds.scale[k];
+    int nd = tr_disc_nets(&m->ds, discs, tr_disc_nets(&m->d, discs, 0));
     tr_zero_grads(discs, nd);
     cg_tensor *din = tr_input(gd, x, n, size), *dreal = tr_input(gd, y, n, size), *dfake = tr_detach(gd, fake);
     tr_sum sd = {gd, NULL, l};

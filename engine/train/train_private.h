@@ -288,6 +288,8 @@ int tr_disc_run(cg_graph *g, const tr_disc *d, cg_tensor *x, cg_tensor **logits,
  * by the config's adversarial weight like the patch logits). */
 cg_tensor *tr_disc_loss(tr_trainer *t, cg_graph *g, const tr_disc *d, cg_tensor *x, bool real, bool for_generator);
 void tr_disc_freeze(const tr_disc *d, bool frozen);
+/* Appends d's networks (one per scale) to nets[n...]; returns the new count. */
+int tr_disc_nets(const tr_disc *d, tr_net **nets, int n);
 
 /* The extra losses on a generated batch: Gram style against style_ref,
  * content against input, colour against input, total variation. */

@@ -151,6 +151,13 @@ cg_tensor *tr_disc_loss(tr_trainer *t, cg_graph *g, const tr_disc *d, cg_tensor 
     return n > 1 ? cg_scale(g, total, 1.0f / n, 0) : total;
 }
 
+int tr_disc_nets(const tr_disc *d, tr_net **nets, int n)
+{
+    for (int s = 0; s < d->scales; s++)
+        nets[n++] = d->scale[s];
+    return n;
+}
+
 void tr_disc_freeze(const tr_disc *d, bool frozen)
 {
     for (int s = 0; s < d->scales; s++) {
