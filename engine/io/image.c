@@ -1,6 +1,7 @@
 /* comicgan — cg_image in memory, format detection, and atomic saving. The
  * per-format code is in image_png.c, image_jpeg.c, image_webp.c, image_tiff.c. */
 #include "io/image_private.h"
+#include "io/atomic_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -396,44 +397,17 @@ cg_status cg_image_save(const cg_image *img, const char *path, const cg_image_sa
     if (st != CG_OK)
         return st;
 
-    /* Same folder as the target, so that rename() is atomic. */
-    char *dir = g_path_get_dirname(path), *base = g_path_get_basename(path);
-    char *tmp = g_strdup_printf("%s/.%.200s.XXXXXX", dir, base); /* < NAME_MAX */
-    int fd = g_mkstemp_full(tmp, O_WRONLY | O_CLOEXEC, 0666);
-    if (fd < 0) {
-        st = cg_fail(err, CG_ERR_IO, "%s: cannot create a file in %s: %s", path, dir,
-                     g_strerror(errno));
-        goto out;
-    }
+    cg_atomic_file f;
+    if ((st = cg_atomic_file_begin(&f, path, err)) != CG_OK)
+        return st;
     struct stat old;
     if (stat(path, &old) == 0 && S_ISREG(old.st_mode))
-        (void)fchmod(fd, old.st_mode & 07777);
+        (void)fchmod(f.fd, old.st_mode & 07777);
 
     static cg_status (*const writer[])(const cg_image *, int, const cg_io_save_spec *,
                                        const char *, cg_error *) = {
         cg_io_png_save, cg_io_jpeg_save, cg_io_webp_save, cg_io_tiff_save,
     };
-    st = writer[fmt](img, fd, &spec, path, err);
-    if (st == CG_OK && fsync(fd) != 0)
-        st = cg_fail(err, CG_ERR_IO, "%s: cannot sync: %s", path, g_strerror(errno));
-    if (close(fd) != 0 && st == CG_OK)
-        st = cg_fail(err, CG_ERR_IO, "%s: cannot close: %s", path, g_strerror(errno));
-    if (st == CG_OK && rename(tmp, path) != 0)
-        st = cg_fail(err, CG_ERR_IO, "%s: cannot rename the finished file into place: %s", path,
-                     g_strerror(errno));
-    if (st != CG_OK) {
-        unlink(tmp);
-        goto out;
-    }
-    /* Make the rename itself durable; failing here loses nothing written. */
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        (void)fsync(dfd);
-        close(dfd);
-    }
-out:
-    g_free(tmp);
-    g_free(base);
-    g_free(dir);
-    return st;
+    st = writer[fmt](img, f.fd, &spec, path, err);
+    return cg_atomic_file_finish(&f, path, st, err);
 }

@@ -2,6 +2,7 @@
  * spaces so the data starts 8-byte aligned, and the file replaced atomically
  * (temporary file in the same folder, fsync, rename). */
 #include "comicgan/safetensors.h"
+#include "io/atomic_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -241,47 +242,22 @@ cg_status cg_safetensors_write(const char *path, const cg_safetensors_entry *ten
     if (!header)
         return CG_ERR_INVALID;
 
-    char *dir = g_path_get_dirname(path), *base = g_path_get_basename(path);
-    char *tmp = g_strdup_printf("%s/.%.200s.XXXXXX", dir, base);
-    uint8_t *chunk = HOST_BIG_ENDIAN ? g_malloc(CHUNK_BYTES) : NULL;
-    cg_status s = CG_OK;
-    int fd = g_mkstemp_full(tmp, O_WRONLY | O_CLOEXEC, 0666);
-    if (fd < 0) {
-        s = cg_fail(err, CG_ERR_IO, "cannot create a temporary file in \"%s\": %s", dir, g_strerror(errno));
-        goto out;
+    cg_atomic_file f;
+    cg_status s = cg_atomic_file_begin(&f, path, err);
+    if (s != CG_OK) {
+        g_free(header);
+        return s;
     }
+    uint8_t *chunk = HOST_BIG_ENDIAN ? g_malloc(CHUNK_BYTES) : NULL;
     uint8_t len8[8];
     put_le64(len8, hlen);
-    bool ok = write_all(fd, len8, 8) && write_all(fd, header, hlen);
+    bool ok = write_all(f.fd, len8, 8) && write_all(f.fd, header, hlen);
     for (int i = 0; ok && i < n; i++)
-        ok = write_tensor(fd, tensors[i].tensor, chunk);
-    if (!ok || fsync(fd) != 0) {
-        s = cg_fail(err, CG_ERR_IO, "cannot write \"%s\": %s", tmp, g_strerror(errno));
-        close(fd);
-        g_unlink(tmp);
-        goto out;
-    }
-    if (close(fd) != 0) {
-        s = cg_fail(err, CG_ERR_IO, "cannot write \"%s\": %s", tmp, g_strerror(errno));
-        g_unlink(tmp);
-        goto out;
-    }
-    if (rename(tmp, path) != 0) {
-        s = cg_fail(err, CG_ERR_IO, "cannot replace \"%s\": %s", path, g_strerror(errno));
-        g_unlink(tmp);
-        goto out;
-    }
-    /* Make the rename itself durable; the file is complete either way. */
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        (void)fsync(dfd);
-        close(dfd);
-    }
-out:
+        ok = write_tensor(f.fd, tensors[i].tensor, chunk);
+    if (!ok)
+        s = cg_fail(err, CG_ERR_IO, "cannot write \"%s\": %s", f.tmp, g_strerror(errno));
+    s = cg_atomic_file_finish(&f, path, s, err);
     g_free(chunk);
-    g_free(tmp);
-    g_free(dir);
-    g_free(base);
     g_free(header);
     return s;
 }

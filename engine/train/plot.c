@@ -1,6 +1,7 @@
 /* Loss curves of a run as a PNG (cairo): the generator's losses in the top
  * panel, the discriminator's below, against steps, read from log.jsonl. */
 #include "train/train_private.h"
+#include "io/atomic_file.h"
 
 #include <cairo.h>
 #include <errno.h>
@@ -218,26 +219,16 @@ static cairo_status_t write_fd(void *closure, const unsigned char *data, unsigne
     return CAIRO_STATUS_SUCCESS;
 }
 
-/* The PNG under a temporary name in the same folder, synced and renamed. */
+/* The PNG written atomically (io/atomic_file.h). */
 static cg_status save_png(cairo_surface_t *surface, const char *path, cg_error *err)
 {
-    char *tmp = g_strdup_printf("%s.XXXXXX", path);
-    int fd = g_mkstemp_full(tmp, O_WRONLY, 0644);
-    if (fd < 0) {
-        cg_fail(err, CG_ERR_IO, "%s: %s", path, g_strerror(errno));
-        g_free(tmp);
-        return CG_ERR_IO;
-    }
-    cairo_status_t cs = cairo_surface_write_to_png_stream(surface, write_fd, &fd);
-    bool ok = cs == CAIRO_STATUS_SUCCESS && fsync(fd) == 0;
-    ok = close(fd) == 0 && ok;
-    if (ok && g_rename(tmp, path) != 0)
-        ok = false;
-    cg_status st = ok ? CG_OK : cg_fail(err, CG_ERR_IO, "%s: cannot write the plot", path);
-    if (!ok)
-        g_unlink(tmp);
-    g_free(tmp);
-    return st;
+    cg_atomic_file f;
+    cg_status st = cg_atomic_file_begin(&f, path, err);
+    if (st != CG_OK)
+        return st;
+    if (cairo_surface_write_to_png_stream(surface, write_fd, &f.fd) != CAIRO_STATUS_SUCCESS)
+        st = cg_fail(err, CG_ERR_IO, "%s: cannot write the plot", path);
+    return cg_atomic_file_finish(&f, path, st, err);
 }
 
 cg_status cg_run_plot(const char *run_dir, const char *out_png, cg_error *err)

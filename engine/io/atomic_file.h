@@ -1,0 +1,26 @@
+/* Writing a file so that a failure never leaves half of it: the bytes go to a
+ * temporary file in the target's folder, which is synced and then renamed over
+ * the target (rename() within one folder is atomic), and the folder is synced
+ * so that the rename itself lasts. Used by every writer of the engine. */
+#ifndef COMICGAN_IO_ATOMIC_FILE_H
+#define COMICGAN_IO_ATOMIC_FILE_H
+
+#include "comicgan/error.h"
+
+typedef struct cg_atomic_file {
+    int fd;      /* write the contents here */
+    char *tmp;   /* the temporary file's path */
+    char *dir;   /* the target's folder */
+} cg_atomic_file;
+
+/* Creates the temporary file for path (mode 0666 less the umask). On error
+ * fills err and leaves nothing to finish. */
+cg_status cg_atomic_file_begin(cg_atomic_file *f, const char *path, cg_error *err);
+
+/* Ends a write begun by cg_atomic_file_begin. With written == CG_OK: syncs,
+ * closes and renames the file onto path; otherwise (or when one of those
+ * fails) closes and removes it, leaving path as it was. Frees f's strings.
+ * Returns written, or the I/O error with err filled. */
+cg_status cg_atomic_file_finish(cg_atomic_file *f, const char *path, cg_status written, cg_error *err);
+
+#endif
