@@ -431,10 +431,16 @@ static bool wants_post(const cg_stylize_options *o)
     return o->keep_colors || o->line_weight != 0 || o->denoise > 0 || o->contrast != 1;
 }
 
-/* Rec. 709 luma into all three channels: a gray input gives a gray output. */
+/* Rec. 709 luma. */
+static inline float luma(const float *rgb)
+{
+    return 0.2126f * rgb[0] + 0.7152f * rgb[1] + 0.0722f * rgb[2];
+}
+
+/* Luma into all three channels: a gray input gives a gray output. */
 static inline void make_gray(float *rgb)
 {
-    rgb[0] = rgb[1] = rgb[2] = 0.2126f * rgb[0] + 0.7152f * rgb[1] + 0.0722f * rgb[2];
+    rgb[0] = rgb[1] = rgb[2] = luma(rgb);
 }
 
 /* One output pixel from the network's result: monochrome styles' colours to
@@ -451,9 +457,9 @@ static void finish_pixel(const job *j, const float *in, const uint16_t *res, con
     for (int c = 0; c < 3; c++)
         v[c] = res[c] / 65535.0f;
     if (j->monochrome > 0) {
-        float luma = 0.2126f * v[0] + 0.7152f * v[1] + 0.0722f * v[2];
+        float y = luma(v);
         for (int c = 0; c < 3; c++)
-            v[c] += j->monochrome * (luma - v[c]);
+            v[c] += j->monochrome * (y - v[c]);
     }
     for (int c = 0; c < 3; c++) {
         if (ident)
