@@ -391,7 +391,8 @@ cg_status tr_dataset_apply_teacher(cg_dataset *d, int filter, cg_error *err)
         cg_image *img = tr_image_to_cg(&it->img, err);
         if (!img)
             return err->code;
-        cg_status st = filter == 1 ? cg_filter_manga(img, img, NULL, err) : cg_filter_cel(img, img, NULL, err);
+        cg_status st = filter == TR_TEACHER_MANGA ? cg_filter_manga(img, img, NULL, err)
+                                                  : cg_filter_cel(img, img, NULL, err);
         g_free(it->aux.rgb);
         it->aux.rgb = NULL;
         if (st == CG_OK)

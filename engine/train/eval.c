@@ -143,7 +143,7 @@ static cg_status make_targets(ev_case *c, const char *dir, char **names, const c
             if (!(t = cg_image_copy(in, err)))
                 return err->code;
             cg_status st = identity     ? CG_OK
-                           : teacher == 1 ? cg_filter_manga(t, t, NULL, err)
+                           : teacher == TR_TEACHER_MANGA ? cg_filter_manga(t, t, NULL, err)
                                           : cg_filter_cel(t, t, NULL, err);
             if (st != CG_OK) {
                 cg_image_free(t);

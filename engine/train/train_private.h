@@ -23,11 +23,13 @@ typedef enum { TR_PIX2PIX, TR_CYCLEGAN, TR_ATTENTION, TR_MULTISTYLE } tr_mode;
 typedef enum { TR_GAN_BCE, TR_GAN_LSGAN, TR_GAN_HINGE } tr_gan;
 typedef enum { TR_FEATURES_FIXED, TR_FEATURES_DISCRIMINATOR } tr_features_kind;
 typedef enum { TR_STYLE_FILTER, TR_STYLE_TARGETS, TR_STYLE_IMAGES, TR_STYLE_IDENTITY } tr_style_kind;
+/* Teacher filters, in the order of the config's "none|manga|cel". */
+typedef enum { TR_TEACHER_NONE, TR_TEACHER_MANGA, TR_TEACHER_CEL } tr_teacher;
 
 typedef struct tr_style_config {
     char *name, *display_name, *description;
     tr_style_kind kind;
-    int filter;          /* 0 none, 1 manga, 2 cel */
+    int filter;          /* a tr_teacher */
     char *dir;           /* targets or style images */
     char *photos;        /* inputs of a targets style */
 } tr_style_config;
@@ -42,7 +44,7 @@ struct cg_train_config {
     bool keep_checkpoints;
     /* [data] */
     char *photos, *targets, *style;
-    int target_filter;   /* 0 none, 1 manga, 2 cel */
+    int target_filter;   /* a tr_teacher */
     int load_size, min_side, max_images;
     double val_fraction, test_fraction, scale_min, scale_max, jitter;
     bool flip, rotate90;
@@ -95,7 +97,7 @@ struct cg_dataset {
     char *manifest;
 };
 
-/* Fills every item's aux with the teacher's rendering of img (1 manga, 2 cel). */
+/* Fills every item's aux with the teacher's (a tr_teacher) rendering of img. */
 cg_status tr_dataset_apply_teacher(cg_dataset *d, int filter, cg_error *err);
 /* The image as float RGBA in [0, 1] (for teachers, evaluation). Caller frees. */
 cg_image *tr_image_to_cg(const tr_image *t, cg_error *err);
