@@ -50,6 +50,16 @@ static int make(const char *path, int w, int h, int bits, int channels)
     return st == CG_OK ? 0 : fail(&err);
 }
 
+/* Loads two images; on failure frees what was loaded and returns false. */
+static bool load_pair(const char *pa, const char *pb, cg_image **a, cg_image **b, cg_error *err)
+{
+    *a = cg_image_load(pa, err);
+    *b = *a ? cg_image_load(pb, err) : NULL;
+    if (!*b)
+        cg_image_free(*a);
+    return *b != NULL;
+}
+
 int main(int argc, char **argv)
 {
     cg_error err = {0};
@@ -65,11 +75,9 @@ int main(int argc, char **argv)
         return 0;
     }
     if (argc == 4 && strcmp(argv[1], "diff") == 0) {
-        cg_image *a = cg_image_load(argv[2], &err), *b = a ? cg_image_load(argv[3], &err) : NULL;
-        if (!a || !b) {
-            cg_image_free(a);
+        cg_image *a, *b;
+        if (!load_pair(argv[2], argv[3], &a, &b, &err))
             return fail(&err);
-        }
         int status = 0;
         if (a->width != b->width || a->height != b->height) {
             printf("size %dx%d vs %dx%d\n", a->width, a->height, b->width, b->height);
@@ -85,11 +93,9 @@ int main(int argc, char **argv)
         return status;
     }
     if (argc == 4 && strcmp(argv[1], "stats") == 0) {
-        cg_image *a = cg_image_load(argv[2], &err), *b = a ? cg_image_load(argv[3], &err) : NULL;
-        if (!a || !b) {
-            cg_image_free(a);
+        cg_image *a, *b;
+        if (!load_pair(argv[2], argv[3], &a, &b, &err))
             return fail(&err);
-        }
         int status = 1;
         if (a->width == b->width && a->height == b->height) {
             double diff = 0, chroma = 0, dark = 0;
