@@ -37,11 +37,12 @@ run=${COMICGAN_RUNS:-$root/data/runs}/$name
 cards=$root/models/cards
 mkdir -p "$cards" "$(dirname "$run")"
 
-# The configs name their data relative to themselves, as data/datasets/...; a
-# dataset root elsewhere is reached through a copy of the config.
+# The configs name their data relative to themselves, as data/datasets/... and
+# data/targets/...; a dataset root elsewhere is reached through a copy of the
+# config with those paths made absolute.
 if [[ $datasets != "$root/data/datasets" ]]; then
-    mkdir -p "$run"
-    sed "s#\.\./\.\./\.\./data/datasets#$datasets#g" "$config" > "$run.ini"
+    sed -e "s#\.\./\.\./\.\./data/datasets#$datasets#g" -e "s#\.\./\.\./\.\./data/targets#$root/data/targets#g" \
+        "$config" > "$run.ini"
     config=$run.ini
 fi
 
@@ -59,7 +60,6 @@ for t in $(grep -o 'data/targets/[a-z0-9_-]*' "$here/styles/$name.ini" | sort -u
     "$comicgan" stylize -m "$root/models/$t.safetensors" -o "$out.part" "$datasets"/photos/images/*
     mv "$out.part" "$out"
 done
-[[ $datasets == "$root/data/datasets" ]] || sed -i "s#\.\./\.\./\.\./data/targets#$root/data/targets#g" "$config"
 
 if [[ -f $run/checkpoint.safetensors ]]; then
     "$comicgan" train --resume "$run"
