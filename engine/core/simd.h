@@ -14,4 +14,20 @@
 #define CG_KERNEL
 #endif
 
+/* Eight floats as one value (GCC/clang vector extension): kernels write plain
+ * arithmetic on it, which becomes one AVX instruction in the AVX2 clones and
+ * two SSE ones in the baseline. Load and store with memcpy (no alignment). */
+typedef float v8 __attribute__((vector_size(32)));
+typedef int v8i __attribute__((vector_size(32))); /* comparisons of v8 give this: lanes of 0 or -1 */
+
+/* Unaligned load of a v8 value, as one instruction (a memcpy into an array
+ * element can become two half stores and a whole reload, which stalls). A
+ * macro: a function returning v8 would change the baseline build's ABI. */
+#define LOAD8(p)                                                                                                  \
+    ({                                                                                                            \
+        v8 loaded_;                                                                                               \
+        __builtin_memcpy(&loaded_, (p), sizeof loaded_);                                                          \
+        loaded_;                                                                                                  \
+    })
+
 #endif

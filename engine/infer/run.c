@@ -135,6 +135,8 @@ typedef struct plane_job {
     int64_t x0, y0, x1, y1;
 } plane_job;
 
+/* Each row is summed in float vectors (rows are at most 16384 wide, so a lane
+ * adds at most 2048 values) and the rows in double. */
 CG_KERNEL static void collect_plane(void *ctx, int c, int worker)
 {
     const plane_job *j = ctx;
@@ -143,11 +145,30 @@ CG_KERNEL static void collect_plane(void *ctx, int c, int worker)
     float mx = -INFINITY;
     for (int64_t y = j->y0; y < j->y1; y++) {
         const float *row = d + y * j->a->w;
-        for (int64_t x = j->x0; x < j->x1; x++) {
-            sum += row[x];
-            sumsq += (double)row[x] * row[x];
+        v8 vsum = {0}, vsq = {0}, vmax;
+        for (int l = 0; l < 8; l++)
+            vmax[l] = -INFINITY;
+        int64_t x = j->x0;
+        for (; x + 8 <= j->x1; x += 8) {
+            v8 v = LOAD8(row + x);
+            vsum += v;
+            vsq += v * v;
+            v8i larger = v > vmax;
+            vmax = (v8)(((v8i)v & larger) | ((v8i)vmax & ~larger));
+        }
+        float rsum = 0, rsq = 0;
+        for (; x < j->x1; x++) {
+            rsum += row[x];
+            rsq += row[x] * row[x];
             mx = row[x] > mx ? row[x] : mx;
         }
+        for (int l = 0; l < 8; l++) {
+            rsum += vsum[l];
+            rsq += vsq[l];
+            mx = vmax[l] > mx ? vmax[l] : mx;
+        }
+        sum += rsum;
+        sumsq += rsq;
     }
     j->p->sum[c] += sum;
     j->p->sumsq[c] += sumsq;

@@ -116,6 +116,9 @@ CG_KERNEL static void im2col(const conv_geom *g, const float *in, int64_t c0, in
                         else if (g->up == 2 && g->sw == 1)
                             for (int64_t ow = a; ow < b; ow++)
                                 dst[ow - ow0] = src[(ow + off) >> 1];
+                        else if (g->up == 1) /* no division in the generators' stride-2 layers */
+                            for (int64_t ow = a; ow < b; ow++)
+                                dst[ow - ow0] = src[ow * g->sw + off];
                         else
                             for (int64_t ow = a; ow < b; ow++)
                                 dst[ow - ow0] = src[(ow * g->sw + off) / g->up];

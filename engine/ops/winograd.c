@@ -4,7 +4,9 @@
  * (Ci x tiles). The transforms below are the standard B, G and A matrices;
  * their entries are 0, +-1 and 1/2, so fp32 results stay within a few ulps of
  * direct convolution. The input may be read nearest-upsampled by 2, like the
- * im2col path, so a decoder's upsampled map is never stored. */
+ * im2col path, so a decoder's upsampled map is never stored. Then the middle
+ * two rows (and columns) of every 4x4 patch are equal, row and column 2 of
+ * B^T d B are zero, and only 9 of the 16 GEMMs and transform rows are done. */
 #include "core/blas.h"
 #include "core/simd.h"
 #include "core/threads.h"
@@ -41,8 +43,15 @@ static void transform_weights(const float *w, int64_t co, int64_t ci, float *u)
         }
 }
 
+/* The transform rows xi = 4r + q that can be non-zero. */
+static const int all_rows[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+static const int upsampled_rows[9] = {0, 1, 3, 4, 5, 7, 12, 13, 15};
+static const int upsampled_zero_rows[7] = {2, 6, 8, 9, 10, 11, 14};
+
 typedef struct wino_job {
     const cg_conv_infer_shape *s;
+    const int *live; /* the transform rows computed, n_live of them */
+    int n_live;
     int64_t vh, vw;          /* the virtual (upsampled) input sides = output sides */
     int64_t tiles_w, tiles;  /* 2x2 output tiles */
     const float *in, *u, *bias;
@@ -65,13 +74,15 @@ static void source_of(const cg_conv_infer_shape *s, int64_t i, int64_t n, int32_
 
 /* Eight tiles at a time, one per vector lane: the transforms then write whole
  * vectors of consecutive tiles, which is what the GEMMs read. */
-typedef float v8 __attribute__((vector_size(32)));
-typedef int v8i __attribute__((vector_size(32)));
 #define LANES 8
 #if defined(__clang__)
 #define EVEN_LANES(lo, hi) __builtin_shufflevector(lo, hi, 0, 2, 4, 6, 8, 10, 12, 14)
+#define INTERLEAVE_LOW(a, b) __builtin_shufflevector(a, b, 0, 8, 1, 9, 2, 10, 3, 11)
+#define INTERLEAVE_HIGH(a, b) __builtin_shufflevector(a, b, 4, 12, 5, 13, 6, 14, 7, 15)
 #else
 #define EVEN_LANES(lo, hi) __builtin_shuffle(lo, hi, (v8i){0, 2, 4, 6, 8, 10, 12, 14})
+#define INTERLEAVE_LOW(a, b) __builtin_shuffle(a, b, (v8i){0, 8, 1, 9, 2, 10, 3, 11})
+#define INTERLEAVE_HIGH(a, b) __builtin_shuffle(a, b, (v8i){4, 12, 5, 13, 6, 14, 7, 15})
 #endif
 
 /* Where the lanes of one group of eight tiles read from. */
@@ -115,13 +126,13 @@ static inline __attribute__((always_inline)) void load_patches(const wino_job *j
             }
         }
     } else if (g->interior && s->upsample == 2) {
-        static const int offset[4] = {-1, 0, 0, 1};
+        /* upsampled columns 2t-1 .. 2t+2 are stored columns t-1, t, t, t+1 */
         for (int r = 0; r < 4; r++) {
             const float *row = src + (int64_t)g->rows[0][r] * s->in_w + g->tx0;
-            for (int q = 0; q < 4; q++) {
-                memcpy(&d[r][q], row + offset[q], sizeof(v8));
-                d[r][q] *= g->rmask[0][r];
-            }
+            float mask = g->rmask[0][r];
+            d[r][0] = LOAD8(row - 1) * mask;
+            d[r][1] = d[r][2] = LOAD8(row) * mask;
+            d[r][3] = LOAD8(row + 1) * mask;
         }
     } else {
         for (int r = 0; r < 4; r++)
@@ -162,37 +173,47 @@ CG_KERNEL static void transform_input(const wino_job *j, int64_t t0, int64_t nt,
                 e[r * 4 + 2] = b[r][2] - b[r][1];
                 e[r * 4 + 3] = b[r][1] - b[r][3];
             }
-            /* V is laid out [c][xi][tile]: the 16 rows of one channel sit together. */
-            float *dst = v + c * 16 * nt + (int64_t)gi * LANES;
-            for (int xi = 0; xi < 16; xi++) {
+            /* V is laid out [c][live row][tile]: the rows of one channel sit together. */
+            float *dst = v + c * j->n_live * nt + (int64_t)gi * LANES;
+            for (int li = 0; li < j->n_live; li++) {
                 if (g->lanes == LANES)
-                    memcpy(dst + xi * nt, &e[xi], sizeof(v8));
+                    memcpy(dst + li * nt, &e[j->live[li]], sizeof(v8));
                 else
                     for (int l = 0; l < g->lanes; l++)
-                        dst[xi * nt + l] = e[xi][l];
+                        dst[li * nt + l] = e[j->live[li]][l];
             }
         }
     }
 }
 
-/* out = A^T M A for each tile, plus bias. */
+/* out = A^T M A for each tile, plus bias. A lane group of eight tiles in one
+ * tile row writes its two output rows as whole vectors (the even and odd
+ * columns interleaved); groups at a row's end or the image's edge go lane by
+ * lane. */
 CG_KERNEL static void transform_output(const wino_job *j, int64_t t0, int64_t nt, const float *m)
 {
-    const cg_conv_infer_shape *s = j->s;
-    const int64_t co = s->out_c, plane = j->vh * j->vw;
-    for (int64_t o = 0; o < co; o++) {
-        float bias = j->bias ? j->bias[o] : 0.0f;
-        float *dst = j->out + o * plane;
-        for (int64_t k = 0; k < nt; k += LANES) {
-            int lanes = nt - k < LANES ? (int)(nt - k) : LANES;
+    const int64_t co = j->s->out_c, plane = j->vh * j->vw;
+    for (int64_t k = 0; k < nt; k += LANES) {
+        int lanes = nt - k < LANES ? (int)(nt - k) : LANES;
+        int64_t ty = (t0 + k) / j->tiles_w, tx = (t0 + k) % j->tiles_w;
+        bool whole = lanes == LANES && tx + LANES <= j->tiles_w && 2 * (tx + LANES) <= j->vw && 2 * ty + 1 < j->vh;
+        for (int64_t o = 0; o < co; o++) {
+            float bias = j->bias ? j->bias[o] : 0.0f;
+            float *dst = j->out + o * plane;
             v8 a[16];
-            for (int xi = 0; xi < 16; xi++) {
-                const float *src = m + (o * 16 + xi) * nt + k;
+            if (j->n_live < 16)
+                for (int d = 0; d < 7; d++)
+                    a[upsampled_zero_rows[d]] = (v8){0};
+            for (int li = 0; li < j->n_live; li++) {
+                const float *src = m + (o * j->n_live + li) * nt + k;
+                int xi = j->live[li];
                 if (lanes == LANES)
-                    memcpy(&a[xi], src, sizeof(v8));
-                else
-                    for (int l = 0; l < LANES; l++)
-                        a[xi][l] = l < lanes ? src[l] : 0.0f;
+                    a[xi] = LOAD8(src);
+                else {
+                    a[xi] = (v8){0};
+                    for (int l = 0; l < lanes; l++)
+                        a[xi][l] = src[l];
+                }
             }
             v8 r[2][4]; /* A^T a */
             for (int q = 0; q < 4; q++) {
@@ -204,12 +225,21 @@ CG_KERNEL static void transform_output(const wino_job *j, int64_t t0, int64_t nt
                 y[p][0] = r[p][0] + r[p][1] + r[p][2] + bias;
                 y[p][1] = r[p][1] - r[p][2] - r[p][3] + bias;
             }
+            if (whole) {
+                for (int p = 0; p < 2; p++) {
+                    v8 lo = INTERLEAVE_LOW(y[p][0], y[p][1]), hi = INTERLEAVE_HIGH(y[p][0], y[p][1]);
+                    float *row = dst + (2 * ty + p) * j->vw + 2 * tx;
+                    memcpy(row, &lo, sizeof lo);
+                    memcpy(row + LANES, &hi, sizeof hi);
+                }
+                continue;
+            }
             for (int l = 0; l < lanes; l++) {
-                int64_t t = t0 + k + l, ty = 2 * (t / j->tiles_w), tx = 2 * (t % j->tiles_w);
-                for (int p = 0; p < 2 && ty + p < j->vh; p++) {
-                    dst[(ty + p) * j->vw + tx] = y[p][0][l];
-                    if (tx + 1 < j->vw)
-                        dst[(ty + p) * j->vw + tx + 1] = y[p][1][l];
+                int64_t t = t0 + k + l, oy = 2 * (t / j->tiles_w), ox = 2 * (t % j->tiles_w);
+                for (int p = 0; p < 2 && oy + p < j->vh; p++) {
+                    dst[(oy + p) * j->vw + ox] = y[p][0][l];
+                    if (ox + 1 < j->vw)
+                        dst[(oy + p) * j->vw + ox + 1] = y[p][1][l];
                 }
             }
         }
@@ -224,10 +254,11 @@ static void wino_task(void *ctx, int task, int worker)
     const int64_t ci = j->s->in_c, co = j->s->out_c;
     float *v = j->scratch + (int64_t)worker * j->scratch_per_worker;
     float *m = v + 16 * ci * TILES_PER_BLOCK;
+    const int rows = j->n_live;
     transform_input(j, t0, nt, v);
-    for (int xi = 0; xi < 16; xi++)
-        cg_sgemm(false, false, (int)co, (int)nt, (int)ci, 1.0f, j->u + xi * co * ci, (int)ci, v + xi * nt,
-                 (int)(16 * nt), 0.0f, m + xi * nt, (int)(16 * nt));
+    for (int li = 0; li < rows; li++)
+        cg_sgemm(false, false, (int)co, (int)nt, (int)ci, 1.0f, j->u + j->live[li] * co * ci, (int)ci, v + li * nt,
+                 (int)(rows * nt), 0.0f, m + li * nt, (int)(rows * nt));
     transform_output(j, t0, nt, m);
 }
 
@@ -252,7 +283,10 @@ int64_t cg_winograd_scratch(const cg_conv_infer_shape *s)
 void cg_winograd_conv(const cg_conv_infer_shape *s, const float *in, const float *w, const float *bias, float *out,
                       float *scratch)
 {
-    wino_job j = {s, s->in_h * s->upsample, s->in_w * s->upsample, 0, 0, in, scratch, bias, out, NULL, 0, NULL, NULL, NULL, NULL};
+    wino_job j = {.s = s, .vh = s->in_h * s->upsample, .vw = s->in_w * s->upsample, .in = in, .u = scratch,
+                  .bias = bias, .out = out};
+    j.live = s->upsample == 2 ? upsampled_rows : all_rows;
+    j.n_live = s->upsample == 2 ? 9 : 16;
     j.tiles_w = (j.vw + 1) / 2;
     int64_t tiles_h = (j.vh + 1) / 2;
     j.tiles = j.tiles_w * tiles_h;

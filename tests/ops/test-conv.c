@@ -326,22 +326,26 @@ static void test_conv_infer_winograd(void)
         }
 }
 
-/* The direct kernel for few output channels against the graph's convolution. */
+/* The direct kernel for few output or few input channels against the graph's
+ * convolution: output groups of four, a last group of three or fewer, rows
+ * that end inside a chunk of pixels. */
 static void test_conv_infer_direct(void)
 {
-    const int sizes[][3] = {{9, 37, 7}, {3, 5, 3}, {20, 16, 7}, {4, 4, 3}, {11, 50, 5}};
+    const int cases[][5] = {/* h, w, k, in, out */
+                            {9, 37, 7, 5, 3},  {3, 5, 3, 5, 1},  {20, 16, 7, 5, 3}, {4, 4, 3, 5, 1},
+                            {11, 50, 5, 5, 3}, {10, 29, 7, 3, 9}, {6, 24, 3, 1, 32}, {5, 70, 7, 4, 6}};
     for (int m = 0; m < 2; m++)
-        for (int k = 0; k < 5; k++) {
+        for (int k = 0; k < (int)G_N_ELEMENTS(cases); k++) {
             cg_error err = {0};
-            int h = sizes[k][0], w = sizes[k][1], ks = sizes[k][2], co = k % 2 ? 1 : 3;
-            cg_tensor *x = gc_random4(1, 5, h, w, -1, 1, 60 + k), *wt = gc_random4(co, 5, ks, ks, -1, 1, 61);
+            int h = cases[k][0], w = cases[k][1], ks = cases[k][2], ci = cases[k][3], co = cases[k][4];
+            cg_tensor *x = gc_random4(1, ci, h, w, -1, 1, 60 + k), *wt = gc_random4(co, ci, ks, ks, -1, 1, 61);
             const int64_t bd[1] = {co};
             cg_tensor *b = gc_random(1, bd, -1, 1, 62);
             cg_graph *g = cg_graph_new(false, &err);
             cg_conv_params p = params(1, ks / 2, 1, 1, m ? CG_PAD_ZERO : CG_PAD_REFLECT);
             cg_tensor *y = cg_conv2d(g, x, wt, b, &p);
             g_assert_nonnull(y);
-            cg_conv_infer_shape s = {1, 5, h, w, co, ks, 1, ks / 2, m == 0, 1};
+            cg_conv_infer_shape s = {1, ci, h, w, co, ks, 1, ks / 2, m == 0, 1};
             g_assert_true(cg_conv_direct_applies(&s));
             float *out = g_new(float, co * h * w), *scratch = g_new(float, cg_conv_infer_scratch(&s));
             cg_conv_infer(&s, x->data, wt->data, b->data, out, scratch);
