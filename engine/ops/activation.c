@@ -1,4 +1,5 @@
 /* Activations: relu, leaky relu, tanh, sigmoid. Element-wise, any shape. */
+#include "core/simd.h"
 #include "core/threads.h"
 #include "ops/op.h"
 
@@ -23,7 +24,7 @@ static float slope_of(const cg_node *n)
     return n->op == CG_OP_LEAKY_RELU ? n->p.leaky.slope : 0.0f;
 }
 
-static void leaky_forward_range(void *ctx, int64_t begin, int64_t end)
+CG_KERNEL static void leaky_forward_range(void *ctx, int64_t begin, int64_t end)
 {
     const cg_node *n = ctx;
     const float *x = n->in[0]->data;
@@ -32,7 +33,7 @@ static void leaky_forward_range(void *ctx, int64_t begin, int64_t end)
         y[i] = x[i] > 0 ? x[i] : slope * x[i];
 }
 
-static void leaky_backward_range(void *ctx, int64_t begin, int64_t end)
+CG_KERNEL static void leaky_backward_range(void *ctx, int64_t begin, int64_t end)
 {
     const cg_node *n = ctx;
     const float *x = n->in[0]->data, *gy = n->out->grad;

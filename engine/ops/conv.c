@@ -134,7 +134,7 @@ CG_KERNEL static void im2col(const conv_geom *g, const float *in, int64_t c0, in
 }
 
 /* The adjoint of im2col: adds col (rows x t) into image din. */
-static void col2im(const conv_geom *g, const float *col, int64_t c0, int64_t c1, int64_t p0, int64_t t,
+CG_KERNEL static void col2im(const conv_geom *g, const float *col, int64_t c0, int64_t c1, int64_t p0, int64_t t,
                    float *din)
 {
     const int64_t plane = g->in_h * g->in_w;
@@ -160,8 +160,12 @@ static void col2im(const conv_geom *g, const float *col, int64_t c0, int64_t c1,
                             for (int64_t ow = b; ow < ow1; ow++)
                                 dst[reflect_index(ow * g->sw + off, g->in_w)] += src[ow - ow0];
                         }
-                        for (int64_t ow = a; ow < b; ow++)
-                            dst[ow * g->sw + off] += src[ow - ow0];
+                        if (g->sw == 1) /* a run of consecutive pixels, which vectorizes */
+                            for (int64_t ow = a; ow < b; ow++)
+                                dst[ow + off] += src[ow - ow0];
+                        else
+                            for (int64_t ow = a; ow < b; ow++)
+                                dst[ow * g->sw + off] += src[ow - ow0];
                     }
                     src += ow1 - ow0;
                     p += ow1 - ow0;
@@ -491,27 +495,71 @@ static cg_status conv_transpose2d_infer(const cg_node *n, int *ndim, int64_t *di
     return CG_OK;
 }
 
+/* The shape of conv2d g for the direct kernels of conv_direct.c, when g is one
+ * they take (square kernel, one group, no dilation, as much padding on every
+ * side). */
+static bool direct_shape(const conv_geom *g, cg_conv_infer_shape *s)
+{
+    cg_conv_infer_shape t = {g->n, g->in_c, g->in_h, g->in_w, g->out_c, g->kh, g->sh, g->ph, g->reflect, 1};
+    *s = t;
+    return g->kh == g->kw && g->sh == g->sw && g->ph == g->pw && g->dh == 1 && g->dw == 1 && g->groups == 1 &&
+           g->up == 1;
+}
+
+static bool direct_forward(const conv_geom *g, cg_conv_infer_shape *image)
+{
+    if (!direct_shape(g, image))
+        return false;
+    image->n = 1;
+    return cg_conv_direct_applies(image);
+}
+
+static bool direct_backward(const conv_geom *g, cg_conv_infer_shape *s)
+{
+    return direct_shape(g, s) && cg_conv_direct_backward_applies(s);
+}
+
+/* Floats per pool worker: the direct kernels size their scratch for all workers. */
 static int64_t conv_scratch_size(const cg_node *n)
 {
     conv_geom g = geom_of(n);
-    int64_t a = apply_scratch(&g), b = adjoint_scratch(&g);
-    return a > b ? a : b;
+    int64_t workers = cg_thread_count(), most = apply_scratch(&g);
+    cg_conv_infer_shape s;
+    if (direct_forward(&g, &s))
+        most = (cg_conv_direct_scratch(&s) + workers - 1) / workers;
+    int64_t back = direct_backward(&g, &s) ? (cg_conv_direct_backward_scratch(&s) + workers - 1) / workers
+                                           : adjoint_scratch(&g);
+    return most > back ? most : back;
 }
 
 static void conv2d_forward(cg_node *n, float *scratch)
 {
     conv_geom g = geom_of(n);
-    conv_apply(&g, n->in[0]->data, n->in[1]->data, n->out->data, 0.0f, scratch);
-    if (n->n_in > 2 && n->in[2])
-        bias_add(n->out->data, n->in[2]->data, g.n, g.out_c, g.p);
+    const float *x = n->in[0]->data, *w = n->in[1]->data, *b = n->n_in > 2 && n->in[2] ? n->in[2]->data : NULL;
+    cg_conv_infer_shape image;
+    if (direct_forward(&g, &image)) {
+        for (int64_t i = 0; i < g.n; i++)
+            cg_conv_direct(&image, x + i * g.in_c * g.in_h * g.in_w, w, b, n->out->data + i * g.out_c * g.p, scratch);
+        return;
+    }
+    conv_apply(&g, x, w, n->out->data, 0.0f, scratch);
+    if (b)
+        bias_add(n->out->data, b, g.n, g.out_c, g.p);
 }
 
 static void conv2d_backward(cg_node *n, float *scratch)
 {
     conv_geom g = geom_of(n);
     cg_tensor *x = n->in[0], *w = n->in[1], *b = n->n_in > 2 ? n->in[2] : NULL;
-    if (x->grad || w->grad)
+    cg_conv_infer_shape s;
+    if (direct_backward(&g, &s)) {
+        if (w->grad)
+            cg_conv_direct_weight_grad(&s, x->data, n->out->grad, w->grad, scratch);
+        if (x->grad)
+            cg_conv_direct_input_grad(&s, w->data, n->out->grad, x->grad, scratch);
+    } else if (x->grad || w->grad) {
         conv_adjoint(&g, w->data, n->out->grad, x->data, x->grad, w->grad, scratch);
+    }
     if (b && b->grad)
         bias_backward(n->out->grad, b->grad, g.n, g.out_c, g.p);
 }

@@ -16,7 +16,7 @@
 #define VECS 3           /* vectors of 8 output pixels per accumulator row */
 #define CHUNK (8 * VECS)
 #define BAND 8           /* output rows per task */
-
+#define KX_GROUP 3       /* kernel columns whose weight gradients are accumulated at once */
 
 bool cg_conv_direct_applies(const cg_conv_infer_shape *s)
 {
@@ -57,27 +57,32 @@ static inline int64_t reflect_index(int64_t i, int64_t n)
     return i < 0 ? -i : i >= n ? 2 * (n - 1) - i : i;
 }
 
-/* Rows y0 - pad .. y1 + pad of every channel, padded left and right. */
+/* Row iy (-pad .. in_h - 1 + pad) of one input plane, padded left and right,
+ * zero from the right padding on to width floats. */
+static void fill_padded_row(const cg_conv_infer_shape *s, const float *plane, int64_t iy, int64_t width, float *dst)
+{
+    const int64_t p = s->pad;
+    if (!s->reflect && (iy < 0 || iy >= s->in_h)) {
+        memset(dst, 0, (size_t)width * sizeof(float));
+        return;
+    }
+    const float *row = plane + reflect_index(iy, s->in_h) * s->in_w;
+    for (int64_t x = 0; x < p; x++) {
+        dst[x] = s->reflect ? row[reflect_index(x - p, s->in_w)] : 0.0f;
+        dst[p + s->in_w + x] = s->reflect ? row[reflect_index(s->in_w + x, s->in_w)] : 0.0f;
+    }
+    memcpy(dst + p, row, (size_t)s->in_w * sizeof(float));
+    memset(dst + 2 * p + s->in_w, 0, (size_t)(width - 2 * p - s->in_w) * sizeof(float));
+}
+
+/* Rows y0 - pad .. y1 + pad of every channel. */
 static void fill_band(const direct_job *j, int64_t y0, int64_t rows, float *buf)
 {
     const cg_conv_infer_shape *s = j->s;
-    const int64_t pw = padded_width(s), p = s->pad;
+    const int64_t pw = padded_width(s);
     for (int64_t c = 0; c < s->in_c; c++)
-        for (int64_t r = 0; r < rows; r++) {
-            float *dst = buf + (c * rows + r) * pw;
-            int64_t iy = y0 - p + r;
-            if (!s->reflect && (iy < 0 || iy >= s->in_h)) {
-                memset(dst, 0, (size_t)pw * sizeof(float));
-                continue;
-            }
-            const float *row = j->in + (c * s->in_h + reflect_index(iy, s->in_h)) * s->in_w;
-            for (int64_t x = 0; x < p; x++) {
-                dst[x] = s->reflect ? row[reflect_index(x - p, s->in_w)] : 0.0f;
-                dst[p + s->in_w + x] = s->reflect ? row[reflect_index(s->in_w + x, s->in_w)] : 0.0f;
-            }
-            memcpy(dst + p, row, (size_t)s->in_w * sizeof(float));
-            memset(dst + 2 * p + s->in_w, 0, CHUNK * sizeof(float));
-        }
+        for (int64_t r = 0; r < rows; r++)
+            fill_padded_row(s, j->in + c * s->in_h * s->in_w, y0 - s->pad + r, pw, buf + (c * rows + r) * pw);
 }
 
 /* Output channels o0 .. o0 + n - 1 of rows y0 .. y1 - 1 from the band; n is a
@@ -144,4 +149,184 @@ void cg_conv_direct(const cg_conv_infer_shape *s, const float *in, const float *
     memcpy(wpad, w, (size_t)(s->out_c * per_out) * sizeof(float));
     direct_job j = {s, in, wpad, bias, out, scratch};
     cg_parallel_for((int)((s->in_h + BAND - 1) / BAND), direct_task, &j);
+}
+
+/* ---- backward, for training: layers with few output channels -------------
+ * As GEMMs both gradients of an RGB output layer have M or N = 3 and a column
+ * matrix 49 times the input; here the input gradient is the forward kernel run
+ * on the zero-padded output gradient with the kernel flipped (then folded back
+ * through the padding), and the weight gradient walks rows, accumulating every
+ * (output, kernel column) pair of a kernel row in vectors. */
+
+bool cg_conv_direct_backward_applies(const cg_conv_infer_shape *s)
+{
+    return s->out_c <= FEW && s->stride == 1 && s->upsample == 1 && s->k % 2 == 1 && s->pad == s->k / 2 &&
+           s->k <= 9;
+}
+
+/* The input gradient's problem: the padded output gradient as a 'same'
+ * convolution's input with the roles of the channels swapped. */
+static cg_conv_infer_shape input_grad_shape(const cg_conv_infer_shape *s)
+{
+    cg_conv_infer_shape t = {1, s->out_c, s->in_h + 2 * s->pad, s->in_w + 2 * s->pad, s->in_c, s->k, 1, s->pad,
+                             false, 1};
+    return t;
+}
+
+static int64_t rounded_width(const cg_conv_infer_shape *s)
+{
+    return (s->in_w + 7) / 8 * 8;
+}
+
+/* One padded input plane as the weight gradient reads it: slack on the right
+ * for the last vector and the last kernel-column group. */
+static int64_t grad_row_floats(const cg_conv_infer_shape *s)
+{
+    return rounded_width(s) + 2 * s->pad + 8 + KX_GROUP;
+}
+
+static int64_t weight_grad_floats(const cg_conv_infer_shape *s)
+{
+    int64_t shared = s->n * s->out_c * s->in_h * rounded_width(s);
+    return shared + (s->in_h + 2 * s->pad) * grad_row_floats(s) * cg_thread_count();
+}
+
+static int64_t input_grad_floats(const cg_conv_infer_shape *s)
+{
+    cg_conv_infer_shape t = input_grad_shape(s);
+    int64_t plane = t.in_h * t.in_w;
+    return (s->out_c + s->in_c) * plane + s->in_c * s->out_c * s->k * s->k + cg_conv_direct_scratch(&t);
+}
+
+int64_t cg_conv_direct_backward_scratch(const cg_conv_infer_shape *s)
+{
+    int64_t a = weight_grad_floats(s), b = input_grad_floats(s);
+    return a > b ? a : b;
+}
+
+typedef struct grad_job {
+    const cg_conv_infer_shape *s;
+    const float *in, *dout_rows; /* dout_rows: (n, out_c, in_h, rounded width), zero past in_w */
+    const float *z;              /* input gradient of the padded input (in_c, in_h + 2p, in_w + 2p) */
+    float *dw, *din, *scratch;
+} grad_job;
+
+/* dw[o][c] for outputs 0 .. n - 1 (a constant in each inlined copy). */
+static inline __attribute__((always_inline)) void weight_grad_channel(const grad_job *j, int64_t c, float *xp,
+                                                                      const int n)
+{
+    const cg_conv_infer_shape *s = j->s;
+    const int64_t k = s->k, p = s->pad, wr = rounded_width(s), xw = grad_row_floats(s);
+    const int64_t plane = s->in_h * s->in_w;
+    v8 acc[FEW][9][9 + KX_GROUP] = {{{{0}}}};
+    for (int64_t img = 0; img < s->n; img++) {
+        const float *x = j->in + (img * s->in_c + c) * plane;
+        for (int64_t r = 0; r < s->in_h + 2 * p; r++)
+            fill_padded_row(s, x, r - p, xw, xp + r * xw);
+        for (int64_t y = 0; y < s->in_h; y++) {
+            const float *d[FEW];
+            for (int o = 0; o < n; o++)
+                d[o] = j->dout_rows + ((img * s->out_c + o) * s->in_h + y) * wr;
+            for (int64_t ky = 0; ky < k; ky++) {
+                const float *xrow = xp + (y + ky) * xw;
+                for (int64_t kx0 = 0; kx0 < k; kx0 += KX_GROUP) {
+                    v8 a[FEW][KX_GROUP];
+                    for (int o = 0; o < n; o++)
+                        for (int t = 0; t < KX_GROUP; t++)
+                            a[o][t] = acc[o][ky][kx0 + t];
+                    for (int64_t x0 = 0; x0 < wr; x0 += 8)
+                        for (int o = 0; o < n; o++) {
+                            v8 dv = LOAD8(d[o] + x0);
+                            for (int t = 0; t < KX_GROUP; t++)
+                                a[o][t] += dv * LOAD8(xrow + x0 + kx0 + t);
+                        }
+                    for (int o = 0; o < n; o++)
+                        for (int t = 0; t < KX_GROUP; t++)
+                            acc[o][ky][kx0 + t] = a[o][t];
+                }
+            }
+        }
+    }
+    for (int o = 0; o < n; o++)
+        for (int64_t ky = 0; ky < k; ky++)
+            for (int64_t kx = 0; kx < k; kx++) {
+                float sum = 0;
+                for (int l = 0; l < 8; l++)
+                    sum += acc[o][ky][kx][l];
+                j->dw[((o * s->in_c + c) * k + ky) * k + kx] += sum;
+            }
+}
+
+CG_KERNEL static void weight_grad_task(void *ctx, int c, int worker)
+{
+    const grad_job *j = ctx;
+    const cg_conv_infer_shape *s = j->s;
+    float *xp = j->scratch + s->n * s->out_c * s->in_h * rounded_width(s) +
+                (int64_t)worker * (s->in_h + 2 * s->pad) * grad_row_floats(s);
+    switch (s->out_c) {
+    case 1: weight_grad_channel(j, c, xp, 1); break;
+    case 2: weight_grad_channel(j, c, xp, 2); break;
+    case 3: weight_grad_channel(j, c, xp, 3); break;
+    default: weight_grad_channel(j, c, xp, 4); break;
+    }
+}
+
+void cg_conv_direct_weight_grad(const cg_conv_infer_shape *s, const float *in, const float *dout, float *dw,
+                                float *scratch)
+{
+    const int64_t wr = rounded_width(s);
+    float *rows = scratch;
+    for (int64_t r = 0; r < s->n * s->out_c * s->in_h; r++) {
+        memcpy(rows + r * wr, dout + r * s->in_w, (size_t)s->in_w * sizeof(float));
+        memset(rows + r * wr + s->in_w, 0, (size_t)(wr - s->in_w) * sizeof(float));
+    }
+    grad_job j = {.s = s, .in = in, .dout_rows = rows, .dw = dw, .scratch = scratch};
+    cg_parallel_for((int)s->in_c, weight_grad_task, &j);
+}
+
+/* din[c] += the padded input's gradient z[c] folded back: a padded pixel is
+ * the reflection of an inside one, or a zero that takes no gradient. */
+static void fold_task(void *ctx, int c, int worker)
+{
+    const grad_job *j = ctx;
+    const cg_conv_infer_shape *s = j->s;
+    const int64_t p = s->pad, zh = s->in_h + 2 * p, zw = s->in_w + 2 * p;
+    const float *z = j->z + c * zh * zw;
+    float *din = j->din + c * s->in_h * s->in_w;
+    for (int64_t i = 0; i < zh; i++) {
+        int64_t iy = i - p;
+        if (!s->reflect && (iy < 0 || iy >= s->in_h))
+            continue;
+        float *row = din + reflect_index(iy, s->in_h) * s->in_w;
+        for (int64_t q = 0; q < zw; q++) {
+            int64_t ix = q - p;
+            if (ix >= 0 && ix < s->in_w)
+                row[ix] += z[i * zw + q];
+            else if (s->reflect)
+                row[reflect_index(ix, s->in_w)] += z[i * zw + q];
+        }
+    }
+}
+
+void cg_conv_direct_input_grad(const cg_conv_infer_shape *s, const float *w, const float *dout, float *din,
+                               float *scratch)
+{
+    cg_conv_infer_shape t = input_grad_shape(s);
+    const int64_t p = s->pad, k = s->k, plane = t.in_h * t.in_w, image = s->in_h * s->in_w;
+    float *padded = scratch, *z = padded + s->out_c * plane, *flipped = z + s->in_c * plane;
+    float *rest = flipped + s->in_c * s->out_c * k * k;
+    for (int64_t c = 0; c < s->in_c; c++)
+        for (int64_t o = 0; o < s->out_c; o++)
+            for (int64_t i = 0; i < k * k; i++)
+                flipped[(c * s->out_c + o) * k * k + i] = w[(o * s->in_c + c) * k * k + (k * k - 1 - i)];
+    memset(padded, 0, (size_t)(s->out_c * plane) * sizeof(float));
+    for (int64_t img = 0; img < s->n; img++) {
+        for (int64_t o = 0; o < s->out_c; o++)
+            for (int64_t y = 0; y < s->in_h; y++)
+                memcpy(padded + o * plane + (y + p) * t.in_w + p, dout + ((img * s->out_c + o) * s->in_h + y) * s->in_w,
+                       (size_t)s->in_w * sizeof(float));
+        cg_conv_direct(&t, padded, flipped, NULL, z, rest);
+        grad_job j = {.s = s, .z = z, .din = din + img * s->in_c * image};
+        cg_parallel_for((int)s->in_c, fold_task, &j);
+    }
 }

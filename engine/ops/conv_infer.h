@@ -43,4 +43,14 @@ int64_t cg_conv_direct_scratch(const cg_conv_infer_shape *s);
 void cg_conv_direct(const cg_conv_infer_shape *s, const float *in, const float *w, const float *bias, float *out,
                     float *scratch);
 
+/* Training's backward for layers with few output channels (conv_direct.c):
+ * stride 1, "same" padding, odd k <= 9, out_c <= 4, any batch s->n. Both
+ * gradients are added into dw (out_c, in_c, k, k) and din (n, in_c, h, w). */
+bool cg_conv_direct_backward_applies(const cg_conv_infer_shape *s);
+int64_t cg_conv_direct_backward_scratch(const cg_conv_infer_shape *s);
+void cg_conv_direct_weight_grad(const cg_conv_infer_shape *s, const float *in, const float *dout, float *dw,
+                                float *scratch);
+void cg_conv_direct_input_grad(const cg_conv_infer_shape *s, const float *w, const float *dout, float *din,
+                               float *scratch);
+
 #endif

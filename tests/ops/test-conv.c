@@ -166,6 +166,15 @@ static void test_conv_reflect(void)
     check_conv("conv reflect tiny input", 1, 1, 2, 3, 2, 3, 3, params(1, 1, 1, 1, CG_PAD_REFLECT), true);
 }
 
+/* Layers with few output channels take the direct kernels forward and back
+ * (an RGB output layer); rows of 19 end inside a vector. */
+static void test_conv_few_outputs(void)
+{
+    check_conv("conv 3 outputs 7x7 reflect", 2, 5, 9, 19, 3, 7, 7, params(1, 3, 1, 1, CG_PAD_REFLECT), true);
+    check_conv("conv 1 output 5x5 zero", 3, 2, 6, 11, 1, 5, 5, params(1, 2, 1, 1, CG_PAD_ZERO), false);
+    check_conv("conv 2 outputs 3x3 reflect", 1, 9, 8, 8, 2, 3, 3, params(1, 1, 1, 1, CG_PAD_REFLECT), true);
+}
+
 static void test_conv_groups(void)
 {
     check_conv("conv groups 2", 2, 4, 6, 6, 6, 3, 3, params(1, 1, 1, 2, CG_PAD_ZERO), true);
@@ -368,6 +377,7 @@ int main(int argc, char **argv)
     g_test_add_func("/ops/conv/basic", test_conv_basic);
     g_test_add_func("/ops/conv/stride_dilation", test_conv_stride_dilation);
     g_test_add_func("/ops/conv/reflect", test_conv_reflect);
+    g_test_add_func("/ops/conv/few_outputs", test_conv_few_outputs);
     g_test_add_func("/ops/conv/groups", test_conv_groups);
     g_test_add_func("/ops/conv/many_tiles", test_conv_many_tiles);
     g_test_add_func("/ops/conv/transposed", test_convt);
