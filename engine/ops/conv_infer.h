@@ -36,8 +36,9 @@ void cg_winograd_conv(const cg_conv_infer_shape *s, const float *in, const float
                       float *scratch);
 void cg_conv_infer_use_winograd(bool on);
 
-/* Direct convolution for layers with at most 4 output channels (conv_direct.c):
- * used by cg_conv_infer for them (stride 1, "same" padding, odd k <= 9). */
+/* Direct convolution for layers with at most 4 output or at most 4 input
+ * channels (conv_direct.c): used by cg_conv_infer, and by training's forward,
+ * for them (stride 1, "same" padding, odd k <= 9). */
 bool cg_conv_direct_applies(const cg_conv_infer_shape *s);
 int64_t cg_conv_direct_scratch(const cg_conv_infer_shape *s);
 void cg_conv_direct(const cg_conv_infer_shape *s, const float *in, const float *w, const float *bias, float *out,
