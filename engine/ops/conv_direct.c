@@ -17,11 +17,17 @@
 #define CHUNK (8 * VECS)
 #define BAND 8           /* output rows per task */
 #define KX_GROUP 3       /* kernel columns whose weight gradients are accumulated at once */
+#define MAX_K 9          /* largest kernel side */
+
+/* Stride 1, "same" padding, an odd kernel of at most MAX_K, read as stored. */
+static bool same_size_conv(const cg_conv_infer_shape *s)
+{
+    return s->stride == 1 && s->upsample == 1 && s->k % 2 == 1 && s->pad == s->k / 2 && s->k <= MAX_K;
+}
 
 bool cg_conv_direct_applies(const cg_conv_infer_shape *s)
 {
-    return (s->out_c <= FEW || s->in_c <= FEW) && s->stride == 1 && s->upsample == 1 && s->n == 1 && s->k % 2 == 1 &&
-           s->pad == s->k / 2 && s->k <= 9;
+    return (s->out_c <= FEW || s->in_c <= FEW) && s->n == 1 && same_size_conv(s);
 }
 
 static int64_t padded_width(const cg_conv_infer_shape *s)
@@ -160,8 +166,7 @@ void cg_conv_direct(const cg_conv_infer_shape *s, const float *in, const float *
 
 bool cg_conv_direct_backward_applies(const cg_conv_infer_shape *s)
 {
-    return s->out_c <= FEW && s->stride == 1 && s->upsample == 1 && s->k % 2 == 1 && s->pad == s->k / 2 &&
-           s->k <= 9;
+    return s->out_c <= FEW && same_size_conv(s);
 }
 
 /* The input gradient's problem: the padded output gradient as a 'same'
@@ -218,7 +223,7 @@ static inline __attribute__((always_inline)) void weight_grad_channel(const grad
     const cg_conv_infer_shape *s = j->s;
     const int64_t k = s->k, p = s->pad, wr = rounded_width(s), xw = grad_row_floats(s);
     const int64_t plane = s->in_h * s->in_w;
-    v8 acc[FEW][9][9 + KX_GROUP] = {{{{0}}}};
+    v8 acc[FEW][MAX_K][MAX_K + KX_GROUP] = {{{{0}}}};
     for (int64_t img = 0; img < s->n; img++) {
         const float *x = j->in + (img * s->in_c + c) * plane;
         for (int64_t r = 0; r < s->in_h + 2 * p; r++)

@@ -43,14 +43,14 @@ static void transform_weights(const float *w, int64_t co, int64_t ci, float *u)
         }
 }
 
-/* The transform rows xi = 4r + q that can be non-zero. */
+/* The transform rows xi = 4r + q that can be non-zero, and the rest. */
 static const int all_rows[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
 static const int upsampled_rows[9] = {0, 1, 3, 4, 5, 7, 12, 13, 15};
 static const int upsampled_zero_rows[7] = {2, 6, 8, 9, 10, 11, 14};
 
 typedef struct wino_job {
     const cg_conv_infer_shape *s;
-    const int *live; /* the transform rows computed, n_live of them */
+    const int *live, *zero; /* the transform rows computed (n_live) and those always zero (16 - n_live) */
     int n_live;
     int64_t vh, vw;          /* the virtual (upsampled) input sides = output sides */
     int64_t tiles_w, tiles;  /* 2x2 output tiles */
@@ -201,9 +201,8 @@ CG_KERNEL static void transform_output(const wino_job *j, int64_t t0, int64_t nt
             float bias = j->bias ? j->bias[o] : 0.0f;
             float *dst = j->out + o * plane;
             v8 a[16];
-            if (j->n_live < 16)
-                for (int d = 0; d < 7; d++)
-                    a[upsampled_zero_rows[d]] = (v8){0};
+            for (int d = 0; d < 16 - j->n_live; d++)
+                a[j->zero[d]] = (v8){0};
             for (int li = 0; li < j->n_live; li++) {
                 const float *src = m + (o * j->n_live + li) * nt + k;
                 int xi = j->live[li];
@@ -286,6 +285,7 @@ void cg_winograd_conv(const cg_conv_infer_shape *s, const float *in, const float
     wino_job j = {.s = s, .vh = s->in_h * s->upsample, .vw = s->in_w * s->upsample, .in = in, .u = scratch,
                   .bias = bias, .out = out};
     j.live = s->upsample == 2 ? upsampled_rows : all_rows;
+    j.zero = upsampled_zero_rows;
     j.n_live = s->upsample == 2 ? 9 : 16;
     j.tiles_w = (j.vw + 1) / 2;
     int64_t tiles_h = (j.vh + 1) / 2;
