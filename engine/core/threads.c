@@ -7,12 +7,25 @@
 
 #define CG_MAX_THREADS 64
 
+/* A worker waiting for the next job, and the caller waiting for the workers,
+ * spin this many times (some tens of microseconds) before they sleep on a
+ * condition variable: waking a sleeping thread costs about as much again, and
+ * a training step calls the pool thousands of times. */
+#define SPIN_LIMIT (1 << 14)
+
+static inline void spin_pause(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
 typedef struct pool_job {
     void (*fn)(void *ctx, int task, int worker);
     void *ctx;
     int n_tasks;
     atomic_int next_task;
-    int remaining_workers;
+    atomic_int remaining_workers;
 } pool_job;
 
 static struct {
@@ -20,7 +33,7 @@ static struct {
     pthread_mutex_t call_lock; /* one parallel_for at a time */
     pthread_mutex_t lock;
     pthread_cond_t wake, done;
-    unsigned generation;
+    atomic_uint generation;    /* bumped (under lock) for each job */
     pool_job job;
     int n_threads;
 } pool = {.once = PTHREAD_ONCE_INIT,
@@ -50,16 +63,18 @@ static void *worker_main(void *arg)
     int worker = (int)(intptr_t)arg;
     unsigned seen = 0;
     for (;;) {
+        for (int i = 0; i < SPIN_LIMIT && atomic_load(&pool.generation) == seen; i++)
+            spin_pause();
         pthread_mutex_lock(&pool.lock);
-        while (pool.generation == seen)
+        while (atomic_load(&pool.generation) == seen)
             pthread_cond_wait(&pool.wake, &pool.lock);
-        seen = pool.generation;
+        seen = atomic_load(&pool.generation);
         pthread_mutex_unlock(&pool.lock);
 
         run_tasks(&pool.job, worker);
 
         pthread_mutex_lock(&pool.lock);
-        if (--pool.job.remaining_workers == 0)
+        if (atomic_fetch_sub(&pool.job.remaining_workers, 1) == 1)
             pthread_cond_signal(&pool.done);
         pthread_mutex_unlock(&pool.lock);
     }
@@ -118,15 +133,17 @@ void cg_parallel_for(int n_tasks, void (*fn)(void *ctx, int task, int worker), v
     pool.job.ctx = ctx;
     pool.job.n_tasks = n_tasks;
     atomic_store(&pool.job.next_task, 0);
-    pool.job.remaining_workers = pool.n_threads - 1;
-    pool.generation++;
+    atomic_store(&pool.job.remaining_workers, pool.n_threads - 1);
+    atomic_fetch_add(&pool.generation, 1);
     pthread_cond_broadcast(&pool.wake);
     pthread_mutex_unlock(&pool.lock);
 
     run_tasks(&pool.job, 0);
 
+    for (int i = 0; i < SPIN_LIMIT && atomic_load(&pool.job.remaining_workers) > 0; i++)
+        spin_pause();
     pthread_mutex_lock(&pool.lock);
-    while (pool.job.remaining_workers > 0)
+    while (atomic_load(&pool.job.remaining_workers) > 0)
         pthread_cond_wait(&pool.done, &pool.lock);
     pthread_mutex_unlock(&pool.lock);
     pthread_mutex_unlock(&pool.call_lock);

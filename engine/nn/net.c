@@ -214,6 +214,15 @@ static cg_tensor *run_stage(const cg_net *net, cg_graph *g, const cg_net_stage *
     return act ? activate(net, g, y) : y;
 }
 
+/* A decoder stage on x upsampled by 2: nearest upsampling is read by the
+ * stage's conv itself, so the upsampled map is never stored. */
+static cg_tensor *run_up_stage(const cg_net *net, cg_graph *g, const cg_net_stage *s, cg_tensor *x, cg_tensor *style)
+{
+    cg_net_stage upsampled = *s;
+    upsampled.conv.p.upsample = 2;
+    return run_stage(net, g, &upsampled, x, style, true);
+}
+
 static cg_tensor *default_style(cg_graph *g, int64_t n, int styles)
 {
     const int64_t dim[2] = {n, styles};
@@ -256,6 +265,10 @@ static cg_tensor *forward_generator(cg_net *net, cg_graph *g, cg_tensor *x, cg_t
         tap(taps, map);
     }
     for (int i = 0; i < net->n_up; i++) {
+        if (a->upsample == CG_UP_NEAREST && a->type != CG_ARCH_UNET) {
+            h = run_up_stage(net, g, &net->up[i], h, style);
+            continue;
+        }
         if (a->upsample == CG_UP_NEAREST)
             h = cg_upsample_nearest(g, h, 2);
         else if (a->upsample == CG_UP_BILINEAR)

@@ -133,11 +133,12 @@ CG_KERNEL static void im2col(const conv_geom *g, const float *in, int64_t c0, in
             }
 }
 
-/* The adjoint of im2col: adds col (rows x t) into image din. */
+/* The adjoint of im2col: adds col (rows x t) into image din, which is stored
+ * (not upsampled) like im2col's input. */
 CG_KERNEL static void col2im(const conv_geom *g, const float *col, int64_t c0, int64_t c1, int64_t p0, int64_t t,
                    float *din)
 {
-    const int64_t plane = g->in_h * g->in_w;
+    const int64_t stored_w = g->in_w / g->up, plane = (g->in_h / g->up) * stored_w;
     const float *src = col;
     for (int64_t c = c0; c < c1; c++)
         for (int ki = 0; ki < g->kh; ki++)
@@ -150,22 +151,25 @@ CG_KERNEL static void col2im(const conv_geom *g, const float *col, int64_t c0, i
                     int64_t ow1 = g->out_w < ow0 + (p0 + t - p) ? g->out_w : ow0 + (p0 + t - p);
                     int64_t ih = oh * g->sh - g->ph + (int64_t)ki * g->dh;
                     if (g->reflect || (ih >= 0 && ih < g->in_h)) {
-                        float *dst = din + c * plane + reflect_index(ih, g->in_h) * g->in_w;
+                        float *dst = din + c * plane + reflect_index(ih, g->in_h) / g->up * stored_w;
                         int64_t a = lo > ow0 ? lo : ow0, b = hi < ow1 ? hi : ow1;
                         if (b < a)
                             b = a = (lo >= ow1 ? ow1 : ow0);
                         if (g->reflect) {
                             for (int64_t ow = ow0; ow < a; ow++)
-                                dst[reflect_index(ow * g->sw + off, g->in_w)] += src[ow - ow0];
+                                dst[reflect_index(ow * g->sw + off, g->in_w) / g->up] += src[ow - ow0];
                             for (int64_t ow = b; ow < ow1; ow++)
-                                dst[reflect_index(ow * g->sw + off, g->in_w)] += src[ow - ow0];
+                                dst[reflect_index(ow * g->sw + off, g->in_w) / g->up] += src[ow - ow0];
                         }
-                        if (g->sw == 1) /* a run of consecutive pixels, which vectorizes */
+                        if (g->up == 1 && g->sw == 1) /* a run of consecutive pixels, which vectorizes */
                             for (int64_t ow = a; ow < b; ow++)
                                 dst[ow + off] += src[ow - ow0];
-                        else
+                        else if (g->up == 1)
                             for (int64_t ow = a; ow < b; ow++)
                                 dst[ow * g->sw + off] += src[ow - ow0];
+                        else
+                            for (int64_t ow = a; ow < b; ow++)
+                                dst[(ow * g->sw + off) / g->up] += src[ow - ow0];
                     }
                     src += ow1 - ow0;
                     p += ow1 - ow0;
@@ -282,7 +286,7 @@ static void adjoint_task(void *ctx, int task, int worker)
     const float *w_g = j->w + grp * g->out_cg * g->k;
     float *col = j->scratch + (int64_t)worker * j->scratch_floats;
     float *dcol = col + rows * j->tile;
-    const int64_t in_image = g->in_c * g->in_h * g->in_w;
+    const int64_t in_image = stored_image(g);
 
     for (int64_t n = 0; n < g->n; n++) {
         const float *dout_g = j->dout + (n * g->out_c + grp * g->out_cg) * g->p;
@@ -383,15 +387,18 @@ static conv_geom geom_of(const cg_node *n)
                    .sw = p->stride_w, .ph = p->pad_h, .pw = p->pad_w, .dh = p->dilation_h,
                    .dw = p->dilation_w, .groups = p->groups, .reflect = p->pad_mode == CG_PAD_REFLECT};
     const cg_tensor *in = n->op == CG_OP_CONV2D ? x : y, *out = n->op == CG_OP_CONV2D ? y : x;
+    g.up = n->op == CG_OP_CONV2D && p->upsample > 1 ? p->upsample : 1;
     g.in_c = in->dim[1];
-    g.in_h = in->dim[2];
-    g.in_w = in->dim[3];
+    g.in_h = in->dim[2] * g.up;
+    g.in_w = in->dim[3] * g.up;
     g.out_c = out->dim[1];
     g.out_h = out->dim[2];
     g.out_w = out->dim[3];
     geom_finish(&g);
     return g;
 }
+
+#define MAX_UPSAMPLE 16
 
 static cg_status check_params(const cg_conv_params *p, cg_error *err)
 {
@@ -405,6 +412,8 @@ static cg_status check_params(const cg_conv_params *p, cg_error *err)
         return cg_fail(err, CG_ERR_INVALID, "groups must be >= 1");
     if (p->pad_mode != CG_PAD_ZERO && p->pad_mode != CG_PAD_REFLECT)
         return cg_fail(err, CG_ERR_INVALID, "unknown padding mode %d", (int)p->pad_mode);
+    if (p->upsample < 0 || p->upsample > MAX_UPSAMPLE)
+        return cg_fail(err, CG_ERR_INVALID, "upsampling factor %d is not in 0 .. %d", p->upsample, MAX_UPSAMPLE);
     return CG_OK;
 }
 
@@ -442,14 +451,15 @@ static cg_status conv2d_infer(const cg_node *n, int *ndim, int64_t *dim, cg_erro
         return err->code;
     if (p->output_pad_h || p->output_pad_w)
         return cg_fail(err, CG_ERR_INVALID, "output padding is for transposed convolution only");
-    if (p->pad_mode == CG_PAD_REFLECT && (p->pad_h >= x->dim[2] || p->pad_w >= x->dim[3]))
+    const int64_t up = p->upsample > 1 ? p->upsample : 1, ih = x->dim[2] * up, iw = x->dim[3] * up;
+    if (p->pad_mode == CG_PAD_REFLECT && (p->pad_h >= ih || p->pad_w >= iw))
         return cg_fail(err, CG_ERR_INVALID, "reflect padding %dx%d needs an input larger than that, got %lldx%lld",
-                       p->pad_h, p->pad_w, (long long)x->dim[2], (long long)x->dim[3]);
+                       p->pad_h, p->pad_w, (long long)ih, (long long)iw);
     int64_t span_h = (int64_t)p->dilation_h * (w->dim[2] - 1) + 1;
     int64_t span_w = (int64_t)p->dilation_w * (w->dim[3] - 1) + 1;
-    int64_t oh = (x->dim[2] + 2 * (int64_t)p->pad_h - span_h) / p->stride_h + 1;
-    int64_t ow = (x->dim[3] + 2 * (int64_t)p->pad_w - span_w) / p->stride_w + 1;
-    if (x->dim[2] + 2 * (int64_t)p->pad_h < span_h || x->dim[3] + 2 * (int64_t)p->pad_w < span_w || oh < 1 || ow < 1)
+    int64_t oh = (ih + 2 * (int64_t)p->pad_h - span_h) / p->stride_h + 1;
+    int64_t ow = (iw + 2 * (int64_t)p->pad_w - span_w) / p->stride_w + 1;
+    if (ih + 2 * (int64_t)p->pad_h < span_h || iw + 2 * (int64_t)p->pad_w < span_w || oh < 1 || ow < 1)
         return cg_fail(err, CG_ERR_INVALID, "kernel %lldx%lld (dilated %lldx%lld) larger than the padded input",
                        (long long)w->dim[2], (long long)w->dim[3], (long long)span_h, (long long)span_w);
     if (w->dim[1] * w->dim[2] * w->dim[3] > INT32_MAX || oh * ow > INT32_MAX || w->dim[0] > INT32_MAX)
@@ -472,6 +482,8 @@ static cg_status conv_transpose2d_infer(const cg_node *n, int *ndim, int64_t *di
         return cg_fail(err, CG_ERR_INVALID, "input and weight are required");
     if (p->pad_mode != CG_PAD_ZERO)
         return cg_fail(err, CG_ERR_INVALID, "transposed convolution supports zero padding only");
+    if (p->upsample > 1)
+        return cg_fail(err, CG_ERR_INVALID, "an upsampled input is for conv2d only");
     int64_t co = w->ndim == 4 ? w->dim[1] * p->groups : 0;
     if (check_inputs(n, w->dim[0], co, err) != CG_OK)
         return err->code;
@@ -500,10 +512,10 @@ static cg_status conv_transpose2d_infer(const cg_node *n, int *ndim, int64_t *di
  * side). */
 static bool direct_shape(const conv_geom *g, cg_conv_infer_shape *s)
 {
-    cg_conv_infer_shape t = {g->n, g->in_c, g->in_h, g->in_w, g->out_c, g->kh, g->sh, g->ph, g->reflect, 1};
+    cg_conv_infer_shape t = {g->n,     g->in_c, g->in_h / g->up, g->in_w / g->up, g->out_c,
+                             g->kh,    g->sh,   g->ph,           g->reflect,      g->up};
     *s = t;
-    return g->kh == g->kw && g->sh == g->sw && g->ph == g->pw && g->dh == 1 && g->dw == 1 && g->groups == 1 &&
-           g->up == 1;
+    return g->kh == g->kw && g->sh == g->sw && g->ph == g->pw && g->dh == 1 && g->dw == 1 && g->groups == 1;
 }
 
 static bool direct_forward(const conv_geom *g, cg_conv_infer_shape *image)
@@ -519,17 +531,38 @@ static bool direct_backward(const conv_geom *g, cg_conv_infer_shape *s)
     return direct_shape(g, s) && cg_conv_direct_backward_applies(s);
 }
 
-/* Floats per pool worker: the direct kernels size their scratch for all workers. */
+static bool use_winograd = true;
+
+void cg_conv_use_winograd(bool on)
+{
+    use_winograd = on;
+}
+
+static bool winograd_shape(const conv_geom *g, cg_conv_infer_shape *s)
+{
+    return direct_shape(g, s) && use_winograd && cg_winograd_applies(s);
+}
+
+/* Floats per pool worker: the direct and Winograd kernels size their scratch for all workers. */
 static int64_t conv_scratch_size(const cg_node *n)
 {
     conv_geom g = geom_of(n);
-    int64_t workers = cg_thread_count(), most = apply_scratch(&g);
+    int64_t workers = cg_thread_count(), most = apply_scratch(&g), back = adjoint_scratch(&g);
     cg_conv_infer_shape s;
     if (direct_forward(&g, &s))
-        most = (cg_conv_direct_scratch(&s) + workers - 1) / workers;
-    int64_t back = direct_backward(&g, &s) ? (cg_conv_direct_backward_scratch(&s) + workers - 1) / workers
-                                           : adjoint_scratch(&g);
-    return most > back ? most : back;
+        most = cg_conv_direct_scratch(&s);
+    else if (winograd_shape(&g, &s))
+        most = cg_winograd_scratch(&s);
+    else
+        most *= workers;
+    if (direct_backward(&g, &s))
+        back = cg_conv_direct_backward_scratch(&s);
+    else if (winograd_shape(&g, &s))
+        back = cg_winograd_backward_scratch(&s);
+    else
+        back *= workers;
+    most = most > back ? most : back;
+    return (most + workers - 1) / workers;
 }
 
 static void conv2d_forward(cg_node *n, float *scratch)
@@ -539,7 +572,11 @@ static void conv2d_forward(cg_node *n, float *scratch)
     cg_conv_infer_shape image;
     if (direct_forward(&g, &image)) {
         for (int64_t i = 0; i < g.n; i++)
-            cg_conv_direct(&image, x + i * g.in_c * g.in_h * g.in_w, w, b, n->out->data + i * g.out_c * g.p, scratch);
+            cg_conv_direct(&image, x + i * stored_image(&g), w, b, n->out->data + i * g.out_c * g.p, scratch);
+        return;
+    }
+    if (winograd_shape(&g, &image)) {
+        cg_winograd_conv(&image, x, w, b, n->out->data, scratch);
         return;
     }
     conv_apply(&g, x, w, n->out->data, 0.0f, scratch);
@@ -557,6 +594,8 @@ static void conv2d_backward(cg_node *n, float *scratch)
             cg_conv_direct_weight_grad(&s, x->data, n->out->grad, w->grad, scratch);
         if (x->grad)
             cg_conv_direct_input_grad(&s, w->data, n->out->grad, x->grad, scratch);
+    } else if (winograd_shape(&g, &s)) {
+        cg_winograd_backward(&s, x->data, w->data, n->out->grad, x->grad, w->grad, scratch);
     } else if (x->grad || w->grad) {
         conv_adjoint(&g, w->data, n->out->grad, x->data, x->grad, w->grad, scratch);
     }
@@ -637,13 +676,6 @@ void cg_conv_infer_out_size(const cg_conv_infer_shape *s, int64_t *out_h, int64_
     conv_geom g = infer_geom(s);
     *out_h = g.out_h;
     *out_w = g.out_w;
-}
-
-static bool use_winograd = true;
-
-void cg_conv_infer_use_winograd(bool on)
-{
-    use_winograd = on;
 }
 
 int64_t cg_conv_infer_scratch(const cg_conv_infer_shape *s)

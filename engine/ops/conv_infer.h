@@ -28,13 +28,18 @@ int64_t cg_conv_transpose_infer_scratch(const cg_conv_infer_shape *s, int64_t ou
 void cg_conv_transpose_infer(const cg_conv_infer_shape *s, int64_t out_h, int64_t out_w, const float *in,
                              const float *w, const float *bias, float *out, float *scratch);
 
-/* Winograd F(2x2, 3x3) (winograd.c): used by cg_conv_infer for 3x3 stride-1
- * pad-1 convolutions unless turned off (benchmarks compare both). */
+/* Winograd F(2x2, 3x3) (winograd.c): used by cg_conv_infer and by training's
+ * conv2d, forward and back, for 3x3 stride-1 pad-1 convolutions of any batch
+ * s->n, unless turned off (tests and benchmarks compare both). The backward
+ * adds into din (n, in_c, h, w) and dw (out_c, in_c, 3, 3); either may be NULL. */
 bool cg_winograd_applies(const cg_conv_infer_shape *s);
 int64_t cg_winograd_scratch(const cg_conv_infer_shape *s);
 void cg_winograd_conv(const cg_conv_infer_shape *s, const float *in, const float *w, const float *bias, float *out,
                       float *scratch);
-void cg_conv_infer_use_winograd(bool on);
+int64_t cg_winograd_backward_scratch(const cg_conv_infer_shape *s);
+void cg_winograd_backward(const cg_conv_infer_shape *s, const float *in, const float *w, const float *dout,
+                          float *din, float *dw, float *scratch);
+void cg_conv_use_winograd(bool on);
 
 /* Direct convolution for layers with at most 4 output or at most 4 input
  * channels (conv_direct.c): used by cg_conv_infer, and by training's forward,

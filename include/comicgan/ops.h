@@ -26,12 +26,15 @@ typedef struct cg_conv_params {
     int groups;                   /* channels split into groups; groups == C_in is depthwise */
     cg_pad_mode pad_mode;         /* reflect needs pad < input side; conv2d only */
     int output_pad_h, output_pad_w; /* transposed only: extra rows/cols at the end */
+    int upsample;                 /* conv2d only: read x nearest-upsampled by this factor (0 or 1: as is),
+                                     as cg_upsample_nearest would, without storing the upsampled map */
 } cg_conv_params;
 
 /* stride 1, no padding, dilation 1, one group, zero padding. */
 cg_conv_params cg_conv_defaults(void);
 
-/* x (N, Ci, H, W), weight (Co, Ci/groups, KH, KW), bias (Co) optional. */
+/* x (N, Ci, H, W), weight (Co, Ci/groups, KH, KW), bias (Co) optional. With
+ * p->upsample = s the input is read as (N, Ci, s*H, s*W). */
 cg_tensor *cg_conv2d(cg_graph *g, cg_tensor *x, cg_tensor *weight, cg_tensor *bias,
                      const cg_conv_params *p);
 

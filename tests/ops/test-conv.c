@@ -24,12 +24,14 @@ static int64_t reflect(int64_t i, int64_t n)
 }
 
 /* out[n,co,oh,ow] = b[co] + sum over ci in co's group, ki, kj of
- * w[co, ci', ki, kj] * x[n, ci, oh*s - pad + ki*d, ow*s - pad + kj*d]. */
+ * w[co, ci', ki, kj] * x[n, ci, oh*s - pad + ki*d, ow*s - pad + kj*d], where
+ * x is read upsampled: x[n, ci, i, j] stands for the stored x[n, ci, i/up, j/up]. */
 static void ref_conv2d(const double *const *in, const cg_tensor *const *shape, double *out, const void *ctx)
 {
     const cg_conv_params *p = &((const conv_case *)ctx)->p;
     const cg_tensor *xs = shape[0], *ws = shape[1];
-    int64_t N = xs->dim[0], C = xs->dim[1], H = xs->dim[2], W = xs->dim[3];
+    const int64_t up = p->upsample > 1 ? p->upsample : 1;
+    int64_t N = xs->dim[0], C = xs->dim[1], H = xs->dim[2] * up, W = xs->dim[3] * up;
     int64_t CO = ws->dim[0], CIG = ws->dim[1], KH = ws->dim[2], KW = ws->dim[3];
     int64_t COG = CO / p->groups;
     int64_t OH = (H + 2 * p->pad_h - p->dilation_h * (KH - 1) - 1) / p->stride_h + 1;
@@ -53,7 +55,7 @@ static void ref_conv2d(const double *const *in, const cg_tensor *const *shape, d
                                 }
                                 int64_t ci = grp * CIG + cig;
                                 s += in[1][((co * CIG + cig) * KH + ki) * KW + kj] *
-                                     in[0][((n * C + ci) * H + ih) * W + iw];
+                                     in[0][((n * C + ci) * (H / up) + ih / up) * (W / up) + iw / up];
                             }
                     out[((n * CO + co) * OH + oh) * OW + ow] = s;
                 }
@@ -175,6 +177,113 @@ static void test_conv_few_outputs(void)
     check_conv("conv 2 outputs 3x3 reflect", 1, 9, 8, 8, 2, 3, 3, params(1, 1, 1, 1, CG_PAD_REFLECT), true);
 }
 
+/* 3x3 stride-1 layers with more than four output channels train through
+ * Winograd: forward, input and weight gradients against the reference. The
+ * last case has few inputs, so its forward is direct and its backward Winograd. */
+static void test_conv_winograd_grad(void)
+{
+    check_conv("conv winograd reflect", 2, 5, 7, 9, 6, 3, 3, params(1, 1, 1, 1, CG_PAD_REFLECT), true);
+    check_conv("conv winograd zero", 1, 6, 6, 8, 5, 3, 3, params(1, 1, 1, 1, CG_PAD_ZERO), false);
+    check_conv("conv winograd tiny", 2, 5, 2, 3, 5, 3, 3, params(1, 1, 1, 1, CG_PAD_REFLECT), true);
+    check_conv("conv winograd few inputs", 2, 3, 5, 6, 6, 3, 3, params(1, 1, 1, 1, CG_PAD_REFLECT), true);
+}
+
+static cg_conv_params upsampled(cg_conv_params p, int factor)
+{
+    p.upsample = factor;
+    return p;
+}
+
+/* A decoder's conv reading its input nearest-upsampled: Winograd for 3x3
+ * stride 1, im2col for the rest. */
+static void test_conv_upsampled_grad(void)
+{
+    check_conv("conv up2 winograd reflect", 2, 5, 3, 4, 6, 3, 3, upsampled(params(1, 1, 1, 1, CG_PAD_REFLECT), 2), true);
+    check_conv("conv up2 winograd zero", 1, 6, 4, 3, 5, 3, 3, upsampled(params(1, 1, 1, 1, CG_PAD_ZERO), 2), false);
+    check_conv("conv up2 5x5", 1, 3, 3, 4, 4, 5, 5, upsampled(params(1, 2, 1, 1, CG_PAD_REFLECT), 2), true);
+    check_conv("conv up3 stride 2", 2, 2, 3, 3, 3, 3, 3, upsampled(params(2, 1, 1, 1, CG_PAD_ZERO), 3), true);
+    check_conv("conv up2 few outputs", 1, 4, 3, 5, 3, 3, 3, upsampled(params(1, 1, 1, 1, CG_PAD_REFLECT), 2), true);
+}
+
+/* One training step of a conv layer, returning its output and the gradients
+ * of x, w and b for the output gradient seed. */
+static void conv_step(cg_tensor *x, cg_tensor *w, cg_tensor *b, const cg_conv_params *p, const float *seed,
+                      float **y, float **grads)
+{
+    cg_tensor *in[3] = {x, w, b};
+    for (int i = 0; i < 3; i++) {
+        in[i]->requires_grad = true;
+        if (!in[i]->grad)
+            in[i]->grad = cg_aligned_alloc((size_t)in[i]->size * sizeof(float));
+        memset(in[i]->grad, 0, (size_t)in[i]->size * sizeof(float));
+    }
+    cg_error err = {0};
+    cg_graph *g = cg_graph_new(true, &err);
+    cg_tensor *out = cg_conv2d(g, x, w, b, p);
+    g_assert_nonnull(out);
+    g_assert_cmpint(cg_graph_backward_seeded(g, out, seed, &err), ==, CG_OK);
+    *y = g_memdup2(out->data, (size_t)out->size * sizeof(float));
+    for (int i = 0; i < 3; i++)
+        grads[i] = g_memdup2(in[i]->grad, (size_t)in[i]->size * sizeof(float));
+    cg_graph_free(g);
+}
+
+static void expect_close(const char *what, const float *a, const float *b, int64_t n, float tol)
+{
+    float scale = 1;
+    for (int64_t i = 0; i < n; i++)
+        scale = fmaxf(scale, fabsf(b[i]));
+    for (int64_t i = 0; i < n; i++)
+        if (fabsf(a[i] - b[i]) > tol * scale)
+            g_error("%s: element %lld: %.7g vs %.7g", what, (long long)i, a[i], b[i]);
+}
+
+/* Layers large enough for everything the gradient checks are too slow to
+ * reach: the vector paths of interior tiles, several blocks of tiles per
+ * image, channels in several tasks, a batch. Winograd against im2col. */
+static void test_conv_winograd_large(void)
+{
+    const int cases[][6] = {/* n, in, h, w, out, upsample */
+                            {2, 20, 33, 40, 18, 1}, {1, 17, 40, 37, 9, 1}, {3, 8, 12, 70, 16, 1},
+                            {2, 20, 17, 20, 18, 2}, {1, 9, 20, 19, 7, 2}};
+    for (int m = 0; m < 2; m++)
+        for (int k = 0; k < (int)G_N_ELEMENTS(cases); k++) {
+            const int *c = cases[k];
+            cg_tensor *x = gc_random4(c[0], c[1], c[2], c[3], -1, 1, 70 + k), *w = gc_random4(c[4], c[1], 3, 3, -1, 1, 71);
+            const int64_t bd[1] = {c[4]};
+            cg_tensor *b = gc_random(1, bd, -1, 1, 72);
+            int64_t out_size = (int64_t)c[0] * c[4] * c[2] * c[3] * c[5] * c[5];
+            float *seed = g_new(float, out_size);
+            for (int64_t i = 0; i < out_size; i++)
+                seed[i] = (float)((i * 7919) % 201) / 100.0f - 1.0f;
+            cg_conv_params p = upsampled(params(1, 1, 1, 1, m ? CG_PAD_ZERO : CG_PAD_REFLECT), c[5]);
+            float *y[2], *grads[2][3];
+            for (int wino = 0; wino < 2; wino++) {
+                cg_conv_use_winograd(wino);
+                conv_step(x, w, b, &p, seed, &y[wino], grads[wino]);
+            }
+            char what[64];
+            g_snprintf(what, sizeof what, "case %d pad %d output", k, m);
+            expect_close(what, y[1], y[0], out_size, 1e-5f);
+            const char *names[3] = {"input", "weight", "bias"};
+            cg_tensor *in[3] = {x, w, b};
+            for (int i = 0; i < 3; i++) {
+                g_snprintf(what, sizeof what, "case %d pad %d %s gradient", k, m, names[i]);
+                expect_close(what, grads[1][i], grads[0][i], in[i]->size, 1e-5f);
+            }
+            for (int wino = 0; wino < 2; wino++) {
+                g_free(y[wino]);
+                for (int i = 0; i < 3; i++)
+                    g_free(grads[wino][i]);
+            }
+            g_free(seed);
+            cg_tensor_free(x);
+            cg_tensor_free(w);
+            cg_tensor_free(b);
+        }
+    cg_conv_use_winograd(true);
+}
+
 static void test_conv_groups(void)
 {
     check_conv("conv groups 2", 2, 4, 6, 6, 6, 3, 3, params(1, 1, 1, 2, CG_PAD_ZERO), true);
@@ -249,6 +358,18 @@ static cg_tensor *bad_transposed_reflect(cg_graph *g)
     cg_conv_params p = params(2, 1, 1, 1, CG_PAD_REFLECT);
     return cg_conv_transpose2d(g, cg_graph_tensor4(g, 1, 2, 4, 4), cg_graph_tensor4(g, 2, 1, 3, 3), NULL, &p);
 }
+static cg_tensor *bad_upsample(cg_graph *g)
+{
+    cg_conv_params p = upsampled(params(1, 1, 1, 1, CG_PAD_ZERO), -2);
+    return cg_conv2d(g, cg_graph_tensor4(g, 1, 2, 4, 4), cg_graph_tensor4(g, 3, 2, 3, 3), NULL, &p);
+}
+
+static cg_tensor *bad_transposed_upsample(cg_graph *g)
+{
+    cg_conv_params p = upsampled(params(2, 1, 1, 1, CG_PAD_ZERO), 2);
+    return cg_conv_transpose2d(g, cg_graph_tensor4(g, 1, 2, 4, 4), cg_graph_tensor4(g, 2, 3, 3, 3), NULL, &p);
+}
+
 static cg_tensor *bad_output_pad(cg_graph *g)
 {
     cg_conv_params p = params(2, 1, 1, 1, CG_PAD_ZERO);
@@ -266,6 +387,8 @@ static void test_conv_errors(void)
     expect_invalid(bad_bias, "bias");
     expect_invalid(bad_transposed_reflect, "zero padding only");
     expect_invalid(bad_output_pad, "output padding");
+    expect_invalid(bad_upsample, "upsampling factor");
+    expect_invalid(bad_transposed_upsample, "conv2d only");
 }
 
 /* The inference entry point with nearest x2 upsampling folded into the conv's
@@ -274,8 +397,8 @@ static void test_conv_infer_upsampled(void)
 {
     const cg_pad_mode modes[2] = {CG_PAD_REFLECT, CG_PAD_ZERO};
     for (int m = 0; m < 4; m++) {
-        /* m 0, 1: Winograd; 2, 3: im2col */
-        cg_conv_infer_use_winograd(m < 2);
+        /* the graph's convolution through im2col is the reference; the executor's is Winograd for m 0, 1 */
+        cg_conv_use_winograd(false);
         cg_error err = {0};
         const int ih = 7, iw = m % 2 ? 9 : 30; /* 30: wide enough for the eight-tile interior path */
         cg_tensor *x = gc_random4(1, 5, ih, iw, -1, 1, 40), *w = gc_random4(4, 5, 3, 3, -1, 1, 41);
@@ -290,6 +413,7 @@ static void test_conv_infer_upsampled(void)
         cg_conv_infer_out_size(&s, &oh, &ow);
         g_assert_cmpint(oh, ==, 2 * ih);
         g_assert_cmpint(ow, ==, 2 * iw);
+        cg_conv_use_winograd(m < 2);
         float *out = g_new(float, 4 * oh * ow), *scratch = g_new(float, cg_conv_infer_scratch(&s) + 1);
         cg_conv_infer(&s, x->data, w->data, b->data, out, scratch);
         for (int64_t i = 0; i < y->size; i++)
@@ -301,10 +425,10 @@ static void test_conv_infer_upsampled(void)
         cg_tensor_free(w);
         cg_tensor_free(b);
     }
-    cg_conv_infer_use_winograd(true);
+    cg_conv_use_winograd(true);
 }
 
-/* Winograd against the graph's direct convolution on odd sizes, both paddings. */
+/* Winograd against the graph's im2col convolution on odd sizes, both paddings. */
 static void test_conv_infer_winograd(void)
 {
     /* wide enough for the eight-tile interior path too */
@@ -318,7 +442,9 @@ static void test_conv_infer_winograd(void)
             cg_tensor *b = gc_random(1, bd, -1, 1, 52);
             cg_graph *g = cg_graph_new(false, &err);
             cg_conv_params p = params(1, 1, 1, 1, m ? CG_PAD_ZERO : CG_PAD_REFLECT);
+            cg_conv_use_winograd(false);
             cg_tensor *y = cg_conv2d(g, x, wt, b, &p);
+            cg_conv_use_winograd(true);
             cg_conv_infer_shape s = {1, 6, h, w, 5, 3, 1, 1, m == 0, 1};
             g_assert_true(cg_winograd_applies(&s));
             float *out = g_new(float, 5 * h * w), *scratch = g_new(float, cg_conv_infer_scratch(&s));
@@ -378,6 +504,9 @@ int main(int argc, char **argv)
     g_test_add_func("/ops/conv/stride_dilation", test_conv_stride_dilation);
     g_test_add_func("/ops/conv/reflect", test_conv_reflect);
     g_test_add_func("/ops/conv/few_outputs", test_conv_few_outputs);
+    g_test_add_func("/ops/conv/winograd_grad", test_conv_winograd_grad);
+    g_test_add_func("/ops/conv/upsampled_grad", test_conv_upsampled_grad);
+    g_test_add_func("/ops/conv/winograd_large", test_conv_winograd_large);
     g_test_add_func("/ops/conv/groups", test_conv_groups);
     g_test_add_func("/ops/conv/many_tiles", test_conv_many_tiles);
     g_test_add_func("/ops/conv/transposed", test_convt);
