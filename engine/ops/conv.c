@@ -17,6 +17,7 @@
 #include "core/simd.h"
 #include "core/threads.h"
 #include "ops/conv_infer.h"
+#include "ops/elementwise.h"
 #include "ops/op.h"
 
 #include <string.h>
@@ -356,11 +357,8 @@ static void bias_grad_task(void *ctx, int task, int worker)
 {
     const bias_job *j = ctx;
     double sum = 0;
-    for (int64_t n = 0; n < j->n; n++) {
-        const float *dy = j->y + (n * j->c + task) * j->p;
-        for (int64_t i = 0; i < j->p; i++)
-            sum += dy[i];
-    }
+    for (int64_t n = 0; n < j->n; n++)
+        sum += cg_ew_sum(j->y + (n * j->c + task) * j->p, NULL, j->p);
     j->grad[task] += (float)sum;
 }
 

@@ -62,5 +62,7 @@ void cg_ew_accumulate(float *dst, const float *src, int64_t n);
  * into blocks that depend only on n and added in block order: the same result
  * on every run, whatever the number of threads. */
 double cg_ew_fixed_order_sum(const float *a, const float *b, int64_t n);
+/* The same on the calling thread: for a task's own reduction. */
+double cg_ew_sum(const float *a, const float *b, int64_t n);
 
 #endif
