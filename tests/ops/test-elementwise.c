@@ -46,16 +46,6 @@ static void expect_invalid(cg_graph *g, const cg_tensor *result, const char *op)
     cg_graph_reset(g);
 }
 
-static void assert_close(const char *what, const float *got, const double *want, int64_t n, double tol)
-{
-    double scale = 1;
-    for (int64_t i = 0; i < n; i++)
-        scale = fmax(scale, fabs(want[i]));
-    for (int64_t i = 0; i < n; i++)
-        if (fabs(got[i] - want[i]) > tol * scale)
-            g_error("%s: element %lld is %.9g, expected %.9g", what, (long long)i, got[i], want[i]);
-}
-
 /* Runs backward from out seeded with r; gradients land in the inputs' grad. */
 static void backward(cg_graph *g, cg_tensor *out, const float *r)
 {
@@ -192,10 +182,10 @@ static void test_binary_large(void)
                 cg_graph *g = cg_graph_new(true, &err);
                 cg_tensor *out = mul ? cg_mul(g, a, b) : cg_add(g, a, b);
                 g_assert_nonnull(out);
-                assert_close("broadcast forward", out->data, y, out->size, 1e-6);
+                gc_assert_close("broadcast forward", out->data, y, out->size, 1e-6);
                 backward(g, out, r);
-                assert_close("broadcast d(a)", a->grad, ga, a->size, 1e-5);
-                assert_close("broadcast d(b)", b->grad, gb, b->size, 1e-5);
+                gc_assert_close("broadcast d(a)", a->grad, ga, a->size, 1e-5);
+                gc_assert_close("broadcast d(b)", b->grad, gb, b->size, 1e-5);
                 if (run == 0)
                     first_gb = g_memdup2(b->grad, (size_t)b->size * sizeof(float));
                 else
@@ -515,7 +505,7 @@ static void test_softmax_stable(void)
         for (int64_t i = 0; i < x->size; i++)
             in[i] = x->data[i];
         ref_softmax((const double *const[]){in}, (const cg_tensor *const[]){x}, want, &axis);
-        assert_close("softmax of large logits", y->data, want, y->size, 1e-6);
+        gc_assert_close("softmax of large logits", y->data, want, y->size, 1e-6);
         g_free(want);
         g_free(in);
     }
@@ -561,9 +551,9 @@ static void test_softmax_large(void)
         cg_graph *g = cg_graph_new(true, &err);
         cg_tensor *out = cg_softmax(g, x, axis);
         g_assert_nonnull(out);
-        assert_close("softmax forward", out->data, y, x->size, 1e-6);
+        gc_assert_close("softmax forward", out->data, y, x->size, 1e-6);
         backward(g, out, r);
-        assert_close("softmax backward", x->grad, gx, x->size, 1e-5);
+        gc_assert_close("softmax backward", x->grad, gx, x->size, 1e-5);
         cg_graph_free(g);
         g_free(r);
         g_free(in);
@@ -692,10 +682,10 @@ static void test_matmul_large(void)
             cg_graph *g = cg_graph_new(true, &err);
             cg_tensor *out = cg_matmul(g, a, b, t.ta, t.tb);
             g_assert_nonnull(out);
-            assert_close("matmul forward", out->data, y, out->size, 1e-5);
+            gc_assert_close("matmul forward", out->data, y, out->size, 1e-5);
             backward(g, out, r);
-            assert_close("matmul d(a)", a->grad, ga, a->size, 1e-5);
-            assert_close("matmul d(b)", b->grad, gb, b->size, 1e-5);
+            gc_assert_close("matmul d(a)", a->grad, ga, a->size, 1e-5);
+            gc_assert_close("matmul d(b)", b->grad, gb, b->size, 1e-5);
             cg_graph_free(g);
             g_free(r);
             g_free(y);
@@ -739,7 +729,7 @@ static void test_matmul_same_input(void)
                     want[ia] += (double)r[i * S + j] * x->data[ib];
                     want[ib] += (double)r[i * S + j] * x->data[ia];
                 }
-        assert_close("matmul(x, x) gradient", x->grad, want, S * S, 1e-6);
+        gc_assert_close("matmul(x, x) gradient", x->grad, want, S * S, 1e-6);
         cg_graph_free(g);
     }
     g_free(r);

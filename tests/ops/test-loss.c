@@ -389,16 +389,6 @@ static double *doubles_of(const cg_tensor *t)
     return d;
 }
 
-static void assert_close(const char *what, const float *got, const double *want, int64_t n, double tol)
-{
-    double scale = 1;
-    for (int64_t i = 0; i < n; i++)
-        scale = fmax(scale, fabs(want[i]));
-    for (int64_t i = 0; i < n; i++)
-        if (fabs(got[i] - want[i]) > tol * scale)
-            g_error("%s[%lld]: %.9g, expected %.9g", what, (long long)i, got[i], want[i]);
-}
-
 /* sum r * W / (u^T W v) with u and v held fixed: what the op differentiates. */
 static double frozen_objective(const matrix *m, const double *u, const double *v, const float *r)
 {
@@ -500,8 +490,8 @@ static void check_spectral(int ndim, const int64_t *dim, int iterations, guint32
     cg_tensor *out = cg_spectral_norm(g, w, u_run, iterations);
     g_assert_nonnull(out);
     g_assert_cmpint(out->ndim, ==, ndim);
-    assert_close("spectral_norm out", out->data, out_ref, w->size, 1e-5);
-    assert_close("spectral_norm u", u_run->data, u_ref, rows, 1e-5);
+    gc_assert_close("spectral_norm out", out->data, out_ref, w->size, 1e-5);
+    gc_assert_close("spectral_norm u", u_run->data, u_ref, rows, 1e-5);
     cg_graph_free(g);
 
     /* gradient with u and v held at the reference's values; the engine's own
@@ -518,7 +508,7 @@ static void check_spectral(int ndim, const int64_t *dim, int iterations, guint32
     g = cg_graph_new(false, &err);
     out = cg_spectral_norm(g, w, u_run, iterations);
     g_assert_nonnull(out);
-    assert_close("spectral_norm inference out", out->data, out_ref, w->size, 1e-5);
+    gc_assert_close("spectral_norm inference out", out->data, out_ref, w->size, 1e-5);
     g_assert_true(memcmp(u_run->data, u->data, (size_t)rows * sizeof(float)) == 0);
     cg_graph_free(g);
 

@@ -154,3 +154,13 @@ void gc_check(const gc_case *c)
         g_free(in_d[i]);
     cg_graph_free(g);
 }
+
+void gc_assert_close(const char *what, const float *got, const double *want, int64_t n, double tol)
+{
+    double scale = 1;
+    for (int64_t i = 0; i < n; i++)
+        scale = fmax(scale, fabs(want[i]));
+    for (int64_t i = 0; i < n; i++)
+        if (fabs(got[i] - want[i]) > tol * scale)
+            g_error("%s: element %lld is %.9g, expected %.9g", what, (long long)i, got[i], want[i]);
+}

@@ -38,6 +38,10 @@ typedef struct gc_case {
 /* Runs the three checks; fails the current test on any mismatch. */
 void gc_check(const gc_case *c);
 
+/* Fails the current test unless |got[i] - want[i]| <= tol * max(1, max |want|)
+ * for every i < n; the message names what and the first element off. */
+void gc_assert_close(const char *what, const float *got, const double *want, int64_t n, double tol);
+
 /* Frees the case's input tensors. */
 void gc_free(gc_case *c);
 
