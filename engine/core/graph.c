@@ -195,6 +195,11 @@ cg_tensor *cg_graph_apply(cg_graph *g, cg_op op, cg_tensor *const *in, int n_in,
     return n.out;
 }
 
+static void zero_range(void *ctx, int64_t begin, int64_t end)
+{
+    memset((float *)ctx + begin, 0, (size_t)(end - begin) * sizeof(float));
+}
+
 static bool ensure_grad(cg_graph *g, cg_tensor *t)
 {
     if (t->grad)
@@ -206,7 +211,7 @@ static bool ensure_grad(cg_graph *g, cg_tensor *t)
         cg_fail(&g->error, CG_ERR_NOMEM, "out of memory for a gradient");
         return false;
     }
-    memset(t->grad, 0, bytes);
+    cg_parallel_range(t->size, 1 << 16, zero_range, t->grad);
     return true;
 }
 

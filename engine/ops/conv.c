@@ -529,6 +529,12 @@ static bool direct_backward(const conv_geom *g, cg_conv_infer_shape *s)
     return direct_shape(g, s) && cg_conv_direct_backward_applies(s);
 }
 
+/* An RGB input layer: its weight gradient direct, any input gradient by im2col. */
+static bool direct_weight_grad(const conv_geom *g, cg_conv_infer_shape *s)
+{
+    return direct_shape(g, s) && cg_conv_direct_weight_grad_applies(s);
+}
+
 static bool use_winograd = true;
 
 void cg_conv_use_winograd(bool on)
@@ -557,6 +563,8 @@ static int64_t conv_scratch_size(const cg_node *n)
         back = cg_conv_direct_backward_scratch(&s);
     else if (winograd_shape(&g, &s))
         back = cg_winograd_backward_scratch(&s);
+    else if (direct_weight_grad(&g, &s) && cg_conv_direct_backward_scratch(&s) > back * workers)
+        back = cg_conv_direct_backward_scratch(&s); /* the input gradient, if any, is im2col's */
     else
         back *= workers;
     most = most > back ? most : back;
@@ -594,6 +602,11 @@ static void conv2d_backward(cg_node *n, float *scratch)
             cg_conv_direct_input_grad(&s, w->data, n->out->grad, x->grad, scratch);
     } else if (winograd_shape(&g, &s)) {
         cg_winograd_backward(&s, x->data, w->data, n->out->grad, x->grad, w->grad, scratch);
+    } else if (direct_weight_grad(&g, &s)) {
+        if (w->grad)
+            cg_conv_direct_weight_grad(&s, x->data, n->out->grad, w->grad, scratch);
+        if (x->grad)
+            conv_adjoint(&g, w->data, n->out->grad, x->data, x->grad, NULL, scratch);
     } else if (x->grad || w->grad) {
         conv_adjoint(&g, w->data, n->out->grad, x->data, x->grad, w->grad, scratch);
     }

@@ -157,16 +157,23 @@ void cg_conv_direct(const cg_conv_infer_shape *s, const float *in, const float *
     cg_parallel_for((int)((s->in_h + BAND - 1) / BAND), direct_task, &j);
 }
 
-/* ---- backward, for training: layers with few output channels -------------
+/* ---- backward, for training: layers with few output or input channels ----
  * As GEMMs both gradients of an RGB output layer have M or N = 3 and a column
  * matrix 49 times the input; here the input gradient is the forward kernel run
  * on the zero-padded output gradient with the kernel flipped (then folded back
  * through the padding), and the weight gradient walks rows, accumulating every
- * (output, kernel column) pair of a kernel row in vectors. */
+ * (output, kernel column) pair of a kernel row in vectors. The weight gradient
+ * of an RGB input layer is the same walk with the roles swapped: one task per
+ * output channel, accumulating every (input, kernel column) pair. */
 
 bool cg_conv_direct_backward_applies(const cg_conv_infer_shape *s)
 {
     return s->out_c <= FEW && same_size_conv(s);
+}
+
+bool cg_conv_direct_weight_grad_applies(const cg_conv_infer_shape *s)
+{
+    return (s->out_c <= FEW || s->in_c <= FEW) && same_size_conv(s);
 }
 
 /* The input gradient's problem: the padded output gradient as a 'same'
@@ -190,10 +197,22 @@ static int64_t grad_row_floats(const cg_conv_infer_shape *s)
     return rounded_width(s) + 2 * s->pad + 8 + KX_GROUP;
 }
 
+/* Output gradient rows copied to the rounded width, unless it is the width. */
+static int64_t dout_rows_floats(const cg_conv_infer_shape *s)
+{
+    return rounded_width(s) == s->in_w ? 0 : s->n * s->out_c * s->in_h * rounded_width(s);
+}
+
+/* Padded input planes: one per worker (few outputs: a task per input
+ * channel), or every image's and channel's, shared (a task per output). */
+static int64_t padded_planes(const cg_conv_infer_shape *s)
+{
+    return s->out_c <= FEW ? cg_thread_count() : s->n * s->in_c;
+}
+
 static int64_t weight_grad_floats(const cg_conv_infer_shape *s)
 {
-    int64_t shared = s->n * s->out_c * s->in_h * rounded_width(s);
-    return shared + (s->in_h + 2 * s->pad) * grad_row_floats(s) * cg_thread_count();
+    return dout_rows_floats(s) + padded_planes(s) * (s->in_h + 2 * s->pad) * grad_row_floats(s);
 }
 
 static int64_t input_grad_floats(const cg_conv_infer_shape *s)
@@ -205,13 +224,14 @@ static int64_t input_grad_floats(const cg_conv_infer_shape *s)
 
 int64_t cg_conv_direct_backward_scratch(const cg_conv_infer_shape *s)
 {
-    int64_t a = weight_grad_floats(s), b = input_grad_floats(s);
+    int64_t a = weight_grad_floats(s), b = s->out_c <= FEW ? input_grad_floats(s) : 0;
     return a > b ? a : b;
 }
 
 typedef struct grad_job {
     const cg_conv_infer_shape *s;
     const float *in, *dout_rows; /* dout_rows: (n, out_c, in_h, rounded width), zero past in_w */
+    const float *xpad;           /* many outputs: (n, in_c, in_h + 2p, grad_row_floats) padded inputs */
     const float *z;              /* input gradient of the padded input (in_c, in_h + 2p, in_w + 2p) */
     float *dw, *din, *scratch;
 } grad_job;
@@ -262,12 +282,72 @@ static inline __attribute__((always_inline)) void weight_grad_channel(const grad
             }
 }
 
+/* dw[o][c] for inputs 0 .. n - 1 (a constant in each inlined copy). */
+static inline __attribute__((always_inline)) void weight_grad_output(const grad_job *j, int64_t o, const int n)
+{
+    const cg_conv_infer_shape *s = j->s;
+    const int64_t k = s->k, wr = rounded_width(s), xw = grad_row_floats(s), xh = s->in_h + 2 * s->pad;
+    v8 acc[FEW][MAX_K][MAX_K + KX_GROUP] = {{{{0}}}};
+    for (int64_t img = 0; img < s->n; img++)
+        for (int64_t y = 0; y < s->in_h; y++) {
+            const float *d = j->dout_rows + ((img * s->out_c + o) * s->in_h + y) * wr;
+            for (int64_t ky = 0; ky < k; ky++) {
+                const float *xrow[FEW];
+                for (int c = 0; c < n; c++)
+                    xrow[c] = j->xpad + ((img * s->in_c + c) * xh + y + ky) * xw;
+                for (int64_t kx0 = 0; kx0 < k; kx0 += KX_GROUP) {
+                    v8 a[FEW][KX_GROUP];
+                    for (int c = 0; c < n; c++)
+                        for (int t = 0; t < KX_GROUP; t++)
+                            a[c][t] = acc[c][ky][kx0 + t];
+                    for (int64_t x0 = 0; x0 < wr; x0 += 8) {
+                        v8 dv = LOAD8(d + x0);
+                        for (int c = 0; c < n; c++)
+                            for (int t = 0; t < KX_GROUP; t++)
+                                a[c][t] += dv * LOAD8(xrow[c] + x0 + kx0 + t);
+                    }
+                    for (int c = 0; c < n; c++)
+                        for (int t = 0; t < KX_GROUP; t++)
+                            acc[c][ky][kx0 + t] = a[c][t];
+                }
+            }
+        }
+    for (int c = 0; c < n; c++)
+        for (int64_t ky = 0; ky < k; ky++)
+            for (int64_t kx = 0; kx < k; kx++) {
+                float sum = 0;
+                for (int l = 0; l < 8; l++)
+                    sum += acc[c][ky][kx][l];
+                j->dw[((o * s->in_c + c) * k + ky) * k + kx] += sum;
+            }
+}
+
+CG_KERNEL static void weight_grad_output_task(void *ctx, int o, int worker)
+{
+    const grad_job *j = ctx;
+    switch (j->s->in_c) {
+    case 1: weight_grad_output(j, o, 1); break;
+    case 2: weight_grad_output(j, o, 2); break;
+    case 3: weight_grad_output(j, o, 3); break;
+    default: weight_grad_output(j, o, 4); break;
+    }
+}
+
+static void pad_plane_task(void *ctx, int plane, int worker)
+{
+    const grad_job *j = ctx;
+    const cg_conv_infer_shape *s = j->s;
+    const int64_t xw = grad_row_floats(s), xh = s->in_h + 2 * s->pad;
+    float *dst = (float *)j->xpad + plane * xh * xw;
+    for (int64_t r = 0; r < xh; r++)
+        fill_padded_row(s, j->in + plane * s->in_h * s->in_w, r - s->pad, xw, dst + r * xw);
+}
+
 CG_KERNEL static void weight_grad_task(void *ctx, int c, int worker)
 {
     const grad_job *j = ctx;
     const cg_conv_infer_shape *s = j->s;
-    float *xp = j->scratch + s->n * s->out_c * s->in_h * rounded_width(s) +
-                (int64_t)worker * (s->in_h + 2 * s->pad) * grad_row_floats(s);
+    float *xp = j->scratch + dout_rows_floats(s) + (int64_t)worker * (s->in_h + 2 * s->pad) * grad_row_floats(s);
     switch (s->out_c) {
     case 1: weight_grad_channel(j, c, xp, 1); break;
     case 2: weight_grad_channel(j, c, xp, 2); break;
@@ -280,13 +360,22 @@ void cg_conv_direct_weight_grad(const cg_conv_infer_shape *s, const float *in, c
                                 float *scratch)
 {
     const int64_t wr = rounded_width(s);
-    float *rows = scratch;
-    for (int64_t r = 0; r < s->n * s->out_c * s->in_h; r++) {
-        memcpy(rows + r * wr, dout + r * s->in_w, (size_t)s->in_w * sizeof(float));
-        memset(rows + r * wr + s->in_w, 0, (size_t)(wr - s->in_w) * sizeof(float));
+    const float *rows = dout;
+    if (dout_rows_floats(s) > 0) {
+        for (int64_t r = 0; r < s->n * s->out_c * s->in_h; r++) {
+            memcpy(scratch + r * wr, dout + r * s->in_w, (size_t)s->in_w * sizeof(float));
+            memset(scratch + r * wr + s->in_w, 0, (size_t)(wr - s->in_w) * sizeof(float));
+        }
+        rows = scratch;
     }
     grad_job j = {.s = s, .in = in, .dout_rows = rows, .dw = dw, .scratch = scratch};
-    cg_parallel_for((int)s->in_c, weight_grad_task, &j);
+    if (s->out_c <= FEW) {
+        cg_parallel_for((int)s->in_c, weight_grad_task, &j);
+        return;
+    }
+    j.xpad = scratch + dout_rows_floats(s);
+    cg_parallel_for((int)(s->n * s->in_c), pad_plane_task, &j);
+    cg_parallel_for((int)s->out_c, weight_grad_output_task, &j);
 }
 
 /* din[c] += the padded input's gradient z[c] folded back: a padded pixel is

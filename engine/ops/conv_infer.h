@@ -51,8 +51,11 @@ void cg_conv_direct(const cg_conv_infer_shape *s, const float *in, const float *
 
 /* Training's backward for layers with few output channels (conv_direct.c):
  * stride 1, "same" padding, odd k <= 9, out_c <= 4, any batch s->n. Both
- * gradients are added into dw (out_c, in_c, k, k) and din (n, in_c, h, w). */
+ * gradients are added into dw (out_c, in_c, k, k) and din (n, in_c, h, w).
+ * The weight gradient alone also takes layers with in_c <= 4 (an RGB input
+ * layer); cg_conv_direct_backward_scratch covers whichever applies. */
 bool cg_conv_direct_backward_applies(const cg_conv_infer_shape *s);
+bool cg_conv_direct_weight_grad_applies(const cg_conv_infer_shape *s);
 int64_t cg_conv_direct_backward_scratch(const cg_conv_infer_shape *s);
 void cg_conv_direct_weight_grad(const cg_conv_infer_shape *s, const float *in, const float *dout, float *dw,
                                 float *scratch);

@@ -34,11 +34,13 @@ static inline int64_t reflect_index(int64_t i, int64_t n)
 /* Eight input channels at a time, one per vector lane. */
 #define LANES 8
 
-/* U[xi][co][ci] = (G g G^T)[xi] for every 3x3 kernel g = w[co][ci]; eight
- * input channels at once, so each row of U is written in whole vectors. */
-CG_KERNEL static void transform_weights(const float *w, int64_t co, int64_t ci, float *u)
+/* U[xi][co][ci] = (G g G^T)[xi] for every 3x3 kernel g = w[co][ci] of
+ * outputs o0 .. o1 - 1; eight input channels at once, so each row of U is
+ * written in whole vectors. */
+CG_KERNEL static void transform_weights_range(const float *w, int64_t co, int64_t ci, int64_t o0, int64_t o1,
+                                              float *u)
 {
-    for (int64_t o = 0; o < co; o++)
+    for (int64_t o = o0; o < o1; o++)
         for (int64_t i0 = 0; i0 < ci; i0 += LANES) {
             int lanes = ci - i0 < LANES ? (int)(ci - i0) : LANES;
             v8 g[9] = {0};
@@ -67,10 +69,11 @@ CG_KERNEL static void transform_weights(const float *w, int64_t co, int64_t ci, 
         }
 }
 
-/* The adjoint of transform_weights: dw[co][ci] += G^T dU[.][co][ci] G. */
-CG_KERNEL static void weight_grad_from_tiles(const float *du, int64_t co, int64_t ci, float *dw)
+/* The adjoint of transform_weights: dw[co][ci] += G^T dU[.][co][ci] G, outputs o0 .. o1 - 1. */
+CG_KERNEL static void weight_grad_from_tiles_range(const float *du, int64_t co, int64_t ci, int64_t o0, int64_t o1,
+                                                   float *dw)
 {
-    for (int64_t o = 0; o < co; o++)
+    for (int64_t o = o0; o < o1; o++)
         for (int64_t i0 = 0; i0 < ci; i0 += LANES) {
             int lanes = ci - i0 < LANES ? (int)(ci - i0) : LANES;
             v8 x[4][4];
@@ -100,6 +103,35 @@ CG_KERNEL static void weight_grad_from_tiles(const float *du, int64_t co, int64_
                 for (int k = 0; k < 9; k++)
                     dw[(o * ci + i0 + l) * 9 + k] += g[k][l];
         }
+}
+
+/* Both run on the pool, each task its own output channels. */
+typedef struct weight_job {
+    const float *src;
+    float *dst;
+    int64_t co, ci;
+    bool backward;
+} weight_job;
+
+static void weight_range(void *ctx, int64_t o0, int64_t o1)
+{
+    const weight_job *j = ctx;
+    if (j->backward)
+        weight_grad_from_tiles_range(j->src, j->co, j->ci, o0, o1, j->dst);
+    else
+        transform_weights_range(j->src, j->co, j->ci, o0, o1, j->dst);
+}
+
+static void transform_weights(const float *w, int64_t co, int64_t ci, float *u)
+{
+    weight_job j = {w, u, co, ci, false};
+    cg_parallel_range(co, 8, weight_range, &j);
+}
+
+static void weight_grad_from_tiles(const float *du, int64_t co, int64_t ci, float *dw)
+{
+    weight_job j = {du, dw, co, ci, true};
+    cg_parallel_range(co, 8, weight_range, &j);
 }
 
 /* The transform rows xi = 4r + q that can be non-zero, and the rest. */

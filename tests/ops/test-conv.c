@@ -177,6 +177,15 @@ static void test_conv_few_outputs(void)
     check_conv("conv 2 outputs 3x3 reflect", 1, 9, 8, 8, 2, 3, 3, params(1, 1, 1, 1, CG_PAD_REFLECT), true);
 }
 
+/* Layers with few input channels (an RGB input layer) take the direct weight
+ * gradient; rows of 19 end inside a vector, rows of 16 are read in place. */
+static void test_conv_few_inputs(void)
+{
+    check_conv("conv 3 inputs 7x7 reflect", 2, 3, 9, 19, 6, 7, 7, params(1, 3, 1, 1, CG_PAD_REFLECT), true);
+    check_conv("conv 2 inputs 5x5 zero", 3, 2, 6, 16, 5, 5, 5, params(1, 2, 1, 1, CG_PAD_ZERO), false);
+    check_conv("conv 1 input 7x7 reflect", 1, 1, 8, 16, 9, 7, 7, params(1, 3, 1, 1, CG_PAD_REFLECT), true);
+}
+
 /* 3x3 stride-1 layers with more than four output channels train through
  * Winograd: forward, input and weight gradients against the reference. The
  * last case has few inputs, so its forward is direct and its backward Winograd. */
@@ -513,5 +522,6 @@ int main(int argc, char **argv)
     g_test_add_func("/ops/conv/infer_upsampled", test_conv_infer_upsampled);
     g_test_add_func("/ops/conv/infer_winograd", test_conv_infer_winograd);
     g_test_add_func("/ops/conv/infer_direct", test_conv_infer_direct);
+    g_test_add_func("/ops/conv/few_inputs", test_conv_few_inputs);
     return g_test_run();
 }
