@@ -74,6 +74,21 @@ cg_tensor *cg_norm_layer_run(cg_graph *g, const cg_norm_layer *l, cg_tensor *x, 
     return NULL;
 }
 
+cg_tensor *cg_norm_layer_run_leaky(cg_graph *g, const cg_norm_layer *l, cg_tensor *x, cg_tensor *style_weights,
+                                   float slope)
+{
+    switch (l->kind) {
+    case CG_NORM_INSTANCE: return cg_instance_norm_leaky(g, x, l->gamma, l->beta, NULL, NORM_EPS, slope);
+    case CG_NORM_COND_INSTANCE:
+        return style_weights ? cg_instance_norm_leaky(g, x, l->gamma, l->beta, style_weights, NORM_EPS, slope)
+                             : NULL;
+    default: {
+        cg_tensor *y = cg_norm_layer_run(g, l, x, style_weights);
+        return slope == 0.0f ? cg_relu(g, y) : cg_leaky_relu(g, y, slope);
+    }
+    }
+}
+
 cg_tensor *cg_channel_sum(cg_graph *g, cg_tensor *x, float scale)
 {
     if (!x)

@@ -202,16 +202,14 @@ int cg_net_receptive_radius(const cg_net *net)
     return r + 3;
 }
 
-static cg_tensor *activate(const cg_net *net, cg_graph *g, cg_tensor *x)
-{
-    return net->arch.activation == CG_ACT_RELU ? cg_relu(g, x) : cg_leaky_relu(g, x, net->arch.slope);
-}
-
 static cg_tensor *run_stage(const cg_net *net, cg_graph *g, const cg_net_stage *s, cg_tensor *x, cg_tensor *style,
                             bool act)
 {
-    cg_tensor *y = cg_norm_layer_run(g, &s->norm, cg_conv_layer_run(g, &s->conv, x), style);
-    return act ? activate(net, g, y) : y;
+    cg_tensor *y = cg_conv_layer_run(g, &s->conv, x);
+    if (act)
+        return cg_norm_layer_run_leaky(g, &s->norm, y, style,
+                                       net->arch.activation == CG_ACT_RELU ? 0.0f : net->arch.slope);
+    return cg_norm_layer_run(g, &s->norm, y, style);
 }
 
 /* A decoder stage on x upsampled by 2: nearest upsampling is read by the

@@ -67,6 +67,9 @@ cg_status cg_norm_layer_add(cg_params *ps, const char *prefix, cg_arch_norm kind
 /* Running: NULL with g's error set on failure. */
 cg_tensor *cg_conv_layer_run(cg_graph *g, const cg_conv_layer *l, cg_tensor *x);
 cg_tensor *cg_norm_layer_run(cg_graph *g, const cg_norm_layer *l, cg_tensor *x, cg_tensor *style_weights);
+/* The norm, then leaky ReLU (slope 0: ReLU); instance norms fuse the two into one op. */
+cg_tensor *cg_norm_layer_run_leaky(cg_graph *g, const cg_norm_layer *l, cg_tensor *x, cg_tensor *style_weights,
+                                   float slope);
 
 /* ---- attention blocks (attention.c) ---- */
 

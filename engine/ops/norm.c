@@ -174,6 +174,21 @@ CG_KERNEL static void normalize_plane(const float *x, float *y, int64_t count, d
         y[i] = (x[i] - m) * scale + shift;
 }
 
+/* The leaky ReLU fused into instance norm, on one plane of its output y, and
+ * its gradient dy scaled in place by the slope where y (so its input) is not
+ * positive. Written as the leaky_relu op writes them, so both give the same bits. */
+CG_KERNEL static void leaky_plane(float *y, int64_t count, float slope)
+{
+    for (int64_t i = 0; i < count; i++)
+        y[i] = y[i] > 0 ? y[i] : slope * y[i];
+}
+
+CG_KERNEL static void leaky_grad_plane(const float *y, float *dy, int64_t count, float slope)
+{
+    for (int64_t i = 0; i < count; i++)
+        dy[i] = y[i] > 0 ? dy[i] : slope * dy[i];
+}
+
 /* AdaLIN of one plane with the statistics given: instance (in_*) and layer
  * (ln_*) normalization mixed by rho, then scaled and shifted. */
 static void adalin_plane(const float *x, float *y, int64_t count, double in_mean, double in_rstd, double ln_mean,
@@ -344,11 +359,15 @@ static void instance_forward_planes(void *ctx, int64_t begin, int64_t end)
         double gamma, beta;
         instance_affine(n, p / channels, p % channels, &gamma, &beta);
         normalize_plane(x, n->out->data + p * hw, hw, ps[p].mean, ps[p].rstd, gamma, beta);
+        if (n->p.norm.leaky)
+            leaky_plane(n->out->data + p * hw, hw, n->p.norm.slope);
     }
 }
 
 /* d(x) of a plane needs only that plane's sums, so it is done in the same pass:
- * dx = rstd * gamma * (dy - mean(dy) - xhat * mean(dy * xhat)). */
+ * dx = rstd * gamma * (dy - mean(dy) - xhat * mean(dy * xhat)). With the
+ * leaky ReLU fused in, dy first goes back through it, in place: the output
+ * gradient is this node's alone, and the output has the sign of its input. */
 CG_KERNEL static void instance_backward_planes(void *ctx, int64_t begin, int64_t end)
 {
     cg_node *n = ctx;
@@ -356,6 +375,8 @@ CG_KERNEL static void instance_backward_planes(void *ctx, int64_t begin, int64_t
     plane_stats *ps = planes_of(n);
     for (int64_t p = begin; p < end; p++) {
         const float *x = n->in[0]->data + p * hw, *dy = n->out->grad + p * hw;
+        if (n->p.norm.leaky)
+            leaky_grad_plane(n->out->data + p * hw, n->out->grad + p * hw, hw, n->p.norm.slope);
         float m = (float)ps[p].mean, r = (float)ps[p].rstd;
         gradient_sums(dy, x, hw, m, r, &ps[p].sum_dy, &ps[p].sum_dy_xhat);
         double sum_dy = ps[p].sum_dy, sum_dy_xhat = ps[p].sum_dy_xhat;
@@ -683,6 +704,21 @@ cg_tensor *cg_cond_instance_norm(cg_graph *g, cg_tensor *x, cg_tensor *gamma, cg
     if (!x || !gamma || !beta || !style_weights)
         return NULL;
     return cg_graph_apply(g, CG_OP_COND_INSTANCE_NORM, in, 4, &p);
+}
+
+cg_tensor *cg_instance_norm_leaky(cg_graph *g, cg_tensor *x, cg_tensor *gamma, cg_tensor *beta,
+                                  cg_tensor *style_weights, float eps, float slope)
+{
+    if (!x || !(slope >= 0.0f))
+        return cg_leaky_relu(g, style_weights ? cg_cond_instance_norm(g, x, gamma, beta, style_weights, eps)
+                                              : cg_instance_norm(g, x, gamma, beta, eps),
+                             slope);
+    cg_tensor *in[4] = {x, gamma, beta, style_weights};
+    cg_op_params p = {.norm = {eps, true, slope}};
+    if (style_weights && (!gamma || !beta))
+        return NULL;
+    return cg_graph_apply(g, style_weights ? CG_OP_COND_INSTANCE_NORM : CG_OP_INSTANCE_NORM, in,
+                          style_weights ? 4 : 3, &p);
 }
 
 cg_tensor *cg_layer_norm(cg_graph *g, cg_tensor *x, cg_tensor *gamma, cg_tensor *beta, float eps)

@@ -54,7 +54,7 @@ typedef union cg_op_params {
     cg_conv_params conv;
     cg_pool_params pool;
     struct { int scale; } upsample;
-    struct { float eps; } norm;
+    struct { float eps; bool leaky; float slope; } norm; /* leaky: instance norms then apply leaky ReLU (slope >= 0) */
     struct { float slope; } leaky;
     struct { float alpha, beta; } scale;
     struct { int axis; int64_t start, len; } slice; /* concat and softmax use axis only */

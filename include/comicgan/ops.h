@@ -72,6 +72,12 @@ cg_tensor *cg_instance_norm(cg_graph *g, cg_tensor *x, cg_tensor *gamma, cg_tens
 cg_tensor *cg_cond_instance_norm(cg_graph *g, cg_tensor *x, cg_tensor *gamma, cg_tensor *beta,
                                  cg_tensor *style_weights, float eps);
 
+/* Instance norm (style_weights NULL) or conditional instance norm, then leaky
+ * ReLU with slope (0: ReLU), as one op whose normalized map is never stored;
+ * the same values as the two ops. A negative slope falls back to the two. */
+cg_tensor *cg_instance_norm_leaky(cg_graph *g, cg_tensor *x, cg_tensor *gamma, cg_tensor *beta,
+                                  cg_tensor *style_weights, float eps, float slope);
+
 /* Per sample over C, H, W; gamma, beta (C) optional. */
 cg_tensor *cg_layer_norm(cg_graph *g, cg_tensor *x, cg_tensor *gamma, cg_tensor *beta, float eps);
 

@@ -18,11 +18,16 @@ typedef enum norm_kind { INSTANCE, COND_INSTANCE, LAYER, ADALIN } norm_kind;
 typedef struct norm_ctx {
     norm_kind kind;
     float eps;
+    bool leaky; /* instance norms: cg_instance_norm_leaky with slope */
+    float slope;
 } norm_ctx;
 
 static cg_tensor *run_norm(cg_graph *g, cg_tensor *const *in, const void *ctx)
 {
     const norm_ctx *k = ctx;
+    if (k->leaky)
+        return cg_instance_norm_leaky(g, in[0], in[1], in[2], k->kind == COND_INSTANCE ? in[3] : NULL, k->eps,
+                                      k->slope);
     switch (k->kind) {
     case INSTANCE: return cg_instance_norm(g, in[0], in[1], in[2], k->eps);
     case COND_INSTANCE: return cg_cond_instance_norm(g, in[0], in[1], in[2], in[3], k->eps);
@@ -87,7 +92,7 @@ static void ref_norm(const double *const *in, const cg_tensor *const *shape, dou
                     y = (rho * xin + (1 - rho) * xln) * ref_param(in[2], shape[2], n, c, 1) +
                         ref_param(in[3], shape[3], n, c, 0);
                 }
-                out[base + i] = y;
+                out[base + i] = k->leaky && y <= 0 ? k->slope * y : y;
             }
         }
     }
@@ -118,12 +123,27 @@ static cg_tensor *mat(int64_t rows, int64_t cols, double lo, double hi, guint32 
 
 static void check_case(const char *name, norm_kind kind, int n_in, cg_tensor *const *in, const bool *diff)
 {
-    norm_ctx k = {kind, EPS};
+    norm_ctx k = {kind, EPS, false, 0};
     gc_case c = {.name = name, .n_in = n_in, .run = run_norm, .ref = ref_norm, .ctx = &k,
                  .fwd_tol = 1e-5, .grad_tol = 1e-4, .eps = 1e-6};
     for (int i = 0; i < n_in; i++) {
         c.in[i] = in[i];
         c.diff[i] = diff ? diff[i] : in[i] != NULL;
+    }
+    gc_check(&c);
+    gc_free(&c);
+}
+
+/* Instance norms with the leaky ReLU fused in, against the reference
+ * followed by leaky ReLU (slope 0: ReLU). */
+static void check_leaky_case(const char *name, norm_kind kind, int n_in, cg_tensor *const *in, float slope)
+{
+    norm_ctx k = {kind, EPS, true, slope};
+    gc_case c = {.name = name, .n_in = n_in, .run = run_norm, .ref = ref_norm, .ctx = &k,
+                 .fwd_tol = 1e-5, .grad_tol = 1e-4, .eps = 1e-6};
+    for (int i = 0; i < n_in; i++) {
+        c.in[i] = in[i];
+        c.diff[i] = in[i] != NULL;
     }
     gc_check(&c);
     gc_free(&c);
@@ -227,11 +247,75 @@ static void test_large(void)
     }
 }
 
+static void test_instance_leaky(void)
+{
+    {
+        cg_tensor *in[3] = {make_x(2, 3, 5, 4, 101), vec(3, 0.5, 1.5, 102), vec(3, -0.5, 0.5, 103)};
+        check_leaky_case("instance_norm + leaky 0.2", INSTANCE, 3, in, 0.2f);
+    }
+    {
+        cg_tensor *in[3] = {make_x(3, 2, 7, 5, 104), NULL, NULL};
+        check_leaky_case("instance_norm + relu", INSTANCE, 3, in, 0.0f);
+    }
+    {
+        cg_tensor *in[4] = {make_x(2, 3, 4, 5, 105), mat(3, 3, 0.5, 1.5, 106), mat(3, 3, -0.5, 0.5, 107),
+                            mat(2, 3, 0, 1, 108)};
+        check_leaky_case("cond_instance_norm + leaky 0.2", COND_INSTANCE, 4, in, 0.2f);
+    }
+}
+
+/* Output and every input gradient of norm then leaky ReLU, fused or as two ops. */
+static float *leaky_forward_backward(bool fused, cg_tensor *const *in, int64_t *len)
+{
+    cg_error err = {0};
+    for (int i = 0; i < 3; i++) {
+        in[i]->requires_grad = true;
+        if (in[i]->grad)
+            memset(in[i]->grad, 0, (size_t)in[i]->size * sizeof(float));
+    }
+    cg_graph *g = cg_graph_new(true, &err);
+    g_assert_nonnull(g);
+    cg_tensor *out = fused ? cg_instance_norm_leaky(g, in[0], in[1], in[2], NULL, EPS, 0.2f)
+                           : cg_leaky_relu(g, cg_instance_norm(g, in[0], in[1], in[2], EPS), 0.2f);
+    g_assert_nonnull(out);
+    float *seed = g_new(float, out->size);
+    for (int64_t i = 0; i < out->size; i++)
+        seed[i] = sinf(0.37f * (float)i);
+    g_assert_cmpint(cg_graph_backward_seeded(g, out, seed, &err), ==, CG_OK);
+    *len = out->size + in[0]->size + in[1]->size + in[2]->size;
+    float *all = g_new(float, *len), *p = all;
+    memcpy(p, out->data, (size_t)out->size * sizeof(float));
+    p += out->size;
+    for (int i = 0; i < 3; i++) {
+        memcpy(p, in[i]->grad, (size_t)in[i]->size * sizeof(float));
+        p += in[i]->size;
+    }
+    g_free(seed);
+    cg_graph_free(g);
+    return all;
+}
+
+/* The fused op gives the two ops' bits (planes of whole and part vectors). */
+static void test_instance_leaky_same_bits(void)
+{
+    cg_tensor *in[3] = {make_x(3, 16, 33, 31, 111), vec(16, 0.5, 1.5, 112), vec(16, -0.5, 0.5, 113)};
+    int64_t len1, len2;
+    float *two = leaky_forward_backward(false, in, &len1), *one = leaky_forward_backward(true, in, &len2);
+    g_assert_cmpint(len1, ==, len2);
+    for (int64_t i = 0; i < len1; i++)
+        if (one[i] != two[i])
+            g_error("fused instance_norm + leaky: element %lld %.9g vs %.9g", (long long)i, one[i], two[i]);
+    g_free(one);
+    g_free(two);
+    for (int i = 0; i < 3; i++)
+        cg_tensor_free(in[i]);
+}
+
 /* Runs op forward and backward (seeded with a fixed projection) and returns
  * copies of the output and every input's gradient, concatenated. */
 static float *forward_backward(norm_kind kind, cg_tensor *const *in, int n_in, int64_t *len)
 {
-    norm_ctx k = {kind, EPS};
+    norm_ctx k = {kind, EPS, false, 0};
     cg_error err = {0};
     for (int i = 0; i < n_in; i++) {
         in[i]->requires_grad = true;
@@ -417,6 +501,8 @@ int main(int argc, char **argv)
     g_test_add_func("/ops/norm/adalin/per_sample", test_adalin_per_sample);
     g_test_add_func("/ops/norm/adalin/mixed", test_adalin_mixed);
     g_test_add_func("/ops/norm/adalin/rho_ends", test_adalin_rho_ends);
+    g_test_add_func("/ops/norm/instance_leaky", test_instance_leaky);
+    g_test_add_func("/ops/norm/instance_leaky/same_bits", test_instance_leaky_same_bits);
     g_test_add_func("/ops/norm/large", test_large);
     g_test_add_func("/ops/norm/repeatable", test_repeatable);
     g_test_add_func("/ops/norm/errors", test_errors);
