@@ -157,6 +157,7 @@ typedef struct wino_job {
     const float *in_image, *dout_image;
     float *din_image, *du, *v, *dm, *dv;
     int64_t t0, nt, in_tasks, out_tasks;
+    bool dv_wanted;
 } wino_job;
 
 /* Where input row or column i of the virtual (padded, upsampled) input comes
@@ -630,19 +631,19 @@ static void backward_transform_task(void *ctx, int task, int worker)
     }
 }
 
-/* One GEMM per task and transform row: with the weight gradient, tasks
- * [0, n_live) add dM V^T into dU; with the input gradient, the next n_live
- * give dV = U^T dM. Each task writes its own rows, in the same order every
- * run. */
+/* One task per transform row: with the weight gradient it adds dM V^T into
+ * dU, with the input gradient it gives dV = U^T dM, reading the row of dM
+ * while it is in the core's cache. Each task writes its own rows, in the
+ * same order every run. */
 static void backward_gemm_task(void *ctx, int task, int worker)
 {
     const wino_job *j = ctx;
     const int64_t ci = j->s->in_c, co = j->s->out_c, ld = j->n_live * j->nt;
-    int li = task % j->n_live, xi = j->live[li];
-    if (j->du && task < j->n_live)
+    int li = task, xi = j->live[li];
+    if (j->du)
         cg_sgemm(false, true, (int)co, (int)ci, (int)j->nt, 1.0f, j->dm + li * j->nt, (int)ld, j->v + li * j->nt,
                  (int)ld, 1.0f, j->du + xi * co * ci, (int)ci);
-    else
+    if (j->dv_wanted)
         cg_sgemm(true, false, (int)ci, (int)j->nt, (int)co, 1.0f, j->u + xi * co * ci, (int)ci, j->dm + li * j->nt,
                  (int)ld, 0.0f, j->dv + li * j->nt, (int)ld);
 }
@@ -691,7 +692,8 @@ void cg_winograd_backward(const cg_conv_infer_shape *s, const float *in, const f
         for (j.t0 = 0; j.t0 < j.tiles; j.t0 += BACKWARD_TILES) {
             j.nt = j.tiles - j.t0 < BACKWARD_TILES ? j.tiles - j.t0 : BACKWARD_TILES;
             cg_parallel_for((int)(j.in_tasks + j.out_tasks), backward_transform_task, &j);
-            cg_parallel_for((dw ? j.n_live : 0) + (din ? j.n_live : 0), backward_gemm_task, &j);
+            j.dv_wanted = din != NULL;
+            cg_parallel_for(j.n_live, backward_gemm_task, &j);
             if (din)
                 cg_parallel_for((int)chunks_of(ci), backward_scatter_task, &j);
         }
