@@ -563,9 +563,10 @@ static int64_t conv_scratch_size(const cg_node *n)
         back = cg_conv_direct_backward_scratch(&s);
     else if (winograd_shape(&g, &s))
         back = cg_winograd_backward_scratch(&s);
-    else if (direct_weight_grad(&g, &s) && cg_conv_direct_backward_scratch(&s) > back * workers)
-        back = cg_conv_direct_backward_scratch(&s); /* the input gradient, if any, is im2col's */
-    else
+    else if (direct_weight_grad(&g, &s)) { /* and the input gradient, if any, by im2col */
+        int64_t direct = cg_conv_direct_backward_scratch(&s);
+        back = back * workers > direct ? back * workers : direct;
+    } else
         back *= workers;
     most = most > back ? most : back;
     return (most + workers - 1) / workers;

@@ -157,7 +157,6 @@ typedef struct wino_job {
     const float *in_image, *dout_image;
     float *din_image, *du, *v, *dm, *dv;
     int64_t t0, nt, in_tasks, out_tasks;
-    bool dv_wanted;
 } wino_job;
 
 /* Where input row or column i of the virtual (padded, upsampled) input comes
@@ -643,7 +642,7 @@ static void backward_gemm_task(void *ctx, int task, int worker)
     if (j->du)
         cg_sgemm(false, true, (int)co, (int)ci, (int)j->nt, 1.0f, j->dm + li * j->nt, (int)ld, j->v + li * j->nt,
                  (int)ld, 1.0f, j->du + xi * co * ci, (int)ci);
-    if (j->dv_wanted)
+    if (j->din_image)
         cg_sgemm(true, false, (int)ci, (int)j->nt, (int)co, 1.0f, j->u + xi * co * ci, (int)ci, j->dm + li * j->nt,
                  (int)ld, 0.0f, j->dv + li * j->nt, (int)ld);
 }
@@ -692,7 +691,6 @@ void cg_winograd_backward(const cg_conv_infer_shape *s, const float *in, const f
         for (j.t0 = 0; j.t0 < j.tiles; j.t0 += BACKWARD_TILES) {
             j.nt = j.tiles - j.t0 < BACKWARD_TILES ? j.tiles - j.t0 : BACKWARD_TILES;
             cg_parallel_for((int)(j.in_tasks + j.out_tasks), backward_transform_task, &j);
-            j.dv_wanted = din != NULL;
             cg_parallel_for(j.n_live, backward_gemm_task, &j);
             if (din)
                 cg_parallel_for((int)chunks_of(ci), backward_scatter_task, &j);
