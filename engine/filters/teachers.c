@@ -17,7 +17,10 @@ cg_manga_params cg_manga_defaults(void)
 
 cg_cel_params cg_cel_defaults(void)
 {
+    /* Two passes: one leaves foliage, gravel and rock speckled after
+     * quantisation; three start to erase small shapes' outlines. */
     cg_cel_params p = {.smooth = cg_guided_defaults(),
+                       .smooth_passes = 2,
                        .flatten = cg_quantize_defaults(),
                        .lines = cg_xdog_defaults(),
                        .line_strength = 1.0f};
@@ -83,6 +86,8 @@ cg_status cg_filter_cel(const cg_image *in, cg_image *out, const cg_cel_params *
         (st = cgf_xdog_check(&p.lines, err)) ||
         (st = cgf_check_range(p.line_strength, 0.0f, 1.0f, "line_strength", err)))
         return err ? cg_error_prefix(err, "cel") : st;
+    if (p.smooth_passes < 1 || p.smooth_passes > 8)
+        return cg_fail(err, CG_ERR_INVALID, "cel: smooth_passes is %d, must be in 1..8", p.smooth_passes);
     int w = in->width, h = in->height;
     size_t n = cgf_npix(in);
     float *pl = cgf_planes(w, h, 4);
@@ -90,6 +95,13 @@ cg_status cg_filter_cel(const cg_image *in, cg_image *out, const cg_cel_params *
         return cg_fail(err, CG_ERR_NOMEM, "cel: no memory for %dx%d", w, h);
     cg_image s;
     if ((st = smoothed(in, &p.smooth, &s, "cel", err))) {
+        free(pl);
+        return st;
+    }
+    for (int i = 1; i < p.smooth_passes && st == CG_OK; i++)
+        st = cg_filter_guided(&s, &s, &p.smooth, err);
+    if (st) {
+        free(s.pixels);
         free(pl);
         return st;
     }

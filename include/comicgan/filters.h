@@ -225,17 +225,19 @@ cg_manga_params cg_manga_defaults(void);
 cg_status cg_filter_manga(const cg_image *in, cg_image *out,
                           const cg_manga_params *params, cg_error *err);
 
-/* Cel: guided smoothing -> colour quantisation -> XDoG outlines of the
- * smoothed image multiplied over the flat colour. */
+/* Cel: guided smoothing (repeated) -> colour quantisation -> XDoG outlines
+ * of the smoothed image multiplied over the flat colour. */
 typedef struct cg_cel_params {
     cg_guided_params smooth;
+    int smooth_passes;   /* guided smoothing applied this many times, 1..8: each
+                          * pass flattens more texture before quantisation */
     cg_quantize_params flatten;
     cg_xdog_params lines;
     float line_strength; /* how dark outlines are multiplied in, [0, 1] */
 } cg_cel_params;
 
-/* Guided and quantize defaults (16 colours), XDoG defaults with sigma 1.5,
- * line_strength 1. */
+/* Guided defaults applied twice, quantize defaults (16 colours), XDoG
+ * defaults with sigma 1.5, line_strength 1. */
 cg_cel_params cg_cel_defaults(void);
 cg_status cg_filter_cel(const cg_image *in, cg_image *out,
                         const cg_cel_params *params, cg_error *err);

@@ -150,6 +150,46 @@ static void test_cel_outline(void)
     fx_free(out);
 }
 
+/* Share of pixels whose 3x3 neighbourhood holds a single colour. */
+static double flat_share(const cg_image *img)
+{
+    int flat = 0, total = 0;
+    for (int y = 1; y < img->height - 1; y++)
+        for (int x = 1; x < img->width - 1; x++, total++) {
+            bool same = true;
+            for (int d = -1; d <= 1 && same; d++)
+                for (int e = -1; e <= 1 && same; e++)
+                    same = memcmp(fx_px(img, x, y), fx_px(img, x + e, y + d), 3 * sizeof(float)) == 0;
+            flat += same;
+        }
+    return (double)flat / total;
+}
+
+/* The second smoothing pass leaves fewer speckles of texture inside regions. */
+static void test_cel_passes(void)
+{
+    int w = 96, h = 72;
+    cg_image *in = fx_picture(w, h, 23), *out = fx_new(w, h);
+    /* fine texture over the whole picture, as in foliage or gravel */
+    GRand *r = g_rand_new_with_seed(5);
+    for (size_t i = 0; i < (size_t)w * h; i++)
+        for (int c = 0; c < 3; c++)
+            in->pixels[4 * i + c] = fminf(1.0f, fmaxf(0.0f, in->pixels[4 * i + c] + (float)g_rand_double_range(r, -0.08, 0.08)));
+    g_rand_free(r);
+    cg_cel_params p = cg_cel_defaults();
+    p.line_strength = 0.0f;
+    double share[2];
+    for (int k = 0; k < 2; k++) {
+        p.smooth_passes = k + 1;
+        g_assert_cmpint(cg_filter_cel(in, out, &p, NULL), ==, CG_OK);
+        share[k] = flat_share(out);
+        g_test_message("%d passes: %.3f of pixels in flat 3x3 blocks", k + 1, share[k]);
+    }
+    g_assert_cmpfloat(share[1], >, share[0] + 0.02);
+    fx_free(in);
+    fx_free(out);
+}
+
 static void test_bad_params(void)
 {
     cg_image *in = fx_picture(8, 8, 1), *out = fx_new(8, 8);
@@ -180,6 +220,10 @@ static void test_bad_params(void)
     c = cg_cel_defaults();
     c.smooth.radius = -1;
     g_assert_cmpint(cg_filter_cel(in, out, &c, &err), ==, CG_ERR_INVALID);
+    c = cg_cel_defaults();
+    c.smooth_passes = 0;
+    g_assert_cmpint(cg_filter_cel(in, out, &c, &err), ==, CG_ERR_INVALID);
+    g_assert_nonnull(strstr(err.message, "smooth_passes"));
     fx_free(in);
     fx_free(out);
 }
@@ -191,6 +235,7 @@ int main(int argc, char **argv)
     g_test_add_func("/filters/teachers/manga-shapes", test_manga_shapes);
     g_test_add_func("/filters/teachers/cel", test_cel);
     g_test_add_func("/filters/teachers/cel-outline", test_cel_outline);
+    g_test_add_func("/filters/teachers/cel-passes", test_cel_passes);
     g_test_add_func("/filters/teachers/bad-params", test_bad_params);
     return g_test_run();
 }
