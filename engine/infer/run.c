@@ -615,6 +615,10 @@ static void walk(walker *w, const float *x)
         return;
     if (!w->dry) {
         cg_parallel_for((int)cur.c, tanh_plane, &cur);
+        if (a->residual) {
+            act *pair[2] = {&cur, &in};
+            cg_parallel_for((int)cur.c, add_in_place, pair);
+        }
         if (w->res)
             w->res->image = g_memdup2(cur.d, (gsize)(cur.c * cur.h * cur.w) * sizeof(float));
     }

@@ -80,7 +80,7 @@ static cg_status get_enum(JsonObject *o, const char *key, int def, const char *c
 
 static const char *const known_keys[] = {"type", "in_channels", "out_channels", "width", "downsamples", "blocks",
                                          "norm", "styles", "activation", "slope", "upsample", "attention",
-                                         "layers", "spectral_norm", "cam"};
+                                         "layers", "spectral_norm", "cam", "residual"};
 
 cg_status cg_arch_parse(const char *json, cg_arch *a, cg_error *err)
 {
@@ -129,7 +129,8 @@ cg_status cg_arch_parse(const char *json, cg_arch *a, cg_error *err)
         (st = get_enum(o, "norm", CG_NORM_INSTANCE, norm_names, COUNT(norm_names), &norm, err)) ||
         (st = get_enum(o, "activation", CG_ACT_LEAKY_RELU, act_names, COUNT(act_names), &act, err)) ||
         (st = get_enum(o, "upsample", CG_UP_NEAREST, up_names, COUNT(up_names), &up, err)) ||
-        (st = get_bool(o, "spectral_norm", &a->spectral_norm, err)) || (st = get_bool(o, "cam", &a->cam, err)))
+        (st = get_bool(o, "spectral_norm", &a->spectral_norm, err)) || (st = get_bool(o, "cam", &a->cam, err)) ||
+        (st = get_bool(o, "residual", &a->residual, err)))
         goto out;
     a->norm = (cg_arch_norm)norm;
     a->activation = (cg_arch_activation)act;
@@ -178,6 +179,10 @@ cg_status cg_arch_parse(const char *json, cg_arch *a, cg_error *err)
         st = cg_fail(err, CG_ERR_FORMAT, "arch: cond_instance norm is for generators");
         goto out;
     }
+    if (a->residual && (!gen || a->in_channels != a->out_channels)) {
+        st = cg_fail(err, CG_ERR_FORMAT, "arch: \"residual\" needs a generator with as many output channels as input");
+        goto out;
+    }
     if ((int64_t)a->width << (gen ? a->downsamples : a->layers) > 4096) {
         st = cg_fail(err, CG_ERR_FORMAT, "arch: width %d doubled %d times is too wide", a->width,
                      gen ? a->downsamples : a->layers);
@@ -218,6 +223,10 @@ char *cg_arch_to_json(const cg_arch *a)
         for (int i = 0; i < a->n_attention; i++)
             json_builder_add_string_value(b, attn_names[a->attention[i]]);
         json_builder_end_array(b);
+        if (a->residual) { /* written only when set, so older models keep their arch text */
+            json_builder_set_member_name(b, "residual");
+            json_builder_add_boolean_value(b, true);
+        }
     } else {
         INT("layers", a->layers);
         json_builder_set_member_name(b, "spectral_norm");

@@ -277,7 +277,8 @@ static cg_tensor *forward_generator(cg_net *net, cg_graph *g, cg_tensor *x, cg_t
         }
         h = run_stage(net, g, &net->up[i], h, style, true);
     }
-    return cg_tanh(g, run_stage(net, g, &net->last, h, style, false));
+    cg_tensor *out = cg_tanh(g, run_stage(net, g, &net->last, h, style, false));
+    return a->residual ? cg_add(g, x, out) : out;
 }
 
 static cg_tensor *forward_patchgan(cg_net *net, cg_graph *g, cg_tensor *x, cg_net_taps *taps)

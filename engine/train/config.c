@@ -57,6 +57,7 @@ static const opt_def options[] = {
     {"generator", "upsample", OPT_ENUM, O(g_upsample), "nearest", 0, 0, "nearest|bilinear|transposed"},
     {"generator", "activation", OPT_ENUM, O(g_activation), "leaky_relu", 0, 0, "relu|leaky_relu"},
     {"generator", "attention", OPT_STR, O(g_attention), NULL, 0, 0, NULL},
+    {"generator", "residual", OPT_BOOL, O(g_residual), "false", 0, 0, NULL},
     {"generator", "init", OPT_ENUM, O(init), "normal", 0, 0, "normal|xavier"},
     {"discriminator", "width", OPT_INT, O(d_width), "64", 1, 512, NULL},
     {"discriminator", "layers", OPT_INT, O(d_layers), "3", 1, 6, NULL},
@@ -370,6 +371,10 @@ static char *build_gen_arch(const cg_train_config *c)
     }
     g_strfreev(list);
     json_builder_end_array(b);
+    if (c->g_residual) {
+        json_builder_set_member_name(b, "residual");
+        json_builder_add_boolean_value(b, true);
+    }
     json_builder_end_object(b);
     JsonGenerator *gen = json_generator_new();
     JsonNode *root = json_builder_get_root(b);

@@ -15,6 +15,12 @@
  *   activation, slope           "relu" | "leaky_relu" (slope, default 0.2)
  *   upsample                    "nearest" | "bilinear" (then a 3x3 conv) | "transposed"
  *   attention                   list of "cam" | "self" | "cbam" at the bottleneck
+ *   residual                    true: the output is the input plus the network's
+ *                               tanh-bounded change (needs in_channels ==
+ *                               out_channels), so the colours and detail a style
+ *                               keeps pass straight through instead of being
+ *                               rebuilt after instance norm has removed each
+ *                               channel's mean (default false)
  * resnet: c7s1-W, d2W, d4W ..., R x blocks, u ..., c7s1-out, tanh; reflect
  * padding; bias in every conv; norm and activation after every conv but the last.
  * unet: c3 W, then per level a stride-2 conv doubling channels; decoder

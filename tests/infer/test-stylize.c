@@ -79,6 +79,8 @@ static const char *const archs[] = {
     "{\"type\": \"resnet\", \"width\": 8, \"downsamples\": 1, \"blocks\": 1, \"norm\": \"layer\", "
     "\"upsample\": \"transposed\"}",
     "{\"type\": \"unet\", \"width\": 8, \"downsamples\": 2, \"norm\": \"instance\"}",
+    "{\"type\": \"resnet\", \"width\": 8, \"downsamples\": 2, \"blocks\": 1, \"norm\": \"instance\", "
+    "\"residual\": true}",
 };
 
 /* The tiled result equals the whole-image result within 1/255 on every pixel. */
@@ -105,6 +107,30 @@ static void test_tiled_equals_whole(void)
         }
         cg_model_free(m);
     }
+}
+
+/* A residual model whose last layer gives no change returns its input: the
+ * executor adds the input back, as the training graph does. */
+static void test_residual_passes_input(void)
+{
+    cg_model *m = random_model(archs[G_N_ELEMENTS(archs) - 1], NULL, 11);
+    cg_params *ps = cg_net_params(cg_model_net(m));
+    for (int i = 0; i < cg_params_count(ps); i++)
+        if (g_str_has_prefix(cg_params_name(ps, i), "last.")) {
+            cg_tensor *t = cg_params_get(ps, i);
+            memset(t->data, 0, (size_t)t->size * sizeof(float));
+        }
+    cg_image *in = test_image(45, 38, 12);
+    cg_stylize_options o = cg_stylize_defaults();
+    cg_image *out = stylize_or_die(m, in, &o);
+    g_assert_cmpfloat(max_diff(out, in, true), <, 1.0 / 255);
+    o.tile = 16;
+    cg_image *tiled = stylize_or_die(m, in, &o);
+    g_assert_cmpfloat(max_diff(tiled, in, true), <, 1.0 / 255);
+    cg_image_free(tiled);
+    cg_image_free(out);
+    cg_image_free(in);
+    cg_model_free(m);
 }
 
 static void test_alpha_and_gray(void)
@@ -404,6 +430,7 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/infer/tiled_equals_whole", test_tiled_equals_whole);
+    g_test_add_func("/infer/residual_passes_input", test_residual_passes_input);
     g_test_add_func("/infer/alpha_and_gray", test_alpha_and_gray);
     g_test_add_func("/infer/strength", test_strength);
     g_test_add_func("/infer/monochrome", test_monochrome);

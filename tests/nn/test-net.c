@@ -117,6 +117,34 @@ static void test_arch_errors(void)
     expect_arch_error("{\"type\": \"resnet\", \"attention\": \"cam\"}", "must be a list");
     expect_arch_error("{\"type\": \"resnet\", \"width\": 1024, \"downsamples\": 4}", "too wide");
     expect_arch_error("{\"type\": \"patchgan\", \"norm\": \"cond_instance\"}", "for generators");
+    expect_arch_error("{\"type\": \"patchgan\", \"residual\": true}", "\"residual\" needs");
+    expect_arch_error("{\"type\": \"resnet\", \"out_channels\": 1, \"residual\": true}", "\"residual\" needs");
+    expect_arch_error("{\"type\": \"resnet\", \"residual\": 1}", "must be true or false");
+}
+
+/* A residual generator gives the plain generator's output (same weights) plus
+ * its input, and says so in its arch JSON; a plain one does not mention it. */
+static void test_residual(void)
+{
+    const char *plain = "{\"type\": \"resnet\", \"width\": 8, \"downsamples\": 1, \"blocks\": 1, \"norm\": \"instance\"}";
+    const char *residual = "{\"type\": \"resnet\", \"width\": 8, \"downsamples\": 1, \"blocks\": 1, "
+                           "\"norm\": \"instance\", \"residual\": true}";
+    cg_net *a = new_net(plain, 5), *b = new_net(residual, 5);
+    g_assert_null(strstr(cg_net_arch_json(a), "residual"));
+    g_assert_nonnull(strstr(cg_net_arch_json(b), "\"residual\":true"));
+    cg_error err = {0};
+    cg_graph *g = cg_graph_new(false, &err);
+    cg_tensor *x = random_image(g, 2, 3, 12, 12, 6);
+    cg_tensor *ya = cg_net_forward(a, g, x, NULL, NULL), *yb = cg_net_forward(b, g, x, NULL, NULL);
+    g_assert_nonnull(ya);
+    g_assert_nonnull(yb);
+    double worst = 0;
+    for (int64_t i = 0; i < x->size; i++)
+        worst = fmax(worst, fabs(yb->data[i] - (x->data[i] + ya->data[i])));
+    g_assert_cmpfloat(worst, <, 1e-6);
+    cg_graph_free(g);
+    cg_net_free(a);
+    cg_net_free(b);
 }
 
 /* Save -> load -> the same outputs, bit for bit; the arch JSON round-trips. */
@@ -210,6 +238,7 @@ int main(int argc, char **argv)
     g_test_add_func("/nn/net/benchmark_generator_size", test_benchmark_generator_size);
     g_test_add_func("/nn/net/forward_shapes", test_forward_shapes);
     g_test_add_func("/nn/net/arch_errors", test_arch_errors);
+    g_test_add_func("/nn/net/residual", test_residual);
     g_test_add_func("/nn/model/round_trip", test_model_round_trip);
     g_test_add_func("/nn/model/errors", test_model_errors);
     return g_test_run();
