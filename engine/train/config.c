@@ -84,6 +84,8 @@ static const opt_def options[] = {
     {"loss", "style", OPT_DBL, O(style_w), "0", 0, 1e9, NULL},
     {"loss", "content", OPT_DBL, O(content), NULL, 0, 1e6, NULL},
     {"loss", "color", OPT_DBL, O(color), "0", 0, 1e6, NULL},
+    {"loss", "chroma", OPT_DBL, O(chroma), "0", 0, 1e6, NULL},
+    {"loss", "stability", OPT_DBL, O(stability), "0", 0, 1e6, NULL},
     {"loss", "tv", OPT_DBL, O(tv), "0", 0, 1e6, NULL},
     {"loss", "edge_smooth", OPT_DBL, O(edge_smooth), "0", 0, 1e6, NULL},
     {"loss", "features", OPT_ENUM, O(features), "fixed", 0, 0, "fixed|discriminator"},

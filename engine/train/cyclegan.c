@@ -95,7 +95,7 @@ static cg_status step(tr_trainer *t, bool warmup, tr_losses *l, cg_error *err)
     if (warmup) {
         /* Content-only start: each generator learns to reproduce its input. */
         tr_sum_add(&s, "g_warmup", 1.0f, cg_add(g, cg_l1_loss(g, fake_b, a, 0), cg_l1_loss(g, fake_a, b, 0)));
-        tr_extra_losses(t, &s, fake_b, a, NULL, NULL);
+        tr_extra_losses(t, &s, m->gab->net, NULL, fake_b, a, NULL, NULL);
         return tr_trainer_update(t, g, s.total, gens, 2, err);
     }
     tr_disc_freeze(&m->da, true);
@@ -113,7 +113,7 @@ static cg_status step(tr_trainer *t, bool warmup, tr_losses *l, cg_error *err)
         if (m->attention)
             tr_sum_add(&s, "g_cam", (float)c->cam, cg_add(g, cam_loss(g, &ab_a, &ab_b), cam_loss(g, &ba_b, &ba_a)));
     }
-    tr_extra_losses(t, &s, fake_b, a, b, &m->db);
+    tr_extra_losses(t, &s, m->gab->net, NULL, fake_b, a, b, &m->db);
     cg_status st = tr_trainer_update(t, g, s.total, gens, 2, err);
     tr_disc_freeze(&m->da, false);
     tr_disc_freeze(&m->db, false);

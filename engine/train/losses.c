@@ -60,7 +60,8 @@ int tr_features(cg_net *net, cg_graph *g, cg_tensor *x, cg_tensor **feats, int m
     return n;
 }
 
-cg_tensor *tr_color_loss(cg_graph *g, cg_tensor *x, cg_tensor *ref)
+/* x in [-1, 1] as Y'UV of the [0, 1] picture. */
+static cg_tensor *to_yuv(cg_graph *g, cg_tensor *x)
 {
     static const float yuv[9] = {0.299f,       0.587f,       0.114f,       -0.14714119f, -0.28886916f,
                                  0.43601035f,  0.61497538f,  -0.51496512f, -0.10001026f};
@@ -68,8 +69,19 @@ cg_tensor *tr_color_loss(cg_graph *g, cg_tensor *x, cg_tensor *ref)
     if (!w)
         return NULL;
     memcpy(w->data, yuv, sizeof yuv);
-    cg_tensor *a = cg_conv2d(g, cg_scale(g, x, 0.5f, 0.5f), w, NULL, NULL);
-    cg_tensor *b = cg_conv2d(g, cg_scale(g, ref, 0.5f, 0.5f), w, NULL, NULL);
+    return cg_conv2d(g, cg_scale(g, x, 0.5f, 0.5f), w, NULL, NULL);
+}
+
+cg_tensor *tr_chroma_loss(cg_graph *g, cg_tensor *x, cg_tensor *ref)
+{
+    const cg_pool_params block = {8, 8, 8, 8, 0, 0};
+    cg_tensor *a = to_yuv(g, cg_avg_pool2d(g, x, &block)), *b = to_yuv(g, cg_avg_pool2d(g, ref, &block));
+    return cg_l1_loss(g, cg_slice(g, a, 1, 1, 2), cg_slice(g, b, 1, 1, 2), 0);
+}
+
+cg_tensor *tr_color_loss(cg_graph *g, cg_tensor *x, cg_tensor *ref)
+{
+    cg_tensor *a = to_yuv(g, x), *b = to_yuv(g, ref);
     cg_tensor *loss = cg_l1_loss(g, cg_slice(g, a, 1, 0, 1), cg_slice(g, b, 1, 0, 1), 0);
     loss = cg_add(g, loss, cg_huber_loss(g, cg_slice(g, a, 1, 1, 1), cg_slice(g, b, 1, 1, 1), 1.0f));
     return cg_add(g, loss, cg_huber_loss(g, cg_slice(g, a, 1, 2, 1), cg_slice(g, b, 1, 2, 1), 1.0f));

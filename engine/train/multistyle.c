@@ -108,7 +108,8 @@ static cg_status generator_style(tr_trainer *t, multistyle *m, int k, bool warmu
     cg_graph *g = t->gg;
     cg_graph_reset(g);
     cg_tensor *x = tr_input(g, s->x, n, size), *y = s->has_d ? tr_input(g, s->y, n, size) : NULL;
-    cg_tensor *fake = cg_net_forward(m->g->net, g, x, one_hot(g, n, m->n, k), NULL);
+    cg_tensor *style = one_hot(g, n, m->n, k);
+    cg_tensor *fake = cg_net_forward(m->g->net, g, x, style, NULL);
     tr_sum sum = {g, NULL, l};
     bool adversarial = s->has_d && !warmup;
     if (adversarial) {
@@ -125,7 +126,7 @@ static cg_status generator_style(tr_trainer *t, multistyle *m, int k, bool warmu
         for (int j = 0; j < m->n && !fd; j++)
             if (m->s[j].cfg->kind == TR_STYLE_IMAGES)
                 fd = &m->s[j].d;
-        tr_extra_losses(t, &sum, fake, x, y, fd);
+        tr_extra_losses(t, &sum, m->g->net, style, fake, x, y, fd);
     }
     cg_status st = cg_graph_status(g, err);
     if (st == CG_OK && sum.total)

@@ -61,7 +61,7 @@ struct cg_train_config {
     int64_t constant_steps, decay_steps, warmup_steps;
     /* [loss] */
     int gan, features;
-    double adv, style_adv, l1, cycle, identity, cam, style_w, content, color, tv, edge_smooth;
+    double adv, style_adv, l1, cycle, identity, cam, style_w, content, color, chroma, stability, tv, edge_smooth;
     int pool_size;
     /* [style NAME] groups, multistyle only (identity added when missing) */
     tr_style_config styles[TR_MAX_STYLES];
@@ -201,6 +201,9 @@ int tr_features(cg_net *net, cg_graph *g, cg_tensor *x, cg_tensor **feats, int m
 
 /* Colour loss in YUV (AnimeGAN): L1 on Y, Huber on U and V. */
 cg_tensor *tr_color_loss(cg_graph *g, cg_tensor *x, cg_tensor *ref);
+/* L1 between the U and V chroma of x and ref averaged over 8x8 blocks: the
+ * hues of a picture, not its texture or its light. */
+cg_tensor *tr_chroma_loss(cg_graph *g, cg_tensor *x, cg_tensor *ref);
 
 /* The frozen, seeded PatchGAN whose activations serve as features when no
  * discriminator is asked for (style/content losses, evaluation). */
@@ -294,10 +297,11 @@ void tr_disc_freeze(const tr_disc *d, bool frozen);
 /* Appends d's networks (one per scale) to nets[n...]; returns the new count. */
 int tr_disc_nets(const tr_disc *d, tr_net **nets, int n);
 
-/* The extra losses on a generated batch: Gram style against style_ref,
- * content against input, colour against input, total variation. */
-void tr_extra_losses(tr_trainer *t, tr_sum *s, cg_tensor *out, cg_tensor *input, cg_tensor *style_ref,
-                     const tr_disc *feature_disc);
+/* The extra losses on a generated batch out = gen(input, style_weights): Gram style
+ * against style_ref, content, colour and low-frequency chroma against input,
+ * stability (gen run again on a moved, noised input), total variation. */
+void tr_extra_losses(tr_trainer *t, tr_sum *s, cg_net *gen, cg_tensor *style_weights, cg_tensor *out,
+                     cg_tensor *input, cg_tensor *style_ref, const tr_disc *feature_disc);
 
 /* Averages the gradients of net over ranks and clips them (config). */
 cg_status tr_trainer_reduce(tr_trainer *t, tr_net *n, cg_error *err);

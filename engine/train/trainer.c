@@ -168,8 +168,39 @@ void tr_disc_freeze(const tr_disc *d, bool frozen)
     }
 }
 
-void tr_extra_losses(tr_trainer *t, tr_sum *s, cg_tensor *out, cg_tensor *input, cg_tensor *style_ref,
-                     const tr_disc *feature_disc)
+/* The generator run on its input moved by a few pixels (not a multiple of
+ * its stride) with sensor noise added must give its output moved the same
+ * way, so textures neither swim nor streak when a picture moves. */
+static cg_tensor *stability_loss(tr_trainer *t, cg_graph *g, cg_net *gen, cg_tensor *style, cg_tensor *out,
+                                 cg_tensor *input)
+{
+    const float sigma = 2.0f * 2.0f / 255.0f; /* 2/255 of the [0, 1] picture, in [-1, 1] units */
+    const int multiple = cg_net_size_multiple(gen);
+    const int axis = 2 + (int)cg_rng_below(&t->rng, 2);
+    const int64_t shift = multiple > 1 ? 1 + (int64_t)cg_rng_below(&t->rng, (uint64_t)multiple - 1) : 1;
+    const int64_t side = input->dim[axis];
+    const int64_t kept = (side - shift) / multiple * multiple;
+    if (kept < multiple)
+        return NULL;
+    cg_tensor *moved = cg_slice(g, input, axis, shift, kept);
+    cg_tensor *noise = moved ? cg_graph_tensor(g, moved->ndim, moved->dim) : NULL;
+    if (!noise)
+        return NULL;
+    for (int64_t i = 0; i < noise->size; i++)
+        noise->data[i] = cg_rng_normal_f(&t->rng, 0.0f, sigma);
+    cg_tensor *again = cg_net_forward(gen, g, cg_add(g, moved, noise), style, NULL);
+    cg_tensor *want = tr_detach(g, cg_slice(g, out, axis, shift, kept));
+    /* Away from the borders, where the two runs see different padding. */
+    const int64_t margin = side / 16;
+    if (kept <= 2 * margin || !again || !want)
+        return again && want ? cg_l1_loss(g, again, want, 0) : NULL;
+    again = cg_slice(g, again, axis, margin, kept - 2 * margin);
+    want = cg_slice(g, want, axis, margin, kept - 2 * margin);
+    return cg_l1_loss(g, again, want, 0);
+}
+
+void tr_extra_losses(tr_trainer *t, tr_sum *s, cg_net *gen, cg_tensor *style_weights, cg_tensor *out,
+                     cg_tensor *input, cg_tensor *style_ref, const tr_disc *feature_disc)
 {
     const cg_train_config *c = t->cfg;
     cg_graph *g = s->g;
@@ -193,6 +224,10 @@ void tr_extra_losses(tr_trainer *t, tr_sum *s, cg_tensor *out, cg_tensor *input,
     }
     if (c->color > 0 && input)
         tr_sum_add(s, "g_color", (float)c->color, tr_color_loss(g, out, input));
+    if (c->chroma > 0 && input)
+        tr_sum_add(s, "g_chroma", (float)c->chroma, tr_chroma_loss(g, out, input));
+    if (c->stability > 0 && input && gen)
+        tr_sum_add(s, "g_stability", (float)c->stability, stability_loss(t, g, gen, style_weights, out, input));
     if (c->tv > 0)
         tr_sum_add(s, "g_tv", (float)c->tv, cg_tv_loss(g, out));
 }

@@ -156,10 +156,11 @@ static void test_pix2pix_teacher_and_extras(void)
      * norm, hinge loss, a warm-up step, clipping and every extra loss. */
     char *t = config_text("pix2pix",
                           "target_filter = manga\njitter = 0.2\nrotate90 = true\nscale_max = 1.5\n"
-                          "[loss]\nstyle = 1\ncontent = 1\ncolor = 1\ntv = 1\nedge_smooth = 1\ngan = hinge\n"
+                          "[loss]\nstyle = 1\ncontent = 1\ncolor = 1\nchroma = 1\nstability = 1\ntv = 1\n"
+                          "edge_smooth = 1\ngan = hinge\n"
                           "[optim]\nwarmup_steps = 1\nclip = 10\n",
                           "width = 4\nlayers = 1\nscales = 2\nspectral_norm = true\n");
-    run_mode("pix2pix+extras", t, 1, NULL);
+    run_mode("pix2pix+extras", t, 1, "g_style g_content g_color g_chroma g_stability g_tv");
     g_free(t);
 }
 
@@ -194,12 +195,13 @@ static void test_attention(void)
 
 static void test_multistyle(void)
 {
-    char *extra = g_strdup_printf("[style ink]\nsource = filter\nfilter = manga\n"
+    char *extra = g_strdup_printf("[generator]\nresidual = true\n[loss]\nstability = 1\nchroma = 1\n"
+                                  "[style ink]\nsource = filter\nfilter = manga\n"
                                   "[style inverse]\nsource = targets\ndir = %s/targets\n"
                                   "[style paint]\nsource = images\ndir = %s/style\n",
                                   data_root, data_root);
     char *t = config_text("multistyle", extra, TINY_DISC);
-    run_mode("multistyle", t, 4, NULL); /* three styles and the identity style added */
+    run_mode("multistyle", t, 4, "g_stability g_chroma"); /* three styles and the identity style added */
     g_free(t);
     g_free(extra);
 }

@@ -113,7 +113,7 @@ static void check_resume(const char *mode, const char *extra)
 
 static void test_resume_pix2pix(void)
 {
-    check_resume("pix2pix", "targets = @/targets\n[loss]\nedge_smooth = 0.5\n");
+    check_resume("pix2pix", "targets = @/targets\n[loss]\nedge_smooth = 0.5\nstability = 1\nchroma = 1\n");
 }
 
 static void test_resume_pix2pix_style(void)
