@@ -63,65 +63,55 @@ static void lowfreq_lab(const cg_image *img, float *const lab[3], float *tmp)
     }
 }
 
-/* The low-frequency Lab of in and out: planes 0-2 and 3-5 of a block of
- * seven (the seventh is scratch), or NULL. free() it. */
-static float *lowfreq_pair(const cg_image *in, const cg_image *out)
+/* Hue shift and ΔE: both compare the low-frequency Lab of in and out. */
+static cg_status colour_figures(const cg_image *in, const cg_image *out, const char *what, double *hue, double *de,
+                                cg_error *err)
 {
-    const size_t n = cgf_npix(in);
-    float *pl = cgf_planes(in->width, in->height, 7);
-    if (pl) {
-        lowfreq_lab(in, (float *const[3]){pl, pl + n, pl + 2 * n}, pl + 6 * n);
-        lowfreq_lab(out, (float *const[3]){pl + 3 * n, pl + 4 * n, pl + 5 * n}, pl + 6 * n);
-    }
-    return pl;
-}
-
-cg_status cg_quality_hue_shift(const cg_image *in, const cg_image *out, double *result, cg_error *err)
-{
-    cg_status st = check_pair(in, out, "hue shift", result, err);
+    double unused;
+    cg_status st = check_pair(in, out, what, hue ? hue : &unused, err);
+    if (de)
+        *de = NAN;
     if (st)
         return st;
     const size_t n = cgf_npix(in);
-    float *pl = lowfreq_pair(in, out);
+    /* Planes 0-2 in's Lab, 3-5 out's, 6 scratch. */
+    float *pl = cgf_planes(in->width, in->height, 7);
     if (!pl)
-        return no_memory(in, "hue shift", err);
+        return no_memory(in, what, err);
+    lowfreq_lab(in, (float *const[3]){pl, pl + n, pl + 2 * n}, pl + 6 * n);
+    lowfreq_lab(out, (float *const[3]){pl + 3 * n, pl + 4 * n, pl + 5 * n}, pl + 6 * n);
     const float *ia = pl + n, *ib = pl + 2 * n, *oa = pl + 4 * n, *ob = pl + 5 * n;
-    double sum = 0, weight = 0;
+    double hue_sum = 0, weight = 0, de_sum = 0;
     for (size_t i = 0; i < n; i++) {
         double c = hypot(ia[i], ib[i]);
         double d = fabs(atan2(ob[i], oa[i]) - atan2(ib[i], ia[i])) * (180.0 / M_PI);
         if (d > 180)
             d = 360 - d;
-        sum += c * d;
+        hue_sum += c * d;
         weight += c;
+        double s = 0;
+        for (int k = 0; k < 3; k++) {
+            double dk = (double)pl[(size_t)(3 + k) * n + i] - pl[(size_t)k * n + i];
+            s += dk * dk;
+        }
+        de_sum += sqrt(s);
     }
     free(pl);
-    if (weight / (double)n >= GREY_CHROMA)
-        *result = sum / weight;
+    if (hue && weight / (double)n >= GREY_CHROMA)
+        *hue = hue_sum / weight;
+    if (de)
+        *de = de_sum / (double)n;
     return CG_OK;
+}
+
+cg_status cg_quality_hue_shift(const cg_image *in, const cg_image *out, double *result, cg_error *err)
+{
+    return colour_figures(in, out, "hue shift", result, NULL, err);
 }
 
 cg_status cg_quality_delta_e(const cg_image *in, const cg_image *out, double *result, cg_error *err)
 {
-    cg_status st = check_pair(in, out, "delta E", result, err);
-    if (st)
-        return st;
-    const size_t n = cgf_npix(in);
-    float *pl = lowfreq_pair(in, out);
-    if (!pl)
-        return no_memory(in, "delta E", err);
-    double sum = 0;
-    for (size_t i = 0; i < n; i++) {
-        double s = 0;
-        for (int c = 0; c < 3; c++) {
-            double d = (double)pl[(size_t)(3 + c) * n + i] - pl[(size_t)c * n + i];
-            s += d * d;
-        }
-        sum += sqrt(s);
-    }
-    free(pl);
-    *result = sum / (double)n;
-    return CG_OK;
+    return colour_figures(in, out, "delta E", NULL, result, err);
 }
 
 /* The 5x5 luma std of img, in levels, into sd; sq and tmp are scratch. */
@@ -146,55 +136,49 @@ static void std5(const cg_image *img, float *sd, float *sq, float *tmp)
     }
 }
 
-/* The 5x5 stds of in and out: planes 0 and 1 of a block of four, or NULL. */
-static float *std5_pair(const cg_image *in, const cg_image *out)
+/* Flat fraction gained and flat-area noise: both from the 5x5 stds of in and out. */
+static cg_status flat_figures(const cg_image *in, const cg_image *out, const char *what, double *gained,
+                              double *noise, cg_error *err)
 {
+    double unused;
+    cg_status st = check_pair(in, out, what, gained ? gained : &unused, err);
+    if (noise)
+        *noise = NAN;
+    if (st)
+        return st;
     const size_t n = cgf_npix(in);
+    /* Planes 0 and 1 the stds of in and out, 2 and 3 scratch. */
     float *pl = cgf_planes(in->width, in->height, 4);
-    if (pl) {
-        std5(in, pl, pl + 2 * n, pl + 3 * n);
-        std5(out, pl + n, pl + 2 * n, pl + 3 * n);
+    if (!pl)
+        return no_memory(in, what, err);
+    std5(in, pl, pl + 2 * n, pl + 3 * n);
+    std5(out, pl + n, pl + 2 * n, pl + 3 * n);
+    long flat = 0;
+    double smooth_sum = 0;
+    size_t smooth = 0;
+    for (size_t i = 0; i < n; i++) {
+        flat += (pl[n + i] < FLAT_STD) - (pl[i] < FLAT_STD);
+        if (pl[i] < SMOOTH_STD) {
+            smooth_sum += pl[n + i];
+            smooth++;
+        }
     }
-    return pl;
+    free(pl);
+    if (gained)
+        *gained = (double)flat / (double)n;
+    if (noise && smooth > 0)
+        *noise = smooth_sum / (double)smooth;
+    return CG_OK;
 }
 
 cg_status cg_quality_flat_gained(const cg_image *in, const cg_image *out, double *result, cg_error *err)
 {
-    cg_status st = check_pair(in, out, "flat fraction", result, err);
-    if (st)
-        return st;
-    const size_t n = cgf_npix(in);
-    float *pl = std5_pair(in, out);
-    if (!pl)
-        return no_memory(in, "flat fraction", err);
-    long gained = 0;
-    for (size_t i = 0; i < n; i++)
-        gained += (pl[n + i] < FLAT_STD) - (pl[i] < FLAT_STD);
-    free(pl);
-    *result = (double)gained / (double)n;
-    return CG_OK;
+    return flat_figures(in, out, "flat fraction", result, NULL, err);
 }
 
 cg_status cg_quality_flat_noise(const cg_image *in, const cg_image *out, double *result, cg_error *err)
 {
-    cg_status st = check_pair(in, out, "flat-area noise", result, err);
-    if (st)
-        return st;
-    const size_t n = cgf_npix(in);
-    float *pl = std5_pair(in, out);
-    if (!pl)
-        return no_memory(in, "flat-area noise", err);
-    double sum = 0;
-    size_t count = 0;
-    for (size_t i = 0; i < n; i++)
-        if (pl[i] < SMOOTH_STD) {
-            sum += pl[n + i];
-            count++;
-        }
-    free(pl);
-    if (count > 0)
-        *result = sum / (double)count;
-    return CG_OK;
+    return flat_figures(in, out, "flat-area noise", NULL, result, err);
 }
 
 cg_status cg_quality_edge_corr(const cg_image *in, const cg_image *out, double *result, cg_error *err)
@@ -255,10 +239,8 @@ cg_status cg_quality_mean_chroma(const cg_image *img, double *result, cg_error *
 cg_status cg_quality_measure(const cg_image *in, const cg_image *out, cg_quality *q, cg_error *err)
 {
     cg_status st;
-    if ((st = cg_quality_hue_shift(in, out, &q->hue_shift, err)) ||
-        (st = cg_quality_delta_e(in, out, &q->delta_e, err)) ||
-        (st = cg_quality_flat_gained(in, out, &q->flat_gained, err)) ||
-        (st = cg_quality_flat_noise(in, out, &q->flat_noise, err)) ||
+    if ((st = colour_figures(in, out, "quality", &q->hue_shift, &q->delta_e, err)) ||
+        (st = flat_figures(in, out, "quality", &q->flat_gained, &q->flat_noise, err)) ||
         (st = cg_quality_edge_corr(in, out, &q->edge_corr, err)) ||
         (st = cg_quality_mean_chroma(out, &q->mean_chroma, err)))
         *q = (cg_quality){NAN, NAN, NAN, NAN, NAN, NAN};
