@@ -129,6 +129,18 @@ void cgf_box_mean(const float *src, float *dst, float *tmp, int w, int h, int r)
     }
 }
 
+void cgf_sobel(const float *p, float *dst, int w, int h)
+{
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+#define P(dx, dy) p[(size_t)cgf_mirror(y + (dy), h) * w + cgf_mirror(x + (dx), w)]
+            float gx = (P(1, -1) + 2 * P(1, 0) + P(1, 1) - P(-1, -1) - 2 * P(-1, 0) - P(-1, 1)) * 0.25f;
+            float gy = (P(-1, 1) + 2 * P(0, 1) + P(1, 1) - P(-1, -1) - 2 * P(0, -1) - P(1, -1)) * 0.25f;
+#undef P
+            dst[(size_t)y * w + x] = sqrtf(gx * gx + gy * gy);
+        }
+}
+
 static int gauss_kernel(float sigma, float *g)
 {
     int R = (int)ceilf(3.0f * sigma);

@@ -63,6 +63,10 @@ void cgf_box_mean(const float *src, float *dst, float *tmp, int w, int h, int r)
  * separate w*h plane. */
 void cgf_gauss_blur(const float *src, float *dst, float *tmp, int w, int h, float sigma);
 
+/* Sobel gradient magnitude of src into dst (both w*h, separate planes),
+ * borders mirrored; the kernels are divided by 4, so a unit step gives 1. */
+void cgf_sobel(const float *src, float *dst, int w, int h);
+
 /* Mirror an index into [0, n): -1 -> 0, n -> n-1, repeating as needed. */
 static inline int cgf_mirror(int i, int n)
 {

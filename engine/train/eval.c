@@ -1,12 +1,15 @@
 /* Evaluation of a model on held-out images: for each style, L1/PSNR/SSIM
  * against targets where the style is paired, a content-preservation score
- * (SSIM of edge maps, output against input) and a style score (distance
+ * (SSIM of edge maps, output against input), a style score (distance
  * between mean Gram matrices of outputs and of style references in a
- * discriminator's feature space). */
+ * discriminator's feature space) and the style-quality figures of
+ * comicgan/quality.h. Baselines (teacher filters, outputs of other programs)
+ * go through the same code as one more row each. */
 #include "train/train_private.h"
 
 #include "comicgan/filters.h"
 #include "comicgan/model.h"
+#include "comicgan/quality.h"
 #include "comicgan/stylize.h"
 
 #include <json-glib/json-glib.h>
@@ -16,6 +19,7 @@
 /* One style's material. */
 typedef struct ev_case {
     GPtrArray *inputs, *targets, *refs; /* cg_image*; targets parallel to inputs (paired) */
+    char **names;                       /* file names of the inputs, in their order */
     cg_net *features;
     bool conditional;                   /* the discriminator sees (input, image) pairs */
     bool paired;
@@ -129,6 +133,17 @@ static cg_status load_list(const char *dir, char **names, int size, int max, GPt
     return CG_OK;
 }
 
+/* A teacher's (a tr_teacher) rendering of in; caller frees. */
+static cg_image *apply_teacher(int teacher, const cg_image *in, cg_error *err)
+{
+    cg_image *t = cg_image_copy(in, err);
+    if (t && (teacher == TR_TEACHER_MANGA ? cg_filter_manga(t, t, NULL, err) : cg_filter_cel(t, t, NULL, err))) {
+        cg_image_free(t);
+        t = NULL;
+    }
+    return t;
+}
+
 /* Paired targets for the inputs: by file name from a folder, a teacher, or
  * the input itself (identity). */
 static cg_status make_targets(ev_case *c, const char *dir, char **names, const char *targets_dir, int teacher,
@@ -140,15 +155,8 @@ static cg_status make_targets(ev_case *c, const char *dir, char **names, const c
         const cg_image *in = c->inputs->pdata[i];
         cg_image *t = NULL;
         if (identity || teacher) {
-            if (!(t = cg_image_copy(in, err)))
+            if (!(t = identity ? cg_image_copy(in, err) : apply_teacher(teacher, in, err)))
                 return err->code;
-            cg_status st = identity     ? CG_OK
-                           : teacher == TR_TEACHER_MANGA ? cg_filter_manga(t, t, NULL, err)
-                                          : cg_filter_cel(t, t, NULL, err);
-            if (st != CG_OK) {
-                cg_image_free(t);
-                return st;
-            }
         } else {
             char *p = find_by_stem(targets_dir, names[i]);
             if (!p)
@@ -271,22 +279,130 @@ static cg_status style_score(const ev_case *c, GPtrArray *outputs, double *score
     return st;
 }
 
-static cg_status evaluate(const cg_model *m, int style, ev_case *c, cg_eval_style *r, cg_error *err)
+/* What makes a row's outputs: a style of a model, a teacher filter, or files
+ * made elsewhere. */
+typedef struct ev_maker {
+    const cg_model *m;
+    int style;
+    int teacher;         /* a tr_teacher, with m NULL */
+    const char *outputs; /* a folder, with m NULL and no teacher */
+} ev_maker;
+
+/* An output file for in: same aspect ratio as the photo, resized to in. */
+static cg_image *load_output(const char *dir, const char *name, const cg_image *in, cg_error *err)
+{
+    char *path = find_by_stem(dir, name);
+    if (!path) {
+        cg_fail(err, CG_ERR_INVALID, "%s: no output for %s", dir, name);
+        return NULL;
+    }
+    cg_image *img = cg_image_load(path, err), *out = NULL;
+    double aspect = img ? (double)img->width * in->height / ((double)img->height * in->width) : 1;
+    if (img && fabs(aspect - 1) > 0.02)
+        cg_fail(err, CG_ERR_INVALID, "%s is %dx%d: not the shape of the photo %s", path, img->width, img->height,
+                name);
+    else if (img)
+        out = load_sized(path, 0, in->width, in->height, err);
+    cg_image_free(img);
+    g_free(path);
+    return out;
+}
+
+static cg_image *make_output(const ev_maker *mk, const ev_case *c, guint i, cg_error *err)
+{
+    const cg_image *in = c->inputs->pdata[i];
+    if (mk->outputs)
+        return load_output(mk->outputs, c->names[i], in, err);
+    if (!mk->m)
+        return apply_teacher(mk->teacher, in, err);
+    cg_stylize_options o = cg_stylize_defaults();
+    o.style = mk->style;
+    cg_image *out = cg_image_new(in->width, in->height, err);
+    if (out && cg_stylize(mk->m, in, out, &o, err) != CG_OK) {
+        cg_image_free(out);
+        out = NULL;
+    }
+    return out;
+}
+
+/* The temporal ratio of one photo (see cg_eval_style). */
+static cg_status temporal_ratio(const ev_maker *mk, const cg_image *photo, uint64_t seed, double *ratio,
+                                cg_error *err)
+{
+    enum { N = CG_EVAL_PAN_FRAMES };
+    cg_image *in[N] = {0}, *out[N] = {0};
+    cg_status st = cg_quality_pan(photo, N, CG_EVAL_PAN_NOISE, seed, in, err);
+    for (int t = 0; t < N && st == CG_OK; t++)
+        if (!(out[t] = mk->m ? cg_image_new(in[t]->width, in[t]->height, err) : apply_teacher(mk->teacher, in[t], err)))
+            st = err->code;
+    if (st == CG_OK && mk->m) {
+        /* One set of statistics for every frame, as an animation is stylized,
+         * but from the first frame alone: pooling them over all frames
+         * (cg_stylize_frames) takes one pass per statistic point, several
+         * times the cost, for the same figure on near-identical frames. */
+        cg_stylize_options o = cg_stylize_defaults();
+        o.style = mk->style;
+        cg_stylize_stats *stats = cg_stylize_compute_stats(mk->m, (const cg_image *const *)in, 1, &o, err);
+        if (!stats)
+            st = err->code;
+        for (int t = 0; t < N && st == CG_OK; t++)
+            st = cg_stylize_with_stats(mk->m, stats, in[t], out[t], &o, err);
+        cg_stylize_stats_free(stats);
+    }
+    double before = NAN, after = NAN;
+    if (st == CG_OK && (st = cg_quality_pan_change((const cg_image *const *)in, N, &before, err)) == CG_OK)
+        st = cg_quality_pan_change((const cg_image *const *)out, N, &after, err);
+    *ratio = after / before;
+    for (int t = 0; t < N; t++) {
+        cg_image_free(in[t]);
+        cg_image_free(out[t]);
+    }
+    return st;
+}
+
+/* Running means of figures that may not apply to every image. */
+typedef struct ev_mean {
+    double sum;
+    int n;
+} ev_mean;
+
+static void mean_add(ev_mean *m, double v)
+{
+    if (isfinite(v)) {
+        m->sum += v;
+        m->n++;
+    }
+}
+
+static double mean_of(const ev_mean *m)
+{
+    return m->n ? m->sum / m->n : NAN;
+}
+
+static cg_status evaluate(const ev_maker *mk, ev_case *c, const cg_eval_options *opts, cg_eval_style *r,
+                          cg_error *err)
 {
     GPtrArray *outputs = image_list();
     double l1 = 0, mse_db = 0, ssim = 0, content = 0;
+    ev_mean hue = {0}, de = {0}, gained = {0}, noise = {0}, corr = {0}, chroma = {0}, temporal = {0};
     cg_status st = CG_OK;
-    cg_stylize_options o = cg_stylize_defaults();
-    o.style = style;
     for (guint i = 0; i < c->inputs->len && st == CG_OK; i++) {
         const cg_image *in = c->inputs->pdata[i];
-        cg_image *out = cg_image_new(in->width, in->height, err);
-        if (!out || (st = cg_stylize(m, in, out, &o, err)) != CG_OK) {
-            cg_image_free(out);
+        cg_image *out = make_output(mk, c, i, err);
+        if (!out) {
             st = err->code;
             break;
         }
         g_ptr_array_add(outputs, out);
+        cg_quality q;
+        if ((st = cg_quality_measure(in, out, &q, err)) != CG_OK)
+            break;
+        mean_add(&hue, q.hue_shift);
+        mean_add(&de, q.delta_e);
+        mean_add(&gained, q.flat_gained);
+        mean_add(&noise, q.flat_noise);
+        mean_add(&corr, q.edge_corr);
+        mean_add(&chroma, q.mean_chroma);
         const size_t n = (size_t)in->width * in->height;
         float *li = tr_luma(in), *lo = tr_luma(out);
         float *ei = tr_sobel(li, in->width, in->height), *eo = tr_sobel(lo, in->width, in->height);
@@ -311,6 +427,12 @@ static cg_status evaluate(const cg_model *m, int style, ev_case *c, cg_eval_styl
         g_free(ei);
         g_free(eo);
     }
+    const int pans = opts->no_temporal || mk->outputs ? 0 : opts->temporal_images;
+    for (int i = 0; i < pans && i < (int)c->inputs->len && st == CG_OK; i++) {
+        double ratio;
+        if ((st = temporal_ratio(mk, c->inputs->pdata[i], (uint64_t)i + 1, &ratio, err)) == CG_OK)
+            mean_add(&temporal, ratio);
+    }
     int n = (int)c->inputs->len;
     r->images = n;
     r->paired = c->paired;
@@ -318,6 +440,14 @@ static cg_status evaluate(const cg_model *m, int style, ev_case *c, cg_eval_styl
     r->l1 = c->paired ? l1 / n : NAN;
     r->psnr = c->paired ? mse_db / n : NAN;
     r->ssim = c->paired ? ssim / n : NAN;
+    r->hue_shift = mean_of(&hue);
+    r->delta_e = mean_of(&de);
+    r->flat_gained = mean_of(&gained);
+    r->flat_noise = mean_of(&noise);
+    r->edge_corr = mean_of(&corr);
+    r->mean_chroma = mean_of(&chroma);
+    r->temporal_ratio = mean_of(&temporal);
+    r->temporal_images = temporal.n;
     g_strlcpy(r->features, c->features_kind, sizeof r->features);
     if (st == CG_OK)
         st = style_score(c, outputs, &r->style, err);
@@ -387,17 +517,13 @@ static cg_status run_case(const char *run, const cg_train_config *cfg, JsonObjec
     return st;
 }
 
-static cg_status folder_case(const char *dir, const cg_style_info *si, const cg_eval_options *o, ev_case *c,
-                             cg_error *err)
+static cg_status folder_case(const char *dir, bool identity, const cg_eval_options *o, ev_case *c, cg_error *err)
 {
-    char **names = folder_names(dir);
-    if (!names || !names[0]) {
-        g_strfreev(names);
+    char **names = c->names = folder_names(dir);
+    if (!names || !names[0])
         return cg_fail(err, CG_ERR_INVALID, "%s: no images to evaluate on", dir);
-    }
     cg_status st = load_list(dir, names, o->size, o->max_images, c->inputs, err);
     int teacher = !o->target_filter ? 0 : strcmp(o->target_filter, "manga") == 0 ? 1 : 2;
-    bool identity = strcmp(si->mode, "identity") == 0;
     if (st == CG_OK && (identity || teacher || o->targets))
         st = make_targets(c, dir, names, o->targets, teacher, identity, err);
     if (st == CG_OK && !c->paired && o->style_images) {
@@ -406,7 +532,6 @@ static cg_status folder_case(const char *dir, const cg_style_info *si, const cg_
         st = load_list(o->style_images, snames, o->size, o->max_images, c->refs, err);
         g_strfreev(snames);
     }
-    g_strfreev(names);
     return st;
 }
 
@@ -418,17 +543,73 @@ void cg_eval_result_free(cg_eval_result *r)
     }
 }
 
+static int teacher_of(const char *name)
+{
+    return strcmp(name, "manga") == 0 ? TR_TEACHER_MANGA : strcmp(name, "cel") == 0 ? TR_TEACHER_CEL : 0;
+}
+
+static int count(const char *const *list)
+{
+    int n = 0;
+    while (list && list[n])
+        n++;
+    return n;
+}
+
+/* Scores one row: its material from the run or the folder, then the figures. */
+static cg_status eval_row(const ev_maker *mk, const cg_style_info *si, const char *data, const cg_train_config *cfg,
+                          JsonParser *split, const cg_eval_options *o, cg_net **fixed, cg_eval_style *r,
+                          cg_error *err)
+{
+    ev_case c = {.inputs = image_list()};
+    bool identity = si && strcmp(si->mode, "identity") == 0;
+    JsonNode *root = split ? json_parser_get_root(split) : NULL;
+    cg_status st = cfg ? run_case(data, cfg, root && JSON_NODE_HOLDS_OBJECT(root) ? json_node_get_object(root) : NULL,
+                                  si, o, &c, err)
+                       : folder_case(data, identity, o, &c, err);
+    bool borrowed = false;
+    if (st == CG_OK && !c.features && !identity) {
+        if (!*fixed && !(*fixed = tr_fixed_features(err)))
+            st = err->code;
+        c.features = *fixed;
+        borrowed = true;
+        g_strlcpy(c.features_kind, "fixed", sizeof c.features_kind);
+    }
+    if (st == CG_OK && c.inputs->len == 0)
+        st = cg_fail(err, CG_ERR_INVALID, "%s: no test images for %s", data, r->name);
+    if (st == CG_OK)
+        st = evaluate(mk, &c, o, r, err);
+    if (!borrowed)
+        cg_net_free(c.features);
+    free_images(c.inputs);
+    free_images(c.targets);
+    free_images(c.refs);
+    g_strfreev(c.names);
+    return st;
+}
+
 cg_status cg_eval(const char *model_path, const char *data, const cg_eval_options *opts, cg_eval_result **out,
                   cg_error *err)
 {
     cg_eval_options o = opts ? *opts : (cg_eval_options){0};
     if (o.size <= 0)
         o.size = 256;
+    if (o.temporal_images <= 0)
+        o.temporal_images = 4;
+    *out = NULL;
     if (o.target_filter && strcmp(o.target_filter, "manga") != 0 && strcmp(o.target_filter, "cel") != 0)
         return cg_fail(err, CG_ERR_INVALID, "target filter \"%s\": must be manga or cel", o.target_filter);
-    *out = NULL;
-    cg_model *m = cg_model_load(model_path, err);
-    if (!m)
+    const int filters = count(o.filters), outputs = count(o.outputs);
+    for (int k = 0; k < filters; k++)
+        if (!teacher_of(o.filters[k]))
+            return cg_fail(err, CG_ERR_INVALID, "filter \"%s\": must be manga or cel", o.filters[k]);
+    for (int k = 0; k < outputs; k++)
+        if (!g_file_test(o.outputs[k], G_FILE_TEST_IS_DIR))
+            return cg_fail(err, CG_ERR_INVALID, "%s: not a folder of outputs", o.outputs[k]);
+    if (!model_path && filters + outputs == 0)
+        return cg_fail(err, CG_ERR_INVALID, "nothing to evaluate: no model and no baseline");
+    cg_model *m = NULL;
+    if (model_path && !(m = cg_model_load(model_path, err)))
         return err->code;
     char *config_path = g_build_filename(data, "config.ini", NULL);
     char *split_path = g_build_filename(data, "split.json", NULL);
@@ -436,40 +617,39 @@ cg_status cg_eval(const char *model_path, const char *data, const cg_eval_option
     cg_train_config *cfg = NULL;
     JsonParser *split = NULL;
     cg_status st = CG_OK;
-    if (run && (!(cfg = cg_train_config_load(config_path, err)) || !(split = read_json(split_path, err))))
+    if (run && filters + outputs > 0)
+        st = cg_fail(err, CG_ERR_INVALID, "%s: baselines are scored on a folder of images, not a run", data);
+    else if (run && (!(cfg = cg_train_config_load(config_path, err)) || !(split = read_json(split_path, err))))
         st = err->code;
     else if (!run && !g_file_test(data, G_FILE_TEST_IS_DIR))
         st = cg_fail(err, CG_ERR_INVALID, "%s: not a run folder or a folder of images", data);
+    const int styles = m ? cg_model_style_count(m) : 0;
     cg_eval_result *r = g_new0(cg_eval_result, 1);
-    r->n = cg_model_style_count(m);
+    r->n = styles + filters + outputs;
     r->style = g_new0(cg_eval_style, r->n);
     g_strlcpy(r->source, run ? "run" : "folder", sizeof r->source);
     cg_net *fixed = NULL;
     for (int k = 0; k < r->n && st == CG_OK; k++) {
-        const cg_style_info *si = cg_model_style(m, k);
-        ev_case c = {.inputs = image_list()};
-        g_strlcpy(r->style[k].name, si->name, sizeof r->style[k].name);
-        JsonNode *root = split ? json_parser_get_root(split) : NULL;
-        st = run ? run_case(data, cfg, root && JSON_NODE_HOLDS_OBJECT(root) ? json_node_get_object(root) : NULL, si,
-                            &o, &c, err)
-                 : folder_case(data, si, &o, &c, err);
-        bool borrowed = false;
-        if (st == CG_OK && !c.features && strcmp(si->mode, "identity") != 0) {
-            if (!fixed && !(fixed = tr_fixed_features(err)))
-                st = err->code;
-            c.features = fixed;
-            borrowed = true;
-            g_strlcpy(c.features_kind, "fixed", sizeof c.features_kind);
+        cg_eval_style *row = &r->style[k];
+        const cg_style_info *si = k < styles ? cg_model_style(m, k) : NULL;
+        ev_maker mk = {0};
+        if (si) {
+            mk = (ev_maker){.m = m, .style = k};
+            g_strlcpy(row->name, si->name, sizeof row->name);
+            g_strlcpy(row->kind, "style", sizeof row->kind);
+        } else if (k < styles + filters) {
+            const char *f = o.filters[k - styles];
+            mk.teacher = teacher_of(f);
+            g_snprintf(row->name, sizeof row->name, "filter:%s", f);
+            g_strlcpy(row->kind, "filter", sizeof row->kind);
+        } else {
+            mk.outputs = o.outputs[k - styles - filters];
+            char *base = g_path_get_basename(mk.outputs);
+            g_snprintf(row->name, sizeof row->name, "outputs:%.60s", base);
+            g_free(base);
+            g_strlcpy(row->kind, "outputs", sizeof row->kind);
         }
-        if (st == CG_OK && c.inputs->len == 0)
-            st = cg_fail(err, CG_ERR_INVALID, "%s: no test images for style %s", data, si->name);
-        if (st == CG_OK)
-            st = evaluate(m, k, &c, &r->style[k], err);
-        if (!borrowed)
-            cg_net_free(c.features);
-        free_images(c.inputs);
-        free_images(c.targets);
-        free_images(c.refs);
+        st = eval_row(&mk, si, data, cfg, split, &o, &fixed, row, err);
     }
     cg_net_free(fixed);
     if (split)

@@ -17,14 +17,7 @@ float *tr_luma(const cg_image *img)
 float *tr_sobel(const float *p, int w, int h)
 {
     float *out = g_new(float, (size_t)w * h);
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++) {
-#define P(dx, dy) p[(size_t)cgf_mirror(y + (dy), h) * w + cgf_mirror(x + (dx), w)]
-            float gx = (P(1, -1) + 2 * P(1, 0) + P(1, 1) - P(-1, -1) - 2 * P(-1, 0) - P(-1, 1)) * 0.25f;
-            float gy = (P(-1, 1) + 2 * P(0, 1) + P(1, 1) - P(-1, -1) - 2 * P(0, -1) - P(1, -1)) * 0.25f;
-#undef P
-            out[(size_t)y * w + x] = sqrtf(gx * gx + gy * gy);
-        }
+    cgf_sobel(p, out, w, h);
     return out;
 }
 

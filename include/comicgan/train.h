@@ -120,17 +120,32 @@ cg_status cg_run_export(const char *run_dir, const char *out_model, cg_error *er
 /* ---- evaluation --------------------------------------------------------- */
 
 /* Where the test images and references come from when DATA is a folder of
- * images rather than a run folder. */
+ * images rather than a run folder, what else to score beside the model, and
+ * how much the temporal figure may cost. */
 typedef struct cg_eval_options {
     int size;                  /* test images are resized to this shorter side; 0: 256 */
     int max_images;            /* per style; 0: all */
     const char *targets;       /* folder of targets matched by file name (paired metrics) */
     const char *target_filter; /* "manga" or "cel": targets made by that teacher */
     const char *style_images;  /* folder of style images (style score) */
+    /* Baselines, each scored as one more row with the same figures (DATA must
+     * be a folder of images): teacher filters by name ("cel", "manga"), and
+     * folders of outputs made by other programs, each photo's output found
+     * by the photo's file name without its extension. NULL-terminated lists,
+     * or NULL for none. */
+    const char *const *filters;
+    const char *const *outputs;
+    bool no_temporal;          /* skip the temporal ratio (it stylizes 8 frames per photo) */
+    int temporal_images;       /* photos panned for the temporal ratio; 0: 4 */
 } cg_eval_options;
 
+/* Frames in the pan of the temporal ratio, and their sensor noise. */
+#define CG_EVAL_PAN_FRAMES 8
+#define CG_EVAL_PAN_NOISE (2.0f / 255.0f)
+
 typedef struct cg_eval_style {
-    char name[72];
+    char name[72];             /* the style's name; "filter:NAME" or "outputs:FOLDER" for baselines */
+    char kind[16];             /* "style", "filter" or "outputs" */
     char features[16];         /* feature network of the style score: "discriminator" or "fixed" */
     int images;
     bool paired;               /* l1, psnr and ssim are set */
@@ -139,11 +154,27 @@ typedef struct cg_eval_style {
     double style;              /* relative distance between mean Gram matrices of outputs and
                                 * of style references in the feature network (0 is closest);
                                 * NaN without references */
+    /* Style-quality figures (comicgan/quality.h), each the mean over the
+     * images where it applies (NaN where it applies to none): */
+    double hue_shift;          /* degrees, low-frequency hue change weighted by the photo's chroma */
+    double delta_e;            /* low-frequency CIE76 colour difference */
+    double flat_gained;        /* share of flat pixels (5x5 luma std < 1.5 levels), output minus photo */
+    double flat_noise;         /* the output's 5x5 luma std, in levels, where the photo is smooth */
+    double edge_corr;          /* correlation of Sobel magnitudes, output against photo */
+    double mean_chroma;        /* the outputs' mean Lab chroma: near 0 for black and white */
+    /* On a 1-pixel-a-frame pan of each of the first temporal_images photos
+     * (CG_EVAL_PAN_FRAMES frames, noise CG_EVAL_PAN_NOISE, cg_quality_pan):
+     * the change of the outputs over the change of the noisy frames
+     * (cg_quality_pan_change), averaged over the photos; 1 changes as much as
+     * the sensor noise, below 1 steadies it. NaN when skipped, or for
+     * outputs made elsewhere. */
+    double temporal_ratio;
+    int temporal_images;
 } cg_eval_style;
 
 typedef struct cg_eval_result {
     int n;
-    cg_eval_style *style;
+    cg_eval_style *style;      /* the model's styles in its order, then the baselines */
     char source[32];           /* "run" (the run's test split) or "folder" */
 } cg_eval_result;
 
@@ -152,7 +183,14 @@ typedef struct cg_eval_result {
  * targets, teacher or style images; the style score in the feature space of
  * the run's discriminator for that style) or a folder of images (references
  * from o; a fixed seeded feature network). Identity styles are measured
- * against the input itself. Caller frees *out with cg_eval_result_free. */
+ * against the input itself. Then the baselines of o, on a folder of images
+ * only (CG_ERR_INVALID for a run folder). model_path may be NULL when o names
+ * a baseline. A model's style makes the temporal figure's frames with
+ * cg_stylize_frames (shared statistics, as an animation is stylized), full
+ * strength; a filter, frame by frame. An outputs folder without a file for
+ * some photo, or with one whose aspect ratio differs from the photo's by
+ * more than 2%, is CG_ERR_INVALID. Caller frees *out with
+ * cg_eval_result_free; *out is NULL on error. */
 cg_status cg_eval(const char *model_path, const char *data, const cg_eval_options *o, cg_eval_result **out,
                   cg_error *err);
 void cg_eval_result_free(cg_eval_result *r);

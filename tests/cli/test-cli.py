@@ -9,6 +9,7 @@ import json
 import os
 import pty
 import re
+import shutil
 import signal
 import struct
 import subprocess
@@ -435,6 +436,76 @@ def test_bench(d):
             "its FLOPs at 256x256 are 16.94 G", g and g["inference"][0])
 
 
+FIGURES = ["hue_shift", "delta_e", "flat_gained", "flat_noise", "edge_corr", "mean_chroma", "temporal_ratio"]
+
+
+def finite(v):
+    return isinstance(v, (int, float)) and v == v and abs(v) != float("inf")
+
+
+def eval_json(*args):
+    """Runs comicgan eval --json; returns (exit status, parsed JSON or {}, stderr)."""
+    rc, out, err = run("eval", "--json", *args)
+    try:
+        return rc, json.loads(out) if rc == 0 else {}, err
+    except ValueError:
+        return rc, {}, err + out
+
+
+def test_eval(d):
+    rc, out, err = run("eval", "--help")
+    t.check(rc == 0 and all(o in out for o in ["--filter", "--outputs", "--no-temporal", "--temporal-images"]),
+            "eval --help lists the baseline and temporal options", out + err)
+    photos = os.path.join(d, "photos")
+    os.mkdir(photos)
+    for i in range(2):
+        image("make", os.path.join(photos, "p%d.png" % i), 64 + 16 * i, 48)
+    rc, r, err = eval_json(MODEL, photos, "--size", "32", "--temporal-images", "1")
+    rows = {s["style"]: s for s in r.get("styles", [])}
+    t.check(rc == 0 and set(rows) == {"test-ink", "test-paint", "identity"}, "eval MODEL FOLDER --json", err)
+    for name, s in rows.items():
+        t.check(all(k in s for k in FIGURES) and s["kind"] == "style", "%s has every figure" % name, s)
+        t.check(all(finite(s[k]) for k in ["hue_shift", "delta_e", "flat_gained", "edge_corr", "mean_chroma",
+                                            "temporal_ratio"]), "%s's figures are numbers" % name, s)
+    ident = rows.get("identity", {})
+    t.check(ident.get("hue_shift") == 0 and ident.get("delta_e") == 0 and ident.get("temporal_ratio") == 1,
+            "the identity style keeps hue and colour, and changes on a pan exactly as its input", ident)
+    rc, out, err = run("eval", MODEL, photos, "--size", "32", "--no-temporal")
+    header = out.splitlines()[0].split() if rc == 0 and out else []
+    t.check(all(c in header for c in ["hue", "dE", "flat+", "noise", "edges", "chroma", "temporal"]),
+            "the table has the figures' columns", out + err)
+    t.check(rc == 0 and all(line.split()[-2] == "-" for line in out.splitlines()[1:]),
+            "--no-temporal leaves the temporal column empty", out)
+
+    # Baselines without a model: a teacher, and another program's outputs (here the photos themselves).
+    outs = os.path.join(d, "copies")
+    os.mkdir(outs)
+    for f in listing(photos):
+        shutil.copy(os.path.join(photos, f), os.path.join(outs, f))
+    rc, r, err = eval_json("--filter", "cel", "--outputs", outs, photos, "--size", "32", "--temporal-images", "1")
+    rows = {s["style"]: s for s in r.get("styles", [])}
+    t.check(rc == 0 and r.get("model") is None and list(rows) == ["filter:cel", "outputs:copies"],
+            "eval --filter cel --outputs DIR FOLDER scores both without a model", err + str(r))
+    cel, copies = rows.get("filter:cel", {}), rows.get("outputs:copies", {})
+    t.check(cel.get("kind") == "filter" and all(finite(cel.get(k)) for k in ["hue_shift", "delta_e", "flat_gained",
+                                                                             "edge_corr", "temporal_ratio"]),
+            "the cel teacher gets the figures, the temporal ratio too", cel)
+    t.check(copies.get("kind") == "outputs" and copies.get("delta_e") == 0 and copies.get("edge_corr") == 1 and
+            copies.get("temporal_ratio") is None, "outputs equal to the photos: no change, no temporal figure",
+            copies)
+
+    rc, _, err = run("eval", photos)
+    t.check(rc != 0 and one_error_line(err), "eval FOLDER alone (no model, no baseline) is refused", err)
+    rc, _, err = run("eval", "--filter", "sepia", photos)
+    t.check(rc != 0 and one_error_line(err) and "sepia" in err, "an unknown --filter is refused", err)
+    empty = os.path.join(d, "empty")
+    os.mkdir(empty)
+    rc, _, err = run("eval", "--outputs", empty, photos)
+    t.check(rc != 0 and one_error_line(err) and "no output for p0.png" in err, "a missing output is named", err)
+    rc, _, err = run("eval", MODEL, photos, "--temporal-images", "0")
+    t.check(rc != 0 and one_error_line(err), "--temporal-images 0 is refused", err)
+
+
 def test_shipped(d):
     """Every shipped model: small, documented by its card, and each style does
     what its card promises on a sample photo it never trained on."""
@@ -473,12 +544,20 @@ def test_shipped(d):
             if "manga" in s:
                 t.check(chroma < 0.03, "%s/%s is black and white (mean chroma %.4f)" % (name, s, chroma))
                 t.check(dark > 0.005, "%s/%s draws dark ink (%.1f%% dark)" % (name, s, 100 * dark))
+        # The style-quality figures of every style on the two sample photos.
+        rc, r, err = eval_json(path, os.path.dirname(sample), "--size", "96", "--temporal-images", "1")
+        for s in r.get("styles", []) if t.check(rc == 0, "%s: eval --json on the samples" % name, err) else []:
+            t.check(all(finite(s.get(k)) for k in FIGURES), "%s/%s: every figure is a number" % (name, s["style"]),
+                    s)
+            if "manga" in s["style"]:
+                t.check(s["mean_chroma"] < 1, "%s/%s: mean Lab chroma %.2f (black and white)" %
+                        (name, s["style"], s["mean_chroma"]))
 
 
 GROUPS = {
     "help": test_help, "stylize": test_stylize, "formats": test_formats, "errors": test_errors,
     "batch": test_batch, "frames": test_frames, "info": test_info, "attention": test_attention,
-    "interrupt": test_interrupt, "bench": test_bench, "shipped": test_shipped,
+    "interrupt": test_interrupt, "bench": test_bench, "eval": test_eval, "shipped": test_shipped,
 }
 
 if __name__ == "__main__":
