@@ -13,6 +13,10 @@
 #      NAME-contact.jpg (validation photos: input | output | attention) and
 #      NAME-eval.json (comicgan eval on the run's test split), and the inference
 #      time of the model on a 1024x1024 photo (data/runs/NAME/speed.txt).
+#   5. the comparison (compare-style.sh): NAME-quality.json and NAME-compare.jpg, the
+#      style beside the previous committed model, its teacher and G'MIC's cartoon
+#      filter on the validation photos, and NAME-independent.json on the reserved
+#      independent photos when data/independent exists (independent-photos.sh).
 #
 # Settings (environment):
 #   COMICGAN            the comicgan program   (default: build/cli/comicgan, else PATH)
@@ -120,4 +124,5 @@ line = "1024x1024 stylize (whole command, PNG in and out): median %.2f s of %s\n
 open(out, "w").write(line)
 print(line, end="")
 PY
+COMICGAN=$comicgan COMICGAN_RUNS=$(dirname "$run") "$here/compare-style.sh" "$name"
 echo "train-style.sh: $model, figures in $cards/"
