@@ -292,20 +292,32 @@ class Copyright:
     # file names the sources.
     SOURCE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".svg")
 
+    def _compiled(self):
+        """Per stanza, regexes for its patterns: the pattern against any
+        trailing part of the path (at a '/'), and, when the pattern names one
+        file, its file name against the path's file name."""
+        if not hasattr(self, "_regexes"):
+            self._regexes = []
+            for patterns, lic in self.stanzas:
+                tests = []
+                for pat in patterns:
+                    pbase = pat.rsplit("/", 1)[-1]
+                    tests.append((re.compile(r"(?:.*/)?" + fnmatch.translate(pat)),
+                                  None if pbase.startswith(("*", "?"))
+                                  else re.compile(fnmatch.translate(pbase))))
+                self._regexes.append((tests, lic))
+        return self._regexes
+
     def _match(self, relpath):
         """(index of the last matching stanza, its licence) or (-1, None)."""
-        parts = relpath.split("/")
-        suffixes = ["/".join(parts[i:]) for i in range(len(parts))]
-        base = parts[-1]
-        found = (-1, None)
-        for index, (patterns, lic) in enumerate(self.stanzas):
-            for pat in patterns:
-                pbase = pat.rsplit("/", 1)[-1]
-                if any(fnmatch.fnmatchcase(s, pat) for s in suffixes) or (
-                        not pbase.startswith(("*", "?")) and fnmatch.fnmatchcase(base, pbase)):
-                    found = (index, lic)
-                    break
-        return found
+        base = relpath.rsplit("/", 1)[-1]
+        regexes = self._compiled()
+        for index in range(len(regexes) - 1, -1, -1):
+            tests, lic = regexes[index]
+            for whole, name in tests:
+                if whole.match(relpath) or (name is not None and name.match(base)):
+                    return (index, lic)
+        return (-1, None)
 
     def licence(self, relpath):
         if not self.dep5:
