@@ -4,12 +4,16 @@
 #   models/recipes/build-datasets.sh [--contact-sheets] [OUT_ROOT]
 #
 # Datasets (each in OUT_ROOT/<name>/):
-#   photos     real photographs: landscapes, coasts, mountains, cities, plants,
-#              animals, objects (endless-sky-data, mate-backgrounds,
-#              plasma-workspace-wallpapers, lomiri-wallpapers-16.04/-20.04)
+#   photos     real photographs: animals, monuments and buildings, streets,
+#              interiors, musicians, objects, plants, landscapes, cities
+#              (endless-sky-data, gcompris-qt-data, scratch, desktop
+#              wallpapers, tuxpaint-data and -stamps-default, palapeli-data,
+#              renpy-demo, scribus-data)
 #   paintings  painted story and scenery art (Wesnoth 1.16 core + campaigns,
 #              flare-game menu backgrounds)
 #   flat       flat-colour clip art (openclipart-png), laid over white
+#   anime      anime-style backgrounds and character illustrations (Ren'Py's
+#              The Question, tutorial and launcher)
 # Each holds images/*.png (longest side at most 512 px, never enlarged, sRGB,
 # 8-bit, no metadata), manifest.tsv (one row per image: package, version, path
 # in the package, licence, source sha256 and size, output file and sha256,
@@ -77,14 +81,20 @@ die() { echo "error: $*" >&2; exit 1; }
 #   include DATASET PKG GLOB [NAME]   files to consider (regular files only)
 #   exclude DATASET PKG GLOB          deny-list
 #   group   DATASET PKG GLOB GROUP    variants of one picture share a split
-# Globs match the path inside the package; '*' also matches '/'.
+#   limit   DATASET POOL N            keep at most N files of POOL (a seeded
+#                                     choice by source sha256)
+#   pool    DATASET PKG GLOB POOL     files that belong to POOL
+# Globs match the path inside the package; '*' also matches '/'.  A glob
+# 'FILE!MEMBER' names members of a compiled Qt resource file (.rcc) inside
+# the package; the manifest's path column uses the same form.
 # Exact duplicates (same sha256) are kept once.
 read -r -d '' RULES <<'EOF' || true
 set seed comicgan-datasets-v1
 set split 80/10/10
 
 # ---- photos: real photographs only ---------------------------------------
-dataset photos longest=512 min_long=512 min_short=256 max_long=8192 max_aspect=2.5 max_images=400
+# 480 px long sides admit Scratch's 480x360 stage photographs
+dataset photos longest=512 min_long=480 min_short=256 max_long=8192 max_aspect=2.5 max_images=1200
 
 package endless-sky-data es public-domain -
 # Landing-scene photographs (morguefile/unsplash public domain, Wikimedia and
@@ -107,6 +117,29 @@ exclude photos endless-sky-data usr/share/games/endless-sky/images/land/valley7.
 exclude photos endless-sky-data usr/share/games/endless-sky/images/land/water6.jpg
 # two crops of one skyline
 group photos endless-sky-data usr/share/games/endless-sky/images/land/mfield[01].jpg es-mfield-skyline
+# Natural scenery (212 pictures: mountains, valleys, canyons, deserts, dunes,
+# snow, lava, fields, forests, fog, skies, coasts and seas) is kept to a
+# seeded choice of 100, so that landscapes stay about a third of the set.
+limit photos es-scenery 100
+pool photos endless-sky-data usr/share/games/endless-sky/images/land/badlands*.jpg es-scenery
+pool photos endless-sky-data usr/share/games/endless-sky/images/land/beach*.jpg es-scenery
+pool photos endless-sky-data usr/share/games/endless-sky/images/land/canyon*.jpg es-scenery
+pool photos endless-sky-data usr/share/games/endless-sky/images/land/desert*.jpg es-scenery
+pool photos endless-sky-data usr/share/games/endless-sky/images/land/dune*.jpg es-scenery
+pool photos endless-sky-data usr/share/games/endless-sky/images/land/fields*.jpg es-scenery
+pool photos endless-sky-data usr/share/games/endless-sky/images/land/fog*.jpg es-scenery
+pool photos endless-sky-data usr/share/games/endless-sky/images/land/forest*.jpg es-scenery
+pool photos endless-sky-data usr/share/games/endless-sky/images/land/hills*.jpg es-scenery
+pool photos endless-sky-data usr/share/games/endless-sky/images/land/lava*.jpg es-scenery
+pool photos endless-sky-data usr/share/games/endless-sky/images/land/mountain*.jpg es-scenery
+pool photos endless-sky-data usr/share/games/endless-sky/images/land/sea*.jpg es-scenery
+pool photos endless-sky-data usr/share/games/endless-sky/images/land/sky*.jpg es-scenery
+pool photos endless-sky-data usr/share/games/endless-sky/images/land/snow*.jpg es-scenery
+pool photos endless-sky-data usr/share/games/endless-sky/images/land/valley*.jpg es-scenery
+pool photos endless-sky-data usr/share/games/endless-sky/images/land/water*.jpg es-scenery
+pool photos endless-sky-data usr/share/games/endless-sky/images/land/bwerner*.jpg es-scenery
+pool photos endless-sky-data usr/share/games/endless-sky/images/land/dmottl*.jpg es-scenery
+pool photos endless-sky-data usr/share/games/endless-sky/images/land/myrabella*.jpg es-scenery
 
 package mate-backgrounds mate GPL-2+ -
 # nature/: flowers, leaves, insects, grass, dunes, storm (abstract/ and desktop/ are renders)
@@ -132,6 +165,109 @@ exclude photos lomiri-wallpapers-16.04 usr/share/backgrounds/umang_by_Abhishek_M
 package lomiri-wallpapers-20.04 lomiri20 CC-BY-SA-3.0 -
 # the only photograph of the 20.04 set
 include photos lomiri-wallpapers-20.04 usr/share/backgrounds/Kleiber_by_Lukas_Baubkus.jpg
+
+package lxqt-themes lxqt LGPL-2.1+ -
+# the photographs among LXQt's wallpapers (the others are renders and logos)
+include photos lxqt-themes usr/share/lxqt/wallpapers/Butterfly-Kenneth-Wimer.jpg
+include photos lxqt-themes usr/share/lxqt/wallpapers/Valendas.png
+include photos lxqt-themes usr/share/lxqt/wallpapers/after-the-rain.jpg
+include photos lxqt-themes usr/share/lxqt/wallpapers/appleflower.png
+include photos lxqt-themes usr/share/lxqt/wallpapers/beam.png
+include photos lxqt-themes usr/share/lxqt/wallpapers/butterfly.png
+include photos lxqt-themes usr/share/lxqt/wallpapers/cloud.png
+include photos lxqt-themes usr/share/lxqt/wallpapers/drop.png
+include photos lxqt-themes usr/share/lxqt/wallpapers/flowers.png
+include photos lxqt-themes usr/share/lxqt/wallpapers/fog.jpg
+include photos lxqt-themes usr/share/lxqt/wallpapers/this-is-not-windows.jpg
+
+package gcompris-qt-data gc GPL-3+ -
+# GCompris keeps its images inside Qt resource files ('FILE.rcc!MEMBER').
+# Animal photographs of the erase, farm-animal and world-animal activities,
+# monuments, musicians and their instruments, and the underwater scenes
+# behind the fish game.
+include photos gcompris-qt-data usr/share/gcompris-qt/rcc/erase.rcc!gcompris/src/activities/erase/resource/*.webp
+include photos gcompris-qt-data usr/share/gcompris-qt/rcc/explore_farm_animals.rcc!gcompris/src/activities/explore_farm_animals/resource/animals/*.webp
+include photos gcompris-qt-data usr/share/gcompris-qt/rcc/explore_world_animals.rcc!gcompris/src/activities/explore_world_animals/resource/animals/*.webp
+include photos gcompris-qt-data usr/share/gcompris-qt/rcc/explore_monuments.rcc!gcompris/src/activities/explore_monuments/resource/*/*.webp
+include photos gcompris-qt-data usr/share/gcompris-qt/rcc/explore_world_music.rcc!gcompris/src/activities/explore_world_music/resource/music/*.webp
+include photos gcompris-qt-data usr/share/gcompris-qt/rcc/clickgame.rcc!gcompris/src/activities/clickgame/resource/sea*.webp
+# the whole pictures of the "details" puzzle (not its cut-out pieces); the
+# Van Gogh paintings there are not photographs
+include photos gcompris-qt-data usr/share/gcompris-qt/rcc/details.rcc!gcompris/src/activities/details/resource/image/*_background.webp
+exclude photos gcompris-qt-data usr/share/gcompris-qt/rcc/details.rcc!gcompris/src/activities/details/resource/image/Eglise_dAuvers-sur-Oise_background.webp
+exclude photos gcompris-qt-data usr/share/gcompris-qt/rcc/details.rcc!gcompris/src/activities/details/resource/image/Gogh4_background.webp
+exclude photos gcompris-qt-data usr/share/gcompris-qt/rcc/details.rcc!gcompris/src/activities/details/resource/image/PortraitOfPereTanguy_background.webp
+exclude photos gcompris-qt-data usr/share/gcompris-qt/rcc/details.rcc!gcompris/src/activities/details/resource/image/Van_Gogh_*
+exclude photos gcompris-qt-data usr/share/gcompris-qt/rcc/details.rcc!gcompris/src/activities/details/resource/image/VincentVanGogh*
+
+package scratch scratch CC-BY-SA-3.0 -
+# Scratch 1.4's stage backgrounds (480x360): interiors, streets, buildings,
+# murals, sports grounds, night city, nature
+include photos scratch usr/share/scratch/Media/Backgrounds/*.jpg
+include photos scratch usr/share/scratch/Media/Backgrounds/*.gif
+include photos scratch usr/share/scratch/Media/Backgrounds/*.png
+# drawings, not photographs:
+exclude photos scratch usr/share/scratch/Media/Backgrounds/Indoors/bedroom*.gif
+exclude photos scratch usr/share/scratch/Media/Backgrounds/Indoors/chalkboard.jpg
+exclude photos scratch usr/share/scratch/Media/Backgrounds/Indoors/party-room.jpg
+exclude photos scratch usr/share/scratch/Media/Backgrounds/Indoors/room[123].jpg
+exclude photos scratch usr/share/scratch/Media/Backgrounds/Indoors/spotlight-stage.jpg
+exclude photos scratch usr/share/scratch/Media/Backgrounds/Nature/desert.gif
+exclude photos scratch usr/share/scratch/Media/Backgrounds/Nature/underwater.gif
+exclude photos scratch usr/share/scratch/Media/Backgrounds/Nature/woods-and-bench.jpg
+exclude photos scratch usr/share/scratch/Media/Backgrounds/Nature/woods.gif
+exclude photos scratch usr/share/scratch/Media/Backgrounds/Outdoors/night-city*.gif
+exclude photos scratch usr/share/scratch/Media/Backgrounds/Outdoors/school1.gif
+exclude photos scratch usr/share/scratch/Media/Backgrounds/Outdoors/school2.jpg
+exclude photos scratch usr/share/scratch/Media/Backgrounds/Outdoors/train-tracks3.gif
+exclude photos scratch usr/share/scratch/Media/Backgrounds/Sports/basketball-court2.png
+# a painted graffiti wall, a filtered forest, a star field, a graph grid:
+exclude photos scratch usr/share/scratch/Media/Backgrounds/Outdoors/graffiti.jpg
+exclude photos scratch usr/share/scratch/Media/Backgrounds/Nature/forest.jpg
+exclude photos scratch usr/share/scratch/Media/Backgrounds/Nature/stars.gif
+exclude photos scratch usr/share/scratch/Media/Backgrounds/xy-grid.gif
+# one picture from two angles
+group photos scratch usr/share/scratch/Media/Backgrounds/Sports/basketball-court1-*.jpg scratch-basketball-court1
+
+package palapeli-data palapeli GPL-2+ -
+# the jigsaw puzzles' photographs: castle, bridge, citrus fruits, bee, chameleon
+include photos palapeli-data usr/share/palapeli/collection/*.jpg
+
+package tuxpaint-data tuxpaint GPL-2+ -
+# Tux Paint's photographic templates: bark, cliffs, maze, jellyfish,
+# lighthouse, sea, trees, sheep, spider web, sun, a wool-mill machine
+include photos tuxpaint-data usr/share/tuxpaint/templates/*.jpg
+
+package tuxpaint-stamps-default tpstamp GPL-2 -
+# photographed objects cut out on transparency (laid over white); most stamps
+# are under 480 px or drawn, and the rest below are drawings or renders
+include photos tuxpaint-stamps-default usr/share/tuxpaint/stamps/food/fruit/Strawberry2.png
+include photos tuxpaint-stamps-default usr/share/tuxpaint/stamps/household/Lightbulb.png
+include photos tuxpaint-stamps-default usr/share/tuxpaint/stamps/household/tools/cementmixer.png
+include photos tuxpaint-stamps-default usr/share/tuxpaint/stamps/town/roadsigns/railroad_crossing.png
+include photos tuxpaint-stamps-default usr/share/tuxpaint/stamps/town/monuments/inukshuk-photo.png
+include photos tuxpaint-stamps-default usr/share/tuxpaint/stamps/plants/trees/tree336.png
+include photos tuxpaint-stamps-default usr/share/tuxpaint/stamps/plants/flowers/anemone_red.png
+include photos tuxpaint-stamps-default usr/share/tuxpaint/stamps/military/paratrooper.png
+include photos tuxpaint-stamps-default usr/share/tuxpaint/stamps/military/vehicles/infantry-stryker.png
+include photos tuxpaint-stamps-default usr/share/tuxpaint/stamps/military/vehicles/f22_raptor.png
+include photos tuxpaint-stamps-default usr/share/tuxpaint/stamps/naturalforces/explosion.png
+include photos tuxpaint-stamps-default usr/share/tuxpaint/stamps/vehicles/emergency/firetruck.png
+include photos tuxpaint-stamps-default usr/share/tuxpaint/stamps/vehicles/flight/balloon360.png
+include photos tuxpaint-stamps-default usr/share/tuxpaint/stamps/vehicles/flight/planes/747.png
+include photos tuxpaint-stamps-default usr/share/tuxpaint/stamps/vehicles/wheel_tractor.png
+
+package renpy-demo renpydemo Expat -
+# the Ren'Py tutorial's photographs: lava cave, Washington Monument, White
+# House, a country road (its menu background)
+include photos renpy-demo "usr/share/games/renpy/demo/game/images/bg cave.jpg" cave
+include photos renpy-demo "usr/share/games/renpy/demo/game/images/bg washington.jpg" washington
+include photos renpy-demo "usr/share/games/renpy/demo/game/images/bg whitehouse.jpg" whitehouse
+include photos renpy-demo usr/share/games/renpy/demo/game/gui/main_menu.jpg main_menu
+
+package scribus-data scribus GPL-2+ -
+# kites over a park, from a newsletter template
+include photos scribus-data usr/share/scribus/templates/nl1/kites.jpg
 
 # ---- paintings: painted story and scenery art ----------------------------
 dataset paintings longest=512 min_long=480 min_short=300 max_long=8192 max_aspect=3.0 max_images=400
@@ -223,6 +359,31 @@ exclude flat openclipart-png usr/share/openclipart/png/animals/mammals/shaezy_pe
 exclude flat openclipart-png usr/share/openclipart/png/animals/mammals/squeek_peterm_.png
 exclude flat openclipart-png usr/share/openclipart/png/animals/mammals/emule_icon_emule.org_01.png
 exclude flat openclipart-png usr/share/openclipart/png/animals/baby-tux_alex_kuehne_01.png
+
+# ---- anime: anime-style backgrounds and illustrations ----------------------
+dataset anime longest=512 min_long=480 min_short=256 max_long=8192 max_aspect=2.5 max_images=400
+
+# Ren'Py's games: Debian's copyright file puts them under Expat (machine-readable).
+package renpy-thequestion tq Expat -
+package renpy renpy Expat -
+# The Question: four painted backgrounds (club, lecture hall, meadow,
+# university) and its campus menu background (game_menu.png is the same
+# picture); Sylvie in two dresses with four expressions
+include anime renpy-thequestion "usr/share/games/renpy/the_question/game/images/bg *.jpg"
+include anime renpy-thequestion usr/share/games/renpy/the_question/game/gui/main_menu.png
+include anime renpy-thequestion "usr/share/games/renpy/the_question/game/images/sylvie *.png"
+group anime renpy-thequestion "usr/share/games/renpy/the_question/game/images/sylvie *.png" tq-sylvie
+# the tutorial's illustrations: a concert (three variants), Eileen (three
+# expressions), Lucy (two); its backgrounds are photographs (in photos) or
+# UI, and its logo illustration is 234x360
+include anime renpy-demo usr/share/games/renpy/demo/game/images/concert*.png
+group anime renpy-demo usr/share/games/renpy/demo/game/images/concert*.png demo-concert
+include anime renpy-demo "usr/share/games/renpy/demo/game/images/eileen *.png"
+group anime renpy-demo "usr/share/games/renpy/demo/game/images/eileen *.png" demo-eileen
+include anime renpy-demo "usr/share/games/renpy/demo/game/images/lucy *.png"
+group anime renpy-demo "usr/share/games/renpy/demo/game/images/lucy *.png" demo-lucy
+# the launcher's illustration
+include anime renpy usr/share/games/renpy/launcher/skin/skin_background.jpg
 EOF
 
 # --------------------------------------------------------------------------

@@ -22,9 +22,11 @@ import os
 import re
 import shlex
 import shutil
+import struct
 import subprocess
 import sys
 import tarfile
+import zlib
 
 CONVERT = os.environ.get("IM_CONVERT", "/usr/bin/convert")
 IDENTIFY = os.environ.get("IM_IDENTIFY", "/usr/bin/identify")
@@ -77,6 +79,8 @@ class Dataset:
         self.includes = []   # (pkg, glob, name-or-None)
         self.excludes = []   # (pkg, glob)
         self.groups = []     # (pkg, glob, group)
+        self.limits = collections.OrderedDict()   # pool -> N
+        self.pools = []      # (pkg, glob, pool)
 
     def p(self, key, default=None, cast=str):
         v = self.params.get(key, default)
@@ -102,7 +106,12 @@ def parse_rules(path):
             elif kind == "dataset" and len(w) >= 2:
                 params = dict(kv.split("=", 1) for kv in w[2:])
                 datasets[w[1]] = Dataset(w[1], params)
-            elif kind in ("include", "exclude", "group") and len(w) >= 4:
+            elif kind == "limit" and len(w) == 4:
+                ds = datasets.get(w[1])
+                if ds is None:
+                    die("%s: unknown dataset %r" % (where, w[1]))
+                ds.limits[w[2]] = int(w[3])
+            elif kind in ("include", "exclude", "group", "pool") and len(w) >= 4:
                 ds = datasets.get(w[1])
                 if ds is None:
                     die("%s: unknown dataset %r" % (where, w[1]))
@@ -114,6 +123,10 @@ def parse_rules(path):
                     ds.excludes.append((w[2], w[3]))
                 elif kind == "group" and len(w) == 5:
                     ds.groups.append((w[2], w[3], w[4]))
+                elif kind == "pool" and len(w) == 5:
+                    if w[4] not in ds.limits:
+                        die("%s: pool %r has no 'limit' line before it" % (where, w[4]))
+                    ds.pools.append((w[2], w[3], w[4]))
                 else:
                     die("%s: bad %s line" % (where, kind))
             else:
@@ -123,13 +136,65 @@ def parse_rules(path):
 
 # ------------------------------------------------------------ extraction ----
 
+def qt_resources(path):
+    """Members of a compiled Qt resource file (.rcc, as written by Qt's rcc):
+    a list of (path inside the resource, bytes).  Format: magic "qres",
+    version, then the offsets of the tree, data and names sections (big
+    endian); tree entries are 14 bytes (version 1) or 22 (version 2 and 3);
+    a file's data may be zlib-compressed behind a 4-byte length."""
+    with open(path, "rb") as f:
+        b = f.read()
+    if b[:4] != b"qres" or len(b) < 20:
+        die("%s is not a Qt resource file" % path)
+    version, tree, data, names = struct.unpack(">IIII", b[4:20])
+    entry = 14 if version == 1 else 22
+    out = []
+
+    def name(off):
+        n, = struct.unpack(">H", b[names + off:names + off + 2])
+        return b[names + off + 6:names + off + 6 + 2 * n].decode("utf-16-be")
+
+    def walk(index, prefix, depth):
+        if depth > 64:
+            die("%s: resource tree too deep" % path)
+        e = tree + index * entry
+        noff, flags = struct.unpack(">IH", b[e:e + 6])
+        here = prefix + name(noff) if index else ""
+        if flags & 2:    # directory
+            count, first = struct.unpack(">II", b[e + 6:e + 14])
+            for i in range(count):
+                walk(first + i, here + "/" if index else "", depth + 1)
+            return
+        doff, = struct.unpack(">I", b[e + 10:e + 14])
+        size, = struct.unpack(">I", b[data + doff:data + doff + 4])
+        raw = b[data + doff + 4:data + doff + 4 + size]
+        if flags & 4:
+            die("%s: %s is zstd-compressed; not supported" % (path, here))
+        if flags & 1:
+            raw = zlib.decompress(raw[4:])
+        out.append((here, raw))
+
+    walk(0, "", 0)
+    return out
+
+
+def split_member(glob):
+    """'OUTER!INNER' names files inside a Qt resource file OUTER; else (glob, None)."""
+    outer, sep, inner = glob.partition("!")
+    return (outer, inner) if sep else (glob, None)
+
+
 def extract_package(pkg, version, deb, dest_root, globs):
     """Extract the regular files of `deb` matching `globs` (plus the package's
-    copyright file) into dest_root/<pkg>_<version>/.  Skipped when a stamp
+    copyright file) into dest_root/<pkg>_<version>/.  A glob 'OUTER!INNER'
+    extracts the Qt resource files matching OUTER and, from each, the members
+    matching INNER, to <OUTER-path>!<member-path>.  Skipped when a stamp
     says the same .deb was already extracted with the same globs."""
     dest = os.path.join(dest_root, "%s_%s" % (pkg, version.replace(":", "%3a")))
-    want = sorted(set(globs)) + ["usr/share/doc/%s/copyright" % pkg]
-    stamp_text = "\n".join([os.path.basename(deb), str(os.path.getsize(deb))] + want) + "\n"
+    members = sorted(set(g for g in globs if "!" in g))
+    want = sorted(set(split_member(g)[0] for g in globs)) + ["usr/share/doc/%s/copyright" % pkg]
+    stamp_want = sorted(set(globs)) + ["usr/share/doc/%s/copyright" % pkg]
+    stamp_text = "\n".join([os.path.basename(deb), str(os.path.getsize(deb))] + stamp_want) + "\n"
     stamp = os.path.join(dest, ".extracted")
     if os.path.exists(stamp):
         with open(stamp, encoding="utf-8") as f:
@@ -157,6 +222,24 @@ def extract_package(pkg, version, deb, dest_root, globs):
             count += 1
     if proc.wait() != 0:
         die("dpkg-deb failed on %s" % deb)
+    for g in members:
+        outer, inner = split_member(g)
+        for dirpath, dirnames, filenames in os.walk(os.path.join(dest, fixed_dir(outer))):
+            dirnames[:] = sorted(d for d in dirnames if "!" not in d)
+            for fn in sorted(filenames):
+                full = os.path.join(dirpath, fn)
+                rel = os.path.relpath(full, dest)
+                if not fnmatch.fnmatchcase(rel, outer):
+                    continue
+                for mpath, raw in qt_resources(full):
+                    if mpath.startswith("/") or ".." in mpath.split("/") or \
+                            not fnmatch.fnmatchcase(mpath, inner):
+                        continue
+                    out = full + "!" + mpath
+                    os.makedirs(os.path.dirname(out), exist_ok=True)
+                    with open(out, "wb") as f:
+                        f.write(raw)
+                    count += 1
     with open(stamp, "w", encoding="utf-8") as f:
         f.write(stamp_text)
     log("  extracted %-32s %5d files" % (pkg, count))
@@ -203,21 +286,48 @@ class Copyright:
                 fields[key] = val.strip()
         return fields
 
+    # A member of a Qt resource file is looked up by its path inside the
+    # resource, also under the usual source extensions: builds such as
+    # GCompris's convert their JPEG and PNG sources to WebP, and the copyright
+    # file names the sources.
+    SOURCE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".svg")
+
+    def _compiled(self):
+        """Per stanza, regexes for its patterns: the pattern against any
+        trailing part of the path (at a '/'), and, when the pattern names one
+        file, its file name against the path's file name."""
+        if not hasattr(self, "_regexes"):
+            self._regexes = []
+            for patterns, lic in self.stanzas:
+                tests = []
+                for pat in patterns:
+                    pbase = pat.rsplit("/", 1)[-1]
+                    tests.append((re.compile(r"(?:.*/)?" + fnmatch.translate(pat)),
+                                  None if pbase.startswith(("*", "?"))
+                                  else re.compile(fnmatch.translate(pbase))))
+                self._regexes.append((tests, lic))
+        return self._regexes
+
+    def _match(self, relpath):
+        """(index of the last matching stanza, its licence) or (-1, None)."""
+        base = relpath.rsplit("/", 1)[-1]
+        regexes = self._compiled()
+        for index in range(len(regexes) - 1, -1, -1):
+            tests, lic = regexes[index]
+            for whole, name in tests:
+                if whole.match(relpath) or (name is not None and name.match(base)):
+                    return (index, lic)
+        return (-1, None)
+
     def licence(self, relpath):
         if not self.dep5:
             return self.fallback
-        parts = relpath.split("/")
-        suffixes = ["/".join(parts[i:]) for i in range(len(parts))]
-        base = parts[-1]
-        found = None
-        for patterns, lic in self.stanzas:
-            for pat in patterns:
-                pbase = pat.rsplit("/", 1)[-1]
-                if any(fnmatch.fnmatchcase(s, pat) for s in suffixes) or (
-                        not pbase.startswith(("*", "?")) and fnmatch.fnmatchcase(base, pbase)):
-                    found = lic
-                    break
-        return found or self.fallback
+        if "!" not in relpath:
+            return self._match(relpath)[1] or self.fallback
+        inner = relpath.split("!", 1)[1]
+        stem = os.path.splitext(inner)[0]
+        names = [inner] + [stem + e for e in self.SOURCE_EXTENSIONS if stem + e != inner]
+        return max(self._match(n) for n in names)[1] or self.fallback
 
 
 # ------------------------------------------------------------ image info ----
@@ -335,6 +445,11 @@ def select(ds, roots, packages, copyrights, stats_cache, seed):
                     used_excludes.update(hits)
                     continue
                 slug = name or slugify(rel[len(base):])
+                if not name and "!" in base:
+                    # members of a Qt resource file: prefix the resource's
+                    # name (erase.rcc!.../cow.webp -> erase_cow)
+                    outer = os.path.basename(base.split("!", 1)[0])
+                    slug = slugify(outer) + "_" + slug
                 cands.setdefault((pkg, rel), {
                     "pkg": pkg, "rel": rel, "full": full,
                     "file": "%s_%s.png" % (packages[pkg]["tag"], slug)})
@@ -422,6 +537,26 @@ def select(ds, roots, packages, copyrights, stats_cache, seed):
         log("  %-10s %5d after keeping at most %d per name stem"
             % (ds.name, len(kept), per_stem))
         recs = kept
+
+    # limits: at most N files of a pool, a seeded, order-free choice
+    used_pools = set()
+    for pool, n in ds.limits.items():
+        globs = [(p, g) for p, g, pl in ds.pools if pl == pool]
+        members = [r for r in recs
+                   if any(p == r["pkg"] and fnmatch.fnmatchcase(r["rel"], g) for p, g in globs)]
+        for r in members:
+            used_pools.update((p, g) for p, g in globs
+                              if p == r["pkg"] and fnmatch.fnmatchcase(r["rel"], g))
+        if len(members) > n:
+            pooled = set(id(r) for r in members)
+            keep = set(id(r) for r in sorted(
+                members, key=lambda r: (hash_unit(seed, "limit", pool, r["sha"]), r["sha"]))[:n])
+            recs = [r for r in recs if id(r) in keep or id(r) not in pooled]
+        log("  %-10s %5d after keeping %d of %d in pool %s"
+            % (ds.name, len(recs), min(n, len(members)), len(members), pool))
+    stale = [" ".join(x) for x in ((p, g) for p, g, _ in ds.pools) if x not in used_pools]
+    if stale:
+        die("%s: pool rules that match no selected file:\n  %s" % (ds.name, "\n  ".join(stale)))
 
     # cap: a seeded, order-free choice
     cap = ds.p("max_images", 0, int)
