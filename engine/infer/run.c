@@ -521,6 +521,50 @@ static void tanh_plane(void *ctx, int c, int worker)
         d[i] = tanhf(d[i]);
 }
 
+/* The residual's base: the input's mean over a (2r+1)^2 box, pixels outside
+ * the region not counted (as cg_avg_pool2d), added to the output. A box mean
+ * is separable even at the borders (the count is a product), so rows first
+ * into `rows`, then columns straight into the output, with running sums. */
+typedef struct box_job {
+    const act *in, *rows, *out;
+    int radius;
+} box_job;
+
+static void box_mean_add_plane(void *ctx, int c, int worker)
+{
+    const box_job *j = ctx;
+    const int64_t h = j->in->h, wd = j->in->w, r = j->radius;
+    const float *src = j->in->d + c * h * wd;
+    float *rows = j->rows->d + c * h * wd, *dst = j->out->d + c * h * wd;
+    for (int64_t y = 0; y < h; y++) {
+        const float *s = src + y * wd;
+        double sum = 0;
+        for (int64_t x = 0; x < r && x < wd; x++)
+            sum += s[x];
+        for (int64_t x = 0; x < wd; x++) {
+            if (x + r < wd)
+                sum += s[x + r];
+            if (x - r - 1 >= 0)
+                sum -= s[x - r - 1];
+            int64_t lo = x - r < 0 ? 0 : x - r, hi = x + r + 1 < wd ? x + r + 1 : wd;
+            rows[y * wd + x] = (float)(sum / (double)(hi - lo));
+        }
+    }
+    for (int64_t x = 0; x < wd; x++) {
+        double sum = 0;
+        for (int64_t y = 0; y < r && y < h; y++)
+            sum += rows[y * wd + x];
+        for (int64_t y = 0; y < h; y++) {
+            if (y + r < h)
+                sum += rows[(y + r) * wd + x];
+            if (y - r - 1 >= 0)
+                sum -= rows[(y - r - 1) * wd + x];
+            int64_t lo = y - r < 0 ? 0 : y - r, hi = y + r + 1 < h ? y + r + 1 : h;
+            dst[y * wd + x] += (float)(sum / (double)(hi - lo));
+        }
+    }
+}
+
 static void walk(walker *w, const float *x)
 {
     const cg_net *net = w->net;
@@ -613,15 +657,22 @@ static void walk(walker *w, const float *x)
     }
     if (!stage(w, &net->last, &cur, 1, false))
         return;
+    act rows = {.slot = -1};
+    if (a->residual_blur && !acquire(w, &rows, in.c, in.h, in.w))
+        return;
     if (!w->dry) {
         cg_parallel_for((int)cur.c, tanh_plane, &cur);
-        if (a->residual) {
+        if (a->residual_blur) {
+            box_job job = {&in, &rows, &cur, a->residual_blur};
+            cg_parallel_for((int)cur.c, box_mean_add_plane, &job);
+        } else if (a->residual) {
             act *pair[2] = {&cur, &in};
             cg_parallel_for((int)cur.c, add_in_place, pair);
         }
         if (w->res)
             w->res->image = g_memdup2(cur.d, (gsize)(cur.c * cur.h * cur.w) * sizeof(float));
     }
+    release(w, &rows);
     release(w, &cur);
 }
 

@@ -80,7 +80,7 @@ static cg_status get_enum(JsonObject *o, const char *key, int def, const char *c
 
 static const char *const known_keys[] = {"type", "in_channels", "out_channels", "width", "downsamples", "blocks",
                                          "norm", "styles", "activation", "slope", "upsample", "attention",
-                                         "layers", "spectral_norm", "cam", "residual"};
+                                         "layers", "spectral_norm", "cam", "residual", "residual_blur"};
 
 cg_status cg_arch_parse(const char *json, cg_arch *a, cg_error *err)
 {
@@ -126,6 +126,7 @@ cg_status cg_arch_parse(const char *json, cg_arch *a, cg_error *err)
         (st = get_int(o, "blocks", a->type == CG_ARCH_RESNET ? 4 : 0, 0, 64, &a->blocks, err)) ||
         (st = get_int(o, "styles", 1, 1, 64, &a->styles, err)) ||
         (st = get_int(o, "layers", 3, 1, 8, &a->layers, err)) ||
+        (st = get_int(o, "residual_blur", 0, 0, 64, &a->residual_blur, err)) ||
         (st = get_enum(o, "norm", CG_NORM_INSTANCE, norm_names, COUNT(norm_names), &norm, err)) ||
         (st = get_enum(o, "activation", CG_ACT_LEAKY_RELU, act_names, COUNT(act_names), &act, err)) ||
         (st = get_enum(o, "upsample", CG_UP_NEAREST, up_names, COUNT(up_names), &up, err)) ||
@@ -183,6 +184,10 @@ cg_status cg_arch_parse(const char *json, cg_arch *a, cg_error *err)
         st = cg_fail(err, CG_ERR_FORMAT, "arch: \"residual\" needs a generator with as many output channels as input");
         goto out;
     }
+    if (a->residual_blur && !a->residual) {
+        st = cg_fail(err, CG_ERR_FORMAT, "arch: \"residual_blur\" needs \"residual\": true");
+        goto out;
+    }
     if ((int64_t)a->width << (gen ? a->downsamples : a->layers) > 4096) {
         st = cg_fail(err, CG_ERR_FORMAT, "arch: width %d doubled %d times is too wide", a->width,
                      gen ? a->downsamples : a->layers);
@@ -227,6 +232,8 @@ char *cg_arch_to_json(const cg_arch *a)
             json_builder_set_member_name(b, "residual");
             json_builder_add_boolean_value(b, true);
         }
+        if (a->residual_blur)
+            INT("residual_blur", a->residual_blur);
     } else {
         INT("layers", a->layers);
         json_builder_set_member_name(b, "spectral_norm");

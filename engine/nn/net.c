@@ -199,7 +199,8 @@ int cg_net_receptive_radius(const cg_net *net)
         jump /= 2;
         r += 2 * jump;
     }
-    return r + 3;
+    r += 3;
+    return a->residual_blur > r ? a->residual_blur : r;
 }
 
 static cg_tensor *run_stage(const cg_net *net, cg_graph *g, const cg_net_stage *s, cg_tensor *x, cg_tensor *style,
@@ -278,7 +279,15 @@ static cg_tensor *forward_generator(cg_net *net, cg_graph *g, cg_tensor *x, cg_t
         h = run_stage(net, g, &net->up[i], h, style, true);
     }
     cg_tensor *out = cg_tanh(g, run_stage(net, g, &net->last, h, style, false));
-    return a->residual ? cg_add(g, x, out) : out;
+    if (!a->residual)
+        return out;
+    cg_tensor *base = x;
+    if (a->residual_blur) {
+        const int r = a->residual_blur;
+        const cg_pool_params box = {2 * r + 1, 2 * r + 1, 1, 1, r, r};
+        base = cg_avg_pool2d(g, x, &box);
+    }
+    return cg_add(g, base, out);
 }
 
 static cg_tensor *forward_patchgan(cg_net *net, cg_graph *g, cg_tensor *x, cg_net_taps *taps)

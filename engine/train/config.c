@@ -58,6 +58,7 @@ static const opt_def options[] = {
     {"generator", "activation", OPT_ENUM, O(g_activation), "leaky_relu", 0, 0, "relu|leaky_relu"},
     {"generator", "attention", OPT_STR, O(g_attention), NULL, 0, 0, NULL},
     {"generator", "residual", OPT_BOOL, O(g_residual), "false", 0, 0, NULL},
+    {"generator", "residual_blur", OPT_INT, O(g_residual_blur), "0", 0, 64, NULL},
     {"generator", "init", OPT_ENUM, O(init), "normal", 0, 0, "normal|xavier"},
     {"discriminator", "width", OPT_INT, O(d_width), "64", 1, 512, NULL},
     {"discriminator", "layers", OPT_INT, O(d_layers), "3", 1, 6, NULL},
@@ -376,6 +377,10 @@ static char *build_gen_arch(const cg_train_config *c)
     if (c->g_residual) {
         json_builder_set_member_name(b, "residual");
         json_builder_add_boolean_value(b, true);
+    }
+    if (c->g_residual_blur) {
+        json_builder_set_member_name(b, "residual_blur");
+        json_builder_add_int_value(b, c->g_residual_blur);
     }
     json_builder_end_object(b);
     JsonGenerator *gen = json_generator_new();

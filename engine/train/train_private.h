@@ -52,6 +52,7 @@ struct cg_train_config {
     int g_type, g_width, g_downsamples, g_blocks, g_norm, g_upsample, g_activation;
     char *g_attention;   /* comma-separated list, "" for none */
     bool g_residual;     /* output = input + change */
+    int g_residual_blur; /* ... or the input's box mean of this radius + change */
     int init;            /* 0 normal, 1 xavier */
     /* [discriminator] */
     int d_width, d_layers, d_scales, d_norm;

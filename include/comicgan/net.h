@@ -21,6 +21,11 @@
  *                               keeps pass straight through instead of being
  *                               rebuilt after instance norm has removed each
  *                               channel's mean (default false)
+ *   residual_blur               with residual: add the input's local mean over a
+ *                               (2r+1)^2 box (pixels outside the image not
+ *                               counted) instead of the input itself: the photo's
+ *                               colours pass, its texture does not, so a style
+ *                               that flattens need not cancel it (0..64, default 0)
  * resnet: c7s1-W, d2W, d4W ..., R x blocks, u ..., c7s1-out, tanh; reflect
  * padding; bias in every conv; norm and activation after every conv but the last.
  * unet: c3 W, then per level a stride-2 conv doubling channels; decoder

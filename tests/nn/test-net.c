@@ -120,6 +120,8 @@ static void test_arch_errors(void)
     expect_arch_error("{\"type\": \"patchgan\", \"residual\": true}", "\"residual\" needs");
     expect_arch_error("{\"type\": \"resnet\", \"out_channels\": 1, \"residual\": true}", "\"residual\" needs");
     expect_arch_error("{\"type\": \"resnet\", \"residual\": 1}", "must be true or false");
+    expect_arch_error("{\"type\": \"resnet\", \"residual_blur\": 4}", "needs \"residual\"");
+    expect_arch_error("{\"type\": \"resnet\", \"residual\": true, \"residual_blur\": 65}", "\"residual_blur\" is 65");
 }
 
 /* A residual generator gives the plain generator's output (same weights) plus
@@ -142,9 +144,36 @@ static void test_residual(void)
     for (int64_t i = 0; i < x->size; i++)
         worst = fmax(worst, fabs(yb->data[i] - (x->data[i] + ya->data[i])));
     g_assert_cmpfloat(worst, <, 1e-6);
+    /* With residual_blur the base is the input's box mean (border pixels
+     * averaged over the part of the box inside the image). */
+    const char *blurred = "{\"type\": \"resnet\", \"width\": 8, \"downsamples\": 1, \"blocks\": 1, "
+                          "\"norm\": \"instance\", \"residual\": true, \"residual_blur\": 2}";
+    cg_net *c = new_net(blurred, 5);
+    g_assert_nonnull(strstr(cg_net_arch_json(c), "\"residual_blur\":2"));
+    g_assert_cmpint(cg_net_receptive_radius(c), ==, cg_net_receptive_radius(a));
+    cg_tensor *yc = cg_net_forward(c, g, x, NULL, NULL);
+    g_assert_nonnull(yc);
+    worst = 0;
+    for (int64_t n = 0; n < 2; n++)
+        for (int64_t ch = 0; ch < 3; ch++)
+            for (int64_t y = 0; y < 12; y++)
+                for (int64_t xx = 0; xx < 12; xx++) {
+                    double sum = 0;
+                    int count = 0;
+                    for (int64_t v = y - 2; v <= y + 2; v++)
+                        for (int64_t u = xx - 2; u <= xx + 2; u++)
+                            if (v >= 0 && v < 12 && u >= 0 && u < 12) {
+                                sum += x->data[((n * 3 + ch) * 12 + v) * 12 + u];
+                                count++;
+                            }
+                    int64_t i = ((n * 3 + ch) * 12 + y) * 12 + xx;
+                    worst = fmax(worst, fabs(yc->data[i] - (sum / count + ya->data[i])));
+                }
+    g_assert_cmpfloat(worst, <, 1e-5);
     cg_graph_free(g);
     cg_net_free(a);
     cg_net_free(b);
+    cg_net_free(c);
 }
 
 /* Save -> load -> the same outputs, bit for bit; the arch JSON round-trips. */

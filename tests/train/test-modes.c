@@ -158,7 +158,7 @@ static void test_pix2pix_teacher_and_extras(void)
                           "target_filter = manga\njitter = 0.2\nrotate90 = true\nscale_max = 1.5\n"
                           "[loss]\nstyle = 1\ncontent = 1\ncolor = 1\nchroma = 1\nstability = 1\ntv = 1\n"
                           "edge_smooth = 1\ngan = hinge\n"
-                          "[optim]\nwarmup_steps = 1\nclip = 10\n",
+                          "[optim]\nwarmup_steps = 1\nclip = 10\n[generator]\nresidual = true\nresidual_blur = 2\n",
                           "width = 4\nlayers = 1\nscales = 2\nspectral_norm = true\n");
     run_mode("pix2pix+extras", t, 1, "g_style g_content g_color g_chroma g_stability g_tv");
     g_free(t);
