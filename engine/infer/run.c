@@ -513,12 +513,17 @@ static void add_in_place(void *ctx, int c, int worker)
         a[i] += b[i];
 }
 
+typedef struct tanh_job {
+    const act *a;
+    float scale;
+} tanh_job;
+
 static void tanh_plane(void *ctx, int c, int worker)
 {
-    act *a = ctx;
-    float *d = a->d + (int64_t)c * a->h * a->w;
-    for (int64_t i = 0; i < a->h * a->w; i++)
-        d[i] = tanhf(d[i]);
+    const tanh_job *j = ctx;
+    float *d = j->a->d + (int64_t)c * j->a->h * j->a->w;
+    for (int64_t i = 0; i < j->a->h * j->a->w; i++)
+        d[i] = j->scale * tanhf(d[i]);
 }
 
 /* The residual's base: the input's mean over a (2r+1)^2 box, pixels outside
@@ -661,7 +666,8 @@ static void walk(walker *w, const float *x)
     if (a->residual_blur && !acquire(w, &rows, in.c, in.h, in.w))
         return;
     if (!w->dry) {
-        cg_parallel_for((int)cur.c, tanh_plane, &cur);
+        tanh_job squash = {&cur, a->residual ? 2.0f : 1.0f}; /* as cg_net_forward */
+        cg_parallel_for((int)cur.c, tanh_plane, &squash);
         if (a->residual_blur) {
             box_job job = {&in, &rows, &cur, a->residual_blur};
             cg_parallel_for((int)cur.c, box_mean_add_plane, &job);

@@ -281,6 +281,8 @@ static cg_tensor *forward_generator(cg_net *net, cg_graph *g, cg_tensor *x, cg_t
     cg_tensor *out = cg_tanh(g, run_stage(net, g, &net->last, h, style, false));
     if (!a->residual)
         return out;
+    /* A change of up to 2 reaches black from white: ink over a bright area. */
+    out = cg_scale(g, out, 2.0f, 0.0f);
     cg_tensor *base = x;
     if (a->residual_blur) {
         const int r = a->residual_blur;

@@ -29,7 +29,7 @@ typedef struct cg_arch {
     cg_arch_attention attention[CG_ARCH_MAX_ATTENTION];
     int n_attention;
     bool spectral_norm, cam;
-    bool residual;     /* generator output = input + tanh(last) */
+    bool residual;     /* generator output = input + 2 tanh(last) */
     int residual_blur; /* ... or the input's box mean of this radius + tanh(last) */
 } cg_arch;
 

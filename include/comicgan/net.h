@@ -16,7 +16,7 @@
  *   upsample                    "nearest" | "bilinear" (then a 3x3 conv) | "transposed"
  *   attention                   list of "cam" | "self" | "cbam" at the bottleneck
  *   residual                    true: the output is the input plus the network's
- *                               tanh-bounded change (needs in_channels ==
+ *                               change, 2 tanh (needs in_channels ==
  *                               out_channels), so the colours and detail a style
  *                               keeps pass straight through instead of being
  *                               rebuilt after instance norm has removed each
