@@ -190,12 +190,14 @@ static cg_tensor *stability_loss(tr_trainer *t, cg_graph *g, cg_net *gen, cg_ten
         noise->data[i] = cg_rng_normal_f(&t->rng, 0.0f, sigma);
     cg_tensor *again = cg_net_forward(gen, g, cg_add(g, moved, noise), style, NULL);
     cg_tensor *want = tr_detach(g, cg_slice(g, out, axis, shift, kept));
+    if (!again || !want)
+        return NULL;
     /* Away from the borders, where the two runs see different padding. */
     const int64_t margin = side / 16;
-    if (kept <= 2 * margin || !again || !want)
-        return again && want ? cg_l1_loss(g, again, want, 0) : NULL;
-    again = cg_slice(g, again, axis, margin, kept - 2 * margin);
-    want = cg_slice(g, want, axis, margin, kept - 2 * margin);
+    if (kept > 2 * margin) {
+        again = cg_slice(g, again, axis, margin, kept - 2 * margin);
+        want = cg_slice(g, want, axis, margin, kept - 2 * margin);
+    }
     return cg_l1_loss(g, again, want, 0);
 }
 
