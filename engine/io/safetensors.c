@@ -8,6 +8,7 @@
  * the data); (3) one block for all tensors, filled in data order, then a
  * finiteness check. */
 #include "comicgan/safetensors.h"
+#include "io/read_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -703,17 +704,10 @@ cg_safetensors *cg_safetensors_load(const char *path, cg_error *err)
         cg_fail(err, CG_ERR_INVALID, "no path given");
         return NULL;
     }
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        cg_fail(err, CG_ERR_IO, "cannot open \"%s\": %s", path, g_strerror(errno));
-        return NULL;
-    }
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        cg_fail(err, CG_ERR_IO, "\"%s\" is not a regular file", path);
-        close(fd);
+    int fd = cg_io_open_regular(path, &st, err);
+    if (fd < 0)
         return NULL;
-    }
     source src = {.fd = fd};
     cg_safetensors *f = load(&src, (uint64_t)st.st_size, err);
     close(fd);

@@ -2,6 +2,7 @@
  * parsing, defaults, range checks and the canonical copy written into the
  * run folder cannot disagree. docs/training.md documents every entry. */
 #include "train/train_private.h"
+#include "io/read_file.h"
 
 #include <json-glib/json-glib.h>
 #include <stddef.h>
@@ -602,12 +603,9 @@ out:
 cg_train_config *cg_train_config_load(const char *path, cg_error *err)
 {
     char *text = NULL;
-    GError *gerr = NULL;
-    if (!g_file_get_contents(path, &text, NULL, &gerr)) {
-        cg_fail(err, CG_ERR_IO, "%s: %s", path, gerr->message);
-        g_error_free(gerr);
+    size_t len = 0;
+    if (cg_io_read_file(path, CG_IO_MAX_TEXT_FILE, &text, &len, err) != CG_OK)
         return NULL;
-    }
     char *abs = g_canonicalize_filename(path, NULL);
     char *dir = g_path_get_dirname(abs);
     cg_train_config *c = cg_train_config_parse(text, dir, path, err);

@@ -65,7 +65,8 @@ bool cg_image_has_alpha(const cg_image *img);
 /* Reads a PNG, JPEG, WebP or TIFF file, the format told by its first bytes,
  * not its name; 16-bit samples keep full precision, source_channels and
  * source_format say what the file held. Caller frees. NULL and err filled
- * (message naming the file) when it cannot be read (CG_ERR_IO), is not an
+ * (message naming the file) when it cannot be read or is not a regular file
+ * (CG_ERR_IO: a FIFO or device is refused without waiting on it), is not an
  * image or is truncated or corrupt (CG_ERR_FORMAT), is over the size limits
  * or a kind not handled (CG_ERR_UNSUPPORTED), holds NaN or Inf
  * (CG_ERR_NUMERIC), or memory runs out (CG_ERR_NOMEM). Handled: PNG of any

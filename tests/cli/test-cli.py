@@ -554,7 +554,46 @@ def test_shipped(d):
                         (name, s["style"], s["mean_chroma"]))
 
 
+def run_limited(*args, env=None, timeout=20):
+    """run() that reports a hang as exit status None instead of raising."""
+    try:
+        return run(*args, env=env, timeout=timeout)
+    except subprocess.TimeoutExpired as e:
+        return None, "", "timed out after %ds: %s" % (timeout, e)
+
+
+def test_reliability(d):
+    # A FIFO where a model or an image is expected: refused at once, by name.
+    models = os.path.join(d, "models")
+    os.mkdir(models)
+    shutil.copy(MODEL, models)
+    fifo = os.path.join(models, "zz-fifo.safetensors")
+    os.mkfifo(fifo)
+    env = dict(os.environ, COMICGAN_MODEL_PATH=models)
+    rc, out, err = run_limited("info", env=env)
+    t.check(rc == 0 and "zz-fifo.safetensors" in out + err and "regular file" in out + err,
+            "info with a FIFO in the model folder returns and names it", out + err)
+    rc, out, err = run_limited("info", fifo, env=env)
+    t.check(rc is not None and rc != 0 and one_error_line(err) and "zz-fifo.safetensors" in err,
+            "info FIFO fails at once", err)
+    src = os.path.join(d, "in.png")
+    image("make", src, 40, 30)
+    rc, out, err = run_limited("stylize", "--style", "test-ink", src, os.path.join(d, "out.png"), env=env)
+    t.check(rc == 0, "stylize through a catalog holding a FIFO", err)
+    img_fifo = os.path.join(d, "fifo.png")
+    os.mkfifo(img_fifo)
+    rc, out, err = run_limited("stylize", img_fifo, os.path.join(d, "out2.png"), env=env)
+    t.check(rc is not None and rc != 0 and one_error_line(err) and "fifo.png" in err and "regular file" in err,
+            "stylize with a FIFO as input fails at once", err)
+    conf_fifo = os.path.join(d, "run.ini")
+    os.mkfifo(conf_fifo)
+    rc, out, err = run_limited("train", "--check", conf_fifo, env=env)
+    t.check(rc is not None and rc != 0 and one_error_line(err) and "run.ini" in err and "regular file" in err,
+            "train with a FIFO as config fails at once", err)
+
+
 GROUPS = {
+    "reliability": test_reliability,
     "help": test_help, "stylize": test_stylize, "formats": test_formats, "errors": test_errors,
     "batch": test_batch, "frames": test_frames, "info": test_info, "attention": test_attention,
     "interrupt": test_interrupt, "bench": test_bench, "eval": test_eval, "shipped": test_shipped,
