@@ -150,9 +150,11 @@ fail:
     return NULL;
 }
 
-cg_model *cg_model_load(const char *path, cg_error *err)
+/* The header checks, then (with weights) the tensors the network has, read
+ * only once every name and shape in the file matches it. */
+static cg_model *load(const char *path, bool weights, cg_error *err)
 {
-    cg_safetensors *f = cg_safetensors_load(path, err);
+    cg_safetensors *f = cg_safetensors_open(path, err);
     cg_model *m = NULL;
     if (!f)
         goto fail;
@@ -171,7 +173,9 @@ cg_model *cg_model_load(const char *path, cg_error *err)
     }
     if (!(m = cg_model_new(arch, styles, err)))
         goto fail;
-    if (cg_safetensors_to_params(f, cg_net_params(m->net), 0, err) != CG_OK)
+    if (weights && cg_safetensors_to_params(f, cg_net_params(m->net), 0, err) != CG_OK)
+        goto fail;
+    if (!weights && cg_safetensors_check_params(f, cg_net_params(m->net), 0, err) != CG_OK)
         goto fail;
     g_free(m->provenance_json);
     m->provenance_json = g_strdup(prov ? prov : "{}");
@@ -184,6 +188,16 @@ fail:
     if (err && !g_str_has_prefix(err->message, path))
         cg_error_prefix(err, "%s", path);
     return NULL;
+}
+
+cg_model *cg_model_load(const char *path, cg_error *err)
+{
+    return load(path, true, err);
+}
+
+cg_model *cg_model_load_header(const char *path, cg_error *err)
+{
+    return load(path, false, err);
 }
 
 cg_status cg_model_save(const cg_model *m, const char *path, const char *provenance_json, cg_error *err)

@@ -36,6 +36,12 @@ typedef struct cg_style_info {
  * cg_model_free. NULL and err filled (message naming the file) on failure. */
 cg_model *cg_model_load(const char *path, cg_error *err);
 
+/* cg_model_load without the weights: every check on the file's header
+ * (format, architecture, styles, each tensor's name and shape) but no tensor
+ * data read, and the network's weights left zero. For listing styles; load
+ * the model to run it. Caller frees; NULL and err filled as above. */
+cg_model *cg_model_load_header(const char *path, cg_error *err);
+
 /* A new model around a network built from arch_json (zeroed weights) with the
  * given styles JSON (NULL: one style called "default"). Caller frees. */
 cg_model *cg_model_new(const char *arch_json, const char *styles_json, cg_error *err);
