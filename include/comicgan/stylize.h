@@ -54,7 +54,8 @@ cg_status cg_stylize_check_options(const cg_model *m, const cg_stylize_options *
 
 /* Stylizes in into out (same size; the caller allocates both). out may be in.
  * CG_ERR_INVALID for bad sizes or options, CG_ERR_NUMERIC for NaN/Inf
- * pixels, CG_ERR_CANCELLED when the progress callback said stop; out is
+ * pixels or when the network's values stop being finite numbers (weights that
+ * overflow; the message names the layer), CG_ERR_CANCELLED when the progress callback said stop; out is
  * untouched on any error. */
 cg_status cg_stylize(const cg_model *m, const cg_image *in, cg_image *out, const cg_stylize_options *o,
                      cg_error *err);

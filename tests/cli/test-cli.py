@@ -585,6 +585,18 @@ def test_reliability(d):
     rc, out, err = run_limited("stylize", img_fifo, os.path.join(d, "out2.png"), env=env)
     t.check(rc is not None and rc != 0 and one_error_line(err) and "fifo.png" in err and "regular file" in err,
             "stylize with a FIFO as input fails at once", err)
+    # Weights that overflow: an error naming the layer, no output file.
+    with open(MODEL, "rb") as f:
+        raw = f.read()
+    hlen = struct.unpack("<Q", raw[:8])[0]
+    data_len = len(raw) - 8 - hlen
+    huge = os.path.join(d, "huge.safetensors")
+    with open(huge, "wb") as f:
+        f.write(raw[:8 + hlen] + struct.pack("<f", 3e38) * (data_len // 4))
+    out = os.path.join(d, "overflow.png")
+    rc, _, err = run_limited("stylize", "--model", huge, src, out, timeout=120)
+    t.check(rc == 1 and one_error_line(err) and "layer" in err and "finite" in err and not os.path.exists(out),
+            "weights that overflow: an error naming the layer and no output", "status %s: %s" % (rc, err))
     conf_fifo = os.path.join(d, "run.ini")
     os.mkfifo(conf_fifo)
     rc, out, err = run_limited("train", "--check", conf_fifo, env=env)
