@@ -132,11 +132,86 @@ static void test_extra_huge_tensor(void)
     g_free(path);
 }
 
+/* ---- text a model carries, shown in terminals and dialogs ---- */
+
+typedef struct meta_edit {
+    const char *key, *value;
+} meta_edit;
+
+static void set_meta(JsonObject *top, uint64_t data_len, void *data)
+{
+    (void)data_len;
+    const meta_edit *e = data;
+    json_object_set_string_member(json_object_get_object_member(top, "__metadata__"), e->key, e->value);
+}
+
+static void expect_refused(const char *key, const char *value, const char *field)
+{
+    meta_edit e = {key, value};
+    uint64_t start, len;
+    char *path = edited_model("text.safetensors", set_meta, &e, &start, &len);
+    cg_error err = {0};
+    cg_model *m = cg_model_load(path, &err);
+    if (m)
+        g_test_message("loaded: %s", value);
+    g_assert_null(m);
+    g_test_message("%s", err.message);
+    g_assert_cmpint(err.code, ==, CG_ERR_FORMAT);
+    g_assert_nonnull(strstr(err.message, field));
+    g_assert_null(cg_model_load_header(path, &err));
+    g_unlink(path);
+    g_free(path);
+}
+
+static void expect_loaded(const char *key, const char *value)
+{
+    meta_edit e = {key, value};
+    uint64_t start, len;
+    char *path = edited_model("text.safetensors", set_meta, &e, &start, &len);
+    cg_error err = {0};
+    cg_model *m = cg_model_load(path, &err);
+    if (!m)
+        g_test_message("%s", err.message);
+    g_assert_nonnull(m);
+    cg_model_free(m);
+    g_unlink(path);
+    g_free(path);
+}
+
+static void test_control_characters(void)
+{
+    static const char *const bad[] = {
+        "\\u001b[2J\\u001b[31mRed", "Back\\rspace", "Bell\\u0007", "Del\\u007f", "C1\\u009b31m",
+        "\\u202eevil", "\\u202aLRE", "\\u2066isolate", "\\u2069pop", "Tab\\there", "two\\nlines",
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        char *styles = g_strdup_printf("[{\"name\": \"plain\", \"display_name\": \"%s\", \"mode\": \"pix2pix\"}]",
+                                       bad[i]);
+        expect_refused("comicgan.styles", styles, "display_name");
+        g_free(styles);
+    }
+    /* Descriptions and provenance may hold lines and tabs, nothing else. */
+    for (size_t i = 0; i < 9; i++) {
+        char *styles = g_strdup_printf("[{\"name\": \"plain\", \"description\": \"%s\", \"mode\": \"pix2pix\"}]",
+                                       bad[i]);
+        expect_refused("comicgan.styles", styles, "description");
+        g_free(styles);
+        char *prov = g_strdup_printf("{\"recipe\": \"a\", \"run\": {\"note\": \"%s\"}}", bad[i]);
+        expect_refused("comicgan.provenance", prov, "provenance");
+        g_free(prov);
+    }
+    expect_loaded("comicgan.styles",
+                  "[{\"name\": \"plain\", \"display_name\": \"Plain \\u00e9\\u4e2d\", "
+                  "\"description\": \"one\\ttwo\\nthree\", \"mode\": \"pix2pix\"}]");
+    expect_loaded("comicgan.provenance", "{\"recipe\": \"[run]\\nname = x\\n\", \"steps\": 3}");
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     tmp_dir = g_dir_make_tmp("comicgan-model-XXXXXX", NULL);
     g_test_add_func("/model-file/extra-huge-tensor", test_extra_huge_tensor);
+    g_test_add_func("/model-file/control-characters", test_control_characters);
     int rc = g_test_run();
     char *cmd = g_strdup_printf("rm -rf '%s'", tmp_dir);
     if (system(cmd) != 0)
