@@ -1,0 +1,61 @@
+#!/bin/sh
+# A run folder under stress: two trainings at once, a run stopped before its
+# first checkpoint, names export would refuse, temporaries left by a kill,
+# and the exit status of SIGTERM.
+# Usage: test-run-folder.sh TRAIN-TOOL COMICGAN
+set -u
+tool=$1 comicgan=$2
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+expect_status() { # expected status, description, command...
+    want=$1 what=$2
+    shift 2
+    "$@" >"$dir/out" 2>"$dir/err"
+    got=$?
+    [ "$got" -eq "$want" ] || { fail "$what: exit $got, expected $want"; cat "$dir/err"; }
+}
+wait_for() { # file: up to 60 s
+    n=0
+    while [ ! -e "$1" ] && [ $n -lt 600 ]; do sleep 0.1; n=$((n + 1)); done
+    [ -e "$1" ]
+}
+"$tool" data "$dir" || exit 1
+cat >"$dir/run.ini" <<INI
+[run]
+mode = pix2pix
+steps = 1000000
+batch = 2
+size = 16
+samples = 2
+log_every = 1
+sample_every = 0
+checkpoint_every = 100000
+[data]
+photos = photos
+target_filter = cel
+[generator]
+width = 4
+downsamples = 1
+blocks = 1
+[discriminator]
+width = 4
+layers = 2
+INI
+export CG_NUM_THREADS=1
+
+# Two trainings on one run folder: the second fails at once, naming the first.
+"$comicgan" train "$dir/run.ini" --run "$dir/busy" -q 2>"$dir/err1" &
+pid=$!
+wait_for "$dir/busy/log.jsonl" || fail "the first training did not start"
+sleep 0.5
+expect_status 1 "a second training on a busy run folder" timeout 30 "$comicgan" train --resume "$dir/busy"
+grep -q "run in use by process $pid" "$dir/err" || { fail "no message naming process $pid"; cat "$dir/err"; }
+expect_status 1 "a new training in a busy run folder" timeout 30 "$comicgan" train "$dir/run.ini" --run "$dir/busy"
+grep -q "run in use by process $pid" "$dir/err" || { fail "no message naming process $pid (new run)"; cat "$dir/err"; }
+kill -INT $pid
+wait $pid
+
+if [ "$failures" -eq 0 ]; then echo "ok"; fi
+exit "$failures"
