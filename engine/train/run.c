@@ -3,6 +3,7 @@
  * step, losses averaged over ranks and checked for NaN/Inf, the log, sample
  * grids and checkpoints at their intervals, and a report to the caller. */
 #include "train/train_private.h"
+#include "io/atomic_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -119,6 +120,14 @@ static cg_status prepare_dir(tr_trainer *t, bool resume, cg_error *err)
         cg_status st = lock_run(t, err);
         if (st != CG_OK)
             return st;
+        /* Temporaries of a run killed while writing; the lock says it is gone. */
+        static const char *const written[] = {CHECKPOINT_NAME, "config.ini", "log.jsonl", "split.json",
+                                              "data-report.json"};
+        for (size_t i = 0; i < G_N_ELEMENTS(written); i++) {
+            char *p = g_build_filename(t->run_dir, written[i], NULL);
+            cg_atomic_file_clean(p);
+            g_free(p);
+        }
     }
     if (resume) {
         char *p = g_build_filename(t->run_dir, CHECKPOINT_NAME, NULL);

@@ -401,6 +401,31 @@ def test_interrupt(d):
     t.check(listing(d) == ["big.png"], "Ctrl-C leaves no output", listing(d))
 
 
+def test_signals(d):
+    """SIGTERM and SIGHUP stop stylize like Ctrl-C, with the shell's status for
+    the signal (128 + its number), and leave no file behind."""
+    src = os.path.join(d, "big.png")
+    image("make", src, 2000, 2000)
+    for sig in [signal.SIGTERM, signal.SIGHUP]:
+        out = os.path.join(d, "out.png")
+        master, slave = pty.openpty()
+        p = subprocess.Popen([COMICGAN, "stylize", "--style", "test-ink", src, out], stdout=subprocess.DEVNULL,
+                             stderr=slave)
+        os.close(slave)
+        seen = b""
+        deadline = time.time() + 120
+        while b"elapsed" not in seen and time.time() < deadline:
+            try:
+                seen += os.read(master, 4096)
+            except OSError:
+                break
+        p.send_signal(sig)
+        rc = p.wait(timeout=120)
+        os.close(master)
+        t.check(rc == 128 + sig, "%s: stylize exits %d" % (sig.name, 128 + sig), "status %d" % rc)
+        t.check(listing(d) == ["big.png"], "%s leaves no file" % sig.name, listing(d))
+
+
 def test_bench(d):
     # --memory-side: the test measures a 256² image; 4096² takes minutes on a slow machine.
     rc, out, err = run("bench", "--quick", "--json", "--model", MODEL, "--memory", "--memory-side", "256")
@@ -597,6 +622,21 @@ def test_reliability(d):
     rc, _, err = run_limited("stylize", "--model", huge, src, out, timeout=120)
     t.check(rc == 1 and one_error_line(err) and "layer" in err and "finite" in err and not os.path.exists(out),
             "weights that overflow: an error naming the layer and no output", "status %s: %s" % (rc, err))
+    # Temporaries of the image writer left by a kill -9 go on the next write of
+    # that file; only its exact pattern, and never one a live writer holds.
+    import fcntl
+    stale = os.path.join(d, "stale")
+    os.mkdir(stale)
+    names = [".out.png.Ab12Cd", ".out.png.Zz99Yy", ".out.png.keep12x", ".out.png.ab-12c", ".other.png.Ab12Cd",
+             "out.png.Ab12Cd"]
+    for n in names:
+        open(os.path.join(stale, n), "w").close()
+    held = open(os.path.join(stale, ".out.png.Zz99Yy"), "r")
+    fcntl.flock(held, fcntl.LOCK_EX)
+    rc, _, err = run_limited("stylize", "--style", "test-ink", src, os.path.join(stale, "out.png"), env=env)
+    held.close()
+    t.check(rc == 0 and listing(stale) == sorted(["out.png"] + names[1:]),
+            "stylize removes stale temporaries of its output, and only those", "%s %s" % (listing(stale), err))
     conf_fifo = os.path.join(d, "run.ini")
     os.mkfifo(conf_fifo)
     rc, out, err = run_limited("train", "--check", conf_fifo, env=env)
@@ -605,7 +645,7 @@ def test_reliability(d):
 
 
 GROUPS = {
-    "reliability": test_reliability,
+    "reliability": test_reliability, "signals": test_signals,
     "help": test_help, "stylize": test_stylize, "formats": test_formats, "errors": test_errors,
     "batch": test_batch, "frames": test_frames, "info": test_info, "attention": test_attention,
     "interrupt": test_interrupt, "bench": test_bench, "eval": test_eval, "shipped": test_shipped,
