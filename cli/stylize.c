@@ -301,7 +301,7 @@ static int run(settings *s)
             status = s->frames ? stylize_frames(s, m, &o, jobs, n, &outs) : stylize_each(s, m, &o, jobs, n, &outs);
             /* A Ctrl-C during the last write still cancels: the user asked for nothing. */
             if (status == CLI_EXIT_OK && cli_interrupted && outs.temp->len)
-                status = cli_fail(CLI_EXIT_CANCELLED, "stylize", _("cancelled"));
+                status = cli_fail(cli_cancel_status(), "stylize", _("cancelled"));
             if (status == CLI_EXIT_OK && !cli_outputs_commit(&outs))
                 status = CLI_EXIT_FAILURE;
         }

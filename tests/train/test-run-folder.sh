@@ -57,5 +57,25 @@ grep -q "run in use by process $pid" "$dir/err" || { fail "no message naming pro
 kill -INT $pid
 wait $pid
 
+# Temporaries of the checkpoint writer left by a kill -9 go when the run resumes.
+: >"$dir/busy/.checkpoint.safetensors.Qw12Er"
+: >"$dir/busy/.checkpoint.safetensors.notours"
+: >"$dir/busy/.notes.txt.Qw12Er"
+expect_status 0 "resume after a kill" "$comicgan" train --resume "$dir/busy" --stop-after 1 -q
+[ -e "$dir/busy/.checkpoint.safetensors.Qw12Er" ] && fail "resume left a stale temporary checkpoint"
+[ -e "$dir/busy/.checkpoint.safetensors.notours" ] || fail "resume removed a file not of the writer's pattern"
+[ -e "$dir/busy/.notes.txt.Qw12Er" ] || fail "resume removed a temporary of a file it does not write"
+
+# SIGTERM: stopped like Ctrl-C, with the shell's status for SIGTERM.
+"$comicgan" train "$dir/run.ini" --run "$dir/term" -q 2>"$dir/err1" &
+pid=$!
+wait_for "$dir/term/log.jsonl" || fail "the training for SIGTERM did not start"
+sleep 0.5
+kill -TERM $pid
+wait $pid
+status=$?
+[ "$status" -eq 143 ] || fail "SIGTERM: exit $status, expected 143"
+[ -f "$dir/term/checkpoint.safetensors" ] || fail "SIGTERM left no checkpoint"
+
 if [ "$failures" -eq 0 ]; then echo "ok"; fi
 exit "$failures"
