@@ -98,15 +98,14 @@ static cg_status make_features(tr_trainer *t, cg_error *err)
     return t->features ? CG_OK : err->code;
 }
 
+/* A run starts by writing its step-0 checkpoint, so a folder without one
+ * holds nothing to resume: a run killed while setting up, which a fresh start
+ * may replace. */
 static bool holds_run(const char *dir)
 {
-    static const char *const files[] = {"config.ini", CHECKPOINT_NAME, "log.jsonl"};
-    bool found = false;
-    for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
-        char *p = g_build_filename(dir, files[i], NULL);
-        found |= g_file_test(p, G_FILE_TEST_EXISTS);
-        g_free(p);
-    }
+    char *p = g_build_filename(dir, CHECKPOINT_NAME, NULL);
+    bool found = g_file_test(p, G_FILE_TEST_EXISTS);
+    g_free(p);
     return found;
 }
 
@@ -133,7 +132,9 @@ static cg_status prepare_dir(tr_trainer *t, bool resume, cg_error *err)
         char *p = g_build_filename(t->run_dir, CHECKPOINT_NAME, NULL);
         bool ok = g_file_test(p, G_FILE_TEST_IS_REGULAR);
         g_free(p);
-        return ok ? CG_OK : cg_fail(err, CG_ERR_IO, "%s: no %s to resume from", t->run_dir, CHECKPOINT_NAME);
+        return ok ? CG_OK
+                  : cg_fail(err, CG_ERR_IO, "%s: no %s to resume from (start the run afresh)", t->run_dir,
+                            CHECKPOINT_NAME);
     }
     if (holds_run(t->run_dir))
         return cg_fail(err, CG_ERR_INVALID, "%s already holds a run: resume it or choose another folder", t->run_dir);
@@ -282,6 +283,11 @@ cg_status cg_train(const cg_train_config *c, const cg_train_options *opts, cg_er
         notice(t, &o, line);
         g_free(line);
     }
+
+    /* Step 0 saved before any step: every run can be resumed, and the NaN
+     * stop always has a checkpoint to point to. */
+    if (!o.resume && (st = save_checkpoint(t, err)) != CG_OK)
+        goto out;
 
     const cg_lr_schedule sg = {(float)c->lr_g, c->constant_steps, c->decay_steps};
     const cg_lr_schedule sd = {(float)c->lr_d, c->constant_steps, c->decay_steps};

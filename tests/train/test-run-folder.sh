@@ -77,5 +77,23 @@ status=$?
 [ "$status" -eq 143 ] || fail "SIGTERM: exit $status, expected 143"
 [ -f "$dir/term/checkpoint.safetensors" ] || fail "SIGTERM left no checkpoint"
 
+# A run stopped before its first checkpoint can be resumed, and the NaN stop
+# names a checkpoint that exists.
+{ cat "$dir/run.ini"; printf '[debug]\nnan_at_step = 2\n'; } >"$dir/nan.ini"
+expect_status 1 "a NaN stop before the first checkpoint" "$comicgan" train "$dir/nan.ini" --run "$dir/nan" -q
+grep -q "NaN" "$dir/err" || { fail "no NaN message"; cat "$dir/err"; }
+if grep -q "checkpoint (step 0)" "$dir/err"; then
+    [ -f "$dir/nan/checkpoint.safetensors" ] || fail "the message names a step-0 checkpoint that does not exist"
+fi
+expect_status 0 "resume a run stopped before its first checkpoint" \
+    "$comicgan" train --resume "$dir/nan" --stop-after 1 -q
+# Killed while setting up, before any checkpoint: a fresh start takes the folder.
+mkdir "$dir/early"
+cp "$dir/busy/config.ini" "$dir/early/config.ini"
+: >"$dir/early/log.jsonl"
+expect_status 0 "a fresh start in a run folder without a checkpoint" \
+    "$comicgan" train "$dir/run.ini" --run "$dir/early" --stop-after 1 -q
+[ -f "$dir/early/checkpoint.safetensors" ] || fail "the fresh start left no checkpoint"
+
 if [ "$failures" -eq 0 ]; then echo "ok"; fi
 exit "$failures"
