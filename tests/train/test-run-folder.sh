@@ -95,5 +95,19 @@ expect_status 0 "a fresh start in a run folder without a checkpoint" \
     "$comicgan" train "$dir/run.ini" --run "$dir/early" --stop-after 1 -q
 [ -f "$dir/early/checkpoint.safetensors" ] || fail "the fresh start left no checkpoint"
 
+# Names and text that export would refuse are refused at --check and start.
+for line in 'name = ../../../tmp/evil' 'name = Big' 'name = ' "display_name = $(printf 'a\033[2Jb')" \
+    "description = $(printf 'right\342\200\256left')"; do
+    sed "s|^mode = pix2pix|mode = pix2pix\\n$line|" "$dir/run.ini" >"$dir/bad-name.ini"
+    grep -qF "$line" "$dir/bad-name.ini" || fail "the test could not write: $line"
+    expect_status 1 "--check with \"$line\"" "$comicgan" train --check "$dir/bad-name.ini"
+    grep -q "\[run\] \(name\|display_name\|description\)" "$dir/err" || { fail "no message naming the key"; cat "$dir/err"; }
+    expect_status 1 "a training with \"$line\"" "$comicgan" train "$dir/bad-name.ini" --run "$dir/bad-name" --stop-after 1
+    [ -e "$dir/bad-name" ] && { fail "a run folder was made for \"$line\""; rm -rf "$dir/bad-name"; }
+done
+printf '[style Big]\nsource = filter\nfilter = cel\n' >"$dir/bad-style.ini"
+sed 's/^mode = pix2pix/mode = multistyle/' "$dir/run.ini" | sed '/target_filter/d' >>"$dir/bad-style.ini"
+expect_status 1 "--check with a style name export refuses" "$comicgan" train --check "$dir/bad-style.ini"
+
 if [ "$failures" -eq 0 ]; then echo "ok"; fi
 exit "$failures"
