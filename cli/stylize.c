@@ -288,7 +288,10 @@ static int run(settings *s)
         o.style = style;
         o.mix = mix;
         o.strength = (float)s->strength;
-        o.tile = s->tile;
+        char note[256];
+        o.tile = cg_stylize_tile(m, s->tile, note, sizeof note);
+        if (note[0])
+            fprintf(stderr, "comicgan: stylize: %s\n", note);
         o.keep_colors = s->keep_colors;
         o.line_weight = (float)s->line_weight;
         o.denoise = (float)s->denoise;

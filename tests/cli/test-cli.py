@@ -637,6 +637,15 @@ def test_reliability(d):
     held.close()
     t.check(rc == 0 and listing(stale) == sorted(["out.png"] + names[1:]),
             "stylize removes stale temporaries of its output, and only those", "%s %s" % (listing(stale), err))
+    # A tile below twice the network's margin is raised to it, with a note.
+    small = os.path.join(d, "small-tile.png")
+    rc, _, err = run_limited("stylize", "--style", "test-ink", "--tile", "8", src, small, env=env, timeout=120)
+    whole = os.path.join(d, "whole.png")
+    rc2, _, err2 = run_limited("stylize", "--style", "test-ink", src, whole, env=env)
+    t.check(rc == 0 and "tile" in err and "raised" in err and len(err.strip().splitlines()) == 1,
+            "--tile 8 is raised to twice the margin, with a note", err)
+    t.check(rc == 0 and rc2 == 0 and diff(small, whole) <= ONE_STEP, "the raised tile gives the untiled result",
+            err + err2)
     conf_fifo = os.path.join(d, "run.ini")
     os.mkfifo(conf_fifo)
     rc, out, err = run_limited("train", "--check", conf_fifo, env=env)

@@ -336,6 +336,25 @@ static void test_overflow_is_an_error(void)
     }
 }
 
+/* One rule for tiles below twice the margin: raised to it, with a note. */
+static void test_small_tile_raised(void)
+{
+    cg_model *m = random_model(archs[0], NULL, 3);
+    const cg_net *net = cg_model_net(m);
+    int mult = cg_net_size_multiple(net);
+    int margin = (cg_net_receptive_radius(net) + mult - 1) / mult * mult;
+    char note[256] = "x";
+    g_assert_cmpint(cg_stylize_tile(m, 0, note, sizeof note), ==, 0);
+    g_assert_cmpstr(note, ==, "");
+    g_assert_cmpint(cg_stylize_tile(m, 1, note, sizeof note), ==, 2 * margin);
+    g_test_message("%s", note);
+    g_assert_nonnull(strstr(note, "raised"));
+    g_assert_cmpint(cg_stylize_tile(m, 2 * margin - 1, NULL, 0), ==, 2 * margin);
+    g_assert_cmpint(cg_stylize_tile(m, 2 * margin + 1, note, sizeof note), ==, 2 * margin + mult);
+    g_assert_cmpstr(note, ==, "");
+    cg_model_free(m);
+}
+
 /* Frames of a static scene with a small moving square: with statistics shared
  * by all frames, the static part changes less between consecutive outputs than
  * with each frame's own statistics. */
@@ -470,6 +489,7 @@ int main(int argc, char **argv)
     g_test_add_func("/infer/cancel_leaves_output", test_cancel_leaves_output);
     g_test_add_func("/infer/bad_input", test_bad_input);
     g_test_add_func("/infer/overflow_is_an_error", test_overflow_is_an_error);
+    g_test_add_func("/infer/small_tile_raised", test_small_tile_raised);
     g_test_add_func("/infer/frames_flicker", test_frames_flicker);
     g_test_add_func("/infer/attention_tiled", test_attention_tiled);
     g_test_add_func("/infer/reused_stats", test_reused_stats);
