@@ -160,6 +160,16 @@ void cli_progress_end(cli_progress *p)
     }
 }
 
+void cli_warn_frames(const char *path, const cg_image *img)
+{
+    if (img && img->source_frames > 1) {
+        char *shown = g_filename_display_name(path);
+        fprintf(stderr, _("comicgan: %s: holds %d frames or pages; only the first is used\n"), shown,
+                img->source_frames);
+        g_free(shown);
+    }
+}
+
 /* ---- models ---- */
 
 static char *style_names(const cg_model *m)

@@ -88,6 +88,10 @@ bool cli_progress_update(void *progress, float fraction);
 /* Ends the bar's line (only when something was drawn). */
 void cli_progress_end(cli_progress *p);
 
+/* Warns on stderr when img came from a file of several frames or pages
+ * (a multi-page TIFF, an animated WebP), of which only the first is used. */
+void cli_warn_frames(const char *path, const cg_image *img);
+
 /* ---- models ---- */
 
 /* Loads the model to run: --model FILE (and --style NAME within it, else its

@@ -184,6 +184,7 @@ static int stylize_each(const settings *s, const cg_model *m, cg_stylize_options
         cg_error err = {0};
         cg_image *img = cg_image_load(jobs[i].in, &err);
         cg_status st = img ? CG_OK : err.code;
+        cli_warn_frames(jobs[i].in, img);
         if (st == CG_OK && s->attention) {
             cli_progress_item(&p, 0, s->attention);
             const char *temp = cli_outputs_add(outs, s->attention);
@@ -226,6 +227,8 @@ static int stylize_frames(const settings *s, const cg_model *m, cg_stylize_optio
             st = cg_fail(&err, CG_ERR_CANCELLED, "cancelled");
         else if (!(in[i] = cg_image_load(jobs[i].in, &err)) || !(out[i] = cg_image_copy(in[i], &err)))
             st = err.code;
+        else
+            cli_warn_frames(jobs[i].in, in[i]);
     }
     cli_progress p;
     cli_progress_start(&p, 1);

@@ -31,6 +31,7 @@ static cg_image *image_alloc(int w, int h, cg_error *err)
     img->pixels = p;
     img->source_channels = 4;
     img->source_format = CG_SAMPLE_F32;
+    img->source_frames = 1;
     return img;
 }
 
@@ -95,6 +96,7 @@ cg_image *cg_image_copy(const cg_image *img, cg_error *err)
     memcpy(c->pixels, img->pixels, (size_t)img->width * (size_t)img->height * 4 * sizeof(float));
     c->source_channels = img->source_channels;
     c->source_format = img->source_format;
+    c->source_frames = img->source_frames;
     return c;
 }
 

@@ -646,6 +646,14 @@ def test_reliability(d):
             "--tile 8 is raised to twice the margin, with a note", err)
     t.check(rc == 0 and rc2 == 0 and diff(small, whole) <= ONE_STEP, "the raised tile gives the untiled result",
             err + err2)
+    # Files of several frames or pages: the first is used, and the command says so.
+    for name in ["pages.tif", "anim.webp"]:
+        multi = os.path.join(d, name)
+        image("animated", multi, 40, 30, 2)
+        out = os.path.join(d, "first-" + name)
+        rc, _, err = run_limited("stylize", "--style", "test-ink", multi, out, env=env, timeout=120)
+        t.check(rc == 0 and os.path.exists(out) and name in err and "2 frames" in err and "first" in err,
+                "%s: the first of 2 frames is stylized, with a warning" % name, "status %s: %s" % (rc, err))
     conf_fifo = os.path.join(d, "run.ini")
     os.mkfifo(conf_fifo)
     rc, out, err = run_limited("train", "--check", conf_fifo, env=env)
