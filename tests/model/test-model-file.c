@@ -64,7 +64,9 @@ static char *edited_model(const char *name, edit_fn fn, void *data, uint64_t *da
     fn(top, *data_len, data);
     JsonGenerator *gen = json_generator_new();
     json_generator_set_root(gen, json_parser_get_root(parser));
-    GString *h = g_string_new(json_generator_to_data(gen, NULL));
+    char *text = json_generator_to_data(gen, NULL);
+    GString *h = g_string_new(text);
+    g_free(text);
     while (h->len % 8)
         g_string_append_c(h, ' ');
     uint8_t len8[8];
@@ -124,6 +126,7 @@ static void test_extra_huge_tensor(void)
         g_assert_nonnull(strstr(err.message, "zz.huge"));
         g_assert_null(cg_model_load_header(path, &err));
         g_assert_nonnull(strstr(err.message, "zz.huge"));
+        g_free(path);
         return;
     }
     g_test_trap_subprocess(NULL, 60 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
