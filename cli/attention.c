@@ -78,6 +78,7 @@ static int run(const char *model_file, const char *style, const char *point_name
     }
     cg_error err = {0};
     cg_image *img = cg_image_load(in_path, &err), *heat = NULL;
+    cli_warn_frames(in_path, img);
     float *map = NULL;
     cg_status st = img ? CG_OK : err.code;
     if (st == CG_OK && !(map = g_try_new(float, (size_t)img->width * img->height)))

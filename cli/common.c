@@ -32,7 +32,7 @@ int cli_fail_error(const char *what, const cg_error *err)
         fprintf(stderr, "comicgan: %s: %s\n", what, message);
     else
         fprintf(stderr, "comicgan: %s\n", message);
-    return err->code == CG_ERR_CANCELLED ? CLI_EXIT_CANCELLED : CLI_EXIT_FAILURE;
+    return err->code == CG_ERR_CANCELLED ? cli_cancel_status() : CLI_EXIT_FAILURE;
 }
 
 bool cli_parse(const char *command, const char *parameters, const char *summary, const GOptionEntry *entries,
@@ -68,8 +68,12 @@ bool cli_check_range(const char *command, const char *option, double value, doub
 
 static void on_interrupt(int sig)
 {
-    (void)sig;
-    cli_interrupted = 1;
+    cli_interrupted = sig;
+}
+
+int cli_cancel_status(void)
+{
+    return cli_interrupted ? 128 + cli_interrupted : CLI_EXIT_CANCELLED;
 }
 
 void cli_catch_interrupt(void)
@@ -82,6 +86,7 @@ void cli_catch_interrupt(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
 }
 
 /* ---- progress bar ---- */
@@ -152,6 +157,16 @@ void cli_progress_end(cli_progress *p)
     if (p->draw && p->drawn_us) {
         fputc('\n', stderr);
         p->drawn_us = 0;
+    }
+}
+
+void cli_warn_frames(const char *path, const cg_image *img)
+{
+    if (img && img->source_frames > 1) {
+        char *shown = g_filename_display_name(path);
+        fprintf(stderr, _("comicgan: %s: holds %d frames or pages; only the first is used\n"), shown,
+                img->source_frames);
+        g_free(shown);
     }
 }
 

@@ -21,7 +21,7 @@ enum {
     CLI_EXIT_OK = 0,
     CLI_EXIT_FAILURE = 1,    /* the work could not be done: bad file, engine error */
     CLI_EXIT_USAGE = 2,      /* the command line is wrong */
-    CLI_EXIT_CANCELLED = 130 /* Ctrl-C, as a shell reports a SIGINT */
+    CLI_EXIT_CANCELLED = 130 /* Ctrl-C, as a shell reports a SIGINT; other signals: cli_cancel_status */
 };
 
 /* Each subcommand: argv[0] is its own name. Returns the exit status. */
@@ -54,12 +54,18 @@ bool cli_check_range(const char *command, const char *option, double value, doub
 
 /* ---- Ctrl-C and the progress bar ---- */
 
-/* Set by the SIGINT handler; checked by the progress callback. */
+/* The signal that asked to stop (0: none yet); checked by the progress callback. */
 extern volatile sig_atomic_t cli_interrupted;
 
-/* Installs the SIGINT/SIGTERM handler: the first signal asks the running
- * call to stop; a second one ends the process as usual. */
+/* Installs the SIGINT/SIGTERM/SIGHUP handler: the first signal asks the
+ * running call to stop (so that temporary files are removed and a training
+ * writes its checkpoint); a second one ends the process as usual. */
 void cli_catch_interrupt(void);
+
+/* The exit status of a cancelled command: 128 + the signal's number, as a
+ * shell reports a process that signal ended (130 SIGINT, 143 SIGTERM, 129
+ * SIGHUP); 130 when no signal was caught. */
+int cli_cancel_status(void);
 
 typedef struct cli_progress {
     bool draw;          /* stderr is a terminal */
@@ -81,6 +87,10 @@ bool cli_progress_update(void *progress, float fraction);
 
 /* Ends the bar's line (only when something was drawn). */
 void cli_progress_end(cli_progress *p);
+
+/* Warns on stderr when img came from a file of several frames or pages
+ * (a multi-page TIFF, an animated WebP), of which only the first is used. */
+void cli_warn_frames(const char *path, const cg_image *img);
 
 /* ---- models ---- */
 

@@ -184,6 +184,7 @@ static int stylize_each(const settings *s, const cg_model *m, cg_stylize_options
         cg_error err = {0};
         cg_image *img = cg_image_load(jobs[i].in, &err);
         cg_status st = img ? CG_OK : err.code;
+        cli_warn_frames(jobs[i].in, img);
         if (st == CG_OK && s->attention) {
             cli_progress_item(&p, 0, s->attention);
             const char *temp = cli_outputs_add(outs, s->attention);
@@ -226,6 +227,8 @@ static int stylize_frames(const settings *s, const cg_model *m, cg_stylize_optio
             st = cg_fail(&err, CG_ERR_CANCELLED, "cancelled");
         else if (!(in[i] = cg_image_load(jobs[i].in, &err)) || !(out[i] = cg_image_copy(in[i], &err)))
             st = err.code;
+        else
+            cli_warn_frames(jobs[i].in, in[i]);
     }
     cli_progress p;
     cli_progress_start(&p, 1);
@@ -288,7 +291,10 @@ static int run(settings *s)
         o.style = style;
         o.mix = mix;
         o.strength = (float)s->strength;
-        o.tile = s->tile;
+        char note[256];
+        o.tile = cg_stylize_tile(m, s->tile, note, sizeof note);
+        if (note[0])
+            fprintf(stderr, "comicgan: stylize: %s\n", note);
         o.keep_colors = s->keep_colors;
         o.line_weight = (float)s->line_weight;
         o.denoise = (float)s->denoise;
@@ -301,7 +307,7 @@ static int run(settings *s)
             status = s->frames ? stylize_frames(s, m, &o, jobs, n, &outs) : stylize_each(s, m, &o, jobs, n, &outs);
             /* A Ctrl-C during the last write still cancels: the user asked for nothing. */
             if (status == CLI_EXIT_OK && cli_interrupted && outs.temp->len)
-                status = cli_fail(CLI_EXIT_CANCELLED, "stylize", _("cancelled"));
+                status = cli_fail(cli_cancel_status(), "stylize", _("cancelled"));
             if (status == CLI_EXIT_OK && !cli_outputs_commit(&outs))
                 status = CLI_EXIT_FAILURE;
         }

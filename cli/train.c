@@ -140,7 +140,7 @@ int cli_train(int argc, char **argv)
     if (ui.drawn)
         fputc('\n', stderr);
     if (st != CG_OK)
-        status = cg_dist_rank() == 0 || st != CG_ERR_CANCELLED ? cli_fail_error("train", &err) : CLI_EXIT_CANCELLED;
+        status = cg_dist_rank() == 0 || st != CG_ERR_CANCELLED ? cli_fail_error("train", &err) : cli_cancel_status();
     else if (!ui.quiet)
         fprintf(stderr, _("comicgan: run folder: %s\n"), run_dir ? run_dir : cg_train_config_run_dir(config));
     if (distributed)

@@ -363,10 +363,6 @@ static cg_status parse_image_request(JsonObject *o, cgb_request *r, const char *
               get_float(o, "denoise", 0.0, 1.0, &r->denoise, err) &&
               get_float(o, "contrast", 0.5, 2.0, &r->contrast, err) &&
               get_bool(o, "mask", &r->mask, err);
-    if (ok && tile != 0 && tile < 16) {
-        cg_fail(err, CG_ERR_INVALID, "\"tile\" must be 0 (automatic) or 16 … 4096 (got %d)", (int)tile);
-        ok = false;
-    }
     r->tile = (int)tile;
     if (ok && r->type == CGB_ATTENTION) {
         ok = get_float(o, "opacity", 0.0, 1.0, &r->opacity, err);

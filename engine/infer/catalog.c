@@ -33,7 +33,8 @@ static void add_folder(cg_catalog *c, const char *folder)
 static void scan_file(cg_catalog *c, const char *path)
 {
     cg_error err = {0};
-    cg_model *m = cg_model_load(path, &err);
+    /* Listing reads headers only: a model's weights are read when it runs. */
+    cg_model *m = cg_model_load_header(path, &err);
     if (!m) {
         g_ptr_array_add(c->broken_paths, g_strdup(path));
         g_ptr_array_add(c->broken_errors, g_strdup(err.message));

@@ -40,6 +40,7 @@ typedef struct walker {
     float *scratch;
     int64_t scratch_size;
     int64_t scale;      /* input pixels per feature pixel at the current layer */
+    const cg_conv_layer *layer; /* the convolution run last, to name in errors */
     float style[64];
 } walker;
 
@@ -113,6 +114,7 @@ static bool conv(walker *w, const cg_conv_layer *l, const act *in, int up, act *
     }
     if (!acquire(w, out, s.out_c, oh, ow))
         return false;
+    w->layer = l;
     w->flops += 2.0 * (double)s.out_c * (double)in->c * k * k * (l->transposed ? (double)in->h * in->w : (double)oh * ow);
     if (w->dry) {
         if (scratch > w->scratch_size)
@@ -125,6 +127,43 @@ static bool conv(walker *w, const cg_conv_layer *l, const act *in, int up, act *
     else
         cg_conv_infer(&s, in->d, wt->data, bias, out->d, w->scratch);
     return report(w);
+}
+
+/* ---- numeric failures -------------------------------------------------------- */
+
+/* Fails with CG_ERR_NUMERIC naming the layer run last by the name its weight
+ * is registered under, less ".weight" ("down.0.conv"). */
+static bool not_finite(walker *w, const char *what)
+{
+    const cg_params *ps = w->net->params;
+    const char *name = "?";
+    for (int i = 0; w->layer && i < cg_params_count(ps); i++)
+        if (cg_params_get(ps, i) == w->layer->weight)
+            name = cg_params_name(ps, i);
+    size_t len = g_str_has_suffix(name, ".weight") ? strlen(name) - strlen(".weight") : strlen(name);
+    w->status = cg_fail(w->err, CG_ERR_NUMERIC, "layer %.*s: %s not finite numbers (the model's weights overflow)",
+                        (int)len, name, what);
+    return false;
+}
+
+static bool stats_finite(const cg_stat_point *p, const cg_norm_layer *l, int64_t channels)
+{
+    if ((l->kind == CG_NORM_LAYER || l->kind == CG_NORM_ADALIN) && !(isfinite(p->ln_mean) && isfinite(p->ln_rstd)))
+        return false;
+    if (l->kind == CG_NORM_LAYER)
+        return true;
+    for (int64_t c = 0; c < channels; c++)
+        if (!isfinite(p->mean[c]) || !isfinite(p->rstd[c]))
+            return false;
+    return true;
+}
+
+static bool all_finite(const float *v, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        if (!isfinite(v[i]))
+            return false;
+    return true;
 }
 
 /* ---- statistic points ------------------------------------------------------ */
@@ -312,6 +351,9 @@ static bool norm_act(walker *w, const cg_norm_layer *l, act *a, bool activate)
         return ok(w);
     if (!p)
         return false;
+    /* Statistics of overflowed values would silently turn every later pixel black. */
+    if (!stats_finite(p, l, a->c))
+        return not_finite(w, "its normalization statistics are");
     norm_job j = {w, l, p, a, code, w->net->arch.slope};
     cg_parallel_for((int)a->c, norm_plane, &j);
     return ok(w);
@@ -674,6 +716,11 @@ static void walk(walker *w, const float *x)
         } else if (a->residual) {
             act *pair[2] = {&cur, &in};
             cg_parallel_for((int)cur.c, add_in_place, pair);
+        }
+        if (!all_finite(cur.d, cur.c * cur.h * cur.w)) {
+            not_finite(w, "its outputs are");
+            release(w, &cur);
+            return;
         }
         if (w->res)
             w->res->image = g_memdup2(cur.d, (gsize)(cur.c * cur.h * cur.w) * sizeof(float));

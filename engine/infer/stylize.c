@@ -8,6 +8,7 @@
 
 #include <glib.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 /* Without a budget from the caller: a whole image is run at once up to 768 MiB
@@ -88,12 +89,38 @@ static int64_t padded_side(int64_t side, int64_t mult)
     return p < 2 * mult ? 2 * mult : p;
 }
 
-static plan make_plan(const cg_net *net, const cg_image *const *in, int n, const cg_stylize_options *o)
+static int64_t margin_of(const cg_net *net)
 {
-    plan p = {cg_net_size_multiple(net), 0, 0};
-    p.margin = round_up(cg_net_receptive_radius(net), p.mult);
+    return round_up(cg_net_receptive_radius(net), cg_net_size_multiple(net));
+}
+
+int cg_stylize_tile(const cg_model *m, int tile, char *note, size_t note_len)
+{
+    const cg_net *net = cg_model_net(m);
+    int64_t mult = cg_net_size_multiple(net), least = 2 * margin_of(net);
+    if (note && note_len)
+        note[0] = '\0';
+    if (tile <= 0)
+        return 0;
+    if (tile >= least)
+        return (int)round_up(tile, mult);
+    if (note && note_len) {
+        /* Each tile reads (tile + 2 margin)^2 pixels to write tile^2. */
+        double cost = (double)(tile + least) * (tile + least) / ((double)tile * tile);
+        snprintf(note, note_len,
+                 "tile %d raised to %lld: smaller than twice the model's margin of %lld pixels, it would cost "
+                 "%.0fx the work",
+                 tile, (long long)least, (long long)(least / 2), cost);
+    }
+    return (int)least;
+}
+
+static plan make_plan(const cg_model *m, const cg_image *const *in, int n, const cg_stylize_options *o)
+{
+    const cg_net *net = cg_model_net(m);
+    plan p = {cg_net_size_multiple(net), margin_of(net), 0};
     if (o->tile > 0) {
-        p.tile = round_up(o->tile, p.mult);
+        p.tile = cg_stylize_tile(m, o->tile, NULL, 0);
         return p;
     }
     size_t whole_budget = o->memory_budget ? o->memory_budget : DEFAULT_WHOLE_BUDGET;
@@ -339,7 +366,7 @@ static cg_status job_init(job *j, const cg_model *m, const cg_image *const *in, 
         j->identity_blend = o->strength > 0;
     }
 
-    j->p = make_plan(j->net, in, n, o);
+    j->p = make_plan(m, in, n, o);
     j->regions = g_new0(GArray *, (gsize)n);
     int64_t largest = 0;
     for (int i = 0; i < n; i++) {

@@ -2,6 +2,7 @@
  * per-format code is in image_png.c, image_jpeg.c, image_webp.c, image_tiff.c. */
 #include "io/image_private.h"
 #include "io/atomic_file.h"
+#include "io/read_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +31,7 @@ static cg_image *image_alloc(int w, int h, cg_error *err)
     img->pixels = p;
     img->source_channels = 4;
     img->source_format = CG_SAMPLE_F32;
+    img->source_frames = 1;
     return img;
 }
 
@@ -94,6 +96,7 @@ cg_image *cg_image_copy(const cg_image *img, cg_error *err)
     memcpy(c->pixels, img->pixels, (size_t)img->width * (size_t)img->height * 4 * sizeof(float));
     c->source_channels = img->source_channels;
     c->source_format = img->source_format;
+    c->source_frames = img->source_frames;
     return c;
 }
 
@@ -214,10 +217,6 @@ cg_status cg_io_write_all(int fd, const void *buf, size_t size, const char *name
 
 /* ---- loading ------------------------------------------------------------ */
 
-/* An uncompressed float RGBA TIFF of the largest accepted size, plus room
- * for metadata; no file we can decode is larger. */
-#define MAX_FILE_SIZE ((uint64_t)CG_IMAGE_MAX_PIXELS * 16 + ((uint64_t)1 << 26))
-
 cg_image *cg_image_load_memory(const void *data, size_t size, const char *name, cg_error *err)
 {
     static const struct { const char *magic; size_t len; const char *what; } other[] = {
@@ -263,63 +262,15 @@ cg_image *cg_image_load(const char *path, cg_error *err)
         cg_fail(err, CG_ERR_INVALID, "cg_image_load: no path");
         return NULL;
     }
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        cg_fail(err, CG_ERR_IO, "%s: cannot open: %s", path, g_strerror(errno));
-        return NULL;
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
-        cg_fail(err, CG_ERR_IO, "%s: cannot read: %s", path,
-                S_ISDIR(st.st_mode) ? "is a folder" : g_strerror(errno));
-        close(fd);
-        return NULL;
-    }
-    /* The size is only a first guess: pipes report 0, files may grow. */
-    uint64_t cap = st.st_size > 0 ? (uint64_t)st.st_size + 1 : 65536;
+    char *buf = NULL;
     size_t size = 0;
-    uint8_t *buf = NULL;
-    cg_image *img = NULL;
-    if (cap > MAX_FILE_SIZE + 1) {
-        cg_fail(err, CG_ERR_UNSUPPORTED, "%s: file is larger than any image comicgan accepts", path);
-        goto out;
+    if (cg_io_read_file(path, CG_IO_MAX_IMAGE_FILE, &buf, &size, err) != CG_OK) {
+        if (err && err->code == CG_ERR_UNSUPPORTED)
+            cg_fail(err, CG_ERR_UNSUPPORTED, "%s: file is larger than any image comicgan accepts", path);
+        return NULL;
     }
-    buf = malloc((size_t)cap);
-    while (buf) {
-        if (size == cap) {
-            if (cap > MAX_FILE_SIZE) {
-                cg_fail(err, CG_ERR_UNSUPPORTED,
-                        "%s: file is larger than any image comicgan accepts", path);
-                goto out;
-            }
-            uint8_t *bigger = realloc(buf, (size_t)(cap * 2));
-            if (!bigger) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = bigger;
-            cap *= 2;
-        }
-        ssize_t n = read(fd, buf + size, (size_t)cap - size);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            cg_fail(err, CG_ERR_IO, "%s: read failed: %s", path, g_strerror(errno));
-            goto out;
-        }
-        if (n == 0)
-            break;
-        size += (size_t)n;
-    }
-    if (!buf) {
-        cg_fail(err, CG_ERR_NOMEM, "%s: out of memory reading the file", path);
-        goto out;
-    }
-    img = cg_image_load_memory(buf, size, path, err);
-out:
-    free(buf);
-    close(fd);
+    cg_image *img = cg_image_load_memory(buf, size, path, err);
+    g_free(buf);
     return img;
 }
 

@@ -254,6 +254,10 @@ cg_image *cg_io_tiff_load(const uint8_t *data, size_t size, const char *name, cg
     }
     if (st == CG_OK && assoc)
         unpremultiply(img);
+    if (st == CG_OK) {
+        tdir_t pages = TIFFNumberOfDirectories(tif);
+        img->source_frames = pages > 1 ? (pages < INT32_MAX ? (int)pages : INT32_MAX) : 1;
+    }
     TIFFClose(tif);
     if (st != CG_OK) {
         cg_image_free(img);

@@ -8,6 +8,7 @@
  * the data); (3) one block for all tensors, filled in data order, then a
  * finiteness check. */
 #include "comicgan/safetensors.h"
+#include "io/read_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -44,7 +45,11 @@ struct cg_safetensors {
     cg_safetensors_tensor *t;
     char **names;
     int n;
-    float *block;
+    float *block;        /* every tensor's values, or NULL when opened only */
+    int fd;              /* opened only: the file, read on demand; else -1 */
+    uint64_t data_start; /* file offset of the data */
+    uint64_t *begin;     /* per tensor: data offset */
+    uint8_t *dtype;      /* per tensor: dtype_id */
     char **meta_keys, **meta_values;
     int n_meta;
     GHashTable *by_name; /* name -> index + 1 */
@@ -580,6 +585,7 @@ static cg_status read_tensor(source *src, const parsed *e, float *dst, uint8_t *
 static cg_safetensors *new_result(void)
 {
     cg_safetensors *f = g_new0(cg_safetensors, 1);
+    f->fd = -1;
     f->by_name = g_hash_table_new(g_str_hash, g_str_equal);
     f->meta = g_hash_table_new(g_str_hash, g_str_equal);
     return f;
@@ -602,11 +608,16 @@ void cg_safetensors_free(cg_safetensors *f)
     g_hash_table_destroy(f->by_name);
     g_hash_table_destroy(f->meta);
     cg_aligned_free(f->block);
+    g_free(f->begin);
+    g_free(f->dtype);
+    if (f->fd >= 0)
+        close(f->fd);
     g_free(f);
 }
 
-/* Everything after the 8 length bytes: header checks, then the data. */
-static cg_safetensors *load(source *src, uint64_t file_len, cg_error *err)
+/* Everything after the 8 length bytes up to the data: the header checks.
+ * The tensors get their names and shapes but no data. */
+static cg_safetensors *load_header(source *src, uint64_t file_len, cg_error *err)
 {
     if (file_len < 8) {
         cg_fail(err, CG_ERR_FORMAT, "file is %llu bytes, too short for the 8-byte header length",
@@ -639,26 +650,17 @@ static cg_safetensors *load(source *src, uint64_t file_len, cg_error *err)
     }
     cg_safetensors *f = new_result();
     parsed *e = NULL;
-    uint8_t *chunk = NULL;
     cg_status s = src_read(src, header, hlen, err);
     if (s == CG_OK)
         s = parse_header(header, hlen, data_len, f, &e, err);
     g_free(header);
-    if (s != CG_OK)
-        goto fail;
-
-    /* Everything is consistent: allocate one block for every tensor. Each size
-     * is below 2^32 and the count below 2^24, so the sum cannot overflow. */
-    int64_t floats = 0;
-    for (int i = 0; i < f->n; i++)
-        floats += padded(e[i].size);
-    f->block = cg_aligned_alloc((size_t)floats * sizeof(float));
-    chunk = g_try_malloc(CHUNK_BYTES);
-    if (!f->block || !chunk) {
-        s = cg_fail(err, CG_ERR_NOMEM, "out of memory for %lld floats of tensors", (long long)floats);
-        goto fail;
+    if (s != CG_OK) {
+        cg_safetensors_free(f);
+        return NULL;
     }
-    int64_t off = 0;
+    f->data_start = 8 + hlen;
+    f->begin = g_new0(uint64_t, f->n + 1);
+    f->dtype = g_new0(uint8_t, f->n + 1);
     for (int i = 0; i < f->n; i++) {
         cg_safetensors_tensor *t = &f->t[i];
         t->name = f->names[i];
@@ -666,25 +668,56 @@ static cg_safetensors *load(source *src, uint64_t file_len, cg_error *err)
         t->ndim = e[i].ndim;
         memcpy(t->dim, e[i].dim, sizeof t->dim);
         t->size = e[i].size;
+        f->begin[i] = e[i].begin;
+        f->dtype[i] = (uint8_t)e[i].dtype;
+    }
+    g_free(e);
+    return f;
+}
+
+static cg_status check_finite(const cg_safetensors_tensor *t, const float *v, cg_error *err)
+{
+    for (int64_t k = 0; k < t->size; k++)
+        if (!isfinite(v[k]))
+            return cg_fail(err, CG_ERR_NUMERIC, "tensor \"" NAME_SHOWN "\" holds a non-finite value (%s) at element %lld",
+                           t->name, isnan(v[k]) ? "NaN" : "Inf", (long long)k);
+    return CG_OK;
+}
+
+/* The data stage of a whole load: one block for every tensor, filled in data
+ * order from src, which stands at the start of the data. */
+static cg_status load_data(cg_safetensors *f, source *src, cg_error *err)
+{
+    /* Each size is below 2^32 and the count below 2^24: no overflow. */
+    int64_t floats = 0;
+    for (int i = 0; i < f->n; i++)
+        floats += padded(f->t[i].size);
+    f->block = cg_aligned_alloc((size_t)floats * sizeof(float));
+    uint8_t *chunk = g_try_malloc(CHUNK_BYTES);
+    cg_status s = CG_OK;
+    if (!f->block || !chunk)
+        s = cg_fail(err, CG_ERR_NOMEM, "out of memory for %lld floats of tensors", (long long)floats);
+    int64_t off = 0;
+    for (int i = 0; i < f->n && s == CG_OK; i++) {
+        cg_safetensors_tensor *t = &f->t[i];
+        const parsed e = {.dtype = (dtype_id)f->dtype[i], .size = t->size};
         t->data = f->block + off;
-        if ((s = read_tensor(src, &e[i], f->block + off, chunk, err)) != CG_OK)
-            goto fail;
-        for (int64_t k = 0; k < t->size; k++)
-            if (!isfinite(t->data[k])) {
-                s = cg_fail(err, CG_ERR_NUMERIC, "tensor \"" NAME_SHOWN "\" holds a non-finite value (%s) at element %lld",
-                            t->name, isnan(t->data[k]) ? "NaN" : "Inf", (long long)k);
-                goto fail;
-            }
+        if ((s = read_tensor(src, &e, f->block + off, chunk, err)) == CG_OK)
+            s = check_finite(t, t->data, err);
         off += padded(t->size);
     }
     g_free(chunk);
-    g_free(e);
+    return s;
+}
+
+static cg_safetensors *load(source *src, uint64_t file_len, cg_error *err)
+{
+    cg_safetensors *f = load_header(src, file_len, err);
+    if (f && load_data(f, src, err) != CG_OK) {
+        cg_safetensors_free(f);
+        return NULL;
+    }
     return f;
-fail:
-    g_free(chunk);
-    g_free(e);
-    cg_safetensors_free(f);
-    return NULL;
 }
 
 cg_safetensors *cg_safetensors_load_bytes(const void *data, size_t len, cg_error *err)
@@ -703,23 +736,54 @@ cg_safetensors *cg_safetensors_load(const char *path, cg_error *err)
         cg_fail(err, CG_ERR_INVALID, "no path given");
         return NULL;
     }
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        cg_fail(err, CG_ERR_IO, "cannot open \"%s\": %s", path, g_strerror(errno));
-        return NULL;
-    }
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        cg_fail(err, CG_ERR_IO, "\"%s\" is not a regular file", path);
-        close(fd);
+    int fd = cg_io_open_regular(path, &st, err);
+    if (fd < 0)
         return NULL;
-    }
     source src = {.fd = fd};
     cg_safetensors *f = load(&src, (uint64_t)st.st_size, err);
     close(fd);
     if (!f)
         cg_error_prefix(err, "%s", path);
     return f;
+}
+
+cg_safetensors *cg_safetensors_open(const char *path, cg_error *err)
+{
+    struct stat st;
+    int fd = cg_io_open_regular(path, &st, err);
+    if (fd < 0)
+        return NULL;
+    source src = {.fd = fd};
+    cg_safetensors *f = load_header(&src, (uint64_t)st.st_size, err);
+    if (!f) {
+        close(fd);
+        cg_error_prefix(err, "%s", path);
+        return NULL;
+    }
+    f->fd = fd;
+    return f;
+}
+
+cg_status cg_safetensors_read(const cg_safetensors *f, const cg_safetensors_tensor *t, float *dst, cg_error *err)
+{
+    int i = (int)(t - f->t);
+    if (i < 0 || i >= f->n)
+        return cg_fail(err, CG_ERR_INVALID, "cg_safetensors_read: not a tensor of this file");
+    if (t->data) {
+        memcpy(dst, t->data, (size_t)t->size * sizeof(float));
+        return CG_OK;
+    }
+    if (lseek(f->fd, (off_t)(f->data_start + f->begin[i]), SEEK_SET) < 0)
+        return cg_fail(err, CG_ERR_IO, "seek failed: %s", g_strerror(errno));
+    uint8_t *chunk = g_try_malloc(CHUNK_BYTES);
+    if (!chunk)
+        return cg_fail(err, CG_ERR_NOMEM, "out of memory for a read buffer");
+    source src = {.fd = f->fd};
+    const parsed e = {.dtype = (dtype_id)f->dtype[i], .size = t->size};
+    cg_status s = read_tensor(&src, &e, dst, chunk, err);
+    g_free(chunk);
+    return s == CG_OK ? check_finite(t, dst, err) : s;
 }
 
 /* ---- queries ---------------------------------------------------------------- */
@@ -771,7 +835,7 @@ cg_status cg_safetensors_check_format(const cg_safetensors *f, cg_error *err)
     return CG_OK;
 }
 
-cg_status cg_safetensors_to_params(const cg_safetensors *f, cg_params *p, unsigned flags, cg_error *err)
+cg_status cg_safetensors_check_params(const cg_safetensors *f, const cg_params *p, unsigned flags, cg_error *err)
 {
     if (!p || !cg_params_is_finalized(p))
         return cg_fail(err, CG_ERR_INVALID, "loading needs a finalized parameter set");
@@ -796,9 +860,20 @@ cg_status cg_safetensors_to_params(const cg_safetensors *f, cg_params *p, unsign
             if (cg_params_find(p, f->t[i].name) < 0)
                 return cg_fail(err, CG_ERR_FORMAT, "the file has a tensor \"" NAME_SHOWN "\" that the model does not",
                                f->t[i].name);
+    return CG_OK;
+}
+
+cg_status cg_safetensors_to_params(const cg_safetensors *f, cg_params *p, unsigned flags, cg_error *err)
+{
+    cg_status st = cg_safetensors_check_params(f, p, flags, err);
+    if (st != CG_OK)
+        return st;
+    int n = cg_params_count(p);
     for (int i = 0; i < n; i++) {
         cg_tensor *t = cg_params_get(p, i);
-        memcpy(t->data, cg_safetensors_find(f, cg_params_name(p, i))->data, (size_t)t->size * sizeof(float));
+        cg_status s = cg_safetensors_read(f, cg_safetensors_find(f, cg_params_name(p, i)), t->data, err);
+        if (s != CG_OK)
+            return s;
     }
     return CG_OK;
 }

@@ -16,14 +16,69 @@ struct cg_model {
     char *provenance_json;
 };
 
-static bool valid_style_name(const char *s)
+bool cg_style_name_valid(const char *s)
 {
-    if (!*s || strlen(s) > 64)
+    if (!s || !*s || strlen(s) > 64)
         return false;
     for (; *s; s++)
         if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_' || *s == '-'))
             return false;
     return true;
+}
+
+uint32_t cg_text_refused_char(const char *s, bool multiline)
+{
+    if (!g_utf8_validate(s, -1, NULL))
+        return 0xFFFD;
+    for (const char *p = s; *p; p = g_utf8_next_char(p)) {
+        gunichar c = g_utf8_get_char(p);
+        if (multiline && (c == '\t' || c == '\n'))
+            continue;
+        if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069))
+            return c;
+    }
+    return 0;
+}
+
+/* CG_ERR_FORMAT naming what and field when text breaks cg_text_refused_char. */
+static cg_status check_text(const char *text, bool multiline, const char *what, const char *field, cg_error *err)
+{
+    uint32_t c = cg_text_refused_char(text, multiline);
+    if (!c)
+        return CG_OK;
+    return cg_fail(err, CG_ERR_FORMAT, "%s: %s holds a control or bidi character (U+%04X), refused", what, field,
+                   (unsigned)c);
+}
+
+/* Every key and string of a JSON tree, by the multiline rule. */
+static cg_status check_json_text(JsonNode *n, const char *what, cg_error *err)
+{
+    if (JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING)
+        return check_text(json_node_get_string(n), true, what, "a string", err);
+    cg_status st = CG_OK;
+    if (JSON_NODE_HOLDS_ARRAY(n)) {
+        JsonArray *a = json_node_get_array(n);
+        for (guint i = 0; i < json_array_get_length(a) && st == CG_OK; i++)
+            st = check_json_text(json_array_get_element(a, i), what, err);
+    } else if (JSON_NODE_HOLDS_OBJECT(n)) {
+        JsonObject *o = json_node_get_object(n);
+        GList *members = json_object_get_members(o);
+        for (GList *l = members; l && st == CG_OK; l = l->next)
+            if ((st = check_text(l->data, true, what, "a key", err)) == CG_OK)
+                st = check_json_text(json_object_get_member(o, l->data), what, err);
+        g_list_free(members);
+    }
+    return st;
+}
+
+static cg_status check_provenance(const char *json, cg_error *err)
+{
+    JsonParser *parser = json_parser_new();
+    cg_status st = json_parser_load_from_data(parser, json, -1, NULL)
+                       ? check_json_text(json_parser_get_root(parser), "provenance", err)
+                       : check_text(json, true, "provenance", "the text", err);
+    g_object_unref(parser);
+    return st;
 }
 
 static char *member_string(JsonObject *o, const char *key, const char *fallback)
@@ -88,7 +143,7 @@ static cg_status parse_styles(cg_model *m, const char *json, cg_error *err)
             goto out;
         }
         s->monochrome = mono && json_node_get_boolean(mono);
-        if (!s->name || !valid_style_name(s->name)) {
+        if (!s->name || !cg_style_name_valid(s->name)) {
             st = cg_fail(err, CG_ERR_FORMAT, "styles: entry %d needs a \"name\" of a-z, 0-9, _ and -", i);
             goto out;
         }
@@ -96,6 +151,12 @@ static cg_status parse_styles(cg_model *m, const char *json, cg_error *err)
             st = cg_fail(err, CG_ERR_FORMAT, "styles: \"%s\" has a non-string field", s->name);
             goto out;
         }
+        char *what = g_strdup_printf("styles: \"%s\"", s->name);
+        if ((st = check_text(s->display_name, false, what, "display_name", err)) == CG_OK)
+            st = check_text(s->description, true, what, "description", err);
+        g_free(what);
+        if (st != CG_OK)
+            goto out;
         bool known = false;
         for (size_t k = 0; k < sizeof modes / sizeof *modes; k++)
             known |= strcmp(s->mode, modes[k]) == 0;
@@ -150,9 +211,11 @@ fail:
     return NULL;
 }
 
-cg_model *cg_model_load(const char *path, cg_error *err)
+/* The header checks, then (with weights) the tensors the network has, read
+ * only once every name and shape in the file matches it. */
+static cg_model *load(const char *path, bool weights, cg_error *err)
 {
-    cg_safetensors *f = cg_safetensors_load(path, err);
+    cg_safetensors *f = cg_safetensors_open(path, err);
     cg_model *m = NULL;
     if (!f)
         goto fail;
@@ -171,7 +234,11 @@ cg_model *cg_model_load(const char *path, cg_error *err)
     }
     if (!(m = cg_model_new(arch, styles, err)))
         goto fail;
-    if (cg_safetensors_to_params(f, cg_net_params(m->net), 0, err) != CG_OK)
+    if (prov && check_provenance(prov, err) != CG_OK)
+        goto fail;
+    if (weights && cg_safetensors_to_params(f, cg_net_params(m->net), 0, err) != CG_OK)
+        goto fail;
+    if (!weights && cg_safetensors_check_params(f, cg_net_params(m->net), 0, err) != CG_OK)
         goto fail;
     g_free(m->provenance_json);
     m->provenance_json = g_strdup(prov ? prov : "{}");
@@ -184,6 +251,16 @@ fail:
     if (err && !g_str_has_prefix(err->message, path))
         cg_error_prefix(err, "%s", path);
     return NULL;
+}
+
+cg_model *cg_model_load(const char *path, cg_error *err)
+{
+    return load(path, true, err);
+}
+
+cg_model *cg_model_load_header(const char *path, cg_error *err)
+{
+    return load(path, false, err);
 }
 
 cg_status cg_model_save(const cg_model *m, const char *path, const char *provenance_json, cg_error *err)

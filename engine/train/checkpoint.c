@@ -148,8 +148,7 @@ static cg_status copy_tensor(const cg_safetensors *f, const char *name, float *d
     if (s->size != size)
         return cg_fail(err, CG_ERR_FORMAT, "checkpoint: \"%s\" has %lld values, %lld expected", name,
                        (long long)s->size, (long long)size);
-    memcpy(dst, s->data, (size_t)size * sizeof(float));
-    return CG_OK;
+    return cg_safetensors_read(f, s, dst, err);
 }
 
 static cg_status load_net(const cg_safetensors *f, tr_net *net, cg_error *err)
@@ -184,7 +183,8 @@ static cg_status load_net(const cg_safetensors *f, tr_net *net, cg_error *err)
 
 cg_status tr_checkpoint_load(tr_trainer *t, const char *path, cg_error *err)
 {
-    cg_safetensors *f = cg_safetensors_load(path, err);
+    /* Opened, not loaded: each tensor is read once its size has been checked. */
+    cg_safetensors *f = cg_safetensors_open(path, err);
     if (!f)
         return err->code;
     cg_status st = CG_OK;

@@ -2,6 +2,8 @@
  * parsing, defaults, range checks and the canonical copy written into the
  * run folder cannot disagree. docs/training.md documents every entry. */
 #include "train/train_private.h"
+#include "comicgan/model.h"
+#include "io/read_file.h"
 
 #include <json-glib/json-glib.h>
 #include <stddef.h>
@@ -268,14 +270,21 @@ static const char *mode_default_for(int mode, const opt_def *o)
     return v;
 }
 
-static bool valid_style_name(const char *s)
+/* The text of a style as the model file will carry it: refused here by the
+ * rule the model loader (and so export) applies, not after a whole training. */
+static cg_status check_style_text(const cg_train_config *c, const char *group, const char *display_name,
+                                  const char *description, cg_error *err)
 {
-    if (!s[0] || strlen(s) > 64)
-        return false;
-    for (; *s; s++)
-        if (!g_ascii_islower(*s) && !g_ascii_isdigit(*s) && *s != '_' && *s != '-')
-            return false;
-    return true;
+    uint32_t bad = cg_text_refused_char(display_name, false);
+    const char *key = "display_name";
+    if (!bad) {
+        bad = cg_text_refused_char(description, true);
+        key = "description";
+    }
+    if (bad)
+        return cg_fail(err, CG_ERR_INVALID, "%s: [%s] %s holds a control or bidi character (U+%04X)", c->source_name,
+                       group, key, (unsigned)bad);
+    return CG_OK;
 }
 
 static char *key_string(GKeyFile *kf, const char *group, const char *key)
@@ -292,7 +301,7 @@ static cg_status parse_style_group(cg_train_config *c, GKeyFile *kf, const char 
     const char *name = group + strlen("style ");
     if (c->n_styles == TR_MAX_STYLES)
         return cg_fail(err, CG_ERR_INVALID, "%s: at most %d styles", c->source_name, TR_MAX_STYLES);
-    if (!valid_style_name(name))
+    if (!cg_style_name_valid(name))
         return cg_fail(err, CG_ERR_INVALID, "%s: [%s]: a style name is made of a-z, 0-9, _ and -", c->source_name,
                        group);
     char **keys = g_key_file_get_keys(kf, group, NULL, NULL);
@@ -417,7 +426,17 @@ static cg_status check_dir(const cg_train_config *c, const char *group, const ch
 static cg_status check_config(cg_train_config *c, cg_error *err)
 {
     const char *f = c->source_name;
-    cg_status st = check_dir(c, "data", "photos", c->photos, err);
+    if (!cg_style_name_valid(c->name))
+        return cg_fail(err, CG_ERR_INVALID, "%s: [run] name must be a style name: 1 to 64 of a-z, 0-9, _ and -", f);
+    cg_status st = check_style_text(c, "run", c->display_name, c->description, err);
+    for (int i = 0; i < c->n_styles && st == CG_OK; i++) {
+        char *group = g_strdup_printf("style %s", c->styles[i].name);
+        st = check_style_text(c, group, c->styles[i].display_name, c->styles[i].description, err);
+        g_free(group);
+    }
+    if (st)
+        return st;
+    st = check_dir(c, "data", "photos", c->photos, err);
     if (st)
         return st;
     if (c->mode == TR_PIX2PIX) {
@@ -607,12 +626,9 @@ out:
 cg_train_config *cg_train_config_load(const char *path, cg_error *err)
 {
     char *text = NULL;
-    GError *gerr = NULL;
-    if (!g_file_get_contents(path, &text, NULL, &gerr)) {
-        cg_fail(err, CG_ERR_IO, "%s: %s", path, gerr->message);
-        g_error_free(gerr);
+    size_t len = 0;
+    if (cg_io_read_file(path, CG_IO_MAX_TEXT_FILE, &text, &len, err) != CG_OK)
         return NULL;
-    }
     char *abs = g_canonicalize_filename(path, NULL);
     char *dir = g_path_get_dirname(abs);
     cg_train_config *c = cg_train_config_parse(text, dir, path, err);

@@ -2,6 +2,7 @@
  * (corrupt, tiny and duplicate files skipped with the reason), optionally
  * paired by file name, kept in memory as 8-bit RGB at the load size. */
 #include "train/train_private.h"
+#include "io/read_file.h"
 
 #include "comicgan/filters.h"
 
@@ -141,17 +142,19 @@ cg_image *tr_image_to_cg(const tr_image *t, cg_error *err)
 static cg_image *load_file(const char *path, char **hash, char **reason, cg_error *err)
 {
     char *bytes = NULL;
-    gsize len = 0;
-    GError *gerr = NULL;
+    size_t len = 0;
+    cg_error e = {0};
     *hash = NULL;
     *reason = NULL;
-    if (!g_file_get_contents(path, &bytes, &len, &gerr)) {
-        *reason = g_strdup_printf("unreadable: %s", gerr->message);
-        g_error_free(gerr);
+    if (cg_io_read_file(path, CG_IO_MAX_IMAGE_FILE, &bytes, &len, &e) != CG_OK) {
+        if (e.code == CG_ERR_NOMEM) {
+            *err = e;
+            return NULL;
+        }
+        *reason = g_strdup_printf("unreadable: %s", e.message);
         return NULL;
     }
     *hash = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)bytes, len);
-    cg_error e = {0};
     char *base = g_path_get_basename(path);
     cg_image *img = cg_image_load_memory(bytes, len, base, &e);
     g_free(base);

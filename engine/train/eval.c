@@ -175,7 +175,7 @@ static cg_status make_targets(ev_case *c, const char *dir, char **names, const c
 static cg_net *run_discriminator(const char *run, const char *name, cg_error *err)
 {
     char *path = g_build_filename(run, "checkpoint.safetensors", NULL);
-    cg_safetensors *f = cg_safetensors_load(path, err);
+    cg_safetensors *f = cg_safetensors_open(path, err);
     g_free(path);
     if (!f)
         return NULL;
@@ -193,7 +193,10 @@ static cg_net *run_discriminator(const char *run, const char *name, cg_error *er
         char *tn = g_strdup_printf("%s/%s", prefix, cg_params_name(p, i));
         const cg_safetensors_tensor *t = cg_safetensors_find(f, tn);
         if (t && t->size == cg_params_get(p, i)->size) {
-            memcpy(cg_params_get(p, i)->data, t->data, (size_t)t->size * sizeof(float));
+            if (cg_safetensors_read(f, t, cg_params_get(p, i)->data, err) != CG_OK) {
+                cg_net_free(net);
+                net = NULL;
+            }
         } else {
             cg_fail(err, CG_ERR_FORMAT, "checkpoint: no tensor %s", tn);
             cg_net_free(net);

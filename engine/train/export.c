@@ -77,7 +77,7 @@ static char *provenance_json(const cg_safetensors *f, const char *run_dir)
 cg_status cg_run_export(const char *run_dir, const char *out_model, cg_error *err)
 {
     char *path = g_build_filename(run_dir, "checkpoint.safetensors", NULL);
-    cg_safetensors *f = cg_safetensors_load(path, err);
+    cg_safetensors *f = cg_safetensors_open(path, err);
     cg_model *m = NULL;
     char *prov = NULL;
     cg_status st = f ? CG_OK : err->code;
@@ -98,7 +98,7 @@ cg_status cg_run_export(const char *run_dir, const char *out_model, cg_error *er
         if (!src || src->size != dst->size)
             st = cg_fail(err, CG_ERR_FORMAT, "%s: tensor %s is missing or of another size", path, name);
         else
-            memcpy(dst->data, src->data, (size_t)dst->size * sizeof(float));
+            st = cg_safetensors_read(f, src, dst->data, err);
         g_free(name);
     }
     if (st == CG_OK) {

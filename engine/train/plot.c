@@ -2,6 +2,7 @@
  * panel, the discriminator's below, against steps, read from log.jsonl. */
 #include "train/train_private.h"
 #include "io/atomic_file.h"
+#include "io/read_file.h"
 
 #include <cairo.h>
 #include <errno.h>
@@ -51,12 +52,10 @@ static void free_series(gpointer p)
 static cg_status read_log(const char *path, GPtrArray *all, cg_error *err)
 {
     char *text = NULL;
-    GError *gerr = NULL;
-    if (!g_file_get_contents(path, &text, NULL, &gerr)) {
-        cg_fail(err, CG_ERR_IO, "%s", gerr->message);
-        g_error_free(gerr);
-        return CG_ERR_IO;
-    }
+    size_t len = 0;
+    cg_status rs = cg_io_read_file(path, CG_IO_MAX_TEXT_FILE, &text, &len, err);
+    if (rs != CG_OK)
+        return rs;
     char **lines = g_strsplit(text, "\n", -1);
     JsonParser *parser = json_parser_new();
     cg_status st = CG_OK;

@@ -3,14 +3,18 @@
  * step, losses averaged over ranks and checked for NaN/Inf, the log, sample
  * grids and checkpoints at their intervals, and a report to the caller. */
 #include "train/train_private.h"
+#include "io/atomic_file.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
+#include <sys/file.h>
 #include <math.h>
 #include <string.h>
 #include <unistd.h>
 
 #define CHECKPOINT_NAME "checkpoint.safetensors"
+#define LOCK_NAME ".lock"
 
 static const tr_mode_ops *mode_ops(int mode)
 {
@@ -42,8 +46,47 @@ static void trainer_free(tr_trainer *t)
         cg_graph_free(t->gg);
     if (t->gd)
         cg_graph_free(t->gd);
+    if (t->lock_fd >= 0)
+        close(t->lock_fd);
     g_free(t->run_dir);
     g_free(t);
+}
+
+/* Takes the run folder for this process alone: an exclusive flock on its
+ * lock file, which holds the owner's process id for the message another
+ * training gets. The kernel drops the lock when the process ends, however it
+ * ends, so a killed run leaves nothing to clean. */
+static cg_status lock_run(tr_trainer *t, cg_error *err)
+{
+    char *path = g_build_filename(t->run_dir, LOCK_NAME, NULL);
+    cg_status st = CG_OK;
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0) {
+        st = cg_fail(err, CG_ERR_IO, "%s: cannot create: %s", path, g_strerror(errno));
+    } else if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        char text[32] = "";
+        ssize_t n = e == EWOULDBLOCK ? pread(fd, text, sizeof text - 1, 0) : -1;
+        long pid = n > 0 ? strtol(text, NULL, 10) : 0;
+        if (e != EWOULDBLOCK)
+            st = cg_fail(err, CG_ERR_IO, "%s: cannot lock: %s", path, g_strerror(e));
+        else if (pid > 0)
+            st = cg_fail(err, CG_ERR_IO, "%s: run in use by process %ld", t->run_dir, pid);
+        else
+            st = cg_fail(err, CG_ERR_IO, "%s: run in use by another process", t->run_dir);
+        close(fd);
+    } else {
+        char text[32];
+        int len = snprintf(text, sizeof text, "%ld\n", (long)getpid());
+        if (ftruncate(fd, 0) != 0 || pwrite(fd, text, (size_t)len, 0) != len)
+            st = cg_fail(err, CG_ERR_IO, "%s: cannot write: %s", path, g_strerror(errno));
+        if (st == CG_OK)
+            t->lock_fd = fd;
+        else
+            close(fd);
+    }
+    g_free(path);
+    return st;
 }
 
 static cg_status make_features(tr_trainer *t, cg_error *err)
@@ -55,30 +98,46 @@ static cg_status make_features(tr_trainer *t, cg_error *err)
     return t->features ? CG_OK : err->code;
 }
 
+/* A run starts by writing its step-0 checkpoint, so a folder without one
+ * holds nothing to resume: a run killed while setting up, which a fresh start
+ * may replace. */
 static bool holds_run(const char *dir)
 {
-    static const char *const files[] = {"config.ini", CHECKPOINT_NAME, "log.jsonl"};
-    bool found = false;
-    for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
-        char *p = g_build_filename(dir, files[i], NULL);
-        found |= g_file_test(p, G_FILE_TEST_EXISTS);
-        g_free(p);
-    }
+    char *p = g_build_filename(dir, CHECKPOINT_NAME, NULL);
+    bool found = g_file_test(p, G_FILE_TEST_EXISTS);
+    g_free(p);
     return found;
 }
 
 static cg_status prepare_dir(tr_trainer *t, bool resume, cg_error *err)
 {
+    if (t->rank == 0) {
+        if (!resume && g_mkdir_with_parents(t->run_dir, 0755) != 0)
+            return cg_fail(err, CG_ERR_IO, "%s: cannot create the folder: %s", t->run_dir, g_strerror(errno));
+        if (!g_file_test(t->run_dir, G_FILE_TEST_IS_DIR))
+            return cg_fail(err, CG_ERR_IO, "%s: no %s to resume from", t->run_dir, CHECKPOINT_NAME);
+        cg_status st = lock_run(t, err);
+        if (st != CG_OK)
+            return st;
+        /* Temporaries of a run killed while writing; the lock says it is gone. */
+        static const char *const written[] = {CHECKPOINT_NAME, "config.ini", "log.jsonl", "split.json",
+                                              "data-report.json"};
+        for (size_t i = 0; i < G_N_ELEMENTS(written); i++) {
+            char *p = g_build_filename(t->run_dir, written[i], NULL);
+            cg_atomic_file_clean(p);
+            g_free(p);
+        }
+    }
     if (resume) {
         char *p = g_build_filename(t->run_dir, CHECKPOINT_NAME, NULL);
         bool ok = g_file_test(p, G_FILE_TEST_IS_REGULAR);
         g_free(p);
-        return ok ? CG_OK : cg_fail(err, CG_ERR_IO, "%s: no %s to resume from", t->run_dir, CHECKPOINT_NAME);
+        return ok ? CG_OK
+                  : cg_fail(err, CG_ERR_IO, "%s: no %s to resume from (start the run afresh)", t->run_dir,
+                            CHECKPOINT_NAME);
     }
     if (holds_run(t->run_dir))
         return cg_fail(err, CG_ERR_INVALID, "%s already holds a run: resume it or choose another folder", t->run_dir);
-    if (t->rank == 0 && g_mkdir_with_parents(t->run_dir, 0755) != 0)
-        return cg_fail(err, CG_ERR_IO, "%s: cannot create the folder: %s", t->run_dir, g_strerror(errno));
     return CG_OK;
 }
 
@@ -204,6 +263,7 @@ cg_status cg_train(const cg_train_config *c, const cg_train_options *opts, cg_er
     t->cfg = c;
     t->ops = mode_ops(c->mode);
     t->run_dir = g_strdup(o.run_dir ? o.run_dir : c->run_dir);
+    t->lock_fd = -1;
     t->rank = cg_dist_rank();
     t->ranks = cg_dist_size();
     tr_log *log = NULL;
@@ -223,6 +283,11 @@ cg_status cg_train(const cg_train_config *c, const cg_train_options *opts, cg_er
         notice(t, &o, line);
         g_free(line);
     }
+
+    /* Step 0 saved before any step: every run can be resumed, and the NaN
+     * stop always has a checkpoint to point to. */
+    if (!o.resume && (st = save_checkpoint(t, err)) != CG_OK)
+        goto out;
 
     const cg_lr_schedule sg = {(float)c->lr_g, c->constant_steps, c->decay_steps};
     const cg_lr_schedule sd = {(float)c->lr_d, c->constant_steps, c->decay_steps};

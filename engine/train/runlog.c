@@ -2,6 +2,7 @@
  * data-report.json (what cleaning skipped) and split.json (which files went
  * to training, validation and test). */
 #include "train/train_private.h"
+#include "io/read_file.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -54,7 +55,8 @@ tr_log *tr_log_open(const char *run_dir, int64_t keep_until_step, cg_error *err)
 {
     char *path = g_build_filename(run_dir, "log.jsonl", NULL);
     char *old = NULL;
-    if (keep_until_step >= 0 && g_file_get_contents(path, &old, NULL, NULL)) {
+    size_t old_len = 0;
+    if (keep_until_step >= 0 && cg_io_read_file(path, CG_IO_MAX_TEXT_FILE, &old, &old_len, NULL) == CG_OK) {
         /* A resumed run continues from its checkpoint: lines logged after it
          * are dropped, or the curves would show those steps twice. */
         GString *kept = g_string_new(NULL);

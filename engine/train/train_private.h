@@ -256,6 +256,7 @@ struct tr_trainer {
     const cg_train_config *cfg;
     const tr_mode_ops *ops;
     char *run_dir;
+    int lock_fd; /* rank 0: the run folder's lock, held until the end; else -1 */
     int rank, ranks, local_batch, local_lo;
     tr_net nets[TR_MAX_NETS];
     int n_nets;

@@ -37,6 +37,8 @@ typedef struct cg_image {
     float *pixels;            /* width * height * 4 floats, 64-byte aligned */
     int source_channels;      /* 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA (as loaded) */
     cg_sample_format source_format;
+    int source_frames;        /* frames or pages the file holds (1: a still image); only
+                                 the first was read */
 } cg_image;
 
 /* A new image, every pixel (0,0,0,0), source RGBA/F32. Caller frees with
@@ -65,13 +67,16 @@ bool cg_image_has_alpha(const cg_image *img);
 /* Reads a PNG, JPEG, WebP or TIFF file, the format told by its first bytes,
  * not its name; 16-bit samples keep full precision, source_channels and
  * source_format say what the file held. Caller frees. NULL and err filled
- * (message naming the file) when it cannot be read (CG_ERR_IO), is not an
+ * (message naming the file) when it cannot be read or is not a regular file
+ * (CG_ERR_IO: a FIFO or device is refused without waiting on it), is not an
  * image or is truncated or corrupt (CG_ERR_FORMAT), is over the size limits
  * or a kind not handled (CG_ERR_UNSUPPORTED), holds NaN or Inf
  * (CG_ERR_NUMERIC), or memory runs out (CG_ERR_NOMEM). Handled: PNG of any
- * depth and colour type; JPEG gray, RGB, CMYK (naively); still WebP; TIFF's
+ * depth and colour type; JPEG gray, RGB, CMYK (naively); WebP; TIFF's
  * first page, gray/RGB(A) 8/16-bit or float natively, other kinds (palette,
- * 1-bit, YCbCr...) as 8-bit through libtiff. Colour profiles and gamma tags
+ * 1-bit, YCbCr...) as 8-bit through libtiff; an animated WebP's first frame.
+ * Of a multi-page TIFF or an animated WebP only the first frame or page is
+ * read: source_frames says how many the file holds, for front ends to tell. Colour profiles and gamma tags
  * are ignored: pixels are taken as sRGB-encoded. */
 cg_image *cg_image_load(const char *path, cg_error *err);
 

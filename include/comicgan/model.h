@@ -30,11 +30,33 @@ typedef struct cg_style_info {
     bool monochrome;           /* its output is taken to gray */
 } cg_style_info;
 
+/* The rules for names and text in model files, shared by the loader, the
+ * training config (checked at --check and start) and export. */
+
+/* True for a style name: 1 to 64 of a-z, 0-9, _ and -. */
+bool cg_style_name_valid(const char *name);
+
+/* Text shown to people (display names, descriptions, provenance) must not
+ * drive a terminal or reorder what is shown around it. Returns 0 when s may
+ * be shown, else the first code point refused: C0 controls, DEL, C1
+ * controls, the bidi embeddings and overrides U+202A..U+202E and isolates
+ * U+2066..U+2069 (tab and newline are allowed when multiline), or 0xFFFD for
+ * invalid UTF-8. */
+uint32_t cg_text_refused_char(const char *s, bool multiline);
+
 /* Loads and checks a model file: every rule of the safetensors loader, then
  * the format version, the architecture, the styles (one per network style,
- * unique valid names) and every tensor's presence and shape. Caller frees with
+ * unique valid names, display names and descriptions without control or
+ * bidi characters), the provenance's text (the same rule) and every
+ * tensor's presence and shape. Caller frees with
  * cg_model_free. NULL and err filled (message naming the file) on failure. */
 cg_model *cg_model_load(const char *path, cg_error *err);
+
+/* cg_model_load without the weights: every check on the file's header
+ * (format, architecture, styles, each tensor's name and shape) but no tensor
+ * data read, and the network's weights left zero. For listing styles; load
+ * the model to run it. Caller frees; NULL and err filled as above. */
+cg_model *cg_model_load_header(const char *path, cg_error *err);
 
 /* A new model around a network built from arch_json (zeroed weights) with the
  * given styles JSON (NULL: one style called "default"). Caller frees. */

@@ -106,6 +106,20 @@ typedef struct cg_safetensors_tensor {
  * Free the result with cg_safetensors_free. */
 cg_safetensors *cg_safetensors_load(const char *path, cg_error *err);
 
+/* Opens the file at path and checks its header (every check above but the
+ * finiteness of the values) without reading any tensor data: the tensors
+ * have names and shapes, and data NULL. Read them with cg_safetensors_read
+ * or cg_safetensors_to_params, so that a file is checked against what the
+ * caller expects before its data costs any memory. The file stays open until
+ * cg_safetensors_free. NULL and err filled on failure. */
+cg_safetensors *cg_safetensors_open(const char *path, cg_error *err);
+
+/* Copies the values of t, a tensor of f, into dst (t->size floats), from
+ * memory or, for an opened file, from the file. CG_ERR_NUMERIC (naming the
+ * tensor) on a NaN or Inf value, CG_ERR_IO when the file cannot be read;
+ * dst's contents are then unspecified. */
+cg_status cg_safetensors_read(const cg_safetensors *f, const cg_safetensors_tensor *t, float *dst, cg_error *err);
+
 /* Loads a file image from memory (len bytes at data; copied, so the buffer
  * can be freed afterwards). Same checks and errors as cg_safetensors_load. */
 cg_safetensors *cg_safetensors_load_bytes(const void *data, size_t len, cg_error *err);
@@ -136,12 +150,19 @@ enum {
     CG_SAFETENSORS_ALLOW_EXTRA = 1 << 0,
 };
 
+/* The checks of cg_safetensors_to_params on names and shapes alone: nothing
+ * is read or copied. */
+cg_status cg_safetensors_check_params(const cg_safetensors *f, const cg_params *p, unsigned flags, cg_error *err);
+
 /* Copies the file's tensors into the finalized set p by name (parameters and
- * buffers). Everything is checked before anything is copied, so p is
- * untouched on error: a parameter missing from the file, a tensor of another
- * shape (both shapes in the message) and, unless CG_SAFETENSORS_ALLOW_EXTRA,
- * a tensor the set does not have are CG_ERR_FORMAT errors naming the tensor.
- * CG_ERR_INVALID when p is not finalized. */
+ * buffers). Names and shapes are checked before any value is read or copied,
+ * so p is untouched on such an error: a parameter missing from the file, a
+ * tensor of another shape (both shapes in the message) and, unless
+ * CG_SAFETENSORS_ALLOW_EXTRA, a tensor the set does not have are
+ * CG_ERR_FORMAT errors naming the tensor. CG_ERR_INVALID when p is not
+ * finalized. For an opened file (cg_safetensors_open) only the set's tensors
+ * are read; a read error or a non-finite value (as cg_safetensors_read)
+ * leaves p partly copied. */
 cg_status cg_safetensors_to_params(const cg_safetensors *f, cg_params *p, unsigned flags, cg_error *err);
 
 #ifdef __cplusplus

@@ -34,7 +34,7 @@ typedef struct cg_stylize_options {
     int style;             /* style index (cg_model_find_style); ignored when mix is set */
     const float *mix;      /* one weight per style (>= 0, not all 0; normalized here), or NULL */
     float strength;        /* 0 returns the input, 1 the full style */
-    int tile;              /* tile side in pixels (rounded up to the network's multiple); 0: automatic */
+    int tile;              /* tile side in pixels, 0: automatic; see cg_stylize_tile */
     size_t memory_budget;  /* bytes of buffers the automatic choice may use; 0: whole images up to
                               768 MiB, else tiles of 256 MiB */
     bool keep_colors;      /* the input's colours under the style's luminance */
@@ -48,13 +48,23 @@ typedef struct cg_stylize_options {
 /* Style 0, strength 1, automatic tiles, no post-processing. */
 cg_stylize_options cg_stylize_defaults(void);
 
+/* The tile side stylize uses for a requested side on this model, the one
+ * rule every front end shows: 0 stays 0 (automatic); a side below twice the
+ * network's margin (the context read around each tile, which would then cost
+ * many times the work of the tile itself) is raised to twice the margin;
+ * any side is rounded up to the network's size multiple. When the side is
+ * raised, note (note_len bytes, may be NULL) gets one line for people saying
+ * so; otherwise note is "". */
+int cg_stylize_tile(const cg_model *m, int tile, char *note, size_t note_len);
+
 /* Checks options against the model (style index, mix weights, ranges);
  * CG_ERR_INVALID with a message naming the option. */
 cg_status cg_stylize_check_options(const cg_model *m, const cg_stylize_options *o, cg_error *err);
 
 /* Stylizes in into out (same size; the caller allocates both). out may be in.
  * CG_ERR_INVALID for bad sizes or options, CG_ERR_NUMERIC for NaN/Inf
- * pixels, CG_ERR_CANCELLED when the progress callback said stop; out is
+ * pixels or when the network's values stop being finite numbers (weights that
+ * overflow; the message names the layer), CG_ERR_CANCELLED when the progress callback said stop; out is
  * untouched on any error. */
 cg_status cg_stylize(const cg_model *m, const cg_image *in, cg_image *out, const cg_stylize_options *o,
                      cg_error *err);

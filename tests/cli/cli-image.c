@@ -9,8 +9,16 @@
  *                                              absolute RGB difference of B from A, B's
  *                                              mean chroma (largest minus smallest
  *                                              channel) and its share of pixels with
- *                                              luma below 0.25 */
+ *                                              luma below 0.25
+ *   cli-image animated OUT W H N               N frames of W x H, each a different gray:
+ *                                              a multi-page TIFF (libtiff) or an animated
+ *                                              WebP (libwebp's animation encoder), by
+ *                                              OUT's extension */
 #include "comicgan/image.h"
+
+#include <tiffio.h>
+#include <webp/encode.h>
+#include <webp/mux.h>
 
 #include <math.h>
 #include <stdio.h>
@@ -21,6 +29,67 @@ static int fail(const cg_error *err)
 {
     fprintf(stderr, "cli-image: %s\n", err->message);
     return 1;
+}
+
+static int animated(const char *path, int w, int h, int n)
+{
+    uint8_t *rgba = malloc((size_t)w * h * 4);
+    int status = 1;
+    if (strstr(path, ".tif")) {
+        TIFF *t = TIFFOpen(path, "w");
+        for (int f = 0; t && f < n; f++) {
+            memset(rgba, 40 + 60 * f, (size_t)w * h * 3);
+            TIFFSetField(t, TIFFTAG_IMAGEWIDTH, (uint32_t)w);
+            TIFFSetField(t, TIFFTAG_IMAGELENGTH, (uint32_t)h);
+            TIFFSetField(t, TIFFTAG_SAMPLESPERPIXEL, 3);
+            TIFFSetField(t, TIFFTAG_BITSPERSAMPLE, 8);
+            TIFFSetField(t, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_RGB);
+            TIFFSetField(t, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
+            TIFFSetField(t, TIFFTAG_SUBFILETYPE, FILETYPE_PAGE);
+            TIFFSetField(t, TIFFTAG_PAGENUMBER, f, n);
+            for (int y = 0; y < h; y++)
+                TIFFWriteScanline(t, rgba + (size_t)y * w * 3, (uint32_t)y, 0);
+            TIFFWriteDirectory(t);
+        }
+        if (t) {
+            TIFFClose(t);
+            status = 0;
+        }
+    } else {
+        WebPAnimEncoderOptions eo;
+        WebPConfig cfg;
+        WebPPicture pic;
+        WebPData out = {0};
+        WebPAnimEncoderOptionsInit(&eo);
+        WebPConfigInit(&cfg);
+        cfg.lossless = 1;
+        WebPAnimEncoder *enc = WebPAnimEncoderNew(w, h, &eo);
+        bool ok = enc != NULL;
+        for (int f = 0; ok && f < n; f++) {
+            for (size_t i = 0; i < (size_t)w * h; i++) {
+                memset(rgba + 4 * i, 40 + 60 * f, 3);
+                rgba[4 * i + 3] = 255;
+            }
+            ok = WebPPictureInit(&pic);
+            pic.width = w;
+            pic.height = h;
+            pic.use_argb = 1;
+            ok = ok && WebPPictureImportRGBA(&pic, rgba, w * 4) && WebPAnimEncoderAdd(enc, &pic, f * 100, &cfg);
+            WebPPictureFree(&pic);
+        }
+        ok = ok && WebPAnimEncoderAdd(enc, NULL, n * 100, NULL) && WebPAnimEncoderAssemble(enc, &out);
+        FILE *file = ok ? fopen(path, "wb") : NULL;
+        if (file && fwrite(out.bytes, 1, out.size, file) == out.size)
+            status = 0;
+        if (file)
+            fclose(file);
+        WebPDataClear(&out);
+        WebPAnimEncoderDelete(enc);
+    }
+    free(rgba);
+    if (status)
+        fprintf(stderr, "cli-image: cannot write %s\n", path);
+    return status;
 }
 
 static int make(const char *path, int w, int h, int bits, int channels)
@@ -63,6 +132,8 @@ static bool load_pair(const char *pa, const char *pb, cg_image **a, cg_image **b
 int main(int argc, char **argv)
 {
     cg_error err = {0};
+    if (argc == 6 && strcmp(argv[1], "animated") == 0)
+        return animated(argv[2], atoi(argv[3]), atoi(argv[4]), atoi(argv[5]));
     if (argc >= 5 && strcmp(argv[1], "make") == 0)
         return make(argv[2], atoi(argv[3]), atoi(argv[4]), argc > 5 ? atoi(argv[5]) : 8, argc > 6 ? atoi(argv[6]) : 3);
     if (argc == 3 && strcmp(argv[1], "info") == 0) {

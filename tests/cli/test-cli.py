@@ -401,6 +401,31 @@ def test_interrupt(d):
     t.check(listing(d) == ["big.png"], "Ctrl-C leaves no output", listing(d))
 
 
+def test_signals(d):
+    """SIGTERM and SIGHUP stop stylize like Ctrl-C, with the shell's status for
+    the signal (128 + its number), and leave no file behind."""
+    src = os.path.join(d, "big.png")
+    image("make", src, 2000, 2000)
+    for sig in [signal.SIGTERM, signal.SIGHUP]:
+        out = os.path.join(d, "out.png")
+        master, slave = pty.openpty()
+        p = subprocess.Popen([COMICGAN, "stylize", "--style", "test-ink", src, out], stdout=subprocess.DEVNULL,
+                             stderr=slave)
+        os.close(slave)
+        seen = b""
+        deadline = time.time() + 120
+        while b"elapsed" not in seen and time.time() < deadline:
+            try:
+                seen += os.read(master, 4096)
+            except OSError:
+                break
+        p.send_signal(sig)
+        rc = p.wait(timeout=120)
+        os.close(master)
+        t.check(rc == 128 + sig, "%s: stylize exits %d" % (sig.name, 128 + sig), "status %d" % rc)
+        t.check(listing(d) == ["big.png"], "%s leaves no file" % sig.name, listing(d))
+
+
 def test_bench(d):
     # --memory-side: the test measures a 256² image; 4096² takes minutes on a slow machine.
     rc, out, err = run("bench", "--quick", "--json", "--model", MODEL, "--memory", "--memory-side", "256")
@@ -554,7 +579,90 @@ def test_shipped(d):
                         (name, s["style"], s["mean_chroma"]))
 
 
+def run_limited(*args, env=None, timeout=20):
+    """run() that reports a hang as exit status None instead of raising."""
+    try:
+        return run(*args, env=env, timeout=timeout)
+    except subprocess.TimeoutExpired as e:
+        return None, "", "timed out after %ds: %s" % (timeout, e)
+
+
+def test_reliability(d):
+    # A FIFO where a model or an image is expected: refused at once, by name.
+    models = os.path.join(d, "models")
+    os.mkdir(models)
+    shutil.copy(MODEL, models)
+    fifo = os.path.join(models, "zz-fifo.safetensors")
+    os.mkfifo(fifo)
+    env = dict(os.environ, COMICGAN_MODEL_PATH=models)
+    rc, out, err = run_limited("info", env=env)
+    t.check(rc == 0 and "zz-fifo.safetensors" in out + err and "regular file" in out + err,
+            "info with a FIFO in the model folder returns and names it", out + err)
+    rc, out, err = run_limited("info", fifo, env=env)
+    t.check(rc is not None and rc != 0 and one_error_line(err) and "zz-fifo.safetensors" in err,
+            "info FIFO fails at once", err)
+    src = os.path.join(d, "in.png")
+    image("make", src, 40, 30)
+    rc, out, err = run_limited("stylize", "--style", "test-ink", src, os.path.join(d, "out.png"), env=env)
+    t.check(rc == 0, "stylize through a catalog holding a FIFO", err)
+    img_fifo = os.path.join(d, "fifo.png")
+    os.mkfifo(img_fifo)
+    rc, out, err = run_limited("stylize", img_fifo, os.path.join(d, "out2.png"), env=env)
+    t.check(rc is not None and rc != 0 and one_error_line(err) and "fifo.png" in err and "regular file" in err,
+            "stylize with a FIFO as input fails at once", err)
+    # Weights that overflow: an error naming the layer, no output file.
+    with open(MODEL, "rb") as f:
+        raw = f.read()
+    hlen = struct.unpack("<Q", raw[:8])[0]
+    data_len = len(raw) - 8 - hlen
+    huge = os.path.join(d, "huge.safetensors")
+    with open(huge, "wb") as f:
+        f.write(raw[:8 + hlen] + struct.pack("<f", 3e38) * (data_len // 4))
+    out = os.path.join(d, "overflow.png")
+    rc, _, err = run_limited("stylize", "--model", huge, src, out, timeout=120)
+    t.check(rc == 1 and one_error_line(err) and "layer" in err and "finite" in err and not os.path.exists(out),
+            "weights that overflow: an error naming the layer and no output", "status %s: %s" % (rc, err))
+    # Temporaries of the image writer left by a kill -9 go on the next write of
+    # that file; only its exact pattern, and never one a live writer holds.
+    import fcntl
+    stale = os.path.join(d, "stale")
+    os.mkdir(stale)
+    names = [".out.png.Ab12Cd", ".out.png.Zz99Yy", ".out.png.keep12x", ".out.png.ab-12c", ".other.png.Ab12Cd",
+             "out.png.Ab12Cd"]
+    for n in names:
+        open(os.path.join(stale, n), "w").close()
+    held = open(os.path.join(stale, ".out.png.Zz99Yy"), "r")
+    fcntl.flock(held, fcntl.LOCK_EX)
+    rc, _, err = run_limited("stylize", "--style", "test-ink", src, os.path.join(stale, "out.png"), env=env)
+    held.close()
+    t.check(rc == 0 and listing(stale) == sorted(["out.png"] + names[1:]),
+            "stylize removes stale temporaries of its output, and only those", "%s %s" % (listing(stale), err))
+    # A tile below twice the network's margin is raised to it, with a note.
+    small = os.path.join(d, "small-tile.png")
+    rc, _, err = run_limited("stylize", "--style", "test-ink", "--tile", "8", src, small, env=env, timeout=120)
+    whole = os.path.join(d, "whole.png")
+    rc2, _, err2 = run_limited("stylize", "--style", "test-ink", src, whole, env=env)
+    t.check(rc == 0 and "tile" in err and "raised" in err and len(err.strip().splitlines()) == 1,
+            "--tile 8 is raised to twice the margin, with a note", err)
+    t.check(rc == 0 and rc2 == 0 and diff(small, whole) <= ONE_STEP, "the raised tile gives the untiled result",
+            err + err2)
+    # Files of several frames or pages: the first is used, and the command says so.
+    for name in ["pages.tif", "anim.webp"]:
+        multi = os.path.join(d, name)
+        image("animated", multi, 40, 30, 2)
+        out = os.path.join(d, "first-" + name)
+        rc, _, err = run_limited("stylize", "--style", "test-ink", multi, out, env=env, timeout=120)
+        t.check(rc == 0 and os.path.exists(out) and name in err and "2 frames" in err and "first" in err,
+                "%s: the first of 2 frames is stylized, with a warning" % name, "status %s: %s" % (rc, err))
+    conf_fifo = os.path.join(d, "run.ini")
+    os.mkfifo(conf_fifo)
+    rc, out, err = run_limited("train", "--check", conf_fifo, env=env)
+    t.check(rc is not None and rc != 0 and one_error_line(err) and "run.ini" in err and "regular file" in err,
+            "train with a FIFO as config fails at once", err)
+
+
 GROUPS = {
+    "reliability": test_reliability, "signals": test_signals,
     "help": test_help, "stylize": test_stylize, "formats": test_formats, "errors": test_errors,
     "batch": test_batch, "frames": test_frames, "info": test_info, "attention": test_attention,
     "interrupt": test_interrupt, "bench": test_bench, "eval": test_eval, "shipped": test_shipped,

@@ -341,6 +341,58 @@ static void test_bad_input(void)
     cg_model_free(m);
 }
 
+/* Weights so large that the network overflows: an error naming the layer,
+ * never a black image, and the output untouched. Tiled or not, with norms
+ * (the statistics overflow first) and without (only the output shows it). */
+static void test_overflow_is_an_error(void)
+{
+    const char *const nets[] = {archs[0], archs[3],
+                                "{\"type\": \"resnet\", \"width\": 8, \"downsamples\": 1, \"blocks\": 1, "
+                                "\"norm\": \"none\"}"};
+    for (size_t a = 0; a < G_N_ELEMENTS(nets); a++) {
+        cg_model *m = random_model(nets[a], NULL, 3);
+        cg_params *ps = cg_net_params(cg_model_net(m));
+        for (int i = 0; i < cg_params_count(ps); i++) {
+            cg_tensor *t = cg_params_get(ps, i);
+            for (int64_t k = 0; k < t->size; k++)
+                t->data[k] = 3e38f;
+        }
+        cg_error err = {0};
+        cg_image *in = test_image(40, 36, 5), *out = cg_image_new(40, 36, &err);
+        for (int tile = 0; tile <= 32; tile += 32) {
+            cg_stylize_options o = cg_stylize_defaults();
+            o.tile = tile;
+            g_assert_cmpint(cg_stylize(m, in, out, &o, &err), ==, CG_ERR_NUMERIC);
+            g_test_message("%s", err.message);
+            g_assert_nonnull(strstr(err.message, "layer "));
+            for (size_t i = 0; i < (size_t)40 * 36 * 4; i++)
+                g_assert_cmpfloat(out->pixels[i], ==, 0.0f);
+        }
+        cg_image_free(in);
+        cg_image_free(out);
+        cg_model_free(m);
+    }
+}
+
+/* One rule for tiles below twice the margin: raised to it, with a note. */
+static void test_small_tile_raised(void)
+{
+    cg_model *m = random_model(archs[0], NULL, 3);
+    const cg_net *net = cg_model_net(m);
+    int mult = cg_net_size_multiple(net);
+    int margin = (cg_net_receptive_radius(net) + mult - 1) / mult * mult;
+    char note[256] = "x";
+    g_assert_cmpint(cg_stylize_tile(m, 0, note, sizeof note), ==, 0);
+    g_assert_cmpstr(note, ==, "");
+    g_assert_cmpint(cg_stylize_tile(m, 1, note, sizeof note), ==, 2 * margin);
+    g_test_message("%s", note);
+    g_assert_nonnull(strstr(note, "raised"));
+    g_assert_cmpint(cg_stylize_tile(m, 2 * margin - 1, NULL, 0), ==, 2 * margin);
+    g_assert_cmpint(cg_stylize_tile(m, 2 * margin + 1, note, sizeof note), ==, 2 * margin + mult);
+    g_assert_cmpstr(note, ==, "");
+    cg_model_free(m);
+}
+
 /* Frames of a static scene with a small moving square: with statistics shared
  * by all frames, the static part changes less between consecutive outputs than
  * with each frame's own statistics. */
@@ -474,6 +526,8 @@ int main(int argc, char **argv)
     g_test_add_func("/infer/monochrome", test_monochrome);
     g_test_add_func("/infer/cancel_leaves_output", test_cancel_leaves_output);
     g_test_add_func("/infer/bad_input", test_bad_input);
+    g_test_add_func("/infer/overflow_is_an_error", test_overflow_is_an_error);
+    g_test_add_func("/infer/small_tile_raised", test_small_tile_raised);
     g_test_add_func("/infer/frames_flicker", test_frames_flicker);
     g_test_add_func("/infer/attention_tiled", test_attention_tiled);
     g_test_add_func("/infer/reused_stats", test_reused_stats);

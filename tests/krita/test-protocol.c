@@ -372,7 +372,6 @@ static void test_malformed_image(void)
     parse_bad(ST "\"width\": 4, \"height\": 4, " IMAGE ", \"strength\": \"full\"}", "protocol");
     parse_bad(ST "\"width\": 4, \"height\": 4, " IMAGE ", \"keep_colors\": 1}", "protocol");
     parse_bad(ST "\"width\": 4, \"height\": 4, " IMAGE ", \"mask\": \"yes\"}", "protocol");
-    parse_bad(ST "\"width\": 4, \"height\": 4, " IMAGE ", \"tile\": 8}", "invalid");
     parse_bad(ST "\"width\": 4, \"height\": 4, " IMAGE ", \"tile\": 5000}", "invalid");
     parse_bad(ST "\"width\": 4, \"height\": 4, " IMAGE ", \"tile\": 64.5}", "protocol");
     parse_bad(ST "\"width\": 4, \"height\": 4, " IMAGE ", \"line_weight\": 2}", "invalid");
