@@ -1,7 +1,8 @@
 /* comicgan — JPEG through libjpeg(-turbo). Fatal errors and the warnings
  * that mean the data is damaged both longjmp back to the function that owns
  * the codec; nothing is printed. */
-#include "io/image_private.h"
+#include "io/image_formats.h"
+#include "io/pixels.h"
 
 #include <errno.h>
 #include <setjmp.h>

@@ -1,7 +1,8 @@
 /* comicgan — PNG through libpng. libpng reports errors by calling our
  * handler, which must not return: it records the message and longjmps back
  * to the setjmp in the function that owns the png_struct. */
-#include "io/image_private.h"
+#include "io/image_formats.h"
+#include "io/pixels.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -3,7 +3,8 @@
  * with 8/16-bit unsigned or 32-bit float samples, with or without alpha, are
  * read natively at full precision; other kinds (palette, 1-bit, CMYK,
  * YCbCr...) go through libtiff's 8-bit RGBA reader. */
-#include "io/image_private.h"
+#include "io/image_formats.h"
+#include "io/pixels.h"
 
 #include <errno.h>
 #include <stdarg.h>

@@ -1,6 +1,7 @@
 /* comicgan — WebP through libwebp: still images, and the first frame of an
  * animation (libwebp's animation decoder) with the frame count. */
-#include "io/image_private.h"
+#include "io/image_formats.h"
+#include "io/pixels.h"
 
 #include <stdlib.h>
 #include <string.h>

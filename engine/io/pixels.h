@@ -1,19 +1,12 @@
-/* comicgan — what image.c shares with the per-format readers and writers. */
-#ifndef CG_IO_IMAGE_PRIVATE_H
-#define CG_IO_IMAGE_PRIVATE_H
+/* comicgan — the pixel helpers shared by the image formats and the
+ * dispatcher (pixels.c). */
+#ifndef CG_IO_PIXELS_H
+#define CG_IO_PIXELS_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include "comicgan/image.h"
-
-/* The resolved form of cg_image_save_options that a writer gets. */
-typedef struct cg_io_save_spec {
-    int channels; /* 1..4 */
-    int bits;     /* 8, 16 or 32 */
-    int quality;  /* 1..100 */
-    bool lossless;
-} cg_io_save_spec;
 
 /* CG_OK if a file's w x h is within the limits, else CG_ERR_FORMAT (no
  * pixels) or CG_ERR_UNSUPPORTED (too large); err names `name`. */
@@ -43,22 +36,5 @@ cg_status cg_io_pack_row(const cg_image *img, int y, int channels, int bits, voi
 
 /* write() all of buf to fd, retrying short writes; CG_ERR_IO naming `name`. */
 cg_status cg_io_write_all(int fd, const void *buf, size_t size, const char *name, cg_error *err);
-
-/* Per-format readers: the bytes start with the format's magic. */
-cg_image *cg_io_png_load(const uint8_t *data, size_t size, const char *name, cg_error *err);
-cg_image *cg_io_jpeg_load(const uint8_t *data, size_t size, const char *name, cg_error *err);
-cg_image *cg_io_webp_load(const uint8_t *data, size_t size, const char *name, cg_error *err);
-cg_image *cg_io_tiff_load(const uint8_t *data, size_t size, const char *name, cg_error *err);
-
-/* Per-format writers: write the whole file to fd (left open) or fail. The spec
- * has already been checked against what the format can store. */
-cg_status cg_io_png_save(const cg_image *img, int fd, const cg_io_save_spec *spec,
-                         const char *name, cg_error *err);
-cg_status cg_io_jpeg_save(const cg_image *img, int fd, const cg_io_save_spec *spec,
-                          const char *name, cg_error *err);
-cg_status cg_io_webp_save(const cg_image *img, int fd, const cg_io_save_spec *spec,
-                          const char *name, cg_error *err);
-cg_status cg_io_tiff_save(const cg_image *img, int fd, const cg_io_save_spec *spec,
-                          const char *name, cg_error *err);
 
 #endif
