@@ -76,7 +76,8 @@ fi
 mv "$root/models/$name.safetensors.tmp" "$root/models/$name.safetensors"
 model=$root/models/$name.safetensors
 "$comicgan" eval "$model" "$run" -o "$cards/$name-eval.json"
-sed -i "s#\"$root/#\"#g" "$cards/$name-eval.json" # paths relative to the source tree
+# paths relative to the source tree, runs under data/runs wherever they were
+sed -i "s#\"$(dirname "$run")/#\"data/runs/#g; s#\"$root/#\"#g" "$cards/$name-eval.json"
 
 # Contact sheet: the first validation photos at their dataset size (longest side
 # 512), each style of the model in turn, with the attention map when it has one.
