@@ -41,7 +41,7 @@ static void check_request(const cgb_request *r)
     CHECK((r->n_mix == 0) != (r->style[0] == '\0'));
     CHECK(r->n_mix >= 0 && r->n_mix <= CGB_MAX_MIX);
     CHECK(r->strength >= 0.0f && r->strength <= 1.0f);
-    CHECK(r->tile == 0 || (r->tile >= 16 && r->tile <= 4096));
+    CHECK(r->tile >= 0 && r->tile <= 4096); /* small tiles are raised by the engine */
     CHECK(!(r->type == CGB_ATTENTION && r->mask));
 }
 

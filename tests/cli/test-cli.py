@@ -565,7 +565,10 @@ def test_shipped(d):
             # 8-bit files: one level of rounding is the most a tile boundary may change.
             t.check(worst <= 1 / 255 + 1e-5, "%s/%s: tiles leave no seams (%.5f)" % (name, s, worst))
             change, chroma, dark = (float(v) for v in image("stats", sample, whole).split())
-            t.check(change > 0.04, "%s/%s changes the photo (mean difference %.3f)" % (name, s, change))
+            # A style that keeps the photo's colours changes it less than one that repaints
+            # them: on this sample the cel teacher itself changes it by 0.028 and guided
+            # smoothing alone by 0.008, so a style must do clearly more than smoothing.
+            t.check(change > 0.012, "%s/%s changes the photo (mean difference %.3f)" % (name, s, change))
             if "manga" in s:
                 t.check(chroma < 0.03, "%s/%s is black and white (mean chroma %.4f)" % (name, s, chroma))
                 t.check(dark > 0.005, "%s/%s draws dark ink (%.1f%% dark)" % (name, s, 100 * dark))
