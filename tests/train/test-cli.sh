@@ -4,17 +4,7 @@
 # Usage: test-cli.sh TRAIN-TOOL COMICGAN
 set -u
 tool=$1 comicgan=$2
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-expect_status() { # expected status, description, command...
-    want=$1 what=$2
-    shift 2
-    "$@" >"$dir/out" 2>"$dir/err"
-    got=$?
-    [ "$got" -eq "$want" ] || { fail "$what: exit $got, expected $want"; cat "$dir/err"; }
-}
+. "$(dirname "$0")/testlib.sh"
 "$tool" data "$dir" || exit 1
 cat >"$dir/run.ini" <<INI
 [run]

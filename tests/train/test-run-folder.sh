@@ -5,17 +5,7 @@
 # Usage: test-run-folder.sh TRAIN-TOOL COMICGAN
 set -u
 tool=$1 comicgan=$2
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-expect_status() { # expected status, description, command...
-    want=$1 what=$2
-    shift 2
-    "$@" >"$dir/out" 2>"$dir/err"
-    got=$?
-    [ "$got" -eq "$want" ] || { fail "$what: exit $got, expected $want"; cat "$dir/err"; }
-}
+. "$(dirname "$0")/testlib.sh"
 wait_for() { # file: up to 60 s
     n=0
     while [ ! -e "$1" ] && [ $n -lt 600 ]; do sleep 0.1; n=$((n + 1)); done
