@@ -367,11 +367,9 @@ def test_attention(d):
     t.check(rc != 0 and not os.path.exists(att2), "no attention map left when stylize fails", err)
 
 
-def test_interrupt(d):
-    src = os.path.join(d, "big.png")
-    image("make", src, 3000, 3000)
-    out = os.path.join(d, "out.png")
-    # A terminal on stderr: the progress bar shows that stylizing has begun.
+def signal_stylize(src, out, sig):
+    """Runs stylize with a terminal on stderr, sends sig once the progress bar
+    shows that stylizing has begun, and returns (exit status, everything printed)."""
     master, slave = pty.openpty()
     p = subprocess.Popen([COMICGAN, "stylize", "--style", "test-ink", src, out], stdout=subprocess.DEVNULL,
                          stderr=slave)
@@ -383,7 +381,7 @@ def test_interrupt(d):
             seen += os.read(master, 4096)
         except OSError:
             break
-    p.send_signal(signal.SIGINT)
+    p.send_signal(sig)
     rc = p.wait(timeout=120)
     try:
         while True:
@@ -394,8 +392,14 @@ def test_interrupt(d):
     except OSError:
         pass
     os.close(master)
-    text = seen.decode("utf-8", "replace")
-    t.check(b"elapsed" in seen and "%" in text and "left" in text, "a progress bar on a terminal", text[-400:])
+    return rc, seen.decode("utf-8", "replace")
+
+
+def test_interrupt(d):
+    src = os.path.join(d, "big.png")
+    image("make", src, 3000, 3000)
+    rc, text = signal_stylize(src, os.path.join(d, "out.png"), signal.SIGINT)
+    t.check("elapsed" in text and "%" in text and "left" in text, "a progress bar on a terminal", text[-400:])
     t.check(rc != 0, "Ctrl-C makes stylize exit non-zero", "status %d" % rc)
     t.check("cancelled" in text, "Ctrl-C says it cancelled", text[-400:])
     t.check(listing(d) == ["big.png"], "Ctrl-C leaves no output", listing(d))
@@ -407,21 +411,7 @@ def test_signals(d):
     src = os.path.join(d, "big.png")
     image("make", src, 2000, 2000)
     for sig in [signal.SIGTERM, signal.SIGHUP]:
-        out = os.path.join(d, "out.png")
-        master, slave = pty.openpty()
-        p = subprocess.Popen([COMICGAN, "stylize", "--style", "test-ink", src, out], stdout=subprocess.DEVNULL,
-                             stderr=slave)
-        os.close(slave)
-        seen = b""
-        deadline = time.time() + 120
-        while b"elapsed" not in seen and time.time() < deadline:
-            try:
-                seen += os.read(master, 4096)
-            except OSError:
-                break
-        p.send_signal(sig)
-        rc = p.wait(timeout=120)
-        os.close(master)
+        rc, _ = signal_stylize(src, os.path.join(d, "out.png"), sig)
         t.check(rc == 128 + sig, "%s: stylize exits %d" % (sig.name, 128 + sig), "status %d" % rc)
         t.check(listing(d) == ["big.png"], "%s leaves no file" % sig.name, listing(d))
 
