@@ -27,25 +27,21 @@ cg_status cgf_guided_check(const cg_guided_params *p, cg_error *err)
 
 /* Colour guide: per window, a (3x3) = (Sigma + eps U)^-1 Sigma, where Sigma is
  * the colour covariance; because p = I, cov(I, p) is Sigma itself, so nine
- * box means (3 means, 6 second moments) give everything. */
-static cg_status guided_color(const cg_image *in, cg_image *out, int r, float eps,
-                              cg_error *err)
+ * box means (3 means, 6 second moments) give everything. Channel c of pixel i
+ * is src[c][i * stride]: RGBA pixels (stride 4) or planes (stride 1). */
+void cgf_guided_color(const float *const src[3], float *const dst[3], size_t stride, float *scratch,
+                      int w, int h, int r, float eps)
 {
-    int w = in->width, h = in->height;
-    size_t n = cgf_npix(in);
+    size_t n = (size_t)w * h;
     /* planes 0-2 means, 3-8 moments rr rg rb gg gb bb; then 12 coefficient
      * planes reuse 0-11 (a as 3x3 row-major, then b), and 13th is scratch. */
-    float *pl = cgf_planes(w, h, 13);
-    if (!pl)
-        return cg_fail(err, CG_ERR_NOMEM, "guided filter: no memory for %dx%d", w, h);
     float *P[13];
     for (int k = 0; k < 13; k++)
-        P[k] = pl + (size_t)k * n;
+        P[k] = scratch + (size_t)k * n;
     float *tmp = P[12];
     static const int mi[6] = {0, 0, 0, 1, 1, 2}, mj[6] = {0, 1, 2, 1, 2, 2};
-    const float *px = in->pixels;
     for (size_t i = 0; i < n; i++) {
-        const float *c = px + 4 * i;
+        float c[3] = {src[0][i * stride], src[1][i * stride], src[2][i * stride]};
         for (int k = 0; k < 3; k++)
             P[k][i] = c[k];
         for (int k = 0; k < 6; k++)
@@ -91,18 +87,29 @@ static cg_status guided_color(const cg_image *in, cg_image *out, int r, float ep
     for (int k = 0; k < 12; k++)
         cgf_box_mean(P[k], P[k], tmp, w, h, r);
 
-    float *o = out->pixels;
     for (size_t i = 0; i < n; i++) {
-        const float *c = px + 4 * i;
-        float I0 = c[0], I1 = c[1], I2 = c[2], alpha = c[3];
+        float I0 = src[0][i * stride], I1 = src[1][i * stride], I2 = src[2][i * stride];
         for (int ch = 0; ch < 3; ch++) {
             float q = P[3 * ch][i] * I0 + P[3 * ch + 1][i] * I1 + P[3 * ch + 2][i] * I2 +
                       P[9 + ch][i];
-            o[4 * i + ch] = cgf_clamp01(q);
+            dst[ch][i * stride] = cgf_clamp01(q);
         }
-        o[4 * i + 3] = alpha;
     }
-    free(pl);
+}
+
+static cg_status guided_color(const cg_image *in, cg_image *out, int r, float eps,
+                              cg_error *err)
+{
+    float *scratch = cgf_planes(in->width, in->height, 13);
+    if (!scratch)
+        return cg_fail(err, CG_ERR_NOMEM, "guided filter: no memory for %dx%d", in->width, in->height);
+    const float *src[3] = {in->pixels, in->pixels + 1, in->pixels + 2};
+    float *dst[3] = {out->pixels, out->pixels + 1, out->pixels + 2};
+    cgf_guided_color(src, dst, 4, scratch, in->width, in->height, r, eps);
+    size_t n = cgf_npix(in);
+    for (size_t i = 0; i < n; i++)
+        out->pixels[4 * i + 3] = in->pixels[4 * i + 3];
+    free(scratch);
     return CG_OK;
 }
 

@@ -17,13 +17,19 @@ cg_manga_params cg_manga_defaults(void)
 
 cg_cel_params cg_cel_defaults(void)
 {
-    /* Two passes: one leaves foliage, gravel and rock speckled after
-     * quantisation; three start to erase small shapes' outlines. */
+    /* Fills: three strong passes leave skies, grass and walls as flat regions
+     * with few speckles. Outlines: two light passes, which keep the outlines of
+     * small shapes (eyes, a monument against the sky) that the strong
+     * smoothing erases, without drawing every grain of foliage. */
     cg_cel_params p = {.smooth = cg_guided_defaults(),
-                       .smooth_passes = 2,
+                       .smooth_passes = 3,
                        .flatten = cg_quantize_defaults(),
+                       .line_smooth = cg_guided_defaults(),
+                       .line_smooth_passes = 2,
                        .lines = cg_xdog_defaults(),
                        .line_strength = 1.0f};
+    p.smooth.radius = 6;
+    p.smooth.eps = 0.02f;
     p.lines.sigma = 1.5f; /* bolder outlines around flat colour */
     return p;
 }
@@ -83,32 +89,37 @@ cg_status cg_filter_cel(const cg_image *in, cg_image *out, const cg_cel_params *
     cg_status st;
     if ((st = cgf_check_images(in, out, "cel", err)) ||
         (st = cgf_guided_check(&p.smooth, err)) || (st = cgf_quantize_check(&p.flatten, err)) ||
-        (st = cgf_xdog_check(&p.lines, err)) ||
+        (st = cgf_guided_check(&p.line_smooth, err)) || (st = cgf_xdog_check(&p.lines, err)) ||
         (st = cgf_check_range(p.line_strength, 0.0f, 1.0f, "line_strength", err)))
         return err ? cg_error_prefix(err, "cel") : st;
     if (p.smooth_passes < 1 || p.smooth_passes > 8)
         return cg_fail(err, CG_ERR_INVALID, "cel: smooth_passes is %d, must be in 1..8", p.smooth_passes);
+    if (p.line_smooth_passes < 1 || p.line_smooth_passes > 8)
+        return cg_fail(err, CG_ERR_INVALID, "cel: line_smooth_passes is %d, must be in 1..8",
+                       p.line_smooth_passes);
     int w = in->width, h = in->height;
     size_t n = cgf_npix(in);
     float *pl = cgf_planes(w, h, 4);
     if (!pl)
         return cg_fail(err, CG_ERR_NOMEM, "cel: no memory for %dx%d", w, h);
+    float *Y = pl, *lines = pl + n;
     cg_image s;
-    if ((st = smoothed(in, &p.smooth, &s, "cel", err))) {
+    if ((st = smoothed(in, &p.line_smooth, &s, "cel", err))) {
         free(pl);
         return st;
+    }
+    for (int i = 1; i < p.line_smooth_passes && st == CG_OK; i++)
+        st = cg_filter_guided(&s, &s, &p.line_smooth, err);
+    if (st == CG_OK) {
+        cgf_luma_plane(&s, Y);
+        cgf_xdog_plane(Y, lines, pl + 2 * n, pl + 3 * n, w, h, &p.lines);
+        st = cg_filter_guided(in, &s, &p.smooth, err);
     }
     for (int i = 1; i < p.smooth_passes && st == CG_OK; i++)
         st = cg_filter_guided(&s, &s, &p.smooth, err);
+    if (st == CG_OK)
+        st = cg_filter_quantize(&s, &s, &p.flatten, err);
     if (st) {
-        free(s.pixels);
-        free(pl);
-        return st;
-    }
-    float *Y = pl, *lines = pl + n;
-    cgf_luma_plane(&s, Y);
-    cgf_xdog_plane(Y, lines, pl + 2 * n, pl + 3 * n, w, h, &p.lines);
-    if ((st = cg_filter_quantize(&s, &s, &p.flatten, err))) {
         free(s.pixels);
         free(pl);
         return st;

@@ -707,12 +707,18 @@ static void walk(walker *w, const float *x)
     act rows = {.slot = -1};
     if (a->residual_blur && !acquire(w, &rows, in.c, in.h, in.w))
         return;
+    if (a->residual_guided && !acquire(w, &rows, in.c + CG_ARCH_GUIDED_SCRATCH, in.h, in.w))
+        return;
     if (!w->dry) {
         tanh_job squash = {&cur, a->residual ? 2.0f : 1.0f}; /* as cg_net_forward */
         cg_parallel_for((int)cur.c, tanh_plane, &squash);
         if (a->residual_blur) {
             box_job job = {&in, &rows, &cur, a->residual_blur};
             cg_parallel_for((int)cur.c, box_mean_add_plane, &job);
+        } else if (a->residual_guided) {
+            cg_arch_guided_base(a, in.d, 1, in.h, in.w, rows.d, rows.d + in.c * in.h * in.w);
+            act base = {rows.d, in.c, in.h, in.w, -1}, *pair[2] = {&cur, &base};
+            cg_parallel_for((int)cur.c, add_in_place, pair);
         } else if (a->residual) {
             act *pair[2] = {&cur, &in};
             cg_parallel_for((int)cur.c, add_in_place, pair);

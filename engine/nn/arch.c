@@ -1,7 +1,9 @@
 /* Parsing "comicgan.arch" JSON into a cg_arch, and writing it back canonically. */
 #include "nn/nn.h"
+#include "filters/stages.h"
 
 #include <json-glib/json-glib.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -80,7 +82,8 @@ static cg_status get_enum(JsonObject *o, const char *key, int def, const char *c
 
 static const char *const known_keys[] = {"type", "in_channels", "out_channels", "width", "downsamples", "blocks",
                                          "norm", "styles", "activation", "slope", "upsample", "attention",
-                                         "layers", "spectral_norm", "cam", "residual", "residual_blur"};
+                                         "layers", "spectral_norm", "cam", "residual", "residual_blur",
+                                         "residual_guided", "guided_radius", "guided_eps"};
 
 cg_status cg_arch_parse(const char *json, cg_arch *a, cg_error *err)
 {
@@ -127,6 +130,8 @@ cg_status cg_arch_parse(const char *json, cg_arch *a, cg_error *err)
         (st = get_int(o, "styles", 1, 1, 64, &a->styles, err)) ||
         (st = get_int(o, "layers", 3, 1, 8, &a->layers, err)) ||
         (st = get_int(o, "residual_blur", 0, 0, 64, &a->residual_blur, err)) ||
+        (st = get_int(o, "residual_guided", 0, 0, 8, &a->residual_guided, err)) ||
+        (st = get_int(o, "guided_radius", 4, 1, 32, &a->guided_radius, err)) ||
         (st = get_enum(o, "norm", CG_NORM_INSTANCE, norm_names, COUNT(norm_names), &norm, err)) ||
         (st = get_enum(o, "activation", CG_ACT_LEAKY_RELU, act_names, COUNT(act_names), &act, err)) ||
         (st = get_enum(o, "upsample", CG_UP_NEAREST, up_names, COUNT(up_names), &up, err)) ||
@@ -150,6 +155,17 @@ cg_status cg_arch_parse(const char *json, cg_arch *a, cg_error *err)
             goto out;
         }
         a->slope = (float)s;
+    }
+    a->guided_eps = 0.01f;
+    if (json_object_has_member(o, "guided_eps")) {
+        JsonNode *n = json_object_get_member(o, "guided_eps");
+        GType t = JSON_NODE_TYPE(n) == JSON_NODE_VALUE ? json_node_get_value_type(n) : G_TYPE_INVALID;
+        double e = t == G_TYPE_DOUBLE || t == G_TYPE_INT64 ? json_node_get_double(n) : NAN;
+        if (!(e > 0 && e <= 1)) {
+            st = cg_fail(err, CG_ERR_FORMAT, "arch: \"guided_eps\" must be a number in (0, 1]");
+            goto out;
+        }
+        a->guided_eps = (float)e;
     }
     if (json_object_has_member(o, "attention")) {
         JsonNode *n = json_object_get_member(o, "attention");
@@ -184,8 +200,17 @@ cg_status cg_arch_parse(const char *json, cg_arch *a, cg_error *err)
         st = cg_fail(err, CG_ERR_FORMAT, "arch: \"residual\" needs a generator with as many output channels as input");
         goto out;
     }
-    if (a->residual_blur && !a->residual) {
-        st = cg_fail(err, CG_ERR_FORMAT, "arch: \"residual_blur\" needs \"residual\": true");
+    if ((a->residual_blur || a->residual_guided) && !a->residual) {
+        st = cg_fail(err, CG_ERR_FORMAT, "arch: \"%s\" needs \"residual\": true",
+                     a->residual_blur ? "residual_blur" : "residual_guided");
+        goto out;
+    }
+    if (a->residual_blur && a->residual_guided) {
+        st = cg_fail(err, CG_ERR_FORMAT, "arch: \"residual_blur\" and \"residual_guided\" are two bases; give one");
+        goto out;
+    }
+    if (a->residual_guided && a->in_channels != 3) {
+        st = cg_fail(err, CG_ERR_FORMAT, "arch: \"residual_guided\" needs 3 channels, not %d", a->in_channels);
         goto out;
     }
     if ((int64_t)a->width << (gen ? a->downsamples : a->layers) > 4096) {
@@ -234,6 +259,14 @@ char *cg_arch_to_json(const cg_arch *a)
         }
         if (a->residual_blur)
             INT("residual_blur", a->residual_blur);
+        if (a->residual_guided) {
+            INT("residual_guided", a->residual_guided);
+            INT("guided_radius", a->guided_radius);
+            char eps[32];
+            snprintf(eps, sizeof eps, "%.7g", a->guided_eps);
+            json_builder_set_member_name(b, "guided_eps");
+            json_builder_add_double_value(b, g_ascii_strtod(eps, NULL));
+        }
     } else {
         INT("layers", a->layers);
         json_builder_set_member_name(b, "spectral_norm");
@@ -251,4 +284,22 @@ char *cg_arch_to_json(const cg_arch *a)
     g_object_unref(gen);
     g_object_unref(b);
     return s;
+}
+
+void cg_arch_guided_base(const cg_arch *a, const float *x, int64_t n, int64_t h, int64_t w, float *out,
+                         float *scratch)
+{
+    /* The network sees [-1, 1]; the filter, like the teacher's, works in
+     * [0, 1], where eps is a variance of 8-bit-scaled colour. */
+    const int64_t plane = h * w;
+    for (int64_t i = 0; i < 3 * n * plane; i++)
+        out[i] = 0.5f * x[i] + 0.5f;
+    for (int64_t i = 0; i < n; i++) {
+        float *p[3] = {out + (3 * i) * plane, out + (3 * i + 1) * plane, out + (3 * i + 2) * plane};
+        const float *src[3] = {p[0], p[1], p[2]};
+        for (int pass = 0; pass < a->residual_guided; pass++)
+            cgf_guided_color(src, p, 1, scratch, (int)w, (int)h, a->guided_radius, a->guided_eps);
+    }
+    for (int64_t i = 0; i < 3 * n * plane; i++)
+        out[i] = 2.0f * out[i] - 1.0f;
 }

@@ -200,7 +200,11 @@ int cg_net_receptive_radius(const cg_net *net)
         r += 2 * jump;
     }
     r += 3;
-    return a->residual_blur > r ? a->residual_blur : r;
+    /* The guided base: each pass reads a box of boxes, 2 radius away. */
+    int base = a->residual_blur > 2 * a->guided_radius * a->residual_guided
+                   ? a->residual_blur
+                   : 2 * a->guided_radius * a->residual_guided;
+    return base > r ? base : r;
 }
 
 static cg_tensor *run_stage(const cg_net *net, cg_graph *g, const cg_net_stage *s, cg_tensor *x, cg_tensor *style,
@@ -288,6 +292,14 @@ static cg_tensor *forward_generator(cg_net *net, cg_graph *g, cg_tensor *x, cg_t
         const int r = a->residual_blur;
         const cg_pool_params box = {2 * r + 1, 2 * r + 1, 1, 1, r, r};
         base = cg_avg_pool2d(g, x, &box);
+    } else if (a->residual_guided) {
+        /* A fixed function of the input: no gradient flows through it. */
+        const int64_t n = x->dim[0], ih = x->dim[2], iw = x->dim[3];
+        base = cg_graph_tensor4(g, n, 3, ih, iw);
+        cg_tensor *scratch = cg_graph_tensor4(g, 1, CG_ARCH_GUIDED_SCRATCH, ih, iw);
+        if (!base || !scratch)
+            return NULL;
+        cg_arch_guided_base(a, x->data, n, ih, iw, base->data, scratch->data);
     }
     return cg_add(g, base, out);
 }

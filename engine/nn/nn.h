@@ -31,7 +31,19 @@ typedef struct cg_arch {
     bool spectral_norm, cam;
     bool residual;     /* generator output = input + 2 tanh(last) */
     int residual_blur; /* ... or the input's box mean of this radius + tanh(last) */
+    int residual_guided; /* ... or this many passes of the colour-guided filter */
+    int guided_radius;   /* its radius (default 4) */
+    float guided_eps;    /* its eps (default 0.01) */
 } cg_arch;
+
+/* The residual's base of a residual_guided generator: residual_guided passes
+ * of the colour-guided filter (guided_radius, guided_eps) over each of n
+ * images of 3 planes h x w at x, into out (same layout, may be x). scratch
+ * holds CG_ARCH_GUIDED_SCRATCH planes of h x w floats. Training's graph and
+ * the inference executor both call it, so both add the same base. */
+#define CG_ARCH_GUIDED_SCRATCH 13
+void cg_arch_guided_base(const cg_arch *a, const float *x, int64_t n, int64_t h, int64_t w, float *out,
+                         float *scratch);
 
 /* Parses arch JSON (unknown keys and bad values refused, defaults filled). */
 cg_status cg_arch_parse(const char *json, cg_arch *a, cg_error *err);

@@ -61,6 +61,9 @@ static const opt_def options[] = {
     {"generator", "attention", OPT_STR, O(g_attention), NULL, 0, 0, NULL},
     {"generator", "residual", OPT_BOOL, O(g_residual), "false", 0, 0, NULL},
     {"generator", "residual_blur", OPT_INT, O(g_residual_blur), "0", 0, 64, NULL},
+    {"generator", "residual_guided", OPT_INT, O(g_residual_guided), "0", 0, 8, NULL},
+    {"generator", "guided_radius", OPT_INT, O(g_guided_radius), "4", 1, 32, NULL},
+    {"generator", "guided_eps", OPT_DBL, O(g_guided_eps), "0.01", 1e-6, 1, NULL},
     {"generator", "init", OPT_ENUM, O(init), "normal", 0, 0, "normal|xavier"},
     {"discriminator", "width", OPT_INT, O(d_width), "64", 1, 512, NULL},
     {"discriminator", "layers", OPT_INT, O(d_layers), "3", 1, 6, NULL},
@@ -390,6 +393,14 @@ static char *build_gen_arch(const cg_train_config *c)
     if (c->g_residual_blur) {
         json_builder_set_member_name(b, "residual_blur");
         json_builder_add_int_value(b, c->g_residual_blur);
+    }
+    if (c->g_residual_guided) {
+        json_builder_set_member_name(b, "residual_guided");
+        json_builder_add_int_value(b, c->g_residual_guided);
+        json_builder_set_member_name(b, "guided_radius");
+        json_builder_add_int_value(b, c->g_guided_radius);
+        json_builder_set_member_name(b, "guided_eps");
+        json_builder_add_double_value(b, c->g_guided_eps);
     }
     json_builder_end_object(b);
     JsonGenerator *gen = json_generator_new();

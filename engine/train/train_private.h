@@ -53,6 +53,9 @@ struct cg_train_config {
     char *g_attention;   /* comma-separated list, "" for none */
     bool g_residual;     /* output = input + change */
     int g_residual_blur; /* ... or the input's box mean of this radius + change */
+    int g_residual_guided; /* ... or this many guided-filter passes + change */
+    int g_guided_radius;
+    double g_guided_eps;
     int init;            /* 0 normal, 1 xavier */
     /* [discriminator] */
     int d_width, d_layers, d_scales, d_norm;

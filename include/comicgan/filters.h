@@ -225,19 +225,24 @@ cg_manga_params cg_manga_defaults(void);
 cg_status cg_filter_manga(const cg_image *in, cg_image *out,
                           const cg_manga_params *params, cg_error *err);
 
-/* Cel: guided smoothing (repeated) -> colour quantisation -> XDoG outlines
- * of the smoothed image multiplied over the flat colour. */
+/* Cel: guided smoothing (repeated) -> colour quantisation, for the fills;
+ * XDoG outlines of a lighter guided smoothing, multiplied over the fills. The
+ * fills want strong smoothing (texture gone, regions flat); the outlines want
+ * light smoothing, or small features such as eyes lose theirs. */
 typedef struct cg_cel_params {
     cg_guided_params smooth;
-    int smooth_passes;   /* guided smoothing applied this many times, 1..8: each
-                          * pass flattens more texture before quantisation */
+    int smooth_passes;   /* guided smoothing of the fills, applied this many
+                          * times, 1..8: each pass flattens more texture */
     cg_quantize_params flatten;
+    cg_guided_params line_smooth;
+    int line_smooth_passes; /* guided smoothing before the outlines, 1..8 */
     cg_xdog_params lines;
     float line_strength; /* how dark outlines are multiplied in, [0, 1] */
 } cg_cel_params;
 
-/* Guided defaults applied twice, quantize defaults (16 colours), XDoG
- * defaults with sigma 1.5, line_strength 1. */
+/* Fills: guided radius 6, eps 0.02, three passes, then quantize defaults (16
+ * colours). Outlines: XDoG defaults with sigma 1.5 on the guided defaults
+ * applied twice; line_strength 1. */
 cg_cel_params cg_cel_defaults(void);
 cg_status cg_filter_cel(const cg_image *in, cg_image *out,
                         const cg_cel_params *params, cg_error *err);

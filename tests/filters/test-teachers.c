@@ -143,9 +143,14 @@ static void test_cel_outline(void)
             g_assert_cmpfloat(darkest, <, 0.1f);
         }
     }
-    /* flat inside and out, away from the outline */
-    g_assert_cmpfloat(fabsf(fx_px(out, 48, 48)[0] - 0.3f), <, 0.01f);
-    g_assert_cmpfloat(fabsf(fx_px(out, 8, 8)[0] - 0.85f), <, 0.01f);
+    /* flat inside and out, away from the outline; each fill is its colour
+     * cluster's mean, which takes in some softened pixels near the edge */
+    g_assert_cmpfloat(fabsf(fx_px(out, 48, 48)[0] - 0.3f), <, 0.025f);
+    g_assert_cmpfloat(fabsf(fx_px(out, 8, 8)[0] - 0.85f), <, 0.025f);
+    for (int d = -2; d <= 2; d += 2) {
+        g_assert_cmpfloat(fx_px(out, 48 + d, 48 - d)[0], ==, fx_px(out, 48, 48)[0]);
+        g_assert_cmpfloat(fx_px(out, 8 + d + 8, 8)[0], ==, fx_px(out, 8, 8)[0]);
+    }
     fx_free(sq);
     fx_free(out);
 }
@@ -190,6 +195,33 @@ static void test_cel_passes(void)
     fx_free(out);
 }
 
+/* A small, low-contrast shape (an eye, a window) keeps its outline: the
+ * outlines come from the light smoothing, not from the strong smoothing of
+ * the fills, which all but erases it. */
+static void test_cel_small_shape(void)
+{
+    int n = 64;
+    cg_image *sq = fx_square(n, n, 29, 29, 35, 35, 0.35f, 0.6f), *out = fx_new(n, n);
+    cg_cel_params p = cg_cel_defaults();
+    double darkest[2];
+    for (int k = 0; k < 2; k++) {
+        if (k == 1) { /* outlines from the fills' smoothing instead */
+            p.line_smooth = p.smooth;
+            p.line_smooth_passes = p.smooth_passes;
+        }
+        g_assert_cmpint(cg_filter_cel(sq, out, &p, NULL), ==, CG_OK);
+        darkest[k] = 1;
+        for (int y = 26; y < 38; y++)
+            for (int x = 26; x < 38; x++)
+                darkest[k] = fmin(darkest[k], fx_px(out, x, y)[0]);
+        g_test_message("outlines from %s smoothing: darkest %.3f", k ? "strong" : "light", darkest[k]);
+    }
+    g_assert_cmpfloat(darkest[0], <, 0.15);
+    g_assert_cmpfloat(darkest[1], >, darkest[0] + 0.1);
+    fx_free(sq);
+    fx_free(out);
+}
+
 static void test_bad_params(void)
 {
     cg_image *in = fx_picture(8, 8, 1), *out = fx_new(8, 8);
@@ -224,6 +256,13 @@ static void test_bad_params(void)
     c.smooth_passes = 0;
     g_assert_cmpint(cg_filter_cel(in, out, &c, &err), ==, CG_ERR_INVALID);
     g_assert_nonnull(strstr(err.message, "smooth_passes"));
+    c = cg_cel_defaults();
+    c.line_smooth_passes = 9;
+    g_assert_cmpint(cg_filter_cel(in, out, &c, &err), ==, CG_ERR_INVALID);
+    g_assert_nonnull(strstr(err.message, "line_smooth_passes"));
+    c = cg_cel_defaults();
+    c.line_smooth.eps = 0;
+    g_assert_cmpint(cg_filter_cel(in, out, &c, &err), ==, CG_ERR_INVALID);
     fx_free(in);
     fx_free(out);
 }
@@ -236,6 +275,7 @@ int main(int argc, char **argv)
     g_test_add_func("/filters/teachers/cel", test_cel);
     g_test_add_func("/filters/teachers/cel-outline", test_cel_outline);
     g_test_add_func("/filters/teachers/cel-passes", test_cel_passes);
+    g_test_add_func("/filters/teachers/cel-small-shape", test_cel_small_shape);
     g_test_add_func("/filters/teachers/bad-params", test_bad_params);
     return g_test_run();
 }

@@ -80,6 +80,8 @@ static const char *const archs[] = {
     "\"upsample\": \"transposed\"}",
     "{\"type\": \"unet\", \"width\": 8, \"downsamples\": 2, \"norm\": \"instance\"}",
     "{\"type\": \"resnet\", \"width\": 8, \"downsamples\": 2, \"blocks\": 1, \"norm\": \"instance\", "
+    "\"residual\": true, \"residual_guided\": 2, \"guided_radius\": 5, \"guided_eps\": 0.02}",
+    "{\"type\": \"resnet\", \"width\": 8, \"downsamples\": 2, \"blocks\": 1, \"norm\": \"instance\", "
     "\"residual\": true, \"residual_blur\": 6}",
     "{\"type\": \"resnet\", \"width\": 8, \"downsamples\": 2, \"blocks\": 1, \"norm\": \"instance\", "
     "\"residual\": true}",
@@ -112,7 +114,8 @@ static void test_tiled_equals_whole(void)
 }
 
 /* The executor against the training graph on a residual model, whole and
- * tiled: it adds the input (or its box mean) back as the graph does. */
+ * tiled: it adds the input (or its box mean, or its guided filtering) back
+ * as the graph does. */
 static void check_residual_executor(const char *arch)
 {
     cg_model *m = random_model(arch, NULL, 11);
@@ -151,6 +154,7 @@ static void test_residual_passes_input(void)
 {
     check_residual_executor(archs[G_N_ELEMENTS(archs) - 1]);
     check_residual_executor(archs[G_N_ELEMENTS(archs) - 2]);
+    check_residual_executor(archs[G_N_ELEMENTS(archs) - 3]);
     cg_model *m = random_model(archs[G_N_ELEMENTS(archs) - 1], NULL, 11);
     cg_params *ps = cg_net_params(cg_model_net(m));
     for (int i = 0; i < cg_params_count(ps); i++)

@@ -1,5 +1,6 @@
 /* Networks from architecture JSON, and model files: parameter counts, shapes,
  * refusals, and save -> load giving bit-identical outputs. */
+#include "comicgan/filters.h"
 #include "comicgan/model.h"
 #include "comicgan/ops.h"
 #include "comicgan/safetensors.h"
@@ -121,6 +122,12 @@ static void test_arch_errors(void)
     expect_arch_error("{\"type\": \"resnet\", \"out_channels\": 1, \"residual\": true}", "\"residual\" needs");
     expect_arch_error("{\"type\": \"resnet\", \"residual\": 1}", "must be true or false");
     expect_arch_error("{\"type\": \"resnet\", \"residual_blur\": 4}", "needs \"residual\"");
+    expect_arch_error("{\"type\": \"resnet\", \"residual_guided\": 2}", "needs \"residual\"");
+    expect_arch_error("{\"type\": \"resnet\", \"residual\": true, \"residual_guided\": 2, \"residual_blur\": 2}",
+                      "two bases");
+    expect_arch_error("{\"type\": \"resnet\", \"residual\": true, \"residual_guided\": 9}", "\"residual_guided\" is 9");
+    expect_arch_error("{\"type\": \"resnet\", \"residual\": true, \"residual_guided\": 1, \"guided_eps\": 0}",
+                      "\"guided_eps\" must be");
     expect_arch_error("{\"type\": \"resnet\", \"residual\": true, \"residual_blur\": 65}", "\"residual_blur\" is 65");
 }
 
@@ -170,10 +177,44 @@ static void test_residual(void)
                     worst = fmax(worst, fabs(yc->data[i] - (sum / count + 2 * ya->data[i])));
                 }
     g_assert_cmpfloat(worst, <, 1e-5);
+    /* With residual_guided the base is the colour-guided filter, applied
+     * residual_guided times to the image in [0, 1] as the teacher does. */
+    const char *guided = "{\"type\": \"resnet\", \"width\": 8, \"downsamples\": 1, \"blocks\": 1, "
+                         "\"norm\": \"instance\", \"residual\": true, \"residual_guided\": 2, "
+                         "\"guided_radius\": 3, \"guided_eps\": 0.02}";
+    cg_net *d = new_net(guided, 5);
+    g_assert_nonnull(strstr(cg_net_arch_json(d), "\"residual_guided\":2"));
+    g_assert_nonnull(strstr(cg_net_arch_json(d), "\"guided_radius\":3"));
+    g_assert_nonnull(strstr(cg_net_arch_json(d), "\"guided_eps\":0.02"));
+    /* two passes, each a box of boxes of radius 3 */
+    g_assert_cmpint(cg_net_receptive_radius(d), ==, MAX(12, cg_net_receptive_radius(a)));
+    cg_tensor *yd = cg_net_forward(d, g, x, NULL, NULL);
+    g_assert_nonnull(yd);
+    cg_guided_params gp = {.radius = 3, .eps = 0.02f, .guide = CG_GUIDE_COLOR};
+    worst = 0;
+    for (int64_t n = 0; n < 2; n++) {
+        cg_image *img = cg_image_new(12, 12, &err);
+        g_assert_nonnull(img);
+        for (int64_t i = 0; i < 144; i++) {
+            for (int ch = 0; ch < 3; ch++)
+                img->pixels[4 * i + ch] = (x->data[(n * 3 + ch) * 144 + i] + 1) / 2;
+            img->pixels[4 * i + 3] = 1;
+        }
+        g_assert_cmpint(cg_filter_guided(img, img, &gp, &err), ==, CG_OK);
+        g_assert_cmpint(cg_filter_guided(img, img, &gp, &err), ==, CG_OK);
+        for (int64_t i = 0; i < 144; i++)
+            for (int ch = 0; ch < 3; ch++) {
+                int64_t k = (n * 3 + ch) * 144 + i;
+                worst = fmax(worst, fabs(yd->data[k] - (2 * img->pixels[4 * i + ch] - 1 + 2 * ya->data[k])));
+            }
+        cg_image_free(img);
+    }
+    g_assert_cmpfloat(worst, <, 1e-5);
     cg_graph_free(g);
     cg_net_free(a);
     cg_net_free(b);
     cg_net_free(c);
+    cg_net_free(d);
 }
 
 /* Save -> load -> the same outputs, bit for bit; the arch JSON round-trips. */
