@@ -5,6 +5,7 @@
 #include "comicgan/filters.h"
 #include "filters/plane.h"
 #include "filters/stages.h"
+#include "core/threads.h"
 
 #include <stdlib.h>
 
@@ -27,30 +28,45 @@ cg_status cgf_guided_check(const cg_guided_params *p, cg_error *err)
 
 /* Colour guide: per window, a (3x3) = (Sigma + eps U)^-1 Sigma, where Sigma is
  * the colour covariance; because p = I, cov(I, p) is Sigma itself, so nine
- * box means (3 means, 6 second moments) give everything. Channel c of pixel i
- * is src[c][i * stride]: RGBA pixels (stride 4) or planes (stride 1). */
-void cgf_guided_color(const float *const src[3], float *const dst[3], size_t stride, float *scratch,
-                      int w, int h, int r, float eps)
+ * box means (3 means, 6 second moments) give everything. The per-pixel loops
+ * are spread over the engine's workers in ranges of pixels. */
+typedef struct guided_job {
+    const float *const *src;
+    float *const *dst;
+    size_t stride;
+    float **P; /* planes 0-2 means, 3-8 moments rr rg rb gg gb bb; then the
+                * 12 coefficient planes reuse 0-11 (a as 3x3 row-major, then b) */
+    float eps;
+} guided_job;
+
+static const int mi[6] = {0, 0, 0, 1, 1, 2}, mj[6] = {0, 1, 2, 1, 2, 2};
+
+static void guided_moments(void *ctx, int64_t begin, int64_t end)
 {
-    size_t n = (size_t)w * h;
-    /* planes 0-2 means, 3-8 moments rr rg rb gg gb bb; then 12 coefficient
-     * planes reuse 0-11 (a as 3x3 row-major, then b), and 13th is scratch. */
-    float *P[13];
-    for (int k = 0; k < 13; k++)
-        P[k] = scratch + (size_t)k * n;
-    float *tmp = P[12];
-    static const int mi[6] = {0, 0, 0, 1, 1, 2}, mj[6] = {0, 1, 2, 1, 2, 2};
-    for (size_t i = 0; i < n; i++) {
-        float c[3] = {src[0][i * stride], src[1][i * stride], src[2][i * stride]};
+    const guided_job *j = ctx;
+    /* locals, so the stores below are not taken to change them */
+    const float *s0 = j->src[0], *s1 = j->src[1], *s2 = j->src[2];
+    const size_t stride = j->stride;
+    float *P[9];
+    for (int k = 0; k < 9; k++)
+        P[k] = j->P[k];
+    for (int64_t i = begin; i < end; i++) {
+        float c[3] = {s0[i * stride], s1[i * stride], s2[i * stride]};
         for (int k = 0; k < 3; k++)
             P[k][i] = c[k];
         for (int k = 0; k < 6; k++)
             P[3 + k][i] = c[mi[k]] * c[mj[k]];
     }
-    for (int k = 0; k < 9; k++)
-        cgf_box_mean(P[k], P[k], tmp, w, h, r);
+}
 
-    for (size_t i = 0; i < n; i++) {
+static void guided_coefficients(void *ctx, int64_t begin, int64_t end)
+{
+    const guided_job *j = ctx;
+    float *P[12];
+    for (int k = 0; k < 12; k++)
+        P[k] = j->P[k];
+    const double eps = j->eps;
+    for (int64_t i = begin; i < end; i++) {
         double m[3] = {P[0][i], P[1][i], P[2][i]}, S[3][3];
         for (int k = 0; k < 6; k++) {
             double v = P[3 + k][i] - m[mi[k]] * m[mj[k]];
@@ -73,28 +89,53 @@ void cgf_guided_color(const float *const src[3], float *const dst[3], size_t str
         /* Channel c's coefficients: a_c = M^-1 Sigma[:, c]; b_c = m_c - a_c . m. */
         for (int c = 0; c < 3; c++) {
             double b = m[c];
-            for (int j = 0; j < 3; j++) {
+            for (int k = 0; k < 3; k++) {
                 double a = 0.0;
-                for (int k = 0; k < 3; k++)
-                    a += inv[j][k] * S[k][c];
+                for (int l = 0; l < 3; l++)
+                    a += inv[k][l] * S[l][c];
                 a /= det;
-                P[3 * c + j][i] = (float)a;
-                b -= a * m[j];
+                P[3 * c + k][i] = (float)a;
+                b -= a * m[k];
             }
             P[9 + c][i] = (float)b;
         }
     }
-    for (int k = 0; k < 12; k++)
-        cgf_box_mean(P[k], P[k], tmp, w, h, r);
+}
 
-    for (size_t i = 0; i < n; i++) {
-        float I0 = src[0][i * stride], I1 = src[1][i * stride], I2 = src[2][i * stride];
+static void guided_output(void *ctx, int64_t begin, int64_t end)
+{
+    const guided_job *j = ctx;
+    float *P[12], *dst[3] = {j->dst[0], j->dst[1], j->dst[2]};
+    for (int k = 0; k < 12; k++)
+        P[k] = j->P[k];
+    const float *s0 = j->src[0], *s1 = j->src[1], *s2 = j->src[2];
+    const size_t stride = j->stride;
+    for (int64_t i = begin; i < end; i++) {
+        size_t at = (size_t)i * stride;
+        float I0 = s0[at], I1 = s1[at], I2 = s2[at];
         for (int ch = 0; ch < 3; ch++) {
-            float q = P[3 * ch][i] * I0 + P[3 * ch + 1][i] * I1 + P[3 * ch + 2][i] * I2 +
-                      P[9 + ch][i];
-            dst[ch][i * stride] = cgf_clamp01(q);
+            float q = P[3 * ch][i] * I0 + P[3 * ch + 1][i] * I1 + P[3 * ch + 2][i] * I2 + P[9 + ch][i];
+            dst[ch][at] = cgf_clamp01(q);
         }
     }
+}
+
+void cgf_guided_color(const float *const src[3], float *const dst[3], size_t stride, float *scratch,
+                      int w, int h, int r, float eps)
+{
+    size_t n = (size_t)w * h;
+    float *P[13];
+    for (int k = 0; k < 13; k++)
+        P[k] = scratch + (size_t)k * n;
+    float *tmp = P[12];
+    guided_job j = {src, dst, stride, P, eps};
+    cg_parallel_range((int64_t)n, 4096, guided_moments, &j);
+    for (int k = 0; k < 9; k++)
+        cgf_box_mean(P[k], P[k], tmp, w, h, r);
+    cg_parallel_range((int64_t)n, 4096, guided_coefficients, &j);
+    for (int k = 0; k < 12; k++)
+        cgf_box_mean(P[k], P[k], tmp, w, h, r);
+    cg_parallel_range((int64_t)n, 4096, guided_output, &j);
 }
 
 static cg_status guided_color(const cg_image *in, cg_image *out, int r, float eps,

@@ -1,4 +1,5 @@
 #include "filters/plane.h"
+#include "core/threads.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -81,10 +82,20 @@ void cgf_store_grey(const cg_image *in, cg_image *out, const float *grey)
 
 enum { STRIP = 64 };
 
-void cgf_box_mean(const float *src, float *dst, float *tmp, int w, int h, int r)
+typedef struct box_job {
+    const float *src;
+    float *dst, *tmp;
+    int w, h, r;
+} box_job;
+
+static void box_rows(void *ctx, int64_t begin, int64_t end)
 {
+    const box_job *j = ctx;
+    const int w = j->w, r = j->r;
+    const float *src = j->src;
+    float *tmp = j->tmp;
     double inner = 1.0 / (2 * r + 1);
-    for (int y = 0; y < h; y++) {
+    for (int64_t y = begin; y < end; y++) {
         const float *row = src + (size_t)y * w;
         float *t = tmp + (size_t)y * w;
         double s = 0.0;
@@ -101,32 +112,50 @@ void cgf_box_mean(const float *src, float *dst, float *tmp, int w, int h, int r)
                 s -= row[x - r];
         }
     }
-    /* Column strips keep a row of double sums small enough for the stack. */
-    for (int x0 = 0; x0 < w; x0 += STRIP) {
+}
+
+/* Column strips keep a row of double sums small enough for the stack. */
+static void box_columns(void *ctx, int64_t begin, int64_t end)
+{
+    const box_job *j = ctx;
+    const int w = j->w, h = j->h, r = j->r;
+    const float *tmp = j->tmp;
+    float *dst = j->dst;
+    for (int64_t strip = begin; strip < end; strip++) {
+        int x0 = (int)strip * STRIP;
         int n = w - x0 < STRIP ? w - x0 : STRIP;
         double cs[STRIP] = {0};
         for (int i = 0; i <= r && i < h; i++)
-            for (int j = 0; j < n; j++)
-                cs[j] += tmp[(size_t)i * w + x0 + j];
+            for (int k = 0; k < n; k++)
+                cs[k] += tmp[(size_t)i * w + x0 + k];
         for (int y = 0; y < h; y++) {
             int lo = y - r < 0 ? 0 : y - r;
             int hi = y + r >= h ? h - 1 : y + r;
             double inv = 1.0 / (hi - lo + 1);
             float *d = dst + (size_t)y * w + x0;
-            for (int j = 0; j < n; j++)
-                d[j] = (float)(cs[j] * inv);
+            for (int k = 0; k < n; k++)
+                d[k] = (float)(cs[k] * inv);
             if (y + r + 1 < h) {
-                const float *a = tmp + (size_t)(y + r + 1) * w + x0;
-                for (int j = 0; j < n; j++)
-                    cs[j] += a[j];
+                const float *add = tmp + (size_t)(y + r + 1) * w + x0;
+                for (int k = 0; k < n; k++)
+                    cs[k] += add[k];
             }
             if (y - r >= 0) {
-                const float *b = tmp + (size_t)(y - r) * w + x0;
-                for (int j = 0; j < n; j++)
-                    cs[j] -= b[j];
+                const float *sub = tmp + (size_t)(y - r) * w + x0;
+                for (int k = 0; k < n; k++)
+                    cs[k] -= sub[k];
             }
         }
     }
+}
+
+/* Rows, then column strips, each spread over the engine's workers: every
+ * output is computed the same way whichever worker does it. */
+void cgf_box_mean(const float *src, float *dst, float *tmp, int w, int h, int r)
+{
+    box_job j = {src, dst, tmp, w, h, r};
+    cg_parallel_range(h, 16, box_rows, &j);
+    cg_parallel_range((w + STRIP - 1) / STRIP, 1, box_columns, &j);
 }
 
 void cgf_sobel(const float *p, float *dst, int w, int h)
