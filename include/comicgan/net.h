@@ -26,6 +26,12 @@
  *                               counted) instead of the input itself: the photo's
  *                               colours pass, its texture does not, so a style
  *                               that flattens need not cancel it (0..64, default 0)
+ *   residual_guided             with residual: add this many passes (0..8) of the
+ *                               colour-guided filter of the input instead
+ *                               (guided_radius 1..32, default 4; guided_eps in
+ *                               (0, 1], default 0.01, in [0, 1] colour units):
+ *                               edges stay sharp and regions already smooth, so
+ *                               a flat style has little left to draw there
  * resnet: c7s1-W, d2W, d4W ..., R x blocks, u ..., c7s1-out, tanh; reflect
  * padding; bias in every conv; norm and activation after every conv but the last.
  * unet: c3 W, then per level a stride-2 conv doubling channels; decoder
