@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # comicgan's quick start, on Debian 12: installs the packages it needs, builds,
-# installs (the engine, the comicgan command, the Krita bridge and the models),
-# puts the GIMP and Krita plug-ins into your user profile, and stylizes the
-# bundled sample photo with a shipped style.
+# installs (the engine, the comicgan command, the Krita bridge, the models and
+# the GIMP plug-in, for every user), puts the Krita plug-in into your profile,
+# and stylizes the bundled sample photo with every shipped style.
 #
 #   scripts/install.sh [--prefix DIR]      (default prefix: /usr/local)
 #
@@ -40,9 +40,14 @@ as_root ldconfig 2>/dev/null || true
 # The plug-ins go into the profile of the user who ran this (not root's, under sudo).
 user=${SUDO_USER:-$(id -un)}
 run_as_user() { if [ "$(id -un)" = "$user" ]; then "$@"; else sudo -u "$user" "$@"; fi; }
-if [ -x plugin-gimp/install-user.sh ]; then
-    echo "== GIMP plug-in for $user"
-    run_as_user plugin-gimp/install-user.sh build
+# meson install has put the GIMP plug-in into GIMP's own plug-in folder, for every
+# user. A second copy in the user's profile (from plugin-gimp/install-user.sh, the
+# way to install without root) would make every GIMP start warn "Skipping
+# duplicate plug-in", so an old one is removed (its model files are kept).
+gimp_user_dir=$(run_as_user sh -c 'echo "${GIMP2_DIRECTORY:-${XDG_CONFIG_HOME:-$HOME/.config}/GIMP/2.10}"')
+if [ -e "$gimp_user_dir/plug-ins/comicgan/comicgan" ]; then
+    echo "== removing the per-user GIMP plug-in copy (the installed one replaces it)"
+    run_as_user plugin-gimp/install-user.sh --gimp-dir "$gimp_user_dir" --uninstall
 fi
 if [ -x plugin-krita-bridge/install-pykrita.sh ]; then
     echo "== Krita plug-in for $user"
