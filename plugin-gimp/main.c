@@ -37,7 +37,7 @@ static const GimpParamDef attention_args[] = {
     {GIMP_PDB_IMAGE, "image", "Input image"},
     {GIMP_PDB_DRAWABLE, "drawable", "Input drawable (a layer or a layer group)"},
     {GIMP_PDB_STRING, "style", "Style name (the attention of a network depends on the style)"},
-    {GIMP_PDB_STRING, "point", "Attention point of the model (e.g. \"cam\"), \"\" for its first"},
+    {GIMP_PDB_STRING, "point", "Attention point of the style's network, \"\" for its first"},
 };
 
 static const GimpParamDef attention_return[] = {
@@ -59,6 +59,31 @@ static const char *locale_dir(void)
     return dir;
 }
 
+/* The "point" argument's help, naming each installed style's attention
+ * points as GIMP registers the plug-in, so a script writer sees real ones. */
+static char *points_help(void)
+{
+    GString *help = g_string_new(attention_args[4].description);
+    g_string_append(help, ". Installed styles:");
+    cg_catalog *cat = cg_catalog_new();
+    for (int i = 0; cat && i < cg_catalog_count(cat); i++) {
+        const cg_catalog_style *st = cg_catalog_get(cat, i);
+        cg_model *m = cg_model_load_header(st->model_path, NULL);
+        if (!m)
+            continue;
+        const cg_net *net = cg_model_net(m);
+        g_string_append_printf(help, " %s:", st->name);
+        for (int k = 0; k < cg_net_attention_count(net); k++)
+            g_string_append_printf(help, "%s \"%s\"", k ? "," : "", cg_net_attention_name(net, k));
+        if (cg_net_attention_count(net) == 0)
+            g_string_append(help, " none");
+        g_string_append(help, i + 1 < cg_catalog_count(cat) ? ";" : ".");
+        cg_model_free(m);
+    }
+    cg_catalog_free(cat);
+    return g_string_free(help, FALSE);
+}
+
 static void query(void)
 {
     gimp_plugin_domain_register(GETTEXT_PACKAGE, locale_dir());
@@ -72,14 +97,19 @@ static void query(void)
                            "RGB*, GRAY*", GIMP_PLUGIN, G_N_ELEMENTS(stylize_args), 0, stylize_args, NULL);
     gimp_plugin_menu_register(PROC_STYLIZE, "<Image>/Filters/Artistic");
 
+    GimpParamDef args[G_N_ELEMENTS(attention_args)];
+    memcpy(args, attention_args, sizeof args);
+    char *point = points_help();
+    args[4].description = point;
     gimp_install_procedure(PROC_ATTENTION, N_("Show where a comicgan network looks, as a heatmap layer"),
                            N_("Adds the chosen attention map of the style's network as a new heatmap layer above "
                               "the drawable, with the same size and offsets, half transparent so the image shows "
                               "through."),
                            "comicgan authors", "comicgan authors", "2026",
                            N_("Comic Style Attention Map (comicgan)..."), "RGB*, GRAY*", GIMP_PLUGIN,
-                           G_N_ELEMENTS(attention_args), G_N_ELEMENTS(attention_return), attention_args,
+                           G_N_ELEMENTS(attention_args), G_N_ELEMENTS(attention_return), args,
                            attention_return);
+    g_free(point);
     gimp_plugin_menu_register(PROC_ATTENTION, "<Image>/Filters/Artistic");
 
     gimp_install_procedure(PROC_LAYERS, N_("Stylize every layer as the frames of one animation"),
