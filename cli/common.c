@@ -99,6 +99,12 @@ void cli_progress_start(cli_progress *p, int items)
     p->draw = isatty(STDERR_FILENO);
     p->items = items > 0 ? items : 1;
     p->start_us = g_get_monotonic_time();
+    p->drawn_us = p->draw ? 0 : p->start_us; /* a bar draws at once, a line after `every` */
+    const char *every = g_getenv("COMICGAN_PROGRESS_SECONDS");
+    char *end = NULL;
+    p->every = every ? g_ascii_strtod(every, &end) : 10.0;
+    if (every && (end == every || *end || !(p->every >= 0)))
+        p->every = 10.0;
 }
 
 void cli_progress_item(cli_progress *p, int item, const char *label)
@@ -125,9 +131,28 @@ static void format_time(char *buf, size_t len, double seconds)
         snprintf(buf, len, "%ld:%02ld", s / 60, s % 60);
 }
 
+/* A plain line for logs: what is done and what is left, no bar. */
+static void progress_line(cli_progress *p, gint64 now, float fraction)
+{
+    if (p->every <= 0 || (double)(now - p->drawn_us) / 1e6 < p->every)
+        return;
+    p->drawn_us = now;
+    double f = ((double)p->item + CLAMP(fraction, 0.0f, 1.0f)) / p->items;
+    double elapsed = (double)(now - p->start_us) / 1e6;
+    char spent[16], left[16] = "--:--";
+    format_time(spent, sizeof spent, elapsed);
+    if (f >= 0.02)
+        format_time(left, sizeof left, elapsed * (1.0 - f) / f);
+    fprintf(stderr, "comicgan: %s: %d%%, %s %s, %s %s\n", p->label, (int)(f * 100), spent, _("elapsed"), left,
+            _("left"));
+    fflush(stderr);
+}
+
 bool cli_progress_update(void *progress, float fraction)
 {
     cli_progress *p = progress;
+    if (p && !p->draw)
+        progress_line(p, g_get_monotonic_time(), fraction);
     if (p && p->draw) {
         gint64 now = g_get_monotonic_time();
         if (now - p->drawn_us >= 100000 || fraction >= 1.0f) {

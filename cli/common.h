@@ -69,13 +69,17 @@ int cli_cancel_status(void);
 
 typedef struct cli_progress {
     bool draw;          /* stderr is a terminal */
+    double every;       /* otherwise: seconds between progress lines (0: none) */
     char label[28 * 4 + 1]; /* 28 characters of UTF-8 */
     gint64 start_us;    /* monotonic time of cli_progress_start */
     gint64 drawn_us;    /* last redraw, to limit redraws to ~10 per second */
     int item, items;    /* the current item of a batch and how many there are */
 } cli_progress;
 
-/* Starts the clock; draws only when stderr is a terminal. */
+/* Starts the clock. On a terminal it draws a bar; otherwise (a log, a pipe)
+ * it prints a plain line with the fraction done and the time left every
+ * COMICGAN_PROGRESS_SECONDS (default 10; 0: never), so a long run is not
+ * silent, while a short one prints nothing. */
 void cli_progress_start(cli_progress *p, int items);
 
 /* Names the item now being worked on (0-based). */

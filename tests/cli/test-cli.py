@@ -403,6 +403,18 @@ def test_interrupt(d):
     t.check(rc != 0, "Ctrl-C makes stylize exit non-zero", "status %d" % rc)
     t.check("cancelled" in text, "Ctrl-C says it cancelled", text[-400:])
     t.check(listing(d) == ["big.png"], "Ctrl-C leaves no output", listing(d))
+    # Not a terminal (a log, a pipe): plain progress lines, at the interval
+    # COMICGAN_PROGRESS_SECONDS sets; a short run with the default prints none.
+    env = dict(os.environ, COMICGAN_PROGRESS_SECONDS="0.05")
+    out = os.path.join(d, "out.png")
+    rc, _, err = run("stylize", "--style", "test-ink", src, out, env=env)
+    lines = [l for l in err.splitlines() if l.startswith("comicgan: big.png: ") and "left" in l]
+    t.check(rc == 0 and len(lines) >= 2 and "\r" not in err and "\033" not in err,
+            "progress lines, no bar, when stderr is not a terminal", err[-400:])
+    small = os.path.join(d, "small.png")
+    image("make", small, 64, 48)
+    rc, _, err = run("stylize", "--style", "test-ink", small, os.path.join(d, "small-out.png"))
+    t.check(rc == 0 and err == "", "a short run prints nothing when stderr is not a terminal", err)
 
 
 def test_signals(d):
