@@ -70,10 +70,19 @@ cg_image *read_scaled(gint32 drawable, double scale, GError **error)
 }
 
 /* GIMP's progress bar, fed from comicgan's progress callback. Cancelling
- * is GIMP's to do (it kills the plug-in), so this never asks to stop. */
+ * is GIMP's to do (it kills the plug-in), so this never asks to stop. On a
+ * long run the status text also says how long is left. */
 typedef struct progress {
     double base, span, shown;
+    char label[160];            /* the text without the time left */
+    gint64 start_us, told_us;   /* 0 until the first callback */
 } progress;
+
+static void progress_text(progress *p, const char *label)
+{
+    g_strlcpy(p->label, label, sizeof p->label);
+    gimp_progress_set_text(label);
+}
 
 static bool on_progress(void *data, float fraction)
 {
@@ -82,6 +91,21 @@ static bool on_progress(void *data, float fraction)
     if (done - p->shown >= 0.005 || fraction >= 1.0f) {
         gimp_progress_update(done);
         p->shown = done;
+    }
+    gint64 now = g_get_monotonic_time();
+    if (!p->start_us)
+        p->start_us = p->told_us = now;
+    double elapsed = (now - p->start_us) / 1e6;
+    /* After a few seconds, when the rate means something; once a second. */
+    if (elapsed >= 3 && done >= 0.02 && done < 1 && now - p->told_us >= 1000000) {
+        long left = (long)(elapsed * (1 - done) / done + 0.5);
+        char when[32];
+        if (left >= 3600)
+            g_snprintf(when, sizeof when, "%ld:%02ld:%02ld", left / 3600, left / 60 % 60, left % 60);
+        else
+            g_snprintf(when, sizeof when, "%ld:%02ld", left / 60, left % 60);
+        gimp_progress_set_text_printf(_("%s (%s left)"), p->label[0] ? p->label : _("Comic style"), when);
+        p->told_us = now;
     }
     return true;
 }
@@ -200,6 +224,7 @@ gboolean run_stylize(gint32 image, gint32 drawable, const loaded_style *st, cons
     gboolean ok = TRUE;
 
     gimp_progress_init(_("Comic style"));
+    g_strlcpy(p.label, _("Comic style"), sizeof p.label);
     for (guint i = 0; ok && i < layers->len; i++) {
         result r = {.layer = g_array_index(layers, gint32, i)};
         if (!gimp_drawable_mask_intersect(r.layer, &r.x, &r.y, &r.width, &r.height))
@@ -210,8 +235,11 @@ gboolean run_stylize(gint32 image, gint32 drawable, const loaded_style *st, cons
         int y1 = MIN(gimp_drawable_height(r.layer), r.y + r.height + margin);
         r.ox = r.x - x0;
         r.oy = r.y - y0;
-        if (layers->len > 1)
-            gimp_progress_set_text_printf(_("Comic style: layer %u of %u"), i + 1, layers->len);
+        if (layers->len > 1) {
+            char *text = g_strdup_printf(_("Comic style: layer %u of %u"), i + 1, layers->len);
+            progress_text(&p, text);
+            g_free(text);
+        }
         p.base = (double)i / layers->len;
         p.span = 1.0 / layers->len;
         r.pixels = read_pixels(r.layer, x0, y0, x1 - x0, y1 - y0, error);
@@ -264,6 +292,7 @@ gboolean run_layers(gint32 image, gint32 drawable, const loaded_style *st, const
     if (ok) {
         cg_stylize_options o = stylize_options(st, s);
         progress p = {.span = 1.0};
+        g_snprintf(p.label, sizeof p.label, _("Comic style: %d frames"), n);
         o.progress = on_progress;
         o.progress_data = &p;
         cg_error err = {0};
@@ -311,6 +340,7 @@ gboolean run_attention(gint32 image, gint32 drawable, const loaded_style *st, co
     }
     cg_stylize_options o = stylize_options(st, s);
     progress p = {.span = 1.0};
+    g_snprintf(p.label, sizeof p.label, _("Attention map \"%s\""), point_name);
     o.progress = on_progress;
     o.progress_data = &p;
     cg_error err = {0};
