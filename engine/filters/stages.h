@@ -9,6 +9,7 @@ cg_status cgf_guided_check(const cg_guided_params *p, cg_error *err);
 cg_status cgf_quantize_check(const cg_quantize_params *p, cg_error *err);
 cg_status cgf_xdog_check(const cg_xdog_params *p, cg_error *err);
 cg_status cgf_screentone_check(const cg_screentone_params *p, cg_error *err);
+cg_status cgf_kuwahara_check(const cg_kuwahara_params *p, cg_error *err);
 
 /* XDoG of a luma plane into dst (values in [0, 1]); t1, t2 scratch planes. */
 void cgf_xdog_plane(const float *luma, float *dst, float *t1, float *t2, int w, int h,
