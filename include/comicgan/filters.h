@@ -1,7 +1,7 @@
 /* comicgan — classical comic filters.
  *
  * Pure image-to-image functions: the teachers that make paired training
- * targets (manga, cel) and the post-processing steps of inference.
+ * targets (manga, cel, painted) and the post-processing steps of inference.
  *
  * Conventions shared by every function here:
  *  - Images are cg_image (float RGBA, straight alpha, R'G'B' in [0, 1]).
@@ -52,7 +52,7 @@ cg_status cg_filter_guided(const cg_image *in, cg_image *out,
                            const cg_guided_params *params, cg_error *err);
 
 /* ---- Painted look: anisotropic Kuwahara filter (Kyprianidis, Kang, Döllner
- * 2009) ----
+ * 2009) and the painted teacher ----
  * The colour structure tensor, Gaussian-smoothed, gives each pixel an
  * ellipse of area pi radius^2 stretched along the local edge direction by
  * the anisotropy A = (l1 - l2) / (l1 + l2): semi-axes radius (alpha + A) /
@@ -87,6 +87,23 @@ typedef struct cg_kuwahara_params {
 cg_kuwahara_params cg_kuwahara_defaults(void);
 cg_status cg_filter_kuwahara(const cg_image *in, cg_image *out,
                              const cg_kuwahara_params *params, cg_error *err);
+
+/* Painted teacher: a painting made from the photo in its own colours. The
+ * Kuwahara filter applied `passes` times (each pass turns more texture into
+ * brush marks), then a mild boost of saturation (around each pixel's luma)
+ * and contrast (cg_filter_contrast around the mean luma), as paint is more
+ * vivid than a photo. No outlines. */
+typedef struct cg_painted_params {
+    cg_kuwahara_params strokes;
+    int passes;       /* 1..4 */
+    float saturation; /* chroma gain around each pixel's luma, [0, 2]; 1 keeps it */
+    float contrast;   /* cg_filter_contrast factor about the mean luma, [0, 2] */
+} cg_painted_params;
+
+/* Kuwahara defaults, 1 pass, saturation 1.1, contrast 1.05. */
+cg_painted_params cg_painted_defaults(void);
+cg_status cg_filter_painted(const cg_image *in, cg_image *out,
+                            const cg_painted_params *params, cg_error *err);
 
 /* ---- Colour flattening ---- */
 

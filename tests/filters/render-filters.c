@@ -66,6 +66,7 @@ WRAP(f_denoise, cg_filter_denoise)
 WRAP(f_contrast, cg_filter_contrast)
 WRAP(f_manga, cg_filter_manga)
 WRAP(f_cel, cg_filter_cel)
+WRAP(f_painted, cg_filter_painted)
 
 static const struct {
     const char *name;
@@ -76,7 +77,7 @@ static const struct {
     {"xdog", f_xdog},             {"screentone", f_screentone},
     {"hatching", f_hatching},     {"line-weight", f_line_weight},
     {"denoise", f_denoise},       {"contrast", f_contrast}, {"manga", f_manga},
-    {"cel", f_cel},
+    {"cel", f_cel},               {"painted", f_painted},
 };
 
 int main(int argc, char **argv)

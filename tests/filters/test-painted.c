@@ -1,6 +1,6 @@
 /* The painted look: the anisotropic Kuwahara filter against a slow, direct
  * reference, its properties (flat stays flat, edges stay sharp, continuity
- * in the input). */
+ * in the input), and the painted teacher. */
 #include "fixture.h"
 
 /* The filter's definition, as documented in comicgan/filters.h, plus its two
@@ -254,6 +254,11 @@ static void expect_bad(const cg_kuwahara_params *p, const char *field)
     if (!strstr(err.message, field))
         g_error("\"%s\" does not name %s", err.message, field);
     g_assert_cmpint(cg_filter_kuwahara(in, out, p, NULL), ==, CG_ERR_INVALID);
+    cg_painted_params pp = cg_painted_defaults();
+    pp.strokes = *p;
+    g_assert_cmpint(cg_filter_painted(in, out, &pp, &err), ==, CG_ERR_INVALID);
+    if (!strstr(err.message, field) || !strstr(err.message, "painted"))
+        g_error("\"%s\" does not name painted and %s", err.message, field);
     fx_free(in);
     fx_free(out);
 }
@@ -294,6 +299,125 @@ static void test_bad_params(void)
     }
 }
 
+/* Six saturated blocks (red, orange, yellow-green, cyan, blue, magenta) with
+ * a gentle gradient and strong per-pixel texture. */
+static cg_image *saturated_blocks(int w, int h, uint64_t seed)
+{
+    static const float colours[6][3] = {{0.85f, 0.1f, 0.1f}, {0.9f, 0.5f, 0.1f}, {0.5f, 0.8f, 0.1f},
+                                        {0.1f, 0.75f, 0.8f}, {0.15f, 0.2f, 0.85f}, {0.75f, 0.15f, 0.7f}};
+    cg_image *img = fx_new(w, h);
+    uint64_t s = seed;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            const float *c = colours[(x * 3 / w) + 3 * (y * 2 / h)];
+            float *p = fx_px(img, x, y), shade = 0.9f + 0.2f * (float)y / (float)h;
+            for (int k = 0; k < 3; k++)
+                p[k] = fminf(1.0f, fmaxf(0.0f, c[k] * shade + 0.16f * (fx_uniform(&s) - 0.5f)));
+            p[3] = 1.0f;
+        }
+    return img;
+}
+
+/* Chroma-weighted mean hue of a block, as an angle of the summed
+ * (B' - Y', R' - Y') vectors, in degrees; *chroma gets their mean length. */
+static double block_hue(const cg_image *img, int x0, int y0, int x1, int y1, double *chroma)
+{
+    double cb = 0, cr = 0, len = 0;
+    int n = 0;
+    for (int y = y0; y < y1; y++)
+        for (int x = x0; x < x1; x++, n++) {
+            const float *p = fx_px(img, x, y);
+            double Y = 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2];
+            cb += p[2] - Y;
+            cr += p[0] - Y;
+            len += hypot(p[2] - Y, p[0] - Y);
+        }
+    *chroma = len / n;
+    return atan2(cr, cb) * 180 / G_PI;
+}
+
+/* Mean of the 3x3 luma standard deviation inside a block: texture. */
+static double block_texture(const cg_image *img, int x0, int y0, int x1, int y1)
+{
+    double sum = 0;
+    int n = 0;
+    for (int y = y0 + 1; y < y1 - 1; y++)
+        for (int x = x0 + 1; x < x1 - 1; x++, n++) {
+            double s1 = 0, s2 = 0;
+            for (int d = -1; d <= 1; d++)
+                for (int e = -1; e <= 1; e++) {
+                    const float *p = fx_px(img, x + e, y + d);
+                    double Y = 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2];
+                    s1 += Y;
+                    s2 += Y * Y;
+                }
+            sum += sqrt(fmax(0, s2 / 9 - s1 * s1 / 81));
+        }
+    return sum / n;
+}
+
+/* The painted teacher keeps each block's hue and roughly its chroma,
+ * smooths the texture into paint, draws no dark outlines between blocks,
+ * and gives the same result every time. */
+static void test_painted_colours(void)
+{
+    int w = 96, h = 64;
+    cg_image *in = saturated_blocks(w, h, 17), *out = fx_new(w, h), *again = fx_new(w, h);
+    g_assert_cmpint(cg_filter_painted(in, out, NULL, NULL), ==, CG_OK);
+    g_assert_cmpint(cg_filter_painted(in, again, NULL, NULL), ==, CG_OK);
+    g_assert_true(fx_equal(out, again));
+    fx_assert_alpha_same(in, out);
+    fx_assert_range01(out);
+    for (int b = 0; b < 6; b++) {
+        /* the block's inside, 4 px from its borders */
+        int x0 = (b % 3) * w / 3 + 4, x1 = (b % 3 + 1) * w / 3 - 4;
+        int y0 = (b / 3) * h / 2 + 4, y1 = (b / 3 + 1) * h / 2 - 4;
+        double cin, cout, hin = block_hue(in, x0, y0, x1, y1, &cin), hout = block_hue(out, x0, y0, x1, y1, &cout);
+        double dh = fabs(remainder(hout - hin, 360.0));
+        double tin = block_texture(in, x0, y0, x1, y1), tout = block_texture(out, x0, y0, x1, y1);
+        g_test_message("block %d: hue %.1f -> %.1f, chroma %.3f -> %.3f, texture %.4f -> %.4f", b, hin, hout, cin, cout,
+                       tin, tout);
+        g_assert_cmpfloat(dh, <, 3.0);
+        g_assert_cmpfloat(cout, >, 0.9 * cin);
+        g_assert_cmpfloat(cout, <, 1.3 * cin);
+        g_assert_cmpfloat(tout, <, 0.5 * tin);
+    }
+    /* no ink: nothing much darker than the darker neighbour block */
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            const float *p = fx_px(out, x, y);
+            g_assert_cmpfloat(0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2], >, 0.12);
+        }
+    fx_free(in);
+    fx_free(out);
+    fx_free(again);
+}
+
+static void test_painted_bad_params(void)
+{
+    cg_image *in = fx_picture(8, 8, 1), *out = fx_new(8, 8);
+    cg_error err = {0};
+    static const struct {
+        int passes;
+        float saturation, contrast;
+        const char *field;
+    } bad[] = {{0, 1, 1, "passes"},      {5, 1, 1, "passes"},      {1, NAN, 1, "saturation"},
+               {1, -0.1f, 1, "saturation"}, {1, 2.5f, 1, "saturation"}, {1, 1, NAN, "contrast"},
+               {1, 1, 3, "contrast"}};
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        cg_painted_params p = cg_painted_defaults();
+        p.passes = bad[i].passes;
+        p.saturation = bad[i].saturation;
+        p.contrast = bad[i].contrast;
+        g_assert_cmpint(cg_filter_painted(in, out, &p, &err), ==, CG_ERR_INVALID);
+        if (!strstr(err.message, bad[i].field) || !strstr(err.message, "painted"))
+            g_error("\"%s\" does not name painted and %s", err.message, bad[i].field);
+        g_assert_cmpint(cg_filter_painted(in, out, &p, NULL), ==, CG_ERR_INVALID);
+    }
+    fx_free(in);
+    fx_free(out);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -302,5 +426,7 @@ int main(int argc, char **argv)
     g_test_add_func("/filters/painted/kuwahara-step-edge", test_step_edge);
     g_test_add_func("/filters/painted/kuwahara-continuity", test_continuity);
     g_test_add_func("/filters/painted/bad-params", test_bad_params);
+    g_test_add_func("/filters/painted/teacher-colours", test_painted_colours);
+    g_test_add_func("/filters/painted/teacher-bad-params", test_painted_bad_params);
     return g_test_run();
 }
