@@ -94,9 +94,10 @@ static inline __attribute__((always_inline)) void pixel(const float *pad, size_t
     /* Q = M^2: rho^2 = d^T Q d; det Q = 1 / radius^4 (the area is kept). */
     float q11 = m[0] * m[0] + m[1] * m[1], q12 = m[1] * (m[0] + m[2]), q22 = m[1] * m[1] + m[2] * m[2];
     float det = q11 * q22 - q12 * q12, inv_q11 = 1.0f / q11;
-    int ymax = (int)sqrtf(q11 / det);
-    if (ymax > border)
-        ymax = border;
+    /* Written so that a NaN (from NaN or infinite pixels) gives no window
+     * rather than a wild integer: the output is then clamped to 0. */
+    float extent = sqrtf(q11 / det);
+    int ymax = extent < (float)border ? (int)extent : border;
     /* Along a row the sector coordinates move by constant steps and rho^2 by
      * a linear one: additions instead of a 2x2 map per sample. */
     const v8 dX = m[0] * s->cos + m[1] * s->sin, dY = m[1] * s->cos - m[0] * s->sin;
@@ -104,7 +105,7 @@ static inline __attribute__((always_inline)) void pixel(const float *pad, size_t
     const v8 zero = {0};
     for (int dy = -ymax; dy <= ymax; dy++) {
         float fy = (float)dy, disc = q11 - det * fy * fy;
-        if (disc <= 0.0f)
+        if (!(disc > 0.0f))
             continue;
         float half = sqrtf(disc) * inv_q11, centre = -q12 * fy * inv_q11;
         int x0 = (int)ceilf(centre - half), x1 = (int)floorf(centre + half);

@@ -179,6 +179,21 @@ static void test_constant(void)
     fx_free(out);
 }
 
+/* Pixels that are not numbers do not crash the filter or leave [0, 1]. */
+static void test_not_numbers(void)
+{
+    cg_image *in = fx_picture(30, 20, 3), *out = fx_new(30, 20);
+    fx_px(in, 10, 10)[1] = NAN;
+    fx_px(in, 20, 5)[0] = INFINITY;
+    fx_px(in, 0, 19)[2] = -INFINITY;
+    g_assert_cmpint(cg_filter_kuwahara(in, out, NULL, NULL), ==, CG_OK);
+    fx_assert_range01(out);
+    g_assert_cmpint(cg_filter_painted(in, out, NULL, NULL), ==, CG_OK);
+    fx_assert_range01(out);
+    fx_free(in);
+    fx_free(out);
+}
+
 /* An ideal step between two colours keeps its full contrast within a pixel
  * of the edge, as an edge-preserving filter must; a blur of the same radius
  * would spread it over a dozen pixels. Vertical and diagonal. */
@@ -423,6 +438,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/filters/painted/kuwahara-reference", test_reference);
     g_test_add_func("/filters/painted/kuwahara-constant", test_constant);
+    g_test_add_func("/filters/painted/kuwahara-not-numbers", test_not_numbers);
     g_test_add_func("/filters/painted/kuwahara-step-edge", test_step_edge);
     g_test_add_func("/filters/painted/kuwahara-continuity", test_continuity);
     g_test_add_func("/filters/painted/bad-params", test_bad_params);
