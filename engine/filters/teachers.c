@@ -1,5 +1,5 @@
 /* The teachers: fixed pipelines of the classical filters whose outputs are
- * the paired targets the conditional GAN learns (manga, cel). */
+ * the paired targets the conditional GAN learns (manga, cel, painted). */
 #include "comicgan/filters.h"
 #include "filters/plane.h"
 #include "filters/stages.h"
@@ -135,4 +135,42 @@ cg_status cg_filter_cel(const cg_image *in, cg_image *out, const cg_cel_params *
     free(s.pixels);
     free(pl);
     return CG_OK;
+}
+
+cg_painted_params cg_painted_defaults(void)
+{
+    /* Chosen on training photos at their training size (~288-400 px): radius
+     * 6 turns fur, grass and foliage into brush marks while windows, eyes
+     * and roof edges survive; a second pass posterises into flat shapes (cel
+     * is the flat style) at twice the cost. A noise floor of 0.01 keeps
+     * hazy, low-contrast edges (a skyline in fog) that the paper's floor
+     * (~0.036) smeared away. 1.1 saturation and 1.05 contrast give paint's
+     * vividness without moving hues (+1 degree, ~4 dE on ten photos). */
+    return (cg_painted_params){
+        .strokes = cg_kuwahara_defaults(), .passes = 1, .saturation = 1.1f, .contrast = 1.05f};
+}
+
+cg_status cg_filter_painted(const cg_image *in, cg_image *out, const cg_painted_params *params,
+                            cg_error *err)
+{
+    cg_painted_params p = params ? *params : cg_painted_defaults();
+    cg_status st;
+    if ((st = cgf_check_images(in, out, "painted", err)) || (st = cgf_kuwahara_check(&p.strokes, err)) ||
+        (st = cgf_check_int(p.passes, 1, 4, "passes", err)) ||
+        (st = cgf_check_range(p.saturation, 0.0f, 2.0f, "saturation", err)) ||
+        (st = cgf_check_range(p.contrast, 0.0f, 2.0f, "contrast", err)))
+        return err ? cg_error_prefix(err, "painted") : st;
+    st = cg_filter_kuwahara(in, out, &p.strokes, err);
+    for (int i = 1; i < p.passes && st == CG_OK; i++)
+        st = cg_filter_kuwahara(out, out, &p.strokes, err);
+    if (st)
+        return st;
+    size_t n = cgf_npix(in);
+    for (size_t i = 0; i < n && p.saturation != 1.0f; i++) {
+        float *q = out->pixels + 4 * i, y = cgf_luma(q);
+        for (int c = 0; c < 3; c++)
+            q[c] = cgf_clamp01(y + p.saturation * (q[c] - y));
+    }
+    cg_contrast_params c = {.factor = p.contrast, .pivot = CG_PIVOT_MEAN};
+    return cg_filter_contrast(out, out, &c, err);
 }

@@ -39,7 +39,7 @@ static const opt_def options[] = {
     {"run", "keep_checkpoints", OPT_BOOL, O(keep_checkpoints), "false", 0, 0, NULL},
     {"data", "photos", OPT_PATH, O(photos), "", 0, 0, NULL},
     {"data", "targets", OPT_PATH, O(targets), "", 0, 0, NULL},
-    {"data", "target_filter", OPT_ENUM, O(target_filter), "none", 0, 0, "none|manga|cel"},
+    {"data", "target_filter", OPT_ENUM, O(target_filter), "none", 0, 0, TR_TEACHERS},
     {"data", "style", OPT_PATH, O(style), "", 0, 0, NULL},
     {"data", "load_size", OPT_INT, O(load_size), "0", 0, 4096, NULL},
     {"data", "min_side", OPT_INT, O(min_side), "0", 0, 4096, NULL},
@@ -335,10 +335,10 @@ static cg_status parse_style_group(cg_train_config *c, GKeyFile *kf, const char 
         st = cg_fail(err, CG_ERR_INVALID, "%s: [%s] source must be one of filter|targets|images|identity",
                      c->source_name, group);
     s->kind = (tr_style_kind)kind;
-    s->filter = filter ? enum_index("none|manga|cel", filter) : 0;
+    s->filter = filter ? enum_index(TR_TEACHERS, filter) : 0;
     if (st == CG_OK && s->kind == TR_STYLE_FILTER && s->filter <= 0)
-        st = cg_fail(err, CG_ERR_INVALID, "%s: [%s] source = filter needs filter = manga or cel", c->source_name,
-                     group);
+        st = cg_fail(err, CG_ERR_INVALID, "%s: [%s] source = filter needs filter = manga, cel or painted",
+                     c->source_name, group);
     if (st == CG_OK && (s->kind == TR_STYLE_TARGETS || s->kind == TR_STYLE_IMAGES) && !(dir && dir[0]))
         st = cg_fail(err, CG_ERR_INVALID, "%s: [%s] source = %s needs dir = FOLDER", c->source_name, group, source);
     s->dir = resolve_path(base_dir, dir ? dir : "");
@@ -540,7 +540,7 @@ static void build_canonical(cg_train_config *c)
         char *source = enum_name("filter|targets|images|identity", s->kind);
         g_key_file_set_string(kf, group, "source", source);
         if (s->kind == TR_STYLE_FILTER) {
-            char *filter = enum_name("none|manga|cel", s->filter);
+            char *filter = enum_name(TR_TEACHERS, s->filter);
             g_key_file_set_string(kf, group, "filter", filter);
             g_free(filter);
         }

@@ -387,6 +387,27 @@ cg_dataset *cg_dataset_scan(const char *dir, const char *targets_dir, const cg_d
     return d;
 }
 
+cg_status tr_teacher_apply(int teacher, cg_image *img, cg_error *err)
+{
+    switch (teacher) {
+    case TR_TEACHER_MANGA: return cg_filter_manga(img, img, NULL, err);
+    case TR_TEACHER_CEL: return cg_filter_cel(img, img, NULL, err);
+    case TR_TEACHER_PAINTED: return cg_filter_painted(img, img, NULL, err);
+    default: return cg_fail(err, CG_ERR_INVALID, "no teacher filter %d", teacher);
+    }
+}
+
+int tr_teacher_of(const char *name)
+{
+    char **names = g_strsplit(TR_TEACHERS, "|", -1);
+    int found = 0;
+    for (int i = 1; name && names[i] && !found; i++)
+        if (strcmp(name, names[i]) == 0)
+            found = i;
+    g_strfreev(names);
+    return found;
+}
+
 cg_status tr_dataset_apply_teacher(cg_dataset *d, int filter, cg_error *err)
 {
     for (int i = 0; i < d->n; i++) {
@@ -394,8 +415,7 @@ cg_status tr_dataset_apply_teacher(cg_dataset *d, int filter, cg_error *err)
         cg_image *img = tr_image_to_cg(&it->img, err);
         if (!img)
             return err->code;
-        cg_status st = filter == TR_TEACHER_MANGA ? cg_filter_manga(img, img, NULL, err)
-                                                  : cg_filter_cel(img, img, NULL, err);
+        cg_status st = tr_teacher_apply(filter, img, err);
         g_free(it->aux.rgb);
         it->aux.rgb = NULL;
         if (st == CG_OK)

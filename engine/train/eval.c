@@ -137,7 +137,7 @@ static cg_status load_list(const char *dir, char **names, int size, int max, GPt
 static cg_image *apply_teacher(int teacher, const cg_image *in, cg_error *err)
 {
     cg_image *t = cg_image_copy(in, err);
-    if (t && (teacher == TR_TEACHER_MANGA ? cg_filter_manga(t, t, NULL, err) : cg_filter_cel(t, t, NULL, err))) {
+    if (t && tr_teacher_apply(teacher, t, err)) {
         cg_image_free(t);
         t = NULL;
     }
@@ -526,7 +526,7 @@ static cg_status folder_case(const char *dir, bool identity, const cg_eval_optio
     if (!names || !names[0])
         return cg_fail(err, CG_ERR_INVALID, "%s: no images to evaluate on", dir);
     cg_status st = load_list(dir, names, o->size, o->max_images, c->inputs, err);
-    int teacher = !o->target_filter ? 0 : strcmp(o->target_filter, "manga") == 0 ? 1 : 2;
+    int teacher = o->target_filter ? tr_teacher_of(o->target_filter) : 0;
     if (st == CG_OK && (identity || teacher || o->targets))
         st = make_targets(c, dir, names, o->targets, teacher, identity, err);
     if (st == CG_OK && !c->paired && o->style_images) {
@@ -544,11 +544,6 @@ void cg_eval_result_free(cg_eval_result *r)
         g_free(r->style);
         g_free(r);
     }
-}
-
-static int teacher_of(const char *name)
-{
-    return strcmp(name, "manga") == 0 ? TR_TEACHER_MANGA : strcmp(name, "cel") == 0 ? TR_TEACHER_CEL : 0;
 }
 
 static int count(const char *const *list)
@@ -600,12 +595,12 @@ cg_status cg_eval(const char *model_path, const char *data, const cg_eval_option
     if (o.temporal_images <= 0)
         o.temporal_images = 4;
     *out = NULL;
-    if (o.target_filter && strcmp(o.target_filter, "manga") != 0 && strcmp(o.target_filter, "cel") != 0)
-        return cg_fail(err, CG_ERR_INVALID, "target filter \"%s\": must be manga or cel", o.target_filter);
+    if (o.target_filter && !tr_teacher_of(o.target_filter))
+        return cg_fail(err, CG_ERR_INVALID, "target filter \"%s\": must be manga, cel or painted", o.target_filter);
     const int filters = count(o.filters), outputs = count(o.outputs);
     for (int k = 0; k < filters; k++)
-        if (!teacher_of(o.filters[k]))
-            return cg_fail(err, CG_ERR_INVALID, "filter \"%s\": must be manga or cel", o.filters[k]);
+        if (!tr_teacher_of(o.filters[k]))
+            return cg_fail(err, CG_ERR_INVALID, "filter \"%s\": must be manga, cel or painted", o.filters[k]);
     for (int k = 0; k < outputs; k++)
         if (!g_file_test(o.outputs[k], G_FILE_TEST_IS_DIR))
             return cg_fail(err, CG_ERR_INVALID, "%s: not a folder of outputs", o.outputs[k]);
@@ -642,7 +637,7 @@ cg_status cg_eval(const char *model_path, const char *data, const cg_eval_option
             g_strlcpy(row->kind, "style", sizeof row->kind);
         } else if (k < styles + filters) {
             const char *f = o.filters[k - styles];
-            mk.teacher = teacher_of(f);
+            mk.teacher = tr_teacher_of(f);
             g_snprintf(row->name, sizeof row->name, "filter:%s", f);
             g_strlcpy(row->kind, "filter", sizeof row->kind);
         } else {

@@ -23,8 +23,9 @@ typedef enum { TR_PIX2PIX, TR_CYCLEGAN, TR_ATTENTION, TR_MULTISTYLE } tr_mode;
 typedef enum { TR_GAN_BCE, TR_GAN_LSGAN, TR_GAN_HINGE } tr_gan;
 typedef enum { TR_FEATURES_FIXED, TR_FEATURES_DISCRIMINATOR } tr_features_kind;
 typedef enum { TR_STYLE_FILTER, TR_STYLE_TARGETS, TR_STYLE_IMAGES, TR_STYLE_IDENTITY } tr_style_kind;
-/* Teacher filters, in the order of the config's "none|manga|cel". */
-typedef enum { TR_TEACHER_NONE, TR_TEACHER_MANGA, TR_TEACHER_CEL } tr_teacher;
+/* Teacher filters, in the order of their names in TR_TEACHERS. */
+typedef enum { TR_TEACHER_NONE, TR_TEACHER_MANGA, TR_TEACHER_CEL, TR_TEACHER_PAINTED } tr_teacher;
+#define TR_TEACHERS "none|manga|cel|painted"
 
 typedef struct tr_style_config {
     char *name, *display_name, *description;
@@ -104,6 +105,11 @@ struct cg_dataset {
 
 /* Fills every item's aux with the teacher's (a tr_teacher) rendering of img. */
 cg_status tr_dataset_apply_teacher(cg_dataset *d, int filter, cg_error *err);
+/* Renders img in place with a teacher (a tr_teacher other than none), at its
+ * defaults: the one place where a teacher's number becomes its filter. */
+cg_status tr_teacher_apply(int teacher, cg_image *img, cg_error *err);
+/* The tr_teacher named name (not "none"), or 0. */
+int tr_teacher_of(const char *name);
 /* The image as float RGBA in [0, 1] (for teachers, evaluation). Caller frees. */
 cg_image *tr_image_to_cg(const tr_image *t, cg_error *err);
 /* Area-averaging resize of float RGBA to w x h (caller frees). */

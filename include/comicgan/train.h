@@ -126,13 +126,13 @@ typedef struct cg_eval_options {
     int size;                  /* test images are resized to this shorter side; 0: 256 */
     int max_images;            /* per style; 0: all */
     const char *targets;       /* folder of targets matched by file name (paired metrics) */
-    const char *target_filter; /* "manga" or "cel": targets made by that teacher */
+    const char *target_filter; /* "manga", "cel" or "painted": targets made by that teacher */
     const char *style_images;  /* folder of style images (style score) */
     /* Baselines, each scored as one more row with the same figures (DATA must
-     * be a folder of images): teacher filters by name ("cel", "manga"), and
-     * folders of outputs made by other programs, each photo's output found
-     * by the photo's file name without its extension. NULL-terminated lists,
-     * or NULL for none. */
+     * be a folder of images): teacher filters by name ("cel", "manga",
+     * "painted"), and folders of outputs made by other programs, each
+     * photo's output found by the photo's file name without its extension.
+     * NULL-terminated lists, or NULL for none. */
     const char *const *filters;
     const char *const *outputs;
     bool no_temporal;          /* skip the temporal ratio (it stylizes 8 frames per photo) */

@@ -55,6 +55,7 @@ typedef cg_status (*filter_fn)(const cg_image *, cg_image *, cg_error *);
         return call(in, out, NULL, err);                                                 \
     }
 WRAP(f_guided, cg_filter_guided)
+WRAP(f_kuwahara, cg_filter_kuwahara)
 WRAP(f_quantize, cg_filter_quantize)
 WRAP(f_slic, cg_filter_slic)
 WRAP(f_xdog, cg_filter_xdog)
@@ -65,16 +66,18 @@ WRAP(f_denoise, cg_filter_denoise)
 WRAP(f_contrast, cg_filter_contrast)
 WRAP(f_manga, cg_filter_manga)
 WRAP(f_cel, cg_filter_cel)
+WRAP(f_painted, cg_filter_painted)
 
 static const struct {
     const char *name;
     filter_fn fn;
 } filters[] = {
-    {"guided", f_guided},         {"quantize", f_quantize}, {"slic", f_slic},
+    {"guided", f_guided},         {"kuwahara", f_kuwahara}, {"quantize", f_quantize},
+    {"slic", f_slic},
     {"xdog", f_xdog},             {"screentone", f_screentone},
     {"hatching", f_hatching},     {"line-weight", f_line_weight},
     {"denoise", f_denoise},       {"contrast", f_contrast}, {"manga", f_manga},
-    {"cel", f_cel},
+    {"cel", f_cel},               {"painted", f_painted},
 };
 
 int main(int argc, char **argv)

@@ -189,6 +189,46 @@ static void test_config(void)
     g_free(dir);
 }
 
+/* Every teacher is a target_filter and a style's filter; the canonical copy
+ * (whose hash names the run) tells them apart; other names are refused with
+ * the list of teachers. */
+static void test_config_teachers(void)
+{
+    static const char *const teachers[] = {"manga", "cel", "painted"};
+    char *dir = photos_dir(), *hash[3];
+    cg_error err = {0};
+    for (int i = 0; i < 3; i++) {
+        char *text = g_strdup_printf("[data]\nphotos = %s\ntarget_filter = %s\n", dir, teachers[i]);
+        cg_train_config *c = cg_train_config_parse(text, root, "ok.ini", &err);
+        if (!c)
+            g_error("target_filter = %s: %s", teachers[i], err.message);
+        char *line = g_strdup_printf("target_filter=%s\n", teachers[i]);
+        g_assert_nonnull(strstr(cg_train_config_canonical(c), line));
+        hash[i] = g_strdup(cg_train_config_hash(c));
+        for (int k = 0; k < i; k++)
+            g_assert_cmpstr(hash[k], !=, hash[i]);
+        cg_train_config_free(c);
+        g_free(line);
+        g_free(text);
+    }
+    char *text = g_strdup_printf("[run]\nmode = multistyle\n[data]\nphotos = %s\n[generator]\nnorm = cond_instance\n"
+                                 "[style oil]\nsource = filter\nfilter = painted\n",
+                                 dir);
+    cg_train_config *c = cg_train_config_parse(text, root, "ok.ini", &err);
+    if (!c)
+        g_error("[style oil] filter = painted: %s", err.message);
+    g_assert_nonnull(strstr(cg_train_config_canonical(c), "[style oil]\nsource=filter\nfilter=painted\n"));
+    cg_train_config_free(c);
+    expect_config_error("[data]\nphotos = @\ntarget_filter = oil\n", "must be one of none|manga|cel|painted");
+    expect_config_error("[run]\nmode = multistyle\n[data]\nphotos = @\n[generator]\nnorm = cond_instance\n"
+                        "[style oil]\nsource = filter\nfilter = oil\n",
+                        "needs filter = manga, cel or painted");
+    for (int i = 0; i < 3; i++)
+        g_free(hash[i]);
+    g_free(text);
+    g_free(dir);
+}
+
 /* docs/training.md has a table row for every option under its group's heading. */
 static void test_options_documented(void)
 {
@@ -225,6 +265,7 @@ int main(int argc, char **argv)
     g_test_add_func("/train/data/cleaning_report", test_cleaning_report);
     g_test_add_func("/train/data/split", test_split);
     g_test_add_func("/train/config/parse", test_config);
+    g_test_add_func("/train/config/teachers", test_config_teachers);
     g_test_add_func("/train/config/documented", test_options_documented);
     int rc = g_test_run();
     fx_rmtree(root);

@@ -206,6 +206,27 @@ static void test_outputs(void)
     g_free(outs);
 }
 
+/* The painted teacher by name, as a baseline and as the maker of targets:
+ * scored against its own targets it matches them exactly. */
+static void test_painted_teacher(void)
+{
+    const char *filters[] = {"painted", "cel", NULL};
+    cg_eval_options o = {.size = H, .temporal_images = 1, .target_filter = "painted", .filters = filters};
+    cg_eval_result *r = NULL;
+    cg_error err = {0};
+    if (cg_eval(NULL, photos, &o, &r, &err) != CG_OK)
+        g_error("%s", err.message);
+    g_assert_cmpint(r->n, ==, 2);
+    const cg_eval_style *p = row(r, "filter:painted"), *c = row(r, "filter:cel");
+    g_assert_cmpstr(p->kind, ==, "filter");
+    g_assert_true(p->paired && c->paired);
+    g_assert_cmpfloat(p->l1, ==, 0.0);
+    g_assert_cmpfloat(c->l1, >, 0.001);
+    g_assert_true(isfinite(p->hue_shift) && isfinite(p->edge_corr));
+    g_assert_true(isfinite(p->temporal_ratio) && p->temporal_ratio > 0);
+    cg_eval_result_free(r);
+}
+
 static void expect_invalid(const char *model_path, const char *data, const cg_eval_options *o, const char *words)
 {
     cg_eval_result *r = (cg_eval_result *)1;
@@ -235,7 +256,11 @@ static void test_bad_baselines(void)
     expect_invalid(NULL, photos, &o, "not a folder of outputs");
     o.outputs = NULL;
     o.filters = sepia;
-    expect_invalid(NULL, photos, &o, "must be manga or cel");
+    expect_invalid(NULL, photos, &o, "must be manga, cel or painted");
+    o.filters = NULL;
+    o.target_filter = "sepia";
+    expect_invalid(NULL, photos, &o, "must be manga, cel or painted");
+    o.target_filter = NULL;
     o.filters = NULL;
     expect_invalid(NULL, photos, &o, "no model and no baseline");
     /* Baselines are scored on a folder of photos, not on a run's split. */
@@ -259,6 +284,7 @@ int main(int argc, char **argv)
     g_test_add_func("/eval/identity", test_identity);
     g_test_add_func("/eval/outputs", test_outputs);
     g_test_add_func("/eval/bad-baselines", test_bad_baselines);
+    g_test_add_func("/eval/painted-teacher", test_painted_teacher);
     int rc = g_test_run();
     fx_rmtree(root);
     g_free(root);
