@@ -92,6 +92,7 @@ static const opt_def options[] = {
     {"loss", "color", OPT_DBL, O(color), "0", 0, 1e6, NULL},
     {"loss", "chroma", OPT_DBL, O(chroma), "0", 0, 1e6, NULL},
     {"loss", "stability", OPT_DBL, O(stability), "0", 0, 1e6, NULL},
+    {"loss", "gradient", OPT_DBL, O(gradient), "0", 0, 1e6, NULL},
     {"loss", "tv", OPT_DBL, O(tv), "0", 0, 1e6, NULL},
     {"loss", "edge_smooth", OPT_DBL, O(edge_smooth), "0", 0, 1e6, NULL},
     {"loss", "features", OPT_ENUM, O(features), "fixed", 0, 0, "fixed|discriminator"},

@@ -79,6 +79,20 @@ cg_tensor *tr_chroma_loss(cg_graph *g, cg_tensor *x, cg_tensor *ref)
     return cg_l1_loss(g, cg_slice(g, a, 1, 1, 2), cg_slice(g, b, 1, 1, 2), 0);
 }
 
+/* Differences of neighbours along axis (2: rows, 3: columns). */
+static cg_tensor *differences(cg_graph *g, cg_tensor *x, int axis)
+{
+    int64_t len = x ? x->dim[axis] - 1 : 0;
+    return cg_add(g, cg_slice(g, x, axis, 1, len), cg_scale(g, cg_slice(g, x, axis, 0, len), -1.0f, 0.0f));
+}
+
+cg_tensor *tr_gradient_loss(cg_graph *g, cg_tensor *x, cg_tensor *target)
+{
+    cg_tensor *h = cg_l1_loss(g, differences(g, x, 3), differences(g, target, 3), 0);
+    cg_tensor *v = cg_l1_loss(g, differences(g, x, 2), differences(g, target, 2), 0);
+    return cg_scale(g, cg_add(g, h, v), 0.5f, 0.0f);
+}
+
 cg_tensor *tr_color_loss(cg_graph *g, cg_tensor *x, cg_tensor *ref)
 {
     cg_tensor *a = to_yuv(g, x), *b = to_yuv(g, ref);

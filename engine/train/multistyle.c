@@ -117,8 +117,11 @@ static cg_status generator_style(tr_trainer *t, multistyle *m, int k, bool warmu
         cg_tensor *seen = s->paired ? pair(g, x, fake) : fake;
         tr_sum_add(&sum, "g_adv", (float)c->adv, tr_disc_loss(t, g, &s->d, seen, true, true));
     }
-    if (s->paired)
+    if (s->paired) {
         tr_sum_add(&sum, "g_l1", (float)c->l1, cg_l1_loss(g, fake, y, 0));
+        if (c->gradient > 0)
+            tr_sum_add(&sum, "g_gradient", (float)c->gradient, tr_gradient_loss(g, fake, y));
+    }
     else if (s->cfg->kind == TR_STYLE_IDENTITY || warmup)
         tr_sum_add(&sum, "g_identity", (float)(c->l1 > 0 ? c->l1 : 1), cg_l1_loss(g, fake, x, 0));
     if (s->cfg->kind != TR_STYLE_IDENTITY) {

@@ -67,6 +67,8 @@ static cg_status step(tr_trainer *t, bool warmup, tr_losses *l, cg_error *err)
         }
     }
     tr_sum_add(&s, "g_l1", (float)c->l1, cg_l1_loss(g, fake, target, 0));
+    if (c->gradient > 0)
+        tr_sum_add(&s, "g_gradient", (float)c->gradient, tr_gradient_loss(g, fake, target));
     tr_extra_losses(t, &s, m->g->net, NULL, fake, in, target, NULL);
     cg_status st = tr_trainer_update(t, g, s.total, &m->g, 1, err);
     if (!warmup) {

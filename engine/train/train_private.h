@@ -66,7 +66,7 @@ struct cg_train_config {
     int64_t constant_steps, decay_steps, warmup_steps;
     /* [loss] */
     int gan, features;
-    double adv, style_adv, l1, cycle, identity, cam, style_w, content, color, chroma, stability, tv, edge_smooth;
+    double adv, style_adv, l1, cycle, identity, cam, style_w, content, color, chroma, stability, tv, edge_smooth, gradient;
     int pool_size;
     /* [style NAME] groups, multistyle only (identity added when missing) */
     tr_style_config styles[TR_MAX_STYLES];
@@ -214,6 +214,10 @@ cg_tensor *tr_color_loss(cg_graph *g, cg_tensor *x, cg_tensor *ref);
 /* L1 between the U and V chroma of x and ref averaged over 8x8 blocks: the
  * hues of a picture, not its texture or its light. */
 cg_tensor *tr_chroma_loss(cg_graph *g, cg_tensor *x, cg_tensor *ref);
+/* L1 between the horizontal and vertical differences of neighbouring pixels
+ * of x and of its target (the mean of the two): where the target is flat any
+ * slope or ripple in x costs, and a step in the wrong place costs twice. */
+cg_tensor *tr_gradient_loss(cg_graph *g, cg_tensor *x, cg_tensor *target);
 
 /* The frozen, seeded PatchGAN whose activations serve as features when no
  * discriminator is asked for (style/content losses, evaluation). */

@@ -1,6 +1,7 @@
 /* Every training mode runs a few steps on tiny generated data and leaves a
  * complete run folder; the run exports to a model file that loads. */
 #include "fixture.h"
+#include "train/train_private.h"
 
 #include "comicgan/model.h"
 #include "comicgan/safetensors.h"
@@ -156,11 +157,11 @@ static void test_pix2pix_teacher_and_extras(void)
      * norm, hinge loss, a warm-up step, clipping and every extra loss. */
     char *t = config_text("pix2pix",
                           "target_filter = manga\njitter = 0.2\nrotate90 = true\nscale_max = 1.5\n"
-                          "[loss]\nstyle = 1\ncontent = 1\ncolor = 1\nchroma = 1\nstability = 1\ntv = 1\n"
+                          "[loss]\nstyle = 1\ncontent = 1\ncolor = 1\nchroma = 1\nstability = 1\ntv = 1\ngradient = 1\n"
                           "edge_smooth = 1\ngan = hinge\n"
                           "[optim]\nwarmup_steps = 1\nclip = 10\n[generator]\nresidual = true\nresidual_blur = 2\n",
                           "width = 4\nlayers = 1\nscales = 2\nspectral_norm = true\n");
-    run_mode("pix2pix+extras", t, 1, "g_style g_content g_color g_chroma g_stability g_tv");
+    run_mode("pix2pix+extras", t, 1, "g_style g_content g_color g_chroma g_stability g_tv g_gradient");
     g_free(t);
 }
 
@@ -193,15 +194,69 @@ static void test_attention(void)
     g_free(extra);
 }
 
+/* The gradient loss against a naive double sum, and its gradient against
+ * central finite differences of that sum. */
+static double naive_gradient_loss(const float *x, const float *t, int n, int c, int h, int w)
+{
+    double sx = 0, sy = 0;
+    for (int i = 0; i < n * c; i++)
+        for (int y = 0; y < h; y++)
+            for (int k = 0; k < w; k++) {
+                const float *a = x + (size_t)i * h * w, *b = t + (size_t)i * h * w;
+                if (k + 1 < w)
+                    sx += fabs((double)(a[y * w + k + 1] - a[y * w + k]) - (b[y * w + k + 1] - b[y * w + k]));
+                if (y + 1 < h)
+                    sy += fabs((double)(a[(y + 1) * w + k] - a[y * w + k]) - (b[(y + 1) * w + k] - b[y * w + k]));
+            }
+    return 0.5 * (sx / (n * c * h * (w - 1)) + sy / (n * c * (h - 1) * w));
+}
+
+static void test_gradient_loss(void)
+{
+    const int n = 2, c = 3, h = 5, w = 7;
+    cg_error err = {0};
+    cg_graph *g = cg_graph_new(true, &err);
+    cg_params *ps = cg_params_new(&err);
+    const int64_t dim[4] = {n, c, h, w};
+    cg_tensor *x = cg_params_add(ps, "x", 4, dim, &err), *t = cg_graph_tensor4(g, n, c, h, w);
+    g_assert_nonnull(x);
+    g_assert_nonnull(t);
+    g_assert_cmpint(cg_params_finalize(ps, &err), ==, CG_OK);
+    x = cg_params_get(ps, 0);
+    GRand *r = g_rand_new_with_seed(3);
+    for (int64_t i = 0; i < x->size; i++) {
+        x->data[i] = (float)g_rand_double_range(r, -1, 1);
+        t->data[i] = (float)g_rand_double_range(r, -1, 1);
+    }
+    g_rand_free(r);
+    cg_params_zero_grad(ps);
+    cg_tensor *loss = tr_gradient_loss(g, x, t);
+    g_assert_nonnull(loss);
+    double want = naive_gradient_loss(x->data, t->data, n, c, h, w);
+    g_assert_cmpfloat(fabs(loss->data[0] - want), <, 1e-6);
+    g_assert_cmpint(cg_graph_backward(g, loss, &err), ==, CG_OK);
+    for (int64_t i = 0; i < x->size; i += 7) {
+        const float e = 1e-3f, keep = x->data[i];
+        x->data[i] = keep + e;
+        double up = naive_gradient_loss(x->data, t->data, n, c, h, w);
+        x->data[i] = keep - e;
+        double down = naive_gradient_loss(x->data, t->data, n, c, h, w);
+        x->data[i] = keep;
+        g_assert_cmpfloat(fabs(x->grad[i] - (up - down) / (2 * e)), <, 1e-3);
+    }
+    cg_graph_free(g);
+    cg_params_free(ps);
+}
+
 static void test_multistyle(void)
 {
-    char *extra = g_strdup_printf("[generator]\nresidual = true\n[loss]\nstability = 1\nchroma = 1\n"
+    char *extra = g_strdup_printf("[generator]\nresidual = true\n[loss]\nstability = 1\nchroma = 1\ngradient = 1\n"
                                   "[style ink]\nsource = filter\nfilter = manga\n"
                                   "[style inverse]\nsource = targets\ndir = %s/targets\n"
                                   "[style paint]\nsource = images\ndir = %s/style\n",
                                   data_root, data_root);
     char *t = config_text("multistyle", extra, TINY_DISC);
-    run_mode("multistyle", t, 4, "g_stability g_chroma"); /* three styles and the identity style added */
+    run_mode("multistyle", t, 4, "g_stability g_chroma g_gradient"); /* three styles and the identity style added */
     g_free(t);
     g_free(extra);
 }
@@ -221,6 +276,7 @@ int main(int argc, char **argv)
     g_test_add_func("/train/modes/cyclegan", test_cyclegan);
     g_test_add_func("/train/modes/attention", test_attention);
     g_test_add_func("/train/modes/multistyle", test_multistyle);
+    g_test_add_func("/train/losses/gradient", test_gradient_loss);
     int rc = g_test_run();
     fx_rmtree(data_root);
     g_free(photos);
