@@ -5,6 +5,8 @@ The dialog is not modal and never waits: the bridge answers through
 callbacks from Qt's event loop, so Krita stays usable while it works.
 """
 
+import time
+
 from PyQt5.QtCore import QSize, Qt
 from PyQt5.QtGui import QIcon, QImage, QPixmap
 from PyQt5.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QHBoxLayout, QLabel,
@@ -53,6 +55,7 @@ class ComicganDialog(QDialog):
         self.mode = None
         self.styles = []
         self.run = None
+        self._started = time.monotonic()  # of the run in progress, for the time left
         self.bridge = None
         self._build()
         self.set_mode(mode)
@@ -218,6 +221,11 @@ class ComicganDialog(QDialog):
 
     def _on_progress(self, fraction):
         self.progress.setValue(int(fraction * 1000))
+        # On a long run, the time left, once the rate means something.
+        elapsed = time.monotonic() - self._started
+        if elapsed >= 3 and 0.02 <= fraction < 1:
+            left = int(elapsed * (1 - fraction) / fraction + 0.5)
+            self.status.setText(i18n("Working… {0}:{1:02d} left").format(left // 60, left % 60))
 
     # ---- settings and actions ------------------------------------------------
 
@@ -286,6 +294,7 @@ class ComicganDialog(QDialog):
         self.run.finished.connect(self._on_finished)
         self._set_busy(True)
         self.progress.setValue(0)
+        self._started = time.monotonic()
         self.status.setText(i18n("Working…"))
         self.run.start()
         return self.run
