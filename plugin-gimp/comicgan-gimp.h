@@ -3,7 +3,9 @@
  * The plug-in is one program (installed as plug-ins/comicgan/comicgan) that
  * registers three PDB procedures. main.c registers and dispatches them,
  * layers.c moves pixels between GIMP and comicgan, dialog.c and preview.c are
- * the GTK 3 dialog and its worker thread.
+ * the GTK 3 dialog and its worker thread. Calls go one way: main.c calls
+ * layers.c and dialog.c, dialog.c calls preview.c and layers.c, and layers.c
+ * calls none of them.
  *
  * It links libgimp-2.0 and GTK 3 but never libgimpui: libgimpui is GTK 2, and
  * GTK 2 and GTK 3 in one process abort. */

@@ -69,6 +69,28 @@ cg_image *read_scaled(gint32 drawable, double scale, GError **error)
     return img;
 }
 
+cg_stylize_options stylize_options(const loaded_style *st, const settings *s)
+{
+    cg_stylize_options o = cg_stylize_defaults();
+    o.style = st->index;
+    o.strength = (float)s->strength;
+    o.keep_colors = s->keep_colors != 0;
+    o.tile = s->tile;
+    return o;
+}
+
+int find_attention_point(const cg_model *m, const char *name)
+{
+    const cg_net *net = cg_model_net(m);
+    int n = cg_net_attention_count(net);
+    if (!name || !*name)
+        return n > 0 ? 0 : -1;
+    for (int i = 0; i < n; i++)
+        if (strcmp(cg_net_attention_name(net, i), name) == 0)
+            return i;
+    return -1;
+}
+
 /* GIMP's progress bar, fed from comicgan's progress callback. Cancelling
  * is GIMP's to do (it kills the plug-in), so this never asks to stop. On a
  * long run the status text also says how long is left. */

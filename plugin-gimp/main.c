@@ -260,28 +260,6 @@ static gboolean load_style(const cg_catalog *c, settings *s, loaded_style *st, G
     return TRUE;
 }
 
-cg_stylize_options stylize_options(const loaded_style *st, const settings *s)
-{
-    cg_stylize_options o = cg_stylize_defaults();
-    o.style = st->index;
-    o.strength = (float)s->strength;
-    o.keep_colors = s->keep_colors != 0;
-    o.tile = s->tile;
-    return o;
-}
-
-int find_attention_point(const cg_model *m, const char *name)
-{
-    const cg_net *net = cg_model_net(m);
-    int n = cg_net_attention_count(net);
-    if (!name || !*name)
-        return n > 0 ? 0 : -1;
-    for (int i = 0; i < n; i++)
-        if (strcmp(cg_net_attention_name(net, i), name) == 0)
-            return i;
-    return -1;
-}
-
 static void setup_i18n(void)
 {
     bindtextdomain(GETTEXT_PACKAGE, locale_dir());
