@@ -404,8 +404,8 @@ static void on_style_changed(GtkIconView *icons, gpointer data)
     request_preview(d);
 }
 
-/* Fills the style list (identity styles, which change nothing, are left
- * out) and queues a thumbnail of each on a square from the drawable. */
+/* Fills the style list, the identity style ("Original") too, as Krita's
+ * dialog does, and queues a thumbnail of each on a square from the drawable. */
 static void add_styles(dialog *d, const cg_catalog *catalog)
 {
     int side = MIN(d->width, d->height);
@@ -424,8 +424,6 @@ static void add_styles(dialog *d, const cg_catalog *catalog)
     int row = 0;
     for (int i = 0; i < cg_catalog_count(catalog); i++) {
         const cg_catalog_style *style = cg_catalog_get(catalog, i);
-        if (strcmp(style->mode, "identity") == 0 && strcmp(style->name, d->s->style) != 0)
-            continue;
         GtkTreeIter iter;
         gtk_list_store_append(d->styles, &iter);
         gtk_list_store_set(d->styles, &iter, COL_PIXBUF, placeholder, COL_LABEL, style->display_name, COL_NAME,
@@ -479,10 +477,13 @@ static void build_controls(dialog *d, GtkWidget *box)
     gtk_icon_view_set_tooltip_column(GTK_ICON_VIEW(d->icons), COL_DESCRIPTION);
     gtk_icon_view_set_selection_mode(GTK_ICON_VIEW(d->icons), GTK_SELECTION_BROWSE);
     gtk_icon_view_set_item_width(GTK_ICON_VIEW(d->icons), THUMB_SIDE + 8);
+    /* Four across and two down: every shipped style (seven, the original
+     * included) in view at once, without scrolling. */
+    gtk_icon_view_set_columns(GTK_ICON_VIEW(d->icons), 4);
     GtkWidget *scroll = gtk_scrolled_window_new(NULL, NULL);
     gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(scroll), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
     gtk_scrolled_window_set_shadow_type(GTK_SCROLLED_WINDOW(scroll), GTK_SHADOW_IN);
-    gtk_widget_set_size_request(scroll, 3 * (THUMB_SIDE + 24), 2 * (THUMB_SIDE + 40));
+    gtk_widget_set_size_request(scroll, 4 * (THUMB_SIDE + 8) + 5 * 12 + 8, 2 * (THUMB_SIDE + 56));
     gtk_container_add(GTK_CONTAINER(scroll), d->icons);
     gtk_box_pack_start(GTK_BOX(box), scroll, TRUE, TRUE, 0);
     d->description = gtk_label_new(NULL);
