@@ -1,6 +1,8 @@
 #!/bin/sh
 # Installs the built GIMP plug-in for the current user, without root:
 #   plugin-gimp/install-user.sh [--gimp-dir DIR] [--uninstall] [BUILD_DIR]
+# (--uninstall removes the program and the copies of the shipped model files;
+# other model files in the model folder are kept)
 # BUILD_DIR is the meson build folder (default: build). It puts
 #   the program        DIR/plug-ins/comicgan/comicgan
 #   translations       DIR/plug-ins/comicgan/locale/LANG/LC_MESSAGES/comicgan.mo
@@ -21,7 +23,7 @@ while [ $# -gt 0 ]; do
     case $1 in
     --gimp-dir) gimp_dir=$2; shift 2 ;;
     --uninstall) uninstall=1; shift ;;
-    -h | --help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "install-user.sh: unknown option $1" >&2; exit 2 ;;
     *) build=$1; shift ;;
     esac
@@ -29,9 +31,18 @@ done
 build=${build:-$source_dir/build}
 target="$gimp_dir/plug-ins/comicgan"
 
+models="${XDG_DATA_HOME:-$HOME/.local/share}/comicgan/models"
 if [ $uninstall -eq 1 ]; then
     rm -rf "$target"
-    echo "Removed $target (model files in ${XDG_DATA_HOME:-$HOME/.local/share}/comicgan/models are kept)."
+    echo "Removed $target."
+    # The shipped models this script copied: left behind, they would come first
+    # in the model search and hide newer ones installed for every user. Model
+    # files of other names (the user's own) are kept.
+    for model in "$source_dir"/models/*.safetensors; do
+        [ -f "$model" ] || continue
+        copy="$models/$(basename "$model")"
+        [ -f "$copy" ] && rm -f "$copy" && echo "Removed $copy."
+    done
     exit 0
 fi
 
@@ -56,7 +67,6 @@ for mo in "$build"/po/*/LC_MESSAGES/comicgan.mo; do
 done
 [ -d "$target/locale" ] && echo "Installed translations: $(ls "$target/locale" | tr '\n' ' ')"
 
-models="${XDG_DATA_HOME:-$HOME/.local/share}/comicgan/models"
 copied=0
 for model in "$source_dir"/models/*.safetensors "$build"/models/*.safetensors; do
     [ -f "$model" ] || continue

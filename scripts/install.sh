@@ -44,9 +44,14 @@ run_as_user() { if [ "$(id -un)" = "$user" ]; then "$@"; else sudo -u "$user" "$
 # user. A second copy in the user's profile (from plugin-gimp/install-user.sh, the
 # way to install without root) would make every GIMP start warn "Skipping
 # duplicate plug-in", so an old one is removed (its model files are kept).
+# Its copies of the shipped models go too: first in the model search, they would
+# hide the models just installed.
 gimp_user_dir=$(run_as_user sh -c 'echo "${GIMP2_DIRECTORY:-${XDG_CONFIG_HOME:-$HOME/.config}/GIMP/2.10}"')
-if [ -e "$gimp_user_dir/plug-ins/comicgan/comicgan" ]; then
-    echo "== removing the per-user GIMP plug-in copy (the installed one replaces it)"
+user_models=$(run_as_user sh -c 'echo "${XDG_DATA_HOME:-$HOME/.local/share}/comicgan/models"')
+stale=no
+for model in models/*.safetensors; do [ -f "$user_models/$(basename "$model")" ] && stale=yes; done
+if [ -e "$gimp_user_dir/plug-ins/comicgan/comicgan" ] || [ $stale = yes ]; then
+    echo "== removing the per-user GIMP plug-in copy and its model copies (the installed ones replace them)"
     run_as_user plugin-gimp/install-user.sh --gimp-dir "$gimp_user_dir" --uninstall
 fi
 if [ -x plugin-krita-bridge/install-pykrita.sh ]; then
