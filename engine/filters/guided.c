@@ -147,9 +147,7 @@ static cg_status guided_color(const cg_image *in, cg_image *out, int r, float ep
     const float *src[3] = {in->pixels, in->pixels + 1, in->pixels + 2};
     float *dst[3] = {out->pixels, out->pixels + 1, out->pixels + 2};
     cgf_guided_color(src, dst, 4, scratch, in->width, in->height, r, eps);
-    size_t n = cgf_npix(in);
-    for (size_t i = 0; i < n; i++)
-        out->pixels[4 * i + 3] = in->pixels[4 * i + 3];
+    cgf_copy_alpha(in, out);
     free(scratch);
     return CG_OK;
 }

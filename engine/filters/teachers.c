@@ -34,15 +34,25 @@ cg_cel_params cg_cel_defaults(void)
     return p;
 }
 
-/* Guided smoothing of in into a new image; NULL pixels on failure. */
-static cg_status smoothed(const cg_image *in, const cg_guided_params *g, cg_image *s,
+/* `passes` of guided smoothing of in into s, which has in's size. */
+static cg_status guided_passes(const cg_image *in, cg_image *s, const cg_guided_params *g, int passes,
+                               cg_error *err)
+{
+    cg_status st = cg_filter_guided(in, s, g, err);
+    for (int i = 1; i < passes && st == CG_OK; i++)
+        st = cg_filter_guided(s, s, g, err);
+    return st;
+}
+
+/* `passes` of guided smoothing of in into a new image; NULL pixels on failure. */
+static cg_status smoothed(const cg_image *in, const cg_guided_params *g, int passes, cg_image *s,
                           const char *what, cg_error *err)
 {
     *s = *in;
     s->pixels = cgf_planes(in->width, in->height, 4);
     if (!s->pixels)
         return cg_fail(err, CG_ERR_NOMEM, "%s: no memory for %dx%d", what, in->width, in->height);
-    cg_status st = cg_filter_guided(in, s, g, err);
+    cg_status st = guided_passes(in, s, g, passes, err);
     if (st) {
         free(s->pixels);
         s->pixels = NULL;
@@ -66,7 +76,7 @@ cg_status cg_filter_manga(const cg_image *in, cg_image *out, const cg_manga_para
     if (!pl)
         return cg_fail(err, CG_ERR_NOMEM, "manga: no memory for %dx%d", w, h);
     cg_image s;
-    if ((st = smoothed(in, &p.smooth, &s, "manga", err))) {
+    if ((st = smoothed(in, &p.smooth, 1, &s, "manga", err))) {
         free(pl);
         return st;
     }
@@ -104,19 +114,13 @@ cg_status cg_filter_cel(const cg_image *in, cg_image *out, const cg_cel_params *
         return cg_fail(err, CG_ERR_NOMEM, "cel: no memory for %dx%d", w, h);
     float *Y = pl, *lines = pl + n;
     cg_image s;
-    if ((st = smoothed(in, &p.line_smooth, &s, "cel", err))) {
+    if ((st = smoothed(in, &p.line_smooth, p.line_smooth_passes, &s, "cel", err))) {
         free(pl);
         return st;
     }
-    for (int i = 1; i < p.line_smooth_passes && st == CG_OK; i++)
-        st = cg_filter_guided(&s, &s, &p.line_smooth, err);
-    if (st == CG_OK) {
-        cgf_luma_plane(&s, Y);
-        cgf_xdog_plane(Y, lines, pl + 2 * n, pl + 3 * n, w, h, &p.lines);
-        st = cg_filter_guided(in, &s, &p.smooth, err);
-    }
-    for (int i = 1; i < p.smooth_passes && st == CG_OK; i++)
-        st = cg_filter_guided(&s, &s, &p.smooth, err);
+    cgf_luma_plane(&s, Y);
+    cgf_xdog_plane(Y, lines, pl + 2 * n, pl + 3 * n, w, h, &p.lines);
+    st = guided_passes(in, &s, &p.smooth, p.smooth_passes, err);
     if (st == CG_OK)
         st = cg_filter_quantize(&s, &s, &p.flatten, err);
     if (st) {
