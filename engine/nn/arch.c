@@ -3,7 +3,6 @@
 #include "filters/stages.h"
 
 #include <json-glib/json-glib.h>
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -41,6 +40,34 @@ static cg_status get_int(JsonObject *o, const char *key, int def, int lo, int hi
         return cg_fail(err, CG_ERR_FORMAT, "arch: \"%s\" is %lld, must be in %d..%d", key, (long long)v, lo, hi);
     *out = (int)v;
     return CG_OK;
+}
+
+/* A number in [lo, hi), or (lo, hi] when above_lo; def when the key is absent. */
+static cg_status get_float(JsonObject *o, const char *key, float def, double lo, double hi, bool above_lo, float *out,
+                           cg_error *err)
+{
+    *out = def;
+    if (!json_object_has_member(o, key))
+        return CG_OK;
+    JsonNode *n = json_object_get_member(o, key);
+    GType t = JSON_NODE_TYPE(n) == JSON_NODE_VALUE ? json_node_get_value_type(n) : G_TYPE_INVALID;
+    if (t != G_TYPE_DOUBLE && t != G_TYPE_INT64)
+        return cg_fail(err, CG_ERR_FORMAT, "arch: \"%s\" must be a number", key);
+    double v = json_node_get_double(n);
+    if (above_lo ? !(v > lo && v <= hi) : !(v >= lo && v < hi))
+        return cg_fail(err, CG_ERR_FORMAT, "arch: \"%s\" must be in %s%g, %g%s", key, above_lo ? "(" : "[", lo, hi,
+                       above_lo ? "]" : ")");
+    *out = (float)v;
+    return CG_OK;
+}
+
+/* A float written as the short decimal it was read from (0.2, not 0.200000003). */
+static void add_float(JsonBuilder *b, const char *key, float v)
+{
+    char text[32];
+    snprintf(text, sizeof text, "%.7g", v);
+    json_builder_set_member_name(b, key);
+    json_builder_add_double_value(b, g_ascii_strtod(text, NULL));
 }
 
 static cg_status get_bool(JsonObject *o, const char *key, bool *out, cg_error *err)
@@ -141,32 +168,9 @@ cg_status cg_arch_parse(const char *json, cg_arch *a, cg_error *err)
     a->norm = (cg_arch_norm)norm;
     a->activation = (cg_arch_activation)act;
     a->upsample = (cg_arch_upsample)up;
-    a->slope = 0.2f;
-    if (json_object_has_member(o, "slope")) {
-        JsonNode *n = json_object_get_member(o, "slope");
-        GType t = JSON_NODE_TYPE(n) == JSON_NODE_VALUE ? json_node_get_value_type(n) : G_TYPE_INVALID;
-        if (t != G_TYPE_DOUBLE && t != G_TYPE_INT64) {
-            st = cg_fail(err, CG_ERR_FORMAT, "arch: \"slope\" must be a number");
-            goto out;
-        }
-        double s = json_node_get_double(n);
-        if (!(s >= 0 && s < 1)) {
-            st = cg_fail(err, CG_ERR_FORMAT, "arch: \"slope\" must be in [0, 1)");
-            goto out;
-        }
-        a->slope = (float)s;
-    }
-    a->guided_eps = 0.01f;
-    if (json_object_has_member(o, "guided_eps")) {
-        JsonNode *n = json_object_get_member(o, "guided_eps");
-        GType t = JSON_NODE_TYPE(n) == JSON_NODE_VALUE ? json_node_get_value_type(n) : G_TYPE_INVALID;
-        double e = t == G_TYPE_DOUBLE || t == G_TYPE_INT64 ? json_node_get_double(n) : NAN;
-        if (!(e > 0 && e <= 1)) {
-            st = cg_fail(err, CG_ERR_FORMAT, "arch: \"guided_eps\" must be a number in (0, 1]");
-            goto out;
-        }
-        a->guided_eps = (float)e;
-    }
+    if ((st = get_float(o, "slope", 0.2f, 0, 1, false, &a->slope, err)) ||
+        (st = get_float(o, "guided_eps", 0.01f, 0, 1, true, &a->guided_eps, err)))
+        goto out;
     if (json_object_has_member(o, "attention")) {
         JsonNode *n = json_object_get_member(o, "attention");
         if (JSON_NODE_TYPE(n) != JSON_NODE_ARRAY) {
@@ -236,11 +240,7 @@ char *cg_arch_to_json(const cg_arch *a)
     json_builder_add_string_value(b, norm_names[a->norm]);
     json_builder_set_member_name(b, "activation");
     json_builder_add_string_value(b, act_names[a->activation]);
-    /* the float slope printed as the short decimal it was written as (0.2, not 0.200000003) */
-    char slope[32];
-    snprintf(slope, sizeof slope, "%.7g", a->slope);
-    json_builder_set_member_name(b, "slope");
-    json_builder_add_double_value(b, g_ascii_strtod(slope, NULL));
+    add_float(b, "slope", a->slope);
     if (a->type != CG_ARCH_PATCHGAN) {
         INT("out_channels", a->out_channels);
         INT("downsamples", a->downsamples);
@@ -262,10 +262,7 @@ char *cg_arch_to_json(const cg_arch *a)
         if (a->residual_guided) {
             INT("residual_guided", a->residual_guided);
             INT("guided_radius", a->guided_radius);
-            char eps[32];
-            snprintf(eps, sizeof eps, "%.7g", a->guided_eps);
-            json_builder_set_member_name(b, "guided_eps");
-            json_builder_add_double_value(b, g_ascii_strtod(eps, NULL));
+            add_float(b, "guided_eps", a->guided_eps);
         }
     } else {
         INT("layers", a->layers);
