@@ -131,49 +131,40 @@ static void format_time(char *buf, size_t len, double seconds)
         snprintf(buf, len, "%ld:%02ld", s / 60, s % 60);
 }
 
-/* A plain line for logs: what is done and what is left, no bar. */
-static void progress_line(cli_progress *p, gint64 now, float fraction)
+bool cli_progress_update(void *progress, float fraction)
 {
-    if (p->every <= 0 || (double)(now - p->drawn_us) / 1e6 < p->every)
-        return;
+    cli_progress *p = progress;
+    if (!p)
+        return !cli_interrupted;
+    gint64 now = g_get_monotonic_time();
+    /* A bar on a terminal about ten times a second (and at the end); a plain
+     * line for logs every `every` seconds. */
+    bool due = p->draw ? now - p->drawn_us >= 100000 || fraction >= 1.0f
+                       : p->every > 0 && (double)(now - p->drawn_us) / 1e6 >= p->every;
+    if (!due)
+        return !cli_interrupted;
     p->drawn_us = now;
     double f = ((double)p->item + CLAMP(fraction, 0.0f, 1.0f)) / p->items;
     double elapsed = (double)(now - p->start_us) / 1e6;
     char spent[16], left[16] = "--:--";
     format_time(spent, sizeof spent, elapsed);
+    /* Too early for the rate to mean anything below 2%. */
     if (f >= 0.02)
         format_time(left, sizeof left, elapsed * (1.0 - f) / f);
-    fprintf(stderr, "comicgan: %s: %d%%, %s %s, %s %s\n", p->label, (int)(f * 100), spent, _("elapsed"), left,
-            _("left"));
-    fflush(stderr);
-}
-
-bool cli_progress_update(void *progress, float fraction)
-{
-    cli_progress *p = progress;
-    if (p && !p->draw)
-        progress_line(p, g_get_monotonic_time(), fraction);
-    if (p && p->draw) {
-        gint64 now = g_get_monotonic_time();
-        if (now - p->drawn_us >= 100000 || fraction >= 1.0f) {
-            p->drawn_us = now;
-            double f = ((double)p->item + CLAMP(fraction, 0.0f, 1.0f)) / p->items;
-            double elapsed = (double)(now - p->start_us) / 1e6;
-            char bar[BAR_WIDTH + 1], spent[16], left[16] = "--:--";
-            int filled = (int)(f * BAR_WIDTH + 0.5);
-            for (int i = 0; i < BAR_WIDTH; i++)
-                bar[i] = i < filled ? '#' : '-';
-            bar[BAR_WIDTH] = '\0';
-            format_time(spent, sizeof spent, elapsed);
-            /* Too early for the rate to mean anything below 2%. */
-            if (f >= 0.02)
-                format_time(left, sizeof left, elapsed * (1.0 - f) / f);
-            /* \033[K clears what a longer previous line left at the end. */
-            fprintf(stderr, "\r%-28s [%s] %3d%%  %s %s  %s %s\033[K", p->label, bar, (int)(f * 100), spent,
-                    _("elapsed"), left, _("left"));
-            fflush(stderr);
-        }
+    if (p->draw) {
+        char bar[BAR_WIDTH + 1];
+        int filled = (int)(f * BAR_WIDTH + 0.5);
+        for (int i = 0; i < BAR_WIDTH; i++)
+            bar[i] = i < filled ? '#' : '-';
+        bar[BAR_WIDTH] = '\0';
+        /* \033[K clears what a longer previous line left at the end. */
+        fprintf(stderr, "\r%-28s [%s] %3d%%  %s %s  %s %s\033[K", p->label, bar, (int)(f * 100), spent,
+                _("elapsed"), left, _("left"));
+    } else {
+        fprintf(stderr, "comicgan: %s: %d%%, %s %s, %s %s\n", p->label, (int)(f * 100), spent, _("elapsed"), left,
+                _("left"));
     }
+    fflush(stderr);
     return !cli_interrupted;
 }
 
