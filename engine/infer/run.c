@@ -709,6 +709,11 @@ static void walk(walker *w, const float *x)
         return;
     if (a->residual_guided && !acquire(w, &rows, in.c + CG_ARCH_GUIDED_SCRATCH, in.h, in.w))
         return;
+    act post = {.slot = -1};
+    if (cg_arch_has_post(a) && !acquire(w, &post, CG_ARCH_GUIDED_SCRATCH, cur.h, cur.w)) {
+        release(w, &rows);
+        return;
+    }
     if (!w->dry) {
         tanh_job squash = {&cur, a->residual ? 2.0f : 1.0f}; /* as cg_net_forward */
         cg_parallel_for((int)cur.c, tanh_plane, &squash);
@@ -723,6 +728,8 @@ static void walk(walker *w, const float *x)
             act *pair[2] = {&cur, &in};
             cg_parallel_for((int)cur.c, add_in_place, pair);
         }
+        if (cg_arch_has_post(a))
+            cg_arch_post(a, cur.d, 1, cur.h, cur.w, post.d);
         if (!all_finite(cur.d, cur.c * cur.h * cur.w)) {
             not_finite(w, "its outputs are");
             release(w, &cur);
@@ -731,6 +738,7 @@ static void walk(walker *w, const float *x)
         if (w->res)
             w->res->image = g_memdup2(cur.d, (gsize)(cur.c * cur.h * cur.w) * sizeof(float));
     }
+    release(w, &post);
     release(w, &rows);
     release(w, &cur);
 }

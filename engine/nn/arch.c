@@ -3,6 +3,7 @@
 #include "filters/stages.h"
 
 #include <json-glib/json-glib.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -110,7 +111,9 @@ static cg_status get_enum(JsonObject *o, const char *key, int def, const char *c
 static const char *const known_keys[] = {"type", "in_channels", "out_channels", "width", "downsamples", "blocks",
                                          "norm", "styles", "activation", "slope", "upsample", "attention",
                                          "layers", "spectral_norm", "cam", "residual", "residual_blur",
-                                         "residual_guided", "guided_radius", "guided_eps"};
+                                         "residual_guided", "guided_radius", "guided_eps", "post_smooth",
+                                         "post_smooth_radius", "post_smooth_eps", "post_bands",
+                                         "post_band_width"};
 
 cg_status cg_arch_parse(const char *json, cg_arch *a, cg_error *err)
 {
@@ -159,6 +162,9 @@ cg_status cg_arch_parse(const char *json, cg_arch *a, cg_error *err)
         (st = get_int(o, "residual_blur", 0, 0, 64, &a->residual_blur, err)) ||
         (st = get_int(o, "residual_guided", 0, 0, 8, &a->residual_guided, err)) ||
         (st = get_int(o, "guided_radius", 4, 1, 32, &a->guided_radius, err)) ||
+        (st = get_int(o, "post_smooth", 0, 0, 8, &a->post_smooth, err)) ||
+        (st = get_int(o, "post_smooth_radius", 3, 1, 32, &a->post_smooth_radius, err)) ||
+        (st = get_int(o, "post_bands", 0, 0, 32, &a->post_bands, err)) ||
         (st = get_enum(o, "norm", CG_NORM_INSTANCE, norm_names, COUNT(norm_names), &norm, err)) ||
         (st = get_enum(o, "activation", CG_ACT_LEAKY_RELU, act_names, COUNT(act_names), &act, err)) ||
         (st = get_enum(o, "upsample", CG_UP_NEAREST, up_names, COUNT(up_names), &up, err)) ||
@@ -169,7 +175,9 @@ cg_status cg_arch_parse(const char *json, cg_arch *a, cg_error *err)
     a->activation = (cg_arch_activation)act;
     a->upsample = (cg_arch_upsample)up;
     if ((st = get_float(o, "slope", 0.2f, 0, 1, false, &a->slope, err)) ||
-        (st = get_float(o, "guided_eps", 0.01f, 0, 1, true, &a->guided_eps, err)))
+        (st = get_float(o, "guided_eps", 0.01f, 0, 1, true, &a->guided_eps, err)) ||
+        (st = get_float(o, "post_smooth_eps", 0.01f, 0, 1, true, &a->post_smooth_eps, err)) ||
+        (st = get_float(o, "post_band_width", 0.3f, 0, 1, true, &a->post_band_width, err)))
         goto out;
     if (json_object_has_member(o, "attention")) {
         JsonNode *n = json_object_get_member(o, "attention");
@@ -215,6 +223,15 @@ cg_status cg_arch_parse(const char *json, cg_arch *a, cg_error *err)
     }
     if (a->residual_guided && a->in_channels != 3) {
         st = cg_fail(err, CG_ERR_FORMAT, "arch: \"residual_guided\" needs 3 channels, not %d", a->in_channels);
+        goto out;
+    }
+    if (a->post_bands == 1) {
+        st = cg_fail(err, CG_ERR_FORMAT, "arch: \"post_bands\" is 0 (none) or 2 to 32, not 1");
+        goto out;
+    }
+    if (cg_arch_has_post(a) && (!gen || a->out_channels != 3)) {
+        st = cg_fail(err, CG_ERR_FORMAT, "arch: \"%s\" needs a generator with 3 output channels",
+                     a->post_smooth ? "post_smooth" : "post_bands");
         goto out;
     }
     if ((int64_t)a->width << (gen ? a->downsamples : a->layers) > 4096) {
@@ -264,6 +281,15 @@ char *cg_arch_to_json(const cg_arch *a)
             INT("guided_radius", a->guided_radius);
             add_float(b, "guided_eps", a->guided_eps);
         }
+        if (a->post_smooth) {
+            INT("post_smooth", a->post_smooth);
+            INT("post_smooth_radius", a->post_smooth_radius);
+            add_float(b, "post_smooth_eps", a->post_smooth_eps);
+        }
+        if (a->post_bands) {
+            INT("post_bands", a->post_bands);
+            add_float(b, "post_band_width", a->post_band_width);
+        }
     } else {
         INT("layers", a->layers);
         json_builder_set_member_name(b, "spectral_norm");
@@ -299,4 +325,52 @@ void cg_arch_guided_base(const cg_arch *a, const float *x, int64_t n, int64_t h,
     }
     for (int64_t i = 0; i < 3 * n * plane; i++)
         out[i] = 2.0f * out[i] - 1.0f;
+}
+
+bool cg_arch_has_post(const cg_arch *a)
+{
+    return a->post_smooth > 0 || a->post_bands > 0;
+}
+
+int cg_arch_post_radius(const cg_arch *a)
+{
+    return 2 * a->post_smooth_radius * a->post_smooth;
+}
+
+/* Where a luma lands: on the level of its band, except within width/2 of a
+ * boundary, where a straight ramp joins the two levels, so a slow gradient
+ * becomes flat steps without a jagged edge between them. The levels run from
+ * black to white (band k of n at k / (n - 1)), so ink stays ink and paper paper. */
+static float band_luma(float luma, int bands, float width)
+{
+    float t = (luma < 0 ? 0 : luma > 1 ? 1 : luma) * bands;
+    float m = floorf(t + 0.5f), d = t - m; /* the nearest boundary and how far off */
+    float k = floorf(t < bands ? t : t - 1);
+    if (m > 0 && m < bands && fabsf(d) < 0.5f * width)
+        k = m - 0.5f + d / width;
+    return k / (bands - 1);
+}
+
+void cg_arch_post(const cg_arch *a, float *y, int64_t n, int64_t h, int64_t w, float *scratch)
+{
+    /* In [0, 1] colour units, as the guided base; eps is a variance there. */
+    const int64_t plane = h * w;
+    for (int64_t i = 0; i < 3 * n * plane; i++)
+        y[i] = 0.5f * y[i] + 0.5f;
+    for (int64_t i = 0; i < n; i++) {
+        float *p[3] = {y + (3 * i) * plane, y + (3 * i + 1) * plane, y + (3 * i + 2) * plane};
+        const float *src[3] = {p[0], p[1], p[2]};
+        for (int pass = 0; pass < a->post_smooth; pass++)
+            cgf_guided_color(src, p, 1, scratch, (int)w, (int)h, a->post_smooth_radius, a->post_smooth_eps);
+        if (a->post_bands)
+            for (int64_t k = 0; k < plane; k++) {
+                /* The same shift on R, G and B moves luma and keeps B - Y and R - Y. */
+                float luma = 0.299f * p[0][k] + 0.587f * p[1][k] + 0.114f * p[2][k];
+                float shift = band_luma(luma, a->post_bands, a->post_band_width) - luma;
+                for (int c = 0; c < 3; c++)
+                    p[c][k] += shift;
+            }
+    }
+    for (int64_t i = 0; i < 3 * n * plane; i++)
+        y[i] = 2.0f * y[i] - 1.0f;
 }

@@ -204,7 +204,7 @@ int cg_net_receptive_radius(const cg_net *net)
     int base = a->residual_blur > 2 * a->guided_radius * a->residual_guided
                    ? a->residual_blur
                    : 2 * a->guided_radius * a->residual_guided;
-    return base > r ? base : r;
+    return (base > r ? base : r) + cg_arch_post_radius(a);
 }
 
 static cg_tensor *run_stage(const cg_net *net, cg_graph *g, const cg_net_stage *s, cg_tensor *x, cg_tensor *style,
@@ -283,25 +283,39 @@ static cg_tensor *forward_generator(cg_net *net, cg_graph *g, cg_tensor *x, cg_t
         h = run_stage(net, g, &net->up[i], h, style, true);
     }
     cg_tensor *out = cg_tanh(g, run_stage(net, g, &net->last, h, style, false));
-    if (!a->residual)
-        return out;
-    /* A change of up to 2 reaches black from white: ink over a bright area. */
-    out = cg_scale(g, out, 2.0f, 0.0f);
-    cg_tensor *base = x;
-    if (a->residual_blur) {
-        const int r = a->residual_blur;
-        const cg_pool_params box = {2 * r + 1, 2 * r + 1, 1, 1, r, r};
-        base = cg_avg_pool2d(g, x, &box);
-    } else if (a->residual_guided) {
-        /* A fixed function of the input: no gradient flows through it. */
-        const int64_t n = x->dim[0], ih = x->dim[2], iw = x->dim[3];
-        base = cg_graph_tensor4(g, n, 3, ih, iw);
-        cg_tensor *scratch = cg_graph_tensor4(g, 1, CG_ARCH_GUIDED_SCRATCH, ih, iw);
-        if (!base || !scratch)
-            return NULL;
-        cg_arch_guided_base(a, x->data, n, ih, iw, base->data, scratch->data);
+    if (a->residual) {
+        /* A change of up to 2 reaches black from white: ink over a bright area. */
+        out = cg_scale(g, out, 2.0f, 0.0f);
+        cg_tensor *base = x;
+        if (a->residual_blur) {
+            const int r = a->residual_blur;
+            const cg_pool_params box = {2 * r + 1, 2 * r + 1, 1, 1, r, r};
+            base = cg_avg_pool2d(g, x, &box);
+        } else if (a->residual_guided) {
+            /* A fixed function of the input: no gradient flows through it. */
+            const int64_t n = x->dim[0], ih = x->dim[2], iw = x->dim[3];
+            base = cg_graph_tensor4(g, n, 3, ih, iw);
+            cg_tensor *scratch = cg_graph_tensor4(g, 1, CG_ARCH_GUIDED_SCRATCH, ih, iw);
+            if (!base || !scratch)
+                return NULL;
+            cg_arch_guided_base(a, x->data, n, ih, iw, base->data, scratch->data);
+        }
+        out = cg_add(g, base, out);
     }
-    return cg_add(g, base, out);
+    if (!out || !cg_arch_has_post(a))
+        return out;
+    /* The post stage's flat bands have no useful derivative: its change is
+     * added as a constant, so the gradient passes straight through it. */
+    const int64_t n = out->dim[0], oh = out->dim[2], ow = out->dim[3];
+    cg_tensor *change = cg_graph_tensor4(g, n, 3, oh, ow);
+    cg_tensor *scratch = cg_graph_tensor4(g, 1, CG_ARCH_GUIDED_SCRATCH, oh, ow);
+    if (!change || !scratch)
+        return NULL;
+    memcpy(change->data, out->data, (size_t)(n * 3 * oh * ow) * sizeof(float));
+    cg_arch_post(a, change->data, n, oh, ow, scratch->data);
+    for (int64_t i = 0; i < n * 3 * oh * ow; i++)
+        change->data[i] -= out->data[i];
+    return cg_add(g, out, change);
 }
 
 static cg_tensor *forward_patchgan(cg_net *net, cg_graph *g, cg_tensor *x, cg_net_taps *taps)

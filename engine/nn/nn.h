@@ -34,6 +34,11 @@ typedef struct cg_arch {
     int residual_guided; /* ... or this many passes of the colour-guided filter */
     int guided_radius;   /* its radius (default 4) */
     float guided_eps;    /* its eps (default 0.01) */
+    int post_smooth;          /* passes of the output's own colour-guided filter */
+    int post_smooth_radius;   /* its radius (default 3) */
+    float post_smooth_eps;    /* its eps (default 0.01) */
+    int post_bands;           /* luma bands of the output (0: none) */
+    float post_band_width;    /* the ramp between two bands, in bands (default 0.3) */
 } cg_arch;
 
 /* The residual's base of a residual_guided generator: residual_guided passes
@@ -44,6 +49,17 @@ typedef struct cg_arch {
 #define CG_ARCH_GUIDED_SCRATCH 13
 void cg_arch_guided_base(const cg_arch *a, const float *x, int64_t n, int64_t h, int64_t w, float *out,
                          float *scratch);
+
+/* The post stage of a generator with post_smooth or post_bands, in place on
+ * n images of 3 planes h x w at y (values in [-1, 1]): post_smooth passes of
+ * the colour-guided filter of the output by itself, then each pixel's luma
+ * moved onto post_bands flat levels with a post_band_width ramp between them,
+ * its chroma kept. scratch holds CG_ARCH_GUIDED_SCRATCH planes. The graph and
+ * the executor both call it; the graph passes the gradient straight through. */
+bool cg_arch_has_post(const cg_arch *a);
+void cg_arch_post(const cg_arch *a, float *y, int64_t n, int64_t h, int64_t w, float *scratch);
+/* How far the post stage reads from a pixel: 2 * radius per smoothing pass. */
+int cg_arch_post_radius(const cg_arch *a);
 
 /* Parses arch JSON (unknown keys and bad values refused, defaults filled). */
 cg_status cg_arch_parse(const char *json, cg_arch *a, cg_error *err);

@@ -64,6 +64,11 @@ static const opt_def options[] = {
     {"generator", "residual_guided", OPT_INT, O(g_residual_guided), "0", 0, 8, NULL},
     {"generator", "guided_radius", OPT_INT, O(g_guided_radius), "4", 1, 32, NULL},
     {"generator", "guided_eps", OPT_DBL, O(g_guided_eps), "0.01", 1e-6, 1, NULL},
+    {"generator", "post_smooth", OPT_INT, O(g_post_smooth), "0", 0, 8, NULL},
+    {"generator", "post_smooth_radius", OPT_INT, O(g_post_smooth_radius), "3", 1, 32, NULL},
+    {"generator", "post_smooth_eps", OPT_DBL, O(g_post_smooth_eps), "0.01", 1e-6, 1, NULL},
+    {"generator", "post_bands", OPT_INT, O(g_post_bands), "0", 0, 32, NULL},
+    {"generator", "post_band_width", OPT_DBL, O(g_post_band_width), "0.3", 1e-6, 1, NULL},
     {"generator", "init", OPT_ENUM, O(init), "normal", 0, 0, "normal|xavier"},
     {"discriminator", "width", OPT_INT, O(d_width), "64", 1, 512, NULL},
     {"discriminator", "layers", OPT_INT, O(d_layers), "3", 1, 6, NULL},
@@ -402,6 +407,20 @@ static char *build_gen_arch(const cg_train_config *c)
         json_builder_add_int_value(b, c->g_guided_radius);
         json_builder_set_member_name(b, "guided_eps");
         json_builder_add_double_value(b, c->g_guided_eps);
+    }
+    if (c->g_post_smooth) {
+        json_builder_set_member_name(b, "post_smooth");
+        json_builder_add_int_value(b, c->g_post_smooth);
+        json_builder_set_member_name(b, "post_smooth_radius");
+        json_builder_add_int_value(b, c->g_post_smooth_radius);
+        json_builder_set_member_name(b, "post_smooth_eps");
+        json_builder_add_double_value(b, c->g_post_smooth_eps);
+    }
+    if (c->g_post_bands) {
+        json_builder_set_member_name(b, "post_bands");
+        json_builder_add_int_value(b, c->g_post_bands);
+        json_builder_set_member_name(b, "post_band_width");
+        json_builder_add_double_value(b, c->g_post_band_width);
     }
     json_builder_end_object(b);
     JsonGenerator *gen = json_generator_new();

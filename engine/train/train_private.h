@@ -57,6 +57,11 @@ struct cg_train_config {
     int g_residual_guided; /* ... or this many guided-filter passes + change */
     int g_guided_radius;
     double g_guided_eps;
+    int g_post_smooth;    /* passes of the output's own guided filter */
+    int g_post_smooth_radius;
+    double g_post_smooth_eps;
+    int g_post_bands;     /* luma bands of the output (0: none) */
+    double g_post_band_width;
     int init;            /* 0 normal, 1 xavier */
     /* [discriminator] */
     int d_width, d_layers, d_scales, d_norm;
