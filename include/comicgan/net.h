@@ -32,6 +32,16 @@
  *                               (0, 1], default 0.01, in [0, 1] colour units):
  *                               edges stay sharp and regions already smooth, so
  *                               a flat style has little left to draw there
+ *   post_smooth                 a post stage on the output (3 channels): this many
+ *                               passes (0..8) of the output's own colour-guided
+ *                               filter (post_smooth_radius 1..32, default 3;
+ *                               post_smooth_eps in (0, 1], default 0.01)
+ *   post_bands                  then each pixel's luma moved onto this many flat
+ *                               levels from black to white (0: none, or 2..32),
+ *                               joined by a ramp post_band_width bands wide
+ *                               (default 0.3); its chroma is kept. The stage is
+ *                               a fixed function: training passes the gradient
+ *                               straight through it
  * resnet: c7s1-W, d2W, d4W ..., R x blocks, u ..., c7s1-out, tanh; reflect
  * padding; bias in every conv; norm and activation after every conv but the last.
  * unet: c3 W, then per level a stride-2 conv doubling channels; decoder

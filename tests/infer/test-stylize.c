@@ -72,6 +72,12 @@ static double max_diff(const cg_image *a, const cg_image *b, bool rgb_only)
     return d;
 }
 
+/* A residual generator with a post stage: the output's own guided filter, then bands. */
+#define POST_ARCH                                                                                              \
+    "{\"type\": \"resnet\", \"width\": 8, \"downsamples\": 2, \"blocks\": 1, \"norm\": \"instance\", "          \
+    "\"residual\": true, \"residual_guided\": 1, \"guided_radius\": 3, \"post_smooth\": 3, "                       \
+    "\"post_smooth_radius\": 6, \"post_bands\": 6}"
+
 static const char *const archs[] = {
     "{\"type\": \"resnet\", \"width\": 8, \"downsamples\": 2, \"blocks\": 2, \"norm\": \"instance\"}",
     "{\"type\": \"resnet\", \"width\": 8, \"downsamples\": 2, \"blocks\": 1, \"norm\": \"adalin\", "
@@ -79,6 +85,7 @@ static const char *const archs[] = {
     "{\"type\": \"resnet\", \"width\": 8, \"downsamples\": 1, \"blocks\": 1, \"norm\": \"layer\", "
     "\"upsample\": \"transposed\"}",
     "{\"type\": \"unet\", \"width\": 8, \"downsamples\": 2, \"norm\": \"instance\"}",
+    POST_ARCH,
     "{\"type\": \"resnet\", \"width\": 8, \"downsamples\": 2, \"blocks\": 1, \"norm\": \"instance\", "
     "\"residual\": true, \"residual_guided\": 2, \"guided_radius\": 5, \"guided_eps\": 0.02}",
     "{\"type\": \"resnet\", \"width\": 8, \"downsamples\": 2, \"blocks\": 1, \"norm\": \"instance\", "
@@ -155,6 +162,7 @@ static void test_residual_passes_input(void)
     check_residual_executor(archs[G_N_ELEMENTS(archs) - 1]);
     check_residual_executor(archs[G_N_ELEMENTS(archs) - 2]);
     check_residual_executor(archs[G_N_ELEMENTS(archs) - 3]);
+    check_residual_executor(POST_ARCH);
     cg_model *m = random_model(archs[G_N_ELEMENTS(archs) - 1], NULL, 11);
     cg_params *ps = cg_net_params(cg_model_net(m));
     for (int i = 0; i < cg_params_count(ps); i++)

@@ -129,6 +129,13 @@ static void test_arch_errors(void)
     expect_arch_error("{\"type\": \"resnet\", \"residual\": true, \"residual_guided\": 1, \"guided_eps\": 0}",
                       "\"guided_eps\" must be");
     expect_arch_error("{\"type\": \"resnet\", \"residual\": true, \"residual_blur\": 65}", "\"residual_blur\" is 65");
+    expect_arch_error("{\"type\": \"resnet\", \"post_bands\": 1}", "not 1");
+    expect_arch_error("{\"type\": \"resnet\", \"post_bands\": 33}", "\"post_bands\" is 33");
+    expect_arch_error("{\"type\": \"resnet\", \"post_smooth\": 9}", "\"post_smooth\" is 9");
+    expect_arch_error("{\"type\": \"resnet\", \"post_smooth\": 1, \"post_smooth_eps\": 0}", "\"post_smooth_eps\" must be");
+    expect_arch_error("{\"type\": \"resnet\", \"post_bands\": 4, \"post_band_width\": 0}", "\"post_band_width\" must be");
+    expect_arch_error("{\"type\": \"patchgan\", \"post_smooth\": 1}", "3 output channels");
+    expect_arch_error("{\"type\": \"resnet\", \"out_channels\": 1, \"post_bands\": 4}", "3 output channels");
 }
 
 /* A residual generator gives twice the plain generator's output (same weights)
@@ -215,6 +222,99 @@ static void test_residual(void)
     cg_net_free(b);
     cg_net_free(c);
     cg_net_free(d);
+}
+
+/* The level a luma lands on with n bands and a ramp of width w (in bands),
+ * written out boundary by boundary: the reference for cg_arch_post's bands. */
+static double naive_band(double luma, int n, double w)
+{
+    double t = fmin(fmax(luma, 0), 1) * n;
+    for (int m = 1; m < n; m++)
+        if (t > m - w / 2 && t < m + w / 2)
+            return (m - 1 + (t - (m - w / 2)) / w) / (n - 1);
+    int band = 0;
+    while (band < n - 1 && t >= band + 1)
+        band++;
+    return (double)band / (n - 1);
+}
+
+/* A generator with a post stage gives the plain generator's output (same
+ * weights) after post_smooth passes of its own colour-guided filter and then
+ * flat luma bands that keep each pixel's chroma; its gradient passes straight
+ * through the stage, so a linear loss gives the plain generator's gradients. */
+static void test_post_stage(void)
+{
+    const char *plain = "{\"type\": \"resnet\", \"width\": 8, \"downsamples\": 1, \"blocks\": 1, "
+                        "\"norm\": \"instance\", \"residual\": true}";
+    const char *post = "{\"type\": \"resnet\", \"width\": 8, \"downsamples\": 1, \"blocks\": 1, "
+                       "\"norm\": \"instance\", \"residual\": true, \"post_smooth\": 2, \"post_smooth_radius\": 2, "
+                       "\"post_smooth_eps\": 0.02, \"post_bands\": 5, \"post_band_width\": 0.4}";
+    cg_net *a = new_net(plain, 5), *b = new_net(post, 5);
+    g_assert_null(strstr(cg_net_arch_json(a), "post"));
+    g_assert_nonnull(strstr(cg_net_arch_json(b), "\"post_smooth\":2"));
+    g_assert_nonnull(strstr(cg_net_arch_json(b), "\"post_smooth_radius\":2"));
+    g_assert_nonnull(strstr(cg_net_arch_json(b), "\"post_smooth_eps\":0.02"));
+    g_assert_nonnull(strstr(cg_net_arch_json(b), "\"post_bands\":5"));
+    g_assert_nonnull(strstr(cg_net_arch_json(b), "\"post_band_width\":0.4"));
+    /* two passes of a box of boxes of radius 2 after the network */
+    g_assert_cmpint(cg_net_receptive_radius(b), ==, cg_net_receptive_radius(a) + 8);
+    cg_error err = {0};
+    /* one graph each: a backward pass walks its whole tape */
+    cg_graph *g = cg_graph_new(true, &err), *h = cg_graph_new(true, &err);
+    cg_tensor *ya = cg_net_forward(a, g, random_image(g, 2, 3, 12, 12, 6), NULL, NULL);
+    cg_tensor *yb = cg_net_forward(b, h, random_image(h, 2, 3, 12, 12, 6), NULL, NULL);
+    g_assert_nonnull(ya);
+    g_assert_nonnull(yb);
+    cg_guided_params gp = {.radius = 2, .eps = 0.02f, .guide = CG_GUIDE_COLOR};
+    double worst = 0, moved = 0;
+    int bands_seen = 0;
+    for (int64_t n = 0; n < 2; n++) {
+        cg_image *img = cg_image_new(12, 12, &err);
+        g_assert_nonnull(img);
+        for (int64_t i = 0; i < 144; i++) {
+            for (int ch = 0; ch < 3; ch++)
+                img->pixels[4 * i + ch] = (ya->data[(n * 3 + ch) * 144 + i] + 1) / 2;
+            img->pixels[4 * i + 3] = 1;
+        }
+        g_assert_cmpint(cg_filter_guided(img, img, &gp, &err), ==, CG_OK);
+        g_assert_cmpint(cg_filter_guided(img, img, &gp, &err), ==, CG_OK);
+        for (int64_t i = 0; i < 144; i++) {
+            const float *p = img->pixels + 4 * i;
+            double luma = 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2];
+            double shift = naive_band(luma, 5, 0.4) - luma;
+            bands_seen |= 1 << (int)lround(naive_band(luma, 5, 0.4) * 4);
+            for (int ch = 0; ch < 3; ch++) {
+                int64_t k = (n * 3 + ch) * 144 + i;
+                worst = fmax(worst, fabs(yb->data[k] - (2 * (p[ch] + shift) - 1)));
+                moved = fmax(moved, fabs(yb->data[k] - ya->data[k]));
+            }
+        }
+        cg_image_free(img);
+    }
+    g_assert_cmpfloat(worst, <, 1e-5);
+    g_assert_cmpfloat(moved, >, 0.05); /* the stage did something */
+    g_assert_cmpint(__builtin_popcount(bands_seen), >=, 2);
+    /* Straight through: d(sum(y * r))/d(params) is the same with and without the stage. */
+    float *seed = g_new(float, ya->size);
+    for (int64_t i = 0; i < ya->size; i++)
+        seed[i] = (float)((i * 37) % 11 - 5) / 5;
+    g_assert_cmpint(cg_graph_backward_seeded(g, ya, seed, &err), ==, CG_OK);
+    g_assert_cmpint(cg_graph_backward_seeded(h, yb, seed, &err), ==, CG_OK);
+    int64_t na = 0, nb = 0;
+    const float *ga = cg_params_grads(cg_net_params(a), &na), *gb = cg_params_grads(cg_net_params(b), &nb);
+    g_assert_cmpint(na, ==, nb);
+    double gworst = 0, glargest = 0;
+    for (int64_t i = 0; i < na; i++) {
+        gworst = fmax(gworst, fabs(ga[i] - gb[i]));
+        glargest = fmax(glargest, fabs(ga[i]));
+    }
+    g_assert_cmpfloat(glargest, >, 1e-3);
+    g_assert_cmpfloat(gworst, <=, 1e-5 * glargest);
+    g_free(seed);
+    cg_graph_free(g);
+    cg_graph_free(h);
+    cg_net_free(a);
+    cg_net_free(b);
 }
 
 /* Save -> load -> the same outputs, bit for bit; the arch JSON round-trips. */
@@ -309,6 +409,7 @@ int main(int argc, char **argv)
     g_test_add_func("/nn/net/forward_shapes", test_forward_shapes);
     g_test_add_func("/nn/net/arch_errors", test_arch_errors);
     g_test_add_func("/nn/net/residual", test_residual);
+    g_test_add_func("/nn/net/post_stage", test_post_stage);
     g_test_add_func("/nn/model/round_trip", test_model_round_trip);
     g_test_add_func("/nn/model/errors", test_model_errors);
     return g_test_run();
