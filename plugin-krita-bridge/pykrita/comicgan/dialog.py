@@ -103,7 +103,8 @@ class ComicganDialog(QDialog):
         self.new_layer.setChecked(read_setting(self.krita, "new_layer", True))
         self.new_layer.toggled.connect(self._update_warning)
         layout.addWidget(self.new_layer)
-        self.warning = QLabel(i18n("The layer itself will be changed, and Krita cannot undo this."))
+        self.warning = QLabel(i18n("The layer itself will be changed (Edit ▸ Undo takes it back in two steps). "
+                                   "Layers with masks or animation frames still get a new layer."))
         self.warning.setWordWrap(True)
         layout.addWidget(self.warning)
 
@@ -301,13 +302,23 @@ class ComicganDialog(QDialog):
 
     def _on_finished(self, message):
         created = len(self.run.created) if self.run else 0
+        changed = len(self.run.changed) if self.run else 0
+        notes = self.run.notes if self.run else []
         self.run = None
         self._set_busy(False)
         if message:
             self.status.setText(message)
+            return
+        self.progress.setValue(1000)
+        if created and changed:
+            done = i18n("Done: {0} new layer(s), {1} layer(s) changed.").format(created, changed)
+        elif created:
+            done = i18n("Done: {0} new layer(s).").format(created)
+        elif changed:
+            done = i18n("Done: {0} layer(s) changed.").format(changed)
         else:
-            self.progress.setValue(1000)
-            self.status.setText(i18n("Done: {0} new layer(s).").format(created) if created else i18n("Done."))
+            done = i18n("Done.")
+        self.status.setText(" ".join([done] + notes))
 
     def _on_cancel(self):
         self.reject()

@@ -1,7 +1,8 @@
 """Krita layers in and out: which pixels to send, and where the results go.
 
 Krita's pixel writes (Node.setPixelData) cannot be undone, so results go to
-new layers placed above their source, unless the user asks otherwise.
+new layers placed above their source, unless the user asks otherwise; then
+the result is merged down into the layer, a step that Undo takes back.
 A Run sends the requests for one action (stylize, attention or frames) one
 after the other and writes each result as it arrives.
 """
@@ -113,14 +114,14 @@ def style_members(settings):
 
 def write_result(doc, job, data, name, new_layer):
     """Writes a stylized area: into a copy of the layer placed above it, or
-    into the layer itself. Returns the layer written."""
+    into the layer itself. Returns (the layer written, whether it is new)."""
     node = job.node
-    if not new_layer:
-        if node.type() != "paintlayer":
-            raise UserError(i18n("Layer “{0}” is not a paint layer; its result can only go to a new layer.")
-                            .format(node.name()))
-        target = node
-    elif node.type() == "paintlayer":
+    if not new_layer and node.type() != "paintlayer":
+        raise UserError(i18n("Layer “{0}” is not a paint layer; its result can only go to a new layer.")
+                        .format(node.name()))
+    if not new_layer and not node.childNodes() and not node.animated():
+        return replace_pixels(doc, job, data, name), False
+    if node.type() == "paintlayer":
         # A copy keeps the layer's offset, opacity, blending mode and pixels
         # outside the area.
         target = node.duplicate()
@@ -132,7 +133,48 @@ def write_result(doc, job, data, name, new_layer):
         target.setPixelData(job.read(b), b.x(), b.y(), b.width(), b.height())
     r = job.rect
     target.setPixelData(data, r.x(), r.y(), r.width(), r.height())
-    return target
+    return target, True
+
+
+def replace_pixels(doc, job, data, name):
+    """The result written into the layer itself as one undoable step.
+
+    A bare setPixelData is not on the undo stack: undoing any later step back
+    to the saved state would then mark the document unmodified while the layer
+    still differs, and Krita would close it without asking. So the result goes
+    into a copy above the layer whose "copy" blending replaces what is under
+    it, and the copy is merged down ("Merge Down" in the undo history). Merging
+    resets the layer's own properties, so they are put back."""
+    node = job.node
+    keep = (node.name(), node.opacity(), node.blendingMode(), node.visible(), node.locked(),
+            node.alphaLocked(), node.inheritAlpha(), node.colorLabel())
+    parent = node.parentNode()
+    count = len(parent.childNodes())
+    place = parent.childNodes().index(node)   # Node's == compares the layers themselves
+    top = node.duplicate()
+    top.setName(name)   # what Undo shows for a moment: the result, above its source
+    parent.addChildNode(top, node)
+    r = job.rect
+    top.setPixelData(data, r.x(), r.y(), r.width(), r.height())
+    top.setBlendingMode("copy")
+    top.setOpacity(255)
+    doc.waitForDone()
+    top.mergeDown()   # returns None in Krita 5.1: the merged layer takes the source's place
+    doc.waitForDone()
+    siblings = parent.childNodes()
+    merged = siblings[place] if len(siblings) == count else None
+    if merged is None:
+        raise UserError(i18n("Krita could not merge the result into layer “{0}”.").format(keep[0]))
+    merged.setName(keep[0])
+    merged.setOpacity(keep[1])
+    merged.setBlendingMode(keep[2])
+    merged.setVisible(keep[3])
+    merged.setLocked(keep[4])
+    merged.setAlphaLocked(keep[5])
+    merged.setInheritAlpha(keep[6])
+    merged.setColorLabel(keep[7])
+    job.node = merged
+    return merged
 
 
 def new_paint_layer(doc, above, name):
@@ -167,7 +209,9 @@ class Run(QObject):
         self.doc = doc
         self.mode = mode
         self.settings = settings
-        self.created = []        # layers written, in order
+        self.created = []        # new layers, in order
+        self.changed = []        # layers whose own pixels were replaced
+        self.notes = []          # what the user should know about the results
         self._steps = []         # (kind, jobs) still to send
         self._done_steps = 0
         self._request = None
@@ -257,7 +301,12 @@ class Run(QObject):
                     self.created.append(write_attention(self.doc, job, data, name))
                 else:
                     name = "{0} ({1})".format(self.settings["display_name"], job.node.name())
-                    self.created.append(write_result(self.doc, job, data, name, self.settings["new_layer"]))
+                    layer, new = write_result(self.doc, job, data, name, self.settings["new_layer"])
+                    (self.created if new else self.changed).append(layer)
+                    if new and not self.settings["new_layer"]:
+                        # merging down would bake its masks or flatten its frames
+                        self.notes.append(i18n("Layer “{0}” has masks or animation frames, so its result is a "
+                                               "new layer.").format(job.node.name()))
         except UserError as e:
             self._finish(str(e))
             return
@@ -272,7 +321,7 @@ class Run(QObject):
             self._finish(str(error))
 
     def _finish(self, message):
-        if self.created:
+        if self.created or self.changed:
             self.doc.refreshProjection()
         self._steps = []
         self.finished.emit(message)

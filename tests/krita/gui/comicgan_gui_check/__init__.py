@@ -169,6 +169,41 @@ def run_checks(tap):
         tap.check(names(doc.rootNode()) == ["Background", "Attention: Test ink (Background)", "Test ink (Background)"],
                   "%s: the attention map is a new layer above its source" % depth, names(doc.rootNode()))
 
+    # In place with the attention map: the layer's change is one undoable
+    # step, so the document stays modified until Undo has taken back every
+    # change, and then holds the input again.
+    doc, layer = yield from open_document(window, "gui-in-place", "U8", read("in8.raw"))
+    doc.setModified(False)
+    dialog = yield from press(tap, "comicgan_stylize", "in place")
+    row = [dialog.style_list.item(i).text() for i in range(dialog.style_list.count())].index("Test ink")
+    dialog.style_list.setCurrentRow(row)
+    dialog.strength.setValue(80)
+    dialog.keep_colors.setChecked(False)
+    dialog.new_layer.setChecked(False)
+    dialog.attention.setChecked(True)
+    status = yield from go(tap, dialog, "in place")
+    tap.check(names(doc.rootNode()) == ["Background", "Attention: Test ink (Background)"],
+              "in place: the map is the only new layer", names(doc.rootNode()))
+    tap.check("1 new layer(s), 1 layer(s) changed" in status, "in place: the status counts one new layer", status)
+    layer = layer_named(doc.rootNode(), "Background")
+    tap.check(layer is not None and bytes(layer.pixelData(0, 0, W, H)) == read("out8.raw"),
+              "in place: the layer holds the comicgan command's output")
+    tap.check(doc.modified(), "in place: the document is modified")
+    undo, steps = k.action("edit_undo"), 0
+    while layer_named(doc.rootNode(), "Attention: Test ink (Background)") is not None and steps < 5:
+        tap.check(doc.modified(), "in place: modified while Undo has not reached the saved state (step %d)"
+                  % steps)
+        undo.trigger()
+        steps += 1
+        yield from settle(0.5)
+    layer = layer_named(doc.rootNode(), "Background")
+    tap.check(names(doc.rootNode()) == ["Background"] and bytes(layer.pixelData(0, 0, W, H)) == read("in8.raw"),
+              "in place: Undo takes the layer back to the input, and the map away", names(doc.rootNode()))
+    tap.check(not doc.modified(), "in place: back at the saved state, the document is not modified")
+    yield from settle(0.5)
+    dialog.cancel.click()   # "Close": the next action opens it afresh
+    yield from settle(0.5)
+
     # Frames: the layers of the active group.
     doc = k.createDocument(W, H, "gui-frames", "RGBA", "U8", SRGB, 72.0)
     group = doc.createGroupLayer("Shot")
@@ -183,6 +218,7 @@ def run_checks(tap):
     doc.setActiveNode(group)
     yield from settle(1)
     dialog = yield from press(tap, "comicgan_frames", "frames")
+    dialog.new_layer.setChecked(True)   # the dialog remembers the in-place choice above
     yield from go(tap, dialog, "frames")
     got = names(group)
     tap.check("Test ink (frame 1)" in got and "Test ink (frame 2)" in got,
