@@ -3,10 +3,12 @@
  * Models have seeded random weights: the checks are about the machinery, not
  * the look. */
 #include "comicgan/stylize.h"
+#include "infer/motion.h"
 
 #include <glib.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static cg_model *random_model(const char *arch, const char *styles, uint64_t seed)
@@ -528,6 +530,78 @@ static void test_reused_stats(void)
     cg_model_free(m);
 }
 
+/* A textured scene: smooth blobs plus fine noise, so every shift looks different. */
+static cg_image *scene(int w, int h, guint32 seed)
+{
+    cg_error err = {0};
+    cg_image *img = cg_image_new(w, h, &err);
+    GRand *r = g_rand_new_with_seed(seed);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            for (int c = 0; c < 4; c++)
+                img->pixels[4 * ((size_t)y * w + x) + c] =
+                    c == 3 ? 1.0f
+                           : (float)(0.5 + 0.3 * sin(x * 0.07 + c) * cos(y * 0.05 - c) + 0.1 * g_rand_double(r));
+    g_rand_free(r);
+    return img;
+}
+
+static cg_image *crop(const cg_image *src, int x0, int y0, int w, int h, double noise, guint32 seed)
+{
+    cg_error err = {0};
+    cg_image *img = cg_image_new(w, h, &err);
+    GRand *r = g_rand_new_with_seed(seed);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            for (int c = 0; c < 4; c++) {
+                float v = src->pixels[4 * ((size_t)(y + y0) * src->width + x + x0) + c];
+                img->pixels[4 * ((size_t)y * w + x) + c] = c == 3 ? v : v + (float)(noise * (g_rand_double(r) - 0.5));
+            }
+    g_rand_free(r);
+    return img;
+}
+
+/* A pan's shift is found exactly, with sensor noise, in every direction and
+ * up to the search's limit; a still shot and a flat frame stay at 0. */
+static void test_motion_shift(void)
+{
+    cg_image *world = scene(260, 200, 4);
+    const int shifts[][2] = {{1, 0}, {-1, 0}, {0, 1}, {3, -2}, {-7, 5}, {12, 0}, {0, -16}, {16, 16}, {0, 0}};
+    for (size_t i = 0; i < G_N_ELEMENTS(shifts); i++) {
+        int sx = shifts[i][0], sy = shifts[i][1];
+        /* prev at (30, 30); cur at (30 + sx, 30 + sy): cur(x) = prev(x + s) */
+        cg_image *prev = crop(world, 30, 30, 180, 130, 4.0 / 255, 1);
+        cg_image *cur = crop(world, 30 + sx, 30 + sy, 180, 130, 4.0 / 255, 2 + (guint32)i);
+        int dx = 99, dy = 99;
+        cg_motion_shift(prev, cur, 16, &dx, &dy);
+        if (dx != sx || dy != sy)
+            g_error("shift (%d, %d) found as (%d, %d)", sx, sy, dx, dy);
+        cg_image_free(prev);
+        cg_image_free(cur);
+    }
+    /* beyond the limit: not claimed */
+    cg_image *prev = crop(world, 10, 30, 180, 130, 0, 1), *cur = crop(world, 50, 30, 180, 130, 0, 1);
+    int dx = 99, dy = 99;
+    cg_motion_shift(prev, cur, 16, &dx, &dy);
+    g_assert_true(abs(dx) <= 16 && abs(dy) <= 16);
+    cg_image_free(prev);
+    cg_image_free(cur);
+    cg_error err = {0};
+    cg_image *flat = cg_image_new(64, 48, &err);
+    for (size_t k = 0; k < (size_t)64 * 48 * 4; k++)
+        flat->pixels[k] = 0.5f;
+    cg_motion_shift(flat, flat, 16, &dx, &dy);
+    g_assert_cmpint(dx, ==, 0);
+    g_assert_cmpint(dy, ==, 0);
+    cg_image *tiny = cg_image_new(1, 1, &err);
+    cg_motion_shift(tiny, flat, 16, &dx, &dy);
+    g_assert_cmpint(dx, ==, 0);
+    g_assert_cmpint(dy, ==, 0);
+    cg_image_free(tiny);
+    cg_image_free(flat);
+    cg_image_free(world);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -543,5 +617,6 @@ int main(int argc, char **argv)
     g_test_add_func("/infer/frames_flicker", test_frames_flicker);
     g_test_add_func("/infer/attention_tiled", test_attention_tiled);
     g_test_add_func("/infer/reused_stats", test_reused_stats);
+    g_test_add_func("/infer/motion_shift", test_motion_shift);
     return g_test_run();
 }
