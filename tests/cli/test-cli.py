@@ -716,6 +716,14 @@ def test_animation(d):
     rc, _, err = run("stylize", *style, gif, os.path.join(d, "progress.webp"), env=env)
     t.check(rc == 0 and "comicgan: in.gif: 3 frames: " in err and "100%" in err, "progress lines for an animation",
             err)
+    # Ctrl-C while the frames are stylized: no output, no temporary file.
+    big = os.path.join(d, "big.gif")
+    image("animated", big, 1000, 800, 6)
+    before = listing(d)
+    rc, text = signal_stylize(big, os.path.join(d, "big-out.webp"), signal.SIGINT)
+    t.check(rc == 130 and "cancelled" in text and listing(d) == before, "Ctrl-C on an animation leaves no output",
+            "status %d, %s, %s" % (rc, text[-300:], listing(d)))
+    os.unlink(big)
     # Broken animations: one error line, exit 1, no file left behind.
     before = listing(d)
     for src in [gif, webp]:
