@@ -121,6 +121,8 @@ cg_animation *cg_animation_load_memory(const void *data, size_t size, const char
     const uint8_t *d = data;
     if (!name)
         name = "<memory>";
+    if (!data) /* refused with its message by the still loader */
+        return wrap_still(cg_image_load_memory(data, size, name, err), name, err);
     if (size >= 4 && memcmp(d, "GIF8", 4) == 0)
         return cg_io_gif_decode(d, size, name, false, NULL, err);
     /* An extended WebP (VP8X) with the animation flag. */
