@@ -303,7 +303,7 @@ float *cli_parse_mix(const char *command, const cg_model *m, const char *mix)
 
 bool cli_known_extension(const char *path)
 {
-    static const char *const known[] = {".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff"};
+    static const char *const known[] = {".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".gif"};
     char *base = g_path_get_basename(path);
     const char *dot = strrchr(base, '.');
     bool ok = false;
@@ -317,7 +317,7 @@ bool cli_check_output(const char *path, bool check_extension)
 {
     struct stat st;
     if (check_extension && !cli_known_extension(path)) {
-        cli_fail(CLI_EXIT_USAGE, path, _("unknown image type; name it .png, .jpg, .webp or .tif"));
+        cli_fail(CLI_EXIT_USAGE, path, _("unknown image type; name it .png, .jpg, .webp, .tif or .gif"));
         return false;
     }
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {

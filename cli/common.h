@@ -4,6 +4,7 @@
 #ifndef CLI_COMMON_H
 #define CLI_COMMON_H
 
+#include "comicgan/animation.h"
 #include "comicgan/catalog.h"
 #include "comicgan/error.h"
 #include "comicgan/image.h"
@@ -93,7 +94,8 @@ bool cli_progress_update(void *progress, float fraction);
 void cli_progress_end(cli_progress *p);
 
 /* Warns on stderr when img came from a file of several frames or pages
- * (a multi-page TIFF, an animated WebP), of which only the first is used. */
+ * (a multi-page TIFF; an animated GIF or WebP given to --frames), of which
+ * only the first is used. */
 void cli_warn_frames(const char *path, const cg_image *img);
 
 /* ---- models ---- */

@@ -1,7 +1,11 @@
 /* comicgan stylize: images in, stylized images out.
  *
  *   comicgan stylize [OPTION…] IN OUT
- *   comicgan stylize [OPTION…] IN… -o FOLDER [--format png|jpg|webp|tif] [--frames]
+ *   comicgan stylize [OPTION…] IN… -o FOLDER [--format png|jpg|webp|tif|gif] [--frames]
+ *
+ * An animated GIF or WebP is stylized whole, its frames sharing statistics,
+ * into an animated GIF or WebP (durations and loop count kept), or with -o
+ * into one numbered file per frame when the output type is a still one.
  *
  * Every output is all or nothing: with one output the image writer replaces
  * OUT atomically; with several (or with --attention) the files are written
@@ -19,7 +23,7 @@ typedef struct settings {
     char *model_file, *style, *mix, *attention, *out_dir, *format;
     double strength, line_weight, denoise, contrast;
     int tile, quality;
-    gboolean keep_colors, frames;
+    gboolean keep_colors, frames, lossless;
     char **files;
 } settings;
 
@@ -29,7 +33,7 @@ typedef struct job {
     char *out;
 } job;
 
-static const char *const formats[] = {"png", "jpg", "jpeg", "webp", "tif", "tiff"};
+static const char *const formats[] = {"png", "jpg", "jpeg", "webp", "tif", "tiff", "gif"};
 
 static bool check_settings(const settings *s, int n_files)
 {
@@ -46,7 +50,7 @@ static bool check_settings(const settings *s, int n_files)
         for (size_t i = 0; i < G_N_ELEMENTS(formats); i++)
             known = known || g_ascii_strcasecmp(s->format, formats[i]) == 0;
         if (!known) {
-            cli_fail(CLI_EXIT_USAGE, cmd, _("--format must be png, jpg, webp or tif, not \"%s\""), s->format);
+            cli_fail(CLI_EXIT_USAGE, cmd, _("--format must be png, jpg, webp, tif or gif, not \"%s\""), s->format);
             return false;
         }
         if (!s->out_dir) {
@@ -134,19 +138,91 @@ static job *plan_jobs(const settings *s, int n)
     return jobs;
 }
 
+/* After a failed write to path, makes err name final instead. */
+static cg_status name_final(cg_status st, const char *path, const char *final, cg_error *err)
+{
+    size_t len = strlen(path);
+    if (st != CG_OK && strncmp(err->message, path, len) == 0 && strncmp(err->message + len, ": ", 2) == 0)
+        memmove(err->message, err->message + len + 2, strlen(err->message + len + 2) + 1);
+    if (st != CG_OK && st != CG_ERR_CANCELLED)
+        cg_error_prefix(err, "%s", final);
+    return st;
+}
+
 /* Saves img through a temporary name (or straight to final when temp is
  * NULL); an error then names the final file, not the temporary one. */
 static cg_status save(const cg_image *img, const char *temp, const char *final, const cg_image_save_options *so,
                       cg_error *err)
 {
     const char *path = temp ? temp : final;
-    cg_status st = cg_image_save(img, path, so, err);
-    size_t len = strlen(path);
-    if (st != CG_OK && strncmp(err->message, path, len) == 0 && strncmp(err->message + len, ": ", 2) == 0)
-        memmove(err->message, err->message + len + 2, strlen(err->message + len + 2) + 1);
-    if (st != CG_OK)
-        cg_error_prefix(err, "%s", final);
+    return name_final(cg_image_save(img, path, so, err), path, final, err);
+}
+
+/* The progress of a part of an item: from + span * the part's fraction. */
+typedef struct part {
+    cli_progress *p;
+    float from, span;
+} part;
+
+static bool part_update(void *data, float fraction)
+{
+    part *q = data;
+    return cli_progress_update(q->p, q->from + q->span * fraction);
+}
+
+/* FOLDER/NAME.EXT -> FOLDER/NAME-0007.EXT, the number at least 4 digits wide. */
+static char *numbered(const char *path, int number, int count)
+{
+    const char *dot = strrchr(path, '.');
+    int digits = 1;
+    for (int c = count; c >= 10; c /= 10)
+        digits++;
+    digits = MAX(digits, 4);
+    return g_strdup_printf("%.*s-%0*d%s", (int)(dot - path), path, digits, number, dot);
+}
+
+/* Stylizes a's frames in place with shared statistics and writes them to out:
+ * an animation when out's type holds one, else (-o FOLDER) one numbered file
+ * per frame. The stylizing is the first 90% of the item's progress. */
+static cg_status stylize_animation(const settings *s, const cg_model *m, cg_stylize_options *o, cg_animation *a,
+                                   const char *out, cli_outputs *outs, cli_progress *p, cg_error *err)
+{
+    const cg_image_save_options so = {.quality = s->quality, .lossless = s->lossless};
+    part q = {p, 0, 0.9f};
+    o->progress = part_update;
+    o->progress_data = &q;
+    cg_status st = cg_stylize_frames(m, (const cg_image *const *)a->frames, a->frames, a->n_frames, o, err);
+    o->progress = cli_progress_update;
+    o->progress_data = p;
+    if (st == CG_OK && cg_animation_path_ok(out)) {
+        q.from = 0.9f;
+        q.span = 0.1f;
+        const char *temp = cli_outputs_add(outs, out);
+        st = name_final(cg_animation_save(a, temp, &so, part_update, &q, err), temp, out, err);
+    }
+    for (int i = 0; st == CG_OK && !cg_animation_path_ok(out) && i < a->n_frames; i++) {
+        char *path = numbered(out, i + 1, a->n_frames);
+        st = save(a->frames[i], cli_outputs_add(outs, path), path, &so, err);
+        g_free(path);
+    }
     return st;
+}
+
+/* Loads in as an animation; a still image (one frame) comes back as *img
+ * instead. Returns the status, err filled on failure. */
+static cg_status load_input(const char *in, cg_animation **anim, cg_image **img, cg_error *err)
+{
+    *anim = cg_animation_load(in, err);
+    *img = NULL;
+    if (!*anim)
+        return err->code;
+    if ((*anim)->n_frames == 1) {
+        *img = (*anim)->frames[0];
+        (*anim)->frames[0] = NULL;
+        cg_animation_free(*anim);
+        *anim = NULL;
+    }
+    return CG_OK;
 }
 
 /* Writes the heatmap of the first attention point for img into path. */
@@ -174,7 +250,7 @@ static cg_status write_attention(const cg_model *m, const cg_image *img, const c
 static int stylize_each(const settings *s, const cg_model *m, cg_stylize_options *o, const job *jobs, int n,
                         cli_outputs *outs)
 {
-    const cg_image_save_options so = {.quality = s->quality};
+    const cg_image_save_options so = {.quality = s->quality, .lossless = s->lossless};
     cli_progress p;
     cli_progress_start(&p, s->attention ? 2 : n);
     o->progress = cli_progress_update;
@@ -182,10 +258,34 @@ static int stylize_each(const settings *s, const cg_model *m, cg_stylize_options
     int status = CLI_EXIT_OK;
     for (int i = 0; i < n && status == CLI_EXIT_OK; i++) {
         cg_error err = {0};
-        cg_image *img = cg_image_load(jobs[i].in, &err);
-        cg_status st = img ? CG_OK : err.code;
+        cg_animation *anim;
+        cg_image *img;
+        cg_status st = load_input(jobs[i].in, &anim, &img, &err);
         cli_warn_frames(jobs[i].in, img);
-        if (st == CG_OK && s->attention) {
+        if (anim && (s->attention || (!s->out_dir && !cg_animation_path_ok(jobs[i].out)))) {
+            int frames = anim->n_frames;
+            cg_animation_free(anim);
+            char *shown = g_filename_display_name(jobs[i].in);
+            if (s->attention)
+                status = cli_fail(CLI_EXIT_USAGE, shown, _("is an animation; --attention takes a still image"));
+            else
+                status = cli_fail(CLI_EXIT_USAGE, shown,
+                                  _("is an animation of %d frames: name the output .gif or .webp to keep it, or "
+                                    "give -o FOLDER for one numbered file per frame"),
+                                  frames);
+            g_free(shown);
+            break;
+        }
+        if (anim) {
+            char *label = g_strdup_printf("%s: %d frames", jobs[i].in, anim->n_frames);
+            cli_progress_item(&p, i, label);
+            g_free(label);
+            if (cli_interrupted)
+                st = cg_fail(&err, CG_ERR_CANCELLED, "cancelled");
+            else
+                st = stylize_animation(s, m, o, anim, jobs[i].out, outs, &p, &err);
+            cg_animation_free(anim);
+        } else if (st == CG_OK && s->attention) {
             cli_progress_item(&p, 0, s->attention);
             const char *temp = cli_outputs_add(outs, s->attention);
             if ((st = write_attention(m, img, o, temp, s->attention, &err)) == CG_OK)
@@ -193,17 +293,19 @@ static int stylize_each(const settings *s, const cg_model *m, cg_stylize_options
         } else {
             cli_progress_item(&p, i, jobs[i].in);
         }
-        if (st == CG_OK && cli_interrupted)
+        if (st == CG_OK && img && cli_interrupted)
             st = cg_fail(&err, CG_ERR_CANCELLED, "cancelled");
-        if (st == CG_OK)
+        if (st == CG_OK && img)
             st = cg_stylize(m, img, img, o, &err);
         /* One output: the image writer's own temp-and-rename is enough. */
-        if (st == CG_OK)
+        if (st == CG_OK && img)
             st = save(img, s->out_dir ? cli_outputs_add(outs, jobs[i].out) : NULL, jobs[i].out, &so, &err);
         cg_image_free(img);
         cli_progress_end(&p);
         /* Engine messages about files start with the file's name. */
-        if (st != CG_OK)
+        if (st == CG_ERR_CANCELLED)
+            status = cli_fail_error("stylize", &err);
+        else if (st != CG_OK)
             status = cli_fail_error(g_str_has_prefix(err.message, jobs[i].in) ||
                                             g_str_has_prefix(err.message, jobs[i].out) ||
                                             (s->attention && g_str_has_prefix(err.message, s->attention))
@@ -218,7 +320,7 @@ static int stylize_each(const settings *s, const cg_model *m, cg_stylize_options
 static int stylize_frames(const settings *s, const cg_model *m, cg_stylize_options *o, const job *jobs, int n,
                           cli_outputs *outs)
 {
-    const cg_image_save_options so = {.quality = s->quality};
+    const cg_image_save_options so = {.quality = s->quality, .lossless = s->lossless};
     cg_image **in = g_new0(cg_image *, n), **out = g_new0(cg_image *, n);
     cg_error err = {0};
     cg_status st = CG_OK;
@@ -348,10 +450,11 @@ int cli_stylize(int argc, char **argv)
          N_("OUT.png")},
         {"quality", 'q', 0, G_OPTION_ARG_INT, &s.quality, N_("JPEG and WebP quality, 1 to 100 (default 90)"),
          N_("Q")},
+        {"lossless", 0, 0, G_OPTION_ARG_NONE, &s.lossless, N_("Write WebP lossless"), NULL},
         {"output", 'o', 0, G_OPTION_ARG_FILENAME, &s.out_dir, N_("Write every result into this folder"),
          N_("FOLDER")},
         {"format", 'f', 0, G_OPTION_ARG_STRING, &s.format, N_("Type of the files written with -o (default: as the input)"),
-         N_("png|jpg|webp|tif")},
+         N_("png|jpg|webp|tif|gif")},
         {"frames", 0, 0, G_OPTION_ARG_NONE, &s.frames, N_("The inputs are frames of one animation: share statistics"),
          NULL},
         {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &s.files, NULL, NULL},
@@ -359,9 +462,13 @@ int cli_stylize(int argc, char **argv)
     };
     int status = CLI_EXIT_USAGE;
     if (cli_parse("stylize", _("IN OUT | IN… -o FOLDER"),
-                  _("Stylizes IN into OUT (the type from OUT's name: .png, .jpg, .webp, .tif), or every IN into "
-                    "FOLDER.\nBit depth and channels follow the input. Styles come from the model files found "
-                    "(see comicgan info)."),
+                  _("Stylizes IN into OUT (the type from OUT's name: .png, .jpg, .webp, .tif, .gif), or every IN "
+                    "into FOLDER.\nBit depth and channels follow the input. Styles come from the model files found "
+                    "(see comicgan info).\n\nAn animated GIF or WebP is stylized whole, every frame with the same "
+                    "statistics, into an animated .gif or .webp (frame times and loop count kept; GIF gets a palette "
+                    "per frame), or with -o FOLDER and a still type (--format png) into NAME-0001.png, "
+                    "NAME-0002.png... A still OUT for an animated IN is refused. All frames are held in memory: at "
+                    "most 10000 frames and 2^27 pixels in all. Of a multi-page TIFF only the first page is used."),
                   entries, &argc, &argv))
         status = run(&s);
     g_free(s.model_file);

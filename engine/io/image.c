@@ -1,5 +1,6 @@
 /* comicgan — loading and saving images: format detection, dispatch to the
- * per-format code (image_png.c, image_jpeg.c, image_webp.c, image_tiff.c) and
+ * per-format code (image_png.c, image_jpeg.c, image_webp.c, image_tiff.c,
+ * anim_gif.c) and
  * atomic saving. cg_image objects and the helpers the formats share are in
  * pixels.c. */
 #include "io/image_formats.h"
@@ -24,7 +25,7 @@
 cg_image *cg_image_load_memory(const void *data, size_t size, const char *name, cg_error *err)
 {
     static const struct { const char *magic; size_t len; const char *what; } other[] = {
-        {"GIF8", 4, "a GIF"}, {"BM", 2, "a BMP"}, {"8BPS", 4, "a Photoshop"},
+        {"BM", 2, "a BMP"}, {"8BPS", 4, "a Photoshop"},
         {"\x76\x2f\x31\x01", 4, "an OpenEXR"}, {"qoif", 4, "a QOI"},
         {"\0\0\0\x0cjP  ", 8, "a JPEG 2000"}, {"\0\0\0\x0c" "JXL ", 8, "a JPEG XL"},
         {"\xff\x0a", 2, "a JPEG XL"}, {"gimp xcf", 8, "a GIMP XCF"},
@@ -46,17 +47,19 @@ cg_image *cg_image_load_memory(const void *data, size_t size, const char *name, 
         return cg_io_jpeg_load(d, size, name, err);
     if (size >= 12 && memcmp(d, "RIFF", 4) == 0 && memcmp(d + 8, "WEBP", 4) == 0)
         return cg_io_webp_load(d, size, name, err);
+    if (size >= 4 && memcmp(d, "GIF8", 4) == 0)
+        return cg_io_gif_load(d, size, name, err);
     if (size >= 4 && (memcmp(d, "II*\0", 4) == 0 || memcmp(d, "MM\0*", 4) == 0 ||
                       memcmp(d, "II+\0", 4) == 0 || memcmp(d, "MM\0+", 4) == 0))
         return cg_io_tiff_load(d, size, name, err);
     for (size_t i = 0; i < G_N_ELEMENTS(other); i++) {
         if (size >= other[i].len && memcmp(d, other[i].magic, other[i].len) == 0) {
             cg_fail(err, CG_ERR_UNSUPPORTED,
-                    "%s: %s image; comicgan reads PNG, JPEG, WebP and TIFF", name, other[i].what);
+                    "%s: %s image; comicgan reads PNG, JPEG, GIF, WebP and TIFF", name, other[i].what);
             return NULL;
         }
     }
-    cg_fail(err, CG_ERR_FORMAT, "%s: not a PNG, JPEG, WebP or TIFF image", name);
+    cg_fail(err, CG_ERR_FORMAT, "%s: not a PNG, JPEG, GIF, WebP or TIFF image", name);
     return NULL;
 }
 
@@ -80,13 +83,13 @@ cg_image *cg_image_load(const char *path, cg_error *err)
 
 /* ---- saving ------------------------------------------------------------- */
 
-typedef enum { FMT_PNG, FMT_JPEG, FMT_WEBP, FMT_TIFF } file_format;
+typedef enum { FMT_PNG, FMT_JPEG, FMT_WEBP, FMT_TIFF, FMT_GIF } file_format;
 
 static int format_from_path(const char *path)
 {
     static const struct { const char *ext; file_format fmt; } ext[] = {
         {".png", FMT_PNG}, {".jpg", FMT_JPEG}, {".jpeg", FMT_JPEG},
-        {".webp", FMT_WEBP}, {".tif", FMT_TIFF}, {".tiff", FMT_TIFF},
+        {".webp", FMT_WEBP}, {".tif", FMT_TIFF}, {".tiff", FMT_TIFF}, {".gif", FMT_GIF},
     };
     const char *dot = strrchr(path, '.');
     if (dot && !strchr(dot, '/'))
@@ -99,8 +102,8 @@ static int format_from_path(const char *path)
 static cg_status resolve_spec(const cg_image *img, file_format fmt, const cg_image_save_options *o,
                               const char *path, cg_io_save_spec *s, cg_error *err)
 {
-    static const char *names[] = {"PNG", "JPEG", "WebP", "TIFF"};
-    static const int max_side[] = {CG_IMAGE_MAX_SIDE, 65500, 16383, CG_IMAGE_MAX_SIDE};
+    static const char *names[] = {"PNG", "JPEG", "WebP", "TIFF", "GIF"};
+    static const int max_side[] = {CG_IMAGE_MAX_SIDE, 65500, 16383, CG_IMAGE_MAX_SIDE, CG_IMAGE_MAX_SIDE};
     const cg_image_save_options none = {0};
     if (!o)
         o = &none;
@@ -115,7 +118,7 @@ static cg_status resolve_spec(const cg_image *img, file_format fmt, const cg_ima
     s->bits = o->bits;
     if (s->bits == 0)
         s->bits = fmt == FMT_TIFF ? src_bits : fmt == FMT_PNG ? (src_bits > 8 ? 16 : 8) : 8;
-    if ((fmt == FMT_PNG && s->bits == 32) || ((fmt == FMT_JPEG || fmt == FMT_WEBP) && s->bits != 8))
+    if ((fmt == FMT_PNG && s->bits == 32) || ((fmt == FMT_JPEG || fmt == FMT_WEBP || fmt == FMT_GIF) && s->bits != 8))
         return cg_fail(err, CG_ERR_UNSUPPORTED, "%s: %s cannot store %d-bit samples", path,
                        names[fmt], s->bits);
 
@@ -136,6 +139,15 @@ static cg_status resolve_spec(const cg_image *img, file_format fmt, const cg_ima
     return CG_OK;
 }
 
+cg_status cg_io_save_begin(cg_atomic_file *f, const char *path, cg_error *err)
+{
+    cg_status st = cg_atomic_file_begin(f, path, err);
+    struct stat old;
+    if (st == CG_OK && stat(path, &old) == 0 && S_ISREG(old.st_mode))
+        (void)fchmod(f->fd, old.st_mode & 07777);
+    return st;
+}
+
 cg_status cg_image_save(const cg_image *img, const char *path, const cg_image_save_options *opts,
                         cg_error *err)
 {
@@ -146,22 +158,18 @@ cg_status cg_image_save(const cg_image *img, const char *path, const cg_image_sa
     int fmt = format_from_path(path);
     if (fmt < 0)
         return cg_fail(err, CG_ERR_UNSUPPORTED,
-                       "%s: unknown extension; use .png, .jpg, .jpeg, .webp, .tif or .tiff", path);
+                       "%s: unknown extension; use .png, .jpg, .jpeg, .webp, .tif, .tiff or .gif", path);
     cg_io_save_spec spec;
     cg_status st = resolve_spec(img, (file_format)fmt, opts, path, &spec, err);
     if (st != CG_OK)
         return st;
 
     cg_atomic_file f;
-    if ((st = cg_atomic_file_begin(&f, path, err)) != CG_OK)
+    if ((st = cg_io_save_begin(&f, path, err)) != CG_OK)
         return st;
-    struct stat old;
-    if (stat(path, &old) == 0 && S_ISREG(old.st_mode))
-        (void)fchmod(f.fd, old.st_mode & 07777);
-
     static cg_status (*const writer[])(const cg_image *, int, const cg_io_save_spec *,
                                        const char *, cg_error *) = {
-        cg_io_png_save, cg_io_jpeg_save, cg_io_webp_save, cg_io_tiff_save,
+        cg_io_png_save, cg_io_jpeg_save, cg_io_webp_save, cg_io_tiff_save, cg_io_gif_save,
     };
     st = writer[fmt](img, f.fd, &spec, path, err);
     return cg_atomic_file_finish(&f, path, st, err);

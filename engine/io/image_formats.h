@@ -1,6 +1,6 @@
 /* comicgan — what the dispatcher (image.c) asks of each image format: a
  * reader and a writer per format (image_png.c, image_jpeg.c, image_webp.c,
- * image_tiff.c). The formats' own helpers are in pixels.h. */
+ * image_tiff.c, anim_gif.c). The formats' own helpers are in pixels.h. */
 #ifndef CG_IO_IMAGE_FORMATS_H
 #define CG_IO_IMAGE_FORMATS_H
 
@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "comicgan/image.h"
+#include "io/atomic_file.h"
 
 /* The resolved form of cg_image_save_options that a writer gets. */
 typedef struct cg_io_save_spec {
@@ -23,6 +24,7 @@ cg_image *cg_io_png_load(const uint8_t *data, size_t size, const char *name, cg_
 cg_image *cg_io_jpeg_load(const uint8_t *data, size_t size, const char *name, cg_error *err);
 cg_image *cg_io_webp_load(const uint8_t *data, size_t size, const char *name, cg_error *err);
 cg_image *cg_io_tiff_load(const uint8_t *data, size_t size, const char *name, cg_error *err);
+cg_image *cg_io_gif_load(const uint8_t *data, size_t size, const char *name, cg_error *err);
 
 /* Per-format writers: write the whole file to fd (left open) or fail. The spec
  * has already been checked against what the format can store. */
@@ -34,5 +36,11 @@ cg_status cg_io_webp_save(const cg_image *img, int fd, const cg_io_save_spec *sp
                           const char *name, cg_error *err);
 cg_status cg_io_tiff_save(const cg_image *img, int fd, const cg_io_save_spec *spec,
                           const char *name, cg_error *err);
+cg_status cg_io_gif_save(const cg_image *img, int fd, const cg_io_save_spec *spec,
+                         const char *name, cg_error *err);
+
+/* Begins the atomic write of an image file at path (cg_atomic_file_begin),
+ * giving the temporary file the permissions of the file it will replace. */
+cg_status cg_io_save_begin(cg_atomic_file *f, const char *path, cg_error *err);
 
 #endif

@@ -1,13 +1,12 @@
 /* comicgan — WebP through libwebp: still images, and the first frame of an
- * animation (libwebp's animation decoder) with the frame count. */
-#include "io/image_formats.h"
+ * animation (anim_webp.c) with the frame count. */
+#include "io/anim_formats.h"
 #include "io/pixels.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include <webp/decode.h>
-#include <webp/demux.h>
 #include <webp/encode.h>
 
 static const char *status_text(VP8StatusCode s)
@@ -30,40 +29,6 @@ static cg_status status_code(VP8StatusCode s)
          : s == VP8_STATUS_UNSUPPORTED_FEATURE ? CG_ERR_UNSUPPORTED : CG_ERR_FORMAT;
 }
 
-/* The first frame, composited on its canvas as a viewer shows it. */
-static cg_image *load_first_frame(const uint8_t *data, size_t size, const char *name, cg_error *err)
-{
-    WebPAnimDecoderOptions o;
-    if (!WebPAnimDecoderOptionsInit(&o)) {
-        cg_fail(err, CG_ERR_UNSUPPORTED, "%s: libwebp version mismatch", name);
-        return NULL;
-    }
-    o.color_mode = MODE_RGBA;
-    o.use_threads = 0;
-    const WebPData in = {data, size};
-    WebPAnimDecoder *dec = WebPAnimDecoderNew(&in, &o);
-    WebPAnimInfo info;
-    uint8_t *rgba = NULL;
-    int ts = 0;
-    cg_image *img = NULL;
-    if (!dec || !WebPAnimDecoderGetInfo(dec, &info)) {
-        cg_fail(err, CG_ERR_FORMAT, "%s: broken animated WebP file", name);
-    } else if ((img = cg_io_image_alloc(info.canvas_width, info.canvas_height, name, err))) {
-        if (!WebPAnimDecoderGetNext(dec, &rgba, &ts)) {
-            cg_fail(err, CG_ERR_FORMAT, "%s: broken animated WebP file: its first frame cannot be decoded", name);
-            cg_image_free(img);
-            img = NULL;
-        } else {
-            cg_io_put_samples(img->pixels, rgba, (size_t)img->width * (size_t)img->height, 4, 4, 8);
-            cg_io_finish_layout(img, 4);
-            img->source_format = CG_SAMPLE_U8;
-            img->source_frames = info.frame_count > 1 ? (int)(info.frame_count < INT32_MAX ? info.frame_count : INT32_MAX) : 1;
-        }
-    }
-    WebPAnimDecoderDelete(dec);
-    return img;
-}
-
 cg_image *cg_io_webp_load(const uint8_t *data, size_t size, const char *name, cg_error *err)
 {
     WebPDecoderConfig cfg;
@@ -76,8 +41,11 @@ cg_image *cg_io_webp_load(const uint8_t *data, size_t size, const char *name, cg
         cg_fail(err, status_code(s), "%s: broken WebP file: %s", name, status_text(s));
         return NULL;
     }
-    if (cfg.input.has_animation)
-        return load_first_frame(data, size, name, err);
+    if (cfg.input.has_animation) {
+        int frames = 1;
+        cg_animation *a = cg_io_webp_anim_decode(data, size, name, true, &frames, err);
+        return cg_io_first_frame(a, frames);
+    }
     cg_image *img = cg_io_image_alloc(cfg.input.width, cfg.input.height, name, err);
     if (!img)
         return NULL;

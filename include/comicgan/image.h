@@ -64,7 +64,7 @@ bool cg_image_is_gray(const cg_image *img);
 /* True if some pixel's alpha is below 1. */
 bool cg_image_has_alpha(const cg_image *img);
 
-/* Reads a PNG, JPEG, WebP or TIFF file, the format told by its first bytes,
+/* Reads a PNG, JPEG, GIF, WebP or TIFF file, the format told by its first bytes,
  * not its name; 16-bit samples keep full precision, source_channels and
  * source_format say what the file held. Caller frees. NULL and err filled
  * (message naming the file) when it cannot be read or is not a regular file
@@ -74,8 +74,9 @@ bool cg_image_has_alpha(const cg_image *img);
  * (CG_ERR_NUMERIC), or memory runs out (CG_ERR_NOMEM). Handled: PNG of any
  * depth and colour type; JPEG gray, RGB, CMYK (naively); WebP; TIFF's
  * first page, gray/RGB(A) 8/16-bit or float natively, other kinds (palette,
- * 1-bit, YCbCr...) as 8-bit through libtiff; an animated WebP's first frame.
- * Of a multi-page TIFF or an animated WebP only the first frame or page is
+ * 1-bit, YCbCr...) as 8-bit through libtiff; GIF and animated WebP: the
+ * first frame (cg_animation_load in animation.h reads them all). Of a
+ * multi-page TIFF or an animated GIF or WebP only the first frame or page is
  * read: source_frames says how many the file holds, for front ends to tell. Colour profiles and gamma tags
  * are ignored: pixels are taken as sRGB-encoded. */
 cg_image *cg_image_load(const char *path, cg_error *err);
@@ -104,7 +105,9 @@ typedef struct cg_image_save_options {
 } cg_image_save_options;
 
 /* Writes img to path; the format comes from the extension (.png, .jpg,
- * .jpeg, .webp, .tif, .tiff, any case). Integer samples are v clamped to
+ * .jpeg, .webp, .tif, .tiff, .gif, any case). GIF is 8-bit indexed: as one
+ * frame of cg_animation_save (a palette of the image's own colours, alpha
+ * below 0.5 transparent). Integer samples are v clamped to
  * [0, 1] and rounded (lrintf(v * 255) or lrintf(v * 65535)); float TIFF
  * keeps the values exactly. Atomic: the file is written under a temporary
  * name in the same folder, synced and renamed over path, so path ends up

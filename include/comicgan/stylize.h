@@ -71,7 +71,9 @@ cg_status cg_stylize(const cg_model *m, const cg_image *in, cg_image *out, const
 
 /* Stylizes n frames of one animation with normalization statistics shared by
  * all of them, so static content does not flicker. Frames may differ in size.
- * out[i] matches in[i]'s size. All or nothing: on error no output is touched. */
+ * out[i] matches in[i]'s size and may be in[i] (an animation's frames are
+ * stylized in place, holding one copy of them). All or nothing: on error no
+ * output is touched. */
 cg_status cg_stylize_frames(const cg_model *m, const cg_image *const *in, cg_image *const *out, int n,
                             const cg_stylize_options *o, cg_error *err);
 

@@ -10,10 +10,15 @@
  *                                              mean chroma (largest minus smallest
  *                                              channel) and its share of pixels with
  *                                              luma below 0.25
- *   cli-image animated OUT W H N               N frames of W x H, each a different gray:
- *                                              a multi-page TIFF (libtiff) or an animated
- *                                              WebP (libwebp's animation encoder), by
- *                                              OUT's extension */
+ *   cli-image animated OUT W H N               N frames of W x H, a picture shifted and
+ *                                              brightened frame by frame, frame f shown
+ *                                              80 + 40 f ms, played 3 times: a multi-page
+ *                                              TIFF (libtiff), an animated WebP (libwebp's
+ *                                              animation encoder) or an animated GIF
+ *                                              (comicgan's), by OUT's extension
+ *   cli-image frames FILE                      prints "N LOOP_COUNT MS MS ..." of an animation
+ *   cli-image frame FILE I OUT                 writes frame I (0-based) of an animation to OUT */
+#include "comicgan/animation.h"
 #include "comicgan/image.h"
 
 #include <tiffio.h>
@@ -31,14 +36,46 @@ static int fail(const cg_error *err)
     return 1;
 }
 
+/* Frame f of `animated`: 8-bit samples, RGB (stride 3) or RGBA (stride 4). */
+static void frame_pixels(uint8_t *px, int w, int h, int f, int stride)
+{
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            uint8_t *p = px + ((size_t)y * w + x) * stride;
+            int u = (x + 3 * f) % w, cx = u - w / 2, cy = y - h / 2;
+            bool disc = cx * cx + cy * cy < (w * w + h * h) / 25;
+            p[0] = disc ? 240 : (uint8_t)(255 * u / w);
+            p[1] = disc ? 40 : (uint8_t)(255 * y / h);
+            p[2] = (uint8_t)(40 + 50 * f);
+            if (stride == 4)
+                p[3] = 255;
+        }
+}
+
 static int animated(const char *path, int w, int h, int n)
 {
     uint8_t *rgba = malloc((size_t)w * h * 4);
     int status = 1;
-    if (strstr(path, ".tif")) {
+    if (strstr(path, ".gif")) {
+        cg_error err = {0};
+        cg_animation *a = cg_animation_new(w, h, n, &err);
+        for (int f = 0; a && f < n; f++) {
+            frame_pixels(rgba, w, h, f, 4);
+            for (size_t i = 0; i < (size_t)w * h * 4; i++)
+                a->frames[f]->pixels[i] = rgba[i] / 255.0f;
+            a->duration_ms[f] = 80 + 40 * f;
+        }
+        if (a) {
+            a->loop_count = 3;
+            status = cg_animation_save(a, path, NULL, NULL, NULL, &err) == CG_OK ? 0 : 1;
+        }
+        if (status)
+            fprintf(stderr, "cli-image: %s\n", err.message);
+        cg_animation_free(a);
+    } else if (strstr(path, ".tif")) {
         TIFF *t = TIFFOpen(path, "w");
         for (int f = 0; t && f < n; f++) {
-            memset(rgba, 40 + 60 * f, (size_t)w * h * 3);
+            frame_pixels(rgba, w, h, f, 3);
             TIFFSetField(t, TIFFTAG_IMAGEWIDTH, (uint32_t)w);
             TIFFSetField(t, TIFFTAG_IMAGELENGTH, (uint32_t)h);
             TIFFSetField(t, TIFFTAG_SAMPLESPERPIXEL, 3);
@@ -61,23 +98,23 @@ static int animated(const char *path, int w, int h, int n)
         WebPPicture pic;
         WebPData out = {0};
         WebPAnimEncoderOptionsInit(&eo);
+        eo.anim_params.loop_count = 3;
         WebPConfigInit(&cfg);
         cfg.lossless = 1;
         WebPAnimEncoder *enc = WebPAnimEncoderNew(w, h, &eo);
         bool ok = enc != NULL;
+        int ts = 0;
         for (int f = 0; ok && f < n; f++) {
-            for (size_t i = 0; i < (size_t)w * h; i++) {
-                memset(rgba + 4 * i, 40 + 60 * f, 3);
-                rgba[4 * i + 3] = 255;
-            }
+            frame_pixels(rgba, w, h, f, 4);
             ok = WebPPictureInit(&pic);
             pic.width = w;
             pic.height = h;
             pic.use_argb = 1;
-            ok = ok && WebPPictureImportRGBA(&pic, rgba, w * 4) && WebPAnimEncoderAdd(enc, &pic, f * 100, &cfg);
+            ok = ok && WebPPictureImportRGBA(&pic, rgba, w * 4) && WebPAnimEncoderAdd(enc, &pic, ts, &cfg);
             WebPPictureFree(&pic);
+            ts += 80 + 40 * f;
         }
-        ok = ok && WebPAnimEncoderAdd(enc, NULL, n * 100, NULL) && WebPAnimEncoderAssemble(enc, &out);
+        ok = ok && WebPAnimEncoderAdd(enc, NULL, ts, NULL) && WebPAnimEncoderAssemble(enc, &out);
         FILE *file = ok ? fopen(path, "wb") : NULL;
         if (file && fwrite(out.bytes, 1, out.size, file) == out.size)
             status = 0;
@@ -134,6 +171,26 @@ int main(int argc, char **argv)
     cg_error err = {0};
     if (argc == 6 && strcmp(argv[1], "animated") == 0)
         return animated(argv[2], atoi(argv[3]), atoi(argv[4]), atoi(argv[5]));
+    if ((argc == 3 && strcmp(argv[1], "frames") == 0) || (argc == 5 && strcmp(argv[1], "frame") == 0)) {
+        cg_animation *a = cg_animation_load(argv[2], &err);
+        if (!a)
+            return fail(&err);
+        int status = 0;
+        if (argc == 3) {
+            printf("%d %d", a->n_frames, a->loop_count);
+            for (int i = 0; i < a->n_frames; i++)
+                printf(" %d", a->duration_ms[i]);
+            printf("\n");
+        } else {
+            int i = atoi(argv[3]);
+            cg_image_save_options o = {.bits = 8};
+            status = i < 0 || i >= a->n_frames                                 ? 2
+                     : cg_image_save(a->frames[i], argv[4], &o, &err) != CG_OK ? fail(&err)
+                                                                               : 0;
+        }
+        cg_animation_free(a);
+        return status;
+    }
     if (argc >= 5 && strcmp(argv[1], "make") == 0)
         return make(argv[2], atoi(argv[3]), atoi(argv[4]), argc > 5 ? atoi(argv[5]) : 8, argc > 6 ? atoi(argv[6]) : 3);
     if (argc == 3 && strcmp(argv[1], "info") == 0) {
@@ -185,6 +242,7 @@ int main(int argc, char **argv)
         cg_image_free(b);
         return status;
     }
-    fprintf(stderr, "usage: cli-image make OUT W H [BITS [CHANNELS]] | info FILE | diff A B | stats A B\n");
+    fprintf(stderr, "usage: cli-image make OUT W H [BITS [CHANNELS]] | info FILE | diff A B | stats A B | "
+                    "animated OUT W H N | frames FILE | frame FILE I OUT\n");
     return 2;
 }

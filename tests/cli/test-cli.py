@@ -214,8 +214,8 @@ def test_errors(d):
     expect_failure("--mix with all weights 0", ["stylize", "--mix", "test-ink=0,test-paint=0", src, out], "mix",
                    [out])
     expect_failure("--mix without weights", ["stylize", "--mix", "test-ink", src, out], "mix", [out])
-    expect_failure("an unknown output type", ["stylize", src, os.path.join(d, "out.gif")], "out.gif",
-                   [os.path.join(d, "out.gif")])
+    expect_failure("an unknown output type", ["stylize", src, os.path.join(d, "out.bmp")], "out.bmp",
+                   [os.path.join(d, "out.bmp")])
     expect_failure("an output folder that does not exist", ["stylize", src, os.path.join(d, "no", "out.png")],
                    "no", [os.path.join(d, "no")])
     expect_failure("an output folder that is a file", ["stylize", src, os.path.join(d, "text.png", "out.png")],
@@ -651,14 +651,20 @@ def test_reliability(d):
             "--tile 8 is raised to twice the margin, with a note", err)
     t.check(rc == 0 and rc2 == 0 and diff(small, whole) <= ONE_STEP, "the raised tile gives the untiled result",
             err + err2)
-    # Files of several frames or pages: the first is used, and the command says so.
-    for name in ["pages.tif", "anim.webp"]:
-        multi = os.path.join(d, name)
-        image("animated", multi, 40, 30, 2)
-        out = os.path.join(d, "first-" + name)
-        rc, _, err = run_limited("stylize", "--style", "test-ink", multi, out, env=env, timeout=120)
-        t.check(rc == 0 and os.path.exists(out) and name in err and "2 frames" in err and "first" in err,
-                "%s: the first of 2 frames is stylized, with a warning" % name, "status %s: %s" % (rc, err))
+    # A multi-page TIFF: the first page is used, and the command says so.
+    multi = os.path.join(d, "pages.tif")
+    image("animated", multi, 40, 30, 2)
+    out = os.path.join(d, "first-pages.tif")
+    rc, _, err = run_limited("stylize", "--style", "test-ink", multi, out, env=env, timeout=120)
+    t.check(rc == 0 and os.path.exists(out) and "pages.tif" in err and "2 frames" in err and "first" in err,
+            "pages.tif: the first of 2 pages is stylized, with a warning", "status %s: %s" % (rc, err))
+    # An animated WebP is stylized whole.
+    anim = os.path.join(d, "anim.webp")
+    image("animated", anim, 40, 30, 2)
+    out = os.path.join(d, "all-anim.webp")
+    rc, _, err = run_limited("stylize", "--style", "test-ink", anim, out, env=env, timeout=120)
+    t.check(rc == 0 and err == "" and image("frames", out).split()[0] == "2", "anim.webp: every frame is stylized",
+            "status %s: %s" % (rc, err))
     conf_fifo = os.path.join(d, "run.ini")
     os.mkfifo(conf_fifo)
     rc, out, err = run_limited("train", "--check", conf_fifo, env=env)
@@ -666,7 +672,78 @@ def test_reliability(d):
             "train with a FIFO as config fails at once", err)
 
 
+def test_animation(d):
+    """Animated GIF and WebP in and out: frames, times and loop count kept, the
+    frames stylized as --frames stylizes them, broken files refused."""
+    manga = [m for m in os.environ.get("SHIPPED_MODELS", "").split() if os.path.basename(m) == "manga.safetensors"]
+    style = ["-m", manga[0], "-s", "manga"] if manga else ["-s", "test-ink"]
+    gif, webp = os.path.join(d, "in.gif"), os.path.join(d, "in.webp")
+    image("animated", gif, 64, 48, 3)
+    image("animated", webp, 64, 48, 3)
+    # A black-and-white style has at most 256 grays, so a GIF palette holds a frame exactly.
+    for src, name, extra, exact in [(gif, "out.webp", ["--lossless"], True), (webp, "out.gif", [], bool(manga))]:
+        out = os.path.join(d, name)
+        what = "%s -> %s" % (os.path.basename(src), name)
+        rc, _, err = run("stylize", *style, *extra, src, out)
+        if not t.check(rc == 0 and err == "", "%s with %s" % (what, " ".join(style)), err):
+            continue
+        t.check(image("frames", out) == "3 3 80 120 160", "%s keeps 3 frames, their times and the loop count" % what,
+                image("frames", out))
+        frames, mine = os.path.join(d, "frames-" + name), os.path.join(d, "mine-" + name)
+        os.mkdir(frames)
+        os.mkdir(mine)
+        for i in range(3):
+            image("frame", src, i, os.path.join(frames, "f%d.png" % i))
+            image("frame", out, i, os.path.join(mine, "f%d.png" % i))
+        ref = os.path.join(d, "ref-" + name)
+        rc, _, err = run("stylize", *style, "--frames", *[os.path.join(frames, "f%d.png" % i) for i in range(3)],
+                         "-o", ref)
+        worst = max(diff(os.path.join(ref, "f%d.png" % i), os.path.join(mine, "f%d.png" % i)) for i in range(3)) \
+            if rc == 0 else 1
+        t.check(worst <= (ONE_STEP if exact else 0.1), "%s: the frames are what --frames gives (%.4f)" % (what, worst),
+                err)
+    # With a still output type: refused in IN OUT, numbered frames with -o.
+    out = os.path.join(d, "out.png")
+    rc, _, err = run("stylize", *style, gif, out)
+    t.check(rc == 2 and one_error_line(err) and ".gif or .webp" in err and "-o FOLDER" in err and
+            not os.path.exists(out), "an animation into a PNG is refused, saying what to do", err)
+    folder = os.path.join(d, "numbered")
+    rc, _, err = run("stylize", *style, gif, "-o", folder, "--format", "png")
+    t.check(rc == 0 and listing(folder) == ["in-0001.png", "in-0002.png", "in-0003.png"],
+            "-o FOLDER --format png writes one numbered file per frame", err)
+    # Progress lines name the animation and its frames.
+    env = dict(os.environ, COMICGAN_PROGRESS_SECONDS="0.0001")
+    rc, _, err = run("stylize", *style, gif, os.path.join(d, "progress.webp"), env=env)
+    t.check(rc == 0 and "comicgan: in.gif: 3 frames: " in err and "100%" in err, "progress lines for an animation",
+            err)
+    # Ctrl-C while the frames are stylized: no output, no temporary file.
+    big = os.path.join(d, "big.gif")
+    image("animated", big, 1000, 800, 6)
+    before = listing(d)
+    rc, text = signal_stylize(big, os.path.join(d, "big-out.webp"), signal.SIGINT)
+    t.check(rc == 130 and "cancelled" in text and listing(d) == before, "Ctrl-C on an animation leaves no output",
+            "status %d, %s, %s" % (rc, text[-300:], listing(d)))
+    os.unlink(big)
+    # Broken animations: one error line, exit 1, no file left behind.
+    before = listing(d)
+    for src in [gif, webp]:
+        with open(src, "rb") as f:
+            data = f.read()
+        for cut, kind in [(len(data) // 2, "truncated"), (len(data) - 1, "truncated")]:
+            bad = os.path.join(d, "bad" + os.path.splitext(src)[1])
+            with open(bad, "wb") as f:
+                f.write(data[:cut])
+            for out in [os.path.join(d, "bad-out.gif"), os.path.join(d, "bad-out.webp")]:
+                rc, _, err = run("stylize", *style, bad, out)
+                t.check(rc == 1 and one_error_line(err) and "bad" in err and kind in err and
+                        listing(d) == sorted(before + [os.path.basename(bad)]),
+                        "%s cut to %d bytes -> %s: refused, nothing written" % (os.path.basename(src), cut,
+                                                                               os.path.basename(out)), err)
+            os.unlink(bad)
+
+
 GROUPS = {
+    "animation": test_animation,
     "reliability": test_reliability, "signals": test_signals,
     "help": test_help, "stylize": test_stylize, "formats": test_formats, "errors": test_errors,
     "batch": test_batch, "frames": test_frames, "info": test_info, "attention": test_attention,

@@ -443,6 +443,21 @@ static void test_frames_flicker(void)
     printf("# flicker on static content: shared statistics %.5f, per-frame statistics %.5f (ratio %.2f)\n",
            flicker_shared, flicker_single, flicker_single > 0 ? flicker_shared / flicker_single : 0);
     g_assert_cmpfloat(flicker_shared, <, flicker_single);
+    /* In place (out[f] == in[f]) the frames come out the same, post-processed or not. */
+    cg_stylize_options o = cg_stylize_defaults();
+    for (int post = 0; post < 2; post++) {
+        o.keep_colors = post;
+        cg_image *copy[N];
+        for (int f = 0; f < N; f++)
+            copy[f] = cg_image_copy(in[f], &err);
+        if (post)
+            g_assert_cmpint(cg_stylize_frames(m, (const cg_image *const *)in, shared, N, &o, &err), ==, CG_OK);
+        g_assert_cmpint(cg_stylize_frames(m, (const cg_image *const *)copy, copy, N, &o, &err), ==, CG_OK);
+        for (int f = 0; f < N; f++) {
+            g_assert_cmpmem(copy[f]->pixels, W * H * 4 * sizeof(float), shared[f]->pixels, W * H * 4 * sizeof(float));
+            cg_image_free(copy[f]);
+        }
+    }
     for (int f = 0; f < N; f++) {
         cg_image_free(in[f]);
         cg_image_free(shared[f]);

@@ -173,7 +173,7 @@ static void test_not_images(void)
     expect_load_failure("empty.png", CG_ERR_FORMAT, "empty");
     const char text[] = "This is a text file, not a picture.\n";
     write_all("notes.png", text, sizeof text - 1);
-    expect_load_failure("notes.png", CG_ERR_FORMAT, "not a PNG, JPEG, WebP or TIFF image");
+    expect_load_failure("notes.png", CG_ERR_FORMAT, "not a PNG, JPEG, GIF, WebP or TIFF image");
     uint8_t noise[4096];
     GRand *r = g_rand_new_with_seed(1);
     for (size_t i = 0; i < sizeof noise; i++)
@@ -181,10 +181,10 @@ static void test_not_images(void)
     g_rand_free(r);
     noise[0] = 0x01;
     write_all("noise.jpg", noise, sizeof noise);
-    expect_load_failure("noise.jpg", CG_ERR_FORMAT, "not a PNG, JPEG, WebP or TIFF image");
+    expect_load_failure("noise.jpg", CG_ERR_FORMAT, "not a PNG, JPEG, GIF, WebP or TIFF image");
     /* Each format's magic followed by noise. */
-    const char *magic[] = {"\x89PNG\r\n\x1a\n", "\xff\xd8\xff", "RIFF\x10\0\0\0WEBP", "II*\0", "MM\0*"};
-    const size_t mlen[] = {8, 3, 12, 4, 4};
+    const char *magic[] = {"\x89PNG\r\n\x1a\n", "\xff\xd8\xff", "RIFF\x10\0\0\0WEBP", "II*\0", "MM\0*", "GIF89a"};
+    const size_t mlen[] = {8, 3, 12, 4, 4, 6};
     for (size_t i = 0; i < G_N_ELEMENTS(magic); i++) {
         memcpy(noise, magic[i], mlen[i]);
         cg_error err = {0};
@@ -193,8 +193,8 @@ static void test_not_images(void)
         g_assert_nonnull(strstr(err.message, "noise"));
         g_test_message("%s", err.message);
     }
-    write_all("anim.gif", "GIF89a\1\0\1\0\0\0\0;", 14);
-    expect_load_failure("anim.gif", CG_ERR_UNSUPPORTED, "GIF");
+    write_all("empty.gif", "GIF89a\1\0\1\0\0\0\0;", 14);
+    expect_load_failure("empty.gif", CG_ERR_FORMAT, "no image");
     expect_load_failure("does-not-exist.png", CG_ERR_IO, "No such file");
     char *sub = tmp_path("a-folder.png");
     g_assert_cmpint(g_mkdir(sub, 0700), ==, 0);
