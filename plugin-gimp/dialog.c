@@ -28,10 +28,10 @@ static const struct {
     double scale;
     const char *label;
 } scales[] = {
-    {0, N_("Automatic (as on a 1024-pixel image)")},
-    {1, N_("Native (every pixel)")},
-    {0.5, N_("Coarse (half size)")},
-    {0.25, N_("Very coarse (quarter size)")},
+    {0, N_("Automatic")},
+    {1, N_("Native")},
+    {0.5, N_("Half size")},
+    {0.25, N_("Quarter size")},
 };
 
 enum { COL_PIXBUF, COL_LABEL, COL_NAME, COL_MODEL, COL_INDEX, COL_DESCRIPTION, N_COLS };
@@ -546,11 +546,11 @@ static void build_controls(dialog *d, GtkWidget *box)
     gtk_widget_set_hexpand(d->strength, TRUE);
     gtk_label_set_mnemonic_widget(GTK_LABEL(label), d->strength);
     gtk_grid_attach(GTK_GRID(grid), label, 0, 0, 1, 1);
-    gtk_grid_attach(GTK_GRID(grid), d->strength, 1, 0, 1, 1);
+    gtk_grid_attach(GTK_GRID(grid), d->strength, 1, 0, 3, 1);
 
     d->keep_colors = gtk_check_button_new_with_mnemonic(_("_Keep the image's colours"));
     gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(d->keep_colors), d->s->keep_colors);
-    gtk_grid_attach(GTK_GRID(grid), d->keep_colors, 0, 1, 2, 1);
+    gtk_grid_attach(GTK_GRID(grid), d->keep_colors, 0, 1, 4, 1);
 
     label = gtk_label_new_with_mnemonic(_("_Result:"));
     gtk_label_set_xalign(GTK_LABEL(label), 0);
@@ -560,7 +560,7 @@ static void build_controls(dialog *d, GtkWidget *box)
     gtk_combo_box_set_active(GTK_COMBO_BOX(d->output), d->s->output);
     gtk_label_set_mnemonic_widget(GTK_LABEL(label), d->output);
     gtk_grid_attach(GTK_GRID(grid), label, 0, 2, 1, 1);
-    gtk_grid_attach(GTK_GRID(grid), d->output, 1, 2, 1, 1);
+    gtk_grid_attach(GTK_GRID(grid), d->output, 1, 2, 3, 1);
 
     label = gtk_label_new_with_mnemonic(_("_Tile size:"));
     gtk_label_set_xalign(GTK_LABEL(label), 0);
@@ -587,8 +587,9 @@ static void build_controls(dialog *d, GtkWidget *box)
                                             "what OK gives; native draws them at the network's own size in pixels, "
                                             "thin on a large image."));
     gtk_label_set_mnemonic_widget(GTK_LABEL(label), d->scale);
-    gtk_grid_attach(GTK_GRID(grid), label, 0, 4, 1, 1);
-    gtk_grid_attach(GTK_GRID(grid), d->scale, 1, 4, 1, 1);
+    /* Beside the tile size, so the dialog keeps its height. */
+    gtk_grid_attach(GTK_GRID(grid), label, 2, 3, 1, 1);
+    gtk_grid_attach(GTK_GRID(grid), d->scale, 3, 3, 1, 1);
 
     grid = gtk_grid_new();
     gtk_grid_set_row_spacing(GTK_GRID(grid), 6);
