@@ -21,17 +21,19 @@
 #define MAX_STYLES 64
 
 /* Guided upsampling of a result computed at a lower working scale: the
- * colour guide with windows of 3x3 working pixels and a small eps, so that
- * outlines follow the full-size input's edges and colours stay the
- * result's (measured against per-channel and luma guides, and plain
- * bilinear upsampling, by comicgan bench --scale-consistency). */
+ * colour guide (a 3x3 model a pixel, so an outline that shows in any
+ * channel of the input shows in every channel of the result) with windows
+ * of 3x3 working pixels and a small eps, so that outlines follow the
+ * full-size input's edges and flat areas keep the result's colours.
+ * Per-channel, luma and plain bilinear guides exist in filters/upsample.h
+ * for comparison; the choice has not yet been measured against them. */
 #define UP_GUIDE CGF_UP_COLOR
 #define UP_RADIUS 1
 #define UP_EPS 1e-3f
 
 /* What resizing and upsampling cost, in network FLOPs a full-size pixel, so
- * that progress moves in proportion to the time spent (measured: both take
- * about as long as a network of ~2 GFLOP a megapixel would). */
+ * that progress moves in proportion to the time spent (an estimate: a few
+ * dozen operations a pixel each, at well below the network's GEMM rate). */
 #define RESAMPLE_FLOPS_PER_PIXEL 2000.0
 
 cg_stylize_options cg_stylize_defaults(void)
