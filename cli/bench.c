@@ -1,6 +1,7 @@
 /* comicgan bench: how fast this machine runs the engine.
  *
  *   comicgan bench [--json] [--quick] [--memory] [--model FILE]
+ *   comicgan bench --scale-consistency [--side N] [--auto-side N] [--style NAME] [--runs N] PHOTO…
  *
  * Prints the engine's facts (CPU, the OpenBLAS loaded and its kernel type),
  * the machine's sgemm rate at 2048³, and the generator's forward pass at
@@ -8,7 +9,8 @@
  * ratio to the sgemm rate measured in the same run. The generator is the
  * benchmark one (below, seeded random weights) unless --model names another.
  * --memory adds the peak memory of stylizing a 4096² image with automatic
- * tiling, measured in a fresh process so that nothing allocated here counts. */
+ * tiling, measured in a fresh process so that nothing allocated here counts.
+ * --scale-consistency measures the style scale instead (bench_scale.c). */
 #include "common.h"
 #include "comicgan/engine.h"
 #include "comicgan/rng.h"
@@ -26,6 +28,7 @@
 #define BENCH_ARCH "{\"type\": \"resnet\", \"width\": 32, \"downsamples\": 2, \"blocks\": 4, \"norm\": \"instance\"}"
 #define SGEMM_SIZE 2048
 #define MEMORY_SIZE 4096
+#define PREVIEW_MIN_SIDE 640 /* --side: not below the fitted preview's */
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -418,6 +421,9 @@ int cli_bench(int argc, char **argv)
     char *model_file = NULL;
     char **rest = NULL;
     int memory_side = MEMORY_SIZE;
+    gboolean scale_consistency = FALSE;
+    int side = 3200, auto_side = CG_STYLIZE_AUTO_SIDE, runs = 3;
+    char *style = NULL;
     const GOptionEntry entries[] = {
         {"json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print one JSON object"), NULL},
         {"quick", 0, 0, G_OPTION_ARG_NONE, &quick, N_("Fewer runs, and no 1024² pass"), NULL},
@@ -427,16 +433,36 @@ int cli_bench(int argc, char **argv)
         {"memory-child", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &memory_child, NULL, NULL},
         /* Tests measure a smaller image: 4096² takes minutes with a slow BLAS. */
         {"memory-side", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT, &memory_side, NULL, NULL},
+        {"scale-consistency", 0, 0, G_OPTION_ARG_NONE, &scale_consistency,
+         N_("Compare fitted previews with full-size results on the PHOTOs, at native and automatic scale, and time "
+            "both at 4000x3000"),
+         NULL},
+        {"side", 0, 0, G_OPTION_ARG_INT, &side, N_("With --scale-consistency: the photos' long side (default 3200)"),
+         N_("PX")},
+        {"auto-side", 0, 0, G_OPTION_ARG_INT, &auto_side,
+         N_("With --scale-consistency: the automatic scale's long side (default 1024)"), N_("PX")},
+        {"style", 's', 0, G_OPTION_ARG_STRING, &style, N_("With --scale-consistency: only this style"), N_("NAME")},
+        {"runs", 0, 0, G_OPTION_ARG_INT, &runs, N_("With --scale-consistency: timing runs, 0 for none (default 3)"),
+         N_("N")},
         {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &rest, NULL, NULL},
         {NULL},
     };
     int status = CLI_EXIT_USAGE;
-    if (cli_parse("bench", "",
+    if (cli_parse("bench", _("[PHOTO…]"),
                   _("Measures the machine's matrix-multiply rate and the generator's speed at 256², 512² and "
                     "1024²,\nand how the two compare. The default generator is the benchmark one (ResNet, width "
                     "32, 2 downsamples, 4 blocks, instance norm; seeded random weights)."),
                   entries, &argc, &argv)) {
-        if (rest)
+        if (scale_consistency && !rest)
+            status = cli_fail(CLI_EXIT_USAGE, "bench", _("--scale-consistency needs photos to measure on"));
+        else if (scale_consistency && (!cli_check_range("bench", "--side", side, PREVIEW_MIN_SIDE, CG_STYLIZE_MAX_SIDE) ||
+                                       !cli_check_range("bench", "--auto-side", auto_side, CG_STYLIZE_MIN_AUTO_SIDE,
+                                                        CG_STYLIZE_MAX_SIDE) ||
+                                       !cli_check_range("bench", "--runs", runs, 0, 16)))
+            status = CLI_EXIT_USAGE;
+        else if (scale_consistency)
+            status = cli_bench_scale(rest, side, auto_side, style, runs);
+        else if (rest)
             status = cli_fail(CLI_EXIT_USAGE, "bench", _("unexpected argument \"%s\""), rest[0]);
         else if (!cli_check_range("bench", "--memory-side", memory_side, 1, CG_STYLIZE_MAX_SIDE))
             status = CLI_EXIT_USAGE;
@@ -446,6 +472,7 @@ int cli_bench(int argc, char **argv)
             status = run(json, quick, memory, memory_side, model_file);
     }
     g_free(model_file);
+    g_free(style);
     g_strfreev(rest);
     return status;
 }

@@ -64,6 +64,26 @@ bool cli_check_range(const char *command, const char *option, double value, doub
     return false;
 }
 
+bool cli_parse_scale(const char *command, const char *text, cg_stylize_options *o)
+{
+    if (!text || g_ascii_strcasecmp(text, "auto") == 0) {
+        o->scale = 0;
+        o->scale_side = CG_STYLIZE_AUTO_SIDE;
+        return true;
+    }
+    char *end = NULL;
+    double v = g_ascii_strtod(text, &end);
+    if (end == text || *end) {
+        cli_fail(CLI_EXIT_USAGE, command, _("--scale must be \"auto\" or a number, not \"%s\""), text);
+        return false;
+    }
+    if (v != 1 && !cli_check_range(command, "--scale", v, CG_STYLIZE_MIN_SCALE, CG_STYLIZE_MAX_SCALE))
+        return false;
+    o->scale = (float)v;
+    o->scale_side = 0;
+    return true;
+}
+
 /* ---- Ctrl-C ---- */
 
 static void on_interrupt(int sig)

@@ -35,6 +35,12 @@ int cli_plot(int argc, char **argv);
 int cli_eval(int argc, char **argv);
 int cli_export(int argc, char **argv);
 
+/* comicgan bench --scale-consistency (bench_scale.c): files are the photos,
+ * resized to side pixels on their long side; auto_side is the automatic
+ * scale's; only_style, when not NULL, the one style to measure; runs the
+ * timing runs at 4000x3000 (0: none). Returns the exit status. */
+int cli_bench_scale(char **files, int side, int auto_side, const char *only_style, int runs);
+
 /* Prints "comicgan: WHAT: WHY" on stderr; returns status. */
 int cli_fail(int status, const char *what, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
 
@@ -52,6 +58,12 @@ bool cli_parse(const char *command, const char *parameters, const char *summary,
 /* Range checks for numeric options; print the error line and return false
  * when value is outside [lo, hi] (or NaN). */
 bool cli_check_range(const char *command, const char *option, double value, double lo, double hi);
+
+/* Sets o's scale from --scale's text: NULL or "auto" (the default: as if the
+ * long side were CG_STYLIZE_AUTO_SIDE pixels), or a number (1 native, 0.25
+ * a quarter of the size). Prints the error line and returns false when the
+ * text is neither or the number is out of range. */
+bool cli_parse_scale(const char *command, const char *text, cg_stylize_options *o);
 
 /* ---- Ctrl-C and the progress bar ---- */
 

@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 typedef struct settings {
-    char *model_file, *style, *mix, *attention, *out_dir, *format;
+    char *model_file, *style, *mix, *attention, *out_dir, *format, *scale;
     double strength, line_weight, denoise, contrast;
     int tile, quality;
     gboolean keep_colors, frames, lossless;
@@ -44,6 +44,9 @@ static bool check_settings(const settings *s, int n_files)
         !cli_check_range(cmd, "--contrast", s->contrast, 0.5, 2) ||
         !cli_check_range(cmd, "--tile", s->tile, 0, CG_STYLIZE_MAX_SIDE) ||
         (s->quality != 0 && !cli_check_range(cmd, "--quality", s->quality, 1, 100)))
+        return false;
+    cg_stylize_options scale = cg_stylize_defaults();
+    if (!cli_parse_scale(cmd, s->scale, &scale))
         return false;
     if (s->format) {
         bool known = false;
@@ -397,6 +400,7 @@ static int run(settings *s)
         o.tile = cg_stylize_tile(m, s->tile, note, sizeof note);
         if (note[0])
             fprintf(stderr, "comicgan: stylize: %s\n", note);
+        cli_parse_scale("stylize", s->scale, &o); /* checked in check_settings */
         o.keep_colors = s->keep_colors;
         o.line_weight = (float)s->line_weight;
         o.denoise = (float)s->denoise;
@@ -440,6 +444,11 @@ int cli_stylize(int argc, char **argv)
          N_("NAME=W,…")},
         {"strength", 0, 0, G_OPTION_ARG_DOUBLE, &s.strength, N_("0 keeps the input, 1 the full style (default 1)"),
          N_("S")},
+        {"scale", 0, 0, G_OPTION_ARG_STRING, &s.scale,
+         N_("Style scale: \"auto\" (the default) stylizes as if the long side were 1024 pixels, so the look does "
+            "not depend on the image's size; 1 is native (the network sees every pixel); 0.25 shows the network "
+            "the image at a quarter of its size (larger strokes, faster)"),
+         N_("S|auto")},
         {"tile", 0, 0, G_OPTION_ARG_INT, &s.tile, N_("Tile side in pixels (default: chosen from memory)"), N_("N")},
         {"keep-colors", 0, 0, G_OPTION_ARG_NONE, &s.keep_colors, N_("Keep the input's colours"), NULL},
         {"line-weight", 0, 0, G_OPTION_ARG_DOUBLE, &s.line_weight, N_("Thin (-1) or thicken (1) lines (default 0)"),
@@ -477,6 +486,7 @@ int cli_stylize(int argc, char **argv)
     g_free(s.attention);
     g_free(s.out_dir);
     g_free(s.format);
+    g_free(s.scale);
     g_strfreev(s.files);
     return status;
 }

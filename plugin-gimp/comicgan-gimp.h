@@ -37,7 +37,7 @@ typedef enum { JOB_STYLIZE, JOB_ATTENTION, JOB_LAYERS } job_kind;
 /* The last values, kept by GIMP between runs (gimp_set_data). Stored values
  * whose version or size differ are ignored, so changing this struct means
  * bumping SETTINGS_VERSION. */
-#define SETTINGS_VERSION 1
+#define SETTINGS_VERSION 2
 typedef struct settings {
     guint32 version;
     gchar style[64];       /* style name; "" for the catalog's first */
@@ -47,6 +47,7 @@ typedef struct settings {
     gint32 tile;           /* 0 or TILE_MIN..TILE_MAX */
     gchar point[64];       /* attention point name; "" for the model's first */
     gint32 show_attention; /* the dialog's overlay toggle */
+    gdouble scale;         /* style scale: 0 automatic (CG_STYLIZE_AUTO_SIDE), else cg_stylize_options.scale */
 } settings;
 
 void settings_defaults(settings *s);

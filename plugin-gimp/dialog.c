@@ -17,6 +17,22 @@
 #define THUMB_SIDE 96     /* style thumbnails */
 #define VIEW_MAX 1024     /* the 100% view's largest side */
 #define PREVIEW_DELAY 150 /* ms after the last change before a preview starts */
+/* The fitted preview stylizes its copy at the scale the full image implies,
+ * so it shows the result's detail; a copy is enlarged at most this much (a
+ * native-scale image much larger than the copy would otherwise make every
+ * preview as slow as the result, and then shows coarser detail than it). */
+#define FIT_MAX_SCALE 2.0
+
+/* The "Detail size" choices: the settings' scale value and the label. */
+static const struct {
+    double scale;
+    const char *label;
+} scales[] = {
+    {0, N_("Automatic")},
+    {1, N_("Native")},
+    {0.5, N_("Half size")},
+    {0.25, N_("Quarter size")},
+};
 
 enum { COL_PIXBUF, COL_LABEL, COL_NAME, COL_MODEL, COL_INDEX, COL_DESCRIPTION, N_COLS };
 
@@ -32,7 +48,7 @@ typedef struct dialog {
     settings *s;
     int width, height; /* the drawable's */
 
-    GtkWidget *window, *area, *icons, *description, *strength, *keep_colors, *output, *tile;
+    GtkWidget *window, *area, *icons, *description, *strength, *keep_colors, *output, *tile, *scale;
     GtkWidget *attention, *point, *zoom, *spinner, *status;
     GtkListStore *styles;
     GHashTable *infos; /* model path -> model_info */
@@ -118,6 +134,23 @@ static preview_job *job_for_style(dialog *d, GtkTreeIter *iter)
     return job;
 }
 
+/* The scale the full drawable is stylized at (1: native). */
+static double full_scale(dialog *d)
+{
+    int k = gtk_combo_box_get_active(GTK_COMBO_BOX(d->scale));
+    cg_stylize_options o = cg_stylize_defaults();
+    o.scale = (float)scales[k < 0 ? 0 : k].scale;
+    o.scale_side = o.scale > 0 ? 0 : CG_STYLIZE_AUTO_SIDE;
+    return cg_stylize_scale_of(&o, d->width, d->height);
+}
+
+/* The scale for the fitted copy that shows the full result's detail. */
+static float fit_scale_for(dialog *d)
+{
+    double s = MIN(full_scale(d) / d->fit_scale, FIT_MAX_SCALE);
+    return fabs(s - 1) < 1e-6 ? 1.0f : (float)s;
+}
+
 /* The part of the drawable the 100% view shows, for the area's size now. */
 static GdkRectangle view_rect(dialog *d)
 {
@@ -150,8 +183,13 @@ static void send_preview(dialog *d)
 
     GdkRectangle want = {0, 0, d->fit->width, d->fit->height};
     GError *error = NULL;
+    job->scale = fit_scale_for(d);
     if (d->actual_size) {
-        /* The part shown, with the network's context around it. */
+        /* The part shown, with the network's context around it (in drawable
+         * pixels: the network's margin grows as the scale shrinks). */
+        job->scale = (float)full_scale(d);
+        job->stats_scale = fit_scale_for(d);
+        int margin = (int)ceil(info->margin / job->scale) + 4;
         want = view_rect(d);
         /* Near the edges the view stops at the drawable: centre it there. */
         d->center_x = want.x + want.width / 2;
@@ -159,17 +197,16 @@ static void send_preview(dialog *d)
         /* The crop starts on a multiple of 16 so the network's stride-2 grid
          * lines up with the full image's, and it is stylized with the whole
          * drawable's statistics (from the fitted copy). */
-        int x0 = MAX(0, want.x - info->margin) / 16 * 16, y0 = MAX(0, want.y - info->margin) / 16 * 16;
-        int x1 = MIN(d->width, want.x + want.width + info->margin);
-        int y1 = MIN(d->height, want.y + want.height + info->margin);
+        int x0 = MAX(0, want.x - margin) / 16 * 16, y0 = MAX(0, want.y - margin) / 16 * 16;
+        int x1 = MIN(d->width, want.x + want.width + margin);
+        int y1 = MIN(d->height, want.y + want.height + margin);
         job->input = read_pixels(d->drawable, x0, y0, x1 - x0, y1 - y0, &error);
         job->x = want.x - x0;
         job->y = want.y - y0;
         cg_error err = {0};
         job->stats_source = cg_image_copy(d->fit, &err);
     } else {
-        /* A first version: the fitted preview stylizes the scaled-down image,
-         * whose statistics and scale differ a little from the full one. */
+        /* The scaled-down image, at the scale the full image implies. */
         cg_error err = {0};
         job->input = cg_image_copy(d->fit, &err);
         if (!job->input)
@@ -509,11 +546,11 @@ static void build_controls(dialog *d, GtkWidget *box)
     gtk_widget_set_hexpand(d->strength, TRUE);
     gtk_label_set_mnemonic_widget(GTK_LABEL(label), d->strength);
     gtk_grid_attach(GTK_GRID(grid), label, 0, 0, 1, 1);
-    gtk_grid_attach(GTK_GRID(grid), d->strength, 1, 0, 1, 1);
+    gtk_grid_attach(GTK_GRID(grid), d->strength, 1, 0, 3, 1);
 
     d->keep_colors = gtk_check_button_new_with_mnemonic(_("_Keep the image's colours"));
     gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(d->keep_colors), d->s->keep_colors);
-    gtk_grid_attach(GTK_GRID(grid), d->keep_colors, 0, 1, 2, 1);
+    gtk_grid_attach(GTK_GRID(grid), d->keep_colors, 0, 1, 4, 1);
 
     label = gtk_label_new_with_mnemonic(_("_Result:"));
     gtk_label_set_xalign(GTK_LABEL(label), 0);
@@ -523,7 +560,7 @@ static void build_controls(dialog *d, GtkWidget *box)
     gtk_combo_box_set_active(GTK_COMBO_BOX(d->output), d->s->output);
     gtk_label_set_mnemonic_widget(GTK_LABEL(label), d->output);
     gtk_grid_attach(GTK_GRID(grid), label, 0, 2, 1, 1);
-    gtk_grid_attach(GTK_GRID(grid), d->output, 1, 2, 1, 1);
+    gtk_grid_attach(GTK_GRID(grid), d->output, 1, 2, 3, 1);
 
     label = gtk_label_new_with_mnemonic(_("_Tile size:"));
     gtk_label_set_xalign(GTK_LABEL(label), 0);
@@ -534,6 +571,25 @@ static void build_controls(dialog *d, GtkWidget *box)
     gtk_label_set_mnemonic_widget(GTK_LABEL(label), d->tile);
     gtk_grid_attach(GTK_GRID(grid), label, 0, 3, 1, 1);
     gtk_grid_attach(GTK_GRID(grid), d->tile, 1, 3, 1, 1);
+
+    label = gtk_label_new_with_mnemonic(_("_Detail size:"));
+    gtk_label_set_xalign(GTK_LABEL(label), 0);
+    d->scale = gtk_combo_box_text_new();
+    int active = 0;
+    for (size_t i = 0; i < G_N_ELEMENTS(scales); i++) {
+        gtk_combo_box_text_append_text(GTK_COMBO_BOX_TEXT(d->scale), _(scales[i].label));
+        if (fabs(scales[i].scale - d->s->scale) < 1e-9)
+            active = (int)i;
+    }
+    gtk_combo_box_set_active(GTK_COMBO_BOX(d->scale), active);
+    gtk_widget_set_tooltip_text(d->scale, _("How large the strokes, dots and outlines are. Automatic draws them as "
+                                            "on a 1024-pixel image whatever the image's size, so the preview shows "
+                                            "what OK gives; native draws them at the network's own size in pixels, "
+                                            "thin on a large image."));
+    gtk_label_set_mnemonic_widget(GTK_LABEL(label), d->scale);
+    /* Beside the tile size, so the dialog keeps its height. */
+    gtk_grid_attach(GTK_GRID(grid), label, 2, 3, 1, 1);
+    gtk_grid_attach(GTK_GRID(grid), d->scale, 3, 3, 1, 1);
 
     grid = gtk_grid_new();
     gtk_grid_set_row_spacing(GTK_GRID(grid), 6);
@@ -555,6 +611,7 @@ static void build_controls(dialog *d, GtkWidget *box)
     g_signal_connect(d->strength, "value-changed", G_CALLBACK(on_control_changed), d);
     g_signal_connect(d->keep_colors, "toggled", G_CALLBACK(on_control_changed), d);
     g_signal_connect(d->tile, "value-changed", G_CALLBACK(on_control_changed), d);
+    g_signal_connect(d->scale, "changed", G_CALLBACK(on_control_changed), d);
     g_signal_connect(d->attention, "toggled", G_CALLBACK(on_attention_toggled), d);
     g_signal_connect(d->point, "changed", G_CALLBACK(on_control_changed), d);
 }
@@ -697,6 +754,8 @@ static void read_choices(dialog *d)
     s->keep_colors = gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(d->keep_colors));
     s->output = gtk_combo_box_get_active(GTK_COMBO_BOX(d->output)) == 1 ? OUTPUT_NEW_LAYER : OUTPUT_REPLACE;
     s->tile = tile_value(d);
+    int k = gtk_combo_box_get_active(GTK_COMBO_BOX(d->scale));
+    s->scale = scales[k < 0 ? 0 : k].scale;
     s->show_attention = gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(d->attention));
     char *point = gtk_combo_box_text_get_active_text(GTK_COMBO_BOX_TEXT(d->point));
     g_strlcpy(s->point, point ? point : "", sizeof s->point);

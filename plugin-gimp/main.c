@@ -188,6 +188,8 @@ static gboolean args_to_settings(job_kind kind, gint nparams, const GimpParam *p
     s->keep_colors = param[5].data.d_int32;
     s->output = param[6].data.d_int32;
     s->tile = tile;
+    /* These procedures predate the style scale: native, so scripts get what they always got. */
+    s->scale = 1;
     return TRUE;
 }
 

@@ -121,6 +121,7 @@ static preview_result *run_job(preview_worker *w, GHashTable *models, preview_jo
     o.strength = job->strength;
     o.keep_colors = job->keep_colors;
     o.tile = job->tile;
+    o.scale = job->scale;
     o.progress = still_wanted;
     o.progress_data = &check;
 
@@ -141,7 +142,9 @@ static preview_result *run_job(preview_worker *w, GHashTable *models, preview_jo
     if (status == CG_OK && job->stylize && job->stats_source) {
         /* A 100% view of a part: the whole drawable's statistics, so the part
          * looks as it will in the final result. */
-        cg_stylize_stats *stats = cg_stylize_compute_stats(m, (const cg_image *const *)&job->stats_source, 1, &o, &err);
+        cg_stylize_options so = o;
+        so.scale = job->stats_scale;
+        cg_stylize_stats *stats = cg_stylize_compute_stats(m, (const cg_image *const *)&job->stats_source, 1, &so, &err);
         status = stats ? cg_stylize_with_stats(m, stats, job->input, job->input, &o, &err) : err.code;
         cg_stylize_stats_free(stats);
     } else if (status == CG_OK && job->stylize) {

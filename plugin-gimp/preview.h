@@ -22,6 +22,8 @@ typedef struct preview_job {
     float strength;
     gboolean keep_colors;
     int tile;
+    float scale;        /* cg_stylize_options.scale for input (never automatic: the dialog works it out) */
+    float stats_scale;  /* and for stats_source */
     int point;          /* attention point to overlay, -1 for none */
     cg_image *input;    /* pixels with context around the part shown */
     cg_image *stats_source; /* when set: the whole drawable (scaled down), whose

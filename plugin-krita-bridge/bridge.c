@@ -218,8 +218,14 @@ static void serve_hello(bridge *b, const cgb_request *r)
     cg_error err = {0};
     const cg_engine_info *info = cg_engine_init(&err) == CG_OK ? cg_engine_get_info() : NULL;
     JsonBuilder *jb = cgb_reply_begin("hello", r->id);
+    /* The session speaks the client's version; "protocols" says which this bridge knows. */
     json_builder_set_member_name(jb, "protocol");
-    json_builder_add_int_value(jb, CGB_PROTOCOL_VERSION);
+    json_builder_add_int_value(jb, r->protocol);
+    json_builder_set_member_name(jb, "protocols");
+    json_builder_begin_array(jb);
+    for (int v = CGB_PROTOCOL_OLDEST; v <= CGB_PROTOCOL_VERSION; v++)
+        json_builder_add_int_value(jb, v);
+    json_builder_end_array(jb);
     json_builder_set_member_name(jb, "bridge");
     json_builder_add_string_value(jb, CG_VERSION);
     json_builder_set_member_name(jb, "engine");
@@ -368,6 +374,8 @@ static cg_stylize_options request_options(const cgb_request *r, progress *prog)
     o.line_weight = r->line_weight;
     o.denoise = r->denoise;
     o.contrast = r->contrast;
+    o.scale = r->scale;
+    o.scale_side = r->scale_auto ? CG_STYLIZE_AUTO_SIDE : 0;
     o.progress = on_progress;
     o.progress_data = prog;
     return o;

@@ -243,10 +243,10 @@ static const char *check_request(cgb_channel *ch, const cgb_request *r, char *me
         g_snprintf(message, size, "\"%s\" before \"hello\": a client must say hello first", cgb_type_name(r->type));
         return "order";
     }
-    if (r->type == CGB_HELLO && r->protocol != CGB_PROTOCOL_VERSION) {
-        g_snprintf(message, size, "this comicgan-bridge speaks protocol version %d, the client version %d: "
-                   "install matching versions of the Krita plug-in and comicgan", CGB_PROTOCOL_VERSION,
-                   r->protocol);
+    if (r->type == CGB_HELLO && (r->protocol < CGB_PROTOCOL_OLDEST || r->protocol > CGB_PROTOCOL_VERSION)) {
+        g_snprintf(message, size, "this comicgan-bridge speaks protocol versions %d to %d, the client version %d: "
+                   "install matching versions of the Krita plug-in and comicgan", CGB_PROTOCOL_OLDEST,
+                   CGB_PROTOCOL_VERSION, r->protocol);
         return "version";
     }
     uint64_t want = cgb_expected_payload(r);

@@ -364,6 +364,20 @@ static cg_status parse_image_request(JsonObject *o, cgb_request *r, const char *
               get_float(o, "contrast", 0.5, 2.0, &r->contrast, err) &&
               get_bool(o, "mask", &r->mask, err);
     r->tile = (int)tile;
+    JsonNode *scale = member(o, "scale");
+    if (ok && scale && JSON_NODE_HOLDS_VALUE(scale) && json_node_get_value_type(scale) == G_TYPE_STRING) {
+        r->scale_auto = strcmp(json_node_get_string(scale), "auto") == 0;
+        if (!r->scale_auto) {
+            cg_fail(err, CG_ERR_INVALID, "\"scale\" must be a number or \"auto\"");
+            ok = false;
+        }
+    } else if (ok && scale) {
+        ok = get_float(o, "scale", 0.0, 4.0, &r->scale, err);
+        if (ok && r->scale != 0 && r->scale < 1.0f / 64) {
+            cg_fail(err, CG_ERR_INVALID, "\"scale\" must be 0 or in 1/64 … 4 (got %g)", (double)r->scale);
+            ok = false;
+        }
+    }
     if (ok && r->type == CGB_ATTENTION) {
         ok = get_float(o, "opacity", 0.0, 1.0, &r->opacity, err);
         JsonNode *p = member(o, "point");

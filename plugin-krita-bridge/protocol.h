@@ -16,7 +16,10 @@
 
 #include "comicgan/error.h"
 
-#define CGB_PROTOCOL_VERSION 1
+/* The version this bridge speaks, and the oldest it still accepts (a
+ * version-1 client's requests mean what they always meant). */
+#define CGB_PROTOCOL_VERSION 2
+#define CGB_PROTOCOL_OLDEST 1
 #define CGB_MAGIC "CGBR"
 #define CGB_PREAMBLE 8
 #define CGB_MAX_HEADER 65536
@@ -81,6 +84,8 @@ typedef struct cgb_request {
     float strength, line_weight, denoise, contrast, opacity;
     bool keep_colors;
     int tile;
+    float scale;            /* the style scale: 0 or 1 native (the default), else the fraction */
+    bool scale_auto;        /* "scale": "auto" */
     char point[CGB_NAME_MAX];  /* attention point by name, or "" */
     int point_index;           /* by index, or -1 */
 } cgb_request;

@@ -4,6 +4,7 @@
 #include "comicgan/engine.h"
 #include "comicgan/filters.h"
 #include "comicgan/stylize.h"
+#include "filters/upsample.h"
 #include "infer/run.h"
 
 #include <glib.h>
@@ -18,6 +19,22 @@
 #define DEFAULT_WHOLE_BUDGET ((size_t)768 << 20)
 #define DEFAULT_TILE_BUDGET ((size_t)256 << 20)
 #define MAX_STYLES 64
+
+/* Guided upsampling of a result computed at a lower working scale: the
+ * colour guide (a 3x3 model a pixel, so an outline that shows in any
+ * channel of the input shows in every channel of the result) with windows
+ * of 3x3 working pixels and a small eps, so that outlines follow the
+ * full-size input's edges and flat areas keep the result's colours.
+ * Per-channel, luma and plain bilinear guides exist in filters/upsample.h
+ * for comparison; the choice has not yet been measured against them. */
+#define UP_GUIDE CGF_UP_COLOR
+#define UP_RADIUS 1
+#define UP_EPS 1e-3f
+
+/* What resizing and upsampling cost, in network FLOPs a full-size pixel, so
+ * that progress moves in proportion to the time spent (an estimate: a few
+ * dozen operations a pixel each, at well below the network's GEMM rate). */
+#define RESAMPLE_FLOPS_PER_PIXEL 2000.0
 
 cg_stylize_options cg_stylize_defaults(void)
 {
@@ -51,7 +68,21 @@ cg_status cg_stylize_check_options(const cg_model *m, const cg_stylize_options *
         return cg_fail(err, CG_ERR_INVALID, "denoise must be in [0, 1]");
     if (!(o->contrast >= 0.5f && o->contrast <= 2))
         return cg_fail(err, CG_ERR_INVALID, "contrast must be in [0.5, 2]");
+    if (!(o->scale == 0 || (o->scale >= CG_STYLIZE_MIN_SCALE && o->scale <= CG_STYLIZE_MAX_SCALE)))
+        return cg_fail(err, CG_ERR_INVALID, "scale must be 0 or 1 (native) or in [%g, %g], not %g",
+                       (double)CG_STYLIZE_MIN_SCALE, (double)CG_STYLIZE_MAX_SCALE, (double)o->scale);
+    if (o->scale_side != 0 && (o->scale_side < CG_STYLIZE_MIN_AUTO_SIDE || o->scale_side > CG_STYLIZE_MAX_SIDE))
+        return cg_fail(err, CG_ERR_INVALID, "scale side must be 0 (off) or in %d..%d pixels, not %d",
+                       CG_STYLIZE_MIN_AUTO_SIDE, CG_STYLIZE_MAX_SIDE, o->scale_side);
     return CG_OK;
+}
+
+double cg_stylize_scale_of(const cg_stylize_options *o, int width, int height)
+{
+    int side = width > height ? width : height;
+    if (o->scale_side > 0)
+        return side > o->scale_side ? (double)o->scale_side / side : 1.0;
+    return o->scale > 0 ? o->scale : 1.0;
 }
 
 static cg_status check_image(const cg_image *img, cg_error *err)
@@ -203,6 +234,7 @@ static void fill_region(const cg_image *img, const region *g, int channels, floa
 typedef struct progress {
     const cg_stylize_options *o;
     double total, done_before, last_call;
+    double fixed_total; /* > 0: the whole call's work, set by the caller (run_all leaves total alone) */
     gint64 last_time;
 } progress;
 
@@ -294,10 +326,19 @@ static cg_status collect_stats(job *j, cg_error *err)
 
 /* The statistics (given, or from one whole-image run, or from passes over
  * the regions), then the final pass. */
+static double run_cost(const job *j)
+{
+    double f = pass_flops(j, -1);
+    if (!j->given && !single_region(j))
+        for (int k = 0; k < j->stats->n_points; k++)
+            f += pass_flops(j, k);
+    return f;
+}
+
 static cg_status run_all(job *j, void (*on_result)(job *, int, const region *, const cg_infer_result *, void *),
                          void *ctx, cg_error *err)
 {
-    j->prog.total = pass_flops(j, -1);
+    j->prog.total = j->prog.fixed_total > 0 ? j->prog.fixed_total : run_cost(j);
     if (j->given) {
         cg_infer_stats *own = j->stats;
         j->stats = j->given;
@@ -307,8 +348,6 @@ static cg_status run_all(job *j, void (*on_result)(job *, int, const region *, c
     }
     if (single_region(j))
         return run_pass(j, CG_INFER_WHOLE, -1, on_result, ctx, err);
-    for (int k = 0; k < j->stats->n_points; k++)
-        j->prog.total += pass_flops(j, k);
     cg_status st = collect_stats(j, err);
     return st == CG_OK ? run_pass(j, CG_INFER_APPLY, -1, on_result, ctx, err) : st;
 }
@@ -383,6 +422,63 @@ static cg_status job_init(job *j, const cg_model *m, const cg_image *const *in, 
     return CG_OK;
 }
 
+/* ---- working scale ------------------------------------------------------------- */
+
+/* The images the network sees: in[i] itself at native scale, else a resized
+ * copy (own[i], freed by free_working). */
+typedef struct working {
+    const cg_image **img;
+    cg_image **own;
+    int n;
+    bool any;      /* some frame is resized */
+    double pixels; /* full-size pixels of the resized frames */
+} working;
+
+static void free_working(working *w)
+{
+    for (int i = 0; w->own && i < w->n; i++)
+        cg_image_free(w->own[i]);
+    g_free(w->own);
+    g_free(w->img);
+    memset(w, 0, sizeof *w);
+}
+
+/* Checks the options and, where a scale is asked for, every image (so that
+ * errors name the caller's pixels, not the copy's), then resizes. */
+static cg_status make_working(const cg_model *m, const cg_image *const *in, int n, const cg_stylize_options *o,
+                              working *w, cg_error *err)
+{
+    memset(w, 0, sizeof *w);
+    w->n = n;
+    w->img = g_new0(const cg_image *, (gsize)(n > 0 ? n : 1));
+    w->own = g_new0(cg_image *, (gsize)(n > 0 ? n : 1));
+    for (int i = 0; i < n; i++)
+        w->img[i] = in[i];
+    bool scaled = o->scale_side > 0 || (o->scale > 0 && o->scale != 1);
+    if (!scaled || n < 1)
+        return CG_OK;
+    cg_status st = cg_stylize_check_options(m, o, err);
+    for (int i = 0; i < n && st == CG_OK; i++)
+        st = check_image(in[i], err);
+    for (int i = 0; i < n && st == CG_OK; i++) {
+        double sc = cg_stylize_scale_of(o, in[i]->width, in[i]->height);
+        double ww = fmax(1, round(in[i]->width * sc)), hh = fmax(1, round(in[i]->height * sc));
+        if (ww > CG_STYLIZE_MAX_SIDE || hh > CG_STYLIZE_MAX_SIDE)
+            st = cg_fail(err, CG_ERR_INVALID, "at scale %g the %dx%d image would be %.0fx%.0f pixels; at most %d a side",
+                         sc, in[i]->width, in[i]->height, ww, hh, CG_STYLIZE_MAX_SIDE);
+        else if ((int)ww != in[i]->width || (int)hh != in[i]->height) {
+            if (!(w->own[i] = cg_image_resize(in[i], (int)ww, (int)hh, err)))
+                st = err ? err->code : CG_ERR_NOMEM;
+            w->img[i] = w->own[i];
+            w->any = true;
+            w->pixels += (double)in[i]->width * in[i]->height;
+        }
+    }
+    if (st != CG_OK)
+        free_working(w);
+    return st;
+}
+
 /* ---- stylize ------------------------------------------------------------------ */
 
 /* The network's RGB for every frame is kept as 16-bit samples until the whole
@@ -432,6 +528,81 @@ static void free_results(rgb16 *r, int n)
     for (int i = 0; i < n; i++)
         g_free(r[i].px);
     g_free(r);
+}
+
+/* One frame's network result at the working size brought back to the full
+ * size of `full`: guided upsampling from a smaller working size (in bands
+ * of rows, reporting progress and honouring cancellation between them), an
+ * antialiased downscale from a larger one. */
+static cg_status bring_back_frame(job *j, const cg_image *full, const cg_image *low_in, const rgb16 *low, rgb16 *dst,
+                                  cg_error *err)
+{
+    cg_image *p = cg_image_new(low->width, low->height, err);
+    if (!p)
+        return err ? err->code : CG_ERR_NOMEM;
+    for (size_t i = 0; i < (size_t)low->width * low->height; i++)
+        for (int c = 0; c < 3; c++)
+            p->pixels[4 * i + c] = low->px[3 * i + c] / 65535.0f;
+    cg_status st = CG_OK;
+    const int W = full->width, H = full->height;
+    if (low->width > W || low->height > H) {
+        cg_image *back = cg_image_resize(p, W, H, err);
+        if (!back)
+            st = err ? err->code : CG_ERR_NOMEM;
+        for (size_t i = 0; back && i < (size_t)W * H; i++)
+            for (int c = 0; c < 3; c++) {
+                float v = back->pixels[4 * i + c];
+                dst->px[3 * i + c] = (uint16_t)lrintf((v < 0 ? 0 : v > 1 ? 1 : v) * 65535.0f);
+            }
+        cg_image_free(back);
+        j->prog.done_before += RESAMPLE_FLOPS_PER_PIXEL * W * H;
+        if (st == CG_OK && !layer_done(&j->prog, 0))
+            st = cg_fail(err, CG_ERR_CANCELLED, "cancelled");
+    } else {
+        cgf_upsampler *u = cgf_upsampler_new(low_in, p, UP_RADIUS, UP_EPS, UP_GUIDE, err);
+        if (!u)
+            st = err ? err->code : CG_ERR_NOMEM;
+        int band = H / 16 > 64 ? H / 16 : 64;
+        for (int y = 0; y < H && st == CG_OK; y += band) {
+            int y1 = y + band < H ? y + band : H;
+            if (!cgf_upsampler_apply(u, full, y, y1, dst->px))
+                st = cg_fail(err, CG_ERR_NOMEM, "out of memory for guided upsampling");
+            j->prog.done_before += RESAMPLE_FLOPS_PER_PIXEL * W * (y1 - y);
+            if (st == CG_OK && !layer_done(&j->prog, 0))
+                st = cg_fail(err, CG_ERR_CANCELLED, "cancelled");
+        }
+        cgf_upsampler_free(u);
+    }
+    cg_image_free(p);
+    return st;
+}
+
+/* Every resized frame's result brought back to its full size; native
+ * frames' results are moved over as they are. *full is NULL on error. */
+static cg_status bring_back(job *j, const cg_image *const *in, const working *w, rgb16 *res, rgb16 **full,
+                            cg_error *err)
+{
+    const cg_image *const *work = j->in;
+    j->in = in;
+    *full = new_results(j, err);
+    j->in = work;
+    if (!*full)
+        return err ? err->code : CG_ERR_NOMEM;
+    cg_status st = CG_OK;
+    for (int i = 0; i < j->n && st == CG_OK; i++) {
+        if (!w->own[i]) {
+            g_free((*full)[i].px);
+            (*full)[i] = res[i];
+            res[i].px = NULL;
+        } else {
+            st = bring_back_frame(j, in[i], w->img[i], &res[i], &(*full)[i], err);
+        }
+    }
+    if (st != CG_OK) {
+        free_results(*full, j->n);
+        *full = NULL;
+    }
+    return st;
 }
 
 /* The identity style's output, for the strength correction (see finish_pixel). */
@@ -576,7 +747,11 @@ static cg_status stylize_images(const cg_model *m, const cg_stylize_stats *stats
         if (!out || !out[i] || !in || !in[i] || out[i]->width != in[i]->width || out[i]->height != in[i]->height)
             return cg_fail(err, CG_ERR_INVALID, "output %d must have the input's size", i);
     job j;
-    cg_status st = job_init(&j, m, in, n, o, -1, err);
+    memset(&j, 0, sizeof j);
+    working w;
+    cg_status st = make_working(m, in, n, o, &w, err);
+    if (st == CG_OK)
+        st = job_init(&j, m, w.img, n, o, -1, err);
     if (st == CG_OK && stats) {
         if (memcmp(j.style, stats->style, sizeof j.style) != 0 || (j.identity_blend && !stats->identity))
             st = cg_fail(err, CG_ERR_INVALID, "the statistics were computed for another style, mix or strength");
@@ -589,22 +764,39 @@ static cg_status stylize_images(const cg_model *m, const cg_stylize_stats *stats
             if (out[i] != in[i])
                 memcpy(out[i]->pixels, in[i]->pixels, (size_t)in[i]->width * in[i]->height * 4 * sizeof(float));
         job_free(&j);
+        free_working(&w);
         return CG_OK;
     }
-    rgb16 *res = NULL, *ident = NULL;
+    /* The work of the whole call, so progress runs once from 0 to 1. */
+    if (st == CG_OK) {
+        j.prog.fixed_total = run_cost(&j) * (j.identity_blend ? 2 : 1) +
+                             RESAMPLE_FLOPS_PER_PIXEL * w.pixels * (j.identity_blend ? 3 : 2);
+        j.prog.done_before = RESAMPLE_FLOPS_PER_PIXEL * w.pixels;
+    }
+    rgb16 *res = NULL, *ident = NULL, *full_res = NULL, *full_ident = NULL;
     if (st == CG_OK && !(res = new_results(&j, err)))
         st = err ? err->code : CG_ERR_NOMEM;
     if (st == CG_OK)
         st = run_all(&j, write_centre, res, err);
     if (st == CG_OK && j.identity_blend)
         st = run_identity(&j, stats ? stats->identity : NULL, &ident, err);
-    if (st == CG_OK)
-        st = write_outputs(&j, res, ident, out, err);
+    if (st == CG_OK && w.any) {
+        st = bring_back(&j, in, &w, res, &full_res, err);
+        if (st == CG_OK && ident)
+            st = bring_back(&j, in, &w, ident, &full_ident, err);
+    }
+    if (st == CG_OK) {
+        j.in = in; /* strength, alpha and post-processing at full size */
+        st = write_outputs(&j, w.any ? full_res : res, w.any ? full_ident : ident, out, err);
+    }
     if (st == CG_OK && o->progress)
         o->progress(o->progress_data, 1.0f);
     free_results(res, n);
     free_results(ident, n);
+    free_results(full_res, n);
+    free_results(full_ident, n);
     job_free(&j);
+    free_working(&w);
     return st;
 }
 
@@ -647,8 +839,11 @@ cg_stylize_stats *cg_stylize_compute_stats(const cg_model *m, const cg_image *co
     if (!o)
         o = &defaults;
     job j;
+    memset(&j, 0, sizeof j);
+    working w;
     cg_stylize_stats *s = NULL;
-    if (job_init(&j, m, in, n, o, -1, err) == CG_OK && (s = g_try_new0(cg_stylize_stats, 1))) {
+    if (make_working(m, in, n, o, &w, err) == CG_OK && job_init(&j, m, w.img, n, o, -1, err) == CG_OK &&
+        (s = g_try_new0(cg_stylize_stats, 1))) {
         memcpy(s->style, j.style, sizeof s->style);
         s->main = statistics_of(&j, err);
         if (s->main && j.identity_blend) {
@@ -664,6 +859,7 @@ cg_stylize_stats *cg_stylize_compute_stats(const cg_model *m, const cg_image *co
         cg_fail(err, CG_ERR_NOMEM, "out of memory for statistics");
     }
     job_free(&j);
+    free_working(&w);
     return s;
 }
 
@@ -724,26 +920,52 @@ cg_status cg_stylize_attention(const cg_model *m, const cg_image *in, int point,
         return cg_fail(err, CG_ERR_INVALID, "attention point %d does not exist (the model has %d)", point,
                        cg_net_attention_count(net));
     job j;
-    cg_status st = job_init(&j, m, &in, 1, o, point, err);
-    float *full = st == CG_OK ? g_try_malloc0((gsize)in->width * in->height * sizeof(float)) : NULL;
-    if (st == CG_OK && !full)
+    memset(&j, 0, sizeof j);
+    working w;
+    cg_status st = make_working(m, &in, 1, o, &w, err);
+    if (st == CG_OK)
+        st = job_init(&j, m, w.img, 1, o, point, err);
+    /* The map at the network's working size, brought to the image's size bilinearly. */
+    const cg_image *wi = st == CG_OK ? w.img[0] : in;
+    float *low = st == CG_OK ? g_try_malloc0((gsize)wi->width * wi->height * sizeof(float)) : NULL;
+    if (st == CG_OK && !low)
         st = cg_fail(err, CG_ERR_NOMEM, "out of memory for the attention map");
     if (st == CG_OK) {
-        map_ctx mc = {full, in->width, in->height};
+        map_ctx mc = {low, wi->width, wi->height};
         st = run_all(&j, write_map, &mc, err);
     }
     if (st == CG_OK) {
-        size_t n = (size_t)in->width * in->height;
+        size_t n = (size_t)wi->width * wi->height;
         float lo = INFINITY, hi = -INFINITY;
         for (size_t i = 0; i < n; i++) {
-            lo = full[i] < lo ? full[i] : lo;
-            hi = full[i] > hi ? full[i] : hi;
+            lo = low[i] < lo ? low[i] : lo;
+            hi = low[i] > hi ? low[i] : hi;
         }
-        for (size_t i = 0; i < n; i++)
-            map[i] = hi > lo ? (full[i] - lo) / (hi - lo) : 0.0f;
+        double sx = (double)wi->width / in->width, sy = (double)wi->height / in->height;
+        for (int y = 0; y < in->height; y++)
+            for (int x = 0; x < in->width; x++) {
+                float v;
+                if (!w.any) {
+                    v = low[(size_t)y * in->width + x];
+                } else {
+                    double fx = (x + 0.5) * sx - 0.5, fy = (y + 0.5) * sy - 0.5;
+                    int x0 = (int)floor(fx), y0 = (int)floor(fy);
+                    double ax = fx - x0, ay = fy - y0;
+                    int xa = x0 < 0 ? 0 : x0, xb = x0 + 1 >= wi->width ? wi->width - 1 : x0 + 1;
+                    int ya = y0 < 0 ? 0 : y0, yb = y0 + 1 >= wi->height ? wi->height - 1 : y0 + 1;
+                    xa = xa >= wi->width ? wi->width - 1 : xa;
+                    ya = ya >= wi->height ? wi->height - 1 : ya;
+                    const float *a = low;
+                    size_t aw = (size_t)wi->width;
+                    v = (float)((1 - ay) * ((1 - ax) * a[ya * aw + xa] + ax * a[ya * aw + xb]) +
+                                ay * ((1 - ax) * a[yb * aw + xa] + ax * a[yb * aw + xb]));
+                }
+                map[(size_t)y * in->width + x] = hi > lo ? (v - lo) / (hi - lo) : 0.0f;
+            }
     }
-    g_free(full);
+    g_free(low);
     job_free(&j);
+    free_working(&w);
     return st;
 }
 

@@ -37,70 +37,12 @@ static void skip(cg_dataset *d, const char *path, char *reason)
     g_ptr_array_add(d->skipped_reason, reason);
 }
 
-/* PIL's antialiased bilinear: a triangle filter widened by the scale factor
- * when shrinking, so every source pixel contributes. One axis at a time. */
-static void resample_axis(const float *src, int sw, int sh, float *dst, int dw, bool horizontal)
-{
-    int n_src = horizontal ? sw : sh, n_dst = dw;
-    double scale = (double)n_src / n_dst, support = scale > 1 ? scale : 1;
-    int lines = horizontal ? sh : sw;
-    for (int o = 0; o < n_dst; o++) {
-        double centre = (o + 0.5) * scale;
-        int lo = (int)floor(centre - support), hi = (int)ceil(centre + support);
-        if (lo < 0)
-            lo = 0;
-        if (hi > n_src)
-            hi = n_src;
-        double wsum = 0, w[4096 * 2 + 8];
-        int count = hi - lo;
-        if (count > (int)G_N_ELEMENTS(w))
-            count = (int)G_N_ELEMENTS(w);
-        for (int k = 0; k < count; k++) {
-            double t = fabs(lo + k + 0.5 - centre) / support;
-            w[k] = t < 1 ? 1 - t : 0;
-            wsum += w[k];
-        }
-        if (wsum <= 0) {
-            w[0] = 1;
-            wsum = 1;
-            count = 1;
-            lo = (int)centre < n_src ? (int)centre : n_src - 1;
-        }
-        for (int line = 0; line < lines; line++) {
-            double acc[4] = {0, 0, 0, 0};
-            for (int k = 0; k < count; k++) {
-                int i = lo + k;
-                const float *p = horizontal ? src + ((size_t)line * sw + i) * 4 : src + ((size_t)i * sw + line) * 4;
-                for (int c = 0; c < 4; c++)
-                    acc[c] += w[k] * p[c];
-            }
-            float *q = horizontal ? dst + ((size_t)line * dw + o) * 4 : dst + ((size_t)o * sw + line) * 4;
-            for (int c = 0; c < 4; c++)
-                q[c] = (float)(acc[c] / wsum);
-        }
-    }
-}
-
-cg_image *tr_resize(const cg_image *src, int w, int h, cg_error *err)
-{
-    cg_image *mid = cg_image_new(w, src->height, err);
-    cg_image *out = mid ? cg_image_new(w, h, err) : NULL;
-    if (!out) {
-        cg_image_free(mid);
-        return NULL;
-    }
-    resample_axis(src->pixels, src->width, src->height, mid->pixels, w, true);
-    resample_axis(mid->pixels, w, src->height, out->pixels, h, false);
-    cg_image_free(mid);
-    return out;
-}
-
 static cg_status to_tr_image(const cg_image *img, int w, int h, tr_image *out, cg_error *err)
 {
     cg_image *sized = NULL;
     const cg_image *use = img;
     if (img->width != w || img->height != h) {
-        if (!(sized = tr_resize(img, w, h, err)))
+        if (!(sized = cg_image_resize(img, w, h, err)))
             return err->code;
         use = sized;
     }

@@ -49,7 +49,7 @@ static cg_image *load_sized(const char *path, int size, int w, int h, cg_error *
         w = (int)lround((double)img->width * size / shorter);
         h = (int)lround((double)img->height * size / shorter);
     }
-    cg_image *out = tr_resize(img, w > 0 ? w : 1, h > 0 ? h : 1, err);
+    cg_image *out = cg_image_resize(img, w > 0 ? w : 1, h > 0 ? h : 1, err);
     cg_image_free(img);
     if (out)
         for (size_t i = 0; i < (size_t)out->width * out->height; i++) {

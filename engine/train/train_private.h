@@ -117,8 +117,6 @@ cg_status tr_teacher_apply(int teacher, cg_image *img, cg_error *err);
 int tr_teacher_of(const char *name);
 /* The image as float RGBA in [0, 1] (for teachers, evaluation). Caller frees. */
 cg_image *tr_image_to_cg(const tr_image *t, cg_error *err);
-/* Area-averaging resize of float RGBA to w x h (caller frees). */
-cg_image *tr_resize(const cg_image *src, int w, int h, cg_error *err);
 
 /* One sample's augmentation: a crop window zoomed to size x size, flips,
  * rotations and colour changes. */

@@ -58,6 +58,14 @@ static inline float *cg_image_at(const cg_image *img, int x, int y)
     return img->pixels + ((size_t)y * (size_t)img->width + (size_t)x) * 4;
 }
 
+/* A new width x height copy of src (any sizes, larger or smaller), every
+ * channel alpha included filtered alike: a triangle filter widened by the
+ * shrink factor when shrinking (antialiased, every source pixel counted, as
+ * PIL's bilinear resize), plain bilinear when enlarging; pixel centres line
+ * up ((x + 0.5) * src->width / width). Caller frees. NULL and err filled for
+ * bad sizes (see cg_image_new) or no memory. */
+cg_image *cg_image_resize(const cg_image *src, int width, int height, cg_error *err);
+
 /* True if R == G == B in every pixel (alpha not looked at). */
 bool cg_image_is_gray(const cg_image *img);
 

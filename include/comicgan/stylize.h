@@ -37,6 +37,14 @@ typedef struct cg_stylize_options {
     int tile;              /* tile side in pixels, 0: automatic; see cg_stylize_tile */
     size_t memory_budget;  /* bytes of buffers the automatic choice may use; 0: whole images up to
                               768 MiB, else tiles of 256 MiB */
+    float scale;           /* style scale (detail size): the network sees the image at this fraction of
+                              its size, and the result is brought back to full size guided by the
+                              input's own edges; 0 or 1: native (the network sees every pixel), below 1
+                              larger strokes and faster, above 1 finer strokes; otherwise in
+                              [CG_STYLIZE_MIN_SCALE, CG_STYLIZE_MAX_SCALE]. See cg_stylize_scale_of */
+    int scale_side;        /* > 0: automatic scale, chosen as if the image's long side were scale_side
+                              pixels, never enlarging (images no larger run natively); overrides scale.
+                              0: scale decides. Front ends default to CG_STYLIZE_AUTO_SIDE */
     bool keep_colors;      /* the input's colours under the style's luminance */
     float line_weight;     /* -1..1: thin (<0) or thicken (>0) dark lines; 0 leaves them */
     float denoise;         /* 0..1: edge-preserving smoothing of the result */
@@ -45,8 +53,26 @@ typedef struct cg_stylize_options {
     void *progress_data;
 } cg_stylize_options;
 
-/* Style 0, strength 1, automatic tiles, no post-processing. */
+/* Style 0, strength 1, automatic tiles, native scale, no post-processing. */
 cg_stylize_options cg_stylize_defaults(void);
+
+/* The style scale's limits, and the long side the automatic scale aims at
+ * by default: the networks' strokes look as they do on an image of about
+ * this size, whatever the image's own size, and a preview computed on a
+ * copy that size (or smaller) tells the truth about the full-size result. */
+#define CG_STYLIZE_MIN_SCALE (1.0f / 64)
+#define CG_STYLIZE_MAX_SCALE 4.0f
+#define CG_STYLIZE_AUTO_SIDE 1024
+#define CG_STYLIZE_MIN_AUTO_SIDE 64
+
+/* The scale stylize uses for an image of width x height under o (options
+ * assumed checked): 1 for native, else the fraction of its size at which
+ * the network sees it. The network's image is
+ * max(1, lround(width * scale)) x max(1, lround(height * scale)) pixels;
+ * when that is the image's own size the call runs natively. A preview of a
+ * copy downscaled by f that should match the full image's result uses
+ * scale = cg_stylize_scale_of(o, full width, full height) / f. */
+double cg_stylize_scale_of(const cg_stylize_options *o, int width, int height);
 
 /* The tile side stylize uses for a requested side on this model, the one
  * rule every front end shows: 0 stays 0 (automatic); a side below twice the
@@ -62,6 +88,11 @@ int cg_stylize_tile(const cg_model *m, int tile, char *note, size_t note_len);
 cg_status cg_stylize_check_options(const cg_model *m, const cg_stylize_options *o, cg_error *err);
 
 /* Stylizes in into out (same size; the caller allocates both). out may be in.
+ * At a scale other than native (see cg_stylize_options.scale) the network
+ * runs on an antialiased resized copy (cg_image_resize) and its result is
+ * brought back to full size by guided upsampling with the full-size input as
+ * guide; strength, alpha and post-processing then apply at full size.
+ * At native scale nothing is resized.
  * CG_ERR_INVALID for bad sizes or options, CG_ERR_NUMERIC for NaN/Inf
  * pixels or when the network's values stop being finite numbers (weights that
  * overflow; the message names the layer), CG_ERR_CANCELLED when the progress callback said stop; out is
@@ -85,7 +116,10 @@ cg_status cg_stylize_frames(const cg_model *m, const cg_image *const *in, cg_ima
  * style weights the options select; NULL with err filled on failure. Free
  * with cg_stylize_stats_free. cg_stylize_with_stats stylizes in with those
  * statistics instead of in's own; CG_ERR_INVALID if the options select other
- * style weights or strength than the statistics were computed for. */
+ * style weights or strength than the statistics were computed for. Both
+ * take the scale from their own options: a preview that stylizes a part of
+ * the full image at the full image's scale computes its statistics on a
+ * downscaled copy with the scale that copy implies (see cg_stylize_scale_of). */
 typedef struct cg_stylize_stats cg_stylize_stats;
 cg_stylize_stats *cg_stylize_compute_stats(const cg_model *m, const cg_image *const *in, int n,
                                            const cg_stylize_options *o, cg_error *err);
@@ -95,7 +129,9 @@ void cg_stylize_stats_free(cg_stylize_stats *s);
 
 /* The attention map of attention point `point` (0..cg_net_attention_count-1)
  * for this image and options, at image resolution, into map (width * height
- * floats in [0, 1], normalized by the map's own range). Tiled like cg_stylize.
+ * floats in [0, 1], normalized by the map's own range). Tiled like cg_stylize;
+ * at a scale other than native, computed on the resized copy and upsampled
+ * bilinearly.
  * CG_ERR_UNSUPPORTED when the model has no attention points. */
 cg_status cg_stylize_attention(const cg_model *m, const cg_image *in, int point, const cg_stylize_options *o,
                                float *map, cg_error *err);

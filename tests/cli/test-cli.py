@@ -117,6 +117,17 @@ def test_stylize(d):
     t.check(rc == 0 and info(out) == (96, 80, 3, 8), "stylize with the catalog's first style", err)
     t.check(rc == 0 and diff(src, out) > 0.05, "the style changes the picture")
     t.check(rc == 0 and err == "", "silent when stderr is not a terminal", err)
+    # The style scale: the default is auto, which is native on a small image.
+    same = os.path.join(d, "scale.png")
+    for scale in ["1", "auto"]:
+        rc, _, err = run("stylize", "--scale", scale, src, same)
+        t.check(rc == 0 and diff(out, same) == 0, "--scale %s on a small image is the default result" % scale, err)
+    rc, _, err = run("stylize", "--scale", "0.5", src, same)
+    t.check(rc == 0 and info(same) == (96, 80, 3, 8) and diff(out, same) > 0,
+            "--scale 0.5 gives another full-size result", err)
+    rc, help_text, err = run("stylize", "--help")
+    t.check(rc == 0 and "--scale" in help_text and "auto" in help_text and "default" in help_text,
+            "stylize --help names the scale's default", help_text)
     for style in ["test-ink", "test-paint", "identity"]:
         o = os.path.join(d, style + ".png")
         rc, _, err = run("stylize", "--style", style, "--strength", "0", src, o)
@@ -140,7 +151,7 @@ def test_stylize(d):
     rc, _, err = run("stylize", "--style", "test-paint", src, out)
     t.check(rc == 0 and (os.stat(out).st_mode & 0o777) == 0o640, "replacing OUT keeps its permissions", err)
     t.check(listing(d) == sorted(["in.png", "out.png", "test-ink.png", "test-paint.png", "identity.png",
-                                  "identity1.png", "options.png", "whole.png", "tiled.png"]),
+                                  "identity1.png", "options.png", "whole.png", "tiled.png", "scale.png"]),
             "no temporary files left", listing(d))
 
 
@@ -198,6 +209,8 @@ def test_errors(d):
     for bad in ["1.5", "-0.1", "nan", "strong"]:
         expect_failure("--strength %s" % bad, ["stylize", "--strength", bad, src, out], "strength", [out])
     expect_failure("--contrast 3", ["stylize", "--contrast", "3", src, out], "contrast", [out])
+    for bad in ["nan", "0", "5", "-1", "0.001", "huge", ""]:
+        expect_failure("--scale %r" % bad, ["stylize", "--scale", bad, src, out], "scale", [out])
     expect_failure("--denoise 2", ["stylize", "--denoise", "2", src, out], "denoise", [out])
     expect_failure("--line-weight 5", ["stylize", "--line-weight", "5", src, out], "line-weight", [out])
     expect_failure("--quality 101", ["stylize", "--quality", "101", src, out], "quality", [out])

@@ -184,7 +184,8 @@ def test_python_protocol():
 def test_requests(tmp):
     b = Bridge(hello=False)
     h, _ = b.call({"type": "hello", "protocol": 1, "client": "test"})
-    t.check(h["type"] == "hello" and h["protocol"] == 1 and h["depths"] == ["U8", "U16", "F16", "F32"]
+    t.check(h["type"] == "hello" and h["protocol"] == 1 and h["protocols"] == [1, 2]
+            and h["depths"] == ["U8", "U16", "F16", "F32"]
             and "stylize-frames" in h["requests"] and h["max_side"] == 16384, "hello", h)
 
     h, p = b.call({"type": "list-styles", "thumbnail": 48})
@@ -220,6 +221,19 @@ def test_requests(tmp):
 
     h, p = b.call(image_header(strength=0.0), pixels)
     t.check(p == pixels, "strength 0 gives the input back bit for bit", first_difference(p, pixels, 4))
+
+    # The style scale (protocol 2): native and "auto" on a small image are the plain result.
+    for scale in (1, 0, "auto"):
+        h, p = b.call(image_header(scale=scale), pixels)
+        t.check(h["type"] == "result" and p == want, "scale %r gives the native result" % (scale,), h)
+    h, p = b.call(image_header(scale=0.5), pixels)
+    t.check(h["type"] == "result" and len(p) == len(want) and p != want
+            and all(p[i + 3] == pixels[i + 3] for i in range(0, len(p), 4)),
+            "scale 0.5 gives another full-size result with the alpha kept", h)
+    for bad in ("huge", 5, -1, 0.001, True):
+        h, _ = b.call(image_header(scale=bad), pixels)
+        t.check(h["type"] == "error" and h["code"] in ("invalid", "protocol") and "scale" in h["message"],
+                "scale %r is refused" % (bad,), h)
 
     # A selection mask: 0 keeps, 255 takes the stylized pixel, between blends.
     mask = bytes((0, 255, 128)[(x // 10 + y // 10) % 3] for y in range(H) for x in range(W))
@@ -362,7 +376,7 @@ def test_malformed(tmp):
     t.check(h["type"] == "error" and h["code"] == "order", "a request before hello is refused", h)
     h, _ = b.call({"type": "cancel", "target": 1})
     t.check(h["type"] == "error" and h["code"] == "order", "so is a cancel before hello", h)
-    h, _ = b.call({"type": "hello", "protocol": 2})
+    h, _ = b.call({"type": "hello", "protocol": 3})
     t.check(h["type"] == "error" and h["code"] == "version" and "version" in h["message"],
             "another protocol version is refused", h)
     h, _ = b.call({"type": "list-styles", "thumbnail": 0})

@@ -48,6 +48,14 @@ def read_setting(krita, key, default):
     return value
 
 
+# The "Detail size" choices: the request's "scale" member and the label
+# (automatic: as if the long side were 1024 pixels; see PROTOCOL.md).
+SCALES = [("auto", i18n("Automatic (as on a 1024-pixel image)")),
+          (1, i18n("Native (every pixel)")),
+          (0.5, i18n("Coarse (half size)")),
+          (0.25, i18n("Very coarse (quarter size)"))]
+
+
 class ComicganDialog(QDialog):
     def __init__(self, krita, mode, parent=None):
         super().__init__(parent)
@@ -98,6 +106,19 @@ class ComicganDialog(QDialog):
         self.keep_colors = QCheckBox(i18n("Keep the layer's colors"))
         self.keep_colors.setChecked(read_setting(self.krita, "keep_colors", False))
         layout.addWidget(self.keep_colors)
+
+        row = QHBoxLayout()
+        row.addWidget(QLabel(i18n("Detail size:")))
+        self.scale = QComboBox()
+        for value, label in SCALES:
+            self.scale.addItem(label, value)
+        saved = read_setting(self.krita, "scale", "auto")
+        self.scale.setCurrentIndex(max(0, next((i for i, (v, _) in enumerate(SCALES) if str(v) == saved), 0)))
+        self.scale.setToolTip(i18n("How large the strokes, dots and outlines are. Automatic draws them as on a "
+                                   "1024-pixel image whatever the layer's size; native draws them at the "
+                                   "network's own size in pixels, thin on a large image."))
+        row.addWidget(self.scale, 1)
+        layout.addLayout(row)
 
         self.new_layer = QCheckBox(i18n("Output as a new layer"))
         self.new_layer.setChecked(read_setting(self.krita, "new_layer", True))
@@ -156,7 +177,7 @@ class ComicganDialog(QDialog):
     def _set_busy(self, busy):
         usable = bool(self.styles) and self.bridge is not None and not self.bridge.dead
         self.go.setEnabled(not busy and usable)
-        for w in (self.style_list, self.strength, self.strength_box, self.keep_colors, self.new_layer,
+        for w in (self.style_list, self.strength, self.strength_box, self.keep_colors, self.scale, self.new_layer,
                   self.attention, self.point):
             w.setEnabled(not busy)
         self.cancel.setText(i18n("Cancel") if busy else i18n("Close"))
@@ -251,6 +272,7 @@ class ComicganDialog(QDialog):
             "display_name": style.get("display_name") or style["name"],
             "strength": self.strength.value() / 100.0,
             "keep_colors": self.keep_colors.isChecked(),
+            "scale": self.scale.currentData(),
             "new_layer": self.new_layer.isChecked() or self.mode == "attention",
             "attention": self.attention.isChecked() and self.attention.isEnabled(),
             "point": self.point.currentText() or None,
@@ -262,6 +284,7 @@ class ComicganDialog(QDialog):
         for key in ("style", "keep_colors", "new_layer", "attention"):
             self.krita.writeSetting(SETTINGS_GROUP, key, str(s[key]))
         self.krita.writeSetting(SETTINGS_GROUP, "strength", str(self.strength.value()))
+        self.krita.writeSetting(SETTINGS_GROUP, "scale", str(s["scale"]))
 
     def _on_go(self):
         if self.run is not None or not self.styles or self.style_list.currentRow() < 0:

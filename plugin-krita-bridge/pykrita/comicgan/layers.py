@@ -104,7 +104,7 @@ class Job:
 def style_members(settings):
     """The style members every image request shares, from the dialog's settings."""
     h = {"strength": settings["strength"], "keep_colors": settings["keep_colors"],
-         "tile": settings.get("tile", 0)}
+         "tile": settings.get("tile", 0), "scale": settings.get("scale", "auto")}
     if settings.get("mix"):
         h["mix"] = settings["mix"]
     else:

@@ -8,7 +8,7 @@ whole frames.
 import json
 import struct
 
-VERSION = 1
+VERSION = 2
 MAGIC = b"CGBR"
 MAX_HEADER = 65536
 
