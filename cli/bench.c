@@ -2,6 +2,7 @@
  *
  *   comicgan bench [--json] [--quick] [--memory] [--model FILE]
  *   comicgan bench --scale-consistency [--side N] [--auto-side N] [--style NAME] [--runs N] PHOTO…
+ *   comicgan bench --flicker [--side N] [--style NAME] PHOTO…
  *
  * Prints the engine's facts (CPU, the OpenBLAS loaded and its kernel type),
  * the machine's sgemm rate at 2048³, and the generator's forward pass at
@@ -10,7 +11,8 @@
  * benchmark one (below, seeded random weights) unless --model names another.
  * --memory adds the peak memory of stylizing a 4096² image with automatic
  * tiling, measured in a fresh process so that nothing allocated here counts.
- * --scale-consistency measures the style scale instead (bench_scale.c). */
+ * --scale-consistency measures the style scale instead (bench_scale.c), --flicker
+ * how much each style swims on moving shots (bench_flicker.c). */
 #include "common.h"
 #include "comicgan/engine.h"
 #include "comicgan/rng.h"
@@ -421,8 +423,8 @@ int cli_bench(int argc, char **argv)
     char *model_file = NULL;
     char **rest = NULL;
     int memory_side = MEMORY_SIZE;
-    gboolean scale_consistency = FALSE;
-    int side = 3200, auto_side = CG_STYLIZE_AUTO_SIDE, runs = 3;
+    gboolean scale_consistency = FALSE, flicker = FALSE;
+    int side = 0, auto_side = CG_STYLIZE_AUTO_SIDE, runs = 3;
     char *style = NULL;
     const GOptionEntry entries[] = {
         {"json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print one JSON object"), NULL},
@@ -437,11 +439,16 @@ int cli_bench(int argc, char **argv)
          N_("Compare fitted previews with full-size results on the PHOTOs, at native and automatic scale, and time "
             "both at 4000x3000"),
          NULL},
-        {"side", 0, 0, G_OPTION_ARG_INT, &side, N_("With --scale-consistency: the photos' long side (default 3200)"),
-         N_("PX")},
+        {"flicker", 0, 0, G_OPTION_ARG_NONE, &flicker,
+         N_("Make panned, zoomed and still shots with sensor noise from the PHOTOs and print each style's warped "
+            "temporal error over the input's, with each frame alone, shared statistics and the motion lock"),
+         NULL},
+        {"side", 0, 0, G_OPTION_ARG_INT, &side,
+         N_("The photos' long side (default 3200 with --scale-consistency, 384 with --flicker)"), N_("PX")},
         {"auto-side", 0, 0, G_OPTION_ARG_INT, &auto_side,
          N_("With --scale-consistency: the automatic scale's long side (default 1024)"), N_("PX")},
-        {"style", 's', 0, G_OPTION_ARG_STRING, &style, N_("With --scale-consistency: only this style"), N_("NAME")},
+        {"style", 's', 0, G_OPTION_ARG_STRING, &style, N_("With --scale-consistency or --flicker: only this style"),
+         N_("NAME")},
         {"runs", 0, 0, G_OPTION_ARG_INT, &runs, N_("With --scale-consistency: timing runs, 0 for none (default 3)"),
          N_("N")},
         {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &rest, NULL, NULL},
@@ -453,7 +460,17 @@ int cli_bench(int argc, char **argv)
                     "1024²,\nand how the two compare. The default generator is the benchmark one (ResNet, width "
                     "32, 2 downsamples, 4 blocks, instance norm; seeded random weights)."),
                   entries, &argc, &argv)) {
-        if (scale_consistency && !rest)
+        if (side == 0)
+            side = flicker ? 384 : 3200;
+        if (scale_consistency && flicker)
+            status = cli_fail(CLI_EXIT_USAGE, "bench", _("give --scale-consistency or --flicker, not both"));
+        else if (flicker && !rest)
+            status = cli_fail(CLI_EXIT_USAGE, "bench", _("--flicker needs photos to make the shots from"));
+        else if (flicker && !cli_check_range("bench", "--side", side, 32, 4096))
+            status = CLI_EXIT_USAGE;
+        else if (flicker)
+            status = cli_bench_flicker(rest, side, style);
+        else if (scale_consistency && !rest)
             status = cli_fail(CLI_EXIT_USAGE, "bench", _("--scale-consistency needs photos to measure on"));
         else if (scale_consistency && (!cli_check_range("bench", "--side", side, PREVIEW_MIN_SIDE, CG_STYLIZE_MAX_SIDE) ||
                                        !cli_check_range("bench", "--auto-side", auto_side, CG_STYLIZE_MIN_AUTO_SIDE,

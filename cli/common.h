@@ -40,6 +40,10 @@ int cli_export(int argc, char **argv);
  * scale's; only_style, when not NULL, the one style to measure; runs the
  * timing runs at 4000x3000 (0: none). Returns the exit status. */
 int cli_bench_scale(char **files, int side, int auto_side, const char *only_style, int runs);
+/* comicgan bench --flicker (bench_flicker.c): files are the photos the
+ * shots are made from, resized to side on their long side; only_style may be
+ * NULL. Prints the table; returns the exit status. */
+int cli_bench_flicker(char **files, int side, const char *only_style);
 
 /* Prints "comicgan: WHAT: WHY" on stderr; returns status. */
 int cli_fail(int status, const char *what, const char *fmt, ...) G_GNUC_PRINTF(3, 4);

@@ -23,7 +23,7 @@ typedef struct settings {
     char *model_file, *style, *mix, *attention, *out_dir, *format, *scale;
     double strength, line_weight, denoise, contrast;
     int tile, quality;
-    gboolean keep_colors, frames, lossless;
+    gboolean keep_colors, frames, lossless, lock_motion;
     char **files;
 } settings;
 
@@ -402,6 +402,7 @@ static int run(settings *s)
             fprintf(stderr, "comicgan: stylize: %s\n", note);
         cli_parse_scale("stylize", s->scale, &o); /* checked in check_settings */
         o.keep_colors = s->keep_colors;
+        o.lock_motion = s->lock_motion;
         o.line_weight = (float)s->line_weight;
         o.denoise = (float)s->denoise;
         o.contrast = (float)s->contrast;
@@ -435,7 +436,7 @@ static int run(settings *s)
 
 int cli_stylize(int argc, char **argv)
 {
-    settings s = {.strength = 1, .contrast = 1};
+    settings s = {.strength = 1, .contrast = 1, .lock_motion = TRUE};
     const GOptionEntry entries[] = {
         {"model", 'm', 0, G_OPTION_ARG_FILENAME, &s.model_file, N_("Model file to use"), N_("FILE")},
         {"style", 's', 0, G_OPTION_ARG_STRING, &s.style, N_("Style to apply (default: the first one found)"),
@@ -465,6 +466,10 @@ int cli_stylize(int argc, char **argv)
         {"format", 'f', 0, G_OPTION_ARG_STRING, &s.format, N_("Type of the files written with -o (default: as the input)"),
          N_("png|jpg|webp|tif|gif")},
         {"frames", 0, 0, G_OPTION_ARG_NONE, &s.frames, N_("The inputs are frames of one animation: share statistics"),
+         NULL},
+        {"no-lock-motion", 0, G_OPTION_FLAG_REVERSE, G_OPTION_ARG_NONE, &s.lock_motion,
+         N_("Frames and animations: do not follow a pan (by default each frame's shift is found and the frame "
+            "stylized at the first frame's phase, so screentone and strokes move with the scene)"),
          NULL},
         {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &s.files, NULL, NULL},
         {NULL},

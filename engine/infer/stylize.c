@@ -5,6 +5,7 @@
 #include "comicgan/filters.h"
 #include "comicgan/stylize.h"
 #include "filters/upsample.h"
+#include "infer/motion.h"
 #include "infer/run.h"
 
 #include <glib.h>
@@ -38,7 +39,7 @@
 
 cg_stylize_options cg_stylize_defaults(void)
 {
-    cg_stylize_options o = {.style = 0, .strength = 1.0f, .contrast = 1.0f};
+    cg_stylize_options o = {.style = 0, .strength = 1.0f, .contrast = 1.0f, .lock_motion = true};
     return o;
 }
 
@@ -736,6 +737,105 @@ static cg_status write_outputs(const job *j, const rgb16 *res, const rgb16 *iden
     return st;
 }
 
+/* ---- frames at one phase of the network's stride ------------------------------ */
+
+/* How far a frame may have moved from the one before and still be locked. */
+#define LOCK_MAX_SHIFT 32
+
+/* With lock_motion, each frame as the network sees it: moved right and down
+ * by (dx, dy) pixels (its left and top edges repeated), so that the content
+ * of a panned shot sits at the same phase of the network's stride in every
+ * frame. A network with stride s draws the same strokes and dots on content
+ * moved by a multiple of s, and different ones on content moved by less:
+ * without the lock, screentone and hatching swim across a panned scene. */
+typedef struct phased {
+    const cg_image **img; /* what the network sees: the working image or its moved copy */
+    cg_image **own;
+    int *dx, *dy;
+    int n;
+    bool any;
+} phased;
+
+static void free_phased(phased *p)
+{
+    for (int i = 0; p->own && i < p->n; i++)
+        cg_image_free(p->own[i]);
+    g_free(p->own);
+    g_free(p->img);
+    g_free(p->dx);
+    g_free(p->dy);
+    memset(p, 0, sizeof *p);
+}
+
+static cg_image *moved_copy(const cg_image *src, int dx, int dy, cg_error *err)
+{
+    cg_image *dst = cg_image_new(src->width + dx, src->height + dy, err);
+    if (!dst)
+        return NULL;
+    for (int y = 0; y < dst->height; y++) {
+        const float *row = src->pixels + (size_t)(y < dy ? 0 : y - dy) * src->width * 4;
+        float *out = dst->pixels + (size_t)y * dst->width * 4;
+        for (int x = 0; x < dx; x++)
+            memcpy(out + 4 * x, row, 4 * sizeof(float));
+        memcpy(out + 4 * dx, row, (size_t)src->width * 4 * sizeof(float));
+    }
+    return dst;
+}
+
+static int phase_of(int64_t offset, int64_t mult)
+{
+    return (int)(((offset % mult) + mult) % mult);
+}
+
+static cg_status make_phased(const cg_model *m, const working *w, bool lock, phased *p, cg_error *err)
+{
+    memset(p, 0, sizeof *p);
+    p->n = w->n;
+    gsize n = (gsize)(w->n > 0 ? w->n : 1);
+    p->img = g_new0(const cg_image *, n);
+    p->own = g_new0(cg_image *, n);
+    p->dx = g_new0(int, n);
+    p->dy = g_new0(int, n);
+    for (int i = 0; i < w->n; i++)
+        p->img[i] = w->img[i];
+    const int64_t mult = cg_net_size_multiple(cg_model_net(m));
+    if (!lock || mult < 2)
+        return CG_OK;
+    int64_t ox = 0, oy = 0; /* frame i's content sits at frame 0's (x + ox, y + oy) */
+    for (int i = 1; i < w->n; i++) {
+        int sx = 0, sy = 0;
+        cg_motion_shift(w->img[i - 1], w->img[i], LOCK_MAX_SHIFT, &sx, &sy);
+        ox += sx;
+        oy += sy;
+        p->dx[i] = phase_of(ox, mult);
+        p->dy[i] = phase_of(oy, mult);
+        if (!p->dx[i] && !p->dy[i])
+            continue;
+        if (!(p->own[i] = moved_copy(w->img[i], p->dx[i], p->dy[i], err))) {
+            free_phased(p);
+            return err ? err->code : CG_ERR_NOMEM;
+        }
+        p->img[i] = p->own[i];
+        p->any = true;
+    }
+    return CG_OK;
+}
+
+/* The results of moved frames cut back to the working images' sizes. */
+static void unmove_results(const phased *p, const working *w, rgb16 *res)
+{
+    for (int i = 0; res && i < p->n; i++) {
+        if (!p->own[i])
+            continue;
+        int W = w->img[i]->width, H = w->img[i]->height, wide = res[i].width;
+        for (int y = 0; y < H; y++)
+            memmove(res[i].px + (size_t)y * W * 3, res[i].px + ((size_t)(y + p->dy[i]) * wide + p->dx[i]) * 3,
+                    (size_t)W * 3 * sizeof(uint16_t));
+        res[i].width = W;
+        res[i].height = H;
+    }
+}
+
 /* cg_stylize_frames, and cg_stylize_with_stats when stats is non-NULL. */
 static cg_status stylize_images(const cg_model *m, const cg_stylize_stats *stats, const cg_image *const *in,
                                 cg_image *const *out, int n, const cg_stylize_options *o, cg_error *err)
@@ -749,9 +849,12 @@ static cg_status stylize_images(const cg_model *m, const cg_stylize_stats *stats
     job j;
     memset(&j, 0, sizeof j);
     working w;
+    phased ph = {0};
     cg_status st = make_working(m, in, n, o, &w, err);
     if (st == CG_OK)
-        st = job_init(&j, m, w.img, n, o, -1, err);
+        st = make_phased(m, &w, o->lock_motion && !stats, &ph, err);
+    if (st == CG_OK)
+        st = job_init(&j, m, ph.img, n, o, -1, err);
     if (st == CG_OK && stats) {
         if (memcmp(j.style, stats->style, sizeof j.style) != 0 || (j.identity_blend && !stats->identity))
             st = cg_fail(err, CG_ERR_INVALID, "the statistics were computed for another style, mix or strength");
@@ -764,6 +867,7 @@ static cg_status stylize_images(const cg_model *m, const cg_stylize_stats *stats
             if (out[i] != in[i])
                 memcpy(out[i]->pixels, in[i]->pixels, (size_t)in[i]->width * in[i]->height * 4 * sizeof(float));
         job_free(&j);
+        free_phased(&ph);
         free_working(&w);
         return CG_OK;
     }
@@ -780,6 +884,10 @@ static cg_status stylize_images(const cg_model *m, const cg_stylize_stats *stats
         st = run_all(&j, write_centre, res, err);
     if (st == CG_OK && j.identity_blend)
         st = run_identity(&j, stats ? stats->identity : NULL, &ident, err);
+    if (st == CG_OK && ph.any) {
+        unmove_results(&ph, &w, res);
+        unmove_results(&ph, &w, ident);
+    }
     if (st == CG_OK && w.any) {
         st = bring_back(&j, in, &w, res, &full_res, err);
         if (st == CG_OK && ident)
@@ -796,6 +904,7 @@ static cg_status stylize_images(const cg_model *m, const cg_stylize_stats *stats
     free_results(full_res, n);
     free_results(full_ident, n);
     job_free(&j);
+    free_phased(&ph);
     free_working(&w);
     return st;
 }

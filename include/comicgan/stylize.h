@@ -49,11 +49,16 @@ typedef struct cg_stylize_options {
     float line_weight;     /* -1..1: thin (<0) or thicken (>0) dark lines; 0 leaves them */
     float denoise;         /* 0..1: edge-preserving smoothing of the result */
     float contrast;        /* 0.5..2: 1 leaves it */
+    bool lock_motion;      /* cg_stylize_frames: find each frame's whole-pixel shift against the one
+                              before (a pan) and hand it to the network at the first frame's phase
+                              of the network's stride, so the strokes and dots the network draws
+                              move with the scene instead of swimming; still frames are unchanged */
     cg_progress_fn progress;
     void *progress_data;
 } cg_stylize_options;
 
-/* Style 0, strength 1, automatic tiles, native scale, no post-processing. */
+/* Style 0, strength 1, automatic tiles, native scale, no post-processing,
+ * frames locked to a pan's motion. */
 cg_stylize_options cg_stylize_defaults(void);
 
 /* The style scale's limits, and the long side the automatic scale aims at

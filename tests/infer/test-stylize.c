@@ -551,6 +551,63 @@ static void test_motion_shift(void)
     cg_image_free(world);
 }
 
+/* A panned shot (content moving left a pixel a frame): with the motion lock
+ * each frame reaches the network at the first frame's phase of its stride,
+ * so away from the borders every output is the one before moved by the pan,
+ * exactly; without it the network draws differently at each phase. A still
+ * shot comes out the same either way. */
+static void test_lock_motion(void)
+{
+    cg_model *m = random_model(archs[0], NULL, 8);
+    const int r = cg_net_receptive_radius(cg_model_net(m));
+    enum { N = 6, W = 120, H = 100 };
+    cg_image *world = scene(W + N, H, 5), *in[N], *locked[N], *free_[N];
+    cg_error err = {0};
+    for (int t = 0; t < N; t++) {
+        in[t] = crop(world, t, 0, W, H, 0, 1);
+        locked[t] = cg_image_new(W, H, &err);
+        free_[t] = cg_image_new(W, H, &err);
+    }
+    cg_stylize_options o = cg_stylize_defaults();
+    g_assert_true(o.lock_motion); /* every front end's frames get it */
+    g_assert_cmpint(cg_stylize_frames(m, (const cg_image *const *)in, locked, N, &o, &err), ==, CG_OK);
+    o.lock_motion = false;
+    g_assert_cmpint(cg_stylize_frames(m, (const cg_image *const *)in, free_, N, &o, &err), ==, CG_OK);
+    double worst_locked = 0, mean_locked = 0, mean_free = 0;
+    int count = 0;
+    for (int t = 1; t < N; t++)
+        for (int y = r; y < H - r; y++)
+            for (int x = r; x < W - r - 1; x++)
+                for (int c = 0; c < 3; c++) {
+                    double dl = fabs(cg_image_at(locked[t], x, y)[c] - cg_image_at(locked[t - 1], x + 1, y)[c]);
+                    double df = fabs(cg_image_at(free_[t], x, y)[c] - cg_image_at(free_[t - 1], x + 1, y)[c]);
+                    worst_locked = fmax(worst_locked, dl);
+                    mean_locked += dl;
+                    mean_free += df;
+                    count++;
+                }
+    mean_locked /= count;
+    mean_free /= count;
+    printf("# pan: mean warped change locked %.6f, free %.6f; worst locked %.6f\n", mean_locked, mean_free,
+           worst_locked);
+    g_assert_cmpfloat(worst_locked, <, 1.0 / 255);
+    g_assert_cmpfloat(mean_free, >, 20 * mean_locked + 1e-3);
+    /* still: the same frame twice gives the same output with the lock on or off */
+    cg_image *still[2] = {in[0], in[0]}, *a[2] = {locked[0], locked[1]}, *b[2] = {free_[0], free_[1]};
+    o.lock_motion = true;
+    g_assert_cmpint(cg_stylize_frames(m, (const cg_image *const *)still, a, 2, &o, &err), ==, CG_OK);
+    o.lock_motion = false;
+    g_assert_cmpint(cg_stylize_frames(m, (const cg_image *const *)still, b, 2, &o, &err), ==, CG_OK);
+    g_assert_cmpfloat(max_diff(a[1], b[1], false), ==, 0);
+    for (int t = 0; t < N; t++) {
+        cg_image_free(in[t]);
+        cg_image_free(locked[t]);
+        cg_image_free(free_[t]);
+    }
+    cg_image_free(world);
+    cg_model_free(m);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -567,5 +624,6 @@ int main(int argc, char **argv)
     g_test_add_func("/infer/attention_tiled", test_attention_tiled);
     g_test_add_func("/infer/reused_stats", test_reused_stats);
     g_test_add_func("/infer/motion_shift", test_motion_shift);
+    g_test_add_func("/infer/lock_motion", test_lock_motion);
     return g_test_run();
 }
