@@ -474,6 +474,22 @@ def test_bench(d):
     # c7s1-32, d64, d128, 8 x 3x3 128, two 3x3 upsampling convs, c7s1-3 at 256x256.
     t.check(g is not None and abs(g["inference"][0]["gflop"] - 16.936599552) < 1e-6,
             "its FLOPs at 256x256 are 16.94 G", g and g["inference"][0])
+    # The flicker benchmark: one row per style, pan, zoom and still shots, each
+    # alone, with shared statistics and locked to the pan.
+    photo = os.path.join(d, "flicker.png")
+    image("make", photo, 96, 72)
+    rc, out, err = run("bench", "--flicker", "--side", "64", "--style", "test-ink", photo)
+    rows = [line.split() for line in out.splitlines() if line.startswith("test-ink")]
+    vals = [float(v) for v in rows[0][1:]] if len(rows) == 1 else []
+    t.check(rc == 0 and len(vals) == 9 and all(finite(v) and v > 0 for v in vals),
+            "bench --flicker prints 9 ratios for the style", out + err)
+    if len(vals) == 9:
+        pan_frames, pan_locked, still_frames, still_locked = vals[1], vals[2], vals[7], vals[8]
+        t.check(pan_locked < 0.5 * pan_frames, "the motion lock cuts the pan's swimming (%.3f against %.3f)"
+                % (pan_locked, pan_frames))
+        t.check(still_locked == still_frames, "and leaves a still shot as it was")
+    rc, _, err = run("bench", "--flicker")
+    t.check(rc == 2 and one_error_line(err), "bench --flicker without photos is refused", err)
 
 
 FIGURES = ["hue_shift", "delta_e", "flat_gained", "flat_noise", "edge_corr", "mean_chroma", "temporal_ratio"]
