@@ -588,7 +588,7 @@ def test_animation(tmp):
     t.check(together["type"] == "result" and b"".join(results) == joined,
             "the streamed frames equal stylize-frames on all of them at once",
             first_difference(b"".join(results), joined, 4))
-    alone, _ = b.call(image_header(), flipped)
+    _, alone = b.call(image_header(), flipped)
     t.check(results[1] != alone, "the statistics are shared: a frame differs from itself stylized alone")
     if COMICGAN:
         paths = []
