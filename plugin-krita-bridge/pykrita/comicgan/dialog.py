@@ -163,7 +163,7 @@ class ComicganDialog(QDialog):
         layout.addWidget(self.buttons)
 
     def set_mode(self, mode):
-        """Switches between the three actions' variants of the dialog."""
+        """Switches between the actions' variants of the dialog."""
         if self.run is not None:
             return
         self.mode = mode
