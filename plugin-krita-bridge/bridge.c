@@ -3,13 +3,16 @@
  * Krita runs Python plug-ins; comicgan's stays thin and runs this program as
  * a child process, talking to it over standard input and output with the
  * frames of PROTOCOL.md. channel.c reads and writes the frames; this file
- * serves the requests: styles and their thumbnails, stylizing (one image or
- * the frames of an animation) and attention maps. */
+ * serves the requests: styles and their thumbnails, stylizing (one image,
+ * the frames of an animation at once, or a streamed animation) and attention
+ * maps. */
+#include <errno.h>
 #include <locale.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #ifdef __linux__
 #include <sys/prctl.h>
@@ -25,11 +28,31 @@
 #include "channel.h"
 #include "pixels.h"
 
+/* A streamed animation (protocol 3): its frames come one request at a
+ * time, twice. First pass: each frame's copy at the network's working scale
+ * goes to an unlinked temporary file, and after the last one the statistics
+ * are computed over all of them. Second pass: each frame is stylized with
+ * those statistics and sent back. */
+typedef struct animation {
+    int64_t id;              /* the animation request's id; -1 when none is open */
+    cgb_request req;         /* its options */
+    int next;                /* the frame index expected next */
+    bool stylizing;          /* in the second pass */
+    int fd;                  /* the working copies, frame after frame, page-aligned; -1 when closed */
+    uint64_t file_size;
+    cgb_size *sizes;         /* each frame's size */
+    cgb_size *work;          /* each working copy's size */
+    guint64 *sums;           /* each frame's pixel bytes hashed, to refuse other pixels in the second pass */
+    cg_stylize_stats *stats;
+} animation;
+
 typedef struct bridge {
     cgb_channel *ch;
     cg_catalog *catalog;   /* rescanned by list-styles */
     GHashTable *models;    /* model path -> cg_model*, loaded once */
     GHashTable *thumbs;    /* "path|style|side" -> GBytes of U8 pixels */
+    int protocol;          /* the version the client said hello with */
+    animation anim;
 } bridge;
 
 /* What a request's progress frames say: the engine's fraction, scaled into
@@ -214,9 +237,10 @@ static void serve_hello(bridge *b, const cgb_request *r)
     static const char *const models[] = {"RGBA"};
     static const char *const depths[] = {"U8", "U16", "F16", "F32"};
     static const char *const requests[] = {"hello", "list-styles", "stylize", "stylize-frames", "attention",
-                                           "cancel"};
+                                           "cancel", "animation", "animation-frame", "animation-end"};
     cg_error err = {0};
     const cg_engine_info *info = cg_engine_init(&err) == CG_OK ? cg_engine_get_info() : NULL;
+    b->protocol = r->protocol;
     JsonBuilder *jb = cgb_reply_begin("hello", r->id);
     /* The session speaks the client's version; "protocols" says which this bridge knows. */
     json_builder_set_member_name(jb, "protocol");
@@ -241,6 +265,8 @@ static void serve_hello(bridge *b, const cgb_request *r)
     json_builder_add_int_value(jb, (gint64)CGB_MAX_PIXELS);
     json_builder_set_member_name(jb, "max_frames");
     json_builder_add_int_value(jb, CGB_MAX_FRAMES);
+    json_builder_set_member_name(jb, "max_animation");
+    json_builder_add_int_value(jb, CGB_MAX_ANIMATION);
     cgb_channel_send(b->ch, jb, NULL, 0);
 }
 
@@ -397,6 +423,10 @@ static void send_result(bridge *b, const cgb_request *r, const uint8_t *pixels, 
         }
         json_builder_end_array(jb);
     } else {
+        if (r->type == CGB_ANIMATION_FRAME) {
+            json_builder_set_member_name(jb, "index");
+            json_builder_add_int_value(jb, r->index);
+        }
         json_builder_set_member_name(jb, "width");
         json_builder_add_int_value(jb, r->frames[0].width);
         json_builder_set_member_name(jb, "height");
@@ -504,6 +534,308 @@ static void serve_attention(bridge *b, cgb_message *msg)
     g_free(weights);
 }
 
+/* ---- streamed animations (protocol 3) ------------------------------------ */
+
+static void close_animation(bridge *b)
+{
+    animation *a = &b->anim;
+    if (a->fd >= 0)
+        close(a->fd);
+    g_free(a->sizes);
+    g_free(a->work);
+    g_free(a->sums);
+    cg_stylize_stats_free(a->stats);
+    memset(a, 0, sizeof *a);
+    a->id = -1;
+    a->fd = -1;
+}
+
+/* Version-3 requests mean nothing to a client that said hello with an older
+ * version; refusing them keeps such a session exactly as it was. */
+static bool speaks_animation(bridge *b, const cgb_request *r)
+{
+    if (b->protocol >= 3)
+        return true;
+    char *msg = g_strdup_printf("\"%s\" is a protocol version 3 request; this session said hello with version %d",
+                                cgb_type_name(r->type), b->protocol);
+    cgb_channel_send_error(b->ch, r->id, "version", msg);
+    g_free(msg);
+    return false;
+}
+
+/* FNV-1a over 8-byte words: enough to notice a frame that changed between
+ * the two passes, and fast next to stylizing it. */
+static guint64 hash_bytes(const uint8_t *p, size_t n)
+{
+    guint64 h = 14695981039346656037ull;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        guint64 w;
+        memcpy(&w, p + i, 8);
+        h = (h ^ w) * 1099511628211ull;
+    }
+    for (; i < n; i++)
+        h = (h ^ p[i]) * 1099511628211ull;
+    return h;
+}
+
+static bool write_at(int fd, const void *data, size_t size, uint64_t offset)
+{
+    const uint8_t *p = data;
+    while (size > 0) {
+        ssize_t put = pwrite(fd, p, size, (off_t)offset);
+        if (put < 0 && errno == EINTR)
+            continue;
+        if (put <= 0)
+            return false;
+        p += put;
+        size -= (size_t)put;
+        offset += (uint64_t)put;
+    }
+    return true;
+}
+
+static uint64_t page_round(uint64_t v)
+{
+    uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+    return (v + page - 1) / page * page;
+}
+
+/* The animation's model and options (weights: see resolve_style). */
+static cg_model *animation_options(bridge *b, progress *prog, cg_stylize_options *opts, float **weights,
+                                   cg_error *err)
+{
+    *opts = request_options(&b->anim.req, prog);
+    cg_model *m = resolve_style(b, &b->anim.req, opts, weights, err);
+    return m && cg_stylize_check_options(m, opts, err) == CG_OK ? m : NULL;
+}
+
+static void serve_animation(bridge *b, const cgb_request *r)
+{
+    if (!speaks_animation(b, r))
+        return;
+    close_animation(b); /* a new animation replaces an open one */
+    animation *a = &b->anim;
+    a->req = *r;
+    cg_error err = {0};
+    float *weights = NULL;
+    cg_stylize_options opts;
+    cg_model *m = animation_options(b, NULL, &opts, &weights, &err);
+    g_free(weights);
+    if (m) {
+        GError *gerr = NULL;
+        char *path = NULL;
+        a->fd = g_file_open_tmp("comicgan-animation-XXXXXX", &path, &gerr);
+        if (a->fd < 0) {
+            cg_fail(&err, CG_ERR_IO, "cannot make a temporary file for the animation: %s", gerr->message);
+            g_error_free(gerr);
+        } else {
+            unlink(path); /* the file goes when it is closed, whatever happens */
+        }
+        g_free(path);
+    }
+    if (!m || a->fd < 0) {
+        send_failure(b, r->id, &err);
+        close_animation(b);
+        return;
+    }
+    a->id = r->id;
+    a->sizes = g_new0(cgb_size, r->count);
+    a->work = g_new0(cgb_size, r->count);
+    a->sums = g_new0(guint64, r->count);
+    JsonBuilder *jb = cgb_reply_begin("animation", r->id);
+    json_builder_set_member_name(jb, "count");
+    json_builder_add_int_value(jb, r->count);
+    json_builder_set_member_name(jb, "pass");
+    json_builder_add_string_value(jb, "statistics");
+    cgb_channel_send(b->ch, jb, NULL, 0);
+}
+
+/* The reply to a frame of the first pass: what the animation wants next. */
+static void send_stored(bridge *b, const cgb_request *r)
+{
+    JsonBuilder *jb = cgb_reply_begin("stored", r->id);
+    json_builder_set_member_name(jb, "index");
+    json_builder_add_int_value(jb, r->index);
+    json_builder_set_member_name(jb, "pass");
+    json_builder_add_string_value(jb, b->anim.stylizing ? "stylize" : "statistics");
+    json_builder_set_member_name(jb, "next");
+    json_builder_add_int_value(jb, b->anim.next);
+    cgb_channel_send(b->ch, jb, NULL, 0);
+}
+
+/* The statistics of every working copy in the file, read through a mapping
+ * so that the kernel, not the bridge, decides how much of it is in memory. */
+static cg_status compute_statistics(bridge *b, const cg_model *m, const cg_stylize_options *o, cg_error *err)
+{
+    animation *a = &b->anim;
+    int n = a->req.count;
+    if (ftruncate(a->fd, (off_t)a->file_size) != 0)
+        return cg_fail(err, CG_ERR_IO, "cannot size the animation's temporary file: %s", g_strerror(errno));
+    void *map = mmap(NULL, a->file_size, PROT_READ, MAP_SHARED, a->fd, 0);
+    if (map == MAP_FAILED)
+        return cg_fail(err, CG_ERR_NOMEM, "cannot map the animation's temporary file: %s", g_strerror(errno));
+    cg_image *imgs = g_new0(cg_image, n);
+    const cg_image **in = g_new0(const cg_image *, n);
+    uint64_t offset = 0;
+    for (int i = 0; i < n; i++) {
+        imgs[i].width = a->work[i].width;
+        imgs[i].height = a->work[i].height;
+        imgs[i].pixels = (float *)((uint8_t *)map + offset);
+        imgs[i].source_channels = 4;
+        imgs[i].source_format = CG_SAMPLE_F32;
+        imgs[i].source_frames = 1;
+        in[i] = &imgs[i];
+        offset += page_round((uint64_t)imgs[i].width * imgs[i].height * 4 * sizeof(float));
+    }
+    /* The copies are at the working scale already. */
+    cg_stylize_options native = *o;
+    native.scale = 0;
+    native.scale_side = 0;
+    a->stats = cg_stylize_compute_stats(m, in, n, &native, err);
+    munmap(map, a->file_size);
+    g_free(in);
+    g_free(imgs);
+    close(a->fd);
+    a->fd = -1;
+    return a->stats ? CG_OK : err->code;
+}
+
+/* First pass: keeps the frame's working copy; after the last, the statistics. */
+static cg_status store_frame(bridge *b, const cgb_request *r, const cg_image *img, guint64 sum, cg_error *err)
+{
+    animation *a = &b->anim;
+    progress prog = {b, r->id, 0, 1, 0};
+    float *weights = NULL;
+    cg_stylize_options opts;
+    cg_model *m = animation_options(b, &prog, &opts, &weights, err);
+    cg_image *work = m ? cg_stylize_network_image(m, img, &opts, err) : NULL;
+    cg_status s = work ? CG_OK : err->code;
+    if (s == CG_OK) {
+        size_t size = (size_t)work->width * work->height * 4 * sizeof(float);
+        if (!write_at(a->fd, work->pixels, size, a->file_size))
+            s = cg_fail(err, CG_ERR_IO, "cannot write the animation's temporary file: %s", g_strerror(errno));
+        a->sizes[r->index] = r->frames[0];
+        a->work[r->index] = (cgb_size){work->width, work->height};
+        a->sums[r->index] = sum;
+        a->file_size += page_round(size);
+    }
+    cg_image_free(work);
+    if (s == CG_OK && ++a->next == a->req.count) {
+        s = compute_statistics(b, m, &opts, err);
+        a->stylizing = true;
+        a->next = 0;
+    }
+    g_free(weights);
+    return s;
+}
+
+/* Second pass: the frame stylized with the animation's statistics, sent
+ * back through its mask in the payload's own memory. */
+static cg_status stylize_frame(bridge *b, cgb_message *msg, cg_image *img, cg_error *err)
+{
+    animation *a = &b->anim;
+    const cgb_request *r = &msg->req;
+    progress prog = {b, r->id, 0, 1, 0};
+    float *weights = NULL;
+    cg_stylize_options opts;
+    cg_model *m = animation_options(b, &prog, &opts, &weights, err);
+    cg_status s = m ? cg_stylize_with_stats(m, a->stats, img, img, &opts, err) : err->code;
+    g_free(weights);
+    if (s != CG_OK)
+        return s;
+    size_t n = (size_t)img->width * img->height, bpp = cgb_depth_bytes(r->depth);
+    if (r->mask)
+        cgb_pack_masked(img->pixels, msg->payload + n * bpp, r->depth, a->req.linear, n, msg->payload);
+    else
+        cgb_pack(img->pixels, r->depth, a->req.linear, n, msg->payload);
+    cgb_request reply = *r;
+    reply.linear = a->req.linear;
+    send_result(b, &reply, msg->payload, n * bpp);
+    if (++a->next == a->req.count)
+        close_animation(b);
+    return CG_OK;
+}
+
+/* Why frame r does not belong where it came, or NULL when it does. A frame
+ * refused here leaves the animation as it was. */
+static char *misplaced_frame(const animation *a, const cgb_request *r, guint64 sum, const char **code)
+{
+    const char *pass = a->stylizing ? "stylize" : "statistics";
+    *code = "order";
+    if (a->id < 0)
+        return g_strdup_printf("no animation is open (frame for animation %" G_GINT64_FORMAT "): send an "
+                               "\"animation\" request first", r->animation);
+    if (r->animation != a->id)
+        return g_strdup_printf("animation %" G_GINT64_FORMAT " is not open (the open one is %" G_GINT64_FORMAT ")",
+                               r->animation, a->id);
+    if (r->index != a->next)
+        return g_strdup_printf("frame %d came, but the animation expects frame %d of its %s pass (frames go in "
+                               "order, twice: for the statistics, then to be stylized)", r->index, a->next, pass);
+    *code = "invalid";
+    if (r->depth != a->req.depth)
+        return g_strdup_printf("frame %d is %s, but the animation is %s", r->index, cgb_depth_name(r->depth),
+                               cgb_depth_name(a->req.depth));
+    if (!a->stylizing && r->mask)
+        return g_strdup_printf("frame %d: frames of the statistics pass have no mask (a mask goes with the frame "
+                               "in the stylize pass)", r->index);
+    const cgb_size *was = &a->sizes[r->index];
+    if (a->stylizing && (r->frames[0].width != was->width || r->frames[0].height != was->height))
+        return g_strdup_printf("frame %d is %d x %d, but was %d x %d in the statistics pass", r->index,
+                               r->frames[0].width, r->frames[0].height, was->width, was->height);
+    if (a->stylizing && sum != a->sums[r->index])
+        return g_strdup_printf("frame %d's pixels differ from those sent for the statistics", r->index);
+    return NULL;
+}
+
+static void serve_animation_frame(bridge *b, cgb_message *msg)
+{
+    const cgb_request *r = &msg->req;
+    if (!speaks_animation(b, r))
+        return;
+    animation *a = &b->anim;
+    size_t n = (size_t)r->frames[0].width * r->frames[0].height;
+    guint64 sum = hash_bytes(msg->payload, n * cgb_depth_bytes(r->depth));
+    const char *code = NULL;
+    char *why = misplaced_frame(a, r, sum, &code);
+    if (why) {
+        cgb_channel_send_error(b->ch, r->id, code, why);
+        g_free(why);
+        return;
+    }
+    cg_error err = {0};
+    cg_image *img = cg_image_new(r->frames[0].width, r->frames[0].height, &err);
+    size_t bad = 0;
+    if (img && !cgb_unpack(msg->payload, r->depth, a->req.linear, n, img->pixels, &bad)) {
+        cg_fail(&err, CG_ERR_NUMERIC, "frame %d: pixel (%zu, %zu) is NaN or infinite", r->index,
+                bad % (size_t)r->frames[0].width, bad / (size_t)r->frames[0].width);
+        cgb_channel_send_error(b->ch, r->id, "numeric", err.message);
+        cg_image_free(img);
+        return;
+    }
+    cg_status s = !img ? err.code : a->stylizing ? stylize_frame(b, msg, img, &err) : store_frame(b, r, img, sum, &err);
+    cg_image_free(img);
+    if (s != CG_OK) {
+        /* Failed while in use (cancelled, out of memory): the animation ends. */
+        send_failure(b, r->id, &err);
+        close_animation(b);
+    } else if (a->id >= 0 && (!a->stylizing || a->next == 0)) {
+        send_stored(b, r);
+    }
+}
+
+static void serve_animation_end(bridge *b, const cgb_request *r)
+{
+    if (!speaks_animation(b, r))
+        return;
+    if (b->anim.id == r->animation)
+        close_animation(b);
+    JsonBuilder *jb = cgb_reply_begin("ended", r->id);
+    json_builder_set_member_name(jb, "animation");
+    json_builder_add_int_value(jb, r->animation);
+    cgb_channel_send(b->ch, jb, NULL, 0);
+}
+
 static void serve(bridge *b, cgb_message *msg)
 {
     switch (msg->req.type) {
@@ -519,6 +851,15 @@ static void serve(bridge *b, cgb_message *msg)
         break;
     case CGB_ATTENTION:
         serve_attention(b, msg);
+        break;
+    case CGB_ANIMATION:
+        serve_animation(b, &msg->req);
+        break;
+    case CGB_ANIMATION_FRAME:
+        serve_animation_frame(b, msg);
+        break;
+    case CGB_ANIMATION_END:
+        serve_animation_end(b, &msg->req);
         break;
     case CGB_CANCEL: /* handled by the reader */
         break;
@@ -554,6 +895,8 @@ int main(int argc, char **argv)
     bridge b = {0};
     b.models = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, free_model);
     b.thumbs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_bytes_unref);
+    b.anim.id = -1;
+    b.anim.fd = -1;
     b.ch = cgb_channel_start(STDIN_FILENO, STDOUT_FILENO);
     cgb_message *msg;
     while ((msg = cgb_channel_next(b.ch))) {
@@ -561,6 +904,7 @@ int main(int argc, char **argv)
         cgb_channel_done(b.ch);
         cgb_message_free(msg);
     }
+    close_animation(&b);
     cgb_channel_free(b.ch);
     g_hash_table_destroy(b.thumbs);
     g_hash_table_destroy(b.models);

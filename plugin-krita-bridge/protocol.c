@@ -21,6 +21,9 @@ static const char *const type_names[] = {
     [CGB_STYLIZE_FRAMES] = "stylize-frames",
     [CGB_ATTENTION] = "attention",
     [CGB_CANCEL] = "cancel",
+    [CGB_ANIMATION] = "animation",
+    [CGB_ANIMATION_FRAME] = "animation-frame",
+    [CGB_ANIMATION_END] = "animation-end",
 };
 
 static const char *const depth_names[] = {
@@ -231,6 +234,8 @@ static bool parse_size(JsonObject *o, cgb_size *s, const char **code, cg_error *
 
 static cg_status parse_sizes(JsonObject *o, cgb_request *r, const char **code, cg_error *err)
 {
+    if (r->type == CGB_ANIMATION)
+        return CG_OK;
     if (r->type != CGB_STYLIZE_FRAMES) {
         r->n_frames = 1;
         if (!parse_size(o, &r->frames[0], code, err))
@@ -349,12 +354,42 @@ static cg_status parse_style(JsonObject *o, cgb_request *r, const char **code, c
     return CG_OK;
 }
 
+/* An animation's frame carries its size, layout and mask; the rest comes
+ * from the animation request. */
+static cg_status parse_animation_frame(JsonObject *o, cgb_request *r, const char **code, cg_error *err)
+{
+    cg_status s;
+    if ((s = parse_sizes(o, r, code, err)) != CG_OK || (s = parse_layout(o, r, code, err)) != CG_OK)
+        return s;
+    int64_t animation = -1, index = -1;
+    if (!get_int(o, "animation", 0, G_MAXINT32, true, &animation, err) ||
+        !get_int(o, "index", 0, CGB_MAX_ANIMATION - 1, true, &index, err) || !get_bool(o, "mask", &r->mask, err)) {
+        *code = err->code == CG_ERR_FORMAT ? "protocol" : "invalid";
+        return err->code;
+    }
+    r->animation = animation;
+    r->index = (int)index;
+    return CG_OK;
+}
+
 static cg_status parse_image_request(JsonObject *o, cgb_request *r, const char **code, cg_error *err)
 {
     cg_status s;
     if ((s = parse_sizes(o, r, code, err)) != CG_OK || (s = parse_layout(o, r, code, err)) != CG_OK ||
         (s = parse_style(o, r, code, err)) != CG_OK)
         return s;
+    if (r->type == CGB_ANIMATION) {
+        int64_t count = 0;
+        *code = "protocol";
+        if (!get_int(o, "count", INT64_MIN, INT64_MAX, true, &count, err))
+            return err->code;
+        if (count < 1 || count > CGB_MAX_ANIMATION) {
+            *code = count < 1 ? "invalid" : "too-large";
+            return cg_fail(err, CG_ERR_INVALID, "\"count\" must be in 1 … %d (got %" G_GINT64_FORMAT ")",
+                           CGB_MAX_ANIMATION, count);
+        }
+        r->count = (int)count;
+    }
     int64_t tile = 0, point = -1;
     bool ok = get_float(o, "strength", 0.0, 1.0, &r->strength, err) &&
               get_bool(o, "keep_colors", &r->keep_colors, err) &&
@@ -392,6 +427,10 @@ static cg_status parse_image_request(JsonObject *o, cgb_request *r, const char *
             ok = false;
         }
     }
+    if (ok && r->type == CGB_ANIMATION && r->mask) {
+        cg_fail(err, CG_ERR_INVALID, "an animation's masks go with its frames (\"mask\" in animation-frame)");
+        ok = false;
+    }
     r->point_index = (int)point;
     if (!ok) {
         *code = err->code == CG_ERR_FORMAT ? "protocol" : "invalid";
@@ -428,7 +467,8 @@ static int nesting(const char *s, size_t len)
 
 uint64_t cgb_expected_payload(const cgb_request *r)
 {
-    if (r->type != CGB_STYLIZE && r->type != CGB_STYLIZE_FRAMES && r->type != CGB_ATTENTION)
+    if (r->type != CGB_STYLIZE && r->type != CGB_STYLIZE_FRAMES && r->type != CGB_ATTENTION &&
+        r->type != CGB_ANIMATION_FRAME)
         return 0;
     uint64_t per_pixel = cgb_depth_bytes(r->depth) + (r->mask ? 1 : 0);
     uint64_t total = 0;
@@ -443,6 +483,8 @@ static void request_defaults(cgb_request *r)
     r->id = -1;
     r->thumbnail = 96;
     r->target = -1;
+    r->animation = -1;
+    r->index = -1;
     r->strength = 1.0f;
     r->contrast = 1.0f;
     r->opacity = 1.0f;
@@ -529,10 +571,20 @@ cg_status cgb_parse_header(const char *json, size_t len, cgb_request *r, const c
     case CGB_STYLIZE:
     case CGB_STYLIZE_FRAMES:
     case CGB_ATTENTION:
+    case CGB_ANIMATION:
         s = parse_image_request(o, r, code, err);
         break;
+    case CGB_ANIMATION_FRAME:
+        s = parse_animation_frame(o, r, code, err);
+        break;
+    case CGB_ANIMATION_END:
+        if (!get_int(o, "animation", 0, G_MAXINT32, true, &v, err))
+            s = err->code;
+        r->animation = v;
+        break;
     }
-    if (s != CG_OK && (r->type == CGB_HELLO || r->type == CGB_LIST_STYLES || r->type == CGB_CANCEL))
+    if (s != CG_OK && (r->type == CGB_HELLO || r->type == CGB_LIST_STYLES || r->type == CGB_CANCEL ||
+                       r->type == CGB_ANIMATION_END))
         *code = s == CG_ERR_FORMAT ? "protocol" : "invalid";
 out:
     g_object_unref(parser);

@@ -16,9 +16,9 @@
 
 #include "comicgan/error.h"
 
-/* The version this bridge speaks, and the oldest it still accepts (a
- * version-1 client's requests mean what they always meant). */
-#define CGB_PROTOCOL_VERSION 2
+/* The version this bridge speaks, and the oldest it still accepts (an
+ * older client's requests mean what they always meant). */
+#define CGB_PROTOCOL_VERSION 3
 #define CGB_PROTOCOL_OLDEST 1
 #define CGB_MAGIC "CGBR"
 #define CGB_PREAMBLE 8
@@ -26,6 +26,8 @@
 #define CGB_MAX_SIDE 16384
 #define CGB_MAX_PIXELS ((uint64_t)16384 * 16384)
 #define CGB_MAX_FRAMES 256
+/* Frames of a streamed animation (version 3), as many as the comicgan command takes. */
+#define CGB_MAX_ANIMATION 10000
 #define CGB_MAX_MIX 16
 #define CGB_MAX_THUMBNAIL 256
 #define CGB_NAME_MAX 64
@@ -40,6 +42,9 @@ typedef enum cgb_type {
     CGB_STYLIZE_FRAMES,
     CGB_ATTENTION,
     CGB_CANCEL,
+    CGB_ANIMATION,       /* version 3: opens a streamed animation */
+    CGB_ANIMATION_FRAME, /* one of its frames */
+    CGB_ANIMATION_END,   /* closes it */
 } cgb_type;
 
 typedef enum cgb_depth {
@@ -71,9 +76,13 @@ typedef struct cgb_request {
     int protocol;           /* hello */
     int thumbnail;          /* list-styles */
     int64_t target;         /* cancel */
+    int count;              /* animation: its frames */
+    int64_t animation;      /* animation-frame, animation-end: the animation request's id */
+    int index;              /* animation-frame: which frame, from 0 */
 
-    /* stylize, stylize-frames, attention */
-    int n_frames;           /* 1 for stylize and attention */
+    /* stylize, stylize-frames, attention; animation (without sizes) and
+     * animation-frame (sizes, layout and mask only) */
+    int n_frames;           /* 1 for stylize, attention and animation-frame, 0 for animation */
     cgb_size frames[CGB_MAX_FRAMES];
     cgb_depth depth;
     bool linear;            /* transfer "linear" */

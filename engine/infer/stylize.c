@@ -972,6 +972,23 @@ cg_stylize_stats *cg_stylize_compute_stats(const cg_model *m, const cg_image *co
     return s;
 }
 
+cg_image *cg_stylize_network_image(const cg_model *m, const cg_image *in, const cg_stylize_options *o,
+                                   cg_error *err)
+{
+    cg_stylize_options defaults = cg_stylize_defaults();
+    working w;
+    if (!in) {
+        cg_fail(err, CG_ERR_INVALID, "no image");
+        return NULL;
+    }
+    if (make_working(m, &in, 1, o ? o : &defaults, &w, err) != CG_OK)
+        return NULL;
+    cg_image *img = w.own[0] ? w.own[0] : cg_image_copy(in, err);
+    w.own[0] = NULL;
+    free_working(&w);
+    return img;
+}
+
 void cg_stylize_stats_free(cg_stylize_stats *s)
 {
     if (!s)

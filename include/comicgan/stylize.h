@@ -132,6 +132,15 @@ cg_status cg_stylize_with_stats(const cg_model *m, const cg_stylize_stats *stats
                                 cg_image *out, const cg_stylize_options *o, cg_error *err);
 void cg_stylize_stats_free(cg_stylize_stats *s);
 
+/* The image the network sees for in under o: at a scale other than native
+ * the resized copy that cg_stylize makes, else a plain copy. Statistics
+ * computed from these copies with a native scale equal those computed from
+ * the images themselves with o's scale, so a caller that streams a long
+ * animation can keep the small copies instead of every full-size frame.
+ * Caller frees; NULL with err filled on failure. */
+cg_image *cg_stylize_network_image(const cg_model *m, const cg_image *in, const cg_stylize_options *o,
+                                   cg_error *err);
+
 /* The attention map of attention point `point` (0..cg_net_attention_count-1)
  * for this image and options, at image resolution, into map (width * height
  * floats in [0, 1], normalized by the map's own range). Tiled like cg_stylize;

@@ -11,13 +11,15 @@ because kritarunner's own output is noisy.
 Inputs in $KRITA_E2E_DIR: in8.raw / in16.raw (the input, W x H, U8 / U16),
 out8.raw / out16.raw (the comicgan command's output for them, style
 test-ink, strength 0.8), frames1.raw / frames2.raw (its --frames output for
-in8 and in8b), in8b.raw (a second input).
+in8 and in8b), in8b.raw and in8c.raw (a second and third input), anim1.raw …
+anim3.raw (its --frames output for in8, in8b and in8c).
 """
 
 import os
 import sys
 import time
 import traceback
+import zipfile
 
 from krita import Krita, Selection
 from PyQt5.QtCore import QCoreApplication, QEventLoop, QProcess
@@ -303,6 +305,130 @@ def check_groups_and_frames(tap, dialog):
     doc.close()
 
 
+# ---- an animated layer ----------------------------------------------------------
+
+def tile_file(data, bpp=4):
+    """A layer frame in the .kra tile format: 64 x 64 tiles, each stored raw
+    (the flag byte 0 instead of LZF data)."""
+    parts = []
+    for ty in range(0, H, 64):
+        for tx in range(0, W, 64):
+            tile = bytearray(64 * 64 * bpp)
+            cols = min(64, W - tx)
+            for y in range(min(64, H - ty)):
+                src = ((ty + y) * W + tx) * bpp
+                tile[y * 64 * bpp:(y * 64 + cols) * bpp] = data[src:src + cols * bpp]
+            parts.append(b"%d,%d,LZF,%d\n\x00" % (tx, ty, len(tile) + 1) + bytes(tile))
+    return (b"VERSION 2\nTILEWIDTH 64\nTILEHEIGHT 64\nPIXELSIZE %d\nDATA %d\n" % (bpp, len(parts))
+            + b"".join(parts))
+
+
+def write_animated_kra(path, frames, end=8):
+    """A document with one animated U8 paint layer, "Animated", with a
+    keyframe at each (time, pixels) of frames. Krita 5.1's Python API cannot
+    add keyframes, so the test writes the file Krita would save."""
+    keys = "".join('<keyframe time="%d" frame="layer2%s"><offset type="point" x="0" y="0"/></keyframe>'
+                   % (t, ".f%d" % i if i else "") for i, (t, _) in enumerate(frames))
+    maindoc = ('<?xml version="1.0" encoding="UTF-8"?>\n'
+               "<!DOCTYPE DOC PUBLIC '-//KDE//DTD krita 2.0//EN' 'http://www.calligra.org/DTD/krita-2.0.dtd'>\n"
+               '<DOC xmlns="http://www.calligra.org/DTD/krita" syntaxVersion="2.0" editor="Krita" '
+               'kritaVersion="5.1.5"><IMAGE width="%d" height="%d" colorspacename="RGBA" name="anim" '
+               'profile="%s" x-res="72" y-res="72" mime="application/x-kra" description=""><layers>'
+               '<layer filename="layer2" nodetype="paintlayer" name="Animated" keyframes="layer2.keyframes.xml" '
+               'colorspacename="RGBA" compositeop="normal" opacity="255" visible="1" locked="0" x="0" y="0" '
+               'collapsed="0" colorlabel="0" channelflags="" channellockflags="" intimeline="1" onionskin="0"/>'
+               '</layers><animation><framerate value="24" type="value"/><range from="0" to="%d" type="timerange"/>'
+               '<currentTime value="0" type="value"/></animation></IMAGE></DOC>\n') % (W, H, SRGB, end)
+    keyframes = ('<?xml version="1.0" encoding="UTF-8"?>\n<keyframes '
+                 'xmlns="http://www.calligra.org/DTD/krita-keyframes"><channel name="content">%s</channel>'
+                 '</keyframes>\n') % keys
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr(zipfile.ZipInfo("mimetype"), "application/x-krita")
+        z.writestr("maindoc.xml", maindoc)
+        z.writestr("anim/layers/layer2.keyframes.xml", keyframes)
+        for i, (_, data) in enumerate(frames):
+            name = "anim/layers/layer2" + (".f%d" % i if i else "")
+            z.writestr(name, tile_file(data))
+            z.writestr(name + ".defaultpixel", bytes(4))
+
+
+TIMES = (0, 2, 5)
+
+
+def keyframes(node, end=8):
+    return [t for t in range(end + 1) if node.hasKeyframeAtTime(t)]
+
+
+def open_animation(name):
+    path = os.path.join(DIR, name + ".kra")
+    write_animated_kra(path, list(zip(TIMES, (read("in8.raw"), read("in8b.raw"), read("in8c.raw")))))
+    k = Krita.instance()
+    k.setBatchmode(True)   # no message boxes from the loader
+    doc = k.openDocument(path)
+    doc.waitForDone()
+    return doc, doc.topLevelNodes()[0]
+
+
+def check_animation(tap, dialog):
+    doc, layer = open_animation("e2e-animation")
+    sources = [read("in8.raw"), read("in8b.raw"), read("in8c.raw")]
+    tap.check(keyframes(layer) == list(TIMES) and [bytes(layer.pixelDataAtTime(0, 0, W, H, t)) for t in TIMES]
+              == sources, "animation: the test document has keyframes at %s" % (TIMES,), keyframes(layer))
+
+    status = run_action(tap, dialog, "animation", doc, [layer], STYLE)
+    names = [n.name() for n in doc.topLevelNodes()]
+    tap.check(names == ["Animated", "Test ink (Animated)"],
+              "animation: a new layer named after the style, above its source", "%s\n%s" % (status, names))
+    result = layer_named(doc.rootNode(), "Test ink (Animated)")
+    if result is None:
+        doc.close()
+        return
+    tap.check(result.animated() and keyframes(result) == list(TIMES),
+              "animation: the new layer has keyframes at the same times", keyframes(result))
+    got = [bytes(result.pixelDataAtTime(0, 0, W, H, t)) for t in TIMES]
+    if os.path.exists(os.path.join(DIR, "anim1.raw")):
+        want = [read("anim%d.raw" % i) for i in (1, 2, 3)]
+        tap.check(got == want, "animation: each frame equals the comicgan command's --frames output",
+                  " / ".join(difference(g, w, 4) for g, w in zip(got, want)))
+    else:
+        tap.check(all(g != s for g, s in zip(got, sources)), "animation: every frame is stylized")
+    tap.check([bytes(layer.pixelDataAtTime(0, 0, W, H, t)) for t in TIMES] == sources and keyframes(layer) == list(TIMES),
+              "animation: the source layer is unchanged")
+    tap.check(doc.modified(), "animation: the document is marked modified")
+    tap.check(doc.currentTime() == 0, "animation: the current time is put back", doc.currentTime())
+    result.remove()
+
+    # Cancel between frames and within one: no half-made layer is left.
+    for where in ("between frames", "within a frame"):
+        run = dialog.start_run(doc, [layer], STYLE)
+        if where == "between frames":
+            write = run._write
+
+            def write_then_cancel(t, data, write=write, run=run):
+                write(t, data)
+                run.cancel()
+            run._write = write_then_cancel
+        else:
+            call = run._call
+
+            def call_then_cancel(header, payload, done, progress=None, call=call, run=run):
+                call(header, payload, done, progress)
+                if header.get("index") == 1 and done == run._on_result:
+                    run.cancel()
+            run._call = call_then_cancel
+        wait_until(lambda: dialog.run is None)
+        names = [n.name() for n in doc.topLevelNodes()]
+        tap.check(names == ["Animated"] and "Cancelled" in dialog.status.text(),
+                  "animation: cancel %s leaves no new layer" % where, "%s\n%s" % (dialog.status.text(), names))
+    doc.close()
+
+    doc, _ = new_document("e2e-still", "U8", read("in8.raw"))
+    status = run_action(tap, dialog, "animation", doc, doc.topLevelNodes(), STYLE)
+    tap.check("not animated" in status and len(doc.topLevelNodes()) == 1,
+              "animation: a layer that is not animated gets a clear message", status)
+    doc.close()
+
+
 def check_refusals(tap, dialog):
     k = Krita.instance()
     doc = k.createDocument(W, H, "e2e-gray", "GRAYA", "U8", "", 72.0)
@@ -360,6 +486,7 @@ def run_tests(tap):
     check_linear(tap, dialog)
     check_attention(tap, dialog)
     check_groups_and_frames(tap, dialog)
+    check_animation(tap, dialog)
     check_refusals(tap, dialog)
 
     process = dialog.bridge._process

@@ -39,6 +39,14 @@ def seeds():
                       + encode({"type": "list-styles", "id": 2})
                       + image("stylize", "U8", 1, 1, b"\x10\x20\x30\x40")
                       + encode({"type": "cancel", "id": 4, "target": 3}))
+    yield "animation", (encode({"type": "hello", "id": 1, "protocol": 3})
+                        + encode(dict(IMAGE, type="animation", id=2, count=2, depth="U8", scale="auto"))
+                        + encode({"type": "animation-frame", "id": 3, "animation": 2, "index": 0, "width": 1,
+                                  "height": 1, "color_model": "RGBA", "depth": "U8"}, b"\x10\x20\x30\x40")
+                        + encode({"type": "animation-frame", "id": 4, "animation": 2, "index": 0, "width": 1,
+                                  "height": 1, "color_model": "RGBA", "depth": "U8", "mask": True},
+                                 b"\x10\x20\x30\x40\x80")
+                        + encode({"type": "animation-end", "id": 5, "animation": 2}))
     yield "bad-magic-then-hello", b"XXXXjunk" + encode({"type": "hello", "id": 1, "protocol": 1})
     yield "bad-json", b"CGBR" + struct.pack("<I", 9) + b'{"type":}'
     yield "bad-member-skipped-payload", (encode_header({"type": "stylize", "id": 7, "width": "x"}, 4) + b"CGBR"

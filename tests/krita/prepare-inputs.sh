@@ -3,9 +3,10 @@
 #   prepare-inputs.sh DIR
 # in8.raw, in16.raw: a 120 x 90 picture in Krita's U8 and U16 layouts;
 # out8.raw, out16.raw: the comicgan command's output for it (style test-ink,
-# strength 0.8), read back into the same layouts; in8b.raw: a second frame;
-# frames1.raw, frames2.raw: the command's --frames output for the two (only
-# with the command). Environment: TESTTOOL, COMICGAN (optional), and
+# strength 0.8), read back into the same layouts; in8b.raw, in8c.raw: a
+# second and a third frame; frames1.raw, frames2.raw: the command's --frames
+# output for in8 and in8b; anim1.raw … anim3.raw: its --frames output for
+# in8, in8b and in8c (these only with the command). Environment: TESTTOOL, COMICGAN (optional), and
 # COMICGAN_MODEL_PATH naming the test model's folder. Prints a TAP failure
 # and exits 1 if something cannot be made.
 set -u
@@ -33,12 +34,13 @@ for bits in 8 16; do
     "$TESTTOOL" to-raw "$tmp/in$bits.png" "$tmp/in$bits.raw" $depth || fail "to-raw"
     "$TESTTOOL" to-raw "$tmp/out$bits.png" "$tmp/out$bits.raw" $depth || fail "to-raw"
 done
-# A second frame: the same picture upside down.
-python3 - "$tmp/in8.raw" "$tmp/in8b.raw" <<'PY' || fail "second frame"
+# A second frame: the same picture upside down; a third: mirrored.
+python3 - "$tmp/in8.raw" "$tmp/in8b.raw" "$tmp/in8c.raw" <<'PY' || fail "second and third frames"
 import sys
 a = open(sys.argv[1], "rb").read()
 rows = [a[i:i + 120 * 4] for i in range(0, len(a), 120 * 4)]
 open(sys.argv[2], "wb").write(b"".join(reversed(rows)))
+open(sys.argv[3], "wb").write(b"".join(b"".join(r[x * 4:x * 4 + 4] for x in reversed(range(120))) for r in rows))
 PY
 if [ -n "${COMICGAN:-}" ]; then
     # Float TIFFs keep the 8-bit values exactly and the output unrounded, so
@@ -50,4 +52,16 @@ if [ -n "${COMICGAN:-}" ]; then
         "$tmp/frame1.tif" "$tmp/frame2.tif" || fail "comicgan stylize --frames"
     "$TESTTOOL" to-raw "$tmp/frames/frame1.tif" "$tmp/frames1.raw" U8 || fail "to-raw"
     "$TESTTOOL" to-raw "$tmp/frames/frame2.tif" "$tmp/frames2.raw" U8 || fail "to-raw"
+    mkdir "$tmp/anim-in" "$tmp/anim-out"
+    for i in 1 2 3; do
+        src=$tmp/in8.raw
+        [ $i = 2 ] && src=$tmp/in8b.raw
+        [ $i = 3 ] && src=$tmp/in8c.raw
+        "$TESTTOOL" from-raw "$src" 120 90 U8 "$tmp/anim-in/anim$i.tif" || fail "from-raw"
+    done
+    "$COMICGAN" stylize --frames --style test-ink --strength 0.8 --format tif -o "$tmp/anim-out" \
+        "$tmp/anim-in/anim1.tif" "$tmp/anim-in/anim2.tif" "$tmp/anim-in/anim3.tif" || fail "comicgan stylize --frames"
+    for i in 1 2 3; do
+        "$TESTTOOL" to-raw "$tmp/anim-out/anim$i.tif" "$tmp/anim$i.raw" U8 || fail "to-raw"
+    done
 fi

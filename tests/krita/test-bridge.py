@@ -3,7 +3,8 @@
 
     test-bridge.py PART
 
-PART is one of: python-protocol, requests, formats, malformed, lifetime.
+PART is one of: python-protocol, requests, formats, malformed, lifetime,
+animation.
 Environment: BRIDGE (the program), TESTTOOL (krita-testtool), COMICGAN (the
 comicgan command, optional), COMICGAN_MODEL_PATH (a folder holding only the
 test model), PYKRITA (the plug-in's pykrita/ folder, for its protocol module).
@@ -184,7 +185,7 @@ def test_python_protocol():
 def test_requests(tmp):
     b = Bridge(hello=False)
     h, _ = b.call({"type": "hello", "protocol": 1, "client": "test"})
-    t.check(h["type"] == "hello" and h["protocol"] == 1 and h["protocols"] == [1, 2]
+    t.check(h["type"] == "hello" and h["protocol"] == 1 and h["protocols"] == [1, 2, 3]
             and h["depths"] == ["U8", "U16", "F16", "F32"]
             and "stylize-frames" in h["requests"] and h["max_side"] == 16384, "hello", h)
 
@@ -376,7 +377,7 @@ def test_malformed(tmp):
     t.check(h["type"] == "error" and h["code"] == "order", "a request before hello is refused", h)
     h, _ = b.call({"type": "cancel", "target": 1})
     t.check(h["type"] == "error" and h["code"] == "order", "so is a cancel before hello", h)
-    h, _ = b.call({"type": "hello", "protocol": 3})
+    h, _ = b.call({"type": "hello", "protocol": 4})
     t.check(h["type"] == "error" and h["code"] == "version" and "version" in h["message"],
             "another protocol version is refused", h)
     h, _ = b.call({"type": "list-styles", "thumbnail": 0})
@@ -512,6 +513,218 @@ def test_lifetime(tmp):
     os.close(wfd)
 
 
+# ---- streamed animations (protocol 3) ---------------------------------------------
+
+def frame_header(anim, index, depth="U8", w=W, h=H, **more):
+    hdr = {"type": "animation-frame", "animation": anim, "index": index, "width": w, "height": h,
+           "color_model": "RGBA", "depth": depth}
+    hdr.update(more)
+    return hdr
+
+
+def stream(b, frames, style_members=None, masks=None, w=W, h=H):
+    """Runs a whole animation; returns (the replies of both passes, the results' pixels)."""
+    hdr = {"type": "animation", "count": len(frames), "color_model": "RGBA", "depth": "U8", "style": "test-ink"}
+    hdr.update(style_members or {})
+    opened, _ = b.call(hdr)
+    if opened["type"] != "animation":
+        return [opened], []
+    replies = [opened]
+    for i, f in enumerate(frames):
+        replies.append(b.call(frame_header(opened["id"], i, w=w, h=h), f)[0])
+    results = []
+    for i, f in enumerate(frames):
+        mask = masks[i] if masks else None
+        r, p = b.call(frame_header(opened["id"], i, w=w, h=h, mask=mask is not None), f + (mask or b""))
+        replies.append(r)
+        results.append(p)
+    return replies, results
+
+
+def vm_rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        return int([line for line in f if line.startswith("VmRSS:")][0].split()[1])
+
+
+def test_animation(tmp):
+    src = os.path.join(tmp, "in8.png")
+    run(TESTTOOL, "make-input", src, str(W), str(H), "8")
+    first = raw(tmp, src, "U8")
+    rows = [first[y * W * 4:(y + 1) * W * 4] for y in range(H)]
+    flipped = b"".join(reversed(rows))
+    mirrored = b"".join(b"".join(r[x * 4:x * 4 + 4] for x in reversed(range(W))) for r in rows)
+    frames = [first, flipped, mirrored]
+
+    # Version negotiation: a version-2 session knows no animations, and is unharmed.
+    b = Bridge(hello=False)
+    h, _ = b.call({"type": "hello", "protocol": 2})
+    t.check(h["type"] == "hello" and h["protocol"] == 2 and 3 in h["protocols"]
+            and "animation" in h["requests"], "a version-2 hello is answered in version 2", h)
+    h, _ = b.call({"type": "animation", "count": 2, "color_model": "RGBA", "depth": "U8", "style": "test-ink"})
+    t.check(h["type"] == "error" and h["code"] == "version" and "version 3" in h["message"],
+            "an animation request in a version-2 session is refused", h)
+    h, p = b.call(image_header(), first)
+    t.check(h["type"] == "result" and len(p) == W * H * 4, "and the session still stylizes", h)
+    b.close()
+
+    b = Bridge(hello=False)
+    h, _ = b.call({"type": "hello", "protocol": 3})
+    t.check(h["type"] == "hello" and h["protocol"] == 3 and h["max_animation"] == 10000
+            and {"animation", "animation-frame", "animation-end"} <= set(h["requests"]), "hello in version 3", h)
+
+    together, joined = b.call({"type": "stylize-frames", "frames": [{"width": W, "height": H}] * 3,
+                               "color_model": "RGBA", "depth": "U8", "style": "test-ink"}, b"".join(frames))
+    replies, results = stream(b, frames)
+    kinds = [r["type"] for r in replies]
+    t.check(kinds == ["animation", "stored", "stored", "stored", "result", "result", "result"],
+            "an animation: opened, three frames stored, three results", replies)
+    t.check(replies[0]["count"] == 3 and replies[0]["pass"] == "statistics"
+            and [(r.get("next"), r.get("pass")) for r in replies[1:4]] == [(1, "statistics"), (2, "statistics"),
+                                                                           (0, "stylize")],
+            "each stored frame says what comes next", replies[:4])
+    t.check([r.get("index") for r in replies[4:]] == [0, 1, 2]
+            and all(r.get("width") == W and r.get("height") == H and r.get("depth") == "U8" for r in replies[4:]),
+            "each result names its frame", replies[4:])
+    t.check(together["type"] == "result" and b"".join(results) == joined,
+            "the streamed frames equal stylize-frames on all of them at once",
+            first_difference(b"".join(results), joined, 4))
+    _, alone = b.call(image_header(), flipped)
+    t.check(results[1] != alone, "the statistics are shared: a frame differs from itself stylized alone")
+    if COMICGAN:
+        paths = []
+        for i, f in enumerate(frames):
+            raw_path = os.path.join(tmp, "anim%d.raw" % i)
+            with open(raw_path, "wb") as out:
+                out.write(f)
+            paths.append(os.path.join(tmp, "anim%d.tif" % i))
+            run(TESTTOOL, "from-raw", raw_path, str(W), str(H), "U8", paths[-1])
+        outdir = os.path.join(tmp, "anim-cli")
+        os.mkdir(outdir)
+        run(COMICGAN, "stylize", "--frames", "--style", "test-ink", "--format", "tif", "-o", outdir, *paths)
+        want = b"".join(raw(tmp, os.path.join(outdir, "anim%d.tif" % i), "U8") for i in range(3))
+        t.check(b"".join(results) == want, "the streamed frames equal the CLI's --frames output",
+                first_difference(b"".join(results), want, 4))
+
+    # A scale other than native: statistics from the working copies the bridge keeps.
+    together, joined = b.call({"type": "stylize-frames", "frames": [{"width": W, "height": H}] * 3,
+                               "color_model": "RGBA", "depth": "U8", "style": "test-ink", "scale": 0.5,
+                               "strength": 0.7}, b"".join(frames))
+    replies, results = stream(b, frames, {"scale": 0.5, "strength": 0.7})
+    t.check(together["type"] == "result" and b"".join(results) == joined,
+            "at scale 0.5 and strength 0.7 too", [r["type"] for r in replies])
+
+    # Masks go with the frames of the stylize pass.
+    mask = bytes((0, 255)[(x // 8) % 2] for y in range(H) for x in range(W))
+    _, plain = stream(b, frames)
+    replies, results = stream(b, frames, masks=[mask, None, mask])
+    ok = len(results) == 3 and results[1] == plain[1]
+    for i in (0, 2):
+        for p in range(W * H if ok else 0):
+            want_px = (plain[i] if mask[p] else frames[i])[4 * p:4 * p + 4]
+            ok = ok and results[i][4 * p:4 * p + 4] == want_px
+    t.check(ok, "a frame's mask keeps and replaces its pixels", [r["type"] for r in replies])
+
+    # Frames out of place get a clear error and leave the animation as it was.
+    opened, _ = b.call({"type": "animation", "count": 2, "color_model": "RGBA", "depth": "U8", "style": "test-ink"})
+    aid = opened["id"]
+    h, _ = b.call(frame_header(aid, 1), frames[1])
+    t.check(h["type"] == "error" and h["code"] == "order" and "expects frame 0" in h["message"],
+            "a frame out of order is refused, naming the one expected", h)
+    h, _ = b.call(frame_header(aid + 1000, 0), frames[0])
+    t.check(h["type"] == "error" and h["code"] == "order" and "not open" in h["message"],
+            "a frame of another animation is refused", h)
+    h, _ = b.call(frame_header(aid, 0, mask=True), frames[0] + mask)
+    t.check(h["type"] == "error" and h["code"] == "invalid" and "mask" in h["message"],
+            "a mask in the statistics pass is refused", h)
+    h, _ = b.call(frame_header(aid, 0, depth="U16"), frames[0] * 2)
+    t.check(h["type"] == "error" and h["code"] == "invalid" and "U16" in h["message"],
+            "a frame of another depth is refused", h)
+    b.write(protocol.encode_header(frame_header(aid, 0, id=77), 5) + bytes(5))
+    h, _ = b.read()
+    t.check(h["type"] == "error" and h["id"] == 77 and h["code"] == "protocol" and "payload" in h["message"],
+            "a frame whose payload does not match its size is refused", h)
+    h, _ = b.call(dict(frame_header(aid, 0), index="0"), frames[0])
+    t.check(h["type"] == "error" and h["code"] == "protocol" and "index" in h["message"],
+            "a malformed frame header is refused", h)
+    stored = [b.call(frame_header(aid, i), frames[i])[0] for i in range(2)]
+    t.check([r["type"] for r in stored] == ["stored", "stored"], "then the right frames are taken", stored)
+    h, _ = b.call(frame_header(aid, 0, w=W - 1), bytes((W - 1) * H * 4))
+    t.check(h["type"] == "error" and h["code"] == "invalid" and "statistics pass" in h["message"],
+            "a frame whose size changed between the passes is refused", h)
+    changed = bytes([frames[0][0] ^ 1]) + frames[0][1:]
+    h, _ = b.call(frame_header(aid, 0), changed)
+    t.check(h["type"] == "error" and h["code"] == "invalid" and "differ" in h["message"],
+            "a frame whose pixels changed between the passes is refused", h)
+    h, p = b.call(frame_header(aid, 0), frames[0])
+    t.check(h["type"] == "result" and h["index"] == 0, "and the animation goes on", h)
+    h, _ = b.call({"type": "animation-end", "animation": aid})
+    t.check(h["type"] == "ended" and h["animation"] == aid, "animation-end closes it between frames", h)
+    h, _ = b.call(frame_header(aid, 1), frames[1])
+    t.check(h["type"] == "error" and h["code"] == "order" and "no animation" in h["message"],
+            "a frame after the end is refused", h)
+    h, _ = b.call({"type": "animation-end", "animation": aid})
+    t.check(h["type"] == "ended", "ending it again is harmless", h)
+
+    for count, code in ((0, "invalid"), (10001, "too-large"), ("3", "protocol")):
+        h, _ = b.call({"type": "animation", "count": count, "color_model": "RGBA", "depth": "U8",
+                       "style": "test-ink"})
+        t.check(h["type"] == "error" and h["code"] == code and "count" in h["message"],
+                "an animation of %r frames is refused (%s)" % (count, code), h)
+    h, _ = b.call({"type": "animation", "count": 2, "color_model": "RGBA", "depth": "U8", "style": "nope"})
+    t.check(h["type"] == "error" and h["code"] == "invalid" and "nope" in h["message"],
+            "an animation with an unknown style is refused when it opens", h)
+    h, _ = b.call({"type": "animation", "count": 2, "color_model": "RGBA", "depth": "U8", "style": "test-ink",
+                   "mask": True})
+    t.check(h["type"] == "error" and h["code"] == "invalid" and "mask" in h["message"],
+            "a mask on the animation request itself is refused", h)
+
+    # Memory: the statistics pass keeps its copies in a file, not in the bridge.
+    big = 512
+    picture = bytes(range(256)) * (big * big * 4 // 256)
+    opened, _ = b.call({"type": "animation", "count": 14, "color_model": "RGBA", "depth": "U8",
+                        "style": "test-ink", "scale": 1})
+    rss = []
+    for i in range(13):
+        h, _ = b.call(frame_header(opened["id"], i, w=big, h=big), picture)
+        rss.append(vm_rss_kib(b.p.pid))
+    grown = (rss[-1] - rss[1]) / 1024
+    t.check(h["type"] == "stored" and grown < 16,
+            "storing 11 more 512 x 512 frames (44 MiB as floats) grows the bridge by %.1f MiB" % grown, rss)
+
+    # Cancel while the statistics are computed: the animation ends.
+    h, _ = b.call({"type": "animation-end", "animation": opened["id"]})
+    opened, _ = b.call({"type": "animation", "count": 2, "color_model": "RGBA", "depth": "U8",
+                        "style": "test-ink", "tile": 64, "scale": 1})
+    big = 1024
+    picture = bytes(range(256)) * (big * big * 4 // 256)
+    b.call(frame_header(opened["id"], 0, w=big, h=big), picture)
+    rid = b.send(frame_header(opened["id"], 1, w=big, h=big), picture)
+    started = time.time()
+    while not any(f[0]["type"] == "progress" and f[0]["id"] == rid for f in b.frames) and time.time() - started < 60:
+        ready, _, _ = select.select([b.p.stdout], [], [], 1)
+        if ready:
+            b.frames += b.decoder.feed(os.read(b.p.stdout.fileno(), 1 << 20))
+    b.send({"type": "cancel", "target": rid})
+    sent = time.time()
+    h, _ = b.read()
+    t.check(h["type"] == "error" and h["id"] == rid and h["code"] == "cancelled",
+            "cancel stops the statistics of the last frame", h)
+    t.check(time.time() - sent < 10, "promptly (%.1f s)" % (time.time() - sent))
+    h, _ = b.call(frame_header(opened["id"], 0, w=big, h=big), picture)
+    t.check(h["type"] == "error" and h["code"] == "order", "and ends the animation", h)
+
+    replies, results = stream(b, frames)
+    t.check([r["type"] for r in replies][-1] == "result" and b"".join(results) == joined_native(b, frames),
+            "the bridge then runs the next animation as before")
+    t.check(b.close() == 0, "the bridge exits with status 0")
+
+
+def joined_native(b, frames):
+    h, p = b.call({"type": "stylize-frames", "frames": [{"width": W, "height": H}] * len(frames),
+                   "color_model": "RGBA", "depth": "U8", "style": "test-ink"}, b"".join(frames))
+    return p
+
+
 def alive(pid):
     try:
         with open("/proc/%d/status" % pid) as f:
@@ -539,7 +752,8 @@ def main():
          "requests": lambda: test_requests(tmp),
          "formats": lambda: test_formats(tmp),
          "malformed": lambda: test_malformed(tmp),
-         "lifetime": lambda: test_lifetime(tmp)}[part]()
+         "lifetime": lambda: test_lifetime(tmp),
+         "animation": lambda: test_animation(tmp)}[part]()
     t.done()
 
 

@@ -241,6 +241,38 @@ static void test_cancel(void)
     parse_bad("{\"type\": \"cancel\", \"id\": 6, \"target\": -3}", "invalid");
 }
 
+static void test_animation(void)
+{
+    cgb_request r;
+    parse_ok("{\"type\": \"animation\", \"id\": 9, \"count\": 3, " IMAGE ", \"scale\": \"auto\"}", &r);
+    g_assert_cmpint(r.type, ==, CGB_ANIMATION);
+    g_assert_cmpint(r.count, ==, 3);
+    g_assert_true(r.scale_auto);
+    g_assert_cmpuint(cgb_expected_payload(&r), ==, 0);
+    parse_bad("{\"type\": \"animation\", \"id\": 9, " IMAGE "}", "protocol");
+    parse_bad("{\"type\": \"animation\", \"id\": 9, \"count\": 0, " IMAGE "}", "invalid");
+    parse_bad("{\"type\": \"animation\", \"id\": 9, \"count\": 10001, " IMAGE "}", "too-large");
+    parse_bad("{\"type\": \"animation\", \"id\": 9, \"count\": 2, " IMAGE ", \"mask\": true}", "invalid");
+
+    parse_ok("{\"type\": \"animation-frame\", \"id\": 10, \"animation\": 9, \"index\": 2, \"width\": 3, "
+             "\"height\": 2, \"color_model\": \"RGBA\", \"depth\": \"U16\", \"mask\": true, \"payload\": 54}", &r);
+    g_assert_cmpint(r.type, ==, CGB_ANIMATION_FRAME);
+    g_assert_cmpint(r.animation, ==, 9);
+    g_assert_cmpint(r.index, ==, 2);
+    g_assert_cmpuint(cgb_expected_payload(&r), ==, 3 * 2 * 9);
+    parse_bad("{\"type\": \"animation-frame\", \"id\": 10, \"index\": 0, \"width\": 3, \"height\": 2, "
+              "\"color_model\": \"RGBA\", \"depth\": \"U8\"}", "protocol");
+    parse_bad("{\"type\": \"animation-frame\", \"id\": 10, \"animation\": 9, \"index\": -1, \"width\": 3, "
+              "\"height\": 2, \"color_model\": \"RGBA\", \"depth\": \"U8\"}", "invalid");
+    parse_bad("{\"type\": \"animation-frame\", \"id\": 10, \"animation\": 9, \"index\": 0, \"width\": 3, "
+              "\"color_model\": \"RGBA\", \"depth\": \"U8\"}", "protocol");
+
+    parse_ok("{\"type\": \"animation-end\", \"id\": 11, \"animation\": 9}", &r);
+    g_assert_cmpint(r.type, ==, CGB_ANIMATION_END);
+    g_assert_cmpint(r.animation, ==, 9);
+    parse_bad("{\"type\": \"animation-end\", \"id\": 11}", "protocol");
+}
+
 /* ---- malformed headers -------------------------------------------------- */
 
 static void test_malformed_json(void)
@@ -674,6 +706,7 @@ int main(int argc, char **argv)
     g_test_add_func("/bridge/request/stylize-frames", test_stylize_frames);
     g_test_add_func("/bridge/request/attention", test_attention);
     g_test_add_func("/bridge/request/cancel", test_cancel);
+    g_test_add_func("/bridge/request/animation", test_animation);
     g_test_add_func("/bridge/malformed/json", test_malformed_json);
     g_test_add_func("/bridge/malformed/common", test_malformed_common);
     g_test_add_func("/bridge/malformed/image", test_malformed_image);

@@ -13,6 +13,7 @@ from PyQt5.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QH
                              QListView, QListWidget, QListWidgetItem, QProgressBar, QPushButton, QSlider,
                              QSpinBox, QVBoxLayout)
 
+from .animation import AnimationRun
 from .bridge import Bridge, find_bridge
 from .layers import Run
 from .text import i18n
@@ -24,11 +25,13 @@ TITLES = {
     "stylize": lambda: i18n("Stylize Layer"),
     "attention": lambda: i18n("Attention Map"),
     "frames": lambda: i18n("Stylize Layers as Frames"),
+    "animation": lambda: i18n("Stylize Animation"),
 }
 ACTION_LABELS = {
     "stylize": lambda: i18n("Stylize"),
     "attention": lambda: i18n("Make Map"),
     "frames": lambda: i18n("Stylize Frames"),
+    "animation": lambda: i18n("Stylize Animation"),
 }
 MISSING_BRIDGE = lambda: i18n(  # noqa: E731
     "The comicgan-bridge program was not found, so comicgan cannot run.\n"
@@ -160,19 +163,20 @@ class ComicganDialog(QDialog):
         layout.addWidget(self.buttons)
 
     def set_mode(self, mode):
-        """Switches between the three actions' variants of the dialog."""
+        """Switches between the actions' variants of the dialog."""
         if self.run is not None:
             return
         self.mode = mode
         self.setWindowTitle("comicgan — " + TITLES[mode]())
         self.go.setText(ACTION_LABELS[mode]())
-        self.new_layer.setVisible(mode != "attention")
+        # An animation always goes to a new animated layer.
+        self.new_layer.setVisible(mode not in ("attention", "animation"))
         self.attention.setVisible(mode == "stylize")
         self._update_warning()
         self._on_style_changed(self.style_list.currentRow())
 
     def _update_warning(self):
-        self.warning.setVisible(self.mode != "attention" and not self.new_layer.isChecked())
+        self.warning.setVisible(self.mode not in ("attention", "animation") and not self.new_layer.isChecked())
 
     def _set_busy(self, busy):
         usable = bool(self.styles) and self.bridge is not None and not self.bridge.dead
@@ -259,8 +263,8 @@ class ComicganDialog(QDialog):
         self.point.addItems(points)
         can_map = bool(points)
         self.attention.setEnabled(can_map and self.run is None)
-        self.point.setVisible(self.mode != "frames")
-        self.point_label.setVisible(self.mode != "frames")
+        self.point.setVisible(self.mode not in ("frames", "animation"))
+        self.point_label.setVisible(self.mode not in ("frames", "animation"))
         self.point.setEnabled(can_map and self.run is None)
         if self.mode == "attention" and style and not can_map:
             self.status.setText(i18n("Style “{0}” has no attention maps.").format(style.get("display_name")))
@@ -313,7 +317,8 @@ class ComicganDialog(QDialog):
 
     def start_run(self, doc, nodes, settings):
         """Runs the dialog's action on nodes of doc (also used by the tests)."""
-        self.run = Run(self.bridge, doc, nodes, self.mode, settings, self)
+        run_class = AnimationRun if self.mode == "animation" else Run
+        self.run = run_class(self.bridge, doc, nodes, self.mode, settings, self)
         self.run.progress.connect(self._on_progress)
         self.run.finished.connect(self._on_finished)
         self._set_busy(True)

@@ -1,4 +1,4 @@
-"""comicgan's Krita extension: three actions under Tools ▸ Scripts that open
+"""comicgan's Krita extension: four actions under Tools ▸ Scripts that open
 the comicgan dialog in one of its modes."""
 
 from krita import Extension
@@ -10,6 +10,7 @@ ACTIONS = (
     ("comicgan_stylize", lambda: i18n("Stylize Layer (comicgan)…"), "stylize"),
     ("comicgan_attention", lambda: i18n("Attention Map (comicgan)…"), "attention"),
     ("comicgan_frames", lambda: i18n("Stylize Layers as Frames (comicgan)…"), "frames"),
+    ("comicgan_animation", lambda: i18n("Stylize Animation (comicgan)…"), "animation"),
 )
 
 

@@ -8,7 +8,7 @@ whole frames.
 import json
 import struct
 
-VERSION = 2
+VERSION = 3
 MAGIC = b"CGBR"
 MAX_HEADER = 65536
 

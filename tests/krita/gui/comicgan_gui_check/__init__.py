@@ -127,8 +127,9 @@ def run_checks(tap):
             for item in menu.menu().actions():
                 if item.menu() and item.text().replace("&", "") == "Scripts":
                     scripts = [a.text() for a in item.menu().actions()]
-    wanted = ["Stylize Layer (comicgan)…", "Attention Map (comicgan)…", "Stylize Layers as Frames (comicgan)…"]
-    tap.check(all(w in scripts for w in wanted), "Tools > Scripts shows comicgan's three actions", scripts)
+    wanted = ["Stylize Layer (comicgan)…", "Attention Map (comicgan)…", "Stylize Layers as Frames (comicgan)…",
+              "Stylize Animation (comicgan)…"]
+    tap.check(all(w in scripts for w in wanted), "Tools > Scripts shows comicgan's four actions", scripts)
 
     for depth, bits in (("U8", 8), ("U16", 16)):
         doc, layer = yield from open_document(window, "gui-" + depth, depth, read("in%d.raw" % bits))
