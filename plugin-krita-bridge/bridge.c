@@ -740,7 +740,7 @@ static cg_status stylize_frame(bridge *b, cgb_message *msg, cg_image *img, cg_er
     float *weights = NULL;
     cg_stylize_options opts;
     cg_model *m = animation_options(b, &prog, &opts, &weights, err);
-    cg_status s = m ? cg_stylize_with_stats(m, a->stats, img, img, &opts, err) : err->code;
+    cg_status s = m ? cg_stylize_frame_with_stats(m, a->stats, r->index, img, img, &opts, err) : err->code;
     g_free(weights);
     if (s != CG_OK)
         return s;

@@ -270,6 +270,8 @@ struct cg_stylize_stats {
     float style[MAX_STYLES];   /* the style weights they were computed for */
     cg_infer_stats *main;      /* for those weights */
     cg_infer_stats *identity;  /* for the identity style, when strength corrects toward it */
+    int n;                     /* frames they were computed over */
+    int *dx, *dy;              /* each frame's phase under the motion lock (all 0 without) */
 };
 
 static double pass_flops(const job *j, int stop_after)
@@ -787,7 +789,11 @@ static int phase_of(int64_t offset, int64_t mult)
     return (int)(((offset % mult) + mult) % mult);
 }
 
-static cg_status make_phased(const cg_model *m, const working *w, bool lock, phased *p, cg_error *err)
+/* The frames as the network sees them: with lock, each moved to the first
+ * frame's phase (found from the frames themselves, or given in fixed_dx and
+ * fixed_dy, one per frame, when not NULL). */
+static cg_status make_phased(const cg_model *m, const working *w, bool lock, const int *fixed_dx,
+                             const int *fixed_dy, phased *p, cg_error *err)
 {
     memset(p, 0, sizeof *p);
     p->n = w->n;
@@ -802,13 +808,18 @@ static cg_status make_phased(const cg_model *m, const working *w, bool lock, pha
     if (!lock || mult < 2)
         return CG_OK;
     int64_t ox = 0, oy = 0; /* frame i's content sits at frame 0's (x + ox, y + oy) */
-    for (int i = 1; i < w->n; i++) {
-        int sx = 0, sy = 0;
-        cg_motion_shift(w->img[i - 1], w->img[i], LOCK_MAX_SHIFT, &sx, &sy);
-        ox += sx;
-        oy += sy;
-        p->dx[i] = phase_of(ox, mult);
-        p->dy[i] = phase_of(oy, mult);
+    for (int i = fixed_dx ? 0 : 1; i < w->n; i++) {
+        if (fixed_dx) {
+            p->dx[i] = phase_of(fixed_dx[i], mult);
+            p->dy[i] = phase_of(fixed_dy[i], mult);
+        } else {
+            int sx = 0, sy = 0;
+            cg_motion_shift(w->img[i - 1], w->img[i], LOCK_MAX_SHIFT, &sx, &sy);
+            ox += sx;
+            oy += sy;
+            p->dx[i] = phase_of(ox, mult);
+            p->dy[i] = phase_of(oy, mult);
+        }
         if (!p->dx[i] && !p->dy[i])
             continue;
         if (!(p->own[i] = moved_copy(w->img[i], p->dx[i], p->dy[i], err))) {
@@ -837,8 +848,9 @@ static void unmove_results(const phased *p, const working *w, rgb16 *res)
 }
 
 /* cg_stylize_frames, and cg_stylize_with_stats when stats is non-NULL. */
-static cg_status stylize_images(const cg_model *m, const cg_stylize_stats *stats, const cg_image *const *in,
-                                cg_image *const *out, int n, const cg_stylize_options *o, cg_error *err)
+static cg_status stylize_images(const cg_model *m, const cg_stylize_stats *stats, int frame,
+                                const cg_image *const *in, cg_image *const *out, int n, const cg_stylize_options *o,
+                                cg_error *err)
 {
     cg_stylize_options defaults = cg_stylize_defaults();
     if (!o)
@@ -852,7 +864,8 @@ static cg_status stylize_images(const cg_model *m, const cg_stylize_stats *stats
     phased ph = {0};
     cg_status st = make_working(m, in, n, o, &w, err);
     if (st == CG_OK)
-        st = make_phased(m, &w, o->lock_motion && !stats, &ph, err);
+        st = stats && frame >= 0 ? make_phased(m, &w, true, stats->dx + frame, stats->dy + frame, &ph, err)
+                                 : make_phased(m, &w, o->lock_motion && !stats, NULL, NULL, &ph, err);
     if (st == CG_OK)
         st = job_init(&j, m, ph.img, n, o, -1, err);
     if (st == CG_OK && stats) {
@@ -912,7 +925,7 @@ static cg_status stylize_images(const cg_model *m, const cg_stylize_stats *stats
 cg_status cg_stylize_frames(const cg_model *m, const cg_image *const *in, cg_image *const *out, int n,
                             const cg_stylize_options *o, cg_error *err)
 {
-    return stylize_images(m, NULL, in, out, n, o, err);
+    return stylize_images(m, NULL, -1, in, out, n, o, err);
 }
 
 cg_status cg_stylize_with_stats(const cg_model *m, const cg_stylize_stats *stats, const cg_image *in, cg_image *out,
@@ -920,7 +933,17 @@ cg_status cg_stylize_with_stats(const cg_model *m, const cg_stylize_stats *stats
 {
     if (!stats)
         return cg_fail(err, CG_ERR_INVALID, "no statistics");
-    return stylize_images(m, stats, &in, &out, 1, o, err);
+    return stylize_images(m, stats, -1, &in, &out, 1, o, err);
+}
+
+cg_status cg_stylize_frame_with_stats(const cg_model *m, const cg_stylize_stats *stats, int frame,
+                                      const cg_image *in, cg_image *out, const cg_stylize_options *o, cg_error *err)
+{
+    if (!stats)
+        return cg_fail(err, CG_ERR_INVALID, "no statistics");
+    if (frame < 0 || frame >= stats->n)
+        return cg_fail(err, CG_ERR_INVALID, "frame %d of statistics computed over %d", frame, stats->n);
+    return stylize_images(m, stats, frame, &in, &out, 1, o, err);
 }
 
 /* The statistics of the current style weights: from one whole-image run
@@ -950,10 +973,14 @@ cg_stylize_stats *cg_stylize_compute_stats(const cg_model *m, const cg_image *co
     job j;
     memset(&j, 0, sizeof j);
     working w;
+    phased ph = {0};
     cg_stylize_stats *s = NULL;
-    if (make_working(m, in, n, o, &w, err) == CG_OK && job_init(&j, m, w.img, n, o, -1, err) == CG_OK &&
-        (s = g_try_new0(cg_stylize_stats, 1))) {
+    if (make_working(m, in, n, o, &w, err) == CG_OK && make_phased(m, &w, o->lock_motion, NULL, NULL, &ph, err) == CG_OK &&
+        job_init(&j, m, ph.img, n, o, -1, err) == CG_OK && (s = g_try_new0(cg_stylize_stats, 1))) {
         memcpy(s->style, j.style, sizeof s->style);
+        s->n = n;
+        s->dx = g_memdup2(ph.dx, (gsize)n * sizeof(int));
+        s->dy = g_memdup2(ph.dy, (gsize)n * sizeof(int));
         s->main = statistics_of(&j, err);
         if (s->main && j.identity_blend) {
             memset(j.style, 0, sizeof j.style);
@@ -968,6 +995,7 @@ cg_stylize_stats *cg_stylize_compute_stats(const cg_model *m, const cg_image *co
         cg_fail(err, CG_ERR_NOMEM, "out of memory for statistics");
     }
     job_free(&j);
+    free_phased(&ph);
     free_working(&w);
     return s;
 }
@@ -995,6 +1023,8 @@ void cg_stylize_stats_free(cg_stylize_stats *s)
         return;
     cg_infer_stats_free(s->main);
     cg_infer_stats_free(s->identity);
+    g_free(s->dx);
+    g_free(s->dy);
     g_free(s);
 }
 

@@ -592,6 +592,19 @@ static void test_lock_motion(void)
            worst_locked);
     g_assert_cmpfloat(worst_locked, <, 1.0 / 255);
     g_assert_cmpfloat(mean_free, >, 20 * mean_locked + 1e-3);
+    /* One frame at a time (a stream) with statistics computed over all of
+     * them gives what cg_stylize_frames gives, the lock included. */
+    o = cg_stylize_defaults();
+    cg_stylize_stats *stats = cg_stylize_compute_stats(m, (const cg_image *const *)in, N, &o, &err);
+    g_assert_nonnull(stats);
+    for (int t = 0; t < N; t++) {
+        cg_image *one = cg_image_new(W, H, &err);
+        g_assert_cmpint(cg_stylize_frame_with_stats(m, stats, t, in[t], one, &o, &err), ==, CG_OK);
+        g_assert_cmpfloat(max_diff(one, locked[t], false), <, 1.0 / 255);
+        cg_image_free(one);
+    }
+    g_assert_cmpint(cg_stylize_frame_with_stats(m, stats, N, in[0], locked[0], &o, &err), ==, CG_ERR_INVALID);
+    cg_stylize_stats_free(stats);
     /* still: the same frame twice gives the same output with the lock on or off */
     cg_image *still[2] = {in[0], in[0]}, *a[2] = {locked[0], locked[1]}, *b[2] = {free_[0], free_[1]};
     o.lock_motion = true;
