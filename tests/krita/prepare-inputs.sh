@@ -4,8 +4,9 @@
 # in8.raw, in16.raw: a 120 x 90 picture in Krita's U8 and U16 layouts;
 # out8.raw, out16.raw: the comicgan command's output for it (style test-ink,
 # strength 0.8), read back into the same layouts; in8b.raw: a second frame;
-# frames1.raw, frames2.raw: the command's --frames output for the two (only
-# with the command). Environment: TESTTOOL, COMICGAN (optional), and
+# frames1.raw, frames2.raw: the command's --frames output for the two, and
+# options8.raw: its output with a mix and post-processing (only with the
+# command). Environment: TESTTOOL, COMICGAN (optional), and
 # COMICGAN_MODEL_PATH naming the test model's folder. Prints a TAP failure
 # and exits 1 if something cannot be made.
 set -u
@@ -41,6 +42,10 @@ rows = [a[i:i + 120 * 4] for i in range(0, len(a), 120 * 4)]
 open(sys.argv[2], "wb").write(b"".join(reversed(rows)))
 PY
 if [ -n "${COMICGAN:-}" ]; then
+    # The options the dialogs add: a mix of two styles and post-processing.
+    "$COMICGAN" stylize --mix test-ink=0.7,test-paint=0.3 --strength 0.8 --line-weight 0.5 --denoise 0.3 \
+        --contrast 1.4 "$tmp/in8.png" "$tmp/options8.png" || fail "comicgan stylize with options"
+    "$TESTTOOL" to-raw "$tmp/options8.png" "$tmp/options8.raw" U8 || fail "to-raw"
     # Float TIFFs keep the 8-bit values exactly and the output unrounded, so
     # reading the results back as U8 rounds them the way the bridge does.
     "$TESTTOOL" from-raw "$tmp/in8.raw" 120 90 U8 "$tmp/frame1.tif" || fail "from-raw"
