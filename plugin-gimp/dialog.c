@@ -1126,6 +1126,8 @@ static void on_preset_save(GtkButton *button, gpointer data)
         g_key_file_free(kf);
     }
     fill_presets(d, name);
+    /* Back on the button, as before the question (Delete is next to it). */
+    gtk_widget_grab_focus(d->preset_save);
     if (error)
         preset_note(d, error->message);
     g_clear_error(&error);
