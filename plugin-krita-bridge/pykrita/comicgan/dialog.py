@@ -107,6 +107,7 @@ class ComicganDialog(QDialog):
         self._started = time.monotonic()  # of the run in progress, for the time left
         self.bridge = None
         self._syncing = False   # the dialog, not the user, is setting the attention box
+        self._retick = False    # the box was unticked for a style without a map: tick it again for one with
         self._thumbs = 0        # the generation of the layer's thumbnails
         self._build()
         self.set_mode(mode)
@@ -206,9 +207,7 @@ class ComicganDialog(QDialog):
 
         row = QHBoxLayout()
         self.attention = QCheckBox(i18n("Add an attention map layer"))
-        # What the user chose; the box is unticked while a style has no map.
-        self.want_attention = read_setting(self.krita, "attention", False)
-        self.attention.setChecked(self.want_attention)
+        self.attention.setChecked(read_setting(self.krita, "attention", False))
         self.attention.setToolTip(i18n("Shows, as a heatmap, where the network looks when it stylizes."))
         self.attention.toggled.connect(self._on_attention_toggled)
         row.addWidget(self.attention)
@@ -420,7 +419,7 @@ class ComicganDialog(QDialog):
 
     def _on_attention_toggled(self, on):
         if not self._syncing:
-            self.want_attention = on
+            self._retick = False
 
     def _on_style_b_changed(self, *args):
         self.mix.setEnabled(bool(self.style_b.currentData()) and self.run is None)
@@ -454,8 +453,13 @@ class ComicganDialog(QDialog):
         self.point.addItems(points)
         can_map = bool(points)
         self.attention.setEnabled(can_map and self.run is None)
-        # Unticked where the style has no map; the user's choice comes back with one that has.
-        self.attention.setChecked(can_map and self.want_attention)
+        # Unticked where the style has no map; ticked again for the next style that has one.
+        if not can_map and self.attention.isChecked():
+            self._retick = True
+            self.attention.setChecked(False)
+        elif can_map and self._retick:
+            self._retick = False
+            self.attention.setChecked(True)
         self.overlay.setEnabled(can_map)
         self._syncing = False
         self.point.setVisible(self.mode != "frames")
@@ -511,7 +515,7 @@ class ComicganDialog(QDialog):
             return
         for key in ("style", "style_b", "keep_colors", "new_layer", "line_weight", "denoise", "contrast"):
             self.krita.writeSetting(SETTINGS_GROUP, key, str(s[key]))
-        self.krita.writeSetting(SETTINGS_GROUP, "attention", str(self.want_attention))
+        self.krita.writeSetting(SETTINGS_GROUP, "attention", str(self.attention.isChecked() or self._retick))
         self.krita.writeSetting(SETTINGS_GROUP, "strength", str(self.strength.value()))
         self.krita.writeSetting(SETTINGS_GROUP, "mix", str(self.mix.value()))
         self.krita.writeSetting(SETTINGS_GROUP, "scale", str(s["scale"]))
