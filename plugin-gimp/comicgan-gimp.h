@@ -3,9 +3,10 @@
  * The plug-in is one program (installed as plug-ins/comicgan/comicgan) that
  * registers three PDB procedures. main.c registers and dispatches them,
  * layers.c moves pixels between GIMP and comicgan, dialog.c and preview.c are
- * the GTK 3 dialog and its worker thread. Calls go one way: main.c calls
- * layers.c and dialog.c, dialog.c calls preview.c and layers.c, and layers.c
- * calls none of them.
+ * the GTK 3 dialog and its worker thread, presets.c reads and writes the
+ * named presets the Krita plug-in shares. Calls go one way: main.c calls
+ * layers.c and dialog.c, dialog.c calls preview.c, presets.c and layers.c,
+ * and layers.c and presets.c call none of them.
  *
  * It links libgimp-2.0 and GTK 3 but never libgimpui: libgimpui is GTK 2, and
  * GTK 2 and GTK 3 in one process abort. */
@@ -37,10 +38,12 @@ typedef enum { JOB_STYLIZE, JOB_ATTENTION, JOB_LAYERS } job_kind;
 /* The last values, kept by GIMP between runs (gimp_set_data). Stored values
  * whose version or size differ are ignored, so changing this struct means
  * bumping SETTINGS_VERSION. */
-#define SETTINGS_VERSION 2
+#define SETTINGS_VERSION 3
 typedef struct settings {
     guint32 version;
     gchar style[64];       /* style name; "" for the catalog's first */
+    gchar style_b[64];     /* a second style of the same model mixed in; "" for none */
+    gdouble mix;           /* 0..1: style_b's share of the mix */
     gdouble strength;      /* 0..1 */
     gint32 keep_colors;    /* 0 or 1 */
     gint32 output;         /* output_mode */
@@ -48,6 +51,9 @@ typedef struct settings {
     gchar point[64];       /* attention point name; "" for the model's first */
     gint32 show_attention; /* the dialog's overlay toggle */
     gdouble scale;         /* style scale: 0 automatic (CG_STYLIZE_AUTO_SIDE), else cg_stylize_options.scale */
+    gdouble line_weight;   /* post-processing, as cg_stylize_options: -1..1 */
+    gdouble denoise;       /* 0..1 */
+    gdouble contrast;      /* 0.5..2 */
 } settings;
 
 void settings_defaults(settings *s);
@@ -56,6 +62,7 @@ void settings_defaults(settings *s);
 typedef struct loaded_style {
     cg_model *model;
     int index;
+    float *mix;               /* one weight per style of the model when mixing, else NULL (g_free) */
     const char *display_name; /* owned by the model */
 } loaded_style;
 
@@ -87,6 +94,31 @@ cg_stylize_options stylize_options(const loaded_style *st, const settings *s);
  * catalog, not empty, has); on OK stores the choices in *s and returns
  * TRUE. FALSE on Cancel or when no display opens (then *error says why). */
 gboolean dialog_run(job_kind kind, gint32 drawable, const cg_catalog *catalog, settings *s, GError **error);
+
+/* presets.c: named presets, one group each in a key file both plug-ins
+ * read and write (the format is in plugin-gimp/README.md). */
+
+/* Where the presets live: $XDG_CONFIG_HOME/comicgan/presets.ini. */
+char *presets_path(void);
+
+/* The presets file, an empty one where none exists yet; NULL with *error set
+ * when it cannot be read or is malformed (it is then never written over). */
+GKeyFile *presets_load(const char *path, GError **error);
+
+/* Whether a preset name can be a group of the file (and of Python's
+ * configparser): 1..63 bytes, no brackets or control characters, no spaces
+ * at either end. */
+gboolean presets_name_ok(const char *name);
+
+/* Preset `name` into *s (the other members of *s kept); FALSE with *error
+ * naming the preset and the key when a value is missing or out of range. */
+gboolean presets_get(GKeyFile *kf, const char *name, settings *s, GError **error);
+
+/* Sets preset `name` from *s (replacing one of that name). */
+void presets_set(GKeyFile *kf, const char *name, const settings *s);
+
+/* Writes the file atomically (a new file renamed over the old one). */
+gboolean presets_save(GKeyFile *kf, const char *path, GError **error);
 
 /* The plug-in's error domain, for GError: a bad argument (the caller's
  * fault), a failure while running, or the user's cancel. */

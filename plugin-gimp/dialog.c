@@ -1,5 +1,6 @@
-/* The GTK 3 dialog: style chooser with thumbnails, the controls, and a live
- * preview (fitted, or 100% and pannable) computed by the worker thread.
+/* The GTK 3 dialog: named presets, style chooser with thumbnails, the
+ * controls, and a live preview (fitted, or 100% and pannable, optionally
+ * split into before and after) computed by the worker thread.
  *
  * Pixels are read from GIMP here, in the main thread, and handed to the
  * worker; everything the worker returns comes back through the main loop. */
@@ -39,6 +40,7 @@ enum { COL_PIXBUF, COL_LABEL, COL_NAME, COL_MODEL, COL_INDEX, COL_DESCRIPTION, N
 /* What the dialog knows about a model without keeping it loaded. */
 typedef struct model_info {
     int margin;
+    int styles; /* how many styles the model has */
     GPtrArray *points; /* attention point names */
 } model_info;
 
@@ -50,6 +52,8 @@ typedef struct dialog {
 
     GtkWidget *window, *area, *icons, *description, *strength, *keep_colors, *output, *tile, *scale;
     GtkWidget *attention, *point, *zoom, *spinner, *status;
+    GtkWidget *style_b, *mix, *line_weight, *denoise, *contrast;
+    GtkWidget *preset, *preset_save, *preset_delete, *preset_note, *split;
     GtkListStore *styles;
     GHashTable *infos; /* model path -> model_info */
 
@@ -60,6 +64,8 @@ typedef struct dialog {
     int center_x, center_y; /* the 100% view's centre, drawable coordinates */
     gboolean dragging;
     double drag_x, drag_y, drag_dx, drag_dy;
+    double split_at;         /* the before/after divider, a fraction of the area's width */
+    gboolean dragging_split;
 
     /* What is drawn: the part (x, y, w, h) of the drawable at 100%, or the
      * whole fitted image; styled replaces original when it arrives. */
@@ -92,6 +98,7 @@ static const model_info *info_for(dialog *d, const char *path)
     if (m) {
         const cg_net *net = cg_model_net(m);
         info->margin = cg_net_receptive_radius(net);
+        info->styles = cg_model_style_count(m);
         for (int i = 0; i < cg_net_attention_count(net); i++)
             g_ptr_array_add(info->points, g_strdup(cg_net_attention_name(net, i)));
         cg_model_free(m);
@@ -121,6 +128,21 @@ static int tile_value(dialog *d)
     return tile == 0 ? 0 : CLAMP(tile, TILE_MIN, TILE_MAX);
 }
 
+/* The row of the style called name, FALSE if none. */
+static gboolean style_row(dialog *d, const char *name, GtkTreeIter *iter)
+{
+    GtkTreeModel *model = GTK_TREE_MODEL(d->styles);
+    for (gboolean ok = gtk_tree_model_get_iter_first(model, iter); ok; ok = gtk_tree_model_iter_next(model, iter)) {
+        char *row = NULL;
+        gtk_tree_model_get(model, iter, COL_NAME, &row, -1);
+        gboolean same = g_strcmp0(row, name) == 0;
+        g_free(row);
+        if (same)
+            return TRUE;
+    }
+    return FALSE;
+}
+
 static preview_job *job_for_style(dialog *d, GtkTreeIter *iter)
 {
     preview_job *job = g_new0(preview_job, 1);
@@ -129,8 +151,25 @@ static preview_job *job_for_style(dialog *d, GtkTreeIter *iter)
     job->stylize = TRUE;
     job->strength = (float)(gtk_range_get_value(GTK_RANGE(d->strength)) / 100.0);
     job->keep_colors = gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(d->keep_colors));
+    job->line_weight = (float)gtk_range_get_value(GTK_RANGE(d->line_weight));
+    job->denoise = (float)gtk_range_get_value(GTK_RANGE(d->denoise));
+    job->contrast = (float)gtk_range_get_value(GTK_RANGE(d->contrast));
     job->tile = tile_value(d);
     job->point = -1;
+    /* The mix: style B's row in the list (same model), its share from the slider. */
+    GtkTreeIter b;
+    double share = gtk_range_get_value(GTK_RANGE(d->mix)) / 100.0;
+    const char *id = gtk_combo_box_get_active_id(GTK_COMBO_BOX(d->style_b));
+    if (id && *id && share > 0 && style_row(d, id, &b)) {
+        int index_b = 0;
+        gtk_tree_model_get(GTK_TREE_MODEL(d->styles), &b, COL_INDEX, &index_b, -1);
+        const model_info *info = info_for(d, job->model_path);
+        if (index_b < info->styles && job->style_index < info->styles) {
+            job->mix = g_new0(float, info->styles);
+            job->mix[job->style_index] += (float)(1 - share);
+            job->mix[index_b] += (float)share;
+        }
+    }
     return job;
 }
 
@@ -290,6 +329,12 @@ static void placement(dialog *d, double *x, double *y, double *scale)
     }
 }
 
+/* The before/after divider's place in the area, in pixels. */
+static double split_x(dialog *d)
+{
+    return d->split_at * gtk_widget_get_allocated_width(d->area);
+}
+
 static gboolean on_draw(GtkWidget *area, cairo_t *cr, gpointer data)
 {
     dialog *d = data;
@@ -312,12 +357,40 @@ static gboolean on_draw(GtkWidget *area, cairo_t *cr, gpointer data)
             cairo_rectangle(cr, i * 8, j * 8, 8, 8);
     cairo_fill(cr);
 
+    /* Split: the original left of the divider, the result right of it. */
+    gboolean split = gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(d->split)) && d->original;
+    double divider = (split_x(d) - x) / scale;
     gdk_cairo_set_source_pixbuf(cr, shown, 0, 0);
     cairo_pattern_set_filter(cairo_get_source(cr), scale < 1 ? CAIRO_FILTER_GOOD : CAIRO_FILTER_NEAREST);
+    if (split) {
+        cairo_save(cr);
+        cairo_rectangle(cr, divider, 0, d->shown.width, d->shown.height);
+        cairo_clip(cr);
+    }
     cairo_paint(cr);
     if (d->heat && attention_point(d) >= 0) {
         gdk_cairo_set_source_pixbuf(cr, d->heat, 0, 0);
         cairo_paint(cr);
+    }
+    if (split) {
+        cairo_restore(cr);
+        cairo_save(cr);
+        cairo_rectangle(cr, 0, 0, divider, d->shown.height);
+        cairo_clip(cr);
+        gdk_cairo_set_source_pixbuf(cr, d->original, 0, 0);
+        cairo_pattern_set_filter(cairo_get_source(cr), scale < 1 ? CAIRO_FILTER_GOOD : CAIRO_FILTER_NEAREST);
+        cairo_paint(cr);
+        cairo_restore(cr);
+        /* The divider, light with a dark edge so it shows on any picture. */
+        cairo_identity_matrix(cr);
+        cairo_reset_clip(cr);
+        double ah = gtk_widget_get_allocated_height(area);
+        cairo_rectangle(cr, floor(split_x(d)) - 2, 0, 4, ah);
+        cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+        cairo_fill(cr);
+        cairo_rectangle(cr, floor(split_x(d)) - 1, 0, 2, ah);
+        cairo_set_source_rgb(cr, 1, 1, 1);
+        cairo_fill(cr);
     }
     return TRUE;
 }
@@ -338,6 +411,10 @@ static gboolean on_press(GtkWidget *area, GdkEventButton *event, gpointer data)
     dialog *d = data;
     if (event->button != 1)
         return FALSE;
+    if (gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(d->split)) && fabs(event->x - split_x(d)) <= 8) {
+        d->dragging_split = TRUE;
+        return TRUE;
+    }
     if (!d->actual_size) {
         /* A click on the fitted image looks at that spot at 100%. */
         double x, y, scale;
@@ -356,6 +433,11 @@ static gboolean on_press(GtkWidget *area, GdkEventButton *event, gpointer data)
 static gboolean on_motion(GtkWidget *area, GdkEventMotion *event, gpointer data)
 {
     dialog *d = data;
+    if (d->dragging_split) {
+        d->split_at = CLAMP(event->x / MAX(1, gtk_widget_get_allocated_width(area)), 0.0, 1.0);
+        gtk_widget_queue_draw(area);
+        return TRUE;
+    }
     if (!d->dragging)
         return FALSE;
     d->drag_dx = event->x - d->drag_x;
@@ -367,6 +449,10 @@ static gboolean on_motion(GtkWidget *area, GdkEventMotion *event, gpointer data)
 static gboolean on_release(GtkWidget *area, GdkEventButton *event, gpointer data)
 {
     dialog *d = data;
+    if (d->dragging_split && event->button == 1) {
+        d->dragging_split = FALSE;
+        return TRUE;
+    }
     if (!d->dragging || event->button != 1)
         return FALSE;
     d->dragging = FALSE;
@@ -398,12 +484,69 @@ static void on_control_changed(GtkWidget *widget, gpointer data)
     request_preview(data);
 }
 
+static void update_mix_sensitive(dialog *d)
+{
+    const char *id = gtk_combo_box_get_active_id(GTK_COMBO_BOX(d->style_b));
+    gtk_widget_set_sensitive(d->mix, id && *id);
+}
+
+static void on_style_b_changed(GtkWidget *widget, gpointer data)
+{
+    update_mix_sensitive(data);
+    request_preview(data);
+}
+
+static void on_split_toggled(GtkToggleButton *button, gpointer data)
+{
+    dialog *d = data;
+    gtk_widget_queue_draw(d->area);
+}
+
 static void on_attention_toggled(GtkToggleButton *button, gpointer data)
 {
     dialog *d = data;
     gtk_widget_queue_draw(d->area);
     if (attention_point(d) >= 0 && !d->heat)
         request_preview(d);
+}
+
+/* The styles style A (of model file path) can be mixed with: the others of
+ * its model. Keeps the chosen one where it is still there. */
+static void fill_style_b(dialog *d, const char *path)
+{
+    char *current = g_strdup(gtk_combo_box_get_active_id(GTK_COMBO_BOX(d->style_b)));
+    const char *wanted = current ? current : d->s->style_b;
+    GtkTreeIter a, iter;
+    char *name_a = NULL;
+    if (selected_style(d, &a))
+        gtk_tree_model_get(GTK_TREE_MODEL(d->styles), &a, COL_NAME, &name_a, -1);
+    g_signal_handlers_block_matched(d->style_b, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL, d);
+    gtk_combo_box_text_remove_all(GTK_COMBO_BOX_TEXT(d->style_b));
+    gtk_combo_box_text_append(GTK_COMBO_BOX_TEXT(d->style_b), "", _("None"));
+    gtk_combo_box_set_active_id(GTK_COMBO_BOX(d->style_b), "");
+    int others = 0;
+    GtkTreeModel *model = GTK_TREE_MODEL(d->styles);
+    for (gboolean ok = gtk_tree_model_get_iter_first(model, &iter); ok; ok = gtk_tree_model_iter_next(model, &iter)) {
+        char *name = NULL, *label = NULL, *model_path = NULL;
+        gtk_tree_model_get(model, &iter, COL_NAME, &name, COL_LABEL, &label, COL_MODEL, &model_path, -1);
+        if (g_strcmp0(model_path, path) == 0 && g_strcmp0(name, name_a) != 0) {
+            gtk_combo_box_text_append(GTK_COMBO_BOX_TEXT(d->style_b), name, label);
+            if (strcmp(name, wanted) == 0)
+                gtk_combo_box_set_active_id(GTK_COMBO_BOX(d->style_b), name);
+            others++;
+        }
+        g_free(name);
+        g_free(label);
+        g_free(model_path);
+    }
+    g_signal_handlers_unblock_matched(d->style_b, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL, d);
+    gtk_widget_set_sensitive(d->style_b, others > 0);
+    gtk_widget_set_tooltip_text(d->style_b, others > 0 ? _("A second style of the same network, blended in by the "
+                                                           "slider beside it.")
+                                                       : _("This style's network has no other style to mix in."));
+    update_mix_sensitive(d);
+    g_free(name_a);
+    g_free(current);
 }
 
 /* Shows the selected style's description and its model's attention points. */
@@ -435,6 +578,7 @@ static void on_style_changed(GtkIconView *icons, gpointer data)
     gtk_widget_set_tooltip_text(d->attention, has_points ? NULL : _("This style's network has no attention points."));
     if (d->kind == JOB_ATTENTION)
         gtk_dialog_set_response_sensitive(GTK_DIALOG(d->window), GTK_RESPONSE_OK, has_points);
+    fill_style_b(d, path);
     g_free(current);
     g_free(description);
     g_free(path);
@@ -503,8 +647,63 @@ static GtkWidget *section(GtkWidget *box, const char *title)
     return label;
 }
 
+/* A slider from lo to hi with the value beside it. */
+static GtkWidget *slider(double lo, double hi, double step, int digits, double value)
+{
+    GtkWidget *w = gtk_scale_new_with_range(GTK_ORIENTATION_HORIZONTAL, lo, hi, step);
+    gtk_scale_set_value_pos(GTK_SCALE(w), GTK_POS_RIGHT);
+    gtk_scale_set_digits(GTK_SCALE(w), digits);
+    gtk_range_set_value(GTK_RANGE(w), value);
+    gtk_widget_set_hexpand(w, TRUE);
+    return w;
+}
+
+/* A label with a mnemonic for widget at (column, row) of grid, widget beside it. */
+static void labelled(GtkWidget *grid, const char *text, GtkWidget *widget, int column, int row, int width)
+{
+    GtkWidget *label = gtk_label_new_with_mnemonic(text);
+    gtk_label_set_xalign(GTK_LABEL(label), 0);
+    gtk_label_set_mnemonic_widget(GTK_LABEL(label), widget);
+    gtk_grid_attach(GTK_GRID(grid), label, column, row, 1, 1);
+    gtk_grid_attach(GTK_GRID(grid), widget, column + 1, row, width, 1);
+}
+
+static void on_preset_chosen(GtkComboBox *combo, gpointer data);
+static void on_preset_save(GtkButton *button, gpointer data);
+static void on_preset_delete(GtkButton *button, gpointer data);
+
+static void build_presets(dialog *d, GtkWidget *box)
+{
+    GtkWidget *row = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
+    GtkWidget *label = gtk_label_new_with_mnemonic(_("Pr_eset:"));
+    d->preset = gtk_combo_box_text_new();
+    gtk_widget_set_hexpand(d->preset, TRUE);
+    gtk_widget_set_tooltip_text(d->preset, _("Choosing a preset sets every option below; the Krita plug-in "
+                                             "shares these presets."));
+    gtk_label_set_mnemonic_widget(GTK_LABEL(label), d->preset);
+    d->preset_save = gtk_button_new_with_mnemonic(_("Sa_ve..."));
+    d->preset_delete = gtk_button_new_with_label(_("Delete"));
+    gtk_box_pack_start(GTK_BOX(row), label, FALSE, FALSE, 0);
+    gtk_box_pack_start(GTK_BOX(row), d->preset, TRUE, TRUE, 0);
+    gtk_box_pack_start(GTK_BOX(row), d->preset_save, FALSE, FALSE, 0);
+    gtk_box_pack_start(GTK_BOX(row), d->preset_delete, FALSE, FALSE, 0);
+    gtk_box_pack_start(GTK_BOX(box), row, FALSE, FALSE, 0);
+    d->preset_note = gtk_label_new(NULL);
+    gtk_label_set_xalign(GTK_LABEL(d->preset_note), 0);
+    gtk_label_set_line_wrap(GTK_LABEL(d->preset_note), TRUE);
+    gtk_label_set_max_width_chars(GTK_LABEL(d->preset_note), 50);
+    gtk_widget_set_no_show_all(d->preset_note, TRUE);
+    gtk_box_pack_start(GTK_BOX(box), d->preset_note, FALSE, FALSE, 0);
+    g_signal_connect(d->preset, "changed", G_CALLBACK(on_preset_chosen), d);
+    g_signal_connect(d->preset_save, "clicked", G_CALLBACK(on_preset_save), d);
+    g_signal_connect(d->preset_delete, "clicked", G_CALLBACK(on_preset_delete), d);
+}
+
 static void build_controls(dialog *d, GtkWidget *box)
 {
+    /* Presets hold the stylize options: the attention dialog has none. */
+    if (d->kind != JOB_ATTENTION)
+        build_presets(d, box);
     section(box, _("Style"));
     d->styles = gtk_list_store_new(N_COLS, GDK_TYPE_PIXBUF, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_INT,
                                    G_TYPE_STRING);
@@ -537,42 +736,43 @@ static void build_controls(dialog *d, GtkWidget *box)
     gtk_box_pack_start(GTK_BOX(box), grid, FALSE, FALSE, 0);
     gtk_widget_set_no_show_all(grid, d->kind == JOB_ATTENTION);
 
-    GtkWidget *label = gtk_label_new_with_mnemonic(_("_Strength:"));
-    gtk_label_set_xalign(GTK_LABEL(label), 0);
-    d->strength = gtk_scale_new_with_range(GTK_ORIENTATION_HORIZONTAL, 0, 100, 1);
-    gtk_scale_set_value_pos(GTK_SCALE(d->strength), GTK_POS_RIGHT);
-    gtk_scale_set_digits(GTK_SCALE(d->strength), 0);
-    gtk_range_set_value(GTK_RANGE(d->strength), d->s->strength * 100);
-    gtk_widget_set_hexpand(d->strength, TRUE);
-    gtk_label_set_mnemonic_widget(GTK_LABEL(label), d->strength);
-    gtk_grid_attach(GTK_GRID(grid), label, 0, 0, 1, 1);
-    gtk_grid_attach(GTK_GRID(grid), d->strength, 1, 0, 3, 1);
+    d->strength = slider(0, 100, 1, 0, d->s->strength * 100);
+    labelled(grid, _("_Strength:"), d->strength, 0, 0, 3);
+
+    /* The ranges and defaults are the engine's (and the comicgan command's). */
+    d->style_b = gtk_combo_box_text_new();
+    labelled(grid, _("Mi_x with:"), d->style_b, 0, 1, 1);
+    d->mix = slider(0, 100, 1, 0, d->s->mix * 100);
+    gtk_widget_set_tooltip_text(d->mix, _("How much of the second style: 0 is the first style alone, 100 the "
+                                          "second alone."));
+    gtk_grid_attach(GTK_GRID(grid), d->mix, 2, 1, 2, 1);
+
+    d->line_weight = slider(-1, 1, 0.05, 2, d->s->line_weight);
+    gtk_widget_set_tooltip_text(d->line_weight, _("Thins (below 0) or thickens (above 0) the dark lines."));
+    labelled(grid, _("_Line weight:"), d->line_weight, 0, 2, 1);
+    d->denoise = slider(0, 1, 0.05, 2, d->s->denoise);
+    gtk_widget_set_tooltip_text(d->denoise, _("Smooths the result, keeping its edges."));
+    labelled(grid, _("Deno_ise:"), d->denoise, 2, 2, 1);
+    d->contrast = slider(0.5, 2, 0.05, 2, d->s->contrast);
+    labelled(grid, _("Co_ntrast:"), d->contrast, 0, 3, 1);
 
     d->keep_colors = gtk_check_button_new_with_mnemonic(_("_Keep the image's colours"));
     gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(d->keep_colors), d->s->keep_colors);
-    gtk_grid_attach(GTK_GRID(grid), d->keep_colors, 0, 1, 4, 1);
+    gtk_grid_attach(GTK_GRID(grid), d->keep_colors, 2, 3, 2, 1);
 
-    label = gtk_label_new_with_mnemonic(_("_Result:"));
-    gtk_label_set_xalign(GTK_LABEL(label), 0);
     d->output = gtk_combo_box_text_new();
     gtk_combo_box_text_append_text(GTK_COMBO_BOX_TEXT(d->output), _("Replace the layer"));
     gtk_combo_box_text_append_text(GTK_COMBO_BOX_TEXT(d->output), _("New layer above it"));
     gtk_combo_box_set_active(GTK_COMBO_BOX(d->output), d->s->output);
-    gtk_label_set_mnemonic_widget(GTK_LABEL(label), d->output);
-    gtk_grid_attach(GTK_GRID(grid), label, 0, 2, 1, 1);
-    gtk_grid_attach(GTK_GRID(grid), d->output, 1, 2, 3, 1);
+    labelled(grid, _("_Result:"), d->output, 0, 4, 3);
 
-    label = gtk_label_new_with_mnemonic(_("_Tile size:"));
-    gtk_label_set_xalign(GTK_LABEL(label), 0);
     d->tile = gtk_spin_button_new_with_range(0, TILE_MAX, 32);
     gtk_spin_button_set_value(GTK_SPIN_BUTTON(d->tile), d->s->tile);
     gtk_widget_set_tooltip_text(d->tile, _("Pixels per side of the pieces the image is processed in; 0 chooses "
                                            "by the memory available. The result is the same either way."));
-    gtk_label_set_mnemonic_widget(GTK_LABEL(label), d->tile);
-    gtk_grid_attach(GTK_GRID(grid), label, 0, 3, 1, 1);
-    gtk_grid_attach(GTK_GRID(grid), d->tile, 1, 3, 1, 1);
+    labelled(grid, _("_Tile size:"), d->tile, 0, 5, 1);
 
-    label = gtk_label_new_with_mnemonic(_("_Detail size:"));
+    GtkWidget *label = gtk_label_new_with_mnemonic(_("_Detail size:"));
     gtk_label_set_xalign(GTK_LABEL(label), 0);
     d->scale = gtk_combo_box_text_new();
     int active = 0;
@@ -588,8 +788,8 @@ static void build_controls(dialog *d, GtkWidget *box)
                                             "thin on a large image."));
     gtk_label_set_mnemonic_widget(GTK_LABEL(label), d->scale);
     /* Beside the tile size, so the dialog keeps its height. */
-    gtk_grid_attach(GTK_GRID(grid), label, 2, 3, 1, 1);
-    gtk_grid_attach(GTK_GRID(grid), d->scale, 3, 3, 1, 1);
+    gtk_grid_attach(GTK_GRID(grid), label, 2, 5, 1, 1);
+    gtk_grid_attach(GTK_GRID(grid), d->scale, 3, 5, 1, 1);
 
     grid = gtk_grid_new();
     gtk_grid_set_row_spacing(GTK_GRID(grid), 6);
@@ -610,6 +810,11 @@ static void build_controls(dialog *d, GtkWidget *box)
     g_signal_connect(d->icons, "selection-changed", G_CALLBACK(on_style_changed), d);
     g_signal_connect(d->strength, "value-changed", G_CALLBACK(on_control_changed), d);
     g_signal_connect(d->keep_colors, "toggled", G_CALLBACK(on_control_changed), d);
+    g_signal_connect(d->style_b, "changed", G_CALLBACK(on_style_b_changed), d);
+    g_signal_connect(d->mix, "value-changed", G_CALLBACK(on_control_changed), d);
+    g_signal_connect(d->line_weight, "value-changed", G_CALLBACK(on_control_changed), d);
+    g_signal_connect(d->denoise, "value-changed", G_CALLBACK(on_control_changed), d);
+    g_signal_connect(d->contrast, "value-changed", G_CALLBACK(on_control_changed), d);
     g_signal_connect(d->tile, "value-changed", G_CALLBACK(on_control_changed), d);
     g_signal_connect(d->scale, "changed", G_CALLBACK(on_control_changed), d);
     g_signal_connect(d->attention, "toggled", G_CALLBACK(on_attention_toggled), d);
@@ -637,7 +842,11 @@ static GtkWidget *build_preview(dialog *d)
     d->status = gtk_label_new(NULL);
     gtk_label_set_xalign(GTK_LABEL(d->status), 0);
     gtk_label_set_ellipsize(GTK_LABEL(d->status), PANGO_ELLIPSIZE_END);
+    d->split = gtk_toggle_button_new_with_mnemonic(_("_Before/after"));
+    gtk_widget_set_tooltip_text(d->split, _("Shows the original left of a line and the result right of it; "
+                                            "drag the line to move it."));
     gtk_box_pack_start(GTK_BOX(bar), d->zoom, FALSE, FALSE, 0);
+    gtk_box_pack_start(GTK_BOX(bar), d->split, FALSE, FALSE, 0);
     gtk_box_pack_start(GTK_BOX(bar), d->spinner, FALSE, FALSE, 0);
     gtk_box_pack_start(GTK_BOX(bar), d->status, TRUE, TRUE, 0);
     gtk_box_pack_start(GTK_BOX(box), bar, FALSE, FALSE, 0);
@@ -648,6 +857,7 @@ static GtkWidget *build_preview(dialog *d)
     g_signal_connect(d->area, "button-release-event", G_CALLBACK(on_release), d);
     g_signal_connect(d->area, "size-allocate", G_CALLBACK(on_area_resized), d);
     g_signal_connect(d->zoom, "changed", G_CALLBACK(on_zoom_changed), d);
+    g_signal_connect(d->split, "toggled", G_CALLBACK(on_split_toggled), d);
     return box;
 }
 
@@ -740,9 +950,9 @@ static const char *dialog_title(job_kind kind)
     }
 }
 
-static void read_choices(dialog *d)
+/* The controls' values into *s. */
+static void read_choices(dialog *d, settings *s)
 {
-    settings *s = d->s;
     GtkTreeIter iter;
     if (selected_style(d, &iter)) {
         char *name = NULL;
@@ -752,6 +962,12 @@ static void read_choices(dialog *d)
     }
     s->strength = gtk_range_get_value(GTK_RANGE(d->strength)) / 100.0;
     s->keep_colors = gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(d->keep_colors));
+    const char *b = gtk_combo_box_get_active_id(GTK_COMBO_BOX(d->style_b));
+    g_strlcpy(s->style_b, b ? b : "", sizeof s->style_b);
+    s->mix = s->style_b[0] ? gtk_range_get_value(GTK_RANGE(d->mix)) / 100.0 : 0;
+    s->line_weight = gtk_range_get_value(GTK_RANGE(d->line_weight));
+    s->denoise = gtk_range_get_value(GTK_RANGE(d->denoise));
+    s->contrast = gtk_range_get_value(GTK_RANGE(d->contrast));
     s->output = gtk_combo_box_get_active(GTK_COMBO_BOX(d->output)) == 1 ? OUTPUT_NEW_LAYER : OUTPUT_REPLACE;
     s->tile = tile_value(d);
     int k = gtk_combo_box_get_active(GTK_COMBO_BOX(d->scale));
@@ -760,6 +976,185 @@ static void read_choices(dialog *d)
     char *point = gtk_combo_box_text_get_active_text(GTK_COMBO_BOX_TEXT(d->point));
     g_strlcpy(s->point, point ? point : "", sizeof s->point);
     g_free(point);
+}
+
+/* ---- presets ---------------------------------------------------------- */
+
+static void preset_note(dialog *d, const char *text)
+{
+    gtk_label_set_text(GTK_LABEL(d->preset_note), text ? text : "");
+    gtk_widget_set_visible(d->preset_note, text && *text);
+}
+
+/* The file's presets into the list, `select` (may be NULL) chosen. The
+ * file is read afresh each time: the Krita plug-in may have changed it. A
+ * file that cannot be read leaves Save and Delete off, so it is never
+ * written over. */
+static void fill_presets(dialog *d, const char *select)
+{
+    char *path = presets_path();
+    GError *error = NULL;
+    GKeyFile *kf = presets_load(path, &error);
+    g_signal_handlers_block_matched(d->preset, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL, d);
+    gtk_combo_box_text_remove_all(GTK_COMBO_BOX_TEXT(d->preset));
+    gsize n = 0;
+    char **names = kf ? g_key_file_get_groups(kf, &n) : NULL;
+    for (gsize i = 0; i < n; i++)
+        gtk_combo_box_text_append(GTK_COMBO_BOX_TEXT(d->preset), names[i], names[i]);
+    if (select)
+        gtk_combo_box_set_active_id(GTK_COMBO_BOX(d->preset), select);
+    g_signal_handlers_unblock_matched(d->preset, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL, d);
+    gtk_widget_set_sensitive(d->preset, n > 0);
+    gtk_widget_set_sensitive(d->preset_save, kf != NULL);
+    gtk_widget_set_sensitive(d->preset_delete, kf && gtk_combo_box_get_active(GTK_COMBO_BOX(d->preset)) >= 0);
+    preset_note(d, error ? error->message : NULL);
+    g_clear_error(&error);
+    g_strfreev(names);
+    if (kf)
+        g_key_file_free(kf);
+    g_free(path);
+}
+
+/* Sets the controls from a preset's values. */
+static void apply_settings(dialog *d, const char *name, const settings *p)
+{
+    GtkTreeIter iter;
+    GString *missing = g_string_new(NULL);
+    if (style_row(d, p->style, &iter)) {
+        GtkTreePath *path = gtk_tree_model_get_path(GTK_TREE_MODEL(d->styles), &iter);
+        gtk_icon_view_select_path(GTK_ICON_VIEW(d->icons), path);
+        gtk_icon_view_scroll_to_path(GTK_ICON_VIEW(d->icons), path, FALSE, 0, 0);
+        gtk_tree_path_free(path);
+    } else {
+        g_string_append_printf(missing, "%s%s", missing->len ? ", " : "", p->style);
+    }
+    if (!gtk_combo_box_set_active_id(GTK_COMBO_BOX(d->style_b), p->style_b)) {
+        gtk_combo_box_set_active_id(GTK_COMBO_BOX(d->style_b), "");
+        g_string_append_printf(missing, "%s%s", missing->len ? ", " : "", p->style_b);
+    }
+    gtk_range_set_value(GTK_RANGE(d->mix), p->mix * 100);
+    gtk_range_set_value(GTK_RANGE(d->strength), p->strength * 100);
+    gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(d->keep_colors), p->keep_colors);
+    gtk_range_set_value(GTK_RANGE(d->line_weight), p->line_weight);
+    gtk_range_set_value(GTK_RANGE(d->denoise), p->denoise);
+    gtk_range_set_value(GTK_RANGE(d->contrast), p->contrast);
+    /* A detail size the list does not have (written by hand) gets the nearest. */
+    size_t best = 0;
+    for (size_t i = 1; i < G_N_ELEMENTS(scales); i++)
+        if (p->scale > 0 && (best == 0 || fabs(log(scales[i].scale / p->scale)) < fabs(log(scales[best].scale / p->scale))))
+            best = i;
+    gtk_combo_box_set_active(GTK_COMBO_BOX(d->scale), (int)best);
+    if (missing->len) {
+        char *note = g_strdup_printf(_("Preset \"%s\" uses styles that are not installed: %s."), name, missing->str);
+        preset_note(d, note);
+        g_free(note);
+    } else {
+        preset_note(d, NULL);
+    }
+    g_string_free(missing, TRUE);
+}
+
+static void on_preset_chosen(GtkComboBox *combo, gpointer data)
+{
+    dialog *d = data;
+    const char *name = gtk_combo_box_get_active_id(combo);
+    if (!name)
+        return;
+    char *chosen = g_strdup(name);
+    char *path = presets_path();
+    GError *error = NULL;
+    GKeyFile *kf = presets_load(path, &error);
+    settings p = *d->s;
+    if (kf && presets_get(kf, chosen, &p, &error))
+        apply_settings(d, chosen, &p);
+    if (error)
+        preset_note(d, error->message);
+    gtk_widget_set_sensitive(d->preset_delete, kf != NULL);
+    g_clear_error(&error);
+    if (kf)
+        g_key_file_free(kf);
+    g_free(path);
+    g_free(chosen);
+}
+
+/* Asks for a preset's name; NULL on Cancel. */
+static char *ask_preset_name(dialog *d)
+{
+    GtkWidget *ask = gtk_dialog_new_with_buttons(_("Save Preset (comicgan)"), GTK_WINDOW(d->window),
+                                                 GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT, _("_Cancel"),
+                                                 GTK_RESPONSE_CANCEL, _("_Save"), GTK_RESPONSE_OK, NULL);
+    gtk_dialog_set_default_response(GTK_DIALOG(ask), GTK_RESPONSE_OK);
+    GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6);
+    gtk_container_set_border_width(GTK_CONTAINER(box), 12);
+    GtkWidget *label = gtk_label_new_with_mnemonic(_("Preset _name (an existing one is replaced):"));
+    gtk_label_set_xalign(GTK_LABEL(label), 0);
+    GtkWidget *entry = gtk_entry_new();
+    gtk_entry_set_max_length(GTK_ENTRY(entry), 63);
+    gtk_entry_set_activates_default(GTK_ENTRY(entry), TRUE);
+    char *current = gtk_combo_box_text_get_active_text(GTK_COMBO_BOX_TEXT(d->preset));
+    gtk_entry_set_text(GTK_ENTRY(entry), current ? current : "");
+    g_free(current);
+    gtk_label_set_mnemonic_widget(GTK_LABEL(label), entry);
+    gtk_box_pack_start(GTK_BOX(box), label, FALSE, FALSE, 0);
+    gtk_box_pack_start(GTK_BOX(box), entry, FALSE, FALSE, 0);
+    gtk_box_pack_start(GTK_BOX(gtk_dialog_get_content_area(GTK_DIALOG(ask))), box, TRUE, TRUE, 0);
+    gtk_widget_show_all(ask);
+    char *name = NULL;
+    if (gtk_dialog_run(GTK_DIALOG(ask)) == GTK_RESPONSE_OK)
+        name = g_strstrip(g_strdup(gtk_entry_get_text(GTK_ENTRY(entry))));
+    gtk_widget_destroy(ask);
+    return name;
+}
+
+static void on_preset_save(GtkButton *button, gpointer data)
+{
+    dialog *d = data;
+    char *name = ask_preset_name(d);
+    if (!name)
+        return;
+    char *path = presets_path();
+    GError *error = NULL;
+    GKeyFile *kf = NULL;
+    if (!presets_name_ok(name)) {
+        g_set_error(&error, CG_GIMP_ERROR, CG_GIMP_ERROR_FAILED,
+                    _("\"%s\" cannot be a preset's name: use 1 to 63 characters, without [ or ]."), name);
+    } else if ((kf = presets_load(path, &error))) {
+        settings p = *d->s;
+        read_choices(d, &p);
+        presets_set(kf, name, &p);
+        presets_save(kf, path, &error);
+        g_key_file_free(kf);
+    }
+    fill_presets(d, name);
+    /* Back on the button, as before the question (Delete is next to it). */
+    gtk_widget_grab_focus(d->preset_save);
+    if (error)
+        preset_note(d, error->message);
+    g_clear_error(&error);
+    g_free(path);
+    g_free(name);
+}
+
+static void on_preset_delete(GtkButton *button, gpointer data)
+{
+    dialog *d = data;
+    char *name = gtk_combo_box_text_get_active_text(GTK_COMBO_BOX_TEXT(d->preset));
+    if (!name)
+        return;
+    char *path = presets_path();
+    GError *error = NULL;
+    GKeyFile *kf = presets_load(path, &error);
+    if (kf) {
+        if (g_key_file_remove_group(kf, name, NULL))
+            presets_save(kf, path, &error);
+        g_key_file_free(kf);
+    }
+    fill_presets(d, NULL);
+    if (error)
+        preset_note(d, error->message);
+    g_clear_error(&error);
+    g_free(path);
+    g_free(name);
 }
 
 gboolean dialog_run(job_kind kind, gint32 drawable, const cg_catalog *catalog, settings *s, GError **error)
@@ -774,6 +1169,7 @@ gboolean dialog_run(job_kind kind, gint32 drawable, const cg_catalog *catalog, s
     d.fit = read_scaled(drawable, d.fit_scale, error);
     if (!d.fit)
         return FALSE;
+    d.split_at = 0.5;
     d.center_x = d.width / 2;
     d.center_y = d.height / 2;
     d.infos = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, model_info_free);
@@ -797,12 +1193,14 @@ gboolean dialog_run(job_kind kind, gint32 drawable, const cg_catalog *catalog, s
     d.worker = preview_worker_new(on_result, &d);
     add_styles(&d, catalog);
     on_style_changed(GTK_ICON_VIEW(d.icons), &d);
+    if (d.preset)
+        fill_presets(&d, NULL);
 
     gtk_widget_show_all(d.window);
     set_transient_for_gimp(d.window);
     gint response = gtk_dialog_run(GTK_DIALOG(d.window));
     if (response == GTK_RESPONSE_OK)
-        read_choices(&d);
+        read_choices(&d, d.s);
     save_size(d.window);
 
     if (d.timer)

@@ -78,6 +78,10 @@ cg_stylize_options stylize_options(const loaded_style *st, const settings *s)
     o.tile = s->tile;
     o.scale = s->scale > 0 ? (float)s->scale : 0.0f;
     o.scale_side = s->scale > 0 ? 0 : CG_STYLIZE_AUTO_SIDE;
+    o.mix = st->mix;
+    o.line_weight = (float)s->line_weight;
+    o.denoise = (float)s->denoise;
+    o.contrast = (float)s->contrast;
     return o;
 }
 

@@ -127,6 +127,7 @@ void settings_defaults(settings *s)
     s->version = SETTINGS_VERSION;
     s->strength = 1.0;
     s->output = OUTPUT_REPLACE;
+    s->contrast = 1.0;
 }
 
 static void load_last_values(const char *proc, settings *s)
@@ -138,6 +139,7 @@ static void load_last_values(const char *proc, settings *s)
         if (stored.version == SETTINGS_VERSION) {
             stored.style[sizeof stored.style - 1] = '\0';
             stored.point[sizeof stored.point - 1] = '\0';
+            stored.style_b[sizeof stored.style_b - 1] = '\0';
             *s = stored;
         }
     }
@@ -253,9 +255,23 @@ static gboolean load_style(const cg_catalog *c, settings *s, loaded_style *st, G
     if (!st->model)
         return fail(error, _("Could not load the style \"%s\": %s"), s->style, err.message);
     st->display_name = cg_model_style(st->model, st->index)->display_name;
+    if (s->style_b[0] && s->mix > 0) {
+        /* Weights over the model's styles: A gets 1 - mix, B mix. */
+        const cg_catalog_style *a = cg_catalog_find(c, s->style), *b = cg_catalog_find(c, s->style_b);
+        if (!b || strcmp(a->model_path, b->model_path) != 0) {
+            cg_model_free(st->model);
+            st->model = NULL;
+            return fail(error, _("Style \"%s\" cannot be mixed with \"%s\": mixed styles must come from one model."),
+                        s->style_b, s->style);
+        }
+        st->mix = g_new0(float, cg_model_style_count(st->model));
+        st->mix[st->index] += (float)(1 - s->mix);
+        st->mix[b->style_index] += (float)s->mix;
+    }
     cg_stylize_options o = stylize_options(st, s);
     if (cg_stylize_check_options(st->model, &o, &err) != CG_OK) {
         cg_model_free(st->model);
+        g_clear_pointer(&st->mix, g_free);
         st->model = NULL;
         return fail(error, "%s", err.message);
     }
@@ -332,6 +348,7 @@ static gboolean run_job(job_kind kind, const char *proc, gint nparams, const Gim
                  s.point, names->str);
         g_string_free(names, TRUE);
         cg_model_free(st.model);
+        g_free(st.mix);
         return FALSE;
     }
 
@@ -341,6 +358,7 @@ static gboolean run_job(job_kind kind, const char *proc, gint nparams, const Gim
     case JOB_ATTENTION: ok = run_attention(image, drawable, &st, &s, result_layer, error); break;
     }
     cg_model_free(st.model);
+    g_free(st.mix);
     if (ok) {
         gimp_set_data(proc, &s, sizeof s);
         if (mode != GIMP_RUN_NONINTERACTIVE)

@@ -25,6 +25,7 @@ void preview_job_free(preview_job *job)
     if (!job)
         return;
     g_free(job->model_path);
+    g_free(job->mix);
     cg_image_free(job->input);
     cg_image_free(job->stats_source);
     g_free(job);
@@ -118,7 +119,11 @@ static preview_result *run_job(preview_worker *w, GHashTable *models, preview_jo
 
     cg_stylize_options o = cg_stylize_defaults();
     o.style = job->style_index;
+    o.mix = job->mix;
     o.strength = job->strength;
+    o.line_weight = job->line_weight;
+    o.denoise = job->denoise;
+    o.contrast = job->contrast;
     o.keep_colors = job->keep_colors;
     o.tile = job->tile;
     o.scale = job->scale;

@@ -18,10 +18,12 @@ typedef struct preview_job {
     int tag;            /* thumbnails: the style's row; previews: a generation number */
     char *model_path;
     int style_index;
+    float *mix;         /* one weight per style of the model when mixing, else NULL (owned) */
     gboolean stylize;   /* FALSE: return the input, for an attention-only preview */
     float strength;
     gboolean keep_colors;
     int tile;
+    float line_weight, denoise, contrast; /* post-processing, as cg_stylize_options */
     float scale;        /* cg_stylize_options.scale for input (never automatic: the dialog works it out) */
     float stats_scale;  /* and for stats_source */
     int point;          /* attention point to overlay, -1 for none */

@@ -2,13 +2,15 @@
 # The plug-in's dialogs in the real GIMP 2.10 under Xvfb, in TAP. A Script-Fu
 # batch opens each procedure with run-mode INTERACTIVE; this script takes
 # screenshots (kept by CI as artefacts: looked at, not compared), works the
-# controls with xdotool, presses OK (or Cancel) and checks what happened to
-# the layers. Then once more in Chinese. Needs xvfb-run, xdotool, xwininfo
-# and xprop (x11-utils), import (ImageMagick); skips where one is missing.
+# controls with xdotool (the before/after split, presets loaded, saved and
+# deleted in the presets file both plug-ins share), presses OK (or Cancel)
+# and checks what happened to the layers. Then once more in Chinese. Needs
+# xvfb-run, xdotool, xwininfo and xprop (x11-utils), import (ImageMagick),
+# python3; skips where one is missing.
 #   gimp-dialog.sh PLUGIN MAKE_MODEL CHECK_RESULTS SHOT_DIR
 set -u
 
-for tool in gimp-2.10 xvfb-run xdotool xprop import; do
+for tool in gimp-2.10 xvfb-run xdotool xprop import python3; do
     if ! command -v $tool >/dev/null 2>&1; then
         echo "1..0 # SKIP $tool is not installed"
         exit 0
@@ -32,6 +34,7 @@ if [ "${1:-}" != --inside ]; then
     done
     "$make_model" "$work/models/test.safetensors" || { echo "Bail out! make-model failed"; exit 1; }
     export GIMP2_DIRECTORY="$work/profile" COMICGAN_MODEL_PATH="$work/models" XDG_DATA_HOME="$work/data"
+    export XDG_CONFIG_HOME="$work/config"
     unset WAYLAND_DISPLAY
     xvfb-run -a -s "-screen 0 1400x900x24" sh "$0" --inside "$checker" "$work" "$shots"
     exit $?
@@ -41,7 +44,34 @@ fi
 checker=$2 work=$3 shots=$4
 image=/usr/share/gimp/2.0/images/gimp-splash.png
 [ -f "$image" ] || image=/usr/share/gimp/2.0/images/wilber.png
-echo "1..12"
+echo "1..18"
+presets=$XDG_CONFIG_HOME/comicgan/presets.ini
+mkdir -p "$(dirname "$presets")"
+# A preset as the Krita plug-in writes it.
+cat >"$presets" <<'INI'
+[Heavy lines]
+style=test-ink
+style_b=test-paint
+mix=0.3
+strength=0.8
+keep_colors=false
+line_weight=0.5
+denoise=0.3
+contrast=1.4
+scale=auto
+
+INI
+
+# preset_sections: the file's presets, one a line, each as "name: key=value ...".
+preset_sections() {
+    python3 -c '
+import configparser, sys
+p = configparser.RawConfigParser(default_section="\0", interpolation=None)
+p.optionxform = str
+p.read(sys.argv[1])
+for s in p.sections():
+    print(s + ": " + " ".join("%s=%s" % kv for kv in sorted(p[s].items())))' "$presets"
+}
 
 n=0
 fail=0
@@ -139,6 +169,41 @@ shot stylize-panned.png
 ! "$checker" same "$shots/stylize-100.png" "$shots/stylize-panned.png" >/dev/null
 result $? "screenshot stylize-panned.png: dragging pans the 100% view"
 
+# Before/after: the original left of a line, the result right of it.
+press "$dialog" alt+b
+sleep 1
+shot stylize-split.png
+! "$checker" same "$shots/stylize-panned.png" "$shots/stylize-split.png" >/dev/null
+result $? "screenshot stylize-split.png: Before/after splits the preview"
+# The line starts in the middle of the preview area; drag it to the left.
+xdotool mousemove --window "$dialog" 191 300 mousedown 1 mousemove --window "$dialog" 120 300 sleep 0.3 \
+    mousemove --window "$dialog" 80 300 sleep 0.3 mouseup 1
+sleep 1
+shot stylize-split-moved.png
+! "$checker" same "$shots/stylize-split.png" "$shots/stylize-split-moved.png" >/dev/null
+result $? "screenshot stylize-split-moved.png: the split line can be dragged"
+press "$dialog" alt+b
+
+# Presets: choose the one in the file, which sets every control.
+press "$dialog" alt+e Down
+sleep 6
+shot stylize-preset.png
+! "$checker" same "$shots/stylize-split-moved.png" "$shots/stylize-preset.png" >/dev/null
+result $? "screenshot stylize-preset.png: choosing a preset changes the controls and the preview"
+press "$dialog" alt+v
+ask=$(wait_window 'Save Preset \(comicgan\)')
+[ -n "$ask" ] && press "$ask" ctrl+a && xdotool type --delay 50 "Copy" && press "$ask" Return
+sleep 1
+heavy=$(preset_sections | sed -n 's/^Heavy lines: //p')
+copy=$(preset_sections | sed -n 's/^Copy: //p')
+[ -n "$copy" ] && [ "$copy" = "$heavy" ]
+result $? "Save writes the controls as a new preset, equal to the one loaded ($copy)"
+# The saved preset is chosen; Delete is the button after Save.
+press "$dialog" Tab space
+sleep 1
+[ "$(preset_sections | cut -d: -f1 | tr '\n' ,)" = "Heavy lines," ]
+result $? "Delete removes the chosen preset from the file"
+
 press "$dialog" alt+o
 attention=$(wait_window 'Attention Map \(comicgan\)')
 [ -f "$out/after.png" ] && "$checker" changed "$out/before.png" "$out/after.png" >/dev/null
@@ -148,6 +213,9 @@ result $? "OK applies the style to the layer"
 result $? "the attention dialog opens"
 sleep 5
 shot attention.png
+# A malformed presets file: the next dialog says so and leaves it alone.
+printf '[Heavy lines]\nstyle=test-ink\nnot a key\n' >"$presets"
+cp "$presets" "$work/broken.ini"
 press "$attention" alt+a
 frames=$(wait_window 'Comic Style Frames \(comicgan\)')
 [ -f "$out/heat.png" ] && "$checker" changed "$out/after.png" "$out/heat.png" >/dev/null
@@ -157,6 +225,10 @@ result $? "Add Layer adds the heatmap layer"
 result $? "the frames dialog opens"
 sleep 5
 shot frames.png
+press "$frames" alt+v
+sleep 1
+[ -z "$(xdotool search --name '^Save Preset' 2>/dev/null)" ] && cmp -s "$presets" "$work/broken.ini"
+result $? "screenshot frames.png: a malformed presets file is reported and not written over"
 press "$frames" Escape
 wait_gimp
 [ -f "$out/after-cancel.png" ] && "$checker" same "$out/after.png" "$out/after-cancel.png" >/dev/null

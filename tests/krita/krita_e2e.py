@@ -25,7 +25,8 @@ from krita import Krita, Selection
 from PyQt5.QtCore import QCoreApplication, QEventLoop, QProcess
 
 import comicgan.dialog
-from comicgan.dialog import ComicganDialog
+from comicgan import presets
+from comicgan.dialog import FROM_LAYER, ComicganDialog
 from comicgan.layers import transfer_of
 
 W, H = 120, 90
@@ -233,6 +234,8 @@ def check_attention(tap, dialog):
     tap.check(names == ["Background", "Attention: Test ink (Background)"],
               "the attention map becomes a new layer", "%s\n%s" % (status, names))
     heat = pixels(doc.topLevelNodes()[1]) if len(names) == 2 else b""
+    opacity = doc.topLevelNodes()[1].opacity() if len(names) == 2 else None
+    tap.check(opacity == 153, "the attention layer is at 60 % opacity, as in GIMP", opacity)
     tap.check(len(heat) == W * H * 4 and all(heat[i + 3] == 255 for i in range(0, len(heat), 4))
               and len(set(heat)) > 5, "it is an opaque, not flat heatmap")
     # Stylize with the attention toggle: the map goes above the stylized layer.
@@ -464,6 +467,167 @@ def check_refusals(tap, dialog):
         comicgan.dialog.find_bridge = saved
 
 
+# A presets file as GIMP's plug-in writes it (GLib's key file).
+GIMP_PRESETS = """[Heavy lines]
+style=test-ink
+style_b=test-paint
+mix=0.3
+strength=0.8
+keep_colors=false
+line_weight=0.5
+denoise=0.3
+contrast=1.4
+scale=auto
+
+[Soft]
+style=test-paint
+style_b=
+mix=0
+strength=0.5
+keep_colors=true
+line_weight=-0.25
+denoise=0
+contrast=1
+scale=0.5
+"""
+
+
+def icon_bytes(item):
+    image = item.icon().pixmap(96, 96).toImage()
+    ptr = image.constBits()
+    ptr.setsize(image.sizeInBytes())
+    return bytes(ptr)
+
+
+def check_layer_and_preview(tap, dialog):
+    """Thumbnails from the layer, the live preview, labels, the attention box."""
+    generic = [icon_bytes(dialog.style_list.item(i)) for i in range(dialog.style_list.count())]
+    doc, layer = new_document("e2e-preview", "U8", read("in8.raw"))
+    dialog.use_layer(doc, layer)
+    count = dialog.style_list.count()
+    made = wait_until(lambda: all(dialog.style_list.item(i).data(FROM_LAYER) for i in range(count)), 60)
+    ink = [s["name"] for s in dialog.styles].index("test-ink")
+    tap.check(made and icon_bytes(dialog.style_list.item(ink)) != generic[ink],
+              "the style thumbnails are made from the layer, not the generic sample")
+
+    dialog.style_list.setCurrentRow(ink)
+    arrived = wait_until(lambda: dialog.view.styled is not None and dialog.preview.pending is None, 60)
+    tap.check(arrived and dialog.view.styled.size() == dialog.view.original.size()
+              and dialog.view.styled != dialog.view.original and dialog.preview_status.text() == "",
+              "the fitted preview arrives, stylized", dialog.preview_status.text())
+    # A change restarts the timer: "Rendering…" while the bridge works, and
+    # only the newest request's result is shown.
+    dialog.strength.setValue(40)
+    dialog.contrast.setValue(1.8)
+    sent = wait_until(lambda: dialog.preview.pending is not None, 5)
+    tap.check(sent and dialog.preview_status.text() == "Rendering…", "the preview says it is rendering",
+              dialog.preview_status.text())
+    first = dialog.preview.generation
+    dialog.denoise.setValue(0.5)
+    dialog.preview.send()
+    wait_until(lambda: dialog.preview.pending is None, 60)
+    tap.check(dialog.preview.generation > first and dialog.view.styled is not None,
+              "a newer request replaces the one in flight")
+    dialog.zoom.setCurrentIndex(1)
+    wait_until(lambda: dialog.preview.pending is None, 60)
+    tap.check(not dialog.view.fitted and dialog.view.styled is not None, "the 100% view arrives")
+    dialog.overlay.setChecked(True)
+    heat = wait_until(lambda: dialog.view.heat is not None, 60)
+    tap.check(heat, "the attention overlay arrives over the preview")
+    dialog.split.setChecked(True)
+    shot = os.path.join(DIR, "preview.png")
+    dialog.resize(1200, 760)
+    dialog.show()
+    wait_until(lambda: False, 0.5)
+    dialog.grab().save(shot)
+    shot_dir = os.environ.get("KRITA_E2E_SHOTS")
+    if shot_dir:
+        dialog.grab().save(os.path.join(shot_dir, "krita-dialog.png"))
+    tap.check(dialog.view.split, "the before/after split is on")
+    dialog.overlay.setChecked(False)
+    dialog.split.setChecked(False)
+    dialog.zoom.setCurrentIndex(0)
+    for w, v in ((dialog.strength, 100), (dialog.contrast, 1.0), (dialog.denoise, 0.0)):
+        w.setValue(v)
+
+    # Labels fit their cells: none is cut short.
+    long_name = "Cel shading (comic mix)"
+    saved = dialog.style_list.item(0).text()
+    dialog.style_list.item(0).setText(long_name)
+    dialog._fit_labels()
+    metrics = dialog.style_list.fontMetrics()
+    cell = dialog.style_list.gridSize().width()
+    widths = [metrics.horizontalAdvance(dialog.style_list.item(i).text()) for i in range(count)]
+    tap.check(all(w + 8 <= cell for w in widths), "style names are not cut short", "%s in %d" % (widths, cell))
+    dialog.style_list.item(0).setText(saved)
+
+    # The attention box: unticked for a style without a map, ticked again after.
+    # (The test model's styles all have maps: one is made to have none.)
+    dialog.attention.setChecked(True)
+    plain = [s["name"] for s in dialog.styles].index("test-paint")
+    points = dialog.styles[plain].get("attention")
+    dialog.styles[plain]["attention"] = []
+    dialog.style_list.setCurrentRow(plain)
+    off = not dialog.attention.isChecked() and not dialog.attention.isEnabled()
+    dialog.style_list.setCurrentRow(ink)
+    tap.check(off and dialog.attention.isChecked(), "the attention box is unticked for a style without a map")
+    dialog.styles[plain]["attention"] = points
+    dialog.attention.setChecked(False)
+    doc.close()
+
+
+def check_presets(tap, dialog):
+    file = presets.path()
+    os.makedirs(os.path.dirname(file), exist_ok=True)
+    with open(file, "w", encoding="utf-8") as f:
+        f.write(GIMP_PRESETS)
+    dialog._fill_presets()
+    names = [dialog.preset.itemText(i) for i in range(dialog.preset.count())]
+    tap.check(names == ["Heavy lines", "Soft"], "the presets GIMP's plug-in wrote are listed", names)
+    dialog._on_preset_chosen(0)
+    s = dialog.settings()
+    got = (s["style"], s["style_b"], s["mix_share"], s["strength"], s["keep_colors"], s["line_weight"],
+           s["denoise"], s["contrast"], s["scale"])
+    tap.check(got == ("test-ink", "test-paint", 0.3, 0.8, False, 0.5, 0.3, 1.4, "auto"),
+              "loading a preset sets every control", got)
+
+    # The options reach the bridge: the result equals the command's.
+    if os.path.exists(os.path.join(DIR, "options8.raw")):
+        doc, layer = new_document("e2e-options", "U8", read("in8.raw"))
+        run_action(tap, dialog, "stylize", doc, [layer], dict(s, new_layer=True, attention=False))
+        result = layer_named(doc.rootNode(), "Test ink (Background)")
+        got, want = (pixels(result) if result else b""), read("options8.raw")
+        tap.check(got == want, "mix, line weight, denoise and contrast give the comicgan command's pixels",
+                  difference(got, want, 4))
+        doc.close()
+    else:
+        tap.note("the comicgan command is not built: the options' pixels are not compared")
+
+    dialog._on_preset_chosen(1)
+    tap.check(dialog.scale.currentData() == 0.5 and dialog.keep_colors.isChecked()
+              and abs(dialog.line_weight.value() + 0.25) < 1e-9 and dialog.style_b.currentData() == "",
+              "a second preset sets them again")
+    dialog._on_preset_chosen(0)
+    saved = dialog.save_preset("Copy")
+    p = presets.load()
+    tap.check(saved and presets.names(p) == ["Heavy lines", "Soft", "Copy"]
+              and dict(p["Copy"]) == dict(p["Heavy lines"]),
+              "saving writes a preset like the one loaded", open(file, encoding="utf-8").read())
+    dialog.delete_preset("Soft")
+    tap.check(presets.names(presets.load()) == ["Heavy lines", "Copy"], "deleting removes it from the file")
+
+    broken = "[Heavy lines]\nstyle=test-ink\nthis line is not a key\n"
+    with open(file, "w", encoding="utf-8") as f:
+        f.write(broken)
+    dialog._fill_presets()
+    refused = not dialog.save_preset("New")
+    tap.check(refused and "cannot be read" in dialog.preset_note.text() and not dialog.preset_save.isEnabled()
+              and open(file, encoding="utf-8").read() == broken,
+              "a malformed presets file gets a clear message and is left as it is", dialog.preset_note.text())
+    os.unlink(file)
+    dialog._fill_presets()
+
+
 def run_tests(tap):
     k = Krita.instance()
     dialog = ComicganDialog(k, "stylize")
@@ -481,6 +645,8 @@ def run_tests(tap):
         QCoreApplication.processEvents()
         dialog.grab().save(shot)
 
+    check_layer_and_preview(tap, dialog)
+    check_presets(tap, dialog)
     check_depth(tap, dialog, "U8", 8)
     check_depth(tap, dialog, "U16", 16)
     check_linear(tap, dialog)

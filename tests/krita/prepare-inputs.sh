@@ -6,7 +6,8 @@
 # strength 0.8), read back into the same layouts; in8b.raw, in8c.raw: a
 # second and a third frame; frames1.raw, frames2.raw: the command's --frames
 # output for in8 and in8b; anim1.raw … anim3.raw: its --frames output for
-# in8, in8b and in8c (these only with the command). Environment: TESTTOOL, COMICGAN (optional), and
+# in8, in8b and in8c; options8.raw: its output with a mix and post-processing
+# (these only with the command). Environment: TESTTOOL, COMICGAN (optional), and
 # COMICGAN_MODEL_PATH naming the test model's folder. Prints a TAP failure
 # and exits 1 if something cannot be made.
 set -u
@@ -43,6 +44,10 @@ open(sys.argv[2], "wb").write(b"".join(reversed(rows)))
 open(sys.argv[3], "wb").write(b"".join(b"".join(r[x * 4:x * 4 + 4] for x in reversed(range(120))) for r in rows))
 PY
 if [ -n "${COMICGAN:-}" ]; then
+    # The options the dialogs add: a mix of two styles and post-processing.
+    "$COMICGAN" stylize --mix test-ink=0.7,test-paint=0.3 --strength 0.8 --line-weight 0.5 --denoise 0.3 \
+        --contrast 1.4 "$tmp/in8.png" "$tmp/options8.png" || fail "comicgan stylize with options"
+    "$TESTTOOL" to-raw "$tmp/options8.png" "$tmp/options8.raw" U8 || fail "to-raw"
     # Float TIFFs keep the 8-bit values exactly and the output unrounded, so
     # reading the results back as U8 rounds them the way the bridge does.
     "$TESTTOOL" from-raw "$tmp/in8.raw" 120 90 U8 "$tmp/frame1.tif" || fail "from-raw"

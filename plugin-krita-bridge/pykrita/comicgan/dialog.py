@@ -1,25 +1,31 @@
-"""The comicgan dialog: style (with thumbnails), strength, keep colors, output
-as a new layer, attention map; a progress bar with Cancel.
+"""The comicgan dialog: presets, style (with thumbnails made from the layer),
+a second style mixed in, strength, post-processing, keep colors, output as a
+new layer, attention map, and a live preview; a progress bar with Cancel.
 
 The dialog is not modal and never waits: the bridge answers through
 callbacks from Qt's event loop, so Krita stays usable while it works.
 """
 
+import math
 import time
 
-from PyQt5.QtCore import QSize, Qt
+from PyQt5.QtCore import QRect, QSize, Qt
 from PyQt5.QtGui import QIcon, QImage, QPixmap
-from PyQt5.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QHBoxLayout, QLabel,
-                             QListView, QListWidget, QListWidgetItem, QProgressBar, QPushButton, QSlider,
-                             QSpinBox, QVBoxLayout)
+from PyQt5.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QGridLayout,
+                             QHBoxLayout, QInputDialog, QLabel, QListView, QListWidget, QListWidgetItem,
+                             QProgressBar, QPushButton, QSlider, QSpinBox, QVBoxLayout)
 
+from . import presets
 from .animation import AnimationRun
 from .bridge import Bridge, find_bridge
 from .layers import Run
+from .preview import Preview, PreviewView, image_bytes, image_from_bytes, layer_image
 from .text import i18n
 
 THUMBNAIL = 96
 SETTINGS_GROUP = "comicgan"
+# Item data of a style whose thumbnail was made from the user's layer.
+FROM_LAYER = Qt.UserRole + 1
 
 TITLES = {
     "stylize": lambda: i18n("Stylize Layer"),
@@ -43,12 +49,47 @@ def read_setting(krita, key, default):
     value = krita.readSetting(SETTINGS_GROUP, key, str(default)) if krita else str(default)
     if isinstance(default, bool):
         return value == "True"
-    if isinstance(default, int):
+    if isinstance(default, (int, float)):
         try:
-            return int(value)
+            return type(default)(value)
         except ValueError:
             return default
     return value
+
+
+class NumberRow:
+    """A slider and a number box showing one value from lo to hi."""
+
+    def __init__(self, lo, hi, value, decimals=2, suffix=""):
+        self.factor = 10 ** decimals
+        self.slider = QSlider(Qt.Horizontal)
+        self.slider.setRange(round(lo * self.factor), round(hi * self.factor))
+        self.box = QDoubleSpinBox()
+        self.box.setRange(lo, hi)
+        self.box.setDecimals(decimals)
+        self.box.setSingleStep(1 / self.factor if decimals == 0 else 0.05)
+        self.box.setSuffix(suffix)
+        self.slider.valueChanged.connect(lambda v: self.box.setValue(v / self.factor))
+        self.box.valueChanged.connect(lambda v: self.slider.setValue(round(v * self.factor)))
+        self.box.setValue(value)
+        self.slider.setValue(round(value * self.factor))
+        self.valueChanged = self.box.valueChanged
+
+    def value(self):
+        v = self.box.value()
+        return round(v) if self.factor == 1 else v
+
+    def setValue(self, v):
+        self.box.setValue(v)
+
+    def setEnabled(self, on):
+        self.slider.setEnabled(on)
+        self.box.setEnabled(on)
+
+    def add_to(self, grid, row, label):
+        grid.addWidget(QLabel(label), row, 0)
+        grid.addWidget(self.slider, row, 1)
+        grid.addWidget(self.box, row, 2)
 
 
 # The "Detail size" choices: the request's "scale" member and the label
@@ -68,6 +109,9 @@ class ComicganDialog(QDialog):
         self.run = None
         self._started = time.monotonic()  # of the run in progress, for the time left
         self.bridge = None
+        self._syncing = False   # the dialog, not the user, is setting the attention box
+        self._retick = False    # the box was unticked for a style without a map: tick it again for one with
+        self._thumbs = 0        # the generation of the layer's thumbnails
         self._build()
         self.set_mode(mode)
         self._start_bridge()
@@ -75,7 +119,29 @@ class ComicganDialog(QDialog):
     # ---- layout --------------------------------------------------------------
 
     def _build(self):
-        layout = QVBoxLayout(self)
+        outer = QHBoxLayout(self)
+        outer.addLayout(self._build_preview(), 1)
+        layout = QVBoxLayout()
+        outer.addLayout(layout)
+
+        row = QHBoxLayout()
+        row.addWidget(QLabel(i18n("Preset:")))
+        self.preset = QComboBox()
+        self.preset.setToolTip(i18n("Choosing a preset sets every option below; GIMP's comicgan plug-in "
+                                    "shares these presets."))
+        self.preset.activated.connect(self._on_preset_chosen)
+        row.addWidget(self.preset, 1)
+        self.preset_save = QPushButton(i18n("Save…"))
+        self.preset_save.clicked.connect(self._on_preset_save)
+        row.addWidget(self.preset_save)
+        self.preset_delete = QPushButton(i18n("Delete"))
+        self.preset_delete.clicked.connect(self._on_preset_delete)
+        row.addWidget(self.preset_delete)
+        layout.addLayout(row)
+        self.preset_note = QLabel()
+        self.preset_note.setWordWrap(True)
+        self.preset_note.hide()
+        layout.addWidget(self.preset_note)
 
         layout.addWidget(QLabel(i18n("Style:")))
         self.style_list = QListWidget()
@@ -87,24 +153,34 @@ class ComicganDialog(QDialog):
         self.style_list.setWordWrap(True)
         self.style_list.setMinimumSize(3 * (THUMBNAIL + 28) + 24, THUMBNAIL + 48)
         self.style_list.currentRowChanged.connect(self._on_style_changed)
-        layout.addWidget(self.style_list)
+        layout.addWidget(self.style_list, 1)
         self.description = QLabel()
         self.description.setWordWrap(True)
         layout.addWidget(self.description)
 
-        row = QHBoxLayout()
-        row.addWidget(QLabel(i18n("Strength:")))
-        self.strength = QSlider(Qt.Horizontal)
-        self.strength.setRange(0, 100)
-        self.strength_box = QSpinBox()
-        self.strength_box.setRange(0, 100)
-        self.strength_box.setSuffix(" %")
-        self.strength.valueChanged.connect(self.strength_box.setValue)
-        self.strength_box.valueChanged.connect(self.strength.setValue)
-        self.strength.setValue(read_setting(self.krita, "strength", 100))
-        row.addWidget(self.strength, 1)
-        row.addWidget(self.strength_box)
-        layout.addLayout(row)
+        # The ranges and defaults are the engine's (and the comicgan command's).
+        grid = QGridLayout()
+        self.strength = NumberRow(0, 100, read_setting(self.krita, "strength", 100), 0, " %")
+        self.strength.add_to(grid, 0, i18n("Strength:"))
+        grid.addWidget(QLabel(i18n("Mix with:")), 1, 0)
+        self.style_b = QComboBox()
+        self.style_b.setToolTip(i18n("A second style of the same network, blended in by the slider below."))
+        grid.addWidget(self.style_b, 1, 1, 1, 2)
+        self.mix = NumberRow(0, 100, read_setting(self.krita, "mix", 0), 0, " %")
+        self.mix.slider.setToolTip(i18n("How much of the second style: 0 is the first style alone, 100 the "
+                                        "second alone."))
+        self.mix.add_to(grid, 2, i18n("Mix:"))
+        self.line_weight = NumberRow(-1, 1, read_setting(self.krita, "line_weight", 0.0))
+        self.line_weight.slider.setToolTip(i18n("Thins (below 0) or thickens (above 0) the dark lines."))
+        self.line_weight.add_to(grid, 3, i18n("Line weight:"))
+        self.denoise = NumberRow(0, 1, read_setting(self.krita, "denoise", 0.0))
+        self.denoise.slider.setToolTip(i18n("Smooths the result, keeping its edges."))
+        self.denoise.add_to(grid, 4, i18n("Denoise:"))
+        self.contrast = NumberRow(0.5, 2, read_setting(self.krita, "contrast", 1.0))
+        self.contrast.add_to(grid, 5, i18n("Contrast:"))
+        grid.setColumnStretch(1, 1)
+        layout.addLayout(grid)
+        self.strength_box = self.strength.box
 
         self.keep_colors = QCheckBox(i18n("Keep the layer's colors"))
         self.keep_colors.setChecked(read_setting(self.krita, "keep_colors", False))
@@ -136,6 +212,7 @@ class ComicganDialog(QDialog):
         self.attention = QCheckBox(i18n("Add an attention map layer"))
         self.attention.setChecked(read_setting(self.krita, "attention", False))
         self.attention.setToolTip(i18n("Shows, as a heatmap, where the network looks when it stylizes."))
+        self.attention.toggled.connect(self._on_attention_toggled)
         row.addWidget(self.attention)
         row.addStretch(1)
         self.point_label = QLabel(i18n("Point:"))
@@ -162,6 +239,41 @@ class ComicganDialog(QDialog):
         self.buttons.addButton(self.go, QDialogButtonBox.AcceptRole)
         layout.addWidget(self.buttons)
 
+        # Every option the picture depends on updates the preview.
+        for number in (self.strength, self.mix, self.line_weight, self.denoise, self.contrast):
+            number.valueChanged.connect(self._preview_changed)
+        self.style_b.currentIndexChanged.connect(self._on_style_b_changed)
+        self.keep_colors.toggled.connect(self._preview_changed)
+        self.scale.currentIndexChanged.connect(self._preview_changed)
+        self.point.currentIndexChanged.connect(self._on_overlay_changed)
+
+    def _build_preview(self):
+        column = QVBoxLayout()
+        self.view = PreviewView()
+        column.addWidget(self.view, 1)
+        bar = QHBoxLayout()
+        self.zoom = QComboBox()
+        self.zoom.addItem(i18n("Fit"))
+        self.zoom.addItem(i18n("100%"))
+        self.zoom.setToolTip(i18n("Click the fitted picture to see that spot at 100%; drag to move around."))
+        self.zoom.currentIndexChanged.connect(lambda i: self.preview.set_fitted(i == 0))
+        bar.addWidget(self.zoom)
+        self.split = QCheckBox(i18n("Before/after"))
+        self.split.setToolTip(i18n("Shows the original left of a line and the result right of it; drag the "
+                                   "line to move it."))
+        self.split.toggled.connect(self._on_split)
+        bar.addWidget(self.split)
+        self.overlay = QCheckBox(i18n("Attention"))
+        self.overlay.setToolTip(i18n("Shows the attention map over the preview."))
+        self.overlay.toggled.connect(self._on_overlay_changed)
+        bar.addWidget(self.overlay)
+        self.preview_status = QLabel()
+        bar.addWidget(self.preview_status, 1)
+        column.addLayout(bar)
+        self.preview = Preview(self.view, self._preview_settings, self.preview_status.setText)
+        self.preview.zoomed = lambda: self._set_zoom_box(1)
+        return column
+
     def set_mode(self, mode):
         """Switches between the actions' variants of the dialog."""
         if self.run is not None:
@@ -181,12 +293,14 @@ class ComicganDialog(QDialog):
     def _set_busy(self, busy):
         usable = bool(self.styles) and self.bridge is not None and not self.bridge.dead
         self.go.setEnabled(not busy and usable)
-        for w in (self.style_list, self.strength, self.strength_box, self.keep_colors, self.scale, self.new_layer,
-                  self.attention, self.point):
+        for w in (self.style_list, self.strength, self.keep_colors, self.scale, self.new_layer, self.attention,
+                  self.point, self.style_b, self.mix, self.line_weight, self.denoise, self.contrast, self.preset,
+                  self.preset_save, self.preset_delete):
             w.setEnabled(not busy)
         self.cancel.setText(i18n("Cancel") if busy else i18n("Close"))
         if not busy:
             self._on_style_changed(self.style_list.currentRow())
+            self._fill_presets(self.preset.currentText() or None)
 
     # ---- the bridge ----------------------------------------------------------
 
@@ -226,6 +340,7 @@ class ComicganDialog(QDialog):
                 self.style_list.setCurrentRow(i)
         if self.styles and self.style_list.currentRow() < 0:
             self.style_list.setCurrentRow(0)
+        self._fit_labels()
         self.progress.setValue(0)
         if self.styles:
             self.status.setText("")
@@ -235,6 +350,84 @@ class ComicganDialog(QDialog):
             self.status.setText(i18n("No comicgan styles are installed. Models were looked for in:\n{0}")
                                 .format(folders) + ("\n" + broken if broken else ""))
         self._set_busy(False)
+        self.use_layer(*self._active_layer())
+
+    def _fit_labels(self):
+        """Cells wide enough for the longest style name on one line, so none is
+        cut short ("Cel shadi…")."""
+        metrics = self.style_list.fontMetrics()
+        widest = max([metrics.horizontalAdvance(self.style_list.item(i).text())
+                      for i in range(self.style_list.count())] + [0])
+        width = max(THUMBNAIL + 28, widest + 24)
+        self.style_list.setGridSize(QSize(width, THUMBNAIL + metrics.height() + 24))
+        self.style_list.setMinimumSize(3 * width + 24, THUMBNAIL + metrics.height() + 36)
+
+    # ---- the layer: preview and thumbnails -----------------------------------
+
+    def _active_layer(self):
+        doc = self.krita.activeDocument() if self.krita else None
+        node = doc.activeNode() if doc else None
+        return doc, node
+
+    def use_layer(self, doc, node):
+        """Previews node and makes the style thumbnails from it (the generic
+        sample's stay where there is no layer to show)."""
+        usable = node is not None and node.colorModel() == "RGBA" and not node.bounds().isEmpty()
+        self.preview.bridge = self.bridge
+        self.preview.set_layer(node if usable else None)
+        self._thumbs = getattr(self, "_thumbs", 0) + 1
+        if not usable or self.bridge is None or self.bridge.dead:
+            return
+        b = node.bounds()
+        side = min(b.width(), b.height())
+        square = QRect(b.x() + (b.width() - side) // 2, b.y() + (b.height() - side) // 2, side, side)
+        sample = layer_image(node, square, QSize(THUMBNAIL, THUMBNAIL))
+        payload = image_bytes(sample)
+        generation = self._thumbs
+        for row, style in enumerate(self.styles):
+            header = {"type": "stylize", "width": THUMBNAIL, "height": THUMBNAIL, "color_model": "RGBA",
+                      "depth": "U8", "transfer": "srgb", "style": style["name"], "strength": 1.0, "scale": 1}
+
+            def done(h, data, row=row):
+                if generation == self._thumbs and row < self.style_list.count():
+                    item = self.style_list.item(row)
+                    item.setIcon(QIcon(QPixmap.fromImage(image_from_bytes(data, THUMBNAIL, THUMBNAIL))))
+                    item.setData(FROM_LAYER, True)
+            self.bridge.call(header, payload, done=done, failed=lambda e: None)
+
+    def showEvent(self, event):
+        super().showEvent(event)
+        if self.styles and self.run is None:
+            doc, node = self._active_layer()
+            if node is not None and node != self.preview.node:
+                self.use_layer(doc, node)
+
+    def _preview_settings(self):
+        return self.settings() if self.styles and 0 <= self.style_list.currentRow() < len(self.styles) else None
+
+    def _preview_changed(self, *args):
+        self.preview.changed()
+
+    def _set_zoom_box(self, index):
+        self.zoom.blockSignals(True)
+        self.zoom.setCurrentIndex(index)
+        self.zoom.blockSignals(False)
+
+    def _on_split(self, on):
+        self.view.split = on
+        self.view.update()
+
+    def _on_overlay_changed(self, *args):
+        self.preview.set_attention(self.overlay.isChecked() and self.overlay.isEnabled(),
+                                   self.point.currentText() or None)
+
+    def _on_attention_toggled(self, on):
+        if not self._syncing:
+            self._retick = False
+
+    def _on_style_b_changed(self, *args):
+        self.mix.setEnabled(bool(self.style_b.currentData()) and self.run is None)
+        self.preview.changed()
 
     def _on_load_failed(self, error):
         self._set_busy(False)
@@ -259,22 +452,61 @@ class ComicganDialog(QDialog):
         style = self.styles[row] if 0 <= row < len(self.styles) else None
         self.description.setText(style.get("description", "") if style else "")
         points = style.get("attention", []) if style else []
+        self._syncing = True
         self.point.clear()
         self.point.addItems(points)
         can_map = bool(points)
         self.attention.setEnabled(can_map and self.run is None)
+        # Unticked where the style has no map; ticked again for the next style that has one.
+        if not can_map and self.attention.isChecked():
+            self._retick = True
+            self.attention.setChecked(False)
+        elif can_map and self._retick:
+            self._retick = False
+            self.attention.setChecked(True)
+        self.overlay.setEnabled(can_map)
+        self._syncing = False
         self.point.setVisible(self.mode not in ("frames", "animation"))
         self.point_label.setVisible(self.mode not in ("frames", "animation"))
         self.point.setEnabled(can_map and self.run is None)
         if self.mode == "attention" and style and not can_map:
             self.status.setText(i18n("Style “{0}” has no attention maps.").format(style.get("display_name")))
+        self._fill_style_b(style)
+        self._on_overlay_changed()
+
+    def _fill_style_b(self, style, wanted=None):
+        """The styles of style's model that can be mixed into it."""
+        wanted = wanted if wanted is not None else (self.style_b.currentData() or
+                                                    read_setting(self.krita, "style_b", ""))
+        self.style_b.blockSignals(True)
+        self.style_b.clear()
+        self.style_b.addItem(i18n("None"), "")
+        for other in self.styles:
+            if style and other["name"] != style["name"] and other.get("model") == style.get("model"):
+                self.style_b.addItem(other.get("display_name") or other["name"], other["name"])
+        self.style_b.setCurrentIndex(max(0, self.style_b.findData(wanted)))
+        self.style_b.setEnabled(self.style_b.count() > 1 and self.run is None)
+        self.style_b.blockSignals(False)
+        self._on_style_b_changed()
 
     def settings(self):
         style = self.styles[self.style_list.currentRow()]
+        style_b = self.style_b.currentData() or ""
+        share = self.mix.value() / 100.0 if style_b else 0.0
+        mix = None
+        if share > 0:
+            mix = {style["name"]: 1.0 - share}
+            mix[style_b] = mix.get(style_b, 0.0) + share
         return {
             "style": style["name"],
             "display_name": style.get("display_name") or style["name"],
+            "style_b": style_b,
+            "mix_share": share,
+            "mix": mix,
             "strength": self.strength.value() / 100.0,
+            "line_weight": self.line_weight.value(),
+            "denoise": self.denoise.value(),
+            "contrast": self.contrast.value(),
             "keep_colors": self.keep_colors.isChecked(),
             "scale": self.scale.currentData(),
             "new_layer": self.new_layer.isChecked() or self.mode == "attention",
@@ -285,10 +517,120 @@ class ComicganDialog(QDialog):
     def _save_settings(self, s):
         if not self.krita:
             return
-        for key in ("style", "keep_colors", "new_layer", "attention"):
+        for key in ("style", "style_b", "keep_colors", "new_layer", "line_weight", "denoise", "contrast"):
             self.krita.writeSetting(SETTINGS_GROUP, key, str(s[key]))
+        self.krita.writeSetting(SETTINGS_GROUP, "attention", str(self.attention.isChecked() or self._retick))
         self.krita.writeSetting(SETTINGS_GROUP, "strength", str(self.strength.value()))
+        self.krita.writeSetting(SETTINGS_GROUP, "mix", str(self.mix.value()))
         self.krita.writeSetting(SETTINGS_GROUP, "scale", str(s["scale"]))
+
+    # ---- presets ---------------------------------------------------------------
+
+    def _preset_note(self, text):
+        self.preset_note.setText(text or "")
+        self.preset_note.setVisible(bool(text))
+
+    def _fill_presets(self, select=None):
+        """The file's presets into the list, read afresh (GIMP's plug-in may
+        have changed it). A file that cannot be read leaves Save and Delete
+        off, so it is never written over."""
+        try:
+            names = presets.names(presets.load())
+            error = None
+        except presets.PresetError as e:
+            names, error = [], str(e)
+        self.preset.clear()
+        self.preset.addItems(names)
+        self.preset.setCurrentIndex(names.index(select) if select in names else -1)
+        idle = self.run is None
+        self.preset.setEnabled(bool(names) and idle)
+        self.preset_save.setEnabled(error is None and idle)
+        self.preset_delete.setEnabled(error is None and idle and self.preset.currentIndex() >= 0)
+        self._preset_note(error)
+
+    def apply_preset(self, name, preset):
+        """Sets the controls from a preset (as presets.get returns it)."""
+        names = [s["name"] for s in self.styles]
+        missing = []
+        if preset["style"] in names:
+            self.style_list.setCurrentRow(names.index(preset["style"]))
+        else:
+            missing.append(preset["style"])
+        self._fill_style_b(self.styles[self.style_list.currentRow()] if self.styles else None,
+                           wanted=preset["style_b"])
+        if preset["style_b"] and self.style_b.currentData() != preset["style_b"]:
+            missing.append(preset["style_b"])
+        self.mix.setValue(round(preset["mix"] * 100))
+        self.strength.setValue(round(preset["strength"] * 100))
+        self.keep_colors.setChecked(preset["keep_colors"])
+        self.line_weight.setValue(preset["line_weight"])
+        self.denoise.setValue(preset["denoise"])
+        self.contrast.setValue(preset["contrast"])
+        scale = preset["scale"]
+        values = [v for v, _ in SCALES]
+        if scale == "auto":
+            self.scale.setCurrentIndex(0)
+        else:
+            # A detail size the list does not have (written by hand) gets the nearest.
+            numbers = [(abs(math.log(v / scale)), i) for i, v in enumerate(values) if v != "auto"]
+            self.scale.setCurrentIndex(min(numbers)[1])
+        self._preset_note(i18n("Preset “{0}” uses styles that are not installed: {1}.")
+                          .format(name, ", ".join(missing)) if missing else None)
+
+    def _on_preset_chosen(self, index):
+        name = self.preset.itemText(index)
+        try:
+            self.apply_preset(name, presets.get(presets.load(), name))
+        except (presets.PresetError, KeyError) as e:
+            self._preset_note(str(e))
+        self.preset_delete.setEnabled(True)
+
+    def preset_values(self):
+        """The controls as a preset."""
+        s = self.settings()
+        return {"style": s["style"], "style_b": s["style_b"], "mix": s["mix_share"], "strength": s["strength"],
+                "keep_colors": s["keep_colors"], "line_weight": s["line_weight"], "denoise": s["denoise"],
+                "contrast": s["contrast"], "scale": s["scale"]}
+
+    def save_preset(self, name):
+        """Saves the controls as preset name; False (with a note) when it cannot."""
+        if not presets.name_ok(name):
+            self._preset_note(i18n("“{0}” cannot be a preset's name: use 1 to 63 characters, without [ or ].")
+                              .format(name))
+            return False
+        try:
+            p = presets.load()
+            presets.put(p, name, self.preset_values())
+            presets.save(p)
+        except presets.PresetError as e:
+            self._fill_presets()
+            self._preset_note(str(e))
+            return False
+        self._fill_presets(name)
+        return True
+
+    def delete_preset(self, name):
+        try:
+            p = presets.load()
+            if p.remove_section(name):
+                presets.save(p)
+        except presets.PresetError as e:
+            self._preset_note(str(e))
+            return False
+        self._fill_presets()
+        return True
+
+    def _on_preset_save(self):
+        if not self.styles or self.style_list.currentRow() < 0:
+            return
+        name, ok = QInputDialog.getText(self, i18n("Save Preset"), i18n("Preset name (an existing one is replaced):"),
+                                        text=self.preset.currentText())
+        if ok:
+            self.save_preset(name.strip())
+
+    def _on_preset_delete(self):
+        if self.preset.currentIndex() >= 0:
+            self.delete_preset(self.preset.currentText())
 
     def _on_go(self):
         if self.run is not None or not self.styles or self.style_list.currentRow() < 0:
@@ -317,6 +659,7 @@ class ComicganDialog(QDialog):
 
     def start_run(self, doc, nodes, settings):
         """Runs the dialog's action on nodes of doc (also used by the tests)."""
+        self.preview.pause(True)
         run_class = AnimationRun if self.mode == "animation" else Run
         self.run = run_class(self.bridge, doc, nodes, self.mode, settings, self)
         self.run.progress.connect(self._on_progress)
@@ -334,6 +677,7 @@ class ComicganDialog(QDialog):
         notes = self.run.notes if self.run else []
         self.run = None
         self._set_busy(False)
+        self.preview.pause(False)
         if message:
             self.status.setText(message)
             return

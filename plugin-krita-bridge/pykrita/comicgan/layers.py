@@ -104,7 +104,9 @@ class Job:
 def style_members(settings):
     """The style members every image request shares, from the dialog's settings."""
     h = {"strength": settings["strength"], "keep_colors": settings["keep_colors"],
-         "tile": settings.get("tile", 0), "scale": settings.get("scale", "auto")}
+         "tile": settings.get("tile", 0), "scale": settings.get("scale", "auto"),
+         "line_weight": settings.get("line_weight", 0.0), "denoise": settings.get("denoise", 0.0),
+         "contrast": settings.get("contrast", 1.0)}
     if settings.get("mix"):
         h["mix"] = settings["mix"]
     else:
@@ -187,8 +189,10 @@ def new_paint_layer(doc, above, name):
 
 
 def write_attention(doc, job, data, name):
-    """The map as a new layer above the job's layer."""
+    """The map as a new layer above the job's layer: opaque colours at 60 %
+    opacity, as GIMP's plug-in makes it, so the picture shows through."""
     layer = new_paint_layer(doc, job.node, name)
+    layer.setOpacity(round(255 * 0.6))
     r = job.rect
     layer.setPixelData(data, r.x(), r.y(), r.width(), r.height())
     return layer
