@@ -325,6 +325,16 @@ class Run(QObject):
             self._finish(str(error))
 
     def _finish(self, message):
+        if self._stopped or message == i18n("Cancelled."):
+            # Cancel means no new layers: an attention map already made for
+            # the first layer goes too. Layers changed in place stay changed
+            # (each is one step Undo takes back), and the message says so.
+            for layer in self.created:
+                layer.remove()
+            self.created = []
+            if self.changed:
+                message += " " + i18n("{0} layer(s) were already changed; Edit ▸ Undo takes them back.").format(
+                    len(self.changed))
         if self.created or self.changed:
             self.doc.refreshProjection()
         self._steps = []
