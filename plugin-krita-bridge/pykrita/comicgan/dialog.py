@@ -151,7 +151,8 @@ class ComicganDialog(QDialog):
         self.style_list.setResizeMode(QListView.Adjust)
         self.style_list.setMovement(QListView.Static)
         self.style_list.setWordWrap(True)
-        self.style_list.setMinimumSize(3 * (THUMBNAIL + 28) + 24, THUMBNAIL + 48)
+        # two rows of styles at least, as GIMP's grid shows
+        self.style_list.setMinimumSize(3 * (THUMBNAIL + 28) + 24, 2 * (THUMBNAIL + 36) + 12)
         self.style_list.currentRowChanged.connect(self._on_style_changed)
         layout.addWidget(self.style_list, 1)
         self.description = QLabel()
