@@ -25,12 +25,21 @@ typedef struct entry {
     bool sealed;
 } entry;
 
+/* A dropped entry's memory block is kept for the next entry of its size
+ * (the passes' tensors repeat in size): fresh memory costs a page fault a
+ * page, which on some machines costs more than the copy into it. */
+typedef struct block {
+    unsigned char *data;
+    size_t bytes;
+} block;
+
 struct cg_act_cache {
     size_t budget, ram, file, peak_ram, peak_file;
     int frames;
     bool dry;      /* only counting: nothing is allocated or written */
     GPtrArray *entries;
     bool overflow;
+    GArray *spare;      /* memory blocks of dropped entries, counted in ram, for reuse */
     unsigned char *row; /* one row of values, for the file */
     size_t row_len;     /* bytes */
 };
@@ -72,6 +81,7 @@ cg_act_cache *cg_act_cache_new(size_t ram_budget, int frames, bool dry)
     c->budget = ram_budget;
     c->frames = frames;
     c->entries = g_ptr_array_new();
+    c->spare = g_array_new(FALSE, FALSE, sizeof(block));
     return c;
 }
 
@@ -82,11 +92,15 @@ static size_t value_size(const entry *e)
 
 static void entry_free(cg_act_cache *c, entry *e)
 {
-    if (e->in_ram)
+    if (e->in_ram && e->ram) {
+        block b = {e->ram, e->bytes};
+        g_array_append_val(c->spare, b); /* still counted in c->ram */
+        e->ram = NULL;
+    } else if (e->in_ram) {
         c->ram -= e->bytes;
-    else if (e->fd >= 0 || c->dry)
+    } else if (e->fd >= 0 || c->dry) {
         c->file -= e->bytes;
-    g_free(e->ram);
+    }
     if (e->fd >= 0)
         close(e->fd);
     g_free(e->h);
@@ -102,6 +116,9 @@ void cg_act_cache_free(cg_act_cache *c)
     for (guint i = 0; i < c->entries->len; i++)
         entry_free(c, g_ptr_array_index(c->entries, i));
     g_ptr_array_free(c->entries, TRUE);
+    for (guint i = 0; i < c->spare->len; i++)
+        g_free(g_array_index(c->spare, block, i).data);
+    g_array_free(c->spare, TRUE);
     g_free(c->row);
     g_free(c);
 }
@@ -192,7 +209,22 @@ cg_status cg_act_cache_add(cg_act_cache *c, int key, int64_t channels, const int
             return cg_fail(err, CG_ERR_NOMEM, "out of memory for the tile cache");
         }
     }
-    if (c->ram + e->bytes <= c->budget && (c->dry || (e->ram = g_try_malloc(e->bytes)))) {
+    /* a spare block of the same size, else room made by freeing the spare ones */
+    for (guint i = 0; i < c->spare->len && !e->ram; i++)
+        if (g_array_index(c->spare, block, i).bytes == e->bytes) {
+            e->ram = g_array_index(c->spare, block, i).data;
+            e->in_ram = true;
+            g_array_remove_index_fast(c->spare, i);
+        }
+    while (!e->ram && c->ram + e->bytes > c->budget && c->spare->len > 0) {
+        block *b = &g_array_index(c->spare, block, c->spare->len - 1);
+        c->ram -= b->bytes;
+        g_free(b->data);
+        g_array_set_size(c->spare, c->spare->len - 1);
+    }
+    if (e->in_ram) {
+        /* reused: already counted */
+    } else if (c->ram + e->bytes <= c->budget && (c->dry || (e->ram = g_try_malloc(e->bytes)))) {
         c->ram += e->bytes;
         e->in_ram = true;
     } else if (c->dry) {
