@@ -22,7 +22,7 @@
 typedef struct settings {
     char *model_file, *style, *mix, *attention, *out_dir, *format, *scale;
     double strength, line_weight, denoise, contrast;
-    int tile, quality;
+    int tile, quality, memory_budget; /* MiB */
     gboolean keep_colors, frames, lossless, lock_motion;
     char **files;
 } settings;
@@ -43,6 +43,7 @@ static bool check_settings(const settings *s, int n_files)
         !cli_check_range(cmd, "--denoise", s->denoise, 0, 1) ||
         !cli_check_range(cmd, "--contrast", s->contrast, 0.5, 2) ||
         !cli_check_range(cmd, "--tile", s->tile, 0, CG_STYLIZE_MAX_SIDE) ||
+        !cli_check_range(cmd, "--memory-budget", s->memory_budget, 0, 1 << 20) ||
         (s->quality != 0 && !cli_check_range(cmd, "--quality", s->quality, 1, 100)))
         return false;
     cg_stylize_options scale = cg_stylize_defaults();
@@ -400,6 +401,7 @@ static int run(settings *s)
         o.tile = cg_stylize_tile(m, s->tile, note, sizeof note);
         if (note[0])
             fprintf(stderr, "comicgan: stylize: %s\n", note);
+        o.memory_budget = (size_t)s->memory_budget << 20;
         cli_parse_scale("stylize", s->scale, &o); /* checked in check_settings */
         o.keep_colors = s->keep_colors;
         o.lock_motion = s->lock_motion;
@@ -451,6 +453,10 @@ int cli_stylize(int argc, char **argv)
             "the image at a quarter of its size (larger strokes, faster)"),
          N_("S|auto")},
         {"tile", 0, 0, G_OPTION_ARG_INT, &s.tile, N_("Tile side in pixels (default: chosen from memory)"), N_("N")},
+        {"memory-budget", 0, 0, G_OPTION_ARG_INT, &s.memory_budget,
+         N_("Memory for the network on large images, in MiB (default 768): more is faster; what does not fit "
+            "goes to a temporary file in $TMPDIR"),
+         N_("MIB")},
         {"keep-colors", 0, 0, G_OPTION_ARG_NONE, &s.keep_colors, N_("Keep the input's colours"), NULL},
         {"line-weight", 0, 0, G_OPTION_ARG_DOUBLE, &s.line_weight, N_("Thin (-1) or thicken (1) lines (default 0)"),
          N_("X")},

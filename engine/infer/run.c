@@ -29,7 +29,14 @@ typedef struct walker {
     cg_error *err;
     bool dry;
     int stop_after;     /* dry walks: count FLOPs up to this point (-1: all) */
+    int resume;         /* -1, or the statistic point the walk starts at (see run.h) */
+    bool skipping;      /* before the resume point: layers are passed over, nothing runs */
     double flops;
+    double radius;      /* input pixels of context the layers run so far read (dry walks) */
+    cg_infer_plan *plan; /* dry walks: each point's state recorded here, when not NULL */
+    act *held[CG_INFER_MAX_STATE]; /* tensors kept across statistic points (skips, a block's input) */
+    int held_key[CG_INFER_MAX_STATE];
+    int n_held;
     int point;          /* next statistic point */
     bool stopped;       /* a collect walk reached its point, or a dry walk its stop */
     cg_status status;
@@ -56,7 +63,9 @@ static bool acquire(walker *w, act *a, int64_t c, int64_t h, int64_t wd)
     for (int i = 0; i < MAX_SLOTS; i++) {
         if (w->slot_busy[i])
             continue;
-        if (w->dry) {
+        if (w->skipping) {
+            /* nothing is written before the resume point: any free slot, sized at the resume (see resume_state) */
+        } else if (w->dry) {
             if (need > w->slot_size[i])
                 w->slot_size[i] = need;
         } else if (need > w->slot_size[i]) {
@@ -83,9 +92,112 @@ static bool ok(const walker *w)
     return w->status == CG_OK && !w->stopped;
 }
 
+/* Whether this walk computes nothing here: a dry walk, or layers before the resume point. */
+static bool idle(const walker *w)
+{
+    return w->dry || w->skipping;
+}
+
+/* A tensor that stays live across statistic points, so a pass that resumes
+ * at a later point must be handed it too (see run.h). */
+static bool hold(walker *w, act *a, int key)
+{
+    if (w->n_held == CG_INFER_MAX_STATE - 1) {
+        w->status = cg_fail(w->err, CG_ERR_UNSUPPORTED, "the network keeps too many tensors across its layers");
+        return false;
+    }
+    w->held[w->n_held] = a;
+    w->held_key[w->n_held++] = key;
+    return true;
+}
+
+static void let_go(walker *w, const act *a)
+{
+    for (int i = 0; i < w->n_held; i++)
+        if (w->held[i] == a) {
+            w->held[i] = w->held[--w->n_held];
+            w->held_key[i] = w->held_key[w->n_held];
+            return;
+        }
+}
+
+/* Input pixels per pixel of a. */
+static int64_t scale_of(const walker *w, const act *a)
+{
+    return w->r->width / a->w;
+}
+
+/* Every tensor live at a statistic point: its activation, then the held ones. */
+static int state_of(walker *w, act *point, act **t, int *key, int k)
+{
+    t[0] = point;
+    key[0] = k;
+    for (int i = 0; i < w->n_held; i++) {
+        t[1 + i] = w->held[i];
+        key[1 + i] = w->held_key[i];
+    }
+    return 1 + w->n_held;
+}
+
+/* At the resume point: the live tensors get their slots sized (dry walks) or
+ * their values loaded (real walks). */
+static bool resume_state(walker *w, act *point, int k)
+{
+    act *t[CG_INFER_MAX_STATE];
+    int key[CG_INFER_MAX_STATE];
+    int n = state_of(w, point, t, key, k);
+    for (int i = 0; i < n; i++) {
+        int64_t need = t[i]->c * t[i]->h * t[i]->w;
+        if (w->dry) {
+            if (need > w->slot_size[t[i]->slot])
+                w->slot_size[t[i]->slot] = need;
+            continue;
+        }
+        if (need > w->slot_size[t[i]->slot]) {
+            w->status = cg_fail(w->err, CG_ERR_NOMEM, "inference needs more buffers than planned");
+            return false;
+        }
+        t[i]->d = w->slot[t[i]->slot];
+        const cg_infer_io *io = w->req->io;
+        if (!io || !io->load(io->user, key[i], t[i]->d, t[i]->c, t[i]->h, t[i]->w, scale_of(w, t[i]), w->err)) {
+            w->status = io ? (w->err ? w->err->code : CG_ERR_IO) : cg_fail(w->err, CG_ERR_INVALID, "nothing to resume from");
+            return false;
+        }
+    }
+    return true;
+}
+
+/* At the point a collect walk stops: hands every live tensor to io->store. */
+static bool keep_state(walker *w, act *point, int k)
+{
+    act *t[CG_INFER_MAX_STATE];
+    int key[CG_INFER_MAX_STATE];
+    int n = state_of(w, point, t, key, k);
+    const cg_infer_io *io = w->req->io;
+    for (int i = 0; i < n; i++)
+        if (!io->store(io->user, key[i], t[i]->d, t[i]->c, t[i]->h, t[i]->w, scale_of(w, t[i]), w->err)) {
+            w->status = w->err ? w->err->code : CG_ERR_IO;
+            return false;
+        }
+    return true;
+}
+
+/* A dry walk's record of the state at point k. */
+static void record_state(walker *w, act *point, int k)
+{
+    if (!w->plan || k >= CG_INFER_MAX_POINTS)
+        return;
+    act *t[CG_INFER_MAX_STATE];
+    int key[CG_INFER_MAX_STATE];
+    cg_infer_state *s = &w->plan->state[k];
+    s->n = state_of(w, point, t, key, k);
+    for (int i = 0; i < s->n; i++)
+        s->t[i] = (cg_infer_tensor){key[i], t[i]->c, scale_of(w, t[i])};
+}
+
 static bool report(walker *w)
 {
-    if (w->dry || !w->req->layer_done)
+    if (idle(w) || !w->req->layer_done)
         return true;
     if (!w->req->layer_done(w->req->user, w->flops)) {
         w->status = cg_fail(w->err, CG_ERR_CANCELLED, "cancelled");
@@ -114,8 +226,16 @@ static bool conv(walker *w, const cg_conv_layer *l, const act *in, int up, act *
     }
     if (!acquire(w, out, s.out_c, oh, ow))
         return false;
+    if (w->skipping)
+        return true;
     w->layer = l;
     w->flops += 2.0 * (double)s.out_c * (double)in->c * k * k * (l->transposed ? (double)in->h * in->w : (double)oh * ow);
+    /* Reach: k/2 pixels of the coarser side, one more where the grids do not
+     * sit centred on each other (strided, upsampled); a generous bound. */
+    if (k > 1 || l->p.stride_h > 1 || up > 1 || l->transposed) {
+        int64_t coarse = scale_of(w, in) > scale_of(w, out) ? scale_of(w, in) : scale_of(w, out);
+        w->radius += (double)(k / 2 + 1) * (double)coarse;
+    }
     if (w->dry) {
         if (scratch > w->scratch_size)
             w->scratch_size = scratch;
@@ -231,10 +351,18 @@ static void collect(walker *w, const act *a, cg_stat_point *p, bool whole)
 
 /* The point reached next: in a dry walk counts it; returns the stats to use, or
  * NULL when the walk must stop (collected its point). */
-static cg_stat_point *reach_point(walker *w, const act *a)
+static cg_stat_point *reach_point(walker *w, act *a)
 {
     int k = w->point++;
+    if (w->skipping) {
+        if (k < w->resume)
+            return NULL;
+        w->skipping = false;
+        if (!resume_state(w, a, k))
+            return NULL;
+    }
     if (w->dry) {
+        record_state(w, a, k);
         if (w->stop_after >= 0 && k >= w->stop_after)
             w->stopped = true;
         return NULL;
@@ -251,6 +379,8 @@ static cg_stat_point *reach_point(walker *w, const act *a)
         cg_infer_stats_finish(s, k);
     } else if (w->req->mode == CG_INFER_COLLECT && k == w->req->collect) {
         collect(w, a, p, false);
+        if (w->req->io)
+            keep_state(w, a, k);
         w->stopped = true;
         return NULL;
     } else if (!p->ready) {
@@ -340,17 +470,15 @@ static bool norm_act(walker *w, const cg_norm_layer *l, act *a, bool activate)
 {
     int code = activate ? activation_code(w->net) : 0;
     if (l->kind == CG_NORM_NONE) {
-        if (!w->dry && code) {
+        if (!idle(w) && code) {
             act_job j = {a, code == 1 ? 0.0f : w->net->arch.slope};
             cg_parallel_for((int)a->c, activate_plane, &j);
         }
         return ok(w);
     }
     cg_stat_point *p = reach_point(w, a);
-    if (w->dry)
+    if (!p) /* a dry or skipping walk goes on; a stopped or failed one not */
         return ok(w);
-    if (!p)
-        return false;
     /* Statistics of overflowed values would silently turn every later pixel black. */
     if (!stats_finite(p, l, a->c))
         return not_finite(w, "its normalization statistics are");
@@ -373,7 +501,7 @@ static bool stage(walker *w, const cg_net_stage *s, act *cur, int up, bool activ
 
 static void keep_map(walker *w, const act *map)
 {
-    if (w->dry || !w->res || w->res->attention)
+    if (idle(w) || !w->res || w->res->attention)
         return;
     w->res->attention = g_memdup2(map->d, (gsize)(map->h * map->w) * sizeof(float));
     w->res->attention_w = map->w;
@@ -413,7 +541,7 @@ static bool cam_block(walker *w, act *cur, bool want_map)
     act cat;
     if (!acquire(w, &cat, 2 * cur->c, cur->h, cur->w))
         return false;
-    if (!w->dry) {
+    if (!idle(w)) {
         scale_job j1 = {cur->d, cat.d, b->gap_weight->data, cur->h * cur->w};
         scale_job j2 = {cur->d, cat.d + cur->c * cur->h * cur->w, b->gmp_weight->data, cur->h * cur->w};
         cg_parallel_for((int)cur->c, scale_plane, &j1);
@@ -426,7 +554,7 @@ static bool cam_block(walker *w, act *cur, bool want_map)
     if (!good)
         return false;
     *cur = out;
-    if (!w->dry) {
+    if (!idle(w)) {
         act_job j = {cur, w->net->arch.activation == CG_ACT_RELU ? 0.0f : w->net->arch.slope};
         cg_parallel_for((int)cur->c, activate_plane, &j);
     }
@@ -434,7 +562,7 @@ static bool cam_block(walker *w, act *cur, bool want_map)
         act map;
         if (!acquire(w, &map, 1, cur->h, cur->w))
             return false;
-        if (!w->dry) {
+        if (!idle(w)) {
             channel_sum(cur, &map);
             keep_map(w, &map);
         }
@@ -452,10 +580,10 @@ static bool cbam_block(walker *w, act *cur, bool want_map)
 {
     const cg_cbam_block *b = &w->net->cbam;
     cg_stat_point *p = reach_point(w, cur);
-    if (w->dry ? !ok(w) : !p)
+    if (!p && !ok(w))
         return false;
     int64_t c = cur->c, plane = cur->h * cur->w, inner = b->mlp1.weight->dim[0];
-    if (!w->dry) {
+    if (!idle(w)) {
         /* Channel gate: the shared MLP on the global average and max. */
         float gate[4096], hidden[4096];
         for (int64_t o = 0; o < c; o++)
@@ -480,7 +608,7 @@ static bool cbam_block(walker *w, act *cur, bool want_map)
     act pooled, gate_map;
     if (!acquire(w, &pooled, 2, cur->h, cur->w))
         return false;
-    if (!w->dry)
+    if (!idle(w))
         for (int64_t i = 0; i < plane; i++) {
             float s = 0, mx = -INFINITY;
             for (int64_t k = 0; k < c; k++) {
@@ -495,7 +623,7 @@ static bool cbam_block(walker *w, act *cur, bool want_map)
     release(w, &pooled);
     if (!good)
         return false;
-    if (!w->dry) {
+    if (!idle(w)) {
         for (int64_t i = 0; i < plane; i++)
             gate_map.d[i] = sigmoidf(gate_map.d[i]);
         for (int64_t k = 0; k < c; k++)
@@ -512,7 +640,7 @@ static bool cbam_block(walker *w, act *cur, bool want_map)
  * through a graph, on whole images only. */
 static bool self_attention_block(walker *w, act *cur, bool want_map)
 {
-    if (w->dry)
+    if (idle(w))
         return true;
     if (w->req->mode != CG_INFER_WHOLE) {
         w->status = cg_fail(w->err, CG_ERR_UNSUPPORTED,
@@ -627,8 +755,10 @@ static void walk(walker *w, const float *x)
             /* keep the encoder output for the skip: copy it out of the slot the stage will release */
             if (!acquire(w, &skips[i], cur.c, cur.h, cur.w))
                 return;
-            if (!w->dry)
+            if (!idle(w))
                 memcpy(skips[i].d, cur.d, (size_t)(cur.c * cur.h * cur.w) * sizeof(float));
+            if (!hold(w, &skips[i], CG_INFER_KEY_SKIP(i)))
+                return;
         }
         w->scale *= 2;
         if (!stage(w, &net->down[i], &cur, 1, true))
@@ -636,6 +766,9 @@ static void walk(walker *w, const float *x)
     }
     for (int i = 0; i < a->blocks; i++) {
         act r1, r2;
+        /* the block's input is added back after its two statistic points */
+        if (!hold(w, &cur, CG_INFER_KEY_BLOCK(i)))
+            return;
         if (!conv(w, &net->block[i][0].conv, &cur, 1, &r1))
             return;
         if (!norm_act(w, &net->block[i][0].norm, &r1, true))
@@ -644,11 +777,12 @@ static void walk(walker *w, const float *x)
         release(w, &r1);
         if (!good || !norm_act(w, &net->block[i][1].norm, &r2, false))
             return;
-        if (!w->dry) {
+        if (!idle(w)) {
             act *pair[2] = {&cur, &r2};
             cg_parallel_for((int)cur.c, add_in_place, pair);
         }
         release(w, &r2);
+        let_go(w, &cur);
     }
     int want = w->req ? w->req->attention_point : -1;
     for (int i = 0; i < a->n_attention; i++) {
@@ -670,7 +804,9 @@ static void walk(walker *w, const float *x)
             act big;
             if (!acquire(w, &big, cur.c + (unet ? skip.c : 0), cur.h * 2, cur.w * 2))
                 return;
-            if (!w->dry) {
+            if (a->upsample == CG_UP_BILINEAR && !w->skipping)
+                w->radius += 2.0 * (double)w->scale; /* one coarse pixel */
+            if (!idle(w)) {
                 int64_t ow = cur.w * 2, oh = cur.h * 2;
                 for (int64_t c = 0; c < cur.c; c++)
                     for (int64_t y = 0; y < oh; y++)
@@ -694,8 +830,10 @@ static void walk(walker *w, const float *x)
                     memcpy(big.d + cur.c * oh * ow, skip.d, (size_t)(skip.c * oh * ow) * sizeof(float));
             }
             release(w, &cur);
-            if (unet)
+            if (unet) {
+                let_go(w, &skips[net->n_down - 1 - i]);
                 release(w, &skips[net->n_down - 1 - i]);
+            }
             cur = big;
             up = 1;
         }
@@ -704,6 +842,13 @@ static void walk(walker *w, const float *x)
     }
     if (!stage(w, &net->last, &cur, 1, false))
         return;
+    if (!w->skipping) {
+        /* the residual's base and the post stage read around each pixel too (cg_net_receptive_radius) */
+        double base = a->residual_blur > 2 * a->guided_radius * a->residual_guided
+                          ? a->residual_blur
+                          : 2 * a->guided_radius * a->residual_guided;
+        w->radius = (base > w->radius ? base : w->radius) + cg_arch_post_radius(a);
+    }
     act rows = {.slot = -1};
     if (a->residual_blur && !acquire(w, &rows, in.c, in.h, in.w))
         return;
@@ -714,7 +859,7 @@ static void walk(walker *w, const float *x)
         release(w, &rows);
         return;
     }
-    if (!w->dry) {
+    if (!idle(w)) {
         tanh_job squash = {&cur, a->residual ? 2.0f : 1.0f}; /* as cg_net_forward */
         cg_parallel_for((int)cur.c, tanh_plane, &squash);
         if (a->residual_blur) {
@@ -745,42 +890,77 @@ static void walk(walker *w, const float *x)
 
 /* ---- planning and running ------------------------------------------------------ */
 
-static void dry_walk(walker *w, const cg_net *net, int64_t width, int64_t height, int stop_after)
+static void dry_walk(walker *w, const cg_net *net, int64_t width, int64_t height, int resume, int stop_after,
+                     cg_infer_plan *plan)
 {
-    static const cg_infer_request no_request = {.attention_point = -1};
+    static const cg_infer_request no_request = {.attention_point = -1, .resume = -1};
     cg_infer_region r = {width, height, 0, 0, width, height};
     memset(w, 0, sizeof *w);
     w->net = net;
     w->r = &r;
     w->req = &no_request;
     w->dry = true;
+    w->resume = resume;
+    w->skipping = resume >= 0;
     w->stop_after = stop_after;
+    w->plan = plan;
     walk(w, NULL);
     w->r = NULL;
 }
 
 double cg_infer_flops(const cg_net *net, int64_t width, int64_t height, int stop_after)
 {
+    return cg_infer_span_flops(net, width, height, -1, stop_after);
+}
+
+double cg_infer_span_flops(const cg_net *net, int64_t width, int64_t height, int resume, int stop_after)
+{
     walker w;
-    dry_walk(&w, net, width, height, stop_after);
+    dry_walk(&w, net, width, height, resume, stop_after, NULL);
     return w.flops;
+}
+
+static double bytes_of(const walker *w)
+{
+    double floats = (double)w->scratch_size;
+    for (int i = 0; i < MAX_SLOTS; i++)
+        floats += (double)w->slot_size[i];
+    return floats * sizeof(float);
 }
 
 double cg_infer_bytes(const cg_net *net, int64_t width, int64_t height)
 {
+    return cg_infer_span_bytes(net, width, height, -1, -1);
+}
+
+double cg_infer_span_bytes(const cg_net *net, int64_t width, int64_t height, int resume, int stop_after)
+{
     walker w;
-    dry_walk(&w, net, width, height, -1);
-    double floats = (double)w.scratch_size;
-    for (int i = 0; i < MAX_SLOTS; i++)
-        floats += (double)w.slot_size[i];
-    return floats * sizeof(float);
+    dry_walk(&w, net, width, height, resume, stop_after, NULL);
+    return bytes_of(&w);
+}
+
+cg_infer_plan *cg_infer_plan_new(const cg_net *net)
+{
+    cg_infer_plan *p = g_new0(cg_infer_plan, 1);
+    /* A region of 64 bottleneck pixels a side: every scale's size is exact. */
+    int64_t side = 64 * (int64_t)cg_net_size_multiple(net);
+    walker w;
+    dry_walk(&w, net, side, side, -1, -1, p); /* counts the points, records each one's state */
+    p->n_points = w.point < CG_INFER_MAX_POINTS ? w.point : CG_INFER_MAX_POINTS;
+    for (int s = 0; s <= p->n_points; s++) {
+        dry_walk(&w, net, side, side, s - 1, s < p->n_points ? s : -1, NULL);
+        p->radius[s] = (int)ceil(w.radius);
+    }
+    return p;
 }
 
 cg_status cg_infer_run(const cg_net *net, const float *x, const cg_infer_region *r, const cg_infer_request *req,
                        cg_infer_result *res, cg_error *err)
 {
     walker plan;
-    dry_walk(&plan, net, r->width, r->height, -1);
+    int resume = req->mode == CG_INFER_WHOLE ? -1 : req->resume;
+    dry_walk(&plan, net, r->width, r->height, resume, req->mode == CG_INFER_COLLECT ? req->collect : -1, NULL);
     walker w;
     memset(&w, 0, sizeof w);
     w.net = net;
@@ -788,27 +968,41 @@ cg_status cg_infer_run(const cg_net *net, const float *x, const cg_infer_region 
     w.r = r;
     w.res = res;
     w.err = err;
+    w.resume = resume;
+    w.skipping = resume >= 0;
     int styles = cg_net_styles(net);
     for (int s = 0; s < styles && s < 64; s++)
         w.style[s] = req->style_weights ? req->style_weights[s] : (s == 0);
+    /* Every buffer in one block, the workspace's when there is one: a tile
+     * loop then touches fresh memory (page faults, the kernel zeroing it)
+     * only when a run needs more than any before. */
+    int64_t total = plan.scratch_size;
+    for (int i = 0; i < MAX_SLOTS; i++)
+        total += plan.slot_size[i];
+    cg_infer_workspace own = {0}, *ws = req->workspace ? req->workspace : &own;
     cg_status st = CG_OK;
-    for (int i = 0; i < MAX_SLOTS && st == CG_OK; i++) {
-        w.slot_size[i] = plan.slot_size[i];
-        if (plan.slot_size[i] && !(w.slot[i] = g_try_malloc((gsize)plan.slot_size[i] * sizeof(float))))
+    if (total > ws->size) {
+        g_free(ws->data);
+        ws->size = 0;
+        if (!(ws->data = g_try_malloc((gsize)total * sizeof(float))))
             st = cg_fail(err, CG_ERR_NOMEM, "out of memory for a %lldx%lld region", (long long)r->width,
                          (long long)r->height);
+        else
+            ws->size = total;
     }
-    w.scratch_size = plan.scratch_size;
-    if (st == CG_OK && plan.scratch_size &&
-        !(w.scratch = g_try_malloc((gsize)plan.scratch_size * sizeof(float))))
-        st = cg_fail(err, CG_ERR_NOMEM, "out of memory for convolution scratch");
     if (st == CG_OK) {
+        float *next = ws->data;
+        for (int i = 0; i < MAX_SLOTS; i++) {
+            w.slot_size[i] = plan.slot_size[i];
+            w.slot[i] = plan.slot_size[i] ? next : NULL;
+            next += plan.slot_size[i];
+        }
+        w.scratch_size = plan.scratch_size;
+        w.scratch = plan.scratch_size ? next : NULL;
         walk(&w, x);
         st = w.status;
     }
-    for (int i = 0; i < MAX_SLOTS; i++)
-        g_free(w.slot[i]);
-    g_free(w.scratch);
+    g_free(own.data);
     return st;
 }
 
@@ -817,7 +1011,7 @@ cg_status cg_infer_run(const cg_net *net, const float *x, const cg_infer_region 
 cg_infer_stats *cg_infer_stats_new(const cg_net *net, cg_error *err)
 {
     walker w;
-    dry_walk(&w, net, 64, 64, -1);
+    dry_walk(&w, net, 64, 64, -1, -1, NULL);
     /* Channels of each point: a second dry walk is not needed — size every
      * point for the widest layer. */
     int64_t channels = (int64_t)net->arch.width << (net->arch.downsamples + 1);

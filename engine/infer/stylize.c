@@ -5,6 +5,7 @@
 #include "comicgan/filters.h"
 #include "comicgan/stylize.h"
 #include "filters/upsample.h"
+#include "infer/cache.h"
 #include "infer/motion.h"
 #include "infer/run.h"
 
@@ -13,12 +14,16 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Without a budget from the caller: a whole image is run at once up to 768 MiB
- * of buffers (about 3 megapixels for a 32-wide generator), which avoids the
- * statistics passes that tiling needs; larger images are cut into tiles of
- * 256 MiB, so memory stays bounded whatever the image size. */
-#define DEFAULT_WHOLE_BUDGET ((size_t)768 << 20)
-#define DEFAULT_TILE_BUDGET ((size_t)256 << 20)
+/* Memory: without a budget from the caller, 768 MiB for the network's buffers
+ * and the activations kept in memory between passes (see "Large images"
+ * below); the images themselves and the 6-byte-a-pixel results are not
+ * counted. A whole image is run at once when its buffers fit (about 3
+ * megapixels for the shipped generators). Tiles get at most a quarter of the
+ * budget: larger tiles save little once their margins are small beside them,
+ * and the rest keeps activations out of the temporary file. */
+#define DEFAULT_BUDGET ((size_t)768 << 20)
+#define TILE_SHARE 4
+#define LARGEST_TILE 4096
 #define MAX_STYLES 64
 
 /* Guided upsampling of a result computed at a lower working scale: the
@@ -104,8 +109,10 @@ static cg_status check_image(const cg_image *img, cg_error *err)
 /* ---- planning ------------------------------------------------------------------ */
 
 typedef struct plan {
-    int64_t mult, margin;    /* size multiple; context around a tile's centre */
+    int64_t mult, margin;    /* size multiple; context around a tile's centre for a pass from the input */
     int64_t tile;            /* centre side; 0: one region per image */
+    size_t budget;           /* bytes: the caller's memory budget, or the default */
+    double tile_bytes;       /* buffers of the largest region's run, and its input */
 } plan;
 
 static int64_t round_up(int64_t v, int64_t m)
@@ -147,27 +154,56 @@ int cg_stylize_tile(const cg_model *m, int tile, char *note, size_t note_len)
     return (int)least;
 }
 
-static plan make_plan(const cg_model *m, const cg_image *const *in, int n, const cg_stylize_options *o)
+/* Context around a tile's centre for layered pass s (see "Large images"). */
+static int64_t pass_margin(const cg_infer_plan *lp, int s, int64_t mult)
+{
+    int64_t m = round_up(lp->radius[s], mult);
+    return m > mult ? m : mult;
+}
+
+/* Buffers of the passes over a tile of side t: the largest of the layered
+ * passes' (each holds only its own layers' buffers), and the network's input. */
+static double tile_bytes(const cg_net *net, const cg_infer_plan *lp, int64_t t, int64_t mult)
+{
+    double most = 0, input = 0; /* kept from pass to pass: the largest of each */
+    for (int s = 0; s <= lp->n_points; s++) {
+        int64_t side = t + 2 * pass_margin(lp, s, mult);
+        double b = cg_infer_span_bytes(net, side, side, s - 1, s < lp->n_points ? s : -1);
+        double x = 3.0 * (double)side * (double)side * sizeof(float);
+        most = b > most ? b : most;
+        input = x > input ? x : input;
+    }
+    return most + input;
+}
+
+static plan make_plan(const cg_model *m, const cg_image *const *in, int n, const cg_stylize_options *o,
+                      const cg_infer_plan *lp)
 {
     const cg_net *net = cg_model_net(m);
-    plan p = {cg_net_size_multiple(net), margin_of(net), 0};
+    plan p = {cg_net_size_multiple(net), margin_of(net), 0, o->memory_budget ? o->memory_budget : DEFAULT_BUDGET, 0};
     if (o->tile > 0) {
         p.tile = cg_stylize_tile(m, o->tile, NULL, 0);
+        p.tile_bytes = tile_bytes(net, lp, p.tile, p.mult);
         return p;
     }
-    size_t whole_budget = o->memory_budget ? o->memory_budget : DEFAULT_WHOLE_BUDGET;
-    size_t budget = o->memory_budget ? o->memory_budget : DEFAULT_TILE_BUDGET;
     bool fits = true;
-    for (int i = 0; i < n && fits; i++)
-        fits = cg_infer_bytes(net, padded_side(in[i]->width, p.mult), padded_side(in[i]->height, p.mult)) <=
-               (double)whole_budget;
-    if (fits)
+    double most = 0;
+    for (int i = 0; i < n && fits; i++) {
+        int64_t pw = padded_side(in[i]->width, p.mult), ph = padded_side(in[i]->height, p.mult);
+        double b = cg_infer_bytes(net, pw, ph) + 3.0 * (double)pw * (double)ph * sizeof(float);
+        fits = b <= (double)p.budget;
+        most = b > most ? b : most;
+    }
+    if (fits) {
+        p.tile_bytes = most;
         return p;
-    /* The largest square tile whose region fits the budget. */
-    int64_t t = 4096;
-    while (t > 4 * p.mult && cg_infer_bytes(net, t + 2 * p.margin, t + 2 * p.margin) > (double)budget)
+    }
+    /* The largest square tile whose passes fit their share of the budget. */
+    int64_t t = LARGEST_TILE;
+    while (t > 4 * p.mult && tile_bytes(net, lp, t, p.mult) > (double)p.budget / TILE_SHARE)
         t = t * 3 / 4;
     p.tile = round_up(t, p.mult);
+    p.tile_bytes = tile_bytes(net, lp, p.tile, p.mult);
     return p;
 }
 
@@ -178,7 +214,7 @@ typedef struct region {
 
 /* Regions covering a padded image of pw x ph: centres tile it, regions add the
  * margin, clipped to the image. */
-static GArray *make_regions(const plan *p, int64_t pw, int64_t ph)
+static GArray *make_regions(const plan *p, int64_t margin, int64_t pw, int64_t ph)
 {
     GArray *a = g_array_new(FALSE, FALSE, sizeof(region));
     int64_t t = p->tile > 0 ? p->tile : (pw > ph ? pw : ph);
@@ -186,10 +222,10 @@ static GArray *make_regions(const plan *p, int64_t pw, int64_t ph)
         for (int64_t cx = 0; cx < pw; cx += t) {
             int64_t cx1 = cx + t < pw ? cx + t : pw, cy1 = cy + t < ph ? cy + t : ph;
             region g;
-            g.x0 = cx - p->margin > 0 ? cx - p->margin : 0;
-            g.y0 = cy - p->margin > 0 ? cy - p->margin : 0;
-            int64_t x1 = cx1 + p->margin < pw ? cx1 + p->margin : pw;
-            int64_t y1 = cy1 + p->margin < ph ? cy1 + p->margin : ph;
+            g.x0 = cx - margin > 0 ? cx - margin : 0;
+            g.y0 = cy - margin > 0 ? cy - margin : 0;
+            int64_t x1 = cx1 + margin < pw ? cx1 + margin : pw;
+            int64_t y1 = cy1 + margin < ph ? cy1 + margin : ph;
             g.w = x1 - g.x0;
             g.h = y1 - g.y0;
             /* a clipped region may be thinner than two bottleneck pixels: widen it inward */
@@ -257,10 +293,12 @@ typedef struct job {
     float style[MAX_STYLES];
     int attention_point;
     plan p;
-    GArray **regions;       /* per frame */
+    cg_infer_plan *lp;      /* the network's points, their states and each layered pass's context */
+    GArray **regions;       /* per frame, for a pass from the input */
     cg_infer_stats *stats;
     progress prog;
     float *x;               /* the largest region's input */
+    cg_infer_workspace ws;  /* the executor's buffers, kept from one region to the next */
     bool identity_blend;    /* add (1 - strength) * (input - identity style's output) */
     float monochrome;       /* how far the network's colours are taken to gray, 0 to 1 */
     cg_infer_stats *given;  /* statistics to apply instead of collecting (not owned) */
@@ -273,6 +311,8 @@ struct cg_stylize_stats {
     int n;                     /* frames they were computed over */
     int *dx, *dy;              /* each frame's phase under the motion lock (all 0 without) */
 };
+
+typedef void (*result_fn)(job *j, int frame, const region *g, const cg_infer_result *res, void *ctx);
 
 static double pass_flops(const job *j, int stop_after)
 {
@@ -290,14 +330,13 @@ static bool single_region(const job *j)
     return j->n == 1 && j->regions[0]->len == 1;
 }
 
-/* Runs every region of every frame once in mode; for APPLY, on_result gets
- * each region's output. */
-static cg_status run_pass(job *j, cg_infer_mode mode, int collect,
-                          void (*on_result)(job *j, int frame, const region *g, const cg_infer_result *res, void *ctx),
-                          void *ctx, cg_error *err)
+/* Runs every region of every frame once in mode from the input; for APPLY,
+ * on_result gets each region's output. */
+static cg_status run_pass(job *j, cg_infer_mode mode, result_fn on_result, void *ctx, cg_error *err)
 {
-    cg_infer_request req = {mode, collect, j->stats, j->style, mode == CG_INFER_COLLECT ? -1 : j->attention_point,
-                            layer_done, &j->prog};
+    cg_infer_request req = {.mode = mode, .stats = j->stats, .style_weights = j->style,
+                            .attention_point = j->attention_point, .layer_done = layer_done, .user = &j->prog,
+                            .resume = -1, .workspace = &j->ws};
     for (int i = 0; i < j->n; i++)
         for (guint k = 0; k < j->regions[i]->len; k++) {
             const region *g = &g_array_index(j->regions[i], region, k);
@@ -310,49 +349,214 @@ static cg_status run_pass(job *j, cg_infer_mode mode, int collect,
             g_free(res.attention);
             if (st != CG_OK)
                 return st;
-            j->prog.done_before += cg_infer_flops(j->net, g->w, g->h, mode == CG_INFER_COLLECT ? collect : -1);
+            j->prog.done_before += cg_infer_flops(j->net, g->w, g->h, -1);
         }
     return CG_OK;
 }
 
-/* Every statistic point over all regions of all frames, one pass per point. */
-static cg_status collect_stats(job *j, cg_error *err)
+/* ---- large images: layered passes -------------------------------------------------
+ *
+ * A tiled result must equal the whole-image result, so every global statistic
+ * (a normalization's mean and variance, attention pooling) is computed over
+ * the whole image before any pixel past it is used. The network's statistic
+ * points cut it into n_points + 1 passes: pass s runs every tile from point
+ * s - 1 (pass 0: from the input) up to point s, adding that point's sums over
+ * the tile's centre; once every tile is done, point s's statistics are
+ * complete and pass s + 1 can apply them. The last pass runs to the output.
+ *
+ * Starting every pass from the input would cost the sum over s of the layers
+ * up to s: several whole passes for a deep network. Instead each pass ends by
+ * storing the centre of every tensor live at its point (the point's
+ * activation, and the tensors the network keeps across points: a residual
+ * block's input, a U-Net's skips; cg_infer_plan lists them) into the
+ * activation cache (cache.h), and the next pass starts from there: it reads
+ * its tile from the cache with a margin of only its own layers' reach
+ * (cg_infer_plan's radius), so the total work stays near one whole pass.
+ * Only two points' tensors are live at a time; the cache keeps them as 16-bit
+ * floats in memory up to the budget and in unlinked temporary files beyond it.
+ *
+ * Progress counts the FLOPs of the layers each pass runs, so it moves with
+ * the work. Cancelling or failing drops the cache (and its files) and leaves
+ * the outputs alone, as everywhere else. Frames sharing statistics are
+ * simply more tiles of the same passes. Images that fit run whole in one pass,
+ * and statistics given by the caller need one pass from the input. */
+
+typedef struct layered {
+    job *j;
+    cg_act_cache *cache;
+    int frame;          /* the region being run */
+    const region *g;
+} layered;
+
+static int64_t *frame_sides(const job *j, int64_t scale, bool height)
 {
-    for (int k = 0; k < j->stats->n_points; k++) {
-        cg_status st = run_pass(j, CG_INFER_COLLECT, k, NULL, NULL, err);
-        if (st != CG_OK)
-            return st;
-        cg_infer_stats_finish(j->stats, k);
-    }
-    return CG_OK;
+    int64_t *v = g_new(int64_t, (gsize)j->n);
+    for (int i = 0; i < j->n; i++)
+        v[i] = padded_side(height ? j->in[i]->height : j->in[i]->width, j->p.mult) / scale;
+    return v;
 }
 
-/* The statistics (given, or from one whole-image run, or from passes over
- * the regions), then the final pass. */
-static double run_cost(const job *j)
+static bool cache_load(void *user, int key, float *d, int64_t channels, int64_t h, int64_t w, int64_t scale,
+                       cg_error *err)
 {
-    double f = pass_flops(j, -1);
-    if (!j->given && !single_region(j))
-        for (int k = 0; k < j->stats->n_points; k++)
-            f += pass_flops(j, k);
+    layered *l = user;
+    return cg_act_cache_get(l->cache, key, l->frame, d, l->g->x0 / scale, l->g->y0 / scale, w, h, err) == CG_OK;
+}
+
+/* Which tensors the cache keeps exactly. Measured on the test networks
+ * (tests/infer, tiled against whole): with every tensor as 16-bit floats the
+ * results differ by up to 5.8/1000, beyond the 1/255 a tiled result may differ
+ * by (errors in pre-normalization activations grow through every later
+ * normalization, and a post stage's bands steepen them); with the points'
+ * activations as 32-bit floats and only the kept tensors (a residual block's
+ * input, a U-Net's skips) as 16-bit, by at most 1/1000. */
+static bool exact_key(int key)
+{
+    return key < CG_INFER_MAX_POINTS;
+}
+
+/* The cache's entry for a tensor of the state, made at its first store. */
+static cg_status cache_entry(const job *j, cg_act_cache *cache, int key, int64_t channels, int64_t scale,
+                             cg_error *err)
+{
+    if (cg_act_cache_has(cache, key))
+        return CG_OK;
+    int64_t *fw = frame_sides(j, scale, false), *fh = frame_sides(j, scale, true);
+    cg_status st = cg_act_cache_add(cache, key, channels, fh, fw, exact_key(key), err);
+    g_free(fw);
+    g_free(fh);
+    return st;
+}
+
+/* After pass s: the state at point s is what the next pass needs, sealed;
+ * anything else is done with. */
+static void end_pass(const cg_infer_plan *lp, cg_act_cache *cache, int s)
+{
+    for (int key = 0; key < 3 * CG_INFER_MAX_POINTS; key++) {
+        bool keep = false;
+        for (int t = 0; t < lp->state[s].n; t++)
+            keep = keep || lp->state[s].t[t].key == key;
+        if (keep)
+            cg_act_cache_seal(cache, key);
+        else
+            cg_act_cache_drop(cache, key);
+    }
+}
+
+/* Memory left for the cache once the tiles' buffers are counted. */
+static size_t cache_room(const job *j)
+{
+    double room = (double)j->p.budget - j->p.tile_bytes;
+    return room > 0 ? (size_t)room : 0;
+}
+
+static bool cache_store(void *user, int key, const float *d, int64_t channels, int64_t h, int64_t w, int64_t scale,
+                        cg_error *err)
+{
+    layered *l = user;
+    if (cache_entry(l->j, l->cache, key, channels, scale, err) != CG_OK)
+        return false;
+    if (cg_act_cache_sealed(l->cache, key)) /* kept from an earlier point, unchanged since */
+        return true;
+    const region *g = l->g;
+    int64_t ox = g->x0 / scale, oy = g->y0 / scale;
+    return cg_act_cache_put(l->cache, key, l->frame, d, h, w, ox, oy, ox + g->r.cx0 / scale, oy + g->r.cy0 / scale,
+                            ox + g->r.cx1 / scale, oy + g->r.cy1 / scale, err) == CG_OK;
+}
+
+static GArray *pass_regions(const job *j, int s, int frame)
+{
+    return make_regions(&j->p, pass_margin(j->lp, s, j->p.mult), padded_side(j->in[frame]->width, j->p.mult),
+                        padded_side(j->in[frame]->height, j->p.mult));
+}
+
+static double layered_flops(const job *j, int passes)
+{
+    double f = 0;
+    for (int s = 0; s < passes; s++)
+        for (int i = 0; i < j->n; i++) {
+            GArray *a = pass_regions(j, s, i);
+            for (guint k = 0; k < a->len; k++) {
+                const region *g = &g_array_index(a, region, k);
+                f += cg_infer_span_flops(j->net, g->w, g->h, s - 1, s < j->lp->n_points ? s : -1);
+            }
+            g_array_free(a, TRUE);
+        }
     return f;
 }
 
-static cg_status run_all(job *j, void (*on_result)(job *, int, const region *, const cg_infer_result *, void *),
-                         void *ctx, cg_error *err)
+/* Passes 0..passes-1 (all n_points + 1 of them to produce pixels, n_points
+ * for the statistics alone); on_result gets every region's result, whose
+ * image is there in the last pass only. */
+static cg_status run_layered(job *j, int passes, result_fn on_result, void *ctx, cg_error *err)
+{
+    const cg_infer_plan *lp = j->lp;
+    layered l = {j, cg_act_cache_new(cache_room(j), j->n, false), 0, NULL};
+    cg_infer_io io = {cache_load, cache_store, &l};
+    cg_status st = CG_OK;
+    for (int s = 0; s < passes && st == CG_OK; s++) {
+        bool last = s == lp->n_points;
+        cg_infer_request req = {.mode = last ? CG_INFER_APPLY : CG_INFER_COLLECT, .collect = s, .stats = j->stats,
+                                .style_weights = j->style, .attention_point = j->attention_point,
+                                .layer_done = layer_done, .user = &j->prog, .resume = s - 1, .io = &io,
+                                .workspace = &j->ws};
+        for (int i = 0; i < j->n && st == CG_OK; i++) {
+            GArray *a = pass_regions(j, s, i);
+            for (guint k = 0; k < a->len && st == CG_OK; k++) {
+                const region *g = &g_array_index(a, region, k);
+                l.frame = i;
+                l.g = g;
+                if (s == 0 || last) /* the input is read by the first layers and, at the end, the residual */
+                    fill_region(j->in[i], g, 3, j->x);
+                cg_infer_result res = {0};
+                st = cg_infer_run(j->net, j->x, &g->r, &req, &res, err);
+                if (st == CG_OK && on_result)
+                    on_result(j, i, g, &res, ctx);
+                g_free(res.image);
+                g_free(res.attention);
+                j->prog.done_before += cg_infer_span_flops(j->net, g->w, g->h, s - 1, last ? -1 : s);
+            }
+            g_array_free(a, TRUE);
+        }
+        if (st != CG_OK || last)
+            break;
+        if (cg_act_cache_overflowed(l.cache)) {
+            st = cg_fail(err, CG_ERR_NUMERIC,
+                         "activations at statistic point %d are beyond the range of the tile cache's 16-bit "
+                         "floats; a memory budget that fits the whole image avoids the cache",
+                         s);
+            break;
+        }
+        cg_infer_stats_finish(j->stats, s);
+        end_pass(lp, l.cache, s);
+    }
+    cg_act_cache_free(l.cache);
+    return st;
+}
+
+/* The work of the statistics and the final pass (see run_all). */
+static double run_cost(const job *j)
+{
+    if (j->given || single_region(j))
+        return pass_flops(j, -1);
+    return layered_flops(j, j->lp->n_points + 1);
+}
+
+/* The statistics (given, or from one whole-image run, or from layered
+ * passes), and the pixels. */
+static cg_status run_all(job *j, result_fn on_result, void *ctx, cg_error *err)
 {
     j->prog.total = j->prog.fixed_total > 0 ? j->prog.fixed_total : run_cost(j);
     if (j->given) {
         cg_infer_stats *own = j->stats;
         j->stats = j->given;
-        cg_status st = run_pass(j, CG_INFER_APPLY, -1, on_result, ctx, err);
+        cg_status st = run_pass(j, CG_INFER_APPLY, on_result, ctx, err);
         j->stats = own;
         return st;
     }
     if (single_region(j))
-        return run_pass(j, CG_INFER_WHOLE, -1, on_result, ctx, err);
-    cg_status st = collect_stats(j, err);
-    return st == CG_OK ? run_pass(j, CG_INFER_APPLY, -1, on_result, ctx, err) : st;
+        return run_pass(j, CG_INFER_WHOLE, on_result, ctx, err);
+    return run_layered(j, j->lp->n_points + 1, on_result, ctx, err);
 }
 
 static void job_free(job *j)
@@ -363,7 +567,9 @@ static void job_free(job *j)
                 g_array_free(j->regions[i], TRUE);
     g_free(j->regions);
     cg_infer_stats_free(j->stats);
+    g_free(j->lp);
     g_free(j->x);
+    g_free(j->ws.data);
 }
 
 static cg_status job_init(job *j, const cg_model *m, const cg_image *const *in, int n, const cg_stylize_options *o,
@@ -408,14 +614,21 @@ static cg_status job_init(job *j, const cg_model *m, const cg_image *const *in, 
         j->identity_blend = o->strength > 0;
     }
 
-    j->p = make_plan(m, in, n, o);
+    j->lp = cg_infer_plan_new(j->net);
+    j->p = make_plan(m, in, n, o, j->lp);
     j->regions = g_new0(GArray *, (gsize)n);
     int64_t largest = 0;
     for (int i = 0; i < n; i++) {
-        j->regions[i] = make_regions(&j->p, padded_side(in[i]->width, j->p.mult), padded_side(in[i]->height, j->p.mult));
-        for (guint k = 0; k < j->regions[i]->len; k++) {
-            const region *g = &g_array_index(j->regions[i], region, k);
-            largest = g->w * g->h > largest ? g->w * g->h : largest;
+        j->regions[i] = make_regions(&j->p, j->p.margin, padded_side(in[i]->width, j->p.mult),
+                                     padded_side(in[i]->height, j->p.mult));
+        for (int s = -1; s <= j->lp->n_points && (s < 0 || !single_region(j)); s++) {
+            GArray *a = s < 0 ? j->regions[i] : pass_regions(j, s, i);
+            for (guint k = 0; k < a->len; k++) {
+                const region *g = &g_array_index(a, region, k);
+                largest = g->w * g->h > largest ? g->w * g->h : largest;
+            }
+            if (s >= 0)
+                g_array_free(a, TRUE);
         }
     }
     if (!(j->x = g_try_malloc((gsize)largest * 3 * sizeof(float))))
@@ -494,6 +707,8 @@ typedef struct rgb16 {
 
 static void write_centre(job *j, int frame, const region *g, const cg_infer_result *res, void *ctx)
 {
+    if (!res->image)
+        return;
     rgb16 *out = &((rgb16 *)ctx)[frame];
     const cg_infer_region *r = &g->r;
     int64_t plane = g->w * g->h;
@@ -955,7 +1170,8 @@ static cg_infer_stats *statistics_of(job *j, cg_error *err)
         return NULL;
     cg_infer_stats *own = j->stats;
     j->stats = s;
-    cg_status st = single_region(j) ? run_pass(j, CG_INFER_WHOLE, -1, NULL, NULL, err) : collect_stats(j, err);
+    cg_status st = single_region(j) ? run_pass(j, CG_INFER_WHOLE, NULL, NULL, err)
+                                    : run_layered(j, j->lp->n_points, NULL, NULL, err);
     j->stats = own;
     if (st != CG_OK) {
         cg_infer_stats_free(s);
@@ -1031,6 +1247,56 @@ void cg_stylize_stats_free(cg_stylize_stats *s)
 cg_status cg_stylize(const cg_model *m, const cg_image *in, cg_image *out, const cg_stylize_options *o, cg_error *err)
 {
     return cg_stylize_frames(m, &in, &out, 1, o, err);
+}
+
+/* ---- estimates ------------------------------------------------------------------ */
+
+cg_status cg_stylize_estimate(const cg_model *m, int width, int height, const cg_stylize_options *o,
+                              cg_stylize_cost *cost, cg_error *err)
+{
+    cg_stylize_options defaults = cg_stylize_defaults();
+    if (!o)
+        o = &defaults;
+    memset(cost, 0, sizeof *cost);
+    cg_status st = cg_stylize_check_options(m, o, err);
+    if (st != CG_OK)
+        return st;
+    if (width < 1 || height < 1 || width > CG_STYLIZE_MAX_SIDE || height > CG_STYLIZE_MAX_SIDE)
+        return cg_fail(err, CG_ERR_INVALID, "image %dx%d: sides must be 1..%d pixels", width, height,
+                       CG_STYLIZE_MAX_SIDE);
+    double sc = cg_stylize_scale_of(o, width, height);
+    /* The image the network sees, as stylize would make it (only its size is used). */
+    cg_image img = {.width = (int)fmax(1, round(width * sc)), .height = (int)fmax(1, round(height * sc))};
+    const cg_image *in[1] = {&img};
+    job j;
+    memset(&j, 0, sizeof j);
+    j.m = m;
+    j.net = cg_model_net(m);
+    j.in = in;
+    j.n = 1;
+    j.lp = cg_infer_plan_new(j.net);
+    j.p = make_plan(m, in, 1, o, j.lp);
+    j.regions = g_new0(GArray *, 1);
+    j.regions[0] = make_regions(&j.p, j.p.margin, padded_side(img.width, j.p.mult), padded_side(img.height, j.p.mult));
+    cost->tile = (int)j.p.tile;
+    cost->flops = run_cost(&j);
+    cost->whole_flops = cg_infer_flops(j.net, padded_side(img.width, j.p.mult), padded_side(img.height, j.p.mult), -1);
+    cost->memory = j.p.tile_bytes;
+    if (!single_region(&j)) {
+        /* the cache as run_layered fills it, counted by a dry cache */
+        cg_act_cache *c = cg_act_cache_new(cache_room(&j), 1, true);
+        for (int s = 0; s < j.lp->n_points && st == CG_OK; s++) {
+            for (int t = 0; t < j.lp->state[s].n && st == CG_OK; t++)
+                st = cache_entry(&j, c, j.lp->state[s].t[t].key, j.lp->state[s].t[t].channels,
+                                 j.lp->state[s].t[t].scale, err);
+            end_pass(j.lp, c, s);
+        }
+        cost->memory += (double)cg_act_cache_peak_ram(c);
+        cost->temp_file = (double)cg_act_cache_peak_file(c);
+        cg_act_cache_free(c);
+    }
+    job_free(&j);
+    return st;
 }
 
 /* ---- attention ------------------------------------------------------------------ */

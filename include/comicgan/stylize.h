@@ -3,10 +3,12 @@
  *
  * Images are float RGBA (comicgan/image.h). Alpha passes through untouched.
  * Any size from 1x1 to CG_STYLIZE_MAX_SIDE per side: large images are cut
- * into tiles with a margin of at least the network's receptive radius, and
- * every global statistic (instance-norm means and variances, attention
- * pooling) is computed over the whole image first, so a tiled result equals
- * the whole-image result (within 1/255) and memory stays O(tile).
+ * into tiles, and every global statistic (instance-norm means and variances,
+ * attention pooling) is computed over the whole image before it is used, so
+ * a tiled result equals the whole-image result (within 1/255). The passes
+ * this takes start where the one before stopped, from activations kept in
+ * memory up to a budget and in a temporary file beyond it, so a large image
+ * costs little more work than one whole pass (see memory_budget).
  *
  * Nothing here keeps global state; a cg_model may be used by one call at a
  * time (calls on different models may run in parallel threads). Long calls
@@ -35,8 +37,12 @@ typedef struct cg_stylize_options {
     const float *mix;      /* one weight per style (>= 0, not all 0; normalized here), or NULL */
     float strength;        /* 0 returns the input, 1 the full style */
     int tile;              /* tile side in pixels, 0: automatic; see cg_stylize_tile */
-    size_t memory_budget;  /* bytes of buffers the automatic choice may use; 0: whole images up to
-                              768 MiB, else tiles of 256 MiB */
+    size_t memory_budget;  /* bytes for the network's buffers and the activations kept in memory
+                              between the passes over a large image; 0: 768 MiB. Images whose buffers
+                              fit run whole; larger ones in tiles with a quarter of the budget, the
+                              rest keeping activations, and those beyond it go to an unlinked
+                              temporary file in $TMPDIR (see cg_stylize_estimate). The images and a
+                              6-byte-a-pixel copy of the result are not counted */
     float scale;           /* style scale (detail size): the network sees the image at this fraction of
                               its size, and the result is brought back to full size guided by the
                               input's own edges; 0 or 1: native (the network sees every pixel), below 1
@@ -98,12 +104,29 @@ cg_status cg_stylize_check_options(const cg_model *m, const cg_stylize_options *
  * brought back to full size by guided upsampling with the full-size input as
  * guide; strength, alpha and post-processing then apply at full size.
  * At native scale nothing is resized.
- * CG_ERR_INVALID for bad sizes or options, CG_ERR_NUMERIC for NaN/Inf
+ * CG_ERR_INVALID for bad sizes or options, CG_ERR_IO when the temporary
+ * file cannot be made or written (a full disk: the message says where),
+ * CG_ERR_NUMERIC for NaN/Inf
  * pixels or when the network's values stop being finite numbers (weights that
  * overflow; the message names the layer), CG_ERR_CANCELLED when the progress callback said stop; out is
  * untouched on any error. */
 cg_status cg_stylize(const cg_model *m, const cg_image *in, cg_image *out, const cg_stylize_options *o,
                      cg_error *err);
+
+/* What stylizing a width x height image with these options costs, as
+ * cg_stylize plans it (the style scale applied): */
+typedef struct cg_stylize_cost {
+    double flops;       /* the network's work, in FLOPs (2 a multiply-add, convolutions only) */
+    double whole_flops; /* the work of one pass over the whole image, for comparison */
+    double memory;      /* bytes the memory budget covers at most: the network's buffers and the
+                           activations kept in memory between passes */
+    double temp_file;   /* bytes of temporary files in $TMPDIR at most (activations beyond the budget) */
+    int tile;           /* tile side, or 0 when the image runs whole */
+} cg_stylize_cost;
+
+/* Fills cost; CG_ERR_INVALID for bad options or sizes (cost is then zeros). */
+cg_status cg_stylize_estimate(const cg_model *m, int width, int height, const cg_stylize_options *o,
+                              cg_stylize_cost *cost, cg_error *err);
 
 /* Stylizes n frames of one animation with normalization statistics shared by
  * all of them, so static content does not flicker. Frames may differ in size.

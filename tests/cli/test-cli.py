@@ -146,6 +146,13 @@ def test_stylize(d):
     run("stylize", "--style", "test-ink", src, whole)
     rc, _, err = run("stylize", "--style", "test-ink", "--tile", "32", src, tiled)
     t.check(rc == 0 and diff(whole, tiled) <= ONE_STEP, "--tile 32 gives the untiled result", err)
+    # With no memory to spare the activations between passes go through a temporary file, which goes away.
+    spill = tempfile.mkdtemp(prefix="comicgan-tmpdir-")
+    rc, _, err = run("stylize", "--style", "test-ink", "--tile", "32", "--memory-budget", "1", src, tiled,
+                     env=dict(os.environ, TMPDIR=spill))
+    t.check(rc == 0 and diff(whole, tiled) <= ONE_STEP and os.listdir(spill) == [],
+            "--memory-budget 1 gives the untiled result and leaves no temporary file", err)
+    os.rmdir(spill)
     # An existing output is replaced, keeping its permissions.
     os.chmod(out, 0o640)
     rc, _, err = run("stylize", "--style", "test-paint", src, out)
@@ -215,6 +222,7 @@ def test_errors(d):
     expect_failure("--line-weight 5", ["stylize", "--line-weight", "5", src, out], "line-weight", [out])
     expect_failure("--quality 101", ["stylize", "--quality", "101", src, out], "quality", [out])
     expect_failure("--tile -1", ["stylize", "--tile", "-1", src, out], "tile", [out])
+    expect_failure("--memory-budget -1", ["stylize", "--memory-budget", "-1", src, out], "memory-budget", [out])
     expect_failure("an unknown style", ["stylize", "--style", "no-such-style", src, out], "no-such-style", [out])
     expect_failure("an unknown style in --model", ["stylize", "--model", MODEL, "--style", "nope", src, out], "nope",
                    [out])

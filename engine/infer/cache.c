@@ -1,0 +1,348 @@
+/* The activation cache of layered passes (see cache.h). */
+#include "infer/cache.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define HALF_MAX 65504.0f
+
+typedef struct entry {
+    int key;
+    int64_t channels;
+    int64_t *h, *w;
+    int64_t *offset; /* per frame, in values */
+    size_t bytes;
+    unsigned char *ram; /* the values, or NULL when they are in the file */
+    bool exact;      /* stored as 32-bit floats */
+    bool in_ram;     /* counted in memory (else in files) */
+    int fd;          /* an unlinked temporary file, or -1 */
+    bool sealed;
+} entry;
+
+/* A dropped entry's memory block is kept for the next entry of its size
+ * (the passes' tensors repeat in size): fresh memory costs a page fault a
+ * page, which on some machines costs more than the copy into it. */
+typedef struct block {
+    unsigned char *data;
+    size_t bytes;
+} block;
+
+struct cg_act_cache {
+    size_t budget, ram, file, peak_ram, peak_file;
+    int frames;
+    bool dry;      /* only counting: nothing is allocated or written */
+    GPtrArray *entries;
+    bool overflow;
+    GArray *spare;      /* memory blocks of dropped entries, counted in ram, for reuse */
+    unsigned char *row; /* one row of values, for the file */
+    size_t row_len;     /* bytes */
+};
+
+uint16_t cg_half_from_float(float f, bool *overflow)
+{
+    uint32_t x;
+    memcpy(&x, &f, sizeof x);
+    uint16_t sign = (uint16_t)((x >> 16) & 0x8000);
+    uint32_t mag = x & 0x7fffffffu;
+    if (mag >= 0x477ff000u) { /* rounds beyond 65504 (or Inf, NaN: not finite activations fail later anyway) */
+        *overflow = true;
+        return sign | 0x7bff;
+    }
+    if (mag < 0x38800000u) /* below 2^-14: a subnormal half, in units of 2^-24 */
+        return sign | (uint16_t)lrintf(fabsf(f) * 16777216.0f);
+    /* rebias the exponent (127 to 15) and round the mantissa to 10 bits, to nearest even */
+    mag += 0xfffu + ((mag >> 13) & 1u);
+    return sign | (uint16_t)((mag - 0x38000000u) >> 13);
+}
+
+float cg_half_to_float(uint16_t h)
+{
+    uint32_t sign = (uint32_t)(h & 0x8000) << 16, e = (h >> 10) & 0x1f, m = h & 0x3ff;
+    if (e == 0) {
+        float v = (float)m * (1.0f / 16777216.0f);
+        return sign ? -v : v;
+    }
+    uint32_t x = sign | ((e + 112) << 23) | (m << 13); /* e == 31 does not occur: nothing beyond 65504 is stored */
+    float f;
+    memcpy(&f, &x, sizeof f);
+    return f;
+}
+
+cg_act_cache *cg_act_cache_new(size_t ram_budget, int frames, bool dry)
+{
+    cg_act_cache *c = g_new0(cg_act_cache, 1);
+    c->dry = dry;
+    c->budget = ram_budget;
+    c->frames = frames;
+    c->entries = g_ptr_array_new();
+    c->spare = g_array_new(FALSE, FALSE, sizeof(block));
+    return c;
+}
+
+static size_t value_size(const entry *e)
+{
+    return e->exact ? sizeof(float) : sizeof(uint16_t);
+}
+
+static void entry_free(cg_act_cache *c, entry *e)
+{
+    if (e->in_ram && e->ram) {
+        block b = {e->ram, e->bytes};
+        g_array_append_val(c->spare, b); /* still counted in c->ram */
+        e->ram = NULL;
+    } else if (e->in_ram) {
+        c->ram -= e->bytes;
+    } else if (e->fd >= 0 || c->dry) {
+        c->file -= e->bytes;
+    }
+    if (e->fd >= 0)
+        close(e->fd);
+    g_free(e->h);
+    g_free(e->w);
+    g_free(e->offset);
+    g_free(e);
+}
+
+void cg_act_cache_free(cg_act_cache *c)
+{
+    if (!c)
+        return;
+    for (guint i = 0; i < c->entries->len; i++)
+        entry_free(c, g_ptr_array_index(c->entries, i));
+    g_ptr_array_free(c->entries, TRUE);
+    for (guint i = 0; i < c->spare->len; i++)
+        g_free(g_array_index(c->spare, block, i).data);
+    g_array_free(c->spare, TRUE);
+    g_free(c->row);
+    g_free(c);
+}
+
+static entry *find(const cg_act_cache *c, int key)
+{
+    for (guint i = 0; i < c->entries->len; i++) {
+        entry *e = g_ptr_array_index(c->entries, i);
+        if (e->key == key)
+            return e;
+    }
+    return NULL;
+}
+
+bool cg_act_cache_has(const cg_act_cache *c, int key)
+{
+    return find(c, key) != NULL;
+}
+
+bool cg_act_cache_sealed(const cg_act_cache *c, int key)
+{
+    const entry *e = find(c, key);
+    return e && e->sealed;
+}
+
+void cg_act_cache_seal(cg_act_cache *c, int key)
+{
+    entry *e = find(c, key);
+    if (e)
+        e->sealed = true;
+}
+
+void cg_act_cache_drop(cg_act_cache *c, int key)
+{
+    entry *e = find(c, key);
+    if (e) {
+        g_ptr_array_remove_fast(c->entries, e);
+        entry_free(c, e);
+    }
+}
+
+static const char *tmp_dir(void)
+{
+    const char *dir = getenv("TMPDIR"); /* read each time: GLib's g_get_tmp_dir keeps its first answer */
+    return dir && *dir ? dir : "/tmp";
+}
+
+/* A new temporary file, already unlinked: nothing is left behind on any exit. */
+static int temp_file(cg_error *err)
+{
+    char *path = g_build_filename(tmp_dir(), "comicgan-cache-XXXXXX", NULL);
+    int fd = g_mkstemp_full(path, O_RDWR, 0600);
+    int saved = errno;
+    if (fd >= 0)
+        g_unlink(path);
+    else
+        cg_fail(err, CG_ERR_IO, "cannot make a temporary file in %s (TMPDIR) for the tile cache: %s", tmp_dir(),
+                g_strerror(saved));
+    g_free(path);
+    return fd;
+}
+
+cg_status cg_act_cache_add(cg_act_cache *c, int key, int64_t channels, const int64_t *h, const int64_t *w,
+                           bool exact, cg_error *err)
+{
+    entry *e = g_new0(entry, 1);
+    e->key = key;
+    e->exact = exact;
+    e->channels = channels;
+    e->fd = -1;
+    e->h = g_memdup2(h, (gsize)c->frames * sizeof *h);
+    e->w = g_memdup2(w, (gsize)c->frames * sizeof *w);
+    e->offset = g_new(int64_t, (gsize)c->frames);
+    int64_t values = 0, widest = 0;
+    for (int f = 0; f < c->frames; f++) {
+        e->offset[f] = values;
+        values += channels * h[f] * w[f];
+        widest = w[f] > widest ? w[f] : widest;
+    }
+    e->bytes = (size_t)values * value_size(e);
+    if (!c->dry && (size_t)widest * sizeof(float) > c->row_len) {
+        g_free(c->row);
+        c->row_len = (size_t)widest * sizeof(float);
+        c->row = g_try_malloc(c->row_len);
+        if (!c->row) {
+            c->row_len = 0;
+            entry_free(c, e);
+            return cg_fail(err, CG_ERR_NOMEM, "out of memory for the tile cache");
+        }
+    }
+    /* a spare block of the same size, else room made by freeing the spare ones */
+    for (guint i = 0; i < c->spare->len && !e->ram; i++)
+        if (g_array_index(c->spare, block, i).bytes == e->bytes) {
+            e->ram = g_array_index(c->spare, block, i).data;
+            e->in_ram = true;
+            g_array_remove_index_fast(c->spare, i);
+        }
+    while (!e->ram && c->ram + e->bytes > c->budget && c->spare->len > 0) {
+        block *b = &g_array_index(c->spare, block, c->spare->len - 1);
+        c->ram -= b->bytes;
+        g_free(b->data);
+        g_array_set_size(c->spare, c->spare->len - 1);
+    }
+    if (e->in_ram) {
+        /* reused: already counted */
+    } else if (c->ram + e->bytes <= c->budget && (c->dry || (e->ram = g_try_malloc(e->bytes)))) {
+        c->ram += e->bytes;
+        e->in_ram = true;
+    } else if (c->dry) {
+        c->file += e->bytes;
+    } else if ((e->fd = temp_file(err)) < 0) {
+        entry_free(c, e);
+        return err ? err->code : CG_ERR_IO;
+    } else {
+        c->file += e->bytes;
+    }
+    c->peak_ram = c->ram > c->peak_ram ? c->ram : c->peak_ram;
+    c->peak_file = c->file > c->peak_file ? c->file : c->peak_file;
+    g_ptr_array_add(c->entries, e);
+    return CG_OK;
+}
+
+static cg_status file_io(const cg_act_cache *c, const entry *e, bool writing, void *buf, size_t len, int64_t off,
+                         cg_error *err)
+{
+    char *p = buf;
+    while (len > 0) {
+        ssize_t n = writing ? pwrite(e->fd, p, len, (off_t)off) : pread(e->fd, p, len, (off_t)off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            int saved = n < 0 ? errno : EIO;
+            return cg_fail(err, CG_ERR_IO, "%s the tile cache's temporary file in %s failed: %s%s",
+                           writing ? "writing" : "reading", tmp_dir(), g_strerror(saved),
+                           writing ? " (the cache needs room there for the activations that exceed the memory "
+                                     "budget: set TMPDIR to a place with more room, or allow more memory)"
+                                   : "");
+        }
+        p += n;
+        len -= (size_t)n;
+        off += n;
+    }
+    return CG_OK;
+}
+
+/* One row segment of one channel between a float buffer and the entry's
+ * storage at byte offset `at` (through the row buffer for files). */
+static cg_status put_segment(cg_act_cache *c, entry *e, const float *src, int64_t n, int64_t at, bool *overflow,
+                             cg_error *err)
+{
+    unsigned char *dst = e->ram ? e->ram + at : c->row;
+    if (e->exact) {
+        memcpy(dst, src, (size_t)n * sizeof(float));
+    } else {
+        uint16_t *h = (uint16_t *)dst;
+        for (int64_t i = 0; i < n; i++)
+            h[i] = cg_half_from_float(src[i], overflow);
+    }
+    return e->ram ? CG_OK : file_io(c, e, true, dst, (size_t)n * value_size(e), at, err);
+}
+
+static cg_status get_segment(cg_act_cache *c, entry *e, float *dst, int64_t n, int64_t at, cg_error *err)
+{
+    const unsigned char *src = e->ram ? e->ram + at : c->row;
+    if (!e->ram) {
+        cg_status st = file_io(c, e, false, c->row, (size_t)n * value_size(e), at, err);
+        if (st != CG_OK)
+            return st;
+    }
+    if (e->exact) {
+        memcpy(dst, src, (size_t)n * sizeof(float));
+    } else {
+        const uint16_t *h = (const uint16_t *)src;
+        for (int64_t i = 0; i < n; i++)
+            dst[i] = cg_half_to_float(h[i]);
+    }
+    return CG_OK;
+}
+
+cg_status cg_act_cache_put(cg_act_cache *c, int key, int f, const float *src, int64_t sh, int64_t sw, int64_t sx,
+                           int64_t sy, int64_t x0, int64_t y0, int64_t x1, int64_t y1, cg_error *err)
+{
+    entry *e = find(c, key);
+    if (c->dry || !e || f < 0 || f >= c->frames || x0 < 0 || y0 < 0 || x1 > e->w[f] || y1 > e->h[f] || x0 < sx ||
+        y0 < sy || x1 > sx + sw || y1 > sy + sh)
+        return cg_fail(err, CG_ERR_INVALID, "tile cache: a write outside its tensor");
+    bool overflow = false;
+    cg_status st = CG_OK;
+    for (int64_t ch = 0; ch < e->channels && st == CG_OK; ch++)
+        for (int64_t y = y0; y < y1 && st == CG_OK; y++) {
+            int64_t at = e->offset[f] + (ch * e->h[f] + y) * e->w[f] + x0;
+            st = put_segment(c, e, src + (ch * sh + y - sy) * sw + x0 - sx, x1 - x0, at * (int64_t)value_size(e),
+                             &overflow, err);
+        }
+    c->overflow = c->overflow || overflow;
+    return st;
+}
+
+cg_status cg_act_cache_get(cg_act_cache *c, int key, int f, float *dst, int64_t x, int64_t y, int64_t w, int64_t h,
+                           cg_error *err)
+{
+    entry *e = find(c, key);
+    if (c->dry || !e || f < 0 || f >= c->frames || x < 0 || y < 0 || x + w > e->w[f] || y + h > e->h[f])
+        return cg_fail(err, CG_ERR_INVALID, "tile cache: a read outside its tensor");
+    cg_status st = CG_OK;
+    for (int64_t ch = 0; ch < e->channels && st == CG_OK; ch++)
+        for (int64_t r = 0; r < h && st == CG_OK; r++) {
+            int64_t at = e->offset[f] + (ch * e->h[f] + y + r) * e->w[f] + x;
+            st = get_segment(c, e, dst + (ch * h + r) * w, w, at * (int64_t)value_size(e), err);
+        }
+    return st;
+}
+
+bool cg_act_cache_overflowed(const cg_act_cache *c)
+{
+    return c->overflow;
+}
+
+size_t cg_act_cache_peak_ram(const cg_act_cache *c)
+{
+    return c->peak_ram;
+}
+
+size_t cg_act_cache_peak_file(const cg_act_cache *c)
+{
+    return c->peak_file;
+}

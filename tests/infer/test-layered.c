@@ -1,0 +1,288 @@
+/* Layered passes over large images: tiled results through the activation
+ * cache equal whole-image results, in memory and spilled to a temporary file;
+ * the file never outlives the call (success, cancel, write error); the memory
+ * budget holds; progress is monotonic and ends at 1; the planned work stays
+ * near one whole pass. Models have seeded random weights. */
+#include "fixture.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#define POST_ARCH                                                                                              \
+    "{\"type\": \"resnet\", \"width\": 8, \"downsamples\": 2, \"blocks\": 1, \"norm\": \"instance\", "          \
+    "\"residual\": true, \"residual_guided\": 1, \"guided_radius\": 3, \"post_smooth\": 3, "                       \
+    "\"post_smooth_radius\": 6, \"post_bands\": 6}"
+
+/* Every kind of point and kept tensor: residual blocks, CAM + CBAM with
+ * AdaLIN and bilinear upsampling, layer norm with transposed convolutions,
+ * a U-Net's skips, a guided base with a post stage, a box-mean base. */
+static const char *const archs[] = {
+    "{\"type\": \"resnet\", \"width\": 8, \"downsamples\": 2, \"blocks\": 2, \"norm\": \"instance\"}",
+    "{\"type\": \"resnet\", \"width\": 8, \"downsamples\": 2, \"blocks\": 1, \"norm\": \"adalin\", "
+    "\"attention\": [\"cam\", \"cbam\"], \"upsample\": \"bilinear\"}",
+    "{\"type\": \"resnet\", \"width\": 8, \"downsamples\": 1, \"blocks\": 1, \"norm\": \"layer\", "
+    "\"upsample\": \"transposed\"}",
+    "{\"type\": \"unet\", \"width\": 8, \"downsamples\": 2, \"norm\": \"instance\"}",
+    POST_ARCH,
+    "{\"type\": \"resnet\", \"width\": 8, \"downsamples\": 2, \"blocks\": 1, \"norm\": \"instance\", "
+    "\"residual\": true, \"residual_blur\": 6}",
+};
+
+/* The shipped generators' shape (cel's): width 24, 4 blocks, a guided base of
+ * 3 passes and a post stage. */
+#define CEL_ARCH                                                                                               \
+    "{\"type\": \"resnet\", \"width\": 24, \"downsamples\": 2, \"blocks\": 4, \"norm\": \"instance\", "         \
+    "\"activation\": \"leaky_relu\", \"residual\": true, \"residual_guided\": 3, \"guided_radius\": 6, "         \
+    "\"guided_eps\": 0.02, \"post_smooth\": 2, \"post_smooth_radius\": 3, \"post_bands\": 6}"
+
+/* A fresh, empty folder made the temporary folder ($TMPDIR) for a test. */
+static char *fresh_tmpdir(void)
+{
+    char *dir = g_dir_make_tmp("comicgan-test-XXXXXX", NULL);
+    g_assert_nonnull(dir);
+    g_setenv("TMPDIR", dir, TRUE);
+    return dir;
+}
+
+static int files_in(const char *dir)
+{
+    GDir *d = g_dir_open(dir, 0, NULL);
+    int n = 0;
+    while (d && g_dir_read_name(d))
+        n++;
+    if (d)
+        g_dir_close(d);
+    return n;
+}
+
+static void remove_tmpdir(char *dir)
+{
+    g_assert_cmpint(files_in(dir), ==, 0); /* nothing left behind */
+    g_assert_cmpint(rmdir(dir), ==, 0);
+    g_unsetenv("TMPDIR");
+    g_free(dir);
+}
+
+/* Tiled with the cache in memory and with every cached tensor in the
+ * temporary file: both equal the whole-image result; the file is gone after. */
+static void test_spilled_equals_whole(void)
+{
+    char *dir = fresh_tmpdir();
+    for (size_t a = 0; a < G_N_ELEMENTS(archs); a++) {
+        cg_model *m = random_model(archs[a], NULL, 30 + a);
+        cg_image *in = test_image(170, 130, (guint32)a);
+        cg_stylize_options o = cg_stylize_defaults();
+        cg_image *whole = stylize_or_die(m, in, &o);
+        o.tile = 16;
+        cg_image *in_memory = stylize_or_die(m, in, &o);
+        o.memory_budget = 1; /* no room: every cached tensor goes to the file */
+        cg_stylize_cost cost;
+        cg_error err = {0};
+        g_assert_cmpint(cg_stylize_estimate(m, in->width, in->height, &o, &cost, &err), ==, CG_OK);
+        g_assert_cmpfloat(cost.temp_file, >, 0);
+        cg_image *spilled = stylize_or_die(m, in, &o);
+        double d_mem = max_diff(whole, in_memory, false), d_file = max_diff(whole, spilled, false);
+        g_test_message("arch %zu: max |tiled - whole| %.3g in memory, %.3g through the file (%.0f KiB)", a, d_mem,
+                       d_file, cost.temp_file / 1024);
+        g_assert_cmpfloat(d_mem, <=, 1.0 / 255);
+        g_assert_cmpfloat(d_file, <=, 1.0 / 255);
+        g_assert_cmpfloat(max_diff(in_memory, spilled, false), ==, 0); /* the same values, wherever kept */
+        g_assert_cmpint(files_in(dir), ==, 0);
+        cg_image_free(in);
+        cg_image_free(whole);
+        cg_image_free(in_memory);
+        cg_image_free(spilled);
+        cg_model_free(m);
+    }
+    remove_tmpdir(dir);
+}
+
+/* Where the temporary file cannot be made: a clear error naming TMPDIR, the
+ * output untouched; with room in memory for the cache, no file is needed. */
+static void test_no_tmpdir(void)
+{
+    cg_model *m = random_model(archs[0], NULL, 40);
+    cg_image *in = test_image(160, 120, 1);
+    cg_error err = {0};
+    cg_image *out = cg_image_new(160, 120, &err);
+    g_setenv("TMPDIR", "/nonexistent/comicgan-test", TRUE);
+    cg_stylize_options o = cg_stylize_defaults();
+    o.tile = 16;
+    o.memory_budget = 1;
+    g_assert_cmpint(cg_stylize(m, in, out, &o, &err), ==, CG_ERR_IO);
+    g_test_message("%s", err.message);
+    g_assert_nonnull(strstr(err.message, "TMPDIR"));
+    g_assert_nonnull(strstr(err.message, "/nonexistent/comicgan-test"));
+    for (size_t i = 0; i < (size_t)160 * 120 * 4; i++)
+        g_assert_cmpfloat(out->pixels[i], ==, 0.0f);
+    o.memory_budget = 0;
+    g_assert_cmpint(cg_stylize(m, in, out, &o, &err), ==, CG_OK);
+    g_unsetenv("TMPDIR");
+    cg_image_free(in);
+    cg_image_free(out);
+    cg_model_free(m);
+}
+
+static bool cancel_late(void *user, float fraction)
+{
+    return fraction < 0.6f;
+}
+
+/* A cancel half-way through, and a write that fails (the file-size limit
+ * standing in for a full disk): an error, the output untouched, no file. */
+static void test_cancel_and_write_error(void)
+{
+    char *dir = fresh_tmpdir();
+    cg_model *m = random_model(archs[3], NULL, 41);
+    cg_image *in = test_image(120, 96, 2);
+    cg_error err = {0};
+    cg_image *out = cg_image_new(120, 96, &err);
+    cg_stylize_options o = cg_stylize_defaults();
+    o.tile = 16;
+    o.memory_budget = 1;
+    o.progress = cancel_late;
+    g_assert_cmpint(cg_stylize(m, in, out, &o, &err), ==, CG_ERR_CANCELLED);
+    g_assert_cmpint(files_in(dir), ==, 0);
+    o.progress = NULL;
+
+    struct rlimit old, small;
+    g_assert_cmpint(getrlimit(RLIMIT_FSIZE, &old), ==, 0);
+    small = old;
+    small.rlim_cur = 16 << 10; /* the cache needs far more than 16 KiB */
+    void (*was)(int) = signal(SIGXFSZ, SIG_IGN);
+    g_assert_cmpint(setrlimit(RLIMIT_FSIZE, &small), ==, 0);
+    cg_status st = cg_stylize(m, in, out, &o, &err);
+    g_assert_cmpint(setrlimit(RLIMIT_FSIZE, &old), ==, 0);
+    signal(SIGXFSZ, was);
+    g_assert_cmpint(st, ==, CG_ERR_IO);
+    g_test_message("%s", err.message);
+    g_assert_nonnull(strstr(err.message, "writing the tile cache's temporary file"));
+    g_assert_nonnull(strstr(err.message, dir));
+    for (size_t i = 0; i < (size_t)120 * 96 * 4; i++)
+        g_assert_cmpfloat(out->pixels[i], ==, 0.0f);
+    remove_tmpdir(dir);
+    cg_image_free(in);
+    cg_image_free(out);
+    cg_model_free(m);
+}
+
+/* The planned memory (buffers and cache in memory) stays within the budget,
+ * the rest going to the file; more memory means less file; every budget gives
+ * the same image. */
+static void test_memory_budget(void)
+{
+    char *dir = fresh_tmpdir();
+    cg_model *m = random_model(archs[0], NULL, 42);
+    cg_image *in = test_image(400, 300, 3);
+    cg_stylize_options o = cg_stylize_defaults();
+    cg_image *whole = stylize_or_die(m, in, &o);
+    const size_t budgets[] = {(size_t)2 << 20, (size_t)4 << 20, (size_t)7 << 20, (size_t)9 << 20};
+    double last_file = INFINITY;
+    for (size_t b = 0; b < G_N_ELEMENTS(budgets); b++) {
+        o.memory_budget = budgets[b];
+        cg_stylize_cost cost;
+        cg_error err = {0};
+        g_assert_cmpint(cg_stylize_estimate(m, in->width, in->height, &o, &cost, &err), ==, CG_OK);
+        g_test_message("budget %.0f MiB: tile %d, %.2f MiB planned in memory, %.2f MiB in the file, work %.2fx",
+                       budgets[b] / 1048576.0, cost.tile, cost.memory / 1048576, cost.temp_file / 1048576,
+                       cost.flops / cost.whole_flops);
+        g_assert_cmpint(cost.tile, >, 0);
+        g_assert_cmpfloat(cost.memory, <=, (double)budgets[b]);
+        g_assert_cmpfloat(cost.temp_file, <=, last_file);
+        last_file = cost.temp_file;
+        cg_image *out = stylize_or_die(m, in, &o);
+        g_assert_cmpfloat(max_diff(whole, out, false), <=, 1.0 / 255);
+        cg_image_free(out);
+    }
+    g_assert_cmpfloat(last_file, <, 2 << 20);
+    /* with room for the whole image's buffers it runs whole */
+    o.memory_budget = (size_t)64 << 20;
+    cg_stylize_cost cost;
+    cg_error err = {0};
+    g_assert_cmpint(cg_stylize_estimate(m, in->width, in->height, &o, &cost, &err), ==, CG_OK);
+    g_assert_cmpint(cost.tile, ==, 0);
+    g_assert_cmpfloat(cost.temp_file, ==, 0);
+    remove_tmpdir(dir);
+    cg_image_free(whole);
+    cg_image_free(in);
+    cg_model_free(m);
+}
+
+typedef struct trace {
+    GArray *f;
+} trace;
+
+static bool record(void *user, float fraction)
+{
+    g_array_append_val(((trace *)user)->f, fraction);
+    return true;
+}
+
+/* Progress through the layered passes (and frames) only moves forward, in
+ * many steps, and ends at exactly 1. */
+static void test_progress(void)
+{
+    cg_model *m = random_model(archs[1], NULL, 43);
+    cg_image *in = test_image(150, 110, 4);
+    trace t = {g_array_new(FALSE, FALSE, sizeof(float))};
+    cg_stylize_options o = cg_stylize_defaults();
+    o.tile = 32;
+    o.progress = record;
+    o.progress_data = &t;
+    cg_image *out = stylize_or_die(m, in, &o);
+    const float *f = (const float *)t.f->data;
+    g_test_message("%u progress calls", t.f->len);
+    g_assert_cmpuint(t.f->len, >, 20);
+    g_assert_cmpfloat(f[0], <, 0.1);
+    for (guint i = 1; i < t.f->len; i++)
+        if (f[i] < f[i - 1])
+            g_error("progress went back from %g to %g at call %u", f[i - 1], f[i], i);
+    g_assert_cmpfloat(f[t.f->len - 1], ==, 1.0f);
+    /* in proportion to the work: the halfway call comes about halfway through the layers run */
+    guint half = 0;
+    while (half < t.f->len && f[half] < 0.5f)
+        half++;
+    g_test_message("progress passes 0.5 at call %u of %u", half, t.f->len);
+    g_assert_cmpuint(half, >, t.f->len / 5);
+    g_assert_cmpuint(half, <, t.f->len * 4 / 5);
+    g_array_free(t.f, TRUE);
+    cg_image_free(out);
+    cg_image_free(in);
+    cg_model_free(m);
+}
+
+/* The plan for big canvases with the shipped generators' shape: within 1.3x
+ * of one whole pass's work at every size, and within the default budget. */
+static void test_work_ratio(void)
+{
+    cg_model *m = random_model(CEL_ARCH, NULL, 44);
+    const int sizes[][2] = {{2048, 2048}, {4000, 3000}, {8192, 8192}, {16384, 16384}, {16384, 64}};
+    for (size_t s = 0; s < G_N_ELEMENTS(sizes); s++) {
+        cg_stylize_options o = cg_stylize_defaults();
+        o.scale = 1;
+        cg_stylize_cost cost;
+        cg_error err = {0};
+        g_assert_cmpint(cg_stylize_estimate(m, sizes[s][0], sizes[s][1], &o, &cost, &err), ==, CG_OK);
+        double ratio = cost.flops / cost.whole_flops;
+        g_test_message("%dx%d: tile %d, work %.3fx of one whole pass, %.0f MiB in memory, %.0f MiB in the file",
+                       sizes[s][0], sizes[s][1], cost.tile, ratio, cost.memory / 1048576, cost.temp_file / 1048576);
+        g_assert_cmpfloat(ratio, <=, 1.3);
+        g_assert_cmpfloat(cost.memory, <=, 768.0 * 1048576);
+    }
+    cg_model_free(m);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/infer/layered/spilled_equals_whole", test_spilled_equals_whole);
+    g_test_add_func("/infer/layered/no_tmpdir", test_no_tmpdir);
+    g_test_add_func("/infer/layered/cancel_and_write_error", test_cancel_and_write_error);
+    g_test_add_func("/infer/layered/memory_budget", test_memory_budget);
+    g_test_add_func("/infer/layered/progress", test_progress);
+    g_test_add_func("/infer/layered/work_ratio", test_work_ratio);
+    return g_test_run();
+}
