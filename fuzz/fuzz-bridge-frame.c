@@ -26,7 +26,8 @@
 static void check_request(const cgb_request *r)
 {
     CHECK(r->id >= 0 && r->payload_known && r->payload <= CGB_MAX_PAYLOAD);
-    if (r->type != CGB_STYLIZE && r->type != CGB_STYLIZE_FRAMES && r->type != CGB_ATTENTION) {
+    if (r->type != CGB_STYLIZE && r->type != CGB_STYLIZE_FRAMES && r->type != CGB_ATTENTION &&
+        r->type != CGB_ANIMATION_FRAME) {
         CHECK(cgb_expected_payload(r) == 0);
         return;
     }
@@ -38,6 +39,11 @@ static void check_request(const cgb_request *r)
         pixels += (uint64_t)r->frames[i].width * (uint64_t)r->frames[i].height;
     }
     CHECK(pixels <= CGB_MAX_PIXELS && cgb_expected_payload(r) <= CGB_MAX_PAYLOAD);
+    if (r->type == CGB_ANIMATION_FRAME) {
+        /* one frame; its style and options are the animation's own request's */
+        CHECK(r->n_frames == 1 && r->animation >= 0 && r->index >= 0);
+        return;
+    }
     CHECK((r->n_mix == 0) != (r->style[0] == '\0'));
     CHECK(r->n_mix >= 0 && r->n_mix <= CGB_MAX_MIX);
     CHECK(r->strength >= 0.0f && r->strength <= 1.0f);
