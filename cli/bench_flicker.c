@@ -166,16 +166,12 @@ int cli_bench_flicker(char **files, int side, const char *only_style)
     printf("\n");
     for (int k = 0; k < cg_catalog_count(cat) && status == CLI_EXIT_OK; k++) {
         const cg_catalog_style *cs = cg_catalog_get(cat, k);
-        if (strcmp(cs->mode, "identity") == 0 || (only_style && strcmp(only_style, cs->name) != 0))
-            continue;
-        cg_error err = {0};
         int index = 0;
-        cg_model *m = cg_catalog_load_style(cat, cs->name, &index, &err);
-        if (!m) {
-            status = cli_fail_error(cs->name, &err);
-            break;
-        }
+        cg_model *m = cli_load_listed_style(cat, k, only_style, &index, &status);
+        if (!m)
+            continue;
         double mean[SHOTS][WAYS] = {{0}};
+        cg_error err = {0};
         for (int i = 0; i < n && status == CLI_EXIT_OK; i++) {
             double r[SHOTS][WAYS];
             if (measure(m, index, photos[i], (guint32)i + 1, r, &err) != CG_OK) {

@@ -130,15 +130,10 @@ int cli_bench_scale(char **files, int side, int auto_side, const char *only_styl
     int count = 0;
     for (int s = 0; s < cg_catalog_count(cat) && status == CLI_EXIT_OK; s++) {
         const cg_catalog_style *cs = cg_catalog_get(cat, s);
-        if (strcmp(cs->mode, "identity") == 0 || (only_style && strcmp(only_style, cs->name) != 0))
-            continue;
-        cg_error err = {0};
         int index = 0;
-        cg_model *m = cg_catalog_load_style(cat, cs->name, &index, &err);
-        if (!m) {
-            status = cli_fail_error(cs->name, &err);
-            break;
-        }
+        cg_model *m = cli_load_listed_style(cat, s, only_style, &index, &status);
+        if (!m)
+            continue;
         native.style = autos.style = index;
         for (int i = 0; i < n && status == CLI_EXIT_OK; i++) {
             double a = consistency(m, photos[i], native), b = a >= 0 ? consistency(m, photos[i], autos) : -1;

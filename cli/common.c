@@ -444,3 +444,15 @@ void cli_print_json(JsonNode *node)
     g_free(text);
     g_object_unref(gen);
 }
+
+cg_model *cli_load_listed_style(cg_catalog *cat, int k, const char *only_style, int *index, int *status)
+{
+    const cg_catalog_style *cs = cg_catalog_get(cat, k);
+    if (strcmp(cs->mode, "identity") == 0 || (only_style && strcmp(only_style, cs->name) != 0))
+        return NULL;
+    cg_error err = {0};
+    cg_model *m = cg_catalog_load_style(cat, cs->name, index, &err);
+    if (!m)
+        *status = cli_fail_error(cs->name, &err);
+    return m;
+}

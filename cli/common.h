@@ -53,6 +53,12 @@ int cli_fail(int status, const char *what, const char *fmt, ...) G_GNUC_PRINTF(3
  * CLI_EXIT_CANCELLED for a cancellation, else CLI_EXIT_FAILURE. */
 int cli_fail_error(const char *what, const cg_error *err);
 
+/* For commands that go through every style: the model of the catalog's style
+ * k with its index there, unless k is the identity style or only_style (may
+ * be NULL) names another; then NULL. A model that fails to load gives NULL
+ * after printing why, with *status set to the exit status. Caller frees. */
+cg_model *cli_load_listed_style(cg_catalog *cat, int k, const char *only_style, int *index, int *status);
+
 /* Parses argv with entries, after setting the usage line to
  * "comicgan COMMAND [OPTION…] PARAMETERS" and the summary. --help exits 0
  * (GLib does it). On a parse error prints the error line and returns false. */

@@ -71,11 +71,8 @@ cg_image *cg_image_load(const char *path, cg_error *err)
     }
     char *buf = NULL;
     size_t size = 0;
-    if (cg_io_read_file(path, CG_IO_MAX_IMAGE_FILE, &buf, &size, err) != CG_OK) {
-        if (err && err->code == CG_ERR_UNSUPPORTED)
-            cg_fail(err, CG_ERR_UNSUPPORTED, "%s: file is larger than any image comicgan accepts", path);
+    if (cg_io_read_image_file(path, &buf, &size, err) != CG_OK)
         return NULL;
-    }
     cg_image *img = cg_image_load_memory(buf, size, path, err);
     g_free(buf);
     return img;

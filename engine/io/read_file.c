@@ -106,3 +106,11 @@ out:
     *len = size;
     return CG_OK;
 }
+
+cg_status cg_io_read_image_file(const char *path, char **data, size_t *len, cg_error *err)
+{
+    cg_status st = cg_io_read_file(path, CG_IO_MAX_IMAGE_FILE, data, len, err);
+    if (st == CG_ERR_UNSUPPORTED)
+        cg_fail(err, CG_ERR_UNSUPPORTED, "%s: file is larger than any image comicgan accepts", path);
+    return st;
+}
