@@ -391,7 +391,9 @@ def check_animation(tap, dialog):
     got = [bytes(result.pixelDataAtTime(0, 0, W, H, t)) for t in TIMES]
     if os.path.exists(os.path.join(DIR, "anim1.raw")):
         want = [read("anim%d.raw" % i) for i in (1, 2, 3)]
-        tap.check(got == want, "animation: each frame equals the comicgan command's --frames output",
+        # within a level: streamed frames against all frames at once (see test-bridge.py)
+        tap.check(all(len(g) == len(w) and all(abs(x - y) <= 1 for x, y in zip(g, w)) for g, w in zip(got, want)),
+                  "animation: each frame equals the comicgan command's --frames output, within a level",
                   " / ".join(difference(g, w, 4) for g, w in zip(got, want)))
     else:
         tap.check(all(g != s for g, s in zip(got, sources)), "animation: every frame is stylized")

@@ -302,6 +302,13 @@ def test_requests(tmp):
     t.check(b.close() == 0, "the bridge exits with status 0 when its input closes")
 
 
+def within_a_level(a, b):
+    """8-bit pixels equal up to one level: the engine's promise for a frame
+    stylized alone with shared statistics against all frames at once (on
+    larger sets the latter keeps some activations at 16 bits between passes)."""
+    return len(a) == len(b) and all(abs(x - y) <= 1 for x, y in zip(a, b))
+
+
 def first_difference(a, b, bpp):
     if len(a) != len(b):
         return "sizes %d and %d" % (len(a), len(b))
@@ -585,8 +592,8 @@ def test_animation(tmp):
     t.check([r.get("index") for r in replies[4:]] == [0, 1, 2]
             and all(r.get("width") == W and r.get("height") == H and r.get("depth") == "U8" for r in replies[4:]),
             "each result names its frame", replies[4:])
-    t.check(together["type"] == "result" and b"".join(results) == joined,
-            "the streamed frames equal stylize-frames on all of them at once",
+    t.check(together["type"] == "result" and within_a_level(b"".join(results), joined),
+            "the streamed frames equal stylize-frames on all of them at once, within a level",
             first_difference(b"".join(results), joined, 4))
     _, alone = b.call(image_header(), flipped)
     t.check(results[1] != alone, "the statistics are shared: a frame differs from itself stylized alone")
@@ -602,7 +609,8 @@ def test_animation(tmp):
         os.mkdir(outdir)
         run(COMICGAN, "stylize", "--frames", "--style", "test-ink", "--format", "tif", "-o", outdir, *paths)
         want = b"".join(raw(tmp, os.path.join(outdir, "anim%d.tif" % i), "U8") for i in range(3))
-        t.check(b"".join(results) == want, "the streamed frames equal the CLI's --frames output",
+        t.check(within_a_level(b"".join(results), want),
+                "the streamed frames equal the CLI's --frames output, within a level",
                 first_difference(b"".join(results), want, 4))
 
     # A scale other than native: statistics from the working copies the bridge keeps.
@@ -610,8 +618,8 @@ def test_animation(tmp):
                                "color_model": "RGBA", "depth": "U8", "style": "test-ink", "scale": 0.5,
                                "strength": 0.7}, b"".join(frames))
     replies, results = stream(b, frames, {"scale": 0.5, "strength": 0.7})
-    t.check(together["type"] == "result" and b"".join(results) == joined,
-            "at scale 0.5 and strength 0.7 too", [r["type"] for r in replies])
+    t.check(together["type"] == "result" and within_a_level(b"".join(results), joined),
+            "at scale 0.5 and strength 0.7 too", first_difference(b"".join(results), joined, 4))
 
     # Masks go with the frames of the stylize pass.
     mask = bytes((0, 255)[(x // 8) % 2] for y in range(H) for x in range(W))
@@ -714,7 +722,8 @@ def test_animation(tmp):
     t.check(h["type"] == "error" and h["code"] == "order", "and ends the animation", h)
 
     replies, results = stream(b, frames)
-    t.check([r["type"] for r in replies][-1] == "result" and b"".join(results) == joined_native(b, frames),
+    t.check([r["type"] for r in replies][-1] == "result" and within_a_level(b"".join(results),
+                                                                            joined_native(b, frames)),
             "the bridge then runs the next animation as before")
     t.check(b.close() == 0, "the bridge exits with status 0")
 
