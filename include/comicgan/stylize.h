@@ -157,7 +157,7 @@ cg_status cg_stylize_with_stats(const cg_model *m, const cg_stylize_stats *stats
  * stylized as cg_stylize_frames would stylize it among them: with those
  * statistics and, when they were computed with lock_motion, at the phase
  * found for that frame. So frames can be stylized one at a time (streamed)
- * and still equal cg_stylize_frames' result. CG_ERR_INVALID for a frame
+ * and still equal cg_stylize_frames' result (within 1/255). CG_ERR_INVALID for a frame
  * outside 0..n-1, otherwise as cg_stylize_with_stats. */
 cg_status cg_stylize_frame_with_stats(const cg_model *m, const cg_stylize_stats *stats, int frame,
                                       const cg_image *in, cg_image *out, const cg_stylize_options *o,
