@@ -73,4 +73,12 @@ static inline double max_diff(const cg_image *a, const cg_image *b, bool rgb_onl
     return d;
 }
 
+/* A residual generator with a post stage: the output's own guided filter, then
+ * bands; its post radius is wider than the network's own reach, so a margin
+ * that forgets the stage shows in tiled results. */
+#define POST_ARCH                                                                                              \
+    "{\"type\": \"resnet\", \"width\": 8, \"downsamples\": 2, \"blocks\": 1, \"norm\": \"instance\", "          \
+    "\"residual\": true, \"residual_guided\": 1, \"guided_radius\": 3, \"post_smooth\": 3, "                       \
+    "\"post_smooth_radius\": 6, \"post_bands\": 6}"
+
 #endif

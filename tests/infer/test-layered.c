@@ -11,11 +11,6 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#define POST_ARCH                                                                                              \
-    "{\"type\": \"resnet\", \"width\": 8, \"downsamples\": 2, \"blocks\": 1, \"norm\": \"instance\", "          \
-    "\"residual\": true, \"residual_guided\": 1, \"guided_radius\": 3, \"post_smooth\": 3, "                       \
-    "\"post_smooth_radius\": 6, \"post_bands\": 6}"
-
 /* Every kind of point and kept tensor: residual blocks, CAM + CBAM with
  * AdaLIN and bilinear upsampling, layer norm with transposed convolutions,
  * a U-Net's skips, a guided base with a post stage, a box-mean base. */

@@ -8,12 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-/* A residual generator with a post stage: the output's own guided filter, then bands. */
-#define POST_ARCH                                                                                              \
-    "{\"type\": \"resnet\", \"width\": 8, \"downsamples\": 2, \"blocks\": 1, \"norm\": \"instance\", "          \
-    "\"residual\": true, \"residual_guided\": 1, \"guided_radius\": 3, \"post_smooth\": 3, "                       \
-    "\"post_smooth_radius\": 6, \"post_bands\": 6}"
-
 static const char *const archs[] = {
     "{\"type\": \"resnet\", \"width\": 8, \"downsamples\": 2, \"blocks\": 2, \"norm\": \"instance\"}",
     "{\"type\": \"resnet\", \"width\": 8, \"downsamples\": 2, \"blocks\": 1, \"norm\": \"adalin\", "
