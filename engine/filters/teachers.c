@@ -178,3 +178,78 @@ cg_status cg_filter_painted(const cg_image *in, cg_image *out, const cg_painted_
     cg_contrast_params c = {.factor = p.contrast, .pivot = CG_PIVOT_MEAN};
     return cg_filter_contrast(out, out, &c, err);
 }
+
+cg_anime_params cg_anime_defaults(void)
+{
+    /* Chosen by looking at validation photos next to Ren'Py's anime
+     * backgrounds: two passes of radius 4 clear grain and foliage texture
+     * while clouds, windows and faces keep their shapes; 1.35 saturation and
+     * gamma 0.9 give their bright, vivid colour; lines at 0.45 strength
+     * outline shapes without the cel style's black ink. */
+    cg_anime_params p = {.smooth = cg_guided_defaults(),
+                         .smooth_passes = 2,
+                         .sharpen = 0.6f,
+                         .sharpen_sigma = 2.0f,
+                         .saturation = 1.35f,
+                         .gamma = 0.9f,
+                         .line_smooth = cg_guided_defaults(),
+                         .lines = cg_xdog_defaults(),
+                         .line_strength = 0.45f};
+    return p;
+}
+
+cg_status cg_filter_anime(const cg_image *in, cg_image *out, const cg_anime_params *params, cg_error *err)
+{
+    cg_anime_params p = params ? *params : cg_anime_defaults();
+    cg_status st;
+    if ((st = cgf_check_images(in, out, "anime", err)) || (st = cgf_guided_check(&p.smooth, err)) ||
+        (st = cgf_check_int(p.smooth_passes, 1, 8, "smooth_passes", err)) ||
+        (st = cgf_check_range(p.sharpen, 0.0f, 4.0f, "sharpen", err)) ||
+        (st = cgf_check_above(p.sharpen_sigma, 0.0f, 32.0f, "sharpen_sigma", err)) ||
+        (st = cgf_check_range(p.saturation, 0.0f, 2.0f, "saturation", err)) ||
+        (st = cgf_check_above(p.gamma, 0.0f, 4.0f, "gamma", err)) ||
+        (st = cgf_guided_check(&p.line_smooth, err)) || (st = cgf_xdog_check(&p.lines, err)) ||
+        (st = cgf_check_range(p.line_strength, 0.0f, 1.0f, "line_strength", err)))
+        return err ? cg_error_prefix(err, "anime") : st;
+    int w = in->width, h = in->height;
+    size_t n = cgf_npix(in);
+    /* lines, two scratch planes, then the three blurred channels */
+    float *pl = cgf_planes(w, h, 6);
+    if (!pl)
+        return cg_fail(err, CG_ERR_NOMEM, "anime: no memory for %dx%d", w, h);
+    float *lines = pl, *t1 = pl + n, *t2 = pl + 2 * n, *blur = pl + 3 * n;
+    cg_image s;
+    if ((st = smoothed(in, &p.line_smooth, 1, &s, "anime", err))) {
+        free(pl);
+        return st;
+    }
+    cgf_luma_plane(&s, t1);
+    cgf_xdog_plane(t1, lines, t2, blur, w, h, &p.lines);
+    st = guided_passes(in, &s, &p.smooth, p.smooth_passes, err);
+    if (st) {
+        free(s.pixels);
+        free(pl);
+        return st;
+    }
+    for (int c = 0; c < 3; c++) {
+        for (size_t i = 0; i < n; i++)
+            t1[i] = s.pixels[4 * i + c];
+        cgf_gauss_blur(t1, blur + c * n, t2, w, h, p.sharpen_sigma);
+    }
+    for (size_t i = 0; i < n; i++) {
+        float rgb[3];
+        for (int c = 0; c < 3; c++) {
+            float v = s.pixels[4 * i + c];
+            rgb[c] = v + p.sharpen * (v - blur[c * n + i]);
+        }
+        float y = cgf_luma(rgb), m = 1.0f - p.line_strength * (1.0f - lines[i]);
+        float alpha = in->pixels[4 * i + 3];
+        float *q = out->pixels + 4 * i;
+        for (int c = 0; c < 3; c++)
+            q[c] = powf(cgf_clamp01(y + p.saturation * (rgb[c] - y)), p.gamma) * m;
+        q[3] = alpha;
+    }
+    free(s.pixels);
+    free(pl);
+    return CG_OK;
+}

@@ -343,7 +343,7 @@ static cg_status parse_style_group(cg_train_config *c, GKeyFile *kf, const char 
     s->kind = (tr_style_kind)kind;
     s->filter = filter ? enum_index(TR_TEACHERS, filter) : 0;
     if (st == CG_OK && s->kind == TR_STYLE_FILTER && s->filter <= 0)
-        st = cg_fail(err, CG_ERR_INVALID, "%s: [%s] source = filter needs filter = manga, cel or painted",
+        st = cg_fail(err, CG_ERR_INVALID, "%s: [%s] source = filter needs filter = manga, cel, painted or anime",
                      c->source_name, group);
     if (st == CG_OK && (s->kind == TR_STYLE_TARGETS || s->kind == TR_STYLE_IMAGES) && !(dir && dir[0]))
         st = cg_fail(err, CG_ERR_INVALID, "%s: [%s] source = %s needs dir = FOLDER", c->source_name, group, source);

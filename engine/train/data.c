@@ -335,6 +335,7 @@ cg_status tr_teacher_apply(int teacher, cg_image *img, cg_error *err)
     case TR_TEACHER_MANGA: return cg_filter_manga(img, img, NULL, err);
     case TR_TEACHER_CEL: return cg_filter_cel(img, img, NULL, err);
     case TR_TEACHER_PAINTED: return cg_filter_painted(img, img, NULL, err);
+    case TR_TEACHER_ANIME: return cg_filter_anime(img, img, NULL, err);
     default: return cg_fail(err, CG_ERR_INVALID, "no teacher filter %d", teacher);
     }
 }

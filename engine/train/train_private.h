@@ -24,8 +24,8 @@ typedef enum { TR_GAN_BCE, TR_GAN_LSGAN, TR_GAN_HINGE } tr_gan;
 typedef enum { TR_FEATURES_FIXED, TR_FEATURES_DISCRIMINATOR } tr_features_kind;
 typedef enum { TR_STYLE_FILTER, TR_STYLE_TARGETS, TR_STYLE_IMAGES, TR_STYLE_IDENTITY } tr_style_kind;
 /* Teacher filters, in the order of their names in TR_TEACHERS. */
-typedef enum { TR_TEACHER_NONE, TR_TEACHER_MANGA, TR_TEACHER_CEL, TR_TEACHER_PAINTED } tr_teacher;
-#define TR_TEACHERS "none|manga|cel|painted"
+typedef enum { TR_TEACHER_NONE, TR_TEACHER_MANGA, TR_TEACHER_CEL, TR_TEACHER_PAINTED, TR_TEACHER_ANIME } tr_teacher;
+#define TR_TEACHERS "none|manga|cel|painted|anime"
 
 typedef struct tr_style_config {
     char *name, *display_name, *description;

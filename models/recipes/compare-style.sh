@@ -42,7 +42,7 @@ PY
 
 # The model's first style that is not the identity: the one compared.
 style=$("$comicgan" info --json "$model" | python3 -c 'import json,sys; print(next(s["name"] for s in json.load(sys.stdin)["styles"] if s["mode"] != "identity"))')
-teacher=$(sed -n 's/^target_filter *= *\(manga\|cel\|painted\)$/\1/p' "$run/config.ini")
+teacher=$(sed -n 's/^target_filter *= *\(manga\|cel\|painted\|anime\)$/\1/p' "$run/config.ini")
 previous=$work/previous.safetensors
 if ! git -C "$root" show "HEAD:models/$name.safetensors" > "$previous" 2>/dev/null || cmp -s "$previous" "$model"; then
     previous=""

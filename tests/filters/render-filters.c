@@ -67,6 +67,7 @@ WRAP(f_contrast, cg_filter_contrast)
 WRAP(f_manga, cg_filter_manga)
 WRAP(f_cel, cg_filter_cel)
 WRAP(f_painted, cg_filter_painted)
+WRAP(f_anime, cg_filter_anime)
 
 static const struct {
     const char *name;
@@ -77,7 +78,7 @@ static const struct {
     {"xdog", f_xdog},             {"screentone", f_screentone},
     {"hatching", f_hatching},     {"line-weight", f_line_weight},
     {"denoise", f_denoise},       {"contrast", f_contrast}, {"manga", f_manga},
-    {"cel", f_cel},               {"painted", f_painted},
+    {"cel", f_cel},               {"painted", f_painted},   {"anime", f_anime},
 };
 
 int main(int argc, char **argv)

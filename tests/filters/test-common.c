@@ -30,6 +30,7 @@ WRAP(f_manga, cg_filter_manga, cg_manga_defaults)
 WRAP(f_cel, cg_filter_cel, cg_cel_defaults)
 WRAP(f_kuwahara, cg_filter_kuwahara, cg_kuwahara_defaults)
 WRAP(f_painted, cg_filter_painted, cg_painted_defaults)
+WRAP(f_anime, cg_filter_anime, cg_anime_defaults)
 
 static cg_status f_keep_colors(const cg_image *in, cg_image *out, bool defaults, cg_error *err)
 {
@@ -48,7 +49,7 @@ static const struct {
     {"xdog", f_xdog},               {"screentone", f_screentone}, {"hatching", f_hatching},
     {"line_weight", f_line_weight}, {"denoise", f_denoise},     {"contrast", f_contrast},
     {"keep_colors", f_keep_colors}, {"manga", f_manga},         {"cel", f_cel},
-    {"kuwahara", f_kuwahara},       {"painted", f_painted},
+    {"kuwahara", f_kuwahara},       {"painted", f_painted},     {"anime", f_anime},
 };
 
 static void test_contract(const void *data)

@@ -1,4 +1,4 @@
-/* The manga and cel teachers. */
+/* The manga, cel and anime teachers. */
 #include "fixture.h"
 
 static void test_manga_black_white(void)
@@ -222,6 +222,82 @@ static void test_cel_small_shape(void)
     fx_free(out);
 }
 
+/* Without the unsharp step, anime is a composition of public filters: guided
+ * smoothing, then saturation and gamma, times soft XDoG lines of a lighter
+ * smoothing. Rebuilt here from those filters, it must agree. */
+static void test_anime_reference(void)
+{
+    const int w = 80, h = 60;
+    cg_image *in = fx_picture(w, h, 7), *out = fx_new(w, h);
+    cg_anime_params p = cg_anime_defaults();
+    p.sharpen = 0;
+    g_assert_cmpint(cg_filter_anime(in, out, &p, NULL), ==, CG_OK);
+    cg_image *fill = fx_new(w, h), *lsm = fx_new(w, h), *lines = fx_new(w, h);
+    g_assert_cmpint(cg_filter_guided(in, fill, &p.smooth, NULL), ==, CG_OK);
+    for (int i = 1; i < p.smooth_passes; i++)
+        g_assert_cmpint(cg_filter_guided(fill, fill, &p.smooth, NULL), ==, CG_OK);
+    g_assert_cmpint(cg_filter_guided(in, lsm, &p.line_smooth, NULL), ==, CG_OK);
+    g_assert_cmpint(cg_filter_xdog(lsm, lines, &p.lines, NULL), ==, CG_OK);
+    double worst = 0;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            const float *f = fx_px(fill, x, y), *o = fx_px(out, x, y);
+            double luma = 0.299 * f[0] + 0.587 * f[1] + 0.114 * f[2];
+            double m = 1.0 - p.line_strength * (1.0 - fx_px(lines, x, y)[0]);
+            for (int c = 0; c < 3; c++) {
+                double v = luma + p.saturation * (f[c] - luma);
+                v = v < 0 ? 0 : v > 1 ? 1 : v;
+                worst = fmax(worst, fabs(pow(v, p.gamma) * m - o[c]));
+            }
+        }
+    g_assert_cmpfloat(worst, <, 1e-5);
+    fx_assert_alpha_same(in, out);
+    fx_free(fill);
+    fx_free(lsm);
+    fx_free(lines);
+    fx_free(in);
+    fx_free(out);
+}
+
+/* A flat colour stays one flat colour, more saturated and brighter, its hue
+ * kept; the unsharp step makes a step edge steeper, and in place equals out
+ * of place. */
+static void test_anime_colour_and_edges(void)
+{
+    const int n = 48;
+    cg_image *flat = fx_new(n, n), *out = fx_new(n, n);
+    for (int i = 0; i < n * n; i++) {
+        float *q = flat->pixels + 4 * i;
+        q[0] = 0.3f, q[1] = 0.5f, q[2] = 0.2f, q[3] = 1;
+    }
+    g_assert_cmpint(cg_filter_anime(flat, out, NULL, NULL), ==, CG_OK);
+    const float *o = fx_px(out, n / 2, n / 2);
+    g_assert_cmpfloat(o[1] - o[0], >, 0.5f - 0.3f); /* more saturated */
+    g_assert_cmpfloat(o[1], >, 0.5f);               /* brighter */
+    g_assert_true(o[1] > o[0] && o[0] > o[2]);      /* the same order of channels: the same hue */
+    for (int i = 0; i < n * n; i++)
+        for (int c = 0; c < 3; c++)
+            g_assert_cmpfloat(fabsf(out->pixels[4 * i + c] - o[c]), <, 1e-5f);
+
+    cg_image *sq = fx_square(n, n, 16, 0, n, n, 0.3f, 0.7f), *soft = fx_new(n, n);
+    cg_anime_params p = cg_anime_defaults();
+    p.line_strength = 0; /* the lines would darken the edge in both */
+    p.sharpen = 0;
+    g_assert_cmpint(cg_filter_anime(sq, soft, &p, NULL), ==, CG_OK);
+    p.sharpen = 1;
+    g_assert_cmpint(cg_filter_anime(sq, out, &p, NULL), ==, CG_OK);
+    float step_soft = fabsf(fx_px(soft, 17, n / 2)[0] - fx_px(soft, 14, n / 2)[0]);
+    float step_sharp = fabsf(fx_px(out, 17, n / 2)[0] - fx_px(out, 14, n / 2)[0]);
+    g_assert_cmpfloat(step_sharp, >, step_soft + 0.02f);
+    g_assert_cmpint(cg_filter_anime(sq, sq, &p, NULL), ==, CG_OK);
+    for (int i = 0; i < 4 * n * n; i++)
+        g_assert_cmpfloat(sq->pixels[i], ==, out->pixels[i]);
+    fx_free(flat);
+    fx_free(sq);
+    fx_free(soft);
+    fx_free(out);
+}
+
 static void test_bad_params(void)
 {
     cg_image *in = fx_picture(8, 8, 1), *out = fx_new(8, 8);
@@ -263,6 +339,21 @@ static void test_bad_params(void)
     c = cg_cel_defaults();
     c.line_smooth.eps = 0;
     g_assert_cmpint(cg_filter_cel(in, out, &c, &err), ==, CG_ERR_INVALID);
+#define ANIME_BAD(field, value)                                                    \
+    do {                                                                           \
+        cg_anime_params a = cg_anime_defaults();                                   \
+        a.field = value;                                                           \
+        g_assert_cmpint(cg_filter_anime(in, out, &a, &err), ==, CG_ERR_INVALID);   \
+        g_assert_nonnull(strstr(err.message, "anime"));                            \
+        g_assert_nonnull(strstr(err.message, #field));                             \
+    } while (0)
+    ANIME_BAD(smooth_passes, 0);
+    ANIME_BAD(sharpen, -1);
+    ANIME_BAD(sharpen_sigma, 0);
+    ANIME_BAD(saturation, NAN);
+    ANIME_BAD(gamma, 0);
+    ANIME_BAD(line_strength, 2);
+#undef ANIME_BAD
     fx_free(in);
     fx_free(out);
 }
@@ -276,6 +367,8 @@ int main(int argc, char **argv)
     g_test_add_func("/filters/teachers/cel-outline", test_cel_outline);
     g_test_add_func("/filters/teachers/cel-passes", test_cel_passes);
     g_test_add_func("/filters/teachers/cel-small-shape", test_cel_small_shape);
+    g_test_add_func("/filters/teachers/anime-reference", test_anime_reference);
+    g_test_add_func("/filters/teachers/anime-colour-and-edges", test_anime_colour_and_edges);
     g_test_add_func("/filters/teachers/bad-params", test_bad_params);
     return g_test_run();
 }

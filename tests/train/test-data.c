@@ -219,10 +219,10 @@ static void test_config_teachers(void)
         g_error("[style oil] filter = painted: %s", err.message);
     g_assert_nonnull(strstr(cg_train_config_canonical(c), "[style oil]\nsource=filter\nfilter=painted\n"));
     cg_train_config_free(c);
-    expect_config_error("[data]\nphotos = @\ntarget_filter = oil\n", "must be one of none|manga|cel|painted");
+    expect_config_error("[data]\nphotos = @\ntarget_filter = oil\n", "must be one of none|manga|cel|painted|anime");
     expect_config_error("[run]\nmode = multistyle\n[data]\nphotos = @\n[generator]\nnorm = cond_instance\n"
                         "[style oil]\nsource = filter\nfilter = oil\n",
-                        "needs filter = manga, cel or painted");
+                        "needs filter = manga, cel, painted or anime");
     for (int i = 0; i < 3; i++)
         g_free(hash[i]);
     g_free(text);

@@ -256,10 +256,10 @@ static void test_bad_baselines(void)
     expect_invalid(NULL, photos, &o, "not a folder of outputs");
     o.outputs = NULL;
     o.filters = sepia;
-    expect_invalid(NULL, photos, &o, "must be manga, cel or painted");
+    expect_invalid(NULL, photos, &o, "must be manga, cel, painted or anime");
     o.filters = NULL;
     o.target_filter = "sepia";
-    expect_invalid(NULL, photos, &o, "must be manga, cel or painted");
+    expect_invalid(NULL, photos, &o, "must be manga, cel, painted or anime");
     o.target_filter = NULL;
     o.filters = NULL;
     expect_invalid(NULL, photos, &o, "no model and no baseline");
