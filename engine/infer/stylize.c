@@ -21,7 +21,6 @@
  * megapixels for the shipped generators). Tiles get at most a quarter of the
  * budget: larger tiles save little once their margins are small beside them,
  * and the rest keeps activations out of the temporary file. */
-#define DEFAULT_BUDGET ((size_t)768 << 20)
 #define TILE_SHARE 4
 #define LARGEST_TILE 4096
 #define MAX_STYLES 64
@@ -180,7 +179,7 @@ static plan make_plan(const cg_model *m, const cg_image *const *in, int n, const
                       const cg_infer_plan *lp)
 {
     const cg_net *net = cg_model_net(m);
-    plan p = {cg_net_size_multiple(net), margin_of(net), 0, o->memory_budget ? o->memory_budget : DEFAULT_BUDGET, 0};
+    plan p = {cg_net_size_multiple(net), margin_of(net), 0, o->memory_budget ? o->memory_budget : CG_STYLIZE_DEFAULT_MEMORY_BUDGET, 0};
     if (o->tile > 0) {
         p.tile = cg_stylize_tile(m, o->tile, NULL, 0);
         p.tile_bytes = tile_bytes(net, lp, p.tile, p.mult);
