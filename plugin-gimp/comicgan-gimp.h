@@ -27,6 +27,13 @@
 #define TILE_MIN 32
 #define TILE_MAX 8192
 
+/* The dialog's memory budget in MiB: the engine's default, and the range
+ * offered (below the minimum a large image spills most of its work to disk;
+ * the maximum is the comicgan command's). */
+#define MEMORY_DEFAULT ((gint32)(CG_STYLIZE_DEFAULT_MEMORY_BUDGET >> 20))
+#define MEMORY_MIN 256
+#define MEMORY_MAX (1 << 20)
+
 typedef enum {
     OUTPUT_REPLACE = 0,   /* paint over the drawable (through the selection) */
     OUTPUT_NEW_LAYER = 1, /* a stylized copy above it */
@@ -38,7 +45,7 @@ typedef enum { JOB_STYLIZE, JOB_ATTENTION, JOB_LAYERS } job_kind;
 /* The last values, kept by GIMP between runs (gimp_set_data). Stored values
  * whose version or size differ are ignored, so changing this struct means
  * bumping SETTINGS_VERSION. */
-#define SETTINGS_VERSION 3
+#define SETTINGS_VERSION 4
 typedef struct settings {
     guint32 version;
     gchar style[64];       /* style name; "" for the catalog's first */
@@ -54,6 +61,7 @@ typedef struct settings {
     gdouble line_weight;   /* post-processing, as cg_stylize_options: -1..1 */
     gdouble denoise;       /* 0..1 */
     gdouble contrast;      /* 0.5..2 */
+    gint32 memory;         /* MiB, MEMORY_MIN..MEMORY_MAX: cg_stylize_options.memory_budget */
 } settings;
 
 void settings_defaults(settings *s);

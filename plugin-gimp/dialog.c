@@ -50,7 +50,7 @@ typedef struct dialog {
     settings *s;
     int width, height; /* the drawable's */
 
-    GtkWidget *window, *area, *icons, *description, *strength, *keep_colors, *output, *tile, *scale;
+    GtkWidget *window, *area, *icons, *description, *strength, *keep_colors, *output, *tile, *scale, *memory;
     GtkWidget *attention, *point, *zoom, *spinner, *status;
     GtkWidget *style_b, *mix, *line_weight, *denoise, *contrast;
     GtkWidget *preset, *preset_save, *preset_delete, *preset_note, *split;
@@ -764,7 +764,16 @@ static void build_controls(dialog *d, GtkWidget *box)
     gtk_combo_box_text_append_text(GTK_COMBO_BOX_TEXT(d->output), _("Replace the layer"));
     gtk_combo_box_text_append_text(GTK_COMBO_BOX_TEXT(d->output), _("New layer above it"));
     gtk_combo_box_set_active(GTK_COMBO_BOX(d->output), d->s->output);
-    labelled(grid, _("_Result:"), d->output, 0, 4, 3);
+    labelled(grid, _("_Result:"), d->output, 0, 4, 1);
+
+    d->memory = gtk_spin_button_new_with_range(MEMORY_MIN, MEMORY_MAX, 256);
+    gtk_spin_button_set_value(GTK_SPIN_BUTTON(d->memory), d->s->memory);
+    gtk_widget_set_tooltip_text(d->memory, _("Memory in MiB for the network's work on large images. More is faster: "
+                                             "what does not fit goes to a temporary file (in TMPDIR) and is read "
+                                             "back; less leaves more for GIMP and other programs. The result is "
+                                             "the same either way."));
+    /* Beside the result choice, so the dialog keeps its height. */
+    labelled(grid, _("_Memory (MiB):"), d->memory, 2, 4, 1);
 
     d->tile = gtk_spin_button_new_with_range(0, TILE_MAX, 32);
     gtk_spin_button_set_value(GTK_SPIN_BUTTON(d->tile), d->s->tile);
@@ -970,6 +979,7 @@ static void read_choices(dialog *d, settings *s)
     s->contrast = gtk_range_get_value(GTK_RANGE(d->contrast));
     s->output = gtk_combo_box_get_active(GTK_COMBO_BOX(d->output)) == 1 ? OUTPUT_NEW_LAYER : OUTPUT_REPLACE;
     s->tile = tile_value(d);
+    s->memory = gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(d->memory));
     int k = gtk_combo_box_get_active(GTK_COMBO_BOX(d->scale));
     s->scale = scales[k < 0 ? 0 : k].scale;
     s->show_attention = gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(d->attention));

@@ -76,6 +76,7 @@ cg_stylize_options stylize_options(const loaded_style *st, const settings *s)
     o.strength = (float)s->strength;
     o.keep_colors = s->keep_colors != 0;
     o.tile = s->tile;
+    o.memory_budget = (size_t)s->memory << 20;
     o.scale = s->scale > 0 ? (float)s->scale : 0.0f;
     o.scale_side = s->scale > 0 ? 0 : CG_STYLIZE_AUTO_SIDE;
     o.mix = st->mix;

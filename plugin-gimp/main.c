@@ -128,6 +128,7 @@ void settings_defaults(settings *s)
     s->strength = 1.0;
     s->output = OUTPUT_REPLACE;
     s->contrast = 1.0;
+    s->memory = MEMORY_DEFAULT;
 }
 
 static void load_last_values(const char *proc, settings *s)
@@ -140,6 +141,7 @@ static void load_last_values(const char *proc, settings *s)
             stored.style[sizeof stored.style - 1] = '\0';
             stored.point[sizeof stored.point - 1] = '\0';
             stored.style_b[sizeof stored.style_b - 1] = '\0';
+            stored.memory = CLAMP(stored.memory, MEMORY_MIN, MEMORY_MAX);
             *s = stored;
         }
     }

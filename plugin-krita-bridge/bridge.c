@@ -402,6 +402,7 @@ static cg_stylize_options request_options(const cgb_request *r, progress *prog)
     o.contrast = r->contrast;
     o.scale = r->scale;
     o.scale_side = r->scale_auto ? CG_STYLIZE_AUTO_SIDE : 0;
+    o.memory_budget = (size_t)r->memory_budget << 20;
     o.progress = on_progress;
     o.progress_data = prog;
     return o;

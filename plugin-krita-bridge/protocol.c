@@ -390,15 +390,17 @@ static cg_status parse_image_request(JsonObject *o, cgb_request *r, const char *
         }
         r->count = (int)count;
     }
-    int64_t tile = 0, point = -1;
+    int64_t tile = 0, point = -1, budget = 0;
     bool ok = get_float(o, "strength", 0.0, 1.0, &r->strength, err) &&
               get_bool(o, "keep_colors", &r->keep_colors, err) &&
               get_int(o, "tile", 0, 4096, false, &tile, err) &&
+              get_int(o, "memory_budget", 0, CGB_MAX_MEMORY_BUDGET, false, &budget, err) &&
               get_float(o, "line_weight", -1.0, 1.0, &r->line_weight, err) &&
               get_float(o, "denoise", 0.0, 1.0, &r->denoise, err) &&
               get_float(o, "contrast", 0.5, 2.0, &r->contrast, err) &&
               get_bool(o, "mask", &r->mask, err);
     r->tile = (int)tile;
+    r->memory_budget = (int)budget;
     JsonNode *scale = member(o, "scale");
     if (ok && scale && JSON_NODE_HOLDS_VALUE(scale) && json_node_get_value_type(scale) == G_TYPE_STRING) {
         r->scale_auto = strcmp(json_node_get_string(scale), "auto") == 0;

@@ -21,6 +21,8 @@
 #define CGB_PROTOCOL_VERSION 3
 #define CGB_PROTOCOL_OLDEST 1
 #define CGB_MAGIC "CGBR"
+/* The largest "memory_budget" in MiB (1 TiB, as the comicgan command's). */
+#define CGB_MAX_MEMORY_BUDGET (1 << 20)
 #define CGB_PREAMBLE 8
 #define CGB_MAX_HEADER 65536
 #define CGB_MAX_SIDE 16384
@@ -95,6 +97,7 @@ typedef struct cgb_request {
     int tile;
     float scale;            /* the style scale: 0 or 1 native (the default), else the fraction */
     bool scale_auto;        /* "scale": "auto" */
+    int memory_budget;      /* MiB, as cg_stylize_options.memory_budget; 0: the engine's default */
     char point[CGB_NAME_MAX];  /* attention point by name, or "" */
     int point_index;           /* by index, or -1 */
 } cgb_request;

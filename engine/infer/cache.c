@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #define HALF_MAX 65504.0f
@@ -179,6 +180,25 @@ static int temp_file(cg_error *err)
                 g_strerror(saved));
     g_free(path);
     return fd;
+}
+
+cg_status cg_act_cache_check_room(double bytes, cg_error *err)
+{
+    struct statvfs fs;
+    if (bytes <= 0 || statvfs(tmp_dir(), &fs) != 0)
+        return CG_OK;
+    double free_bytes = (double)fs.f_bavail * (double)fs.f_frsize;
+    if (free_bytes >= bytes)
+        return CG_OK;
+    char *need = g_format_size_full((guint64)bytes, G_FORMAT_SIZE_IEC_UNITS | G_FORMAT_SIZE_LONG_FORMAT);
+    char *have = g_format_size_full((guint64)free_bytes, G_FORMAT_SIZE_IEC_UNITS | G_FORMAT_SIZE_LONG_FORMAT);
+    cg_fail(err, CG_ERR_IO,
+            "not enough free space in %s (TMPDIR) for the tile cache: this image needs %s there beyond the memory "
+            "budget and %s is free; raise the memory budget or set TMPDIR to a folder with more room",
+            tmp_dir(), need, have);
+    g_free(need);
+    g_free(have);
+    return CG_ERR_IO;
 }
 
 cg_status cg_act_cache_add(cg_act_cache *c, int key, int64_t channels, const int64_t *h, const int64_t *w,

@@ -55,6 +55,13 @@ bool cg_act_cache_overflowed(const cg_act_cache *c);
 size_t cg_act_cache_peak_ram(const cg_act_cache *c);
 size_t cg_act_cache_peak_file(const cg_act_cache *c);
 
+/* Whether the temporary folder ($TMPDIR, else /tmp) has `bytes` free for
+ * the cache's files, checked before a run spills so that a short disk fails
+ * at once instead of part-way through. CG_ERR_IO naming the folder, the
+ * bytes needed and free, and the ways out. A folder whose free space cannot
+ * be read passes: making or writing the file there reports what is wrong. */
+cg_status cg_act_cache_check_room(double bytes, cg_error *err);
+
 /* Half conversions (round to nearest even; beyond the range: the largest). */
 uint16_t cg_half_from_float(float f, bool *overflow);
 float cg_half_to_float(uint16_t h);

@@ -21,7 +21,6 @@
  * megapixels for the shipped generators). Tiles get at most a quarter of the
  * budget: larger tiles save little once their margins are small beside them,
  * and the rest keeps activations out of the temporary file. */
-#define DEFAULT_BUDGET ((size_t)768 << 20)
 #define TILE_SHARE 4
 #define LARGEST_TILE 4096
 #define MAX_STYLES 64
@@ -180,7 +179,7 @@ static plan make_plan(const cg_model *m, const cg_image *const *in, int n, const
                       const cg_infer_plan *lp)
 {
     const cg_net *net = cg_model_net(m);
-    plan p = {cg_net_size_multiple(net), margin_of(net), 0, o->memory_budget ? o->memory_budget : DEFAULT_BUDGET, 0};
+    plan p = {cg_net_size_multiple(net), margin_of(net), 0, o->memory_budget ? o->memory_budget : CG_STYLIZE_DEFAULT_MEMORY_BUDGET, 0};
     if (o->tile > 0) {
         p.tile = cg_stylize_tile(m, o->tile, NULL, 0);
         p.tile_bytes = tile_bytes(net, lp, p.tile, p.mult);
@@ -485,15 +484,41 @@ static double layered_flops(const job *j, int passes)
     return f;
 }
 
+/* The cache's peak bytes in memory and in files as run_layered fills it,
+ * counted by a dry cache. */
+static cg_status planned_cache(const job *j, size_t *ram, size_t *file, cg_error *err)
+{
+    cg_act_cache *c = cg_act_cache_new(cache_room(j), j->n, true);
+    cg_status st = CG_OK;
+    for (int s = 0; s < j->lp->n_points && st == CG_OK; s++) {
+        for (int t = 0; t < j->lp->state[s].n && st == CG_OK; t++)
+            st = cache_entry(j, c, j->lp->state[s].t[t].key, j->lp->state[s].t[t].channels,
+                             j->lp->state[s].t[t].scale, err);
+        end_pass(j->lp, c, s);
+    }
+    *ram = cg_act_cache_peak_ram(c);
+    *file = cg_act_cache_peak_file(c);
+    cg_act_cache_free(c);
+    return st;
+}
+
 /* Passes 0..passes-1 (all n_points + 1 of them to produce pixels, n_points
  * for the statistics alone); on_result gets every region's result, whose
  * image is there in the last pass only. */
 static cg_status run_layered(job *j, int passes, result_fn on_result, void *ctx, cg_error *err)
 {
     const cg_infer_plan *lp = j->lp;
+    /* A disk too small for the spilled activations fails now, not after
+     * minutes of work (a disk filled by others meanwhile still fails cleanly
+     * when a write does). */
+    size_t ram = 0, file = 0;
+    cg_status st = planned_cache(j, &ram, &file, err);
+    if (st == CG_OK)
+        st = cg_act_cache_check_room((double)file, err);
+    if (st != CG_OK)
+        return st;
     layered l = {j, cg_act_cache_new(cache_room(j), j->n, false), 0, NULL};
     cg_infer_io io = {cache_load, cache_store, &l};
-    cg_status st = CG_OK;
     for (int s = 0; s < passes && st == CG_OK; s++) {
         bool last = s == lp->n_points;
         cg_infer_request req = {.mode = last ? CG_INFER_APPLY : CG_INFER_COLLECT, .collect = s, .stats = j->stats,
@@ -1283,17 +1308,10 @@ cg_status cg_stylize_estimate(const cg_model *m, int width, int height, const cg
     cost->whole_flops = cg_infer_flops(j.net, padded_side(img.width, j.p.mult), padded_side(img.height, j.p.mult), -1);
     cost->memory = j.p.tile_bytes;
     if (!single_region(&j)) {
-        /* the cache as run_layered fills it, counted by a dry cache */
-        cg_act_cache *c = cg_act_cache_new(cache_room(&j), 1, true);
-        for (int s = 0; s < j.lp->n_points && st == CG_OK; s++) {
-            for (int t = 0; t < j.lp->state[s].n && st == CG_OK; t++)
-                st = cache_entry(&j, c, j.lp->state[s].t[t].key, j.lp->state[s].t[t].channels,
-                                 j.lp->state[s].t[t].scale, err);
-            end_pass(j.lp, c, s);
-        }
-        cost->memory += (double)cg_act_cache_peak_ram(c);
-        cost->temp_file = (double)cg_act_cache_peak_file(c);
-        cg_act_cache_free(c);
+        size_t ram = 0, file = 0;
+        st = planned_cache(&j, &ram, &file, err);
+        cost->memory += (double)ram;
+        cost->temp_file = (double)file;
     }
     job_free(&j);
     return st;

@@ -27,6 +27,9 @@ extern "C" {
 /* Largest width or height stylize accepts. */
 #define CG_STYLIZE_MAX_SIDE 16384
 
+/* The memory budget a memory_budget of 0 stands for (see below). */
+#define CG_STYLIZE_DEFAULT_MEMORY_BUDGET ((size_t)768 << 20)
+
 /* Called with the fraction done in [0, 1]; return false to cancel, which makes
  * the call return CG_ERR_CANCELLED promptly. May be called from the calling
  * thread only. */
@@ -38,9 +41,10 @@ typedef struct cg_stylize_options {
     float strength;        /* 0 returns the input, 1 the full style */
     int tile;              /* tile side in pixels, 0: automatic; see cg_stylize_tile */
     size_t memory_budget;  /* bytes for the network's buffers and the activations kept in memory
-                              between the passes over a large image; 0: 768 MiB. Images whose buffers
-                              fit run whole; larger ones in tiles with a quarter of the budget, the
-                              rest keeping activations, and those beyond it go to an unlinked
+                              between the passes over a large image; 0: the default,
+                              CG_STYLIZE_DEFAULT_MEMORY_BUDGET. Images whose buffers fit run whole;
+                              larger ones in tiles with a quarter of the budget, the rest keeping
+                              activations, and those beyond it go to an unlinked
                               temporary file in $TMPDIR (see cg_stylize_estimate). The images and a
                               6-byte-a-pixel copy of the result are not counted */
     float scale;           /* style scale (detail size): the network sees the image at this fraction of

@@ -44,7 +44,7 @@ fi
 checker=$2 work=$3 shots=$4
 image=/usr/share/gimp/2.0/images/gimp-splash.png
 [ -f "$image" ] || image=/usr/share/gimp/2.0/images/wilber.png
-echo "1..18"
+echo "1..20"
 presets=$XDG_CONFIG_HOME/comicgan/presets.ini
 mkdir -p "$(dirname "$presets")"
 # A preset as the Krita plug-in writes it.
@@ -123,6 +123,9 @@ gimp-2.10 -d -f -s -b "(let* ((img (car (file-png-load RUN-NONINTERACTIVE \"$ima
     (save layer \"before.png\")
     (plug-in-comicgan-stylize RUN-INTERACTIVE img layer \"test-ink\" 1.0 0 0 0)
     (save layer \"after.png\")
+    (let ((port (open-output-file \"$out/stylize-settings.txt\")))
+      (display (cadr (gimp-procedural-db-get-data \"plug-in-comicgan-stylize\")) port)
+      (close-output-port port))
     (let ((heat (car (plug-in-comicgan-attention RUN-INTERACTIVE img layer \"test-ink\" \"\"))))
       (save heat \"heat.png\"))
     (catch #f (plug-in-comicgan-stylize-layers RUN-INTERACTIVE img layer \"test-ink\" 1.0 0 0 0))
@@ -204,6 +207,15 @@ sleep 1
 [ "$(preset_sections | cut -d: -f1 | tr '\n' ,)" = "Heavy lines," ]
 result $? "Delete removes the chosen preset from the file"
 
+# Memory: a larger budget typed in is what the run is given, and GIMP keeps it with the last values.
+press "$dialog" alt+m ctrl+a
+xdotool type --delay 50 "2048"
+press "$dialog" Tab
+sleep 1
+shot stylize-memory.png
+! "$checker" same "$shots/stylize-preset.png" "$shots/stylize-memory.png" >/dev/null
+result $? "screenshot stylize-memory.png: the Memory setting takes a typed value"
+
 press "$dialog" alt+o
 attention=$(wait_window 'Attention Map \(comicgan\)')
 [ -f "$out/after.png" ] && "$checker" changed "$out/before.png" "$out/after.png" >/dev/null
@@ -236,6 +248,15 @@ result $? "Cancel leaves the image untouched"
 
 grep -q width "$work/profile/comicgan-dialog.ini" 2>/dev/null
 result $? "the dialog's size is remembered"
+
+# The settings the run used (settings in comicgan-gimp.h: the memory in MiB is its last member, a
+# 32-bit integer followed by 4 bytes of padding), as the stylize procedure stored them after OK.
+python3 -c '
+import re, struct, sys
+data = bytes(int(v) & 255 for v in re.findall(r"-?[0-9]+", open(sys.argv[1]).read()))
+sys.exit(0 if len(data) >= 8 and struct.unpack_from("<i", data, len(data) - 8)[0] == 2048 else 1)' \
+    "$out/stylize-settings.txt" 2>/dev/null
+result $? "the run got the Memory typed in the dialog (2048 MiB), and it is kept with the last values"
 
 # The same dialog in Chinese.
 LANG=C.UTF-8 LC_ALL= LANGUAGE=zh_CN gimp-2.10 -d -f -s -b "(let* ((img (car (file-png-load RUN-NONINTERACTIVE \"$image\" \"$image\")))

@@ -1,14 +1,19 @@
 /* Layered passes over large images: tiled results through the activation
  * cache equal whole-image results, in memory and spilled to a temporary file;
- * the file never outlives the call (success, cancel, write error); the memory
- * budget holds; progress is monotonic and ends at 1; the planned work stays
+ * the file never outlives the call (success, cancel, write error); a disk
+ * without room for the file fails before any work; the memory budget holds; progress is monotonic and ends at 1; the planned work stays
  * near one whole pass. Models have seeded random weights. */
 #include "fixture.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* Every kind of point and kept tensor: residual blocks, CAM + CBAM with
@@ -164,6 +169,120 @@ static void test_cancel_and_write_error(void)
     cg_model_free(m);
 }
 
+static bool write_file(const char *path, const char *text)
+{
+    int fd = open(path, O_WRONLY);
+    bool ok = fd >= 0 && write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
+
+/* Mounts a tmpfs of `bytes` on dir, seen by this process alone: a mount
+ * namespace of its own (with a user namespace where it is not root), so the
+ * mount goes away with the process. */
+static bool private_tmpfs(const char *dir, size_t bytes)
+{
+    uid_t uid = getuid();
+    gid_t gid = getgid();
+    if (unshare(CLONE_NEWNS) != 0) {
+        if (unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0)
+            return false;
+        char map[64];
+        snprintf(map, sizeof map, "0 %u 1", (unsigned)uid);
+        if (!write_file("/proc/self/uid_map", map) || !write_file("/proc/self/setgroups", "deny"))
+            return false;
+        snprintf(map, sizeof map, "0 %u 1", (unsigned)gid);
+        if (!write_file("/proc/self/gid_map", map))
+            return false;
+    }
+    char size[64];
+    snprintf(size, sizeof size, "size=%zu", bytes);
+    return mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0 &&
+           mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV, size) == 0;
+}
+
+static bool count_progress(void *user, float fraction)
+{
+    if (fraction > 0)
+        ++*(int *)user;
+    return true;
+}
+
+/* In a subprocess (the tmpfs is its own): a temporary folder with less room
+ * than the run will spill fails at once, before any progress, with a message
+ * naming the folder, what is needed and free, and the ways out; the output
+ * untouched. With room enough the same run succeeds. */
+static void no_room_child(void)
+{
+    char *dir = g_dir_make_tmp("comicgan-test-XXXXXX", NULL);
+    g_assert_nonnull(dir);
+    cg_model *m = random_model(archs[3], NULL, 45);
+    cg_image *in = test_image(120, 96, 5);
+    cg_error err = {0};
+    cg_image *out = cg_image_new(120, 96, &err);
+    int progressed = 0;
+    cg_stylize_options o = cg_stylize_defaults();
+    o.tile = 16;
+    o.memory_budget = 1;
+    o.progress = count_progress;
+    o.progress_data = &progressed;
+    cg_stylize_cost cost;
+    g_assert_cmpint(cg_stylize_estimate(m, in->width, in->height, &o, &cost, &err), ==, CG_OK);
+    g_test_message("the run spills %.0f KiB", cost.temp_file / 1024);
+    g_assert_cmpfloat(cost.temp_file, >=, 64 << 10);
+    g_assert_true(private_tmpfs(dir, (size_t)cost.temp_file / 4));
+    g_setenv("TMPDIR", dir, TRUE);
+    g_assert_cmpint(cg_stylize(m, in, out, &o, &err), ==, CG_ERR_IO);
+    g_test_message("%s", err.message);
+    g_assert_nonnull(strstr(err.message, dir));
+    g_assert_nonnull(strstr(err.message, "free"));
+    g_assert_nonnull(strstr(err.message, "memory budget"));
+    g_assert_nonnull(strstr(err.message, "TMPDIR"));
+    g_assert_cmpint(progressed, ==, 0);
+    for (size_t i = 0; i < (size_t)120 * 96 * 4; i++)
+        g_assert_cmpfloat(out->pixels[i], ==, 0.0f);
+    g_assert_cmpint(files_in(dir), ==, 0);
+
+    g_assert_cmpint(umount(dir), ==, 0);
+    g_assert_true(mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV, "size=8m") == 0);
+    g_assert_cmpint(cg_stylize(m, in, out, &o, &err), ==, CG_OK);
+    g_assert_cmpint(progressed, >, 0);
+    g_assert_cmpint(files_in(dir), ==, 0);
+    g_assert_cmpint(umount(dir), ==, 0);
+    g_assert_cmpint(rmdir(dir), ==, 0);
+    g_free(dir);
+    cg_image_free(in);
+    cg_image_free(out);
+    cg_model_free(m);
+}
+
+static void test_no_room(void)
+{
+    if (g_test_subprocess()) {
+        no_room_child();
+        return;
+    }
+    /* Whether this system lets a process mount its own tmpfs at all. */
+    char *dir = g_dir_make_tmp("comicgan-test-XXXXXX", NULL);
+    g_assert_nonnull(dir);
+    pid_t pid = fork();
+    g_assert_cmpint(pid, >=, 0);
+    if (pid == 0)
+        _exit(private_tmpfs(dir, 64 << 10) ? 0 : 1);
+    int status = 0;
+    g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+    g_assert_cmpint(rmdir(dir), ==, 0);
+    g_free(dir);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        g_test_skip("a small tmpfs cannot be mounted here (needs root or unprivileged user namespaces), so the "
+                    "free-space check before a spilling run is not tested");
+        return;
+    }
+    g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+    g_test_trap_assert_passed();
+}
+
 /* The planned memory (buffers and cache in memory) stays within the budget,
  * the rest going to the file; more memory means less file; every budget gives
  * the same image. */
@@ -276,6 +395,7 @@ int main(int argc, char **argv)
     g_test_add_func("/infer/layered/spilled_equals_whole", test_spilled_equals_whole);
     g_test_add_func("/infer/layered/no_tmpdir", test_no_tmpdir);
     g_test_add_func("/infer/layered/cancel_and_write_error", test_cancel_and_write_error);
+    g_test_add_func("/infer/layered/no_room", test_no_room);
     g_test_add_func("/infer/layered/memory_budget", test_memory_budget);
     g_test_add_func("/infer/layered/progress", test_progress);
     g_test_add_func("/infer/layered/work_ratio", test_work_ratio);

@@ -26,8 +26,8 @@ from PyQt5.QtCore import QCoreApplication, QEventLoop, QProcess
 
 import comicgan.dialog
 from comicgan import presets
-from comicgan.dialog import FROM_LAYER, ComicganDialog
-from comicgan.layers import transfer_of
+from comicgan.dialog import FROM_LAYER, SETTINGS_GROUP, ComicganDialog
+from comicgan.layers import style_members, transfer_of
 
 W, H = 120, 90
 STYLE = {"style": "test-ink", "display_name": "Test ink", "strength": 0.8, "keep_colors": False,
@@ -112,7 +112,7 @@ SRGB = "sRGB-elle-V2-srgbtrc.icc"
 def new_document(name, depth, layer_pixels, w=W, h=H, profile=SRGB):
     doc = Krita.instance().createDocument(w, h, name, "RGBA", depth, profile, 72.0)
     layer = doc.topLevelNodes()[0]
-    layer.setPixelData(layer_pixels, 0, 0, W, H)
+    layer.setPixelData(layer_pixels, 0, 0, w, h)
     doc.refreshProjection()
     doc.waitForDone()
     return doc, layer
@@ -434,6 +434,46 @@ def check_animation(tap, dialog):
     doc.close()
 
 
+def check_memory(tap, dialog):
+    """Memory: the engine's default, saved with the other settings, and sent as the requests'
+    memory_budget, which reaches the engine: with 1 MiB a larger layer spills to the bridge's
+    temporary folder (one that does not exist makes that an error), with the default it does not."""
+    k = Krita.instance()
+    tap.check(dialog.memory.value() == 768 and dialog.memory.minimum() == 256,
+              "Memory starts at the engine's default budget, 768 MiB", dialog.memory.value())
+    dialog.memory.setValue(2048)
+    s = dialog.settings()
+    tap.check(s["memory_budget"] == 2048 and style_members(s)["memory_budget"] == 2048,
+              "the Memory setting goes into the requests as memory_budget", s.get("memory_budget"))
+    dialog._save_settings(s)
+    tap.check(k.readSetting(SETTINGS_GROUP, "memory_budget", "") == "2048", "and is saved with the other settings")
+    dialog.memory.setValue(768)
+    dialog._save_settings(dialog.settings())
+
+    old = os.environ.get("TMPDIR")
+    os.environ["TMPDIR"] = os.path.join(DIR, "no-such-folder")
+    try:
+        nodir = ComicganDialog(k, "stylize")
+        wait_until(lambda: nodir.styles or "could not" in nodir.status.text(), 120)
+    finally:
+        if old is None:
+            del os.environ["TMPDIR"]
+        else:
+            os.environ["TMPDIR"] = old
+    w, h = 400, 300
+    data = bytes(v for y in range(h) for x in range(w) for v in ((x * 7 + y * 3) % 256, (x * y) % 256,
+                                                                     (x + y * 5) % 256, 255))
+    doc, layer = new_document("e2e-memory", "U8", data, w, h)
+    status = run_action(tap, nodir, "stylize", doc, [layer], dict(STYLE, new_layer=True, tile=32, memory_budget=1))
+    tap.check("TMPDIR" in status and "no-such-folder" in status and len(doc.topLevelNodes()) == 1,
+              "memory_budget 1 from the plug-in reaches the engine: the activations go to the temporary folder",
+              status)
+    run_action(tap, nodir, "stylize", doc, [layer], dict(STYLE, new_layer=True, tile=32))
+    tap.check(len(doc.topLevelNodes()) == 2, "the default budget needs no temporary file there", nodir.status.text())
+    doc.close()
+    nodir.close()
+
+
 def check_refusals(tap, dialog):
     k = Krita.instance()
     doc = k.createDocument(W, H, "e2e-gray", "GRAYA", "U8", "", 72.0)
@@ -655,6 +695,7 @@ def run_tests(tap):
     check_attention(tap, dialog)
     check_groups_and_frames(tap, dialog)
     check_animation(tap, dialog)
+    check_memory(tap, dialog)
     check_refusals(tap, dialog)
 
     process = dialog.bridge._process

@@ -63,9 +63,9 @@ t = Tap()
 class Bridge:
     """The bridge as a child process, with a blocking reader that has a timeout."""
 
-    def __init__(self, hello=True):
+    def __init__(self, hello=True, env=None):
         self.p = subprocess.Popen([BRIDGE], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE)
+                                  stderr=subprocess.PIPE, env=dict(os.environ, **(env or {})))
         self.decoder = protocol.Decoder()
         self.frames = []
         self.next_id = 100
@@ -235,6 +235,34 @@ def test_requests(tmp):
         h, _ = b.call(image_header(scale=bad), pixels)
         t.check(h["type"] == "error" and h["code"] in ("invalid", "protocol") and "scale" in h["message"],
                 "scale %r is refused" % (bad,), h)
+
+    # The memory budget reaches the engine: with 1 MiB a larger image is tiled and its activations
+    # spilled to a temporary file (a TMPDIR that does not exist makes that an error, where the default
+    # budget needs no file), and the result equals the default's within a level.
+    bw, bh = 400, 300
+    big = os.path.join(tmp, "big8.png")
+    run(TESTTOOL, "make-input", big, str(bw), str(bh), "8")
+    big_pixels = raw(tmp, big, "U8")
+    h, default = b.call(image_header(w=bw, h=bh, tile=32), big_pixels)
+    t.check(h["type"] == "result", "a larger image with small tiles", h)
+    for budget in (1, 0, 4096):
+        h, p = b.call(image_header(w=bw, h=bh, tile=32, memory_budget=budget), big_pixels)
+        diff = max((abs(x - y) for x, y in zip(p, default)), default=999) if len(p) == len(default) else 999
+        t.check(h["type"] == "result" and diff <= 1,
+                "memory_budget %d gives the default budget's result within a level (max %d)" % (budget, diff), h)
+    nodir = Bridge(env={"TMPDIR": os.path.join(tmp, "no-such-folder")})
+    h, _ = nodir.call(image_header(w=bw, h=bh, tile=32, memory_budget=1), big_pixels)
+    t.check(h["type"] == "error" and h["code"] == "io" and "TMPDIR" in h["message"]
+            and "no-such-folder" in h["message"],
+            "memory_budget 1 spills to the temporary folder: one that does not exist is a clear error", h)
+    h, p = nodir.call(image_header(w=bw, h=bh, tile=32), big_pixels)
+    t.check(h["type"] == "result" and p == default, "the default budget needs no temporary file there", h)
+    t.check(nodir.close() == 0, "that bridge exits cleanly")
+    for bad, code in ((-1, "invalid"), (1048577, "invalid"), (1 << 40, "invalid"), ("768", "protocol"),
+                      (1.5, "protocol"), (True, "protocol"), (None, "protocol")):
+        h, _ = b.call(image_header(memory_budget=bad), pixels)
+        t.check(h["type"] == "error" and h["code"] == code and "memory_budget" in h["message"],
+                "memory_budget %r is refused (%s)" % (bad, code), h)
 
     # A selection mask: 0 keeps, 255 takes the stylized pixel, between blends.
     mask = bytes((0, 255, 128)[(x // 10 + y // 10) % 3] for y in range(H) for x in range(W))

@@ -92,6 +92,13 @@ class NumberRow:
         grid.addWidget(self.box, row, 2)
 
 
+# The memory budget in MiB (the request's "memory_budget"): the engine's
+# default, and the range offered (the maximum is the bridge's).
+MEMORY_DEFAULT = 768
+MEMORY_MIN = 256
+MEMORY_MAX = 1 << 20
+
+
 # The "Detail size" choices: the request's "scale" member and the label
 # (automatic: as if the long side were 1024 pixels; see PROTOCOL.md).
 SCALES = [("auto", i18n("Automatic (as on a 1024-pixel image)")),
@@ -198,6 +205,17 @@ class ComicganDialog(QDialog):
                                    "1024-pixel image whatever the layer's size; native draws them at the "
                                    "network's own size in pixels, thin on a large image."))
         row.addWidget(self.scale, 1)
+        row.addWidget(QLabel(i18n("Memory:")))
+        self.memory = QSpinBox()
+        self.memory.setRange(MEMORY_MIN, MEMORY_MAX)
+        self.memory.setSingleStep(256)
+        self.memory.setSuffix(" MiB")
+        self.memory.setValue(min(MEMORY_MAX, max(MEMORY_MIN, read_setting(self.krita, "memory_budget",
+                                                                          MEMORY_DEFAULT))))
+        self.memory.setToolTip(i18n("Memory for the network's work on large layers. More is faster: what does "
+                                    "not fit goes to a temporary file (in TMPDIR) and is read back; less leaves "
+                                    "more for Krita and other programs. The result is the same either way."))
+        row.addWidget(self.memory)
         layout.addLayout(row)
 
         self.new_layer = QCheckBox(i18n("Output as a new layer"))
@@ -294,7 +312,8 @@ class ComicganDialog(QDialog):
     def _set_busy(self, busy):
         usable = bool(self.styles) and self.bridge is not None and not self.bridge.dead
         self.go.setEnabled(not busy and usable)
-        for w in (self.style_list, self.strength, self.keep_colors, self.scale, self.new_layer, self.attention,
+        for w in (self.style_list, self.strength, self.keep_colors, self.scale, self.memory, self.new_layer,
+                  self.attention,
                   self.point, self.style_b, self.mix, self.line_weight, self.denoise, self.contrast, self.preset,
                   self.preset_save, self.preset_delete):
             w.setEnabled(not busy)
@@ -510,6 +529,7 @@ class ComicganDialog(QDialog):
             "contrast": self.contrast.value(),
             "keep_colors": self.keep_colors.isChecked(),
             "scale": self.scale.currentData(),
+            "memory_budget": self.memory.value(),
             "new_layer": self.new_layer.isChecked() or self.mode == "attention",
             "attention": self.attention.isChecked() and self.attention.isEnabled(),
             "point": self.point.currentText() or None,
@@ -524,6 +544,7 @@ class ComicganDialog(QDialog):
         self.krita.writeSetting(SETTINGS_GROUP, "strength", str(self.strength.value()))
         self.krita.writeSetting(SETTINGS_GROUP, "mix", str(self.mix.value()))
         self.krita.writeSetting(SETTINGS_GROUP, "scale", str(s["scale"]))
+        self.krita.writeSetting(SETTINGS_GROUP, "memory_budget", str(s["memory_budget"]))
 
     # ---- presets ---------------------------------------------------------------
 

@@ -105,6 +105,7 @@ def style_members(settings):
     """The style members every image request shares, from the dialog's settings."""
     h = {"strength": settings["strength"], "keep_colors": settings["keep_colors"],
          "tile": settings.get("tile", 0), "scale": settings.get("scale", "auto"),
+         "memory_budget": settings.get("memory_budget", 0),
          "line_weight": settings.get("line_weight", 0.0), "denoise": settings.get("denoise", 0.0),
          "contrast": settings.get("contrast", 1.0)}
     if settings.get("mix"):
