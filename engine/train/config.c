@@ -127,7 +127,7 @@ static const mode_default mode_defaults[] = {
     {"loss.content", {"0", "0", "0", "1"}},
 };
 
-static const char *const style_keys[] = {"source", "filter", "dir", "photos", "display_name", "description"};
+static const char *const style_keys[] = {"source", "filter", "dir", "photos", "display_name", "description", "chroma"};
 
 int cg_train_option_count(void) { return N_OPTIONS; }
 
@@ -349,6 +349,14 @@ static cg_status parse_style_group(cg_train_config *c, GKeyFile *kf, const char 
         st = cg_fail(err, CG_ERR_INVALID, "%s: [%s] source = %s needs dir = FOLDER", c->source_name, group, source);
     s->dir = resolve_path(base_dir, dir ? dir : "");
     s->photos = resolve_path(base_dir, photos ? photos : "");
+    if (st == CG_OK && g_key_file_has_key(kf, group, "chroma", NULL)) {
+        GError *e = NULL;
+        s->chroma = g_key_file_get_double(kf, group, "chroma", &e);
+        if (e || !(s->chroma >= 0 && s->chroma <= 1e6))
+            st = cg_fail(err, CG_ERR_INVALID, "%s: [%s] chroma must be a number from 0 to 1e6", c->source_name,
+                         group);
+        g_clear_error(&e);
+    }
     g_free(source);
     g_free(filter);
     g_free(dir);
@@ -570,6 +578,8 @@ static void build_canonical(cg_train_config *c)
             g_key_file_set_string(kf, group, "photos", s->photos);
         g_key_file_set_string(kf, group, "display_name", s->display_name);
         g_key_file_set_string(kf, group, "description", s->description);
+        if (s->chroma > 0) /* written only when set, so older runs keep their hash */
+            g_key_file_set_double(kf, group, "chroma", s->chroma);
         g_free(source);
         g_free(group);
     }

@@ -130,6 +130,11 @@ static cg_status generator_style(tr_trainer *t, multistyle *m, int k, bool warmu
             if (m->s[j].cfg->kind == TR_STYLE_IMAGES)
                 fd = &m->s[j].d;
         tr_extra_losses(t, &sum, m->g->net, style, fake, x, y, fd);
+        /* Block-mean chroma against the target, or the photo for an unpaired
+         * style: L1 over pixels barely sees a colour cast that instance norm
+         * makes hard to undo; this term sees little else. */
+        if (s->cfg->chroma > 0)
+            tr_sum_add(&sum, "g_chroma", (float)s->cfg->chroma, tr_chroma_loss(g, fake, s->paired ? y : x));
     }
     cg_status st = cg_graph_status(g, err);
     if (st == CG_OK && sum.total)

@@ -33,6 +33,10 @@ typedef struct tr_style_config {
     int filter;          /* a tr_teacher */
     char *dir;           /* targets or style images */
     char *photos;        /* inputs of a targets style */
+    double chroma;       /* weight of this style's own chroma term (block-mean chroma
+                          * against its target, or the photo when unpaired), so the
+                          * colour styles of a mix keep their hues and a monochrome
+                          * one is left alone; 0: none */
 } tr_style_config;
 
 struct cg_train_config {

@@ -261,6 +261,30 @@ static void test_multistyle(void)
     g_free(extra);
 }
 
+/* A style's own chroma weight trains the chroma term with no [loss] chroma,
+ * and a weight that is not a number from 0 to 1e6 is refused. */
+static void test_multistyle_style_chroma(void)
+{
+    char *extra = g_strdup_printf("[style ink]\nsource = filter\nfilter = manga\n"
+                                  "[style inverse]\nsource = targets\ndir = %s/targets\nchroma = 2\n",
+                                  data_root);
+    char *t = config_text("multistyle", extra, TINY_DISC);
+    run_mode("multistyle-style-chroma", t, 3, "g_chroma");
+    g_free(t);
+    g_free(extra);
+    const char *bad[] = {"-1", "lots", "2e6"};
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        extra = g_strdup_printf("[style ink]\nsource = filter\nfilter = manga\nchroma = %s\n", bad[i]);
+        t = config_text("multistyle", extra, TINY_DISC);
+        cg_error err = {0};
+        g_assert_null(cg_train_config_parse(t, data_root, "bad.ini", &err));
+        g_assert_cmpint(err.code, ==, CG_ERR_INVALID);
+        g_assert_nonnull(strstr(err.message, "chroma"));
+        g_free(t);
+        g_free(extra);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -276,6 +300,7 @@ int main(int argc, char **argv)
     g_test_add_func("/train/modes/cyclegan", test_cyclegan);
     g_test_add_func("/train/modes/attention", test_attention);
     g_test_add_func("/train/modes/multistyle", test_multistyle);
+    g_test_add_func("/train/modes/multistyle_style_chroma", test_multistyle_style_chroma);
     g_test_add_func("/train/losses/gradient", test_gradient_loss);
     int rc = g_test_run();
     fx_rmtree(data_root);
