@@ -140,18 +140,14 @@ static cg_status measure(const cg_model *m, int style, const cg_image *photo, gu
 int cli_bench_flicker(char **files, int side, const char *only_style)
 {
     cg_catalog *cat = cg_catalog_new();
-    int n = (int)g_strv_length(files), status = CLI_EXIT_OK;
-    cg_image **photos = g_new0(cg_image *, n + 1);
-    for (int i = 0; i < n && status == CLI_EXIT_OK; i++) {
-        cg_error err = {0};
-        cg_image *img = cg_image_load(files[i], &err);
-        int longer = img ? (img->width > img->height ? img->width : img->height) : 1;
-        double f = (double)side / longer;
-        if (!img || !(photos[i] = cg_image_resize(img, (int)fmax(FRAMES + 16, lround(img->width * f)),
-                                                  (int)fmax(16, lround(img->height * f)), &err)))
-            status = cli_fail_error(files[i], &err);
-        cg_image_free(img);
+    cg_image **photos = cli_load_photos(files, side, FRAMES + 16, 16);
+    if (!photos) {
+        cg_catalog_free(cat);
+        return CLI_EXIT_FAILURE;
     }
+    int n = 0, status = CLI_EXIT_OK;
+    while (photos[n])
+        n++;
     printf("Warped temporal error of the output over the input's own (%d frames, noise σ 2/255, photos %d px on "
            "the long side;\nmean over %d photo(s)). alone: each frame by itself; frames: shared statistics; "
            "locked: shared statistics and the motion lock.\n",
@@ -192,9 +188,7 @@ int cli_bench_flicker(char **files, int side, const char *only_style)
         }
         cg_model_free(m);
     }
-    for (int i = 0; i < n; i++)
-        cg_image_free(photos[i]);
-    g_free(photos);
+    cli_free_photos(photos);
     cg_catalog_free(cat);
     return status;
 }

@@ -22,11 +22,8 @@
 /* img resized so its long side is side (a new image; NULL after printing why). */
 static cg_image *to_long_side(const cg_image *img, int side)
 {
-    int longer = img->width > img->height ? img->width : img->height;
-    double f = (double)side / longer;
     cg_error err = {0};
-    cg_image *out = cg_image_resize(img, (int)fmax(1, lround(img->width * f)), (int)fmax(1, lround(img->height * f)),
-                                    &err);
+    cg_image *out = cli_resize_long_side(img, side, 1, 1, &err);
     if (!out)
         cli_fail_error("bench", &err);
     return out;
@@ -105,21 +102,14 @@ static double median_seconds(const cg_model *m, const cg_image *img, const cg_st
 int cli_bench_scale(char **files, int side, int auto_side, const char *only_style, int runs)
 {
     cg_catalog *cat = cg_catalog_new();
-    cg_image **photos = g_new0(cg_image *, g_strv_length(files) + 1);
-    int n = 0, status = CLI_EXIT_OK;
-    for (char **f = files; *f && status == CLI_EXIT_OK; f++) {
-        cg_error err = {0};
-        cg_image *img = cg_image_load(*f, &err);
-        if (!img) {
-            status = cli_fail_error(NULL, &err);
-            break;
-        }
-        if (!(photos[n] = to_long_side(img, side)))
-            status = CLI_EXIT_FAILURE;
-        else
-            n++;
-        cg_image_free(img);
+    cg_image **photos = cli_load_photos(files, side, 1, 1);
+    if (!photos) {
+        cg_catalog_free(cat);
+        return CLI_EXIT_FAILURE;
     }
+    int n = 0, status = CLI_EXIT_OK;
+    while (photos[n])
+        n++;
     cg_stylize_options native = cg_stylize_defaults(), autos = cg_stylize_defaults();
     autos.scale_side = auto_side;
     printf("Fitted preview (%d px long side) against the full result downscaled to it: mean |difference| in 8-bit "
@@ -179,9 +169,7 @@ int cli_bench_scale(char **files, int side, int auto_side, const char *only_styl
         cg_image_free(big);
         cg_model_free(m);
     }
-    for (int i = 0; i < n; i++)
-        cg_image_free(photos[i]);
-    g_free(photos);
+    cli_free_photos(photos);
     cg_catalog_free(cat);
     return status;
 }

@@ -2,6 +2,7 @@
 #include "common.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -455,4 +456,37 @@ cg_model *cli_load_listed_style(cg_catalog *cat, int k, const char *only_style, 
     if (!m)
         *status = cli_fail_error(cs->name, &err);
     return m;
+}
+
+cg_image *cli_resize_long_side(const cg_image *img, int side, int min_w, int min_h, cg_error *err)
+{
+    int longer = img->width > img->height ? img->width : img->height;
+    double f = (double)side / longer;
+    return cg_image_resize(img, (int)fmax(min_w, lround(img->width * f)), (int)fmax(min_h, lround(img->height * f)),
+                           err);
+}
+
+cg_image **cli_load_photos(char *const *files, int side, int min_w, int min_h)
+{
+    int n = (int)g_strv_length((char **)files);
+    cg_image **photos = g_new0(cg_image *, n + 1);
+    for (int i = 0; i < n; i++) {
+        cg_error err = {0};
+        cg_image *img = cg_image_load(files[i], &err);
+        photos[i] = img ? cli_resize_long_side(img, side, min_w, min_h, &err) : NULL;
+        cg_image_free(img);
+        if (!photos[i]) {
+            cli_fail_error(NULL, &err); /* the loader's message names the file */
+            cli_free_photos(photos);
+            return NULL;
+        }
+    }
+    return photos;
+}
+
+void cli_free_photos(cg_image **photos)
+{
+    for (int i = 0; photos && photos[i]; i++)
+        cg_image_free(photos[i]);
+    g_free(photos);
 }

@@ -59,6 +59,15 @@ int cli_fail_error(const char *what, const cg_error *err);
  * after printing why, with *status set to the exit status. Caller frees. */
 cg_model *cli_load_listed_style(cg_catalog *cat, int k, const char *only_style, int *index, int *status);
 
+/* img resized (antialiased) so its long side is side, each side at least its
+ * minimum: a new image, or NULL with err set. */
+cg_image *cli_resize_long_side(const cg_image *img, int side, int min_w, int min_h, cg_error *err);
+/* The benchmarks' photos: each file loaded and resized by
+ * cli_resize_long_side. A NULL-terminated array for cli_free_photos; NULL
+ * after printing which file failed and why. */
+cg_image **cli_load_photos(char *const *files, int side, int min_w, int min_h);
+void cli_free_photos(cg_image **photos);
+
 /* Parses argv with entries, after setting the usage line to
  * "comicgan COMMAND [OPTION…] PARAMETERS" and the summary. --help exits 0
  * (GLib does it). On a parse error prints the error line and returns false. */

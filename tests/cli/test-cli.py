@@ -498,6 +498,11 @@ def test_bench(d):
         t.check(still_locked == still_frames, "and leaves a still shot as it was")
     rc, _, err = run("bench", "--flicker")
     t.check(rc == 2 and one_error_line(err), "bench --flicker without photos is refused", err)
+    missing = os.path.join(d, "no-such-photo.png")
+    for bench in ("--flicker", "--scale-consistency"):
+        rc, out, err = run("bench", bench, "--style", "test-ink", photo, missing)
+        t.check(rc == 1 and one_error_line(err) and err.count(missing) == 1 and out == "",
+                "bench %s names a missing photo once and measures nothing" % bench, out + err)
 
 
 FIGURES = ["hue_shift", "delta_e", "flat_gained", "flat_noise", "edge_corr", "mean_chroma", "temporal_ratio"]
