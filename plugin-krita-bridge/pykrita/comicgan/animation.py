@@ -15,10 +15,10 @@ frame shown at the current time).
 
 import time
 
-from PyQt5.QtCore import QCoreApplication, QEventLoop, QObject, pyqtSignal
+from PyQt5.QtCore import QCoreApplication, QEventLoop
 
 from .bridge import BridgeError
-from .layers import UserError, style_members, transfer_of
+from .layers import BridgeRun, UserError, style_members, transfer_of
 from .protocol import DEPTH_BYTES
 from .text import i18n
 
@@ -33,26 +33,13 @@ def keyframe_times(doc, node):
     return [t for t in range(0, doc.fullClipRangeEndTime() + 1) if node.hasKeyframeAtTime(t)]
 
 
-class AnimationRun(QObject):
+class AnimationRun(BridgeRun):
     """Stylizes the keyframes of one animated paint layer; the dialog's
-    "animation" mode. Emits progress(fraction), then finished(message): ""
-    on success, else why it stopped, with no new layer left behind."""
-
-    progress = pyqtSignal(float)
-    finished = pyqtSignal(str)
+    "animation" mode. On failure or cancel no new layer is left behind."""
 
     def __init__(self, bridge, doc, nodes, mode, settings, parent=None):
-        super().__init__(parent)
-        self.bridge = bridge
-        self.doc = doc
-        self.settings = settings
-        self.created = []
-        self.changed = []
-        self.notes = []
-        self._nodes = nodes
-        self._request = None     # the request in flight
+        super().__init__(bridge, doc, nodes, settings, parent)
         self._animation = None   # the bridge's id for the animation, once open
-        self._stopped = False
         self._target = None      # the new layer, from the first result on
 
     def start(self):
@@ -93,11 +80,6 @@ class AnimationRun(QObject):
         if selection is not None and selection.width() > 0 and selection.height() > 0:
             self._mask = bytes(selection.pixelData(0, 0, *self._size))
         self._start_time = self.doc.currentTime()
-
-    def cancel(self):
-        self._stopped = True
-        if self._request is not None:
-            self.bridge.cancel(self._request)
 
     # ---- the two passes ------------------------------------------------------
 

@@ -199,29 +199,44 @@ def write_attention(doc, job, data, name):
     return layer
 
 
-class Run(QObject):
-    """One action on a document: mode "stylize" (each layer, plus its attention
-    map when settings["attention"]), "attention" (maps only) or "frames" (the
-    layers as frames of one animation). Emits progress(fraction) and then
-    finished(message): "" on success, else why it stopped."""
+class BridgeRun(QObject):
+    """What every action on a document has: the bridge, the layers it was
+    given, the layers it made or changed for the dialog to report (and to
+    remove on cancel), and cancelling the request in flight. Emits
+    progress(fraction) and then finished(message): "" on success, else why it
+    stopped."""
 
     progress = pyqtSignal(float)
     finished = pyqtSignal(str)
 
-    def __init__(self, bridge, doc, nodes, mode, settings, parent=None):
+    def __init__(self, bridge, doc, nodes, settings, parent=None):
         super().__init__(parent)
         self.bridge = bridge
         self.doc = doc
-        self.mode = mode
         self.settings = settings
         self.created = []        # new layers, in order
         self.changed = []        # layers whose own pixels were replaced
         self.notes = []          # what the user should know about the results
+        self._nodes = nodes
+        self._request = None     # the request in flight
+        self._stopped = False
+
+    def cancel(self):
+        self._stopped = True
+        if self._request is not None:
+            self.bridge.cancel(self._request)
+
+
+class Run(BridgeRun):
+    """One action on a document: mode "stylize" (each layer, plus its attention
+    map when settings["attention"]), "attention" (maps only) or "frames" (the
+    layers as frames of one animation)."""
+
+    def __init__(self, bridge, doc, nodes, mode, settings, parent=None):
+        super().__init__(bridge, doc, nodes, settings, parent)
+        self.mode = mode
         self._steps = []         # (kind, jobs) still to send
         self._done_steps = 0
-        self._request = None
-        self._stopped = False
-        self._nodes = nodes
 
     def start(self):
         try:
@@ -247,11 +262,6 @@ class Run(QObject):
                     self._steps.append(("stylize", [job]))
         self._total = len(self._steps)
         self._next()
-
-    def cancel(self):
-        self._stopped = True
-        if self._request is not None:
-            self.bridge.cancel(self._request)
 
     def _next(self):
         if self._stopped:
