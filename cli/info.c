@@ -88,6 +88,12 @@ static int describe_model(const char *path, bool json)
         json_builder_add_string_value(b, path);
         json_builder_set_member_name(b, "file_size");
         json_builder_add_int_value(b, size);
+        json_builder_set_member_name(b, "takes_reference");
+        json_builder_add_boolean_value(b, cg_model_code_length(m) > 0);
+        if (cg_model_code_length(m) > 0) {
+            json_builder_set_member_name(b, "code_length");
+            json_builder_add_int_value(b, cg_model_code_length(m));
+        }
         json_builder_set_member_name(b, "styles");
         json_builder_begin_array(b);
         for (int i = 0; i < cg_model_style_count(m); i++) {
@@ -136,6 +142,9 @@ static int describe_model(const char *path, bool json)
             const cg_style_info *s = cg_model_style(m, i);
             print_style(s->name, s->display_name, s->mode, s->description);
         }
+        if (cg_model_code_length(m) > 0)
+            printf("%-18s %s (%s %d)\n", _("Reference"), _("takes a reference picture as its style"),
+                   _("style code length"), cg_model_code_length(m));
         printf("%-18s %s\n", _("Architecture"), cg_net_type(net));
         GString *w = g_string_new(NULL);
         for (int i = 0; i < n_widths; i++)

@@ -50,7 +50,11 @@ cg_stylize_options cg_stylize_defaults(void)
 cg_status cg_stylize_check_options(const cg_model *m, const cg_stylize_options *o, cg_error *err)
 {
     int styles = cg_model_style_count(m);
-    if (!o->mix && (o->style < 0 || o->style >= styles))
+    if ((o->code || cg_model_code_length(m)) && cg_stylize_check_code(m, o->code, err) != CG_OK)
+        return err->code;
+    if (cg_model_code_length(m)) {
+        /* The code is the style: style and mix are not looked at. */
+    } else if (!o->mix && (o->style < 0 || o->style >= styles))
         return cg_fail(err, CG_ERR_INVALID, "style %d does not exist (the model has %d)", o->style, styles);
     if (o->mix) {
         double total = 0;
@@ -597,6 +601,28 @@ static void job_free(job *j)
     g_free(j->ws.data);
 }
 
+/* Style weights: the mix (or one style), pulled toward the identity style by strength. */
+static void mix_weights(job *j, const cg_model *m, const cg_stylize_options *o)
+{
+    int styles = cg_model_style_count(m), identity = cg_model_identity_style(m);
+    double total = 0;
+    for (int s = 0; s < styles; s++)
+        total += o->mix ? o->mix[s] : (s == o->style);
+    for (int s = 0; s < styles; s++) {
+        j->style[s] = (float)((o->mix ? o->mix[s] : (s == o->style)) / total);
+        if (cg_model_style(m, s)->monochrome)
+            j->monochrome += j->style[s];
+    }
+    if (identity >= 0 && o->strength < 1) {
+        /* Strength already leads the network back toward the input's colours. */
+        j->monochrome *= o->strength;
+        for (int s = 0; s < styles; s++)
+            j->style[s] *= o->strength;
+        j->style[identity] += 1 - o->strength;
+        j->identity_blend = o->strength > 0;
+    }
+}
+
 static cg_status job_init(job *j, const cg_model *m, const cg_image *const *in, int n, const cg_stylize_options *o,
                           int attention_point, cg_error *err)
 {
@@ -620,24 +646,16 @@ static cg_status job_init(job *j, const cg_model *m, const cg_image *const *in, 
     if (strcmp(cg_net_type(j->net), "patchgan") == 0)
         return cg_fail(err, CG_ERR_INVALID, "the model is a discriminator, not a generator");
 
-    /* Style weights: the mix (or one style), pulled toward the identity style by strength. */
-    int styles = cg_model_style_count(m), identity = cg_model_identity_style(m);
-    double total = 0;
-    for (int s = 0; s < styles; s++)
-        total += o->mix ? o->mix[s] : (s == o->style);
-    for (int s = 0; s < styles; s++) {
-        j->style[s] = (float)((o->mix ? o->mix[s] : (s == o->style)) / total);
-        if (cg_model_style(m, s)->monochrome)
-            j->monochrome += j->style[s];
-    }
-    if (identity >= 0 && o->strength < 1) {
-        /* Strength already leads the network back toward the input's colours. */
-        j->monochrome *= o->strength;
-        for (int s = 0; s < styles; s++)
-            j->style[s] *= o->strength;
-        j->style[identity] += 1 - o->strength;
-        j->identity_blend = o->strength > 0;
-    }
+    const char *type = cg_net_type(j->net);
+    if (strcmp(type, "resnet") != 0 && strcmp(type, "unet") != 0)
+        return cg_fail(err, CG_ERR_INVALID, "the model is a %s, not a generator", type);
+    if (o->code)
+        /* A reference model's code is its style weights as they are: real
+         * values of any sign, not a mix. It has no identity style, so strength
+         * blends with the input (finish_pixel). */
+        memcpy(j->style, o->code, (size_t)cg_model_code_length(m) * sizeof *o->code);
+    else
+        mix_weights(j, m, o);
 
     j->lp = cg_infer_plan_new(j->net);
     j->p = make_plan(m, in, n, o, j->lp);

@@ -11,7 +11,7 @@ static const char *const norm_names[] = {"none", "instance", "cond_instance", "a
 static const char *const act_names[] = {"relu", "leaky_relu"};
 static const char *const up_names[] = {"nearest", "bilinear", "transposed"};
 static const char *const attn_names[] = {"cam", "self", "cbam"};
-static const char *const type_names[] = {"resnet", "unet", "patchgan"};
+static const char *const type_names[] = {"resnet", "unet", "patchgan", "style_encoder"};
 
 #define COUNT(a) ((int)(sizeof(a) / sizeof *(a)))
 
@@ -113,7 +113,7 @@ static const char *const known_keys[] = {"type", "in_channels", "out_channels", 
                                          "layers", "spectral_norm", "cam", "residual", "residual_blur",
                                          "residual_guided", "guided_radius", "guided_eps", "post_smooth",
                                          "post_smooth_radius", "post_smooth_eps", "post_bands",
-                                         "post_band_width"};
+                                         "post_band_width", "code", "side"};
 
 cg_status cg_arch_parse(const char *json, cg_arch *a, cg_error *err)
 {
@@ -151,21 +151,24 @@ cg_status cg_arch_parse(const char *json, cg_arch *a, cg_error *err)
     if ((st = get_enum(o, "type", 0, type_names, COUNT(type_names), &type, err)) != CG_OK)
         goto out;
     a->type = (cg_arch_type)type;
-    bool gen = a->type != CG_ARCH_PATCHGAN;
+    bool gen = a->type == CG_ARCH_RESNET || a->type == CG_ARCH_UNET;
+    bool enc = a->type == CG_ARCH_ENCODER;
     if ((st = get_int(o, "in_channels", 3, 1, 16, &a->in_channels, err)) ||
         (st = get_int(o, "out_channels", 3, 1, 16, &a->out_channels, err)) ||
-        (st = get_int(o, "width", gen ? 32 : 64, 1, 1024, &a->width, err)) ||
+        (st = get_int(o, "width", gen || enc ? 32 : 64, 1, 1024, &a->width, err)) ||
         (st = get_int(o, "downsamples", 2, 0, 6, &a->downsamples, err)) ||
         (st = get_int(o, "blocks", a->type == CG_ARCH_RESNET ? 4 : 0, 0, 64, &a->blocks, err)) ||
         (st = get_int(o, "styles", 1, 1, 64, &a->styles, err)) ||
-        (st = get_int(o, "layers", 3, 1, 8, &a->layers, err)) ||
+        (st = get_int(o, "layers", enc ? 4 : 3, 1, 8, &a->layers, err)) ||
+        (st = get_int(o, "code", 8, 1, 63, &a->code, err)) ||
+        (st = get_int(o, "side", 128, 16, 1024, &a->side, err)) ||
         (st = get_int(o, "residual_blur", 0, 0, 64, &a->residual_blur, err)) ||
         (st = get_int(o, "residual_guided", 0, 0, 8, &a->residual_guided, err)) ||
         (st = get_int(o, "guided_radius", 4, 1, 32, &a->guided_radius, err)) ||
         (st = get_int(o, "post_smooth", 0, 0, 8, &a->post_smooth, err)) ||
         (st = get_int(o, "post_smooth_radius", 3, 1, 32, &a->post_smooth_radius, err)) ||
         (st = get_int(o, "post_bands", 0, 0, 32, &a->post_bands, err)) ||
-        (st = get_enum(o, "norm", CG_NORM_INSTANCE, norm_names, COUNT(norm_names), &norm, err)) ||
+        (st = get_enum(o, "norm", enc ? CG_NORM_NONE : CG_NORM_INSTANCE, norm_names, COUNT(norm_names), &norm, err)) ||
         (st = get_enum(o, "activation", CG_ACT_LEAKY_RELU, act_names, COUNT(act_names), &act, err)) ||
         (st = get_enum(o, "upsample", CG_UP_NEAREST, up_names, COUNT(up_names), &up, err)) ||
         (st = get_bool(o, "spectral_norm", &a->spectral_norm, err)) || (st = get_bool(o, "cam", &a->cam, err)) ||
@@ -203,6 +206,15 @@ cg_status cg_arch_parse(const char *json, cg_arch *a, cg_error *err)
             }
             a->attention[a->n_attention++] = (cg_arch_attention)v;
         }
+    }
+    if (enc && a->norm != CG_NORM_NONE) {
+        /* A reference's feature statistics are its style: normalising them away would blind the encoder. */
+        st = cg_fail(err, CG_ERR_FORMAT, "arch: a style_encoder takes no norm (\"none\")");
+        goto out;
+    }
+    if (!enc && (json_object_has_member(o, "code") || json_object_has_member(o, "side"))) {
+        st = cg_fail(err, CG_ERR_FORMAT, "arch: \"code\" and \"side\" are for a style_encoder");
+        goto out;
     }
     if (a->norm == CG_NORM_COND_INSTANCE && !gen) {
         st = cg_fail(err, CG_ERR_FORMAT, "arch: cond_instance norm is for generators");
@@ -258,7 +270,11 @@ char *cg_arch_to_json(const cg_arch *a)
     json_builder_set_member_name(b, "activation");
     json_builder_add_string_value(b, act_names[a->activation]);
     add_float(b, "slope", a->slope);
-    if (a->type != CG_ARCH_PATCHGAN) {
+    if (a->type == CG_ARCH_ENCODER) {
+        INT("layers", a->layers);
+        INT("code", a->code);
+        INT("side", a->side);
+    } else if (a->type != CG_ARCH_PATCHGAN) {
         INT("out_channels", a->out_channels);
         INT("downsamples", a->downsamples);
         INT("blocks", a->blocks);

@@ -8,8 +8,12 @@
 
 #define MAX_STYLES 64
 
+/* The encoder's tensors in a reference model file: "encoder/first.conv.weight". */
+#define ENCODER_PREFIX "encoder/"
+
 struct cg_model {
     cg_net *net;
+    cg_net *encoder; /* reference models only */
     cg_style_info styles[MAX_STYLES];
     int n_styles;
     char *styles_json;
@@ -104,7 +108,7 @@ static void free_styles(cg_model *m)
 
 static cg_status parse_styles(cg_model *m, const char *json, cg_error *err)
 {
-    static const char *const modes[] = {"pix2pix", "cyclegan", "attention", "identity", "multi"};
+    static const char *const modes[] = {"pix2pix", "cyclegan", "attention", "identity", "multi", "reference"};
     JsonParser *parser = json_parser_new();
     GError *gerr = NULL;
     cg_status st = CG_OK;
@@ -120,7 +124,11 @@ static cg_status parse_styles(cg_model *m, const char *json, cg_error *err)
     }
     JsonArray *arr = json_node_get_array(root);
     int n = (int)json_array_get_length(arr);
-    if (n != cg_net_styles(m->net)) {
+    if (m->encoder && n != 1) {
+        st = cg_fail(err, CG_ERR_FORMAT, "styles: a reference model lists one style, not %d", n);
+        goto out;
+    }
+    if (!m->encoder && n != cg_net_styles(m->net)) {
         st = cg_fail(err, CG_ERR_FORMAT, "styles: the list has %d entries but the network has %d styles", n,
                      cg_net_styles(m->net));
         goto out;
@@ -164,6 +172,11 @@ static cg_status parse_styles(cg_model *m, const char *json, cg_error *err)
             st = cg_fail(err, CG_ERR_FORMAT, "styles: \"%s\" has unknown mode \"%s\"", s->name, s->mode);
             goto out;
         }
+        if ((strcmp(s->mode, "reference") == 0) != (m->encoder != NULL)) {
+            st = cg_fail(err, CG_ERR_FORMAT, "styles: \"%s\": mode \"reference\" is %s", s->name,
+                         m->encoder ? "the only mode of a reference model" : "for models with a style encoder");
+            goto out;
+        }
         for (int k = 0; k < i; k++)
             if (strcmp(m->styles[k].name, s->name) == 0) {
                 st = cg_fail(err, CG_ERR_FORMAT, "styles: \"%s\" appears twice", s->name);
@@ -182,12 +195,29 @@ void cg_model_free(cg_model *m)
         return;
     free_styles(m);
     cg_net_free(m->net);
+    cg_net_free(m->encoder);
     g_free(m->styles_json);
     g_free(m->provenance_json);
     free(m);
 }
 
-cg_model *cg_model_new(const char *arch_json, const char *styles_json, cg_error *err)
+/* A reference model's generator is a cond_instance network whose style
+ * weights are the encoder's codes. */
+static cg_status check_reference_pair(const cg_model *m, cg_error *err)
+{
+    if (strcmp(cg_net_type(m->encoder), "style_encoder") != 0)
+        return cg_fail(err, CG_ERR_FORMAT, "encoder: a %s, not a style_encoder", cg_net_type(m->encoder));
+    const char *type = cg_net_type(m->net);
+    if (strcmp(type, "resnet") != 0 && strcmp(type, "unet") != 0)
+        return cg_fail(err, CG_ERR_FORMAT, "a reference model's network must be a generator, not a %s", type);
+    if (cg_net_styles(m->net) != cg_net_code_length(m->encoder) || cg_net_styles(m->net) < 2)
+        return cg_fail(err, CG_ERR_FORMAT,
+                       "the generator has %d styles but the encoder's code has %d values (cond_instance, code + 1)",
+                       cg_net_styles(m->net), cg_net_code_length(m->encoder));
+    return CG_OK;
+}
+
+static cg_model *model_new(const char *arch_json, const char *encoder_json, const char *styles_json, cg_error *err)
 {
     cg_model *m = calloc(1, sizeof *m);
     if (!m) {
@@ -196,6 +226,18 @@ cg_model *cg_model_new(const char *arch_json, const char *styles_json, cg_error 
     }
     if (!(m->net = cg_net_new(arch_json, err)))
         goto fail;
+    if (encoder_json) {
+        if (!(m->encoder = cg_net_new(encoder_json, err))) {
+            cg_error_prefix(err, "encoder");
+            goto fail;
+        }
+        if (check_reference_pair(m, err) != CG_OK)
+            goto fail;
+        if (!styles_json) {
+            cg_fail(err, CG_ERR_INVALID, "a reference model needs its style listed");
+            goto fail;
+        }
+    }
     if (!styles_json && cg_net_styles(m->net) == 1)
         styles_json = "[{\"name\": \"default\", \"display_name\": \"Default\", \"mode\": \"pix2pix\"}]";
     if (!styles_json) {
@@ -209,6 +251,52 @@ cg_model *cg_model_new(const char *arch_json, const char *styles_json, cg_error 
 fail:
     cg_model_free(m);
     return NULL;
+}
+
+cg_model *cg_model_new(const char *arch_json, const char *styles_json, cg_error *err)
+{
+    return model_new(arch_json, NULL, styles_json, err);
+}
+
+cg_model *cg_model_new_reference(const char *arch_json, const char *encoder_json, const char *styles_json,
+                                 cg_error *err)
+{
+    if (!encoder_json) {
+        cg_fail(err, CG_ERR_INVALID, "a reference model needs an encoder");
+        return NULL;
+    }
+    return model_new(arch_json, encoder_json, styles_json, err);
+}
+
+/* The encoder's tensors of a reference model file: every one present under
+ * ENCODER_PREFIX with its shape, checked before any is read; read when
+ * weights is true. The generator's are checked by the safetensors loader,
+ * which is told to allow the encoder's as extras; the count then shows that
+ * the file holds nothing else. */
+static cg_status load_encoder(const cg_safetensors *f, cg_model *m, bool weights, cg_error *err)
+{
+    cg_params *gp = cg_net_params(m->net), *ep = cg_net_params(m->encoder);
+    if (cg_safetensors_count(f) != cg_params_count(gp) + cg_params_count(ep))
+        return cg_fail(err, CG_ERR_FORMAT, "%d tensors, but the generator and encoder have %d",
+                       cg_safetensors_count(f), cg_params_count(gp) + cg_params_count(ep));
+    for (int pass = 0; pass < (weights ? 2 : 1); pass++)
+        for (int i = 0; i < cg_params_count(ep); i++) {
+            char *name = g_strdup_printf(ENCODER_PREFIX "%s", cg_params_name(ep, i));
+            const cg_safetensors_tensor *t = cg_safetensors_find(f, name);
+            cg_tensor *dst = cg_params_get(ep, i);
+            cg_status st = CG_OK;
+            bool same = t && t->ndim == dst->ndim;
+            for (int d = 0; same && d < t->ndim; d++)
+                same = t->dim[d] == dst->dim[d];
+            if (!same)
+                st = cg_fail(err, CG_ERR_FORMAT, "tensor %s is missing or of another shape", name);
+            else if (pass == 1)
+                st = cg_safetensors_read(f, t, dst->data, err);
+            g_free(name);
+            if (st != CG_OK)
+                return st;
+        }
+    return CG_OK;
 }
 
 /* The header checks, then (with weights) the tensors the network has, read
@@ -232,13 +320,19 @@ static cg_model *load(const char *path, bool weights, cg_error *err)
         cg_fail(err, CG_ERR_FORMAT, "no \"%s\" metadata", CG_META_STYLES);
         goto fail;
     }
-    if (!(m = cg_model_new(arch, styles, err)))
+    const char *encoder = cg_safetensors_metadata(f, CG_META_ENCODER);
+    if (!(m = model_new(arch, encoder, styles, err)))
         goto fail;
     if (prov && check_provenance(prov, err) != CG_OK)
         goto fail;
-    if (weights && cg_safetensors_to_params(f, cg_net_params(m->net), 0, err) != CG_OK)
+    unsigned flags = encoder ? CG_SAFETENSORS_ALLOW_EXTRA : 0;
+    if (encoder && load_encoder(f, m, false, err) != CG_OK)
         goto fail;
-    if (!weights && cg_safetensors_check_params(f, cg_net_params(m->net), 0, err) != CG_OK)
+    if (weights && cg_safetensors_to_params(f, cg_net_params(m->net), flags, err) != CG_OK)
+        goto fail;
+    if (!weights && cg_safetensors_check_params(f, cg_net_params(m->net), flags, err) != CG_OK)
+        goto fail;
+    if (encoder && weights && load_encoder(f, m, true, err) != CG_OK)
         goto fail;
     g_free(m->provenance_json);
     m->provenance_json = g_strdup(prov ? prov : "{}");
@@ -270,9 +364,29 @@ cg_status cg_model_save(const cg_model *m, const char *path, const char *provena
         {CG_META_ARCH, cg_net_arch_json(m->net)},
         {CG_META_STYLES, m->styles_json},
         {CG_META_PROVENANCE, provenance_json ? provenance_json : m->provenance_json},
+        {CG_META_ENCODER, m->encoder ? cg_net_arch_json(m->encoder) : NULL},
     };
-    return cg_safetensors_write_params(path, cg_net_params(m->net), meta, 4, err);
+    if (!m->encoder)
+        return cg_safetensors_write_params(path, cg_net_params(m->net), meta, 4, err);
+    /* The generator's tensors under their own names, then the encoder's. */
+    const cg_params *gp = cg_net_params(m->net), *ep = cg_net_params(m->encoder);
+    int ng = cg_params_count(gp), n = ng + cg_params_count(ep);
+    cg_safetensors_entry *e = g_new(cg_safetensors_entry, n);
+    char **names = g_new0(char *, n + 1);
+    for (int i = 0; i < n; i++) {
+        const cg_params *p = i < ng ? gp : ep;
+        int k = i < ng ? i : i - ng;
+        names[i] = g_strdup_printf("%s%s", i < ng ? "" : ENCODER_PREFIX, cg_params_name(p, k));
+        e[i] = (cg_safetensors_entry){names[i], cg_params_get(p, k)};
+    }
+    cg_status st = cg_safetensors_write(path, e, n, meta, 5, err);
+    g_strfreev(names);
+    g_free(e);
+    return st;
 }
+
+cg_net *cg_model_encoder(const cg_model *m) { return m->encoder; }
+int cg_model_code_length(const cg_model *m) { return m->encoder ? cg_net_code_length(m->encoder) : 0; }
 
 cg_net *cg_model_net(const cg_model *m) { return m->net; }
 int cg_model_style_count(const cg_model *m) { return m->n_styles; }

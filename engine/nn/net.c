@@ -114,6 +114,25 @@ static cg_status build_patchgan(cg_net *net, cg_error *err)
     return add_stage(net, "last", c, 1, 4, 1, 1, CG_PAD_ZERO, CG_NORM_NONE, &net->last, err);
 }
 
+/* The style encoder: `layers` stride-2 3x3 convs doubling the channels, no
+ * normalization, then each channel's mean and variance over the image and a
+ * 1x1 conv from those statistics to the code. */
+static cg_status build_encoder(cg_net *net, cg_error *err)
+{
+    const cg_arch *a = &net->arch;
+    char name[32];
+    int c = a->width;
+    if (add_stage(net, "first", a->in_channels, c, 3, 2, 1, CG_PAD_REFLECT, CG_NORM_NONE, &net->first, err))
+        return err->code;
+    for (int i = 0; i + 1 < a->layers; i++, c *= 2) {
+        snprintf(name, sizeof name, "down%d", i);
+        if (add_stage(net, name, c, 2 * c, 3, 2, 1, CG_PAD_REFLECT, CG_NORM_NONE, &net->down[i], err))
+            return err->code;
+    }
+    net->n_down = a->layers - 1;
+    return add_stage(net, "last", 2 * c, a->code, 1, 1, 0, CG_PAD_ZERO, CG_NORM_NONE, &net->last, err);
+}
+
 cg_net *cg_net_new(const char *arch_json, cg_error *err)
 {
     cg_net *net = calloc(1, sizeof *net);
@@ -123,6 +142,10 @@ cg_net *cg_net_new(const char *arch_json, cg_error *err)
     }
     if (cg_arch_parse(arch_json, &net->arch, err) != CG_OK)
         goto fail;
+    if (net->arch.n_attention && net->arch.type == CG_ARCH_ENCODER) {
+        cg_fail(err, CG_ERR_FORMAT, "arch: a style_encoder takes no attention blocks");
+        goto fail;
+    }
     if (net->arch.n_attention && net->arch.type == CG_ARCH_PATCHGAN) {
         cg_fail(err, CG_ERR_FORMAT, "arch: patchgan takes \"cam\": true, not an attention list");
         goto fail;
@@ -137,7 +160,9 @@ cg_net *cg_net_new(const char *arch_json, cg_error *err)
     net->arch_json = cg_arch_to_json(&net->arch);
     if (!(net->params = cg_params_new(err)))
         goto fail;
-    cg_status st = net->arch.type == CG_ARCH_PATCHGAN ? build_patchgan(net, err) : build_generator(net, err);
+    cg_status st = net->arch.type == CG_ARCH_PATCHGAN   ? build_patchgan(net, err)
+                   : net->arch.type == CG_ARCH_ENCODER ? build_encoder(net, err)
+                                                       : build_generator(net, err);
     if (st != CG_OK || cg_params_finalize(net->params, err) != CG_OK)
         goto fail;
     return net;
@@ -166,14 +191,26 @@ const char *cg_net_attention_name(const cg_net *net, int i)
     return i >= 0 && i < net->n_attention_names ? net->attention_names[i] : NULL;
 }
 
+int cg_net_code_length(const cg_net *net)
+{
+    return net->arch.type == CG_ARCH_ENCODER ? net->arch.code + 1 : 0;
+}
+
+int cg_net_reference_side(const cg_net *net)
+{
+    return net->arch.type == CG_ARCH_ENCODER ? net->arch.side : 0;
+}
+
 int cg_net_size_multiple(const cg_net *net)
 {
-    return net->arch.type == CG_ARCH_PATCHGAN ? 1 : 1 << net->arch.downsamples;
+    return net->arch.type == CG_ARCH_RESNET || net->arch.type == CG_ARCH_UNET ? 1 << net->arch.downsamples : 1;
 }
 
 int cg_net_receptive_radius(const cg_net *net)
 {
     const cg_arch *a = &net->arch;
+    if (a->type == CG_ARCH_ENCODER)
+        return 0; /* its statistics pool the whole image: it has no local context to pad for */
     if (a->type == CG_ARCH_PATCHGAN) {
         int r = 0, jump = 1;
         for (int i = 0; i <= a->layers + 1; i++) {
@@ -340,6 +377,37 @@ static cg_tensor *forward_patchgan(cg_net *net, cg_graph *g, cg_tensor *x, cg_ne
     return cg_conv_layer_run(g, &net->last.conv, h);
 }
 
+/* Each channel's mean and variance over the image, (N, 2C, 1, 1): what the
+ * encoder keeps of a reference is its feature statistics, whatever its size. */
+static cg_tensor *channel_statistics(cg_graph *g, cg_tensor *h)
+{
+    cg_tensor *mean = cg_global_avg_pool(g, h);
+    cg_tensor *square_mean = cg_global_avg_pool(g, cg_mul(g, h, h));
+    cg_tensor *variance = cg_add(g, square_mean, cg_scale(g, cg_mul(g, mean, mean), -1.0f, 0.0f));
+    cg_tensor *pair[2] = {mean, variance};
+    return mean && variance ? cg_concat(g, pair, 2, 1) : NULL;
+}
+
+static cg_tensor *forward_encoder(cg_net *net, cg_graph *g, cg_tensor *x)
+{
+    cg_tensor *h = run_stage(net, g, &net->first, x, NULL, true);
+    for (int i = 0; i < net->n_down; i++)
+        h = run_stage(net, g, &net->down[i], h, NULL, true);
+    cg_tensor *code = cg_conv_layer_run(g, &net->last.conv, channel_statistics(g, h));
+    if (!code)
+        return NULL;
+    /* The constant 1 at the end lets the generator's linear map from the code
+     * to each norm's gamma and beta have a bias: its last row. */
+    const int64_t n = x->dim[0], dim[2] = {n, net->arch.code}, one_dim[2] = {n, 1};
+    cg_tensor *one = cg_graph_tensor(g, 2, one_dim);
+    if (!one)
+        return NULL;
+    for (int64_t i = 0; i < n; i++)
+        one->data[i] = 1.0f;
+    cg_tensor *pair[2] = {cg_reshape(g, code, 2, dim), one};
+    return cg_concat(g, pair, 2, 1);
+}
+
 cg_tensor *cg_net_forward(cg_net *net, cg_graph *g, cg_tensor *x, cg_tensor *style_weights, cg_net_taps *taps)
 {
     if (!x)
@@ -348,6 +416,8 @@ cg_tensor *cg_net_forward(cg_net *net, cg_graph *g, cg_tensor *x, cg_tensor *sty
         memset(taps, 0, sizeof *taps);
     if (net->arch.type == CG_ARCH_PATCHGAN)
         return forward_patchgan(net, g, x, taps);
+    if (net->arch.type == CG_ARCH_ENCODER)
+        return forward_encoder(net, g, x);
     if (net->arch.norm == CG_NORM_COND_INSTANCE && !style_weights)
         style_weights = default_style(g, x->dim[0], net->arch.styles);
     return forward_generator(net, g, x, style_weights, taps);

@@ -7,7 +7,7 @@
 
 #define CG_ARCH_MAX_ATTENTION 4
 
-typedef enum cg_arch_type { CG_ARCH_RESNET, CG_ARCH_UNET, CG_ARCH_PATCHGAN } cg_arch_type;
+typedef enum cg_arch_type { CG_ARCH_RESNET, CG_ARCH_UNET, CG_ARCH_PATCHGAN, CG_ARCH_ENCODER } cg_arch_type;
 typedef enum cg_arch_norm {
     CG_NORM_NONE,
     CG_NORM_INSTANCE,
@@ -39,6 +39,8 @@ typedef struct cg_arch {
     float post_smooth_eps;    /* its eps (default 0.01) */
     int post_bands;           /* luma bands of the output (0: none) */
     float post_band_width;    /* the ramp between two bands, in bands (default 0.3) */
+    int code;                 /* style_encoder: the learnt code's length (the constant 1 not counted) */
+    int side;                 /* style_encoder: the long side of the copy of a reference it sees */
 } cg_arch;
 
 /* The residual's base of a residual_guided generator: residual_guided passes
@@ -153,7 +155,8 @@ struct cg_net {
     cg_net_stage down[MAX_STAGES];             /* stride-2 convs */
     cg_net_stage block[MAX_BLOCKS][2];         /* residual blocks */
     cg_net_stage up[MAX_STAGES];               /* upsampling convs */
-    cg_net_stage last;                         /* c7s1-out (patchgan: the 1-channel output conv) */
+    cg_net_stage last;                         /* c7s1-out (patchgan: the 1-channel output conv;
+                                                  style_encoder: the 1x1 conv to the code) */
     cg_cam_block cam;
     cg_self_attention_block self_attention;
     cg_cbam_block cbam;

@@ -116,6 +116,8 @@ cg_status tr_checkpoint_save(tr_trainer *t, const char *path, cg_error *err)
     meta_put(&meta, "config", g_strdup(t->cfg->canonical));
     meta_put(&meta, "rng", g_strdup(cg_rng_to_string(&t->rng, rng)));
     meta_put(&meta, "export_net", g_strdup(t->ops->export_net));
+    if (t->ops->export_encoder)
+        meta_put(&meta, "export_encoder", g_strdup(t->ops->export_encoder));
     meta_put(&meta, "styles", t->ops->styles_json(t));
     meta_put(&meta, "dataset_manifest", dataset_manifest(t));
     meta_put(&meta, "engine_version", g_strdup(CG_VERSION));

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <string.h>
 
-typedef enum { OPT_INT, OPT_I64, OPT_DBL, OPT_BOOL, OPT_STR, OPT_PATH, OPT_ENUM } opt_type;
+typedef enum { OPT_INT, OPT_I64, OPT_DBL, OPT_BOOL, OPT_STR, OPT_PATH, OPT_PATHS, OPT_ENUM } opt_type;
 
 typedef struct opt_def {
     const char *group, *key;
@@ -24,7 +24,7 @@ typedef struct opt_def {
 #define BIG 1e15
 
 static const opt_def options[] = {
-    {"run", "mode", OPT_ENUM, O(mode), "pix2pix", 0, 0, "pix2pix|cyclegan|attention|multistyle"},
+    {"run", "mode", OPT_ENUM, O(mode), "pix2pix", 0, 0, "pix2pix|cyclegan|attention|multistyle|reference"},
     {"run", "name", OPT_STR, O(name), "style", 0, 0, NULL},
     {"run", "display_name", OPT_STR, O(display_name), "", 0, 0, NULL},
     {"run", "description", OPT_STR, O(description), "", 0, 0, NULL},
@@ -41,6 +41,7 @@ static const opt_def options[] = {
     {"data", "targets", OPT_PATH, O(targets), "", 0, 0, NULL},
     {"data", "target_filter", OPT_ENUM, O(target_filter), "none", 0, 0, TR_TEACHERS},
     {"data", "style", OPT_PATH, O(style), "", 0, 0, NULL},
+    {"data", "references", OPT_PATHS, O(references), "", 0, 0, NULL},
     {"data", "load_size", OPT_INT, O(load_size), "0", 0, 4096, NULL},
     {"data", "min_side", OPT_INT, O(min_side), "0", 0, 4096, NULL},
     {"data", "max_images", OPT_INT, O(max_images), "0", 0, 1000000, NULL},
@@ -70,6 +71,9 @@ static const opt_def options[] = {
     {"generator", "post_bands", OPT_INT, O(g_post_bands), "0", 0, 32, NULL},
     {"generator", "post_band_width", OPT_DBL, O(g_post_band_width), "0.3", 1e-6, 1, NULL},
     {"generator", "init", OPT_ENUM, O(init), "normal", 0, 0, "normal|xavier"},
+    {"encoder", "width", OPT_INT, O(e_width), "16", 1, 256, NULL},
+    {"encoder", "layers", OPT_INT, O(e_layers), "4", 1, 8, NULL},
+    {"encoder", "code", OPT_INT, O(e_code), "8", 1, 63, NULL},
     {"discriminator", "width", OPT_INT, O(d_width), "64", 1, 512, NULL},
     {"discriminator", "layers", OPT_INT, O(d_layers), "3", 1, 6, NULL},
     {"discriminator", "scales", OPT_INT, O(d_scales), "1", 1, TR_MAX_SCALES, NULL},
@@ -85,14 +89,15 @@ static const opt_def options[] = {
     {"optim", "warmup_steps", OPT_I64, O(warmup_steps), "0", 0, BIG, NULL},
     {"optim", "clip", OPT_DBL, O(clip), "0", 0, 1e9, NULL},
     {"loss", "gan", OPT_ENUM, O(gan), NULL, 0, 0, "bce|lsgan|hinge"},
-    {"loss", "adversarial", OPT_DBL, O(adv), "1", 0, 1e6, NULL},
+    {"loss", "adversarial", OPT_DBL, O(adv), NULL, 0, 1e6, NULL},
     {"loss", "style_adversarial", OPT_DBL, O(style_adv), "1", 0, 1e6, NULL},
     {"loss", "l1", OPT_DBL, O(l1), NULL, 0, 1e6, NULL},
     {"loss", "cycle", OPT_DBL, O(cycle), NULL, 0, 1e6, NULL},
     {"loss", "identity", OPT_DBL, O(identity), NULL, 0, 1e6, NULL},
     {"loss", "cam", OPT_DBL, O(cam), NULL, 0, 1e6, NULL},
     {"loss", "pool_size", OPT_INT, O(pool_size), NULL, 0, 1000, NULL},
-    {"loss", "style", OPT_DBL, O(style_w), "0", 0, 1e9, NULL},
+    {"loss", "style", OPT_DBL, O(style_w), NULL, 0, 1e9, NULL},
+    {"loss", "reconstruction", OPT_DBL, O(reconstruction), NULL, 0, 1e6, NULL},
     {"loss", "content", OPT_DBL, O(content), NULL, 0, 1e6, NULL},
     {"loss", "color", OPT_DBL, O(color), "0", 0, 1e6, NULL},
     {"loss", "chroma", OPT_DBL, O(chroma), "0", 0, 1e6, NULL},
@@ -108,23 +113,26 @@ static const opt_def options[] = {
 /* Defaults that differ between modes: the papers' settings. */
 typedef struct mode_default {
     const char *key; /* "group.key" */
-    const char *value[4]; /* pix2pix, cyclegan, attention, multistyle */
+    const char *value[5]; /* pix2pix, cyclegan, attention, multistyle, reference */
 } mode_default;
 
 static const mode_default mode_defaults[] = {
-    {"generator.norm", {"instance", "instance", "adalin", "cond_instance"}},
-    {"generator.attention", {"", "", "cam", ""}},
-    {"discriminator.norm", {"instance", "instance", "none", "instance"}},
-    {"discriminator.spectral_norm", {"false", "false", "true", "false"}},
-    {"discriminator.cam", {"false", "false", "true", "false"}},
-    {"optim.lr_g", {"0.0002", "0.0002", "0.0001", "0.0002"}},
-    {"optim.lr_d", {"0.0002", "0.0002", "0.0001", "0.0002"}},
-    {"loss.gan", {"bce", "lsgan", "lsgan", "lsgan"}},
-    {"loss.l1", {"100", "0", "0", "10"}},
-    {"loss.cycle", {"0", "10", "10", "0"}},
-    {"loss.cam", {"0", "0", "1000", "0"}},
-    {"loss.pool_size", {"0", "50", "0", "0"}},
-    {"loss.content", {"0", "0", "0", "1"}},
+    {"generator.norm", {"instance", "instance", "adalin", "cond_instance", "cond_instance"}},
+    {"generator.attention", {"", "", "cam", "", ""}},
+    {"discriminator.norm", {"instance", "instance", "none", "instance", "instance"}},
+    {"discriminator.spectral_norm", {"false", "false", "true", "false", "false"}},
+    {"discriminator.cam", {"false", "false", "true", "false", "false"}},
+    {"optim.lr_g", {"0.0002", "0.0002", "0.0001", "0.0002", "0.0002"}},
+    {"optim.lr_d", {"0.0002", "0.0002", "0.0001", "0.0002", "0.0002"}},
+    {"loss.gan", {"bce", "lsgan", "lsgan", "lsgan", "lsgan"}},
+    {"loss.adversarial", {"1", "1", "1", "1", "0"}},
+    {"loss.l1", {"100", "0", "0", "10", "0"}},
+    {"loss.cycle", {"0", "10", "10", "0", "0"}},
+    {"loss.cam", {"0", "0", "1000", "0", "0"}},
+    {"loss.pool_size", {"0", "50", "0", "0", "0"}},
+    {"loss.style", {"0", "0", "0", "0", "1"}},
+    {"loss.content", {"0", "0", "0", "1", "1"}},
+    {"loss.reconstruction", {"0", "0", "0", "0", "10"}},
 };
 
 static const char *const style_keys[] = {"source", "filter", "dir", "photos", "display_name", "description", "chroma"};
@@ -161,7 +169,7 @@ void cg_train_config_free(cg_train_config *c)
     if (!c)
         return;
     for (int i = 0; i < N_OPTIONS; i++)
-        if (options[i].type == OPT_STR || options[i].type == OPT_PATH)
+        if (options[i].type == OPT_STR || options[i].type == OPT_PATH || options[i].type == OPT_PATHS)
             g_free(*(char **)((char *)c + options[i].offset));
     for (int i = 0; i < c->n_styles; i++) {
         tr_style_config *s = &c->styles[i];
@@ -174,6 +182,7 @@ void cg_train_config_free(cg_train_config *c)
     g_free(c->source_name);
     g_free(c->run_dir);
     g_free(c->gen_arch);
+    g_free(c->encoder_arch);
     g_free(c->canonical);
     g_free(c->hash);
     g_free(c);
@@ -230,6 +239,23 @@ static cg_status set_option(cg_train_config *c, const opt_def *o, const char *te
         g_free(*(char **)field);
         *(char **)field = resolve_path(base_dir, text);
         return CG_OK;
+    case OPT_PATHS: {
+        /* Folders separated by ';', as GKeyFile writes a list. */
+        char **parts = g_strsplit(text, ";", -1);
+        GString *out = g_string_new(NULL);
+        for (int i = 0; parts[i]; i++) {
+            char *p = g_strstrip(parts[i]);
+            if (!p[0])
+                continue;
+            char *full = resolve_path(base_dir, p);
+            g_string_append_printf(out, "%s%s", out->len ? ";" : "", full);
+            g_free(full);
+        }
+        g_strfreev(parts);
+        g_free(*(char **)field);
+        *(char **)field = g_string_free(out, FALSE);
+        return CG_OK;
+    }
     case OPT_ENUM: {
         int v = enum_index(o->choices, text);
         if (v < 0)
@@ -262,7 +288,8 @@ static char *option_text(const cg_train_config *c, const opt_def *o)
     }
     case OPT_BOOL: return g_strdup(*(const bool *)field ? "true" : "false");
     case OPT_STR:
-    case OPT_PATH: return g_strdup(*(char *const *)field);
+    case OPT_PATH:
+    case OPT_PATHS: return g_strdup(*(char *const *)field);
     case OPT_ENUM: return enum_name(o->choices, *(const int *)field);
     }
     return g_strdup("");
@@ -383,8 +410,9 @@ static char *build_gen_arch(const cg_train_config *c)
     json_builder_set_member_name(b, "norm");
     json_builder_add_string_value(b, norms[c->g_norm]);
     if (c->g_norm == 1) {
+        /* reference: one style row per value of the encoder's code */
         json_builder_set_member_name(b, "styles");
-        json_builder_add_int_value(b, c->n_styles);
+        json_builder_add_int_value(b, c->mode == TR_REFERENCE ? c->e_code + 1 : c->n_styles);
     }
     json_builder_set_member_name(b, "upsample");
     json_builder_add_string_value(b, ups[c->g_upsample]);
@@ -519,6 +547,20 @@ static cg_status check_config(cg_train_config *c, cg_error *err)
             return cg_fail(err, CG_ERR_INVALID, "%s: multistyle needs [generator] norm = cond_instance", f);
     } else if (c->n_styles > 0) {
         return cg_fail(err, CG_ERR_INVALID, "%s: [style %s] groups are for multistyle mode", f, c->styles[0].name);
+    } else if (c->mode == TR_REFERENCE) {
+        if (!c->references[0])
+            return cg_fail(err, CG_ERR_INVALID, "%s: [data] references is needed in reference mode", f);
+        char **dirs = g_strsplit(c->references, ";", -1);
+        int n = (int)g_strv_length(dirs);
+        for (int i = 0; dirs[i] && st == CG_OK; i++)
+            st = check_dir(c, "data", "references", dirs[i], err);
+        g_strfreev(dirs);
+        if (st)
+            return st;
+        if (n > TR_MAX_STYLES)
+            return cg_fail(err, CG_ERR_INVALID, "%s: [data] references: at most %d folders", f, TR_MAX_STYLES);
+        if (c->g_norm != 1)
+            return cg_fail(err, CG_ERR_INVALID, "%s: reference mode needs [generator] norm = cond_instance", f);
     } else if (c->g_norm == 1) {
         return cg_fail(err, CG_ERR_INVALID, "%s: [generator] norm = cond_instance is for multistyle mode", f);
     }
@@ -551,13 +593,33 @@ static cg_status check_config(cg_train_config *c, cg_error *err)
     if (!probe)
         return cg_error_prefix(err, "%s: [generator]", f);
     cg_net_free(probe);
+    if (c->mode == TR_REFERENCE) {
+        /* The encoder sees references at the training crop's size, as stylize later shows it them. */
+        c->encoder_arch = g_strdup_printf("{\"type\": \"style_encoder\", \"width\": %d, \"layers\": %d, "
+                                          "\"code\": %d, \"side\": %d}",
+                                          c->e_width, c->e_layers, c->e_code, c->size);
+        if (!(probe = cg_net_new(c->encoder_arch, err)))
+            return cg_error_prefix(err, "%s: [encoder]", f);
+        cg_net_free(probe);
+    }
     return CG_OK;
+}
+
+/* Options only reference mode reads. Other modes neither take them nor write
+ * them into their canonical config, so the hashes of their runs stay what
+ * they were before the mode existed. */
+static bool reference_only(const opt_def *o)
+{
+    return strcmp(o->group, "encoder") == 0 || strcmp(o->key, "references") == 0 ||
+           strcmp(o->key, "reconstruction") == 0;
 }
 
 static void build_canonical(cg_train_config *c)
 {
     GKeyFile *kf = g_key_file_new();
     for (int i = 0; i < N_OPTIONS; i++) {
+        if (c->mode != TR_REFERENCE && reference_only(&options[i]))
+            continue;
         char *v = option_text(c, &options[i]);
         g_key_file_set_string(kf, options[i].group, options[i].key, v);
         g_free(v);
@@ -632,6 +694,11 @@ cg_train_config *cg_train_config_parse(const char *text, const char *base_dir, c
             st = set_option(c, o, text_v, base_dir, err);
         g_free(v);
     }
+    for (int i = 0; i < N_OPTIONS && st == CG_OK; i++)
+        if (c->mode != TR_REFERENCE && reference_only(&options[i]) &&
+            g_key_file_has_key(kf, options[i].group, options[i].key, NULL))
+            st = cg_fail(err, CG_ERR_INVALID, "%s: [%s] %s is for reference mode", c->source_name, options[i].group,
+                         options[i].key);
     if (st != CG_OK)
         goto out;
     /* Rules relating options: identity 0.5 x cycle (CycleGAN) or 1 x (U-GAT-IT);
@@ -685,6 +752,6 @@ const char *cg_train_config_run_dir(const cg_train_config *c) { return c->run_di
 
 const char *cg_train_config_mode(const cg_train_config *c)
 {
-    static const char *const modes[] = {"pix2pix", "cyclegan", "attention", "multistyle"};
+    static const char *const modes[] = {"pix2pix", "cyclegan", "attention", "multistyle", "reference"};
     return modes[c->mode];
 }

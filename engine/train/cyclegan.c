@@ -170,4 +170,4 @@ static void release(tr_trainer *t)
     t->mode = NULL;
 }
 
-const tr_mode_ops tr_cyclegan_ops = {setup, step, sample, "G_AB", styles_json, release};
+const tr_mode_ops tr_cyclegan_ops = {setup, step, sample, "G_AB", styles_json, release, NULL};

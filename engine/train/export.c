@@ -74,6 +74,23 @@ static char *provenance_json(const cg_safetensors *f, const char *run_dir)
     return s;
 }
 
+/* Copies the checkpoint's tensors of network net_name into the set p. */
+static cg_status copy_net(const cg_safetensors *f, const char *path, const char *net_name, cg_params *p, cg_error *err)
+{
+    cg_status st = CG_OK;
+    for (int i = 0; st == CG_OK && i < cg_params_count(p); i++) {
+        char *name = g_strdup_printf("%s/%s", net_name, cg_params_name(p, i));
+        const cg_safetensors_tensor *src = cg_safetensors_find(f, name);
+        cg_tensor *dst = cg_params_get(p, i);
+        if (!src || src->size != dst->size)
+            st = cg_fail(err, CG_ERR_FORMAT, "%s: tensor %s is missing or of another size", path, name);
+        else
+            st = cg_safetensors_read(f, src, dst->data, err);
+        g_free(name);
+    }
+    return st;
+}
+
 cg_status cg_run_export(const char *run_dir, const char *out_model, cg_error *err)
 {
     char *path = g_build_filename(run_dir, "checkpoint.safetensors", NULL);
@@ -85,28 +102,27 @@ cg_status cg_run_export(const char *run_dir, const char *out_model, cg_error *er
     const char *styles = f ? cg_safetensors_metadata(f, "styles") : NULL;
     char *arch_key = net_name ? g_strdup_printf("%s.arch", net_name) : NULL;
     const char *arch = arch_key ? cg_safetensors_metadata(f, arch_key) : NULL;
-    if (st == CG_OK && (!net_name || !styles || !arch || !cg_safetensors_metadata(f, "config") ||
-                        !cg_safetensors_metadata(f, "step")))
+    /* A reference run's style encoder goes into the same model file. */
+    const char *enc_name = f ? cg_safetensors_metadata(f, "export_encoder") : NULL;
+    char *enc_key = enc_name ? g_strdup_printf("%s.arch", enc_name) : NULL;
+    const char *enc_arch = enc_key ? cg_safetensors_metadata(f, enc_key) : NULL;
+    if (st == CG_OK && (!net_name || !styles || !arch || (enc_name && !enc_arch) ||
+                        !cg_safetensors_metadata(f, "config") || !cg_safetensors_metadata(f, "step")))
         st = cg_fail(err, CG_ERR_FORMAT, "%s: not a comicgan training checkpoint", path);
-    if (st == CG_OK && !(m = cg_model_new(arch, styles, err)))
+    if (st == CG_OK && !(m = enc_name ? cg_model_new_reference(arch, enc_arch, styles, err)
+                                      : cg_model_new(arch, styles, err)))
         st = cg_error_prefix(err, "%s", path);
-    cg_params *p = m ? cg_net_params(cg_model_net(m)) : NULL;
-    for (int i = 0; st == CG_OK && i < cg_params_count(p); i++) {
-        char *name = g_strdup_printf("%s/%s", net_name, cg_params_name(p, i));
-        const cg_safetensors_tensor *src = cg_safetensors_find(f, name);
-        cg_tensor *dst = cg_params_get(p, i);
-        if (!src || src->size != dst->size)
-            st = cg_fail(err, CG_ERR_FORMAT, "%s: tensor %s is missing or of another size", path, name);
-        else
-            st = cg_safetensors_read(f, src, dst->data, err);
-        g_free(name);
-    }
+    if (st == CG_OK)
+        st = copy_net(f, path, net_name, cg_net_params(cg_model_net(m)), err);
+    if (st == CG_OK && enc_name)
+        st = copy_net(f, path, enc_name, cg_net_params(cg_model_encoder(m)), err);
     if (st == CG_OK) {
         prov = provenance_json(f, run_dir);
         st = cg_model_save(m, out_model, prov, err);
     }
     g_free(prov);
     g_free(arch_key);
+    g_free(enc_key);
     cg_model_free(m);
     cg_safetensors_free(f);
     g_free(path);

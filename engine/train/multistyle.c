@@ -232,4 +232,4 @@ static void release(tr_trainer *t)
     t->mode = NULL;
 }
 
-const tr_mode_ops tr_multistyle_ops = {setup, step, sample, "G", styles_json, release};
+const tr_mode_ops tr_multistyle_ops = {setup, step, sample, "G", styles_json, release, NULL};

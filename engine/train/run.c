@@ -21,6 +21,7 @@ static const tr_mode_ops *mode_ops(int mode)
     switch (mode) {
     case TR_PIX2PIX: return &tr_pix2pix_ops;
     case TR_MULTISTYLE: return &tr_multistyle_ops;
+    case TR_REFERENCE: return &tr_reference_ops;
     default: return &tr_cyclegan_ops;
     }
 }

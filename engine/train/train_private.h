@@ -19,7 +19,7 @@
 
 /* ---- configuration (config.c) ------------------------------------------ */
 
-typedef enum { TR_PIX2PIX, TR_CYCLEGAN, TR_ATTENTION, TR_MULTISTYLE } tr_mode;
+typedef enum { TR_PIX2PIX, TR_CYCLEGAN, TR_ATTENTION, TR_MULTISTYLE, TR_REFERENCE } tr_mode;
 typedef enum { TR_GAN_BCE, TR_GAN_LSGAN, TR_GAN_HINGE } tr_gan;
 typedef enum { TR_FEATURES_FIXED, TR_FEATURES_DISCRIMINATOR } tr_features_kind;
 typedef enum { TR_STYLE_FILTER, TR_STYLE_TARGETS, TR_STYLE_IMAGES, TR_STYLE_IDENTITY } tr_style_kind;
@@ -49,6 +49,7 @@ struct cg_train_config {
     bool keep_checkpoints;
     /* [data] */
     char *photos, *targets, *style;
+    char *references;    /* reference mode: folders of reference pictures, ';'-separated */
     int target_filter;   /* a tr_teacher */
     int load_size, min_side, max_images;
     double val_fraction, test_fraction, scale_min, scale_max, jitter;
@@ -67,6 +68,8 @@ struct cg_train_config {
     int g_post_bands;     /* luma bands of the output (0: none) */
     double g_post_band_width;
     int init;            /* 0 normal, 1 xavier */
+    /* [encoder] (reference mode) */
+    int e_width, e_layers, e_code;
     /* [discriminator] */
     int d_width, d_layers, d_scales, d_norm;
     bool d_spectral_norm, d_cam;
@@ -75,6 +78,7 @@ struct cg_train_config {
     int64_t constant_steps, decay_steps, warmup_steps;
     /* [loss] */
     int gan, features;
+    double reconstruction; /* reference mode: G(ref, E(ref)) against ref */
     double adv, style_adv, l1, cycle, identity, cam, style_w, content, color, chroma, stability, tv, edge_smooth, gradient;
     int pool_size;
     /* [style NAME] groups, multistyle only (identity added when missing) */
@@ -82,6 +86,7 @@ struct cg_train_config {
     int n_styles;
     /* derived */
     char *gen_arch;      /* generator arch JSON */
+    char *encoder_arch;  /* reference mode: the style encoder's arch JSON */
     char *canonical, *hash;
 };
 
@@ -268,9 +273,11 @@ typedef struct tr_mode_ops {
     const char *export_net;
     char *(*styles_json)(const tr_trainer *t);
     void (*release)(tr_trainer *t);
+    /* The exported style encoder's name (reference mode), NULL when none. */
+    const char *export_encoder;
 } tr_mode_ops;
 
-extern const tr_mode_ops tr_pix2pix_ops, tr_cyclegan_ops, tr_multistyle_ops;
+extern const tr_mode_ops tr_pix2pix_ops, tr_cyclegan_ops, tr_multistyle_ops, tr_reference_ops;
 
 struct tr_trainer {
     const cg_train_config *cfg;

@@ -10,7 +10,15 @@
  * A style whose mode is "identity" is trained to return its input: chosen on
  * its own, stylize returns the input exactly; strength interpolates the other
  * styles toward it (comicgan/stylize.h). A monochrome style draws in black,
- * white and grays: stylize returns its output as gray. */
+ * white and grays: stylize returns its output as gray.
+ *
+ * A reference model takes its style from a picture instead: it also holds a
+ * style encoder (comicgan/net.h, "style_encoder"), whose arch is the
+ * comicgan.encoder metadata and whose tensors are named "encoder/NAME"; its
+ * generator is a cond_instance network with one style per value of the
+ * encoder's code (code + 1), and comicgan.styles lists one style of mode
+ * "reference". Stylizing needs a style code (comicgan/stylize.h:
+ * cg_model_encode_reference, cg_stylize_options.code). */
 #ifndef COMICGAN_MODEL_H
 #define COMICGAN_MODEL_H
 
@@ -62,6 +70,13 @@ cg_model *cg_model_load_header(const char *path, cg_error *err);
  * given styles JSON (NULL: one style called "default"). Caller frees. */
 cg_model *cg_model_new(const char *arch_json, const char *styles_json, cg_error *err);
 
+/* A reference model: a generator from arch_json and a style encoder from
+ * encoder_json (zeroed weights), with styles_json listing its one style of
+ * mode "reference". Caller frees; NULL and err filled when the two do not fit
+ * (the generator must have code + 1 cond_instance styles). */
+cg_model *cg_model_new_reference(const char *arch_json, const char *encoder_json, const char *styles_json,
+                                 cg_error *err);
+
 void cg_model_free(cg_model *m);
 
 /* Writes the model atomically (nothing left at path on failure), with
@@ -70,6 +85,12 @@ cg_status cg_model_save(const cg_model *m, const char *path, const char *provena
 
 /* The network (owned by m). */
 cg_net *cg_model_net(const cg_model *m);
+
+/* A reference model's style encoder (owned by m), NULL for other models; and
+ * the length of its style codes (the constant 1 at the end included), 0 for
+ * other models. */
+cg_net *cg_model_encoder(const cg_model *m);
+int cg_model_code_length(const cg_model *m);
 
 int cg_model_style_count(const cg_model *m);
 /* Style i (0..count-1), NULL outside; strings owned by m. */

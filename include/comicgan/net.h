@@ -49,6 +49,18 @@
  *
  * Discriminators ("type": "patchgan"): in_channels, width, layers (stride-2
  * 4x4 convs), norm, spectral_norm (bool), cam (bool: U-GAT-IT's CAM logits).
+ *
+ * Style encoders ("type": "style_encoder") turn a reference picture into a
+ * style code: in_channels, width (default 32), layers (stride-2 3x3 convs
+ * doubling the channels, reflect padding, activation after each; default 4),
+ * code (the learnt code's length, 1..63, default 8), side (the long side of
+ * the copy of a reference it is shown, 16..1024, default 128). Norm must be
+ * "none": the feature statistics are the style. After the convs each
+ * channel's mean and variance over the image go through a 1x1 conv to the
+ * code, and a constant 1 is appended: the output is (N, code + 1). Fed as the
+ * style weights of a cond_instance generator with code + 1 styles, each norm's
+ * gamma and beta become a learnt linear function of the code (AdaIN), the
+ * last style row being the bias.
  */
 #ifndef COMICGAN_NET_H
 #define COMICGAN_NET_H
@@ -88,7 +100,7 @@ cg_params *cg_net_params(const cg_net *net);
 /* The architecture as canonical JSON (every key, defaults filled in); owned by net. */
 const char *cg_net_arch_json(const cg_net *net);
 
-/* "resnet", "unet" or "patchgan". */
+/* "resnet", "unet", "patchgan" or "style_encoder". */
 const char *cg_net_type(const cg_net *net);
 
 /* Styles of a conditional network (1 otherwise). */
@@ -101,6 +113,11 @@ const char *cg_net_attention_name(const cg_net *net, int i);
 /* Pixels of context each output pixel depends on, per side (receptive-field radius). */
 int cg_net_receptive_radius(const cg_net *net);
 
+/* A style encoder's output length (code + 1, the constant included) and the
+ * long side it sees references at; 0 for other networks. */
+int cg_net_code_length(const cg_net *net);
+int cg_net_reference_side(const cg_net *net);
+
 /* Input side must be a multiple of this (2^downsamples); stylize pads to it. */
 int cg_net_size_multiple(const cg_net *net);
 
@@ -111,8 +128,9 @@ cg_status cg_net_init(cg_net *net, cg_rng *rng, bool xavier, cg_error *err);
 
 /* Runs the network on x (N, in_channels, H, W) in graph g. style_weights
  * (N, styles) mixes the styles of a cond_instance network (NULL: style 0);
- * ignored otherwise. Generators return (N, out_channels, H, W) in [-1, 1];
- * patchgan returns logits (N, 1, h, w). NULL with g's error set on failure. */
+ * ignored otherwise; any real weights work, not only mixes. Generators return
+ * (N, out_channels, H, W) in [-1, 1]; patchgan returns logits (N, 1, h, w);
+ * style_encoder its codes (N, code + 1). NULL with g's error set on failure. */
 cg_tensor *cg_net_forward(cg_net *net, cg_graph *g, cg_tensor *x, cg_tensor *style_weights, cg_net_taps *taps);
 
 #ifdef __cplusplus

@@ -50,6 +50,8 @@ extern "C" {
 #define CG_META_ARCH "comicgan.arch"
 #define CG_META_STYLES "comicgan.styles"
 #define CG_META_PROVENANCE "comicgan.provenance"
+/* A reference model's style encoder arch; its tensors are named "encoder/...". */
+#define CG_META_ENCODER "comicgan.encoder"
 #define CG_MODEL_FORMAT_VERSION "1"
 
 /* ---- writing ------------------------------------------------------------ */

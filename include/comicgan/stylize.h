@@ -38,6 +38,13 @@ typedef bool (*cg_progress_fn)(void *user_data, float fraction);
 typedef struct cg_stylize_options {
     int style;             /* style index (cg_model_find_style); ignored when mix is set */
     const float *mix;      /* one weight per style (>= 0, not all 0; normalized here), or NULL */
+    const float *code;     /* a reference model's style code: cg_model_code_length(m) floats, as
+                              cg_model_encode_reference writes them. Owned by the caller, only read
+                              during the call. Required by a reference model (style and mix are then
+                              ignored) and refused by others; a code with a non-finite value, a value
+                              beyond CG_STYLE_CODE_MAX or a last value other than 1 is refused
+                              (CG_ERR_INVALID, see cg_stylize_check_code). Strength blends toward the
+                              input, a reference model having no identity style */
     float strength;        /* 0 returns the input, 1 the full style */
     int tile;              /* tile side in pixels, 0: automatic; see cg_stylize_tile */
     size_t memory_budget;  /* bytes for the network's buffers and the activations kept in memory
@@ -176,6 +183,27 @@ void cg_stylize_stats_free(cg_stylize_stats *s);
  * Caller frees; NULL with err filled on failure. */
 cg_image *cg_stylize_network_image(const cg_model *m, const cg_image *in, const cg_stylize_options *o,
                                    cg_error *err);
+
+/* ---- reference styles -------------------------------------------------------- */
+
+/* The smallest side of a reference picture, and the largest magnitude of a
+ * style code's value (an encoder's codes stay far below it: a value beyond is
+ * not a code this model made). */
+#define CG_REFERENCE_MIN_SIDE 16
+#define CG_STYLE_CODE_MAX 1e4f
+
+/* Encodes the reference picture ref (float RGBA, any size from
+ * CG_REFERENCE_MIN_SIDE to CG_STYLIZE_MAX_SIDE per side; transparent areas
+ * count as white) with m's style encoder, on a copy resized so its long side
+ * is the encoder's side: code gets cg_model_code_length(m) floats (the
+ * caller's buffer), the last one 1. CG_ERR_INVALID (code untouched) when m is
+ * not a reference model, or for a picture too small, too large or with
+ * non-finite pixels; CG_ERR_NUMERIC if the code is not finite. */
+cg_status cg_model_encode_reference(const cg_model *m, const cg_image *ref, float *code, cg_error *err);
+
+/* CG_OK when code is a style code m can use (see cg_stylize_options.code);
+ * otherwise CG_ERR_INVALID with a message saying what is wrong. */
+cg_status cg_stylize_check_code(const cg_model *m, const float *code, cg_error *err);
 
 /* The attention map of attention point `point` (0..cg_net_attention_count-1)
  * for this image and options, at image resolution, into map (width * height

@@ -176,6 +176,16 @@ static void cond_case(const char *name, int64_t n, int64_t c, int64_t h, int64_t
 static void test_cond_three_styles(void) { cond_case("cond_instance_norm 2x3x4x5 S3", 2, 3, 4, 5, 3); }
 static void test_cond_one_style(void) { cond_case("cond_instance_norm 3x2x3x3 S1", 3, 2, 3, 3, 1); }
 static void test_cond_odd(void) { cond_case("cond_instance_norm 2x5x3x1 S2", 2, 5, 3, 1, 2); }
+/* A reference model's style code: real weights of any sign that need not sum to 1. */
+static void test_cond_code(void)
+{
+    cg_tensor *in[4] = {make_x(2, 3, 4, 5, 31), mat(4, 3, -1.0, 1.5, 32), mat(4, 3, -0.5, 0.5, 33),
+                        mat(2, 4, -2.0, 2.0, 34)};
+    check_case("cond_instance_norm 2x3x4x5 code of 4", COND_INSTANCE, 4, in, NULL);
+    cg_tensor *fused[4] = {make_x(2, 3, 4, 5, 35), mat(4, 3, -1.0, 1.5, 36), mat(4, 3, -0.5, 0.5, 37),
+                           mat(2, 4, -2.0, 2.0, 38)};
+    check_leaky_case("cond_instance_norm + leaky 0.2, code of 4", COND_INSTANCE, 4, fused, 0.2f);
+}
 
 /* ---- layer norm ---- */
 
@@ -493,6 +503,7 @@ int main(int argc, char **argv)
     g_test_add_func("/ops/norm/cond_instance/three_styles", test_cond_three_styles);
     g_test_add_func("/ops/norm/cond_instance/one_style", test_cond_one_style);
     g_test_add_func("/ops/norm/cond_instance/odd", test_cond_odd);
+    g_test_add_func("/ops/norm/cond_instance/code", test_cond_code);
     g_test_add_func("/ops/norm/layer/affine", test_layer_affine);
     g_test_add_func("/ops/norm/layer/plain", test_layer_plain);
     g_test_add_func("/ops/norm/layer/odd", test_layer_odd);

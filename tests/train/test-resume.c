@@ -132,6 +132,14 @@ static void test_resume_attention(void)
     check_resume("attention", "style = @/style\n[loss]\nstyle = 1\n");
 }
 
+static void test_resume_reference(void)
+{
+    /* Two reference folders (step s draws from folder s mod 2) and the
+     * discriminator on references. */
+    check_resume("reference", "references = @/style; @/targets\n[encoder]\nwidth = 4\nlayers = 2\ncode = 3\n"
+                              "[loss]\nadversarial = 1\n");
+}
+
 static void test_resume_multistyle(void)
 {
     check_resume("multistyle", "[style ink]\nsource = filter\nfilter = manga\n"
@@ -210,6 +218,7 @@ int main(int argc, char **argv)
     g_test_add_func("/train/resume/cyclegan", test_resume_cyclegan);
     g_test_add_func("/train/resume/attention", test_resume_attention);
     g_test_add_func("/train/resume/multistyle", test_resume_multistyle);
+    g_test_add_func("/train/resume/reference", test_resume_reference);
     g_test_add_func("/train/resume/config_changed", test_config_changed);
     g_test_add_func("/train/nan_stop", test_nan_stop);
     int rc = g_test_run();

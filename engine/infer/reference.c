@@ -1,0 +1,81 @@
+/* Reference styles: a picture through a reference model's style encoder into
+ * the style code that stylize feeds its generator (comicgan/stylize.h). */
+#include "comicgan/engine.h"
+#include "comicgan/ops.h"
+#include "comicgan/stylize.h"
+
+#include <math.h>
+#include <string.h>
+
+cg_status cg_model_encode_reference(const cg_model *m, const cg_image *ref, float *code, cg_error *err)
+{
+    cg_net *enc = cg_model_encoder(m);
+    if (!enc)
+        return cg_fail(err, CG_ERR_INVALID, "the model takes no reference picture");
+    if (!ref || !ref->pixels)
+        return cg_fail(err, CG_ERR_INVALID, "no reference picture");
+    if (ref->width < CG_REFERENCE_MIN_SIDE || ref->height < CG_REFERENCE_MIN_SIDE ||
+        ref->width > CG_STYLIZE_MAX_SIDE || ref->height > CG_STYLIZE_MAX_SIDE)
+        return cg_fail(err, CG_ERR_INVALID, "reference picture %dx%d: sides must be %d..%d pixels", ref->width,
+                       ref->height, CG_REFERENCE_MIN_SIDE, CG_STYLIZE_MAX_SIDE);
+    const size_t floats = (size_t)ref->width * (size_t)ref->height * 4;
+    for (size_t i = 0; i < floats; i++)
+        if (!isfinite(ref->pixels[i]))
+            return cg_fail(err, CG_ERR_INVALID, "reference picture: pixel (%zu, %zu) is not a finite number",
+                           (i / 4) % (size_t)ref->width, (i / 4) / (size_t)ref->width);
+    cg_status st = cg_engine_init(err);
+    if (st != CG_OK)
+        return st;
+    /* The encoder learnt from crops of one size: it sees every reference with
+     * its long side at that size, whatever the picture's own. */
+    const int side = cg_net_reference_side(enc), longest = ref->width > ref->height ? ref->width : ref->height;
+    const double f = (double)side / longest;
+    int w = (int)lround(ref->width * f), h = (int)lround(ref->height * f);
+    w = w < 1 ? 1 : w;
+    h = h < 1 ? 1 : h;
+    cg_image *small = cg_image_resize(ref, w, h, err);
+    cg_graph *g = small ? cg_graph_new(false, err) : NULL;
+    if (!g) {
+        cg_image_free(small);
+        return err->code;
+    }
+    cg_tensor *x = cg_graph_tensor4(g, 1, 3, h, w);
+    const int64_t plane = (int64_t)w * h;
+    for (int64_t i = 0; x && i < plane; i++) {
+        /* As the training data: transparent areas become white, values in [-1, 1]. */
+        const float *p = small->pixels + 4 * i, a = p[3] < 0 ? 0 : p[3] > 1 ? 1 : p[3];
+        for (int c = 0; c < 3; c++) {
+            float v = p[c] * a + (1 - a);
+            v = v < 0 ? 0 : v > 1 ? 1 : v;
+            x->data[c * plane + i] = 2 * v - 1;
+        }
+    }
+    cg_tensor *y = cg_net_forward(enc, g, x, NULL, NULL);
+    st = cg_graph_status(g, err);
+    const int n = cg_model_code_length(m);
+    for (int k = 0; st == CG_OK && k < n; k++)
+        if (!isfinite(y->data[k]))
+            st = cg_fail(err, CG_ERR_NUMERIC, "the style encoder's code is not finite");
+    if (st == CG_OK)
+        memcpy(code, y->data, (size_t)n * sizeof *code);
+    cg_graph_free(g);
+    cg_image_free(small);
+    return st;
+}
+
+cg_status cg_stylize_check_code(const cg_model *m, const float *code, cg_error *err)
+{
+    const int n = cg_model_code_length(m);
+    if (!n)
+        return cg_fail(err, CG_ERR_INVALID, "the model takes no style code; it is not a reference model");
+    if (!code)
+        return cg_fail(err, CG_ERR_INVALID, "a reference model needs a style code (from a reference picture)");
+    for (int k = 0; k < n; k++)
+        if (!isfinite(code[k]) || fabsf(code[k]) > CG_STYLE_CODE_MAX)
+            return cg_fail(err, CG_ERR_INVALID, "style code value %d is %g: not a code of this model", k,
+                           (double)code[k]);
+    if (code[n - 1] != 1.0f)
+        return cg_fail(err, CG_ERR_INVALID, "style code: the last value must be 1, not %g: not a code of this model",
+                       (double)code[n - 1]);
+    return CG_OK;
+}

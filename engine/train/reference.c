@@ -1,0 +1,212 @@
+/* Styles from a reference picture: a style encoder E turns a reference into a
+ * code, and a cond_instance generator G takes the code as its style weights,
+ * so every norm's gamma and beta is a learnt linear function of the code
+ * (AdaIN; the code's constant last value gives the map its bias). A step
+ * draws a batch of photos and one of references, and trains E and G together:
+ *   style           the output's features against the reference's, on the
+ *                   fixed random feature network (see style_loss)
+ *   content         L1 between the deepest features of output and photo
+ *   reconstruction  G(reference, E(reference)) against the reference: a
+ *                   reference restyled by its own code stays itself
+ *   adversarial     optional: a PatchGAN on the references
+ * With several reference folders, step s draws from folder s mod folders. */
+#include "train/train_private.h"
+
+#include <string.h>
+
+#define MAX_FEATURES 8
+
+typedef struct reference {
+    tr_net *g, *e;
+    tr_source *photos;
+    tr_source *refs[TR_MAX_STYLES];
+    int n_refs;
+    tr_disc d;
+    bool has_d;
+    float *x, *r, *fake; /* this step's local batches */
+} reference;
+
+/* G starts as if it had one style: the code's rows of every conditional gamma
+ * at 0 and the constant's at 1, so a fresh E (whose codes are small) gives
+ * plain instance norm instead of gammas that sum the whole code. */
+static void start_at_bias_row(cg_net *g)
+{
+    cg_params *p = cg_net_params(g);
+    for (int i = 0; i < cg_params_count(p); i++) {
+        cg_tensor *t = cg_params_get(p, i);
+        const char *name = cg_params_name(p, i);
+        if (t->ndim == 2 && g_str_has_suffix(name, ".gamma"))
+            memset(t->data, 0, (size_t)((t->dim[0] - 1) * t->dim[1]) * sizeof(float));
+    }
+}
+
+static cg_status setup(tr_trainer *t, cg_error *err)
+{
+    const cg_train_config *c = t->cfg;
+    reference *m = g_new0(reference, 1);
+    t->mode = m;
+    if (c->features != TR_FEATURES_FIXED)
+        return cg_fail(err, CG_ERR_INVALID, "reference mode uses [loss] features = fixed");
+    cg_dataset *photos = tr_trainer_load_data(t, c->photos, NULL, 0, err);
+    if (!photos || !(m->photos = tr_trainer_add_source(t, "photos", photos, err)))
+        return err->code;
+    char **dirs = g_strsplit(c->references, ";", -1);
+    for (int k = 0; dirs[k] && m->n_refs < TR_MAX_STYLES; k++) {
+        char label[32];
+        g_snprintf(label, sizeof label, "references.%d", k);
+        cg_dataset *d = tr_trainer_load_data(t, dirs[k], NULL, 0, err);
+        if (!d || !(m->refs[m->n_refs++] = tr_trainer_add_source(t, label, d, err))) {
+            g_strfreev(dirs);
+            return err->code;
+        }
+    }
+    g_strfreev(dirs);
+    if (!(m->g = tr_trainer_add_net(t, "G", c->gen_arch, false, err)) ||
+        !(m->e = tr_trainer_add_net(t, "E", c->encoder_arch, false, err)))
+        return err->code;
+    start_at_bias_row(m->g->net);
+    m->has_d = c->adv > 0;
+    if (m->has_d && tr_trainer_add_disc(t, "D", 3, false, &m->d, err) != CG_OK)
+        return err->code;
+    const size_t floats = (size_t)t->local_batch * 3 * c->size * c->size;
+    m->x = g_malloc(floats * sizeof(float));
+    m->r = g_malloc(floats * sizeof(float));
+    m->fake = g_malloc(floats * sizeof(float));
+    return CG_OK;
+}
+
+/* term / scale, where scale is the mean square of the reference's statistic
+ * (a constant: no gradient reaches the reference). */
+static cg_tensor *relative(cg_graph *g, cg_tensor *term, const cg_tensor *ref_stat)
+{
+    if (!term || !ref_stat)
+        return NULL;
+    double sq = 0;
+    for (int64_t i = 0; i < ref_stat->size; i++)
+        sq += (double)ref_stat->data[i] * ref_stat->data[i];
+    return cg_scale(g, term, (float)(1.0 / (sq / (double)ref_stat->size + 1e-8)), 0.0f);
+}
+
+/* The style loss: at each layer l of the fixed feature network, the squared
+ * error of the output's Gram matrices and of its per-channel means against
+ * the reference's, each divided by the mean square of the reference's own
+ * (a relative error, about 1 for unrelated pictures whatever the layer's
+ * scale), averaged over the layers: no layer dominates because its
+ * activations happen to be larger. */
+static cg_tensor *style_loss(cg_graph *g, cg_tensor *const *out, cg_tensor *const *ref, int layers)
+{
+    cg_tensor *sum = NULL;
+    for (int l = 0; l < layers; l++) {
+        cg_tensor *go = cg_gram(g, out[l]), *gr = cg_gram(g, ref[l]);
+        cg_tensor *mo = cg_global_avg_pool(g, out[l]), *mr = cg_global_avg_pool(g, ref[l]);
+        cg_tensor *term = cg_add(g, relative(g, cg_mse_loss(g, go, gr, 0), gr), relative(g, cg_mse_loss(g, mo, mr, 0), mr));
+        sum = sum ? cg_add(g, sum, term) : term;
+    }
+    return cg_scale(g, sum, 1.0f / (float)layers, 0.0f);
+}
+
+static cg_status step(tr_trainer *t, bool warmup, tr_losses *l, cg_error *err)
+{
+    const cg_train_config *c = t->cfg;
+    reference *m = t->mode;
+    const int n = t->local_batch, size = c->size;
+    tr_source *refs = m->refs[t->step % m->n_refs];
+    tr_source_batch(m->photos, c, &t->rng, c->batch, t->local_lo, t->local_lo + n, m->x, NULL);
+    tr_source_batch(refs, c, &t->rng, c->batch, t->local_lo, t->local_lo + n, m->r, NULL);
+    tr_net *nets[2] = {m->g, m->e};
+    tr_zero_grads(nets, 2);
+    cg_graph *g = t->gg;
+    cg_graph_reset(g);
+    cg_tensor *x = tr_input(g, m->x, n, size), *r = tr_input(g, m->r, n, size);
+    cg_tensor *code = cg_net_forward(m->e->net, g, r, NULL, NULL);
+    cg_tensor *out = cg_net_forward(m->g->net, g, x, code, NULL);
+    tr_sum sum = {g, NULL, l};
+    cg_tensor *fo[MAX_FEATURES], *fr[MAX_FEATURES], *fx[MAX_FEATURES];
+    int layers = out ? tr_features(t->features, g, out, fo, MAX_FEATURES) : 0;
+    if (layers && tr_features(t->features, g, r, fr, MAX_FEATURES) == layers &&
+        tr_features(t->features, g, x, fx, MAX_FEATURES) == layers) {
+        tr_sum_add(&sum, "g_style", (float)c->style_w, style_loss(g, fo, fr, layers));
+        tr_sum_add(&sum, "g_content", (float)c->content, cg_l1_loss(g, fo[layers - 1], fx[layers - 1], 0));
+    }
+    if (c->reconstruction > 0)
+        tr_sum_add(&sum, "g_reconstruction", (float)c->reconstruction,
+                   cg_l1_loss(g, cg_net_forward(m->g->net, g, r, code, NULL), r, 0));
+    bool adversarial = m->has_d && !warmup;
+    if (adversarial) {
+        tr_disc_freeze(&m->d, true);
+        tr_sum_add(&sum, "g_adv", (float)c->adv, tr_disc_loss(t, g, &m->d, out, true, true));
+    }
+    cg_status st = cg_graph_status(g, err);
+    if (st == CG_OK && !sum.total)
+        st = cg_fail(err, CG_ERR_INVALID, "reference mode: every loss weight is 0");
+    if (st == CG_OK)
+        st = cg_graph_backward(g, sum.total, err);
+    if (adversarial)
+        tr_disc_freeze(&m->d, false);
+    if (st == CG_OK)
+        memcpy(m->fake, out->data, (size_t)out->size * sizeof(float));
+    /* E and G in one update: the style's gradient reaches E through G's norms. */
+    if (st == CG_OK)
+        st = tr_trainer_apply(t, nets, 2, err);
+    if (st != CG_OK || !adversarial)
+        return st;
+    cg_graph *gd = t->gd;
+    cg_graph_reset(gd);
+    tr_zero_grads(m->d.scale, m->d.scales);
+    tr_sum dsum = {gd, NULL, l};
+    tr_sum_add(&dsum, "d_real", 0.5f, tr_disc_loss(t, gd, &m->d, tr_input(gd, m->r, n, size), true, false));
+    tr_sum_add(&dsum, "d_fake", 0.5f, tr_disc_loss(t, gd, &m->d, tr_input(gd, m->fake, n, size), false, false));
+    return tr_trainer_update(t, gd, dsum.total, m->d.scale, m->d.scales, err);
+}
+
+/* Codes of n references (3 x size x size each) from E, in inference. */
+static cg_status encode(tr_trainer *t, cg_net *e, const float *r, int n, float *code, cg_error *err)
+{
+    cg_graph *g = cg_graph_new(false, err);
+    if (!g)
+        return err->code;
+    cg_tensor *y = cg_net_forward(e, g, tr_input(g, r, n, t->cfg->size), NULL, NULL);
+    cg_status st = cg_graph_status(g, err);
+    if (st == CG_OK)
+        memcpy(code, y->data, (size_t)y->size * sizeof(float));
+    cg_graph_free(g);
+    return st;
+}
+
+/* Columns: photo, reference, the photo in the reference's style. */
+static int sample(tr_trainer *t, int n, float **cols, int max_cols, float *heat, bool *has_heat, cg_error *err)
+{
+    (void)heat;
+    reference *m = t->mode;
+    if (max_cols < 3)
+        return 0;
+    *has_heat = false;
+    tr_val_batch(t, m->photos, n, cols[0], NULL);
+    tr_val_batch(t, m->refs[0], n, cols[1], NULL);
+    float *code = g_new(float, (size_t)n * cg_net_code_length(m->e->net));
+    cg_status st = encode(t, m->e->net, cols[1], n, code, err);
+    if (st == CG_OK)
+        st = tr_generate(t, m->g->net, code, cols[0], n, cols[2], NULL, NULL, err);
+    g_free(code);
+    return st == CG_OK ? 3 : -1;
+}
+
+static char *styles_json(const tr_trainer *t)
+{
+    const cg_train_config *c = t->cfg;
+    return tr_style_entry_json(c->name, c->display_name, c->description, "reference", false, true);
+}
+
+static void release(tr_trainer *t)
+{
+    reference *m = t->mode;
+    if (m) {
+        g_free(m->x);
+        g_free(m->r);
+        g_free(m->fake);
+    }
+    g_free(m);
+    t->mode = NULL;
+}
+
+const tr_mode_ops tr_reference_ops = {setup, step, sample, "G", styles_json, release, "E"};

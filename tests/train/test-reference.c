@@ -1,0 +1,229 @@
+/* Reference mode end to end on tiny data: it trains, exports one model with
+ * the encoder and the generator, that model loads and encodes references, and
+ * stylize takes the codes; different references give different outputs, the
+ * same reference the same output; bad references and codes are refused. */
+#include "fixture.h"
+
+#include "comicgan/model.h"
+#include "comicgan/stylize.h"
+
+#include <math.h>
+#include <string.h>
+
+static char *data_root;
+
+/* A flat picture of one colour with a few dark stripes: unlike the photos. */
+static cg_image *stripes(int w, int h, float r, float g, float b)
+{
+    cg_error err = {0};
+    cg_image *img = cg_image_new(w, h, &err);
+    g_assert_nonnull(img);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            float *p = cg_image_at(img, x, y), k = (x / 3) % 2 ? 1.0f : 0.2f;
+            p[0] = r * k;
+            p[1] = g * k;
+            p[2] = b * k;
+            p[3] = 1;
+        }
+    return img;
+}
+
+static double mean_abs_diff(const cg_image *a, const cg_image *b)
+{
+    double s = 0;
+    const size_t n = (size_t)a->width * a->height * 4;
+    for (size_t i = 0; i < n; i++)
+        s += fabs((double)a->pixels[i] - b->pixels[i]);
+    return s / n;
+}
+
+static void test_train_export_stylize(void)
+{
+    char *dir = fx_tmpdir();
+    char *text = g_strdup_printf(
+        "[run]\nmode = reference\nname = ref\nsteps = 6\nbatch = 2\nsize = 16\nsamples = 2\nlog_every = 1\n"
+        "sample_every = 6\ncheckpoint_every = 0\n"
+        "[generator]\nwidth = 4\ndownsamples = 1\nblocks = 1\n[discriminator]\nwidth = 4\nlayers = 2\n"
+        "[encoder]\nwidth = 4\nlayers = 2\ncode = 4\n[optim]\nlr_g = 0.01\n[loss]\nadversarial = 0.5\n"
+        "[data]\nphotos = %s/photos\nreferences = %s/style;%s/art\nval_fraction = 0.2\ntest_fraction = 0\n",
+        data_root, data_root, data_root);
+    char *path = fx_write_file(dir, "run.ini", text);
+    cg_train_config *c = fx_config(path);
+    char *run = g_build_filename(dir, "run", NULL);
+    cg_error err = {0};
+    if (fx_train(c, run, false, 0, &err) != CG_OK)
+        g_error("train: %s", err.message);
+    char *log = NULL, *log_path = g_build_filename(run, "log.jsonl", NULL);
+    g_assert_true(g_file_get_contents(log_path, &log, NULL, NULL));
+    const char *want[] = {"g_style", "g_content", "g_reconstruction", "g_adv", "d_real", "d_fake"};
+    for (size_t i = 0; i < G_N_ELEMENTS(want); i++) {
+        char *key = g_strdup_printf("\"%s\":", want[i]);
+        if (!strstr(log, key))
+            g_error("no %s in the log", want[i]);
+        g_free(key);
+    }
+    /* Samples: photo, reference, output per row. */
+    char *grid_path = g_build_filename(run, "samples", "step-0000006.png", NULL);
+    cg_image *grid = cg_image_load(grid_path, &err);
+    g_assert_nonnull(grid);
+    g_assert_cmpint(grid->width, ==, 3 * 16 + 4);
+    cg_image_free(grid);
+
+    char *model_path = g_build_filename(dir, "ref.safetensors", NULL);
+    if (cg_run_export(run, model_path, &err) != CG_OK)
+        g_error("export: %s", err.message);
+    cg_model *m = cg_model_load(model_path, &err);
+    if (!m)
+        g_error("load: %s", err.message);
+    g_assert_nonnull(cg_model_encoder(m));
+    g_assert_cmpint(cg_model_code_length(m), ==, 5);
+    g_assert_cmpint(cg_model_style_count(m), ==, 1);
+    g_assert_cmpstr(cg_model_style(m, 0)->mode, ==, "reference");
+    g_assert_cmpint(cg_model_identity_style(m), ==, -1);
+    /* The header-only load checks the encoder's tensors too. */
+    cg_model *header = cg_model_load_header(model_path, &err);
+    g_assert_nonnull(header);
+    g_assert_cmpint(cg_model_code_length(header), ==, 5);
+    cg_model_free(header);
+
+    /* Two references, each encoded twice. */
+    cg_image *ref_a = fx_photo(40, 30, 11), *ref_b = stripes(50, 20, 0.9f, 0.3f, 0.1f);
+    float ca[5], ca2[5], cb[5];
+    g_assert_cmpint(cg_model_encode_reference(m, ref_a, ca, &err), ==, CG_OK);
+    g_assert_cmpint(cg_model_encode_reference(m, ref_a, ca2, &err), ==, CG_OK);
+    g_assert_cmpint(cg_model_encode_reference(m, ref_b, cb, &err), ==, CG_OK);
+    g_assert_cmpmem(ca, sizeof ca, ca2, sizeof ca2);
+    g_assert_cmpfloat(ca[4], ==, 1.0f);
+    g_assert_true(memcmp(ca, cb, sizeof ca) != 0);
+
+    cg_image *photo = fx_photo(24, 20, 5);
+    cg_image *out_a = cg_image_new(24, 20, &err), *out_a2 = cg_image_new(24, 20, &err);
+    cg_image *out_b = cg_image_new(24, 20, &err);
+    cg_stylize_options o = cg_stylize_defaults();
+    o.code = ca;
+    g_assert_cmpint(cg_stylize(m, photo, out_a, &o, &err), ==, CG_OK);
+    o.code = ca2;
+    g_assert_cmpint(cg_stylize(m, photo, out_a2, &o, &err), ==, CG_OK);
+    o.code = cb;
+    g_assert_cmpint(cg_stylize(m, photo, out_b, &o, &err), ==, CG_OK);
+    g_assert_cmpmem(out_a->pixels, 24 * 20 * 4 * sizeof(float), out_a2->pixels, 24 * 20 * 4 * sizeof(float));
+    double d = mean_abs_diff(out_a, out_b);
+    g_test_message("mean |out(ref a) - out(ref b)| = %g", d);
+    /* Six steps have only begun to move the generator's code rows (they start
+     * at 0): the outputs differ little, but far beyond rounding, which the
+     * same reference's bit-identical output shows to be absent. */
+    g_assert_cmpfloat(d, >, 1e-5);
+    /* Strength 0 is the input: the blend path, not an identity style. */
+    o.strength = 0;
+    g_assert_cmpint(cg_stylize(m, photo, out_b, &o, &err), ==, CG_OK);
+    g_assert_cmpfloat(mean_abs_diff(out_b, photo), <, 1e-6);
+    o.strength = 1;
+
+    /* Bad codes: none, a last value other than 1, NaN. Nothing written. */
+    cg_image *untouched = cg_image_copy(out_a, &err);
+    o.code = NULL;
+    g_assert_cmpint(cg_stylize(m, photo, out_a, &o, &err), ==, CG_ERR_INVALID);
+    g_assert_nonnull(strstr(err.message, "needs a style code"));
+    float bad[5];
+    memcpy(bad, ca, sizeof bad);
+    bad[4] = 2;
+    o.code = bad;
+    g_assert_cmpint(cg_stylize(m, photo, out_a, &o, &err), ==, CG_ERR_INVALID);
+    g_assert_nonnull(strstr(err.message, "last value must be 1"));
+    bad[4] = 1;
+    bad[1] = NAN;
+    g_assert_cmpint(cg_stylize(m, photo, out_a, &o, &err), ==, CG_ERR_INVALID);
+    g_assert_cmpmem(out_a->pixels, 24 * 20 * 4 * sizeof(float), untouched->pixels, 24 * 20 * 4 * sizeof(float));
+
+    /* Bad references: too small, NaN pixels, absurdly large; code untouched. */
+    float kept[5];
+    memcpy(kept, ca, sizeof kept);
+    cg_image *tiny = stripes(1, 1, 0.5f, 0.5f, 0.5f);
+    g_assert_cmpint(cg_model_encode_reference(m, tiny, ca, &err), ==, CG_ERR_INVALID);
+    g_assert_nonnull(strstr(err.message, "sides must be"));
+    cg_image *nan_ref = fx_photo(32, 32, 4);
+    nan_ref->pixels[4 * 40 + 1] = NAN;
+    g_assert_cmpint(cg_model_encode_reference(m, nan_ref, ca, &err), ==, CG_ERR_INVALID);
+    g_assert_nonnull(strstr(err.message, "not a finite number"));
+    cg_image huge = {.width = CG_STYLIZE_MAX_SIDE + 1, .height = 16, .pixels = nan_ref->pixels};
+    g_assert_cmpint(cg_model_encode_reference(m, &huge, ca, &err), ==, CG_ERR_INVALID);
+    g_assert_cmpmem(ca, sizeof ca, kept, sizeof kept);
+
+    /* An ordinary model takes neither references nor codes. */
+    cg_model *plain = cg_model_new("{\"type\": \"resnet\", \"width\": 4, \"downsamples\": 1, \"blocks\": 1}", NULL, &err);
+    g_assert_cmpint(cg_model_code_length(plain), ==, 0);
+    g_assert_cmpint(cg_model_encode_reference(plain, ref_a, ca, &err), ==, CG_ERR_INVALID);
+    o.code = kept;
+    g_assert_cmpint(cg_stylize_check_options(plain, &o, &err), ==, CG_ERR_INVALID);
+    g_assert_nonnull(strstr(err.message, "not a reference model"));
+
+    cg_model_free(plain);
+    cg_image_free(tiny);
+    cg_image_free(nan_ref);
+    cg_image_free(untouched);
+    cg_image_free(out_a);
+    cg_image_free(out_a2);
+    cg_image_free(out_b);
+    cg_image_free(photo);
+    cg_image_free(ref_a);
+    cg_image_free(ref_b);
+    cg_model_free(m);
+    cg_train_config_free(c);
+    fx_rmtree(dir);
+    g_free(model_path);
+    g_free(grid_path);
+    g_free(log);
+    g_free(log_path);
+    g_free(run);
+    g_free(path);
+    g_free(text);
+    g_free(dir);
+}
+
+static void test_config_rules(void)
+{
+    char *dir = fx_tmpdir();
+    cg_error err = {0};
+    /* Reference mode needs references; its keys are refused in other modes. */
+    char *t1 = g_strdup_printf("[run]\nmode = reference\n[data]\nphotos = %s/photos\n", data_root);
+    char *t2 = g_strdup_printf("[run]\nmode = pix2pix\n[data]\nphotos = %s/photos\ntarget_filter = cel\n"
+                               "[encoder]\ncode = 4\n",
+                               data_root);
+    g_assert_null(cg_train_config_parse(t1, dir, "a.ini", &err));
+    g_assert_nonnull(strstr(err.message, "references is needed"));
+    g_assert_null(cg_train_config_parse(t2, dir, "b.ini", &err));
+    g_assert_nonnull(strstr(err.message, "is for reference mode"));
+    /* Other modes' canonical configs do not mention reference options. */
+    char *t3 = g_strdup_printf("[run]\nmode = pix2pix\n[data]\nphotos = %s/photos\ntarget_filter = cel\n", data_root);
+    cg_train_config *c = cg_train_config_parse(t3, dir, "c.ini", &err);
+    g_assert_nonnull(c);
+    g_assert_null(strstr(cg_train_config_canonical(c), "[encoder]"));
+    g_assert_null(strstr(cg_train_config_canonical(c), "reconstruction"));
+    cg_train_config_free(c);
+    g_free(t1);
+    g_free(t2);
+    g_free(t3);
+    fx_rmtree(dir);
+    g_free(dir);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    data_root = fx_tmpdir();
+    char *photos = g_build_filename(data_root, "photos", NULL), *style = g_build_filename(data_root, "style", NULL);
+    char *art = g_build_filename(data_root, "art", NULL);
+    fx_write_photos(photos, 5, 24, 20, 1);
+    fx_write_photos(style, 4, 20, 22, 99);
+    fx_write_photos(art, 4, 22, 20, 42);
+    g_test_add_func("/train/reference/train_export_stylize", test_train_export_stylize);
+    g_test_add_func("/train/reference/config_rules", test_config_rules);
+    int rc = g_test_run();
+    fx_rmtree(data_root);
+    g_free(photos);
+    g_free(style);
+    g_free(art);
+    g_free(data_root);
+    return rc;
+}
