@@ -624,6 +624,12 @@ def test_shipped(d):
             if "manga" in s["style"]:
                 t.check(s["mean_chroma"] < 1, "%s/%s: mean Lab chroma %.2f (black and white)" %
                         (name, s["style"], s["mean_chroma"]))
+            elif s["style"] != "identity" and name != "comic":
+                # The colour styles keep the photo's hues: their teachers shift them by
+                # under 8 degrees; models that repainted them shifted these samples by 37.
+                # The comic mix still does (its card says so), so it is left out here.
+                t.check(s["hue_shift"] < 15, "%s/%s keeps the photo's hues (hue shift %.1f degrees)" %
+                        (name, s["style"], s["hue_shift"]))
 
 
 def run_limited(*args, env=None, timeout=20):
