@@ -252,7 +252,12 @@ cg_model *cli_load_model(const char *command, const char *model_file, const char
                  folders->str);
         g_string_free(folders, TRUE);
     } else {
-        const char *name = style ? style : cg_catalog_get(cat, 0)->name;
+        /* A reference style needs a picture: the default is the first style that does not. */
+        int first = 0;
+        while (!style && first + 1 < cg_catalog_count(cat) &&
+               strcmp(cg_catalog_get(cat, first)->mode, "reference") == 0)
+            first++;
+        const char *name = style ? style : cg_catalog_get(cat, first)->name;
         m = cg_catalog_load_style(cat, name, style_index, &err);
         if (!m)
             cli_fail_error(command, &err);
@@ -449,7 +454,8 @@ void cli_print_json(JsonNode *node)
 cg_model *cli_load_listed_style(cg_catalog *cat, int k, const char *only_style, int *index, int *status)
 {
     const cg_catalog_style *cs = cg_catalog_get(cat, k);
-    if (strcmp(cs->mode, "identity") == 0 || (only_style && strcmp(only_style, cs->name) != 0))
+    if (strcmp(cs->mode, "identity") == 0 || strcmp(cs->mode, "reference") == 0 ||
+        (only_style && strcmp(only_style, cs->name) != 0))
         return NULL;
     cg_error err = {0};
     cg_model *m = cg_catalog_load_style(cat, cs->name, index, &err);

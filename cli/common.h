@@ -34,6 +34,7 @@ int cli_train(int argc, char **argv);
 int cli_plot(int argc, char **argv);
 int cli_eval(int argc, char **argv);
 int cli_export(int argc, char **argv);
+int cli_style_code(int argc, char **argv);
 
 /* comicgan bench --scale-consistency (bench_scale.c): files are the photos,
  * resized to side pixels on their long side; auto_side is the automatic
@@ -54,8 +55,8 @@ int cli_fail(int status, const char *what, const char *fmt, ...) G_GNUC_PRINTF(3
 int cli_fail_error(const char *what, const cg_error *err);
 
 /* For commands that go through every style: the model of the catalog's style
- * k with its index there, unless k is the identity style or only_style (may
- * be NULL) names another; then NULL. A model that fails to load gives NULL
+ * k with its index there, unless k is the identity style, a reference style
+ * (it needs a picture) or only_style (may be NULL) names another; then NULL. A model that fails to load gives NULL
  * after printing why, with *status set to the exit status. Caller frees. */
 cg_model *cli_load_listed_style(cg_catalog *cat, int k, const char *only_style, int *index, int *status);
 
@@ -133,9 +134,35 @@ void cli_warn_frames(const char *path, const cg_image *img);
 
 /* Loads the model to run: --model FILE (and --style NAME within it, else its
  * first style), or the catalog's model holding --style NAME, or with neither
- * the catalog's first style. Prints the error line and returns NULL on
- * failure. */
+ * the catalog's first style that is not a reference style (when there is
+ * one). Prints the error line and returns NULL on failure. */
 cg_model *cli_load_model(const char *command, const char *model_file, const char *style, int *style_index);
+
+/* ---- reference models (style_code.c) ---- */
+
+/* Loads the reference model to run: --model FILE or --style NAME as
+ * cli_load_model does, or with neither the catalog's first style of mode
+ * "reference". Prints the error line and returns NULL on failure, and when
+ * the model takes no reference pictures. Caller frees. */
+cg_model *cli_load_reference_model(const char *command, const char *model_file, const char *style);
+
+/* What a style code file names its model by: the SHA-256 (hex) of the
+ * generator's and style encoder's architectures and their tensors' names and
+ * values, so that a code is used only with the networks that made it.
+ * Caller g_free. */
+char *cli_model_identity(const cg_model *m);
+
+/* Loads the picture at path and encodes it with reference model m into code
+ * (cg_model_code_length(m) floats, the caller's). Returns the exit status,
+ * after printing the error line for a picture that cannot be read or encoded
+ * (too small, too large, not finite). */
+int cli_encode_reference(const cg_model *m, const char *path, float *code);
+
+/* The style code saved by comicgan style-code at path, for reference model
+ * m: a new array of cg_model_code_length(m) floats (caller g_free). NULL
+ * after printing the error line when the file cannot be read, is not a style
+ * code, or was made by another model (another length or identity). */
+float *cli_read_style_code(const cg_model *m, const char *path);
 
 /* Parses "NAME=W,NAME=W" into weights (one per style of m, caller g_free).
  * Prints the error line and returns NULL when a name is unknown, a weight is

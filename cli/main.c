@@ -16,6 +16,7 @@ typedef struct command {
 
 static const command commands[] = {
     {"stylize", cli_stylize, N_("Turn images into a comic, manga or painted style")},
+    {"style-code", cli_style_code, N_("Save a reference picture's style code for stylize --style-code")},
     {"info", cli_info, N_("Describe a model, or list the styles installed")},
     {"attention", cli_attention, N_("Show where a model looks: an attention heatmap")},
     {"bench", cli_bench, N_("Measure the machine and the engine's speed")},
@@ -40,7 +41,7 @@ int main(int argc, char **argv)
     };
     GString *summary = g_string_new(_("Commands:"));
     for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
-        g_string_append_printf(summary, "\n  %-10s %s", commands[i].name, _(commands[i].summary));
+        g_string_append_printf(summary, "\n  %-11s %s", commands[i].name, _(commands[i].summary));
     g_string_append(summary, _("\n\nRun \"comicgan COMMAND --help\" for a command's options."));
 
     GOptionContext *ctx = g_option_context_new(_("COMMAND [ARGUMENTS…]"));

@@ -2,6 +2,11 @@
  *
  *   comicgan stylize [OPTION…] IN OUT
  *   comicgan stylize [OPTION…] IN… -o FOLDER [--format png|jpg|webp|tif|gif] [--frames]
+ *   comicgan stylize --reference REF | --style-code CODE.json [OPTION…] IN OUT | IN… -o FOLDER
+ *
+ * With a reference model the style comes from a picture: REF is encoded
+ * once for the whole run (or its code read from a style-code file) and every
+ * input gets that code.
  *
  * An animated GIF or WebP is stylized whole, its frames sharing statistics,
  * into an animated GIF or WebP (durations and loop count kept), or with -o
@@ -20,7 +25,7 @@
 #include <unistd.h>
 
 typedef struct settings {
-    char *model_file, *style, *mix, *attention, *out_dir, *format, *scale;
+    char *model_file, *style, *mix, *attention, *out_dir, *format, *scale, *reference, *style_code;
     double strength, line_weight, denoise, contrast;
     int tile, quality, memory_budget; /* MiB */
     gboolean keep_colors, frames, lossless, lock_motion;
@@ -78,6 +83,15 @@ static bool check_settings(const settings *s, int n_files)
         cli_fail(CLI_EXIT_USAGE, cmd, _("--attention goes with one input (IN OUT), not -o FOLDER"));
         return false;
     }
+    if (s->reference && s->style_code) {
+        cli_fail(CLI_EXIT_USAGE, cmd, _("give --reference or --style-code, not both"));
+        return false;
+    }
+    if ((s->reference || s->style_code) && s->mix) {
+        cli_fail(CLI_EXIT_USAGE, cmd,
+                 _("--mix blends the styles of one model; a reference takes the place of a style"));
+        return false;
+    }
     if (s->attention && !g_str_has_suffix(s->attention, ".png") && !g_str_has_suffix(s->attention, ".PNG")) {
         cli_fail(CLI_EXIT_USAGE, s->attention, _("the attention map is written as PNG; name it .png"));
         return false;
@@ -119,6 +133,12 @@ static job *plan_jobs(const settings *s, int n)
             if (strcmp(jobs[i].out, jobs[j].out) == 0) {
                 cli_fail(CLI_EXIT_USAGE, jobs[i].out, _("both %s and %s would be written here; rename one"),
                          jobs[j].in, jobs[i].in);
+                ok = false;
+            }
+        const char *extra[] = {s->reference, s->style_code};
+        for (size_t j = 0; ok && j < G_N_ELEMENTS(extra); j++)
+            if (extra[j] && cli_same_file(jobs[i].out, extra[j])) {
+                cli_fail(CLI_EXIT_USAGE, jobs[i].out, _("would replace %s; choose another name or folder"), extra[j]);
                 ok = false;
             }
         for (int j = 0; ok && j < n; j++)
@@ -387,15 +407,35 @@ static int run(settings *s)
     }
 
     int status = CLI_EXIT_FAILURE, style = 0;
-    float *mix = NULL;
+    float *mix = NULL, *code = NULL;
     char *mix_style = s->mix && !s->style && !s->model_file ? cli_mix_first_name(s->mix) : NULL;
-    cg_model *m = cli_load_model("stylize", s->model_file, s->style ? s->style : mix_style, &style);
+    bool by_picture = s->reference || s->style_code;
+    cg_model *m = by_picture ? cli_load_reference_model("stylize", s->model_file, s->style)
+                             : cli_load_model("stylize", s->model_file, s->style ? s->style : mix_style, &style);
+    if (m && !by_picture && cg_model_code_length(m) > 0) {
+        cli_fail(CLI_EXIT_USAGE, s->model_file ? s->model_file : cg_model_style(m, style)->name,
+                 _("takes its style from a picture: give --reference PICTURE or --style-code CODE.json"));
+        cg_model_free(m);
+        m = NULL;
+    }
+    /* Once for the whole run, before any input is read. */
+    if (m && s->reference) {
+        code = g_new(float, cg_model_code_length(m));
+        if (cli_encode_reference(m, s->reference, code) != CLI_EXIT_OK) {
+            cg_model_free(m);
+            m = NULL;
+        }
+    } else if (m && s->style_code && !(code = cli_read_style_code(m, s->style_code))) {
+        cg_model_free(m);
+        m = NULL;
+    }
     cli_outputs outs;
     cli_outputs_init(&outs);
     if (m && (!s->mix || (mix = cli_parse_mix("stylize", m, s->mix)))) {
         cg_stylize_options o = cg_stylize_defaults();
         o.style = style;
         o.mix = mix;
+        o.code = code;
         o.strength = (float)s->strength;
         char note[256];
         o.tile = cg_stylize_tile(m, s->tile, note, sizeof note);
@@ -431,6 +471,7 @@ static int run(settings *s)
         g_free(jobs[i].out);
     g_free(jobs);
     g_free(mix);
+    g_free(code);
     g_free(mix_style);
     cg_model_free(m);
     return status;
@@ -445,6 +486,14 @@ int cli_stylize(int argc, char **argv)
          N_("NAME")},
         {"mix", 0, 0, G_OPTION_ARG_STRING, &s.mix, N_("Blend styles of one model, e.g. ink=0.7,paint=0.3"),
          N_("NAME=W,…")},
+        {"reference", 'r', 0, G_OPTION_ARG_FILENAME, &s.reference,
+         N_("Take the style from this picture, with a reference model (--model, --style, or the first reference "
+            "style found); its colours too, unless --keep-colors"),
+         N_("PICTURE")},
+        {"style-code", 0, 0, G_OPTION_ARG_FILENAME, &s.style_code,
+         N_("Take the style from a code saved by comicgan style-code (the same result as --reference with its "
+            "picture, without encoding it again)"),
+         N_("CODE.json")},
         {"strength", 0, 0, G_OPTION_ARG_DOUBLE, &s.strength, N_("0 keeps the input, 1 the full style (default 1)"),
          N_("S")},
         {"scale", 0, 0, G_OPTION_ARG_STRING, &s.scale,
@@ -457,7 +506,10 @@ int cli_stylize(int argc, char **argv)
          N_("Memory for the network on large images, in MiB (default 768): more is faster; what does not fit "
             "goes to a temporary file in $TMPDIR"),
          N_("MIB")},
-        {"keep-colors", 0, 0, G_OPTION_ARG_NONE, &s.keep_colors, N_("Keep the input's colours"), NULL},
+        {"keep-colors", 0, 0, G_OPTION_ARG_NONE, &s.keep_colors,
+         N_("Keep the input's colours (hues) under the style's light and dark; by default the colours are the "
+            "style's, with --reference the reference picture's"),
+         NULL},
         {"line-weight", 0, 0, G_OPTION_ARG_DOUBLE, &s.line_weight, N_("Thin (-1) or thicken (1) lines (default 0)"),
          N_("X")},
         {"denoise", 0, 0, G_OPTION_ARG_DOUBLE, &s.denoise, N_("Smooth the result, 0 to 1 (default 0)"), N_("X")},
@@ -488,7 +540,10 @@ int cli_stylize(int argc, char **argv)
                     "statistics, into an animated .gif or .webp (frame times and loop count kept; GIF gets a palette "
                     "per frame), or with -o FOLDER and a still type (--format png) into NAME-0001.png, "
                     "NAME-0002.png... A still OUT for an animated IN is refused. All frames are held in memory: at "
-                    "most 10000 frames and 2^27 pixels in all. Of a multi-page TIFF only the first page is used."),
+                    "most 10000 frames and 2^27 pixels in all. Of a multi-page TIFF only the first page is used."
+                    "\n\nWith a reference model (comicgan info: \"takes a reference picture\"), --reference "
+                    "PICTURE gives the style, its colours included unless --keep-colors: the picture is encoded once "
+                    "for every input; comicgan style-code saves its code for --style-code."),
                   entries, &argc, &argv))
         status = run(&s);
     g_free(s.model_file);
@@ -498,6 +553,8 @@ int cli_stylize(int argc, char **argv)
     g_free(s.out_dir);
     g_free(s.format);
     g_free(s.scale);
+    g_free(s.reference);
+    g_free(s.style_code);
     g_strfreev(s.files);
     return status;
 }

@@ -3,7 +3,8 @@
 
 Speaks TAP. Needs COMICGAN (the program), CLI_IMAGE (tests/cli/cli-image),
 CLI_TEST_MODEL (the seeded test model) and COMICGAN_MODEL_PATH (its folder)
-in the environment, as tests/cli/meson.build sets them."""
+in the environment, as tests/cli/meson.build sets them, and MAKE_MODEL
+(tests/support/make-model) for the reference group."""
 
 import json
 import os
@@ -98,7 +99,7 @@ def test_help(d):
     t.check(rc == 0 and "stylize" in out and "bench" in out, "comicgan --help lists the commands", out + err)
     rc, out, err = run("--version")
     t.check(rc == 0 and re.match(r"^comicgan \d+\.\d+", out), "comicgan --version", out + err)
-    for cmd in ["stylize", "info", "attention", "bench"]:
+    for cmd in ["stylize", "style-code", "info", "attention", "bench"]:
         rc, out, err = run(cmd, "--help")
         t.check(rc == 0 and ("comicgan " + cmd) in out, "comicgan %s --help exits 0 with its usage" % cmd, out + err)
     rc, out, err = run()
@@ -790,12 +791,174 @@ def test_animation(d):
             os.unlink(bad)
 
 
+def float_tiff_bytes(width, height, value):
+    """An uncompressed one-channel float TIFF of width x height, every sample value."""
+    data = struct.pack("<f", value) * (width * height)
+    entries = [(256, 3, width), (257, 3, height), (258, 3, 32), (259, 3, 1), (262, 3, 1), (273, 4, 8),
+               (277, 3, 1), (278, 3, height), (279, 4, len(data)), (339, 3, 3)]
+    ifd = struct.pack("<H", len(entries))
+    for tag, kind, v in entries:
+        ifd += struct.pack("<HHI", tag, kind, 1) + (struct.pack("<HH", v, 0) if kind == 3 else struct.pack("<I", v))
+    return b"II*\0" + struct.pack("<I", 8 + len(data)) + data + ifd + struct.pack("<I", 0)
+
+
+def test_reference(d):
+    """Styles from a reference picture: --reference, style-code and --style-code
+    with a reference model of seeded random weights (tests/support/make-model)."""
+    ref_model, other_model = os.path.join(d, "ref.safetensors"), os.path.join(d, "other.safetensors")
+    subprocess.run([os.environ["MAKE_MODEL"], "--reference", ref_model, "7"], check=True)
+    subprocess.run([os.environ["MAKE_MODEL"], "--reference", other_model, "8"], check=True)
+    src, src2 = os.path.join(d, "in.png"), os.path.join(d, "in2.png")
+    image("make", src, 96, 80)
+    image("make", src2, 60, 50)
+    ref_a, ref_b = os.path.join(d, "ref-a.png"), os.path.join(d, "ref-b.png")
+    image("make", ref_a, 64, 48)
+    image("make", ref_b, 50, 70, 8, 1)
+    use = ["stylize", "--model", ref_model]
+    out_a, out_a2, out_b = (os.path.join(d, n) for n in ["a.png", "a2.png", "b.png"])
+    rc, _, err = run(*use, "--reference", ref_a, src, out_a)
+    t.check(rc == 0 and info(out_a) == (96, 80, 3, 8) and diff(src, out_a) > 0.05,
+            "--reference stylizes in the reference's style", err)
+    rc, _, err = run(*use, "--reference", ref_a, src, out_a2)
+    t.check(rc == 0 and diff(out_a, out_a2) == 0, "the same reference twice gives the same output", err)
+    rc, _, err = run(*use, "--reference", ref_b, src, out_b)
+    t.check(rc == 0 and diff(out_a, out_b) > 4 * ONE_STEP, "two references give different outputs",
+            err + ("difference %s" % (diff(out_a, out_b) if rc == 0 else "-")))
+    zero = os.path.join(d, "zero.png")
+    rc, _, err = run(*use, "--reference", ref_a, "--strength", "0", src, zero)
+    t.check(rc == 0 and diff(src, zero) <= ONE_STEP, "--reference at strength 0 gives the input back", err)
+    kept = os.path.join(d, "kept.png")
+    rc, _, err = run(*use, "--reference", ref_a, "--keep-colors", src, kept)
+    t.check(rc == 0 and diff(out_a, kept) > ONE_STEP, "--keep-colors changes the reference's colours", err)
+    rc, help_text, err = run("stylize", "--help")
+    t.check(rc == 0 and all(k in help_text for k in ["--reference", "--style-code", "--keep-colors", "reference"]),
+            "stylize --help describes --reference, --style-code and the colours", help_text)
+    # Several inputs: one code for all, the same results as one at a time.
+    folder = os.path.join(d, "batch")
+    rc, _, err = run(*use, "--reference", ref_a, src, src2, "-o", folder)
+    t.check(rc == 0 and listing(folder) == ["in.png", "in2.png"] and diff(out_a, os.path.join(folder, "in.png")) == 0,
+            "--reference with several inputs and -o FOLDER", err)
+    # The catalog's reference style, when no model is named.
+    models = os.path.join(d, "models")
+    os.mkdir(models)
+    shutil.copy(MODEL, models)
+    shutil.copy(ref_model, models)
+    env = dict(os.environ, COMICGAN_MODEL_PATH=models)
+    by_catalog = os.path.join(d, "catalog.png")
+    rc, _, err = run("stylize", "--reference", ref_a, src, by_catalog, env=env)
+    t.check(rc == 0 and diff(out_a, by_catalog) == 0, "--reference finds the catalog's reference model", err)
+    rc, _, err = run("stylize", "--style", "test-reference", "--reference", ref_a, src, by_catalog, env=env)
+    t.check(rc == 0 and diff(out_a, by_catalog) == 0, "--style NAME picks a reference model by its style", err)
+    # The default style is the first one that needs no picture, though ref sorts before test.
+    plain, default = os.path.join(d, "ink.png"), os.path.join(d, "default.png")
+    run("stylize", "--model", MODEL, "--style", "test-ink", src, plain)
+    rc, _, err = run("stylize", src, default, env=env)
+    t.check(rc == 0 and diff(plain, default) == 0, "without a style the default is not the reference style", err)
+
+    # style-code, then --style-code: the same pixels as --reference.
+    code = os.path.join(d, "code.json")
+    rc, _, err = run("style-code", "-m", ref_model, ref_a, "-o", code)
+    saved = {}
+    if rc == 0:
+        with open(code) as f:
+            saved = json.load(f)
+    values = saved.get("code", [])
+    t.check(rc == 0 and saved.get("length") == 5 and len(values) == 5 and values[-1] == 1 and
+            re.match(r"^[0-9a-f]{64}$", saved.get("model", "")) is not None,
+            "style-code writes the model's identity, the length and the values", err + str(saved))
+    by_code = os.path.join(d, "code.png")
+    rc, _, err = run(*use, "--style-code", code, src, by_code)
+    t.check(rc == 0 and diff(out_a, by_code) == 0, "--style-code gives the same output as --reference", err)
+    rc, _, err = run("style-code", "-m", ref_model, ref_b, "-o", os.path.join(d, "code-b.json"))
+    other = {}
+    if rc == 0:
+        with open(os.path.join(d, "code-b.json")) as f:
+            other = json.load(f)
+    t.check(rc == 0 and other.get("code") not in [None, values], "another reference gives another code", err)
+
+    # Refusals: one line, nothing written, no temporary left.
+    out = os.path.join(d, "out.png")
+    before = listing(d)
+
+    def refused(what, args, keyword, env=None):
+        rc, _, err = run(*args, env=env)
+        now = listing(d)
+        t.check(rc != 0 and one_error_line(err) and keyword.lower() in err.lower() and now == before,
+                what, "status %d, stderr: %s, new files: %s" % (rc, err, sorted(set(now) - set(before))))
+
+    refused("a reference model without --reference", [*use, src, out], "--reference")
+    refused("a reference model by style name without --reference", ["stylize", "--style", "test-reference", src, out],
+            "--reference", env=env)
+    refused("--reference with an ordinary model", ["stylize", "--model", MODEL, "--reference", ref_a, src, out],
+            "not a reference model")
+    refused("--style-code with an ordinary model", ["stylize", "--model", MODEL, "--style-code", code, src, out],
+            "not a reference model")
+    refused("--reference with no reference model found", ["stylize", "--reference", ref_a, src, out],
+            "no reference model")
+    refused("style-code with an ordinary model", ["style-code", "-m", MODEL, ref_a, "-o", out], "not a reference")
+    refused("--reference and --style-code together", [*use, "--reference", ref_a, "--style-code", code, src, out],
+            "not both")
+    refused("--style-code of another model", ["stylize", "--model", other_model, "--style-code", code, src, out],
+            "another model")
+    fake = dict(saved, length=3, code=values[:2] + [1])
+    codes = {"short.json": json.dumps(fake), "garbage.json": "{not json", "list.json": "[1, 2]",
+             "far.json": json.dumps(dict(saved, code=values[:3] + [1e9, 1]))}
+    for name, text in codes.items():
+        with open(os.path.join(d, name), "w") as f:
+            f.write(text)
+    before = listing(d)
+    refused("--style-code with a code of another length", [*use, "--style-code", os.path.join(d, "short.json"), src,
+                                                          out], "another model")
+    refused("--style-code with a file that is not JSON", [*use, "--style-code", os.path.join(d, "garbage.json"), src,
+                                                          out], "not a style code")
+    refused("--style-code with JSON that is not a code", [*use, "--style-code", os.path.join(d, "list.json"), src,
+                                                          out], "not a style code")
+    refused("--style-code with a value no encoder makes", [*use, "--style-code", os.path.join(d, "far.json"), src,
+                                                           out], "not a code of this model")
+    refused("--style-code with a missing file", [*use, "--style-code", os.path.join(d, "missing.json"), src, out],
+            "missing.json")
+
+    with open(ref_a, "rb") as f:
+        good = f.read()
+    bad_refs = {"corrupt.png": (good[:len(good) // 2], "truncated"), "tiny.png": (None, "sides must be"),
+                "nan.tif": (float_tiff_bytes(24, 24, float("nan")), "NaN"),
+                "huge.png": (png_bytes(100000, 100000), "100000"), "long.png": (None, "sides must be"),
+                "fifo.png": (None, "fifo")}
+    for name, (data, _) in bad_refs.items():
+        path = os.path.join(d, name)
+        if name == "tiny.png":
+            image("make", path, 1, 1)
+        elif name == "long.png":
+            image("make", path, 16385, 16)
+        elif name == "fifo.png":
+            os.mkfifo(path)
+        else:
+            with open(path, "wb") as f:
+                f.write(data)
+    before = listing(d)
+    new_folder = os.path.join(d, "never")
+    for name, (_, keyword) in bad_refs.items():
+        path = os.path.join(d, name)
+        refused("a bad reference (%s) -> stylize" % name, [*use, "--reference", path, src, out], keyword)
+        refused("a bad reference (%s) -> stylize -o FOLDER" % name, [*use, "--reference", path, src, src2, "-o",
+                                                                     new_folder], keyword)
+        refused("a bad reference (%s) -> style-code" % name,
+                ["style-code", "-m", ref_model, path, "-o", os.path.join(d, "bad.json")], keyword)
+    # An existing code file stays as it was when encoding fails.
+    with open(code, "rb") as f:
+        old = f.read()
+    rc, _, err = run("style-code", "-m", ref_model, os.path.join(d, "tiny.png"), "-o", code)
+    with open(code, "rb") as f:
+        t.check(rc != 0 and f.read() == old, "a failed style-code keeps the old code file", err)
+
+
 GROUPS = {
     "animation": test_animation,
     "reliability": test_reliability, "signals": test_signals,
     "help": test_help, "stylize": test_stylize, "formats": test_formats, "errors": test_errors,
     "batch": test_batch, "frames": test_frames, "info": test_info, "attention": test_attention,
     "interrupt": test_interrupt, "bench": test_bench, "eval": test_eval, "shipped": test_shipped,
+    "reference": test_reference,
 }
 
 if __name__ == "__main__":
