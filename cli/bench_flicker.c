@@ -139,15 +139,12 @@ static cg_status measure(const cg_model *m, int style, const cg_image *photo, gu
 
 int cli_bench_flicker(char **files, int side, const char *only_style)
 {
-    cg_catalog *cat = cg_catalog_new();
-    cg_image **photos = cli_load_photos(files, side, FRAMES + 16, 16);
-    if (!photos) {
-        cg_catalog_free(cat);
+    int n = 0;
+    cg_image **photos = cli_load_photos(files, side, FRAMES + 16, 16, &n);
+    if (!photos)
         return CLI_EXIT_FAILURE;
-    }
-    int n = 0, status = CLI_EXIT_OK;
-    while (photos[n])
-        n++;
+    cg_catalog *cat = cg_catalog_new();
+    int status = CLI_EXIT_OK;
     printf("Warped temporal error of the output over the input's own (%d frames, noise σ 2/255, photos %d px on "
            "the long side;\nmean over %d photo(s)). alone: each frame by itself; frames: shared statistics; "
            "locked: shared statistics and the motion lock.\n",

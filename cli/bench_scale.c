@@ -101,15 +101,12 @@ static double median_seconds(const cg_model *m, const cg_image *img, const cg_st
 
 int cli_bench_scale(char **files, int side, int auto_side, const char *only_style, int runs)
 {
-    cg_catalog *cat = cg_catalog_new();
-    cg_image **photos = cli_load_photos(files, side, 1, 1);
-    if (!photos) {
-        cg_catalog_free(cat);
+    int n = 0;
+    cg_image **photos = cli_load_photos(files, side, 1, 1, &n);
+    if (!photos)
         return CLI_EXIT_FAILURE;
-    }
-    int n = 0, status = CLI_EXIT_OK;
-    while (photos[n])
-        n++;
+    cg_catalog *cat = cg_catalog_new();
+    int status = CLI_EXIT_OK;
     cg_stylize_options native = cg_stylize_defaults(), autos = cg_stylize_defaults();
     autos.scale_side = auto_side;
     printf("Fitted preview (%d px long side) against the full result downscaled to it: mean |difference| in 8-bit "

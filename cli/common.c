@@ -472,11 +472,11 @@ cg_image *cli_resize_long_side(const cg_image *img, int side, int min_w, int min
                            err);
 }
 
-cg_image **cli_load_photos(char *const *files, int side, int min_w, int min_h)
+cg_image **cli_load_photos(char *const *files, int side, int min_w, int min_h, int *n)
 {
-    int n = (int)g_strv_length((char **)files);
-    cg_image **photos = g_new0(cg_image *, n + 1);
-    for (int i = 0; i < n; i++) {
+    *n = (int)g_strv_length((char **)files);
+    cg_image **photos = g_new0(cg_image *, *n + 1);
+    for (int i = 0; i < *n; i++) {
         cg_error err = {0};
         cg_image *img = cg_image_load(files[i], &err);
         photos[i] = img ? cli_resize_long_side(img, side, min_w, min_h, &err) : NULL;

@@ -64,9 +64,9 @@ cg_model *cli_load_listed_style(cg_catalog *cat, int k, const char *only_style, 
  * minimum: a new image, or NULL with err set. */
 cg_image *cli_resize_long_side(const cg_image *img, int side, int min_w, int min_h, cg_error *err);
 /* The benchmarks' photos: each file loaded and resized by
- * cli_resize_long_side. A NULL-terminated array for cli_free_photos; NULL
- * after printing which file failed and why. */
-cg_image **cli_load_photos(char *const *files, int side, int min_w, int min_h);
+ * cli_resize_long_side, their count in *n. A NULL-terminated array for
+ * cli_free_photos; NULL after printing which file failed and why. */
+cg_image **cli_load_photos(char *const *files, int side, int min_w, int min_h, int *n);
 void cli_free_photos(cg_image **photos);
 
 /* Parses argv with entries, after setting the usage line to
