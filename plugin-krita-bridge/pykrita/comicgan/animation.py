@@ -17,7 +17,6 @@ import time
 
 from PyQt5.QtCore import QCoreApplication, QEventLoop
 
-from .bridge import BridgeError
 from .layers import BridgeRun, UserError, style_members, transfer_of
 from .protocol import DEPTH_BYTES
 from .text import i18n
@@ -89,12 +88,12 @@ class AnimationRun(BridgeRun):
     def _frame(self, index, stylize):
         """Sends frame index, read from Krita now."""
         if self._stopped:
-            self._stop(i18n("Cancelled."))
+            self._finish(i18n("Cancelled."))
             return
         w, h = self._size
         data = bytes(self.node.pixelDataAtTime(0, 0, w, h, self._times[index]))
         if len(data) != w * h * DEPTH_BYTES[self.node.colorDepth()]:
-            self._stop(i18n("Krita gave no pixels for frame {0} of layer “{1}”.")
+            self._finish(i18n("Krita gave no pixels for frame {0} of layer “{1}”.")
                        .format(self._times[index], self.node.name()))
             return
         mask = stylize and self._mask is not None
@@ -133,12 +132,12 @@ class AnimationRun(BridgeRun):
         w, h = self._size
         if index is None or not 0 <= index < len(self._times) or \
                 len(payload) != w * h * DEPTH_BYTES[self.node.colorDepth()]:
-            self._stop(i18n("The bridge sent back a frame of the wrong size."))
+            self._finish(i18n("The bridge sent back a frame of the wrong size."))
             return
         try:
             self._write(self._times[index], payload)
         except UserError as e:
-            self._stop(str(e))
+            self._finish(str(e))
             return
         self._progress(SHARE_READ + SHARE_STATS, index + 1)
         if index + 1 < len(self._times):
@@ -178,16 +177,9 @@ class AnimationRun(BridgeRun):
 
     # ---- ending ----------------------------------------------------------------
 
-    def _on_failed(self, error):
-        self._request = None
-        if isinstance(error, BridgeError) and error.code == "cancelled":
-            self._stop(i18n("Cancelled."))
-        else:
-            self._stop(str(error))
-
-    def _stop(self, message):
-        """Ends the run without a result: the half-made layer goes, and the
-        bridge forgets the animation."""
+    def _finish(self, message):
+        """Ends the run without a result, saying why: the half-made layer
+        goes, and the bridge forgets the animation."""
         if self._target is not None:
             self._target.remove()
             self._target = None

@@ -226,6 +226,15 @@ class BridgeRun(QObject):
         if self._request is not None:
             self.bridge.cancel(self._request)
 
+    def _on_failed(self, error):
+        """A request failed or was cancelled: the run ends through the
+        subclass's _finish(message)."""
+        self._request = None
+        if isinstance(error, BridgeError) and error.code == "cancelled":
+            self._finish(i18n("Cancelled."))
+        else:
+            self._finish(str(error))
+
 
 class Run(BridgeRun):
     """One action on a document: mode "stylize" (each layer, plus its attention
@@ -327,13 +336,6 @@ class Run(BridgeRun):
             return
         self.progress.emit(self._done_steps / max(1, self._total))
         self._next()
-
-    def _on_failed(self, error):
-        self._request = None
-        if isinstance(error, BridgeError) and error.code == "cancelled":
-            self._finish(i18n("Cancelled."))
-        else:
-            self._finish(str(error))
 
     def _finish(self, message):
         if self._stopped or message == i18n("Cancelled."):
