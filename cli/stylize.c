@@ -48,7 +48,7 @@ static bool check_settings(const settings *s, int n_files)
         !cli_check_range(cmd, "--denoise", s->denoise, 0, 1) ||
         !cli_check_range(cmd, "--contrast", s->contrast, 0.5, 2) ||
         !cli_check_range(cmd, "--tile", s->tile, 0, CG_STYLIZE_MAX_SIDE) ||
-        !cli_check_range(cmd, "--memory-budget", s->memory_budget, 0, 1 << 20) ||
+        !cli_check_range(cmd, "--memory-budget", s->memory_budget, 0, CG_STYLIZE_MAX_MEMORY_BUDGET_MIB) ||
         (s->quality != 0 && !cli_check_range(cmd, "--quality", s->quality, 1, 100)))
         return false;
     cg_stylize_options scale = cg_stylize_defaults();

@@ -32,7 +32,7 @@
  * the maximum is the comicgan command's). */
 #define MEMORY_DEFAULT ((gint32)(CG_STYLIZE_DEFAULT_MEMORY_BUDGET >> 20))
 #define MEMORY_MIN 256
-#define MEMORY_MAX (1 << 20)
+#define MEMORY_MAX CG_STYLIZE_MAX_MEMORY_BUDGET_MIB
 
 typedef enum {
     OUTPUT_REPLACE = 0,   /* paint over the drawable (through the selection) */

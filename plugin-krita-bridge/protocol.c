@@ -5,6 +5,8 @@
  * every member is checked for its JSON type and range. */
 #include "protocol.h"
 
+#include "comicgan/stylize.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -394,7 +396,7 @@ static cg_status parse_image_request(JsonObject *o, cgb_request *r, const char *
     bool ok = get_float(o, "strength", 0.0, 1.0, &r->strength, err) &&
               get_bool(o, "keep_colors", &r->keep_colors, err) &&
               get_int(o, "tile", 0, 4096, false, &tile, err) &&
-              get_int(o, "memory_budget", 0, CGB_MAX_MEMORY_BUDGET, false, &budget, err) &&
+              get_int(o, "memory_budget", 0, CG_STYLIZE_MAX_MEMORY_BUDGET_MIB, false, &budget, err) &&
               get_float(o, "line_weight", -1.0, 1.0, &r->line_weight, err) &&
               get_float(o, "denoise", 0.0, 1.0, &r->denoise, err) &&
               get_float(o, "contrast", 0.5, 2.0, &r->contrast, err) &&

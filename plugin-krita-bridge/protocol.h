@@ -21,8 +21,6 @@
 #define CGB_PROTOCOL_VERSION 3
 #define CGB_PROTOCOL_OLDEST 1
 #define CGB_MAGIC "CGBR"
-/* The largest "memory_budget" in MiB (1 TiB, as the comicgan command's). */
-#define CGB_MAX_MEMORY_BUDGET (1 << 20)
 #define CGB_PREAMBLE 8
 #define CGB_MAX_HEADER 65536
 #define CGB_MAX_SIDE 16384

@@ -29,6 +29,8 @@ extern "C" {
 
 /* The memory budget a memory_budget of 0 stands for (see below). */
 #define CG_STYLIZE_DEFAULT_MEMORY_BUDGET ((size_t)768 << 20)
+/* The largest memory budget the front ends take, in MiB (1 TiB). */
+#define CG_STYLIZE_MAX_MEMORY_BUDGET_MIB (1 << 20)
 
 /* Called with the fraction done in [0, 1]; return false to cancel, which makes
  * the call return CG_ERR_CANCELLED promptly. May be called from the calling
