@@ -225,7 +225,13 @@ cg_status cg_filter_anime(const cg_image *in, cg_image *out, const cg_anime_para
     }
     cgf_luma_plane(&s, t1);
     cgf_xdog_plane(t1, lines, t2, blur, w, h, &p.lines);
-    st = guided_passes(in, &s, &p.smooth, p.smooth_passes, err);
+    /* With the defaults the lines' smoothing is the fills' first pass: the
+     * fills go on from it instead of doing that pass again. */
+    bool shared = p.line_smooth.radius == p.smooth.radius && p.line_smooth.eps == p.smooth.eps &&
+                  p.line_smooth.guide == p.smooth.guide;
+    st = shared ? CG_OK : cg_filter_guided(in, &s, &p.smooth, err);
+    for (int pass = 1; pass < p.smooth_passes && st == CG_OK; pass++)
+        st = cg_filter_guided(&s, &s, &p.smooth, err);
     if (st) {
         free(s.pixels);
         free(pl);

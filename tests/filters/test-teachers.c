@@ -225,12 +225,13 @@ static void test_cel_small_shape(void)
 /* Without the unsharp step, anime is a composition of public filters: guided
  * smoothing, then saturation and gamma, times soft XDoG lines of a lighter
  * smoothing. Rebuilt here from those filters, it must agree. */
-static void test_anime_reference(void)
+static void check_anime_reference(int line_radius)
 {
     const int w = 80, h = 60;
     cg_image *in = fx_picture(w, h, 7), *out = fx_new(w, h);
     cg_anime_params p = cg_anime_defaults();
     p.sharpen = 0;
+    p.line_smooth.radius = line_radius;
     g_assert_cmpint(cg_filter_anime(in, out, &p, NULL), ==, CG_OK);
     cg_image *fill = fx_new(w, h), *lsm = fx_new(w, h), *lines = fx_new(w, h);
     g_assert_cmpint(cg_filter_guided(in, fill, &p.smooth, NULL), ==, CG_OK);
@@ -257,6 +258,14 @@ static void test_anime_reference(void)
     fx_free(lines);
     fx_free(in);
     fx_free(out);
+}
+
+/* With the defaults, whose fills go on from the lines' smoothing, and with
+ * a lighter smoothing for the lines. */
+static void test_anime_reference(void)
+{
+    check_anime_reference(cg_anime_defaults().smooth.radius);
+    check_anime_reference(2);
 }
 
 /* A flat colour stays one flat colour, more saturated and brighter, its hue
