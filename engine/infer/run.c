@@ -497,6 +497,42 @@ static bool stage(walker *w, const cg_net_stage *s, act *cur, int up, bool activ
     return norm_act(w, &s->norm, cur, activate);
 }
 
+/* The last stage of a style_heads network: the heads are linear, so mixing
+ * their weights by the style weights gives what the graph's mix of their
+ * outputs gives, for the cost of one head. */
+static bool style_heads_stage(walker *w, act *cur)
+{
+    const cg_net_stage *last = &w->net->last;
+    const cg_tensor *weight = last->conv.weight, *bias = last->conv.bias;
+    const int styles = w->net->arch.styles;
+    const int64_t out_c = weight->dim[0] / styles, per_head = weight->size / styles;
+    float *mixed = calloc((size_t)(per_head + out_c), sizeof *mixed);
+    if (!mixed) {
+        w->status = cg_fail(w->err, CG_ERR_NOMEM, "out of memory for the style heads");
+        return false;
+    }
+    for (int s = 0; s < styles; s++) {
+        for (int64_t i = 0; i < per_head; i++)
+            mixed[i] += w->style[s] * weight->data[s * per_head + i];
+        for (int64_t i = 0; i < out_c; i++)
+            mixed[per_head + i] += w->style[s] * bias->data[s * out_c + i];
+    }
+    cg_tensor head_weight = *weight, head_bias = *bias;
+    head_weight.dim[0] = out_c;
+    head_weight.size = per_head;
+    head_weight.data = mixed;
+    head_bias.dim[0] = out_c;
+    head_bias.size = out_c;
+    head_bias.data = mixed + per_head;
+    cg_net_stage head = *last;
+    head.conv.weight = &head_weight;
+    head.conv.bias = &head_bias;
+    bool good = stage(w, &head, cur, 1, false);
+    w->layer = &last->conv; /* errors name the stored layer, not this call's copy */
+    free(mixed);
+    return good;
+}
+
 /* ---- attention blocks ------------------------------------------------------- */
 
 static void keep_map(walker *w, const act *map)
@@ -840,7 +876,7 @@ static void walk(walker *w, const float *x)
         if (!stage(w, &net->up[i], &cur, up, true))
             return;
     }
-    if (!stage(w, &net->last, &cur, 1, false))
+    if (!(a->style_heads ? style_heads_stage(w, &cur) : stage(w, &net->last, &cur, 1, false)))
         return;
     if (!w->skipping) {
         /* the residual's base and the post stage read around each pixel too (cg_net_receptive_radius) */

@@ -113,7 +113,7 @@ static const char *const known_keys[] = {"type", "in_channels", "out_channels", 
                                          "layers", "spectral_norm", "cam", "residual", "residual_blur",
                                          "residual_guided", "guided_radius", "guided_eps", "post_smooth",
                                          "post_smooth_radius", "post_smooth_eps", "post_bands",
-                                         "post_band_width", "code", "side"};
+                                         "post_band_width", "code", "side", "style_heads"};
 
 cg_status cg_arch_parse(const char *json, cg_arch *a, cg_error *err)
 {
@@ -172,7 +172,7 @@ cg_status cg_arch_parse(const char *json, cg_arch *a, cg_error *err)
         (st = get_enum(o, "activation", CG_ACT_LEAKY_RELU, act_names, COUNT(act_names), &act, err)) ||
         (st = get_enum(o, "upsample", CG_UP_NEAREST, up_names, COUNT(up_names), &up, err)) ||
         (st = get_bool(o, "spectral_norm", &a->spectral_norm, err)) || (st = get_bool(o, "cam", &a->cam, err)) ||
-        (st = get_bool(o, "residual", &a->residual, err)))
+        (st = get_bool(o, "residual", &a->residual, err)) || (st = get_bool(o, "style_heads", &a->style_heads, err)))
         goto out;
     a->norm = (cg_arch_norm)norm;
     a->activation = (cg_arch_activation)act;
@@ -218,6 +218,10 @@ cg_status cg_arch_parse(const char *json, cg_arch *a, cg_error *err)
     }
     if (a->norm == CG_NORM_COND_INSTANCE && !gen) {
         st = cg_fail(err, CG_ERR_FORMAT, "arch: cond_instance norm is for generators");
+        goto out;
+    }
+    if (a->style_heads && (a->norm != CG_NORM_COND_INSTANCE || !gen)) {
+        st = cg_fail(err, CG_ERR_FORMAT, "arch: \"style_heads\" needs a generator with cond_instance norm");
         goto out;
     }
     if (a->residual && (!gen || a->in_channels != a->out_channels)) {
@@ -288,6 +292,10 @@ char *cg_arch_to_json(const cg_arch *a)
         json_builder_end_array(b);
         if (a->residual) { /* written only when set, so older models keep their arch text */
             json_builder_set_member_name(b, "residual");
+            json_builder_add_boolean_value(b, true);
+        }
+        if (a->style_heads) {
+            json_builder_set_member_name(b, "style_heads");
             json_builder_add_boolean_value(b, true);
         }
         if (a->residual_blur)

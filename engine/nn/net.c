@@ -80,7 +80,8 @@ static cg_status build_generator(cg_net *net, cg_error *err)
     net->n_up = a->downsamples;
     if (unet && a->upsample == CG_UP_TRANSPOSED)
         return cg_fail(err, CG_ERR_FORMAT, "arch: unet supports nearest and bilinear upsampling");
-    if (add_stage(net, "last", c, a->out_channels, 7, 1, 3, CG_PAD_REFLECT, CG_NORM_NONE, &net->last, err))
+    int heads = a->style_heads ? a->styles : 1;
+    if (add_stage(net, "last", c, heads * a->out_channels, 7, 1, 3, CG_PAD_REFLECT, CG_NORM_NONE, &net->last, err))
         return err->code;
     return CG_OK;
 }
@@ -279,6 +280,17 @@ static void tap(cg_net_taps *taps, cg_tensor *map)
         taps->map[taps->count++] = map;
 }
 
+/* The style-weighted sum of the heads (N, styles x C, H, W) -> (N, C, H, W),
+ * as one batched product of (N, 1, styles) weights and (N, styles, C H W) heads. */
+static cg_tensor *mix_heads(cg_graph *g, cg_tensor *heads, cg_tensor *style, int styles)
+{
+    const int64_t n = heads->dim[0], c = heads->dim[1] / styles, h = heads->dim[2], w = heads->dim[3];
+    const int64_t weights_dim[3] = {n, 1, styles}, heads_dim[3] = {n, styles, c * h * w}, out_dim[4] = {n, c, h, w};
+    cg_tensor *mixed = cg_matmul(g, cg_reshape(g, style, 3, weights_dim), cg_reshape(g, heads, 3, heads_dim), false,
+                                 false);
+    return mixed ? cg_reshape(g, mixed, 4, out_dim) : NULL;
+}
+
 static cg_tensor *forward_generator(cg_net *net, cg_graph *g, cg_tensor *x, cg_tensor *style, cg_net_taps *taps)
 {
     const cg_arch *a = &net->arch;
@@ -319,7 +331,10 @@ static cg_tensor *forward_generator(cg_net *net, cg_graph *g, cg_tensor *x, cg_t
         }
         h = run_stage(net, g, &net->up[i], h, style, true);
     }
-    cg_tensor *out = cg_tanh(g, run_stage(net, g, &net->last, h, style, false));
+    cg_tensor *last = run_stage(net, g, &net->last, h, style, false);
+    if (a->style_heads && last)
+        last = mix_heads(g, last, style, a->styles);
+    cg_tensor *out = cg_tanh(g, last);
     if (a->residual) {
         /* A change of up to 2 reaches black from white: ink over a bright area. */
         out = cg_scale(g, out, 2.0f, 0.0f);

@@ -61,6 +61,7 @@ static const opt_def options[] = {
     {"generator", "activation", OPT_ENUM, O(g_activation), "leaky_relu", 0, 0, "relu|leaky_relu"},
     {"generator", "attention", OPT_STR, O(g_attention), NULL, 0, 0, NULL},
     {"generator", "residual", OPT_BOOL, O(g_residual), "false", 0, 0, NULL},
+    {"generator", "style_heads", OPT_BOOL, O(g_style_heads), "false", 0, 0, NULL},
     {"generator", "residual_blur", OPT_INT, O(g_residual_blur), "0", 0, 64, NULL},
     {"generator", "residual_guided", OPT_INT, O(g_residual_guided), "0", 0, 8, NULL},
     {"generator", "guided_radius", OPT_INT, O(g_guided_radius), "4", 1, 32, NULL},
@@ -428,6 +429,10 @@ static char *build_gen_arch(const cg_train_config *c)
     }
     g_strfreev(list);
     json_builder_end_array(b);
+    if (c->g_style_heads) {
+        json_builder_set_member_name(b, "style_heads");
+        json_builder_add_boolean_value(b, true);
+    }
     if (c->g_residual) {
         json_builder_set_member_name(b, "residual");
         json_builder_add_boolean_value(b, true);

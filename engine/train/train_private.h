@@ -58,6 +58,7 @@ struct cg_train_config {
     int g_type, g_width, g_downsamples, g_blocks, g_norm, g_upsample, g_activation;
     char *g_attention;   /* comma-separated list, "" for none */
     bool g_residual;     /* output = input + change */
+    bool g_style_heads;  /* cond_instance: a last conv per style */
     int g_residual_blur; /* ... or the input's box mean of this radius + change */
     int g_residual_guided; /* ... or this many guided-filter passes + change */
     int g_guided_radius;

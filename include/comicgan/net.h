@@ -15,6 +15,13 @@
  *   activation, slope           "relu" | "leaky_relu" (slope, default 0.2)
  *   upsample                    "nearest" | "bilinear" (then a 3x3 conv) | "transposed"
  *   attention                   list of "cam" | "self" | "cbam" at the bottleneck
+ *   style_heads                 with cond_instance: the last conv is one head
+ *                               per style (stored as one conv of styles x
+ *                               out_channels outputs, style-major); the output
+ *                               is the style-weighted sum of the heads before
+ *                               tanh, so mixing styles mixes their heads. Each
+ *                               style's change is its own instead of sharing
+ *                               one last layer (default false)
  *   residual                    true: the output is the input plus the network's
  *                               change, 2 tanh (needs in_channels ==
  *                               out_channels), so the colours and detail a style

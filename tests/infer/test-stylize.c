@@ -85,6 +85,60 @@ static void check_residual_executor(const char *arch)
     cg_model_free(m);
 }
 
+/* A style_heads model through the executor, whole and tiled, against the
+ * training graph with the same style weights: one style alone, and a mix
+ * (the executor mixes the heads' weights, the graph their outputs). */
+static void test_style_heads_executor(void)
+{
+    const char *arch = "{\"type\": \"resnet\", \"width\": 8, \"downsamples\": 2, \"blocks\": 1, "
+                       "\"norm\": \"cond_instance\", \"styles\": 3, \"style_heads\": true, \"residual\": true, "
+                       "\"residual_guided\": 1, \"guided_radius\": 3}";
+    const char *styles = "[{\"name\": \"ink\"}, {\"name\": \"wash\"}, {\"name\": \"identity\", \"mode\": \"identity\"}]";
+    cg_model *m = random_model(arch, styles, 21);
+    cg_image *in = test_image(44, 36, 13);
+    const float mixes[][3] = {{0, 1, 0}, {0.5f, 0.3f, 0.2f}};
+    cg_image *outs[2];
+    for (size_t k = 0; k < G_N_ELEMENTS(mixes); k++) {
+        cg_error err = {0};
+        cg_graph *g = cg_graph_new(false, &err);
+        cg_tensor *x = cg_graph_tensor4(g, 1, 3, in->height, in->width);
+        const int64_t wdim[2] = {1, 3};
+        cg_tensor *wt = cg_graph_tensor(g, 2, wdim);
+        memcpy(wt->data, mixes[k], sizeof mixes[k]);
+        for (int c = 0; c < 3; c++)
+            for (int i = 0; i < in->width * in->height; i++)
+                x->data[c * in->width * in->height + i] = 2 * in->pixels[4 * i + c] - 1;
+        cg_tensor *y = cg_net_forward(cg_model_net(m), g, x, wt, NULL);
+        g_assert_nonnull(y);
+        cg_stylize_options o = cg_stylize_defaults();
+        o.mix = mixes[k];
+        for (int tiled = 0; tiled < 2; tiled++) {
+            o.tile = tiled ? 16 : 0;
+            cg_image *out = stylize_or_die(m, in, &o);
+            double worst = 0;
+            for (int c = 0; c < 3; c++)
+                for (int i = 0; i < in->width * in->height; i++) {
+                    float v = (y->data[c * in->width * in->height + i] + 1) / 2;
+                    v = v < 0 ? 0 : v > 1 ? 1 : v;
+                    worst = fmax(worst, fabs(out->pixels[4 * i + c] - v));
+                }
+            g_test_message("mix %zu, tiled %d: max |executor - graph| = %.3g", k, tiled, worst);
+            g_assert_cmpfloat(worst, <, 1.0 / 255);
+            if (tiled)
+                cg_image_free(out);
+            else
+                outs[k] = out;
+        }
+        cg_graph_free(g);
+    }
+    /* the heads differ: a mix is not the one style */
+    g_assert_cmpfloat(max_diff(outs[0], outs[1], false), >, 0.01);
+    cg_image_free(outs[0]);
+    cg_image_free(outs[1]);
+    cg_image_free(in);
+    cg_model_free(m);
+}
+
 /* A residual model whose last layer gives no change returns its input: the
  * executor adds the input back, as the training graph does. */
 static void test_residual_passes_input(void)
@@ -620,6 +674,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/infer/tiled_equals_whole", test_tiled_equals_whole);
     g_test_add_func("/infer/residual_passes_input", test_residual_passes_input);
+    g_test_add_func("/infer/style_heads_executor", test_style_heads_executor);
     g_test_add_func("/infer/alpha_and_gray", test_alpha_and_gray);
     g_test_add_func("/infer/strength", test_strength);
     g_test_add_func("/infer/monochrome", test_monochrome);

@@ -130,6 +130,8 @@ static void test_arch_errors(void)
                       "\"guided_eps\" must be");
     expect_arch_error("{\"type\": \"resnet\", \"residual\": true, \"residual_blur\": 65}", "\"residual_blur\" is 65");
     expect_arch_error("{\"type\": \"resnet\", \"post_bands\": 1}", "not 1");
+    expect_arch_error("{\"type\": \"resnet\", \"style_heads\": true}", "cond_instance");
+    expect_arch_error("{\"type\": \"patchgan\", \"norm\": \"instance\", \"style_heads\": true}", "cond_instance");
     expect_arch_error("{\"type\": \"resnet\", \"post_bands\": 33}", "\"post_bands\" is 33");
     expect_arch_error("{\"type\": \"resnet\", \"post_smooth\": 9}", "\"post_smooth\" is 9");
     expect_arch_error("{\"type\": \"resnet\", \"post_smooth\": 1, \"post_smooth_eps\": 0}", "\"post_smooth_eps\" must be");
@@ -317,6 +319,127 @@ static void test_post_stage(void)
     cg_net_free(b);
 }
 
+/* One forward of net on x with the style weights of one image, in a training graph. */
+static cg_tensor *forward_with_style(cg_graph *g, cg_net *net, cg_tensor *x, const float *style, int styles)
+{
+    const int64_t dim[2] = {1, styles};
+    cg_tensor *w = cg_graph_tensor(g, 2, dim);
+    memcpy(w->data, style, (size_t)styles * sizeof(float));
+    cg_tensor *y = cg_net_forward(net, g, x, w, NULL);
+    g_assert_nonnull(y);
+    return y;
+}
+
+/* sum(y * r) for a fixed r, in double: the objective of the gradient check. */
+static double projected(const cg_tensor *y)
+{
+    double sum = 0;
+    for (int64_t i = 0; i < y->size; i++)
+        sum += y->data[i] * (double)((i * 37) % 11 - 5) / 5;
+    return sum;
+}
+
+/* style_heads: the reference is a plain cond_instance network with the same
+ * trunk whose one last conv is the style-weighted sum of the heads' weights;
+ * its output must be the heads network's, for a single style and for a mix.
+ * Then central differences of sum(y * r) against the backward pass, for
+ * weights of every head, their biases and a trunk norm's gamma. */
+static void test_style_heads(void)
+{
+    const char *heads_json = "{\"type\": \"resnet\", \"width\": 6, \"downsamples\": 1, \"blocks\": 1, "
+                             "\"norm\": \"cond_instance\", \"styles\": 3, \"style_heads\": true, \"residual\": true}";
+    const char *plain_json = "{\"type\": \"resnet\", \"width\": 6, \"downsamples\": 1, \"blocks\": 1, "
+                             "\"norm\": \"cond_instance\", \"styles\": 3, \"residual\": true}";
+    cg_net *heads = new_net(heads_json, 7), *plain = new_net(plain_json, 8);
+    g_assert_nonnull(strstr(cg_net_arch_json(heads), "\"style_heads\":true"));
+    g_assert_null(strstr(cg_net_arch_json(plain), "style_heads"));
+    cg_params *hp = cg_net_params(heads), *pp = cg_net_params(plain);
+    cg_tensor *head_w = cg_params_get(hp, cg_params_find(hp, "last.conv.weight"));
+    cg_tensor *head_b = cg_params_get(hp, cg_params_find(hp, "last.conv.bias"));
+    g_assert_cmpint(head_w->dim[0], ==, 9);
+    /* random heads (the init's are 0.02-small) and random trunk norms, so each style differs */
+    GRand *r = g_rand_new_with_seed(9);
+    for (int i = 0; i < cg_params_count(hp); i++) {
+        cg_tensor *t = cg_params_get(hp, i);
+        if (strstr(cg_params_name(hp, i), "last.") || strstr(cg_params_name(hp, i), ".norm."))
+            for (int64_t k = 0; k < t->size; k++)
+                t->data[k] = (float)g_rand_double_range(r, -0.3, 0.3) + (strstr(cg_params_name(hp, i), "gamma") ? 1 : 0);
+    }
+    g_rand_free(r);
+    const float mixes[][3] = {{0, 1, 0}, {0.2f, 0.5f, 0.3f}, {-0.4f, 0.9f, 0.5f}};
+    cg_error err = {0};
+    for (size_t m = 0; m < G_N_ELEMENTS(mixes); m++) {
+        for (int i = 0; i < cg_params_count(pp); i++) {
+            cg_tensor *t = cg_params_get(pp, i);
+            const char *name = cg_params_name(pp, i);
+            if (strcmp(name, "last.conv.weight") == 0 || strcmp(name, "last.conv.bias") == 0) {
+                const cg_tensor *from = strcmp(name, "last.conv.weight") == 0 ? head_w : head_b;
+                for (int64_t k = 0; k < t->size; k++) {
+                    double sum = 0;
+                    for (int s = 0; s < 3; s++)
+                        sum += mixes[m][s] * from->data[s * t->size + k];
+                    t->data[k] = (float)sum;
+                }
+            } else {
+                memcpy(t->data, cg_params_get(hp, cg_params_find(hp, name))->data, (size_t)t->size * sizeof(float));
+            }
+        }
+        cg_graph *g = cg_graph_new(true, &err);
+        cg_tensor *x = random_image(g, 1, 3, 10, 12, 4);
+        cg_tensor *yh = forward_with_style(g, heads, x, mixes[m], 3), *yp = forward_with_style(g, plain, x, mixes[m], 3);
+        double worst = 0, moved = 0;
+        for (int64_t i = 0; i < yh->size; i++) {
+            worst = fmax(worst, fabs(yh->data[i] - yp->data[i]));
+            moved = fmax(moved, fabs(yh->data[i] - x->data[i]));
+        }
+        g_test_message("mix %zu: max |heads - reference| = %.3g", m, worst);
+        g_assert_cmpfloat(worst, <, 1e-5);
+        g_assert_cmpfloat(moved, >, 0.05);
+        cg_graph_free(g);
+    }
+    /* The gradient, against central differences of the float forward. */
+    const int n_checked = 6;
+    const struct { const char *name; int64_t index; } checked[6] = {
+        {"last.conv.weight", 5}, {"last.conv.weight", 3 * 6 * 49 + 100}, {"last.conv.weight", 6 * 6 * 49 + 7},
+        {"last.conv.bias", 2}, {"last.conv.bias", 7}, {"block0.0.norm.gamma", 12 + 4},
+    };
+    cg_params_zero_grad(hp);
+    cg_graph *g = cg_graph_new(true, &err);
+    cg_tensor *x = random_image(g, 1, 3, 10, 12, 4);
+    cg_tensor *y = forward_with_style(g, heads, x, mixes[1], 3);
+    float *seed = g_new(float, y->size);
+    for (int64_t i = 0; i < y->size; i++)
+        seed[i] = (float)((i * 37) % 11 - 5) / 5;
+    g_assert_cmpint(cg_graph_backward_seeded(g, y, seed, &err), ==, CG_OK);
+    g_free(seed);
+    cg_graph_free(g);
+    int64_t n_grads = 0;
+    const float *grads = cg_params_grads(hp, &n_grads);
+    for (int c = 0; c < n_checked; c++) {
+        int i = cg_params_find(hp, checked[c].name);
+        g_assert_cmpint(i, >=, 0);
+        float *v = cg_params_get(hp, i)->data + checked[c].index;
+        const float h = 1e-2f, kept = *v;
+        double ends[2];
+        for (int side = 0; side < 2; side++) {
+            *v = kept + (side ? h : -h);
+            cg_graph *gs = cg_graph_new(false, &err);
+            cg_tensor *xs = random_image(gs, 1, 3, 10, 12, 4);
+            ends[side] = projected(forward_with_style(gs, heads, xs, mixes[1], 3));
+            cg_graph_free(gs);
+        }
+        *v = kept;
+        double numeric = (ends[1] - ends[0]) / (2 * h);
+        double analytic = grads[cg_params_offset(hp, i) + checked[c].index];
+        g_test_message("%s[%" G_GINT64_FORMAT "]: analytic %.6g, numeric %.6g", checked[c].name, checked[c].index,
+                       analytic, numeric);
+        g_assert_cmpfloat(fabs(analytic - numeric), <=, 2e-2 * fmax(1, fabs(numeric)));
+        g_assert_cmpfloat(fabs(numeric), >, 1e-3); /* each checked value matters */
+    }
+    cg_net_free(heads);
+    cg_net_free(plain);
+}
+
 /* Save -> load -> the same outputs, bit for bit; the arch JSON round-trips. */
 static void test_model_round_trip(void)
 {
@@ -410,6 +533,7 @@ int main(int argc, char **argv)
     g_test_add_func("/nn/net/arch_errors", test_arch_errors);
     g_test_add_func("/nn/net/residual", test_residual);
     g_test_add_func("/nn/net/post_stage", test_post_stage);
+    g_test_add_func("/nn/net/style_heads", test_style_heads);
     g_test_add_func("/nn/model/round_trip", test_model_round_trip);
     g_test_add_func("/nn/model/errors", test_model_errors);
     return g_test_run();
