@@ -10,7 +10,9 @@
  *   comicgan eval [MODEL] FOLDER [--targets DIR | --target-filter manga|cel|painted|anime]
  *                               [--style-images DIR]
  *                               [--filter manga|cel|painted|anime]... [--outputs DIR]...
- *                               [--no-temporal | --temporal-images N] */
+ *                               [--no-temporal | --temporal-images N]
+ *   comicgan eval REFERENCE-MODEL PHOTOS --references DIR [--keep-colors] [--max-references N]
+ *                               (the fidelity matrix: every photo in every reference's style) */
 #include "common.h"
 #include "comicgan/train.h"
 
@@ -110,11 +112,133 @@ static void print_table(const cg_eval_result *r)
     }
 }
 
+/* Writes node as pretty JSON to path; false (and said) on failure. */
+static bool write_json(const char *path, JsonNode *node)
+{
+    JsonGenerator *gen = json_generator_new();
+    json_generator_set_pretty(gen, TRUE);
+    json_generator_set_root(gen, node);
+    char *text = json_generator_to_data(gen, NULL);
+    GError *gerr = NULL;
+    bool good = g_file_set_contents(path, text, -1, &gerr);
+    if (!good) {
+        cli_fail(CLI_EXIT_FAILURE, path, "%s", gerr->message);
+        g_error_free(gerr);
+    }
+    g_free(text);
+    g_object_unref(gen);
+    return good;
+}
+
+static void add_names(JsonBuilder *b, const char *key, char **names)
+{
+    json_builder_set_member_name(b, key);
+    json_builder_begin_array(b);
+    for (int i = 0; names[i]; i++)
+        json_builder_add_string_value(b, names[i]);
+    json_builder_end_array(b);
+}
+
+static JsonNode *fidelity_json(const cg_eval_reference_result *r, const char *model, const char *photos,
+                               const char *references)
+{
+    const int np = r->photos, nr = r->references;
+    JsonBuilder *b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "model");
+    json_builder_add_string_value(b, model);
+    json_builder_set_member_name(b, "photos");
+    json_builder_add_string_value(b, photos);
+    json_builder_set_member_name(b, "references");
+    json_builder_add_string_value(b, references);
+    add_names(b, "photo_names", r->photo_names);
+    add_names(b, "reference_names", r->reference_names);
+    json_builder_set_member_name(b, "own_nearest");
+    json_builder_add_int_value(b, r->own_nearest);
+    json_builder_set_member_name(b, "cells");
+    json_builder_add_int_value(b, np * nr);
+    add_number(b, "own_nearest_fraction", (double)r->own_nearest / (np * nr));
+    add_number(b, "edge_corr", r->edge_corr);
+    add_number(b, "encode_ms", r->encode_ms);
+    /* distance[p][r][k]: photo p in reference r's style, to reference k */
+    json_builder_set_member_name(b, "distance");
+    json_builder_begin_array(b);
+    for (int p = 0; p < np; p++) {
+        json_builder_begin_array(b);
+        for (int c = 0; c < nr; c++) {
+            json_builder_begin_array(b);
+            for (int k = 0; k < nr; k++)
+                json_builder_add_double_value(b, r->distance[((size_t)p * nr + c) * nr + k]);
+            json_builder_end_array(b);
+        }
+        json_builder_end_array(b);
+    }
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "photo_distance");
+    json_builder_begin_array(b);
+    for (int p = 0; p < np; p++) {
+        json_builder_begin_array(b);
+        for (int k = 0; k < nr; k++)
+            json_builder_add_double_value(b, r->photo_distance[(size_t)p * nr + k]);
+        json_builder_end_array(b);
+    }
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+    JsonNode *node = json_builder_get_root(b);
+    g_object_unref(b);
+    return node;
+}
+
+/* Two tables: the mean distance over the photos of the outputs made with
+ * each reference (rows) to each reference (columns), whose diagonal should
+ * be each row's least; and per photo and reference, the rank of the own
+ * reference among all (1: nearest). */
+static void print_fidelity(const cg_eval_reference_result *r)
+{
+    const int np = r->photos, nr = r->references;
+    printf("%s\n", _("Mean distance of the outputs made with each reference (rows) to each reference (columns):"));
+    printf("%-16s", "");
+    for (int k = 0; k < nr; k++)
+        printf(" %8.8s", r->reference_names[k]);
+    printf(" %8s\n", _("photo"));
+    for (int c = 0; c < nr; c++) {
+        printf("%-16.16s", r->reference_names[c]);
+        double photo = 0;
+        for (int k = 0; k < nr; k++) {
+            double sum = 0;
+            for (int p = 0; p < np; p++)
+                sum += r->distance[((size_t)p * nr + c) * nr + k];
+            printf(" %7.3f%s", sum / np, k == c ? "*" : " ");
+        }
+        for (int p = 0; p < np; p++)
+            photo += r->photo_distance[(size_t)p * nr + c];
+        printf(" %8.3f\n", photo / np);
+    }
+    printf("\n%s\n", _("Rank of each output's own reference among all (1: nearest), photos (rows) by references:"));
+    for (int p = 0; p < np; p++) {
+        printf("%-16.16s", r->photo_names[p]);
+        for (int c = 0; c < nr; c++) {
+            const double *row = r->distance + ((size_t)p * nr + c) * nr;
+            int rank = 1;
+            for (int k = 0; k < nr; k++)
+                rank += k != c && row[k] <= row[c];
+            printf(" %8d", rank);
+        }
+        printf("\n");
+    }
+    printf("\n%s %d / %d (%.0f %%)\n", _("Own reference nearest:"), r->own_nearest, np * nr,
+           100.0 * r->own_nearest / (np * nr));
+    printf("%s %.3f\n", _("Edge correlation with the photo (mean):"), r->edge_corr);
+    printf("%s %.1f ms\n", _("Encoding a reference (median):"), r->encode_ms);
+}
+
 int cli_eval(int argc, char **argv)
 {
     gboolean json = FALSE;
     gboolean no_temporal = FALSE;
-    char *targets = NULL, *filter = NULL, *style_images = NULL, *output = NULL;
+    gboolean keep_colors = FALSE;
+    char *targets = NULL, *filter = NULL, *style_images = NULL, *output = NULL, *references = NULL;
+    int max_references = 0;
     char **filters = NULL, **outputs = NULL;
     int size = 256, max_images = 0, temporal_images = 4;
     const GOptionEntry entries[] = {
@@ -137,6 +261,13 @@ int cli_eval(int argc, char **argv)
          NULL},
         {"temporal-images", 0, 0, G_OPTION_ARG_INT, &temporal_images,
          N_("Pan the first N photos for the temporal ratio (default 4)"), N_("N")},
+        {"references", 0, 0, G_OPTION_ARG_FILENAME, &references,
+         N_("A reference model's fidelity matrix: every photo of DATA in the style of every picture in DIR"),
+         N_("DIR")},
+        {"max-references", 0, 0, G_OPTION_ARG_INT, &max_references, N_("Use at most N references (default: all)"),
+         N_("N")},
+        {"keep-colors", 0, 0, G_OPTION_ARG_NONE, &keep_colors,
+         N_("With --references: keep the photo's colours instead of the reference's"), NULL},
         {NULL},
     };
     int status = CLI_EXIT_OK;
@@ -152,12 +283,20 @@ int cli_eval(int argc, char **argv)
                      "Baselines go in the same table: --filter cel scores the cel teacher, --outputs DIR\n"
                      "the files another program made from the photos of DATA (a folder of images); with\n"
                      "baselines, MODEL may be left out:\n"
-                     "  comicgan eval --filter cel --outputs gmic-out photos/"),
+                     "  comicgan eval --filter cel --outputs gmic-out photos/\n"
+                     "A reference model is scored with --references DIR: each photo is stylized with each\n"
+                     "reference, and the table says how often the output is nearest its own reference\n"
+                     "(feature statistics of a fixed network and Lab statistics; see docs/training.md)."),
                    entries, &argc, &argv)) {
         status = CLI_EXIT_USAGE;
         goto out;
     }
     const bool baselines = (filters && filters[0]) || (outputs && outputs[0]);
+    if (references && (argc != 3 || baselines)) {
+        status = cli_fail(CLI_EXIT_USAGE, "eval",
+                          _("--references needs a reference model and a folder of photos, and no baselines"));
+        goto out;
+    }
     if (argc != 3 && !(argc == 2 && baselines)) {
         status = cli_fail(CLI_EXIT_USAGE, "eval",
                           _("give a model file and a run folder or image folder (or a folder and --filter or "
@@ -172,6 +311,30 @@ int cli_eval(int argc, char **argv)
     }
     if (output && !cli_check_output(output, false)) {
         status = CLI_EXIT_USAGE;
+        goto out;
+    }
+    if (references) {
+        if (!cli_check_range("eval", "--max-references", max_references, 0, 1e6)) {
+            status = CLI_EXIT_USAGE;
+            goto out;
+        }
+        cg_eval_reference_options ro = {.size = size, .max_photos = max_images, .max_references = max_references,
+                                        .keep_colors = keep_colors};
+        cg_eval_reference_result *rr = NULL;
+        cg_error err = {0};
+        if (cg_eval_reference(model, data, references, &ro, &rr, &err) != CG_OK) {
+            status = cli_fail_error("eval", &err);
+            goto out;
+        }
+        JsonNode *node = fidelity_json(rr, model, data, references);
+        if (json)
+            cli_print_json(node);
+        else
+            print_fidelity(rr);
+        if (output && !write_json(output, node))
+            status = CLI_EXIT_FAILURE;
+        json_node_unref(node);
+        cg_eval_reference_result_free(rr);
         goto out;
     }
     cg_eval_options o = {.size = size, .max_images = max_images, .targets = targets, .target_filter = filter,
@@ -189,19 +352,8 @@ int cli_eval(int argc, char **argv)
         cli_print_json(node);
     else
         print_table(r);
-    if (output) {
-        JsonGenerator *gen = json_generator_new();
-        json_generator_set_pretty(gen, TRUE);
-        json_generator_set_root(gen, node);
-        char *text = json_generator_to_data(gen, NULL);
-        GError *gerr = NULL;
-        if (!g_file_set_contents(output, text, -1, &gerr)) {
-            status = cli_fail(CLI_EXIT_FAILURE, output, "%s", gerr->message);
-            g_error_free(gerr);
-        }
-        g_free(text);
-        g_object_unref(gen);
-    }
+    if (output && !write_json(output, node))
+        status = CLI_EXIT_FAILURE;
     json_node_unref(node);
     cg_eval_result_free(r);
 out:
@@ -209,6 +361,7 @@ out:
     g_free(filter);
     g_free(style_images);
     g_free(output);
+    g_free(references);
     g_strfreev(filters);
     g_strfreev(outputs);
     return status;

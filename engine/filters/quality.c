@@ -236,6 +236,33 @@ cg_status cg_quality_mean_chroma(const cg_image *img, double *result, cg_error *
     return CG_OK;
 }
 
+cg_status cg_quality_lab_stats(const cg_image *img, double stats[6], cg_error *err)
+{
+    for (int k = 0; k < 6; k++)
+        stats[k] = NAN;
+    cg_status st;
+    if ((st = cgf_check_images(img, img, "Lab statistics", err)) || (st = check_finite(img, "Lab statistics", err)))
+        return st;
+    cgf_srgb_lut lut;
+    cgf_srgb_lut_init(&lut);
+    const size_t n = cgf_npix(img);
+    double sum[3] = {0}, sumsq[3] = {0};
+    for (size_t i = 0; i < n; i++) {
+        float lab[3];
+        cgf_lab(&lut, img->pixels + 4 * i, lab);
+        for (int c = 0; c < 3; c++) {
+            sum[c] += lab[c];
+            sumsq[c] += (double)lab[c] * lab[c];
+        }
+    }
+    for (int c = 0; c < 3; c++) {
+        double mean = sum[c] / (double)n, var = sumsq[c] / (double)n - mean * mean;
+        stats[c] = mean;
+        stats[3 + c] = sqrt(var > 0 ? var : 0);
+    }
+    return CG_OK;
+}
+
 cg_status cg_quality_measure(const cg_image *in, const cg_image *out, cg_quality *q, cg_error *err)
 {
     cg_status st;

@@ -106,7 +106,7 @@ static char **split_names(JsonObject *split, const char *label, char **folder)
     return NULL;
 }
 
-static char **folder_names(const char *dir)
+char **tr_folder_names(const char *dir)
 {
     cg_data_options o = {.min_side = 1, .load_size = 8};
     cg_error e = {0};
@@ -120,7 +120,7 @@ static char **folder_names(const char *dir)
     return names;
 }
 
-static cg_status load_list(const char *dir, char **names, int size, int max, GPtrArray *out, cg_error *err)
+cg_status tr_load_list(const char *dir, char **names, int size, int max, GPtrArray *out, cg_error *err)
 {
     for (int i = 0; names && names[i] && (max <= 0 || (int)out->len < max); i++) {
         char *p = g_build_filename(dir, names[i], NULL);
@@ -484,7 +484,7 @@ static cg_status run_case(const char *run, const cg_train_config *cfg, JsonObjec
     bool own_inputs = sc && (sc->kind == TR_STYLE_FILTER || sc->kind == TR_STYLE_TARGETS);
     char *label = own_inputs ? g_strdup_printf("style.%s", sc->name) : g_strdup("photos");
     char *folder = NULL, **names = split_names(split, label, &folder);
-    cg_status st = names ? load_list(folder, names, o->size, o->max_images, c->inputs, err)
+    cg_status st = names ? tr_load_list(folder, names, o->size, o->max_images, c->inputs, err)
                          : cg_fail(err, CG_ERR_FORMAT, "%s: split.json has no source %s", run, label);
     const char *dname = cfg->mode == TR_PIX2PIX ? "D" : cfg->mode == TR_MULTISTYLE ? NULL : "D_B";
     char *ms_dname = sc ? g_strdup_printf("D.%.24s", sc->name) : NULL;
@@ -500,7 +500,7 @@ static cg_status run_case(const char *run, const cg_train_config *cfg, JsonObjec
         char *sfolder = NULL, **snames = split_names(split, slabel, &sfolder);
         c->refs = image_list();
         if (snames)
-            st = load_list(sfolder, snames, o->size, o->max_images, c->refs, err);
+            st = tr_load_list(sfolder, snames, o->size, o->max_images, c->refs, err);
         g_strfreev(snames);
         g_free(sfolder);
         g_free(slabel);
@@ -522,17 +522,17 @@ static cg_status run_case(const char *run, const cg_train_config *cfg, JsonObjec
 
 static cg_status folder_case(const char *dir, bool identity, const cg_eval_options *o, ev_case *c, cg_error *err)
 {
-    char **names = c->names = folder_names(dir);
+    char **names = c->names = tr_folder_names(dir);
     if (!names || !names[0])
         return cg_fail(err, CG_ERR_INVALID, "%s: no images to evaluate on", dir);
-    cg_status st = load_list(dir, names, o->size, o->max_images, c->inputs, err);
+    cg_status st = tr_load_list(dir, names, o->size, o->max_images, c->inputs, err);
     int teacher = o->target_filter ? tr_teacher_of(o->target_filter) : 0;
     if (st == CG_OK && (identity || teacher || o->targets))
         st = make_targets(c, dir, names, o->targets, teacher, identity, err);
     if (st == CG_OK && !c->paired && o->style_images) {
-        char **snames = folder_names(o->style_images);
+        char **snames = tr_folder_names(o->style_images);
         c->refs = image_list();
-        st = load_list(o->style_images, snames, o->size, o->max_images, c->refs, err);
+        st = tr_load_list(o->style_images, snames, o->size, o->max_images, c->refs, err);
         g_strfreev(snames);
     }
     return st;

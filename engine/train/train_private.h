@@ -389,6 +389,15 @@ cg_status tr_write_data_files(tr_trainer *t, cg_error *err);
 /* Files with JSON text, atomically. */
 cg_status tr_write_text(const char *path, const char *text, cg_error *err);
 
+/* ---- evaluation (eval.c) ------------------------------------------------- */
+
+/* The images of a folder, in the order the datasets use; NULL (or empty)
+ * when it has none. Caller frees with g_strfreev. */
+char **tr_folder_names(const char *dir);
+/* Appends to out (cg_image*) the images dir/names[i], each resized so its
+ * shorter side is size, transparency on white; at most max in out (0: all). */
+cg_status tr_load_list(const char *dir, char **names, int size, int max, GPtrArray *out, cg_error *err);
+
 /* ---- evaluation metrics (metrics.c) -------------------------------------- */
 
 /* Rec. 601 luma of float RGBA into a w*h plane (caller g_free). */

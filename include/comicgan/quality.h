@@ -59,6 +59,12 @@ cg_status cg_quality_edge_corr(const cg_image *in, const cg_image *out, double *
  * white, 20 to 40 for a colourful photo. CG_ERR_NUMERIC for NaN pixels. */
 cg_status cg_quality_mean_chroma(const cg_image *img, double *result, cg_error *err);
 
+/* The mean and the standard deviation (divided by the count) of img's Lab
+ * L, a and b at full resolution, in that order in stats[6]: a picture's
+ * palette and its contrast in six numbers. CG_ERR_NUMERIC for NaN pixels;
+ * on error stats are NaN. */
+cg_status cg_quality_lab_stats(const cg_image *img, double stats[6], cg_error *err);
+
 /* All the figures above for one pair. */
 typedef struct cg_quality {
     double hue_shift, delta_e, flat_gained, flat_noise, edge_corr;

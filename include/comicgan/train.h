@@ -195,6 +195,45 @@ cg_status cg_eval(const char *model_path, const char *data, const cg_eval_option
                   cg_error *err);
 void cg_eval_result_free(cg_eval_result *r);
 
+/* ---- reference fidelity -------------------------------------------------- */
+
+/* How far a stylized picture is from a reference, in the feature space the
+ * fidelity matrix uses: the mean over the layers of the fixed seeded feature
+ * network (the one of the style scores and the reference mode's style loss)
+ * of the squared error of the Gram matrices and of the channel means, each
+ * divided by the sum of both pictures' squares (0 when equal, about 1 between
+ * unrelated pictures, at most 2), plus the squared difference of the six Lab
+ * statistics (cg_quality_lab_stats) divided by 6 x 20^2 (a difference of 20
+ * in every one counts 1). Symmetric; 0 for the reference itself. */
+typedef struct cg_eval_reference_options {
+    int size;           /* photos and references are resized to this shorter side; 0: 256 */
+    int max_photos;     /* 0: all */
+    int max_references; /* 0: all */
+    bool keep_colors;   /* the photo's colours (as stylize --keep-colors); else the reference's */
+} cg_eval_reference_options;
+
+typedef struct cg_eval_reference_result {
+    int photos, references;
+    char **photo_names, **reference_names; /* file names, NULL-terminated */
+    /* photos x references x references: distance[(p * references + r) * references + k] is
+     * the distance of photo p stylized with reference r to reference k */
+    double *distance;
+    double *photo_distance; /* photos x references: photo p itself to reference r */
+    int own_nearest;        /* cells (p, r) whose output is nearer reference r than every other */
+    double edge_corr;       /* mean over the cells of cg_quality_edge_corr(photo, output) */
+    double encode_ms;       /* median wall time of encoding one reference */
+} cg_eval_reference_result;
+
+/* Stylizes every photo of the folder `photos` with every reference of the
+ * folder `references` (each encoded once) by the reference model at
+ * model_path, at full strength, and measures each output's distance to
+ * every reference: the fidelity matrix. CG_ERR_INVALID when the model takes
+ * no reference, a folder has no image, or fewer than 2 references. Caller
+ * frees *out with cg_eval_reference_result_free; *out is NULL on error. */
+cg_status cg_eval_reference(const char *model_path, const char *photos, const char *references,
+                            const cg_eval_reference_options *o, cg_eval_reference_result **out, cg_error *err);
+void cg_eval_reference_result_free(cg_eval_reference_result *r);
+
 /* ---- distributed training ---------------------------------------------- */
 
 /* Starts MPI (MPI_Init); CG_ERR_UNSUPPORTED when this build has no MPI.

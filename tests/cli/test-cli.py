@@ -876,6 +876,36 @@ def test_reference(d):
             other = json.load(f)
     t.check(rc == 0 and other.get("code") not in [None, values], "another reference gives another code", err)
 
+    # The fidelity matrix: every photo in every reference's style.
+    photos, refs = os.path.join(d, "fid-photos"), os.path.join(d, "fid-refs")
+    os.mkdir(photos)
+    os.mkdir(refs)
+    shutil.copy(src, photos)
+    shutil.copy(src2, photos)
+    shutil.copy(ref_a, refs)
+    shutil.copy(ref_b, refs)
+    image("make", os.path.join(refs, "ref-c.png"), 40, 40, 16, 3)
+    fid_json = os.path.join(d, "fidelity.json")
+    rc, out_text, err = run("eval", ref_model, photos, "--references", refs, "--size", "48", "-o", fid_json)
+    fid = {}
+    if rc == 0:
+        with open(fid_json) as f:
+            fid = json.load(f)
+    dist = fid.get("distance", [])
+    shaped = len(dist) == 2 and all(len(row) == 3 and all(len(cell) == 3 for cell in row) for row in dist)
+    counted = shaped and fid.get("own_nearest") == sum(
+        all(cell[c] < cell[k] for k in range(3) if k != c) for row in dist for c, cell in enumerate(row))
+    t.check(rc == 0 and shaped and counted and fid.get("cells") == 6 and
+            fid.get("reference_names") == ["ref-a.png", "ref-b.png", "ref-c.png"] and
+            all(v >= 0 for row in dist for cell in row for v in cell) and 0 < fid.get("encode_ms", 0) < 10000 and
+            "Own reference nearest:" in out_text and "Edge correlation" in out_text,
+            "eval --references prints the fidelity matrix and writes it as JSON", err + out_text[-400:])
+    rc, out_text, err = run("eval", ref_model, photos, "--references", refs, "--size", "48", "--max-references", "2",
+                            "--json")
+    small = json.loads(out_text) if rc == 0 else {}
+    t.check(rc == 0 and small.get("cells") == 4 and len(small.get("photo_distance", [[]])[0]) == 2,
+            "eval --max-references keeps the first references", err)
+
     # Refusals: one line, nothing written, no temporary left.
     out = os.path.join(d, "out.png")
     before = listing(d)
@@ -896,6 +926,14 @@ def test_reference(d):
     refused("--reference with no reference model found", ["stylize", "--reference", ref_a, src, out],
             "no reference model")
     refused("style-code with an ordinary model", ["style-code", "-m", MODEL, ref_a, "-o", out], "not a reference")
+    refused("eval --references with an ordinary model", ["eval", MODEL, photos, "--references", refs], "not a reference")
+    one_ref = os.path.join(d, "fid-one")
+    os.mkdir(one_ref)
+    shutil.copy(ref_a, one_ref)
+    before = listing(d)
+    refused("eval --references with one reference", ["eval", ref_model, photos, "--references", one_ref],
+            "at least 2")
+    refused("eval --references without a model", ["eval", photos, "--references", refs], "reference model")
     refused("--reference and --style-code together", [*use, "--reference", ref_a, "--style-code", code, src, out],
             "not both")
     refused("--style-code of another model", ["stylize", "--model", other_model, "--style-code", code, src, out],

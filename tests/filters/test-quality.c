@@ -287,6 +287,46 @@ static void test_against_naive(void)
     }
 }
 
+/* Lab statistics against the naive Lab, and what they say of two known pictures. */
+static void test_lab_stats(void)
+{
+    cg_image *img = fx_picture(90, 70, 5);
+    double got[6], want[6] = {0}, sq[3] = {0};
+    cg_error err = {0};
+    g_assert_cmpint(cg_quality_lab_stats(img, got, &err), ==, CG_OK);
+    for (int i = 0; i < 90 * 70; i++) {
+        const double rgb[3] = {img->pixels[4 * i], img->pixels[4 * i + 1], img->pixels[4 * i + 2]};
+        double lab[3];
+        naive_lab(rgb, lab);
+        for (int c = 0; c < 3; c++) {
+            want[c] += lab[c] / (90 * 70);
+            sq[c] += lab[c] * lab[c] / (90 * 70);
+        }
+    }
+    for (int c = 0; c < 3; c++)
+        want[3 + c] = sqrt(sq[c] - want[c] * want[c]);
+    for (int k = 0; k < 6; k++) {
+        g_test_message("stat %d: %g, naive %g", k, got[k], want[k]);
+        g_assert_cmpfloat_with_epsilon(got[k], want[k], 0.02);
+    }
+    g_assert_cmpfloat(got[3], >, 1); /* a busy picture has contrast */
+    /* A flat red: L 53.2, a 80.1, b 67.2 (sRGB red in D65 Lab), no spread. */
+    for (int i = 0; i < 90 * 70; i++) {
+        float *p = img->pixels + 4 * i;
+        p[0] = 1, p[1] = p[2] = 0;
+    }
+    g_assert_cmpint(cg_quality_lab_stats(img, got, &err), ==, CG_OK);
+    g_assert_cmpfloat_with_epsilon(got[0], 53.24, 0.05);
+    g_assert_cmpfloat_with_epsilon(got[1], 80.09, 0.1);
+    g_assert_cmpfloat_with_epsilon(got[2], 67.20, 0.1);
+    for (int c = 3; c < 6; c++)
+        g_assert_cmpfloat(got[c], <, 1e-3);
+    img->pixels[4 * 17 + 1] = NAN;
+    g_assert_cmpint(cg_quality_lab_stats(img, got, &err), ==, CG_ERR_NUMERIC);
+    g_assert_true(isnan(got[0]));
+    fx_free(img);
+}
+
 static void test_red_to_green(void)
 {
     cg_image *red = uniform(40, 30, 1, 0, 0), *green = uniform(40, 30, 0, 1, 0);
@@ -522,6 +562,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/quality/identical", test_identical);
     g_test_add_func("/quality/against-naive", test_against_naive);
+    g_test_add_func("/quality/lab-stats", test_lab_stats);
     g_test_add_func("/quality/red-to-green", test_red_to_green);
     g_test_add_func("/quality/hue-rotation", test_hue_rotation);
     g_test_add_func("/quality/grey-input", test_grey_input);
