@@ -1,6 +1,6 @@
 /* comicgan bench: how fast this machine runs the engine.
  *
- *   comicgan bench [--json] [--quick] [--memory] [--model FILE]
+ *   comicgan bench [--json] [--quick] [--memory] [--model FILE] [--baseline FILE]
  *   comicgan bench --scale-consistency [--side N] [--auto-side N] [--style NAME] [--runs N] PHOTO…
  *   comicgan bench --flicker [--side N] [--style NAME] PHOTO…
  *
@@ -9,6 +9,9 @@
  * 256², 512² and 1024² (median of several runs) with its GFLOPS and their
  * ratio to the sgemm rate measured in the same run. The generator is the
  * benchmark one (below, seeded random weights) unless --model names another.
+ * A reference model is timed with the code of a synthetic reference, and the
+ * encoding of that 1024x768 picture is timed too. --baseline times another
+ * model at the same sizes in the same run and prints the ratio.
  * --memory adds the peak memory of stylizing a 4096² image with automatic
  * tiling, measured in a fresh process so that nothing allocated here counts.
  * --scale-consistency measures the style scale instead (bench_scale.c), --flicker
@@ -31,6 +34,8 @@
 #define SGEMM_SIZE 2048
 #define MEMORY_SIZE 4096
 #define PREVIEW_MIN_SIDE 640 /* --side: not below the fitted preview's */
+#define REFERENCE_W 1024 /* the synthetic reference whose encoding is timed */
+#define REFERENCE_H 768
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -148,7 +153,7 @@ static void fill_synthetic(cg_image *img);
 
 /* Median milliseconds of one end-to-end stylize of a size x size image (the
  * path every front end takes); -1 with err filled on failure. */
-static double forward_ms(cg_model *m, int size, int runs, cg_error *err)
+static double forward_ms(cg_model *m, int size, int runs, const float *code, cg_error *err)
 {
     cg_image *in = cg_image_new(size, size, err), *out = in ? cg_image_new(size, size, err) : NULL;
     double t[16], ms = -1;
@@ -156,6 +161,7 @@ static double forward_ms(cg_model *m, int size, int runs, cg_error *err)
         goto done;
     fill_synthetic(in);
     cg_stylize_options o = cg_stylize_defaults();
+    o.code = code;
     /* Run 0 is a warm-up: pages touched, thread pool started. */
     for (int r = 0; r <= runs && !cli_interrupted; r++) {
         gint64 t0 = g_get_monotonic_time();
@@ -206,6 +212,34 @@ static void fill_synthetic(cg_image *img)
         }
 }
 
+/* A reference model's code for the synthetic reference (NULL, err untouched,
+ * for other models); *ms gets the median time of encoding it over runs
+ * (none when runs is 0). Caller g_frees. */
+static float *bench_code(const cg_model *m, int runs, double *ms, cg_error *err)
+{
+    const int len = cg_model_code_length(m);
+    if (len <= 0)
+        return NULL;
+    cg_image *ref = cg_image_new(REFERENCE_W, REFERENCE_H, err);
+    float *code = ref ? g_new(float, len) : NULL;
+    double t[16];
+    for (int r = 0; code && r <= runs; r++) {
+        if (r == 0)
+            fill_synthetic(ref);
+        gint64 t0 = g_get_monotonic_time();
+        if (cg_model_encode_reference(m, ref, code, err) != CG_OK) {
+            g_free(code);
+            code = NULL;
+        } else if (r > 0) {
+            t[r - 1] = (double)(g_get_monotonic_time() - t0) * 1e-3;
+        }
+    }
+    if (code && runs > 0)
+        *ms = median(t, runs);
+    cg_image_free(ref);
+    return code;
+}
+
 /* bench --memory-child: one stylize of a side² image in this fresh process;
  * prints one JSON line for the parent. */
 static int run_memory_child(const char *model_file, int side)
@@ -218,13 +252,22 @@ static int run_memory_child(const char *model_file, int side)
         return cli_fail_error("bench", &err);
     }
     fill_synthetic(img);
+    double ignored;
+    float *code = bench_code(m, 0, &ignored, &err);
+    if (cg_model_code_length(m) > 0 && !code) {
+        cg_image_free(img);
+        cg_model_free(m);
+        return cli_fail_error("bench", &err);
+    }
     double before = current_rss_mib();
     cg_stylize_options o = cg_stylize_defaults();
+    o.code = code;
     gint64 t0 = g_get_monotonic_time();
     cg_status st = cg_stylize(m, img, img, &o, &err);
     double seconds = (double)(g_get_monotonic_time() - t0) * 1e-6;
     cg_image_free(img);
     cg_model_free(m);
+    g_free(code);
     if (st != CG_OK)
         return cli_fail_error("bench", &err);
     printf("{\"size\": %d, \"seconds\": %.3f, \"rss_before_mib\": %.1f, \"peak_rss_mib\": %.1f}\n", side, seconds,
@@ -259,6 +302,7 @@ static JsonNode *measure_memory(const char *model_file, int side)
 typedef struct result {
     int size;
     double ms, gflop, gflops;
+    double baseline_ms; /* the --baseline model's, or 0 */
 } result;
 
 static void add_double(JsonBuilder *b, const char *name, double v)
@@ -274,7 +318,7 @@ static void add_string(JsonBuilder *b, const char *name, const char *v)
 }
 
 static void print_json(const cg_engine_info *info, double sgemm, int runs, const char *model, const cg_net *net,
-                       const result *res, int n, JsonNode *memory)
+                       const result *res, int n, JsonNode *memory, double encode_ms, const char *baseline)
 {
     JsonBuilder *b = json_builder_new();
     json_builder_begin_object(b);
@@ -306,6 +350,16 @@ static void print_json(const cg_engine_info *info, double sgemm, int runs, const
     json_builder_set_member_name(b, "runs");
     json_builder_add_int_value(b, runs);
     add_string(b, "flops_counted", "2*Co*Ci*k*k*Ho*Wo per convolution, plus self-attention products");
+    if (encode_ms >= 0) {
+        add_double(b, "encode_reference_ms", encode_ms);
+        json_builder_set_member_name(b, "reference_size");
+        json_builder_begin_array(b);
+        json_builder_add_int_value(b, REFERENCE_W);
+        json_builder_add_int_value(b, REFERENCE_H);
+        json_builder_end_array(b);
+    }
+    if (baseline)
+        add_string(b, "baseline", baseline);
     json_builder_set_member_name(b, "inference");
     json_builder_begin_array(b);
     for (int i = 0; i < n; i++) {
@@ -316,6 +370,10 @@ static void print_json(const cg_engine_info *info, double sgemm, int runs, const
         add_double(b, "gflop", res[i].gflop);
         add_double(b, "gflops", res[i].gflops);
         add_double(b, "ratio_to_sgemm", sgemm > 0 ? res[i].gflops / sgemm : 0);
+        if (baseline) {
+            add_double(b, "baseline_ms", res[i].baseline_ms);
+            add_double(b, "ratio_to_baseline", res[i].ms / res[i].baseline_ms);
+        }
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
@@ -332,7 +390,7 @@ static void print_json(const cg_engine_info *info, double sgemm, int runs, const
     g_object_unref(b);
 }
 
-static int run(bool json, bool quick, bool memory, int memory_side, const char *model_file)
+static int run(bool json, bool quick, bool memory, int memory_side, const char *model_file, const char *baseline_file)
 {
     cg_error err = {0};
     if (cg_engine_init(&err) != CG_OK)
@@ -346,11 +404,28 @@ static int run(bool json, bool quick, bool memory, int memory_side, const char *
         cg_model_free(m);
         return cli_fail(CLI_EXIT_FAILURE, model_file, _("a discriminator, not a generator: nothing to benchmark"));
     }
+    const int runs = quick ? 3 : 5;
+    cg_model *base = NULL;
+    if (baseline_file && !(base = cg_model_load(baseline_file, &err))) {
+        cg_model_free(m);
+        return cli_fail_error(NULL, &err);
+    }
+    if (base && cg_model_code_length(base) > 0) {
+        cg_model_free(m);
+        cg_model_free(base);
+        return cli_fail(CLI_EXIT_USAGE, baseline_file, _("the baseline must be a model of fixed styles"));
+    }
+    double encode_ms = -1;
+    float *code = bench_code(m, runs, &encode_ms, &err);
+    if (cg_model_code_length(m) > 0 && !code) {
+        cg_model_free(m);
+        cg_model_free(base);
+        return cli_fail_error("bench", &err);
+    }
     JsonNode *arch_node = json_from_string(cg_net_arch_json(net), NULL);
     JsonObject *arch = json_node_get_object(arch_node);
     cli_catch_interrupt();
 
-    const int runs = quick ? 3 : 5;
     if (!json) {
         printf("comicgan %s\n", CG_VERSION);
         printf("%-16s %s\n", _("CPU"), info->cpu);
@@ -368,25 +443,37 @@ static int run(bool json, bool quick, bool memory, int memory_side, const char *
         printf("%-16s %s, %s %s\n", _("Generator"), model_file ? model_file : _("benchmark"),
                cli_format_count(cg_params_total(cg_net_params(net)), count), _("parameters"));
         printf("  %s\n", cg_net_arch_json(net));
-        printf("  %-8s %10s %10s %10s %10s\n", _("size"), "ms", "GFLOP", "GFLOPS", _("of sgemm"));
+        if (encode_ms >= 0)
+            printf("  %s: %.2f ms (%dx%d, median of %d)\n", _("Encoding a reference"), encode_ms, REFERENCE_W,
+                   REFERENCE_H, runs);
+        if (base)
+            printf("  %s: %s\n", _("Baseline"), baseline_file);
+        printf("  %-8s %10s %10s %10s %10s", _("size"), "ms", "GFLOP", "GFLOPS", _("of sgemm"));
+        if (base)
+            printf(" %12s %8s", _("baseline ms"), _("ratio"));
+        printf("\n");
         fflush(stdout);
     }
     const int sizes[] = {256, 512, 1024};
     result res[3];
     int n = 0, status = CLI_EXIT_OK;
     for (size_t i = 0; i < G_N_ELEMENTS(sizes) && !(quick && sizes[i] > 512); i++) {
-        double ms = forward_ms(m, sizes[i], runs, &err);
-        if (ms < 0) {
+        double ms = forward_ms(m, sizes[i], runs, code, &err);
+        double base_ms = ms < 0 || !base ? 0 : forward_ms(base, sizes[i], runs, NULL, &err);
+        if (ms < 0 || base_ms < 0) {
             status = cli_fail_error("bench", &err);
             break;
         }
-        res[n] = (result){sizes[i], ms, net_flops(net, arch, sizes[i], sizes[i]) / 1e9, 0};
+        res[n] = (result){sizes[i], ms, net_flops(net, arch, sizes[i], sizes[i]) / 1e9, 0, base_ms};
         res[n].gflops = res[n].gflop / (ms / 1e3);
         if (!json) {
             char label[16];
             snprintf(label, sizeof label, "%d²", sizes[i]);
-            printf("  %-9s %10.2f %10.2f %10.1f %9.0f%%\n", label, ms, res[n].gflop, res[n].gflops,
+            printf("  %-9s %10.2f %10.2f %10.1f %9.0f%%", label, ms, res[n].gflop, res[n].gflops,
                    sgemm > 0 ? 100 * res[n].gflops / sgemm : 0);
+            if (base)
+                printf(" %12.2f %8.2f", base_ms, ms / base_ms);
+            printf("\n");
             fflush(stdout);
         }
         n++;
@@ -396,7 +483,7 @@ static int run(bool json, bool quick, bool memory, int memory_side, const char *
         status = CLI_EXIT_FAILURE;
     if (status == CLI_EXIT_OK) {
         if (json) {
-            print_json(info, sgemm, runs, model_file, net, res, n, mem);
+            print_json(info, sgemm, runs, model_file, net, res, n, mem, encode_ms, baseline_file);
         } else {
             printf("%-16s %.1f MiB\n", _("Peak memory"), peak_rss_mib());
             if (mem) {
@@ -413,6 +500,8 @@ static int run(bool json, bool quick, bool memory, int memory_side, const char *
     if (mem)
         json_node_unref(mem);
     json_node_unref(arch_node);
+    g_free(code);
+    cg_model_free(base);
     cg_model_free(m);
     return status;
 }
@@ -420,7 +509,7 @@ static int run(bool json, bool quick, bool memory, int memory_side, const char *
 int cli_bench(int argc, char **argv)
 {
     gboolean json = FALSE, quick = FALSE, memory = FALSE, memory_child = FALSE;
-    char *model_file = NULL;
+    char *model_file = NULL, *baseline_file = NULL;
     char **rest = NULL;
     int memory_side = MEMORY_SIZE;
     gboolean scale_consistency = FALSE, flicker = FALSE;
@@ -431,6 +520,10 @@ int cli_bench(int argc, char **argv)
         {"quick", 0, 0, G_OPTION_ARG_NONE, &quick, N_("Fewer runs, and no 1024² pass"), NULL},
         {"memory", 0, 0, G_OPTION_ARG_NONE, &memory, N_("Also measure the memory of stylizing a 4096² image"), NULL},
         {"model", 'm', 0, G_OPTION_ARG_FILENAME, &model_file, N_("Measure this model's generator instead"),
+         N_("FILE")},
+        {"baseline", 0, 0, G_OPTION_ARG_FILENAME, &baseline_file,
+         N_("Also time this model at the same sizes and print the ratio (a reference model against a shipped "
+            "style of its width)"),
          N_("FILE")},
         {"memory-child", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &memory_child, NULL, NULL},
         /* Tests measure a smaller image: 4096² takes minutes with a slow BLAS. */
@@ -486,9 +579,10 @@ int cli_bench(int argc, char **argv)
         else if (memory_child)
             status = run_memory_child(model_file, memory_side);
         else
-            status = run(json, quick, memory, memory_side, model_file);
+            status = run(json, quick, memory, memory_side, model_file, baseline_file);
     }
     g_free(model_file);
+    g_free(baseline_file);
     g_free(style);
     g_strfreev(rest);
     return status;

@@ -337,6 +337,19 @@ int cli_eval(int argc, char **argv)
         cg_eval_reference_result_free(rr);
         goto out;
     }
+    if (model) {
+        /* A reference model has no fixed style to score: say where its figures are. */
+        cg_error err = {0};
+        cg_model *m = cg_model_load(model, &err);
+        bool by_picture = m && cg_model_code_length(m) > 0;
+        cg_model_free(m);
+        if (by_picture) {
+            status = cli_fail(CLI_EXIT_USAGE, model,
+                              _("takes its style from a picture: score it with --references DIR (the fidelity "
+                                "matrix)"));
+            goto out;
+        }
+    }
     cg_eval_options o = {.size = size, .max_images = max_images, .targets = targets, .target_filter = filter,
                          .style_images = style_images, .filters = (const char *const *)filters,
                          .outputs = (const char *const *)outputs, .no_temporal = no_temporal,

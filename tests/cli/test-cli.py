@@ -906,6 +906,16 @@ def test_reference(d):
     t.check(rc == 0 and small.get("cells") == 4 and len(small.get("photo_distance", [[]])[0]) == 2,
             "eval --max-references keeps the first references", err)
 
+    # bench times a reference model with an encoded code, and the encoding.
+    rc, out_text, err = run("bench", "--quick", "--json", "-m", ref_model, "--baseline", MODEL)
+    bench = json.loads(out_text) if rc == 0 else {}
+    gen = bench.get("generator", {})
+    rows = gen.get("inference", [])
+    t.check(rc == 0 and 0 < gen.get("encode_reference_ms", 0) < 60000 and len(rows) == 2 and
+            all(r.get("baseline_ms", 0) > 0 and
+                abs(r.get("ratio_to_baseline", 0) - r["ms"] / r["baseline_ms"]) < 1e-6 for r in rows),
+            "bench -m REFERENCE-MODEL --baseline times the encoding and both models", err + out_text[-300:])
+
     # Refusals: one line, nothing written, no temporary left.
     out = os.path.join(d, "out.png")
     before = listing(d)
@@ -926,6 +936,7 @@ def test_reference(d):
     refused("--reference with no reference model found", ["stylize", "--reference", ref_a, src, out],
             "no reference model")
     refused("style-code with an ordinary model", ["style-code", "-m", MODEL, ref_a, "-o", out], "not a reference")
+    refused("eval of a reference model without --references", ["eval", ref_model, photos], "--references")
     refused("eval --references with an ordinary model", ["eval", MODEL, photos, "--references", refs], "not a reference")
     one_ref = os.path.join(d, "fid-one")
     os.mkdir(one_ref)
@@ -933,6 +944,8 @@ def test_reference(d):
     before = listing(d)
     refused("eval --references with one reference", ["eval", ref_model, photos, "--references", one_ref],
             "at least 2")
+    refused("bench --baseline with a reference model", ["bench", "--quick", "--baseline", ref_model],
+            "fixed styles")
     refused("eval --references without a model", ["eval", photos, "--references", refs], "reference model")
     refused("--reference and --style-code together", [*use, "--reference", ref_a, "--style-code", code, src, out],
             "not both")
