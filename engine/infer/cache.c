@@ -357,6 +357,11 @@ bool cg_act_cache_overflowed(const cg_act_cache *c)
     return c->overflow;
 }
 
+void cg_act_cache_clear_overflow(cg_act_cache *c)
+{
+    c->overflow = false;
+}
+
 size_t cg_act_cache_peak_ram(const cg_act_cache *c)
 {
     return c->peak_ram;

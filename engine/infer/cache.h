@@ -51,6 +51,8 @@ cg_status cg_act_cache_get(cg_act_cache *c, int key, int f, float *dst, int64_t 
 
 /* Whether some value put so far was beyond a half's range. */
 bool cg_act_cache_overflowed(const cg_act_cache *c);
+/* Forgets that one did (before storing the values again, exactly). */
+void cg_act_cache_clear_overflow(cg_act_cache *c);
 /* Largest bytes held in memory, and in files, at any one time. */
 size_t cg_act_cache_peak_ram(const cg_act_cache *c);
 size_t cg_act_cache_peak_file(const cg_act_cache *c);

@@ -273,9 +273,9 @@ static void fill_region(const cg_image *img, const region *g, int channels, floa
 
 typedef struct progress {
     const cg_stylize_options *o;
-    double total, done_before, last_call;
+    double total, done_before;
     double fixed_total; /* > 0: the whole call's work, set by the caller (run_all leaves total alone) */
-    gint64 last_time;
+    double reported;    /* the largest fraction reported: a pass run again does not move it back */
 } progress;
 
 static bool layer_done(void *user, double flops)
@@ -284,7 +284,9 @@ static bool layer_done(void *user, double flops)
     if (!p->o->progress)
         return true;
     double f = p->total > 0 ? (p->done_before + flops) / p->total : 0;
-    return p->o->progress(p->o->progress_data, (float)(f < 1 ? f : 1));
+    f = f < 1 ? f : 1;
+    p->reported = f > p->reported ? f : p->reported;
+    return p->o->progress(p->o->progress_data, (float)p->reported);
 }
 
 typedef struct job {
@@ -389,6 +391,7 @@ typedef struct layered {
     cg_act_cache *cache;
     int frame;          /* the region being run */
     const region *g;
+    bool all_exact;     /* every tensor as 32-bit floats, after a 16-bit one overflowed */
 } layered;
 
 static int64_t *frame_sides(const job *j, int64_t scale, bool height)
@@ -420,12 +423,12 @@ static bool exact_key(int key)
 
 /* The cache's entry for a tensor of the state, made at its first store. */
 static cg_status cache_entry(const job *j, cg_act_cache *cache, int key, int64_t channels, int64_t scale,
-                             cg_error *err)
+                             bool all_exact, cg_error *err)
 {
     if (cg_act_cache_has(cache, key))
         return CG_OK;
     int64_t *fw = frame_sides(j, scale, false), *fh = frame_sides(j, scale, true);
-    cg_status st = cg_act_cache_add(cache, key, channels, fh, fw, exact_key(key), err);
+    cg_status st = cg_act_cache_add(cache, key, channels, fh, fw, all_exact || exact_key(key), err);
     g_free(fw);
     g_free(fh);
     return st;
@@ -457,7 +460,7 @@ static bool cache_store(void *user, int key, const float *d, int64_t channels, i
                         cg_error *err)
 {
     layered *l = user;
-    if (cache_entry(l->j, l->cache, key, channels, scale, err) != CG_OK)
+    if (cache_entry(l->j, l->cache, key, channels, scale, l->all_exact, err) != CG_OK)
         return false;
     if (cg_act_cache_sealed(l->cache, key)) /* kept from an earlier point, unchanged since */
         return true;
@@ -497,7 +500,7 @@ static cg_status planned_cache(const job *j, size_t *ram, size_t *file, cg_error
     for (int s = 0; s < j->lp->n_points && st == CG_OK; s++) {
         for (int t = 0; t < j->lp->state[s].n && st == CG_OK; t++)
             st = cache_entry(j, c, j->lp->state[s].t[t].key, j->lp->state[s].t[t].channels,
-                             j->lp->state[s].t[t].scale, err);
+                             j->lp->state[s].t[t].scale, false, err);
         end_pass(j->lp, c, s);
     }
     *ram = cg_act_cache_peak_ram(c);
@@ -521,7 +524,7 @@ static cg_status run_layered(job *j, int passes, result_fn on_result, void *ctx,
         st = cg_act_cache_check_room((double)file, err);
     if (st != CG_OK)
         return st;
-    layered l = {j, cg_act_cache_new(cache_room(j), j->n, false), 0, NULL};
+    layered l = {j, cg_act_cache_new(cache_room(j), j->n, false), 0, NULL, false};
     cg_infer_io io = {cache_load, cache_store, &l};
     for (int s = 0; s < passes && st == CG_OK; s++) {
         bool last = s == lp->n_points;
@@ -549,12 +552,19 @@ static cg_status run_layered(job *j, int passes, result_fn on_result, void *ctx,
         }
         if (st != CG_OK || last)
             break;
-        if (cg_act_cache_overflowed(l.cache)) {
-            st = cg_fail(err, CG_ERR_NUMERIC,
-                         "activations at statistic point %d are beyond the range of the tile cache's 16-bit "
-                         "floats; a memory budget that fits the whole image avoids the cache",
-                         s);
-            break;
+        if (cg_act_cache_overflowed(l.cache) && !l.all_exact) {
+            /* A kept tensor went beyond 16-bit floats: this pass again, with
+             * what it stores (and everything after) as 32-bit floats. What
+             * earlier passes stored was within range. */
+            for (int t = 0; t < lp->state[s].n; t++)
+                if (!cg_act_cache_sealed(l.cache, lp->state[s].t[t].key))
+                    cg_act_cache_drop(l.cache, lp->state[s].t[t].key);
+            cg_act_cache_clear_overflow(l.cache);
+            cg_infer_stats_clear_point(&j->stats->point[s]);
+            j->prog.done_before -= layered_flops(j, s + 1) - layered_flops(j, s); /* progress waits for it */
+            l.all_exact = true;
+            s--;
+            continue;
         }
         cg_infer_stats_finish(j->stats, s);
         end_pass(lp, l.cache, s);

@@ -100,6 +100,55 @@ static void test_spilled_equals_whole(void)
     remove_tmpdir(dir);
 }
 
+/* A kept tensor beyond 16-bit floats (a residual block's input of 1e5 and
+ * more, which the blocks' own norms bring back): the pass runs again with
+ * 32-bit floats, and the result still equals the whole image's, in memory
+ * and through the file; progress never goes back. */
+static int progress_calls;
+static float progress_last;
+static bool progress_monotonic;
+
+static bool watch_progress(void *user, float fraction)
+{
+    progress_monotonic = progress_monotonic && fraction >= progress_last;
+    progress_last = fraction;
+    progress_calls++;
+    return true;
+}
+
+static void test_half_overflow(void)
+{
+    char *dir = fresh_tmpdir();
+    cg_model *m = random_model(archs[0], NULL, 41);
+    cg_params *ps = cg_net_params(cg_model_net(m));
+    cg_tensor *gamma = cg_params_get(ps, cg_params_find(ps, "down1.norm.gamma"));
+    for (int64_t k = 0; k < gamma->size; k++)
+        gamma->data[k] = 2e5f;
+    cg_image *in = test_image(150, 120, 3);
+    cg_stylize_options o = cg_stylize_defaults();
+    cg_image *whole = stylize_or_die(m, in, &o);
+    o.tile = 16;
+    o.progress = watch_progress;
+    for (int spill = 0; spill < 2; spill++) {
+        o.memory_budget = spill ? 1 : 0;
+        progress_calls = 0;
+        progress_last = 0;
+        progress_monotonic = true;
+        cg_image *tiled = stylize_or_die(m, in, &o);
+        double d = max_diff(whole, tiled, false);
+        g_test_message("spill %d: max |tiled - whole| = %.3g, %d progress calls", spill, d, progress_calls);
+        g_assert_cmpfloat(d, <=, 1.0 / 255);
+        g_assert_true(progress_monotonic);
+        g_assert_cmpfloat(progress_last, ==, 1.0f);
+        g_assert_cmpint(files_in(dir), ==, 0);
+        cg_image_free(tiled);
+    }
+    cg_image_free(in);
+    cg_image_free(whole);
+    cg_model_free(m);
+    remove_tmpdir(dir);
+}
+
 /* Where the temporary file cannot be made: a clear error naming TMPDIR, the
  * output untouched; with room in memory for the cache, no file is needed. */
 static void test_no_tmpdir(void)
@@ -393,6 +442,7 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/infer/layered/spilled_equals_whole", test_spilled_equals_whole);
+    g_test_add_func("/infer/layered/half_overflow", test_half_overflow);
     g_test_add_func("/infer/layered/no_tmpdir", test_no_tmpdir);
     g_test_add_func("/infer/layered/cancel_and_write_error", test_cancel_and_write_error);
     g_test_add_func("/infer/layered/no_room", test_no_room);
