@@ -619,11 +619,18 @@ static bool reference_only(const opt_def *o)
            strcmp(o->key, "reconstruction") == 0;
 }
 
+/* Options added after runs were made with the config format: written only
+ * when set, so those runs keep their hash and can still be resumed. */
+static bool written_when_set(const cg_train_config *c, const opt_def *o)
+{
+    return strcmp(o->group, "generator") == 0 && strcmp(o->key, "style_heads") == 0 && !c->g_style_heads;
+}
+
 static void build_canonical(cg_train_config *c)
 {
     GKeyFile *kf = g_key_file_new();
     for (int i = 0; i < N_OPTIONS; i++) {
-        if (c->mode != TR_REFERENCE && reference_only(&options[i]))
+        if ((c->mode != TR_REFERENCE && reference_only(&options[i])) || written_when_set(c, &options[i]))
             continue;
         char *v = option_text(c, &options[i]);
         g_key_file_set_string(kf, options[i].group, options[i].key, v);

@@ -13,6 +13,9 @@
 #      NAME-contact.jpg (validation photos: input | output | attention) and
 #      NAME-eval.json (comicgan eval on the run's test split), and the inference
 #      time of the model on a 1024x1024 photo (data/runs/NAME/speed.txt).
+#      A reference model (mode = reference) gets instead NAME-fidelity.json (comicgan
+#      eval --references on 6 independent photos x 6 held-out references), a photo x
+#      reference NAME-contact.jpg and the bench figures in data/runs/NAME/speed.txt.
 #   5. the comparison (compare-style.sh): NAME-quality.json and NAME-compare.jpg, the
 #      style beside the previous committed model, its teacher and G'MIC's cartoon
 #      filter on the validation photos, and NAME-independent.json on the reserved
@@ -75,6 +78,49 @@ fi
 "$comicgan" export "$run" -o "$root/models/$name.safetensors.tmp"
 mv "$root/models/$name.safetensors.tmp" "$root/models/$name.safetensors"
 model=$root/models/$name.safetensors
+if grep -qE '^mode *= *reference' "$config"; then
+    # A reference model has no fixed style: its card shows the fidelity matrix
+    # and a photo x reference sheet, on photos and references it never trained
+    # on (the reserved independent photos, else the run's test photos; the
+    # first two test pictures of each reference folder).
+    fid=$run/fidelity
+    rm -rf "$fid" && mkdir -p "$fid/photos" "$fid/refs"
+    python3 - "$run/split.json" "$root/data/independent" "$fid" <<'PY'
+import json, os, sys
+split = json.load(open(sys.argv[1]))["sources"]
+independent, fid = sys.argv[2], sys.argv[3]
+if os.path.isdir(independent):
+    photos = [os.path.join(independent, f) for f in sorted(os.listdir(independent))[:6]]
+else:
+    photos = [os.path.join(split["photos"]["folder"], f) for f in split["photos"]["test"][:6]]
+refs = []
+for label in sorted(k for k in split if k.startswith("references.")):
+    refs += [os.path.join(split[label]["folder"], f) for f in split[label]["test"][:2]]
+for kind, files in (("photos", photos), ("refs", refs[:6])):
+    for f in files:
+        os.symlink(f, os.path.join(fid, kind, os.path.basename(f)))
+PY
+    "$comicgan" eval "$model" "$fid/photos" --references "$fid/refs" -o "$cards/$name-fidelity.json"
+    sed -i "s#\"$run/#\"#g; s#\"$root/#\"#g" "$cards/$name-fidelity.json"
+    tiles=(null:)
+    for ref in "$fid"/refs/*; do tiles+=("$ref"); done
+    rows=1
+    for photo in "$fid"/photos/*; do
+        rows=$((rows + 1))
+        tiles+=("$photo")
+        for ref in "$fid"/refs/*; do
+            out=$fid/$(basename "${photo%.*}")-$(basename "${ref%.*}").png
+            "$comicgan" stylize -m "$model" --reference "$ref" "$photo" "$out"
+            tiles+=("$out")
+        done
+    done
+    montage "${tiles[@]}" -tile "$(( ${#tiles[@]} / rows ))x" -geometry 240x240+2+2 -background white -quality 85 \
+        "$cards/$name-contact.jpg"
+    "$comicgan" bench --quick -m "$model" --baseline "$root/models/painted.safetensors" > "$run/speed.txt"
+    echo "train-style.sh: $model, figures in $cards/"
+    exit 0
+fi
+
 "$comicgan" eval "$model" "$run" -o "$cards/$name-eval.json"
 # paths relative to the source tree, runs under data/runs wherever they were
 sed -i "s#\"$(dirname "$run")/#\"data/runs/#g; s#\"$root/#\"#g" "$cards/$name-eval.json"
