@@ -182,7 +182,7 @@ cg_status cg_animation_save(const cg_animation *a, const char *path, const cg_im
                             .lossless = opts->lossless};
 
     cg_atomic_file f;
-    cg_status st = cg_io_save_begin(&f, path, err);
+    cg_status st = cg_atomic_file_begin_keeping_mode(&f, path, err);
     if (st != CG_OK)
         return st;
     const cg_image *const *frames = (const cg_image *const *)a->frames;

@@ -113,3 +113,12 @@ cg_status cg_atomic_file_finish(cg_atomic_file *f, const char *path, cg_status w
     f->fd = -1;
     return st;
 }
+
+cg_status cg_atomic_file_begin_keeping_mode(cg_atomic_file *f, const char *path, cg_error *err)
+{
+    cg_status st = cg_atomic_file_begin(f, path, err);
+    struct stat old;
+    if (st == CG_OK && stat(path, &old) == 0 && S_ISREG(old.st_mode))
+        (void)fchmod(f->fd, old.st_mode & 07777);
+    return st;
+}

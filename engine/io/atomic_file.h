@@ -28,6 +28,11 @@ int cg_atomic_file_clean(const char *path);
  * fills err and leaves nothing to finish. */
 cg_status cg_atomic_file_begin(cg_atomic_file *f, const char *path, cg_error *err);
 
+/* cg_atomic_file_begin, the temporary file given the permissions of the
+ * regular file at path it will replace, if there is one: a user's image
+ * keeps its mode when rewritten. */
+cg_status cg_atomic_file_begin_keeping_mode(cg_atomic_file *f, const char *path, cg_error *err);
+
 /* Ends a write begun by cg_atomic_file_begin. With written == CG_OK: syncs,
  * closes and renames the file onto path; otherwise (or when one of those
  * fails) closes and removes it, leaving path as it was. Frees f's strings.

@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <glib.h>
@@ -136,15 +135,6 @@ static cg_status resolve_spec(const cg_image *img, file_format fmt, const cg_ima
     return CG_OK;
 }
 
-cg_status cg_io_save_begin(cg_atomic_file *f, const char *path, cg_error *err)
-{
-    cg_status st = cg_atomic_file_begin(f, path, err);
-    struct stat old;
-    if (st == CG_OK && stat(path, &old) == 0 && S_ISREG(old.st_mode))
-        (void)fchmod(f->fd, old.st_mode & 07777);
-    return st;
-}
-
 cg_status cg_image_save(const cg_image *img, const char *path, const cg_image_save_options *opts,
                         cg_error *err)
 {
@@ -162,7 +152,7 @@ cg_status cg_image_save(const cg_image *img, const char *path, const cg_image_sa
         return st;
 
     cg_atomic_file f;
-    if ((st = cg_io_save_begin(&f, path, err)) != CG_OK)
+    if ((st = cg_atomic_file_begin_keeping_mode(&f, path, err)) != CG_OK)
         return st;
     static cg_status (*const writer[])(const cg_image *, int, const cg_io_save_spec *,
                                        const char *, cg_error *) = {

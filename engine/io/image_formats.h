@@ -9,7 +9,6 @@
 #include <stdint.h>
 
 #include "comicgan/image.h"
-#include "io/atomic_file.h"
 
 /* The resolved form of cg_image_save_options that a writer gets. */
 typedef struct cg_io_save_spec {
@@ -38,9 +37,5 @@ cg_status cg_io_tiff_save(const cg_image *img, int fd, const cg_io_save_spec *sp
                           const char *name, cg_error *err);
 cg_status cg_io_gif_save(const cg_image *img, int fd, const cg_io_save_spec *spec,
                          const char *name, cg_error *err);
-
-/* Begins the atomic write of an image file at path (cg_atomic_file_begin),
- * giving the temporary file the permissions of the file it will replace. */
-cg_status cg_io_save_begin(cg_atomic_file *f, const char *path, cg_error *err);
 
 #endif
