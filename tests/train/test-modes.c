@@ -250,7 +250,9 @@ static void test_gradient_loss(void)
 
 static void test_multistyle(void)
 {
-    char *extra = g_strdup_printf("[generator]\nresidual = true\n[loss]\nstability = 1\nchroma = 1\ngradient = 1\n"
+    /* With an output head per style; the chroma test below trains without. */
+    char *extra = g_strdup_printf("[generator]\nresidual = true\nstyle_heads = true\n"
+                                  "[loss]\nstability = 1\nchroma = 1\ngradient = 1\n"
                                   "[style ink]\nsource = filter\nfilter = manga\n"
                                   "[style inverse]\nsource = targets\ndir = %s/targets\n"
                                   "[style paint]\nsource = images\ndir = %s/style\n",
