@@ -4,9 +4,17 @@
  * registers three PDB procedures. main.c registers and dispatches them,
  * layers.c moves pixels between GIMP and comicgan, dialog.c and preview.c are
  * the GTK 3 dialog and its worker thread, presets.c reads and writes the
- * named presets the Krita plug-in shares. Calls go one way: main.c calls
- * layers.c and dialog.c, dialog.c calls preview.c, presets.c and layers.c,
- * and layers.c and presets.c call none of them.
+ * named presets the Krita plug-in shares, error.c holds the error domain.
+ * Calls go one way, from the top of this list down, never back up:
+ *
+ *   main.c    -> dialog.c, layers.c, error.c
+ *   dialog.c  -> preview.c, presets.c, layers.c, error.c
+ *   presets.c -> error.c
+ *   layers.c  -> error.c
+ *   preview.c -> (the engine only)
+ *
+ * Nothing below main.c calls into it: what several files need (the error
+ * domain) lives in error.c, not beside the procedures' registration.
  *
  * It links libgimp-2.0 and GTK 3 but never libgimpui: libgimpui is GTK 2, and
  * GTK 2 and GTK 3 in one process abort. */
@@ -128,7 +136,7 @@ void presets_set(GKeyFile *kf, const char *name, const settings *s);
 /* Writes the file atomically (a new file renamed over the old one). */
 gboolean presets_save(GKeyFile *kf, const char *path, GError **error);
 
-/* The plug-in's error domain, for GError: a bad argument (the caller's
+/* error.c: the plug-in's error domain, for GError: a bad argument (the caller's
  * fault), a failure while running, or the user's cancel. */
 #define CG_GIMP_ERROR (cg_gimp_error_quark())
 enum { CG_GIMP_ERROR_ARGUMENT, CG_GIMP_ERROR_FAILED, CG_GIMP_ERROR_CANCELLED };

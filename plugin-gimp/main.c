@@ -17,8 +17,6 @@ const GimpPlugInInfo PLUG_IN_INFO = {NULL, NULL, query, run};
 
 MAIN()
 
-G_DEFINE_QUARK(comicgan-gimp-error-quark, cg_gimp_error)
-
 /* Arguments shared by stylize and stylize-layers; the index of each is fixed
  * because Script-Fu and Python-Fu pass them by position. */
 static const GimpParamDef stylize_args[] = {
