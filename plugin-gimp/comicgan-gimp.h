@@ -1,12 +1,20 @@
 /* comicgan GIMP 2.10 plug-in — what its files share.
  *
  * The plug-in is one program (installed as plug-ins/comicgan/comicgan) that
- * registers three PDB procedures. main.c registers and dispatches them,
+ * registers four PDB procedures. main.c registers and dispatches them,
  * layers.c moves pixels between GIMP and comicgan, dialog.c and preview.c are
  * the GTK 3 dialog and its worker thread, presets.c reads and writes the
- * named presets the Krita plug-in shares. Calls go one way: main.c calls
- * layers.c and dialog.c, dialog.c calls preview.c, presets.c and layers.c,
- * and layers.c and presets.c call none of them.
+ * named presets the Krita plug-in shares, error.c holds the error domain.
+ * Calls go one way, from the top of this list down, never back up:
+ *
+ *   main.c    -> dialog.c, layers.c, error.c
+ *   dialog.c  -> preview.c, presets.c, layers.c, error.c
+ *   presets.c -> error.c
+ *   layers.c  -> error.c
+ *   preview.c -> (the engine only)
+ *
+ * Nothing below main.c calls into it: what several files need (the error
+ * domain) lives in error.c, not beside the procedures' registration.
  *
  * It links libgimp-2.0 and GTK 3 but never libgimpui: libgimpui is GTK 2, and
  * GTK 2 and GTK 3 in one process abort. */
@@ -22,6 +30,7 @@
 #define PROC_STYLIZE "plug-in-comicgan-stylize"
 #define PROC_ATTENTION "plug-in-comicgan-attention"
 #define PROC_LAYERS "plug-in-comicgan-stylize-layers"
+#define PROC_REFERENCE "plug-in-comicgan-stylize-reference"
 
 /* Tile sizes a caller may ask for (0 means automatic). */
 #define TILE_MIN 32
@@ -39,13 +48,20 @@ typedef enum {
     OUTPUT_NEW_LAYER = 1, /* a stylized copy above it */
 } output_mode;
 
-/* Which procedure a dialog or a run is for. */
-typedef enum { JOB_STYLIZE, JOB_ATTENTION, JOB_LAYERS } job_kind;
+/* Which procedure a dialog or a run is for. A reference run is a stylize
+ * run whose style is a reference model's (the dialog is the stylize one). */
+typedef enum { JOB_STYLIZE, JOB_ATTENTION, JOB_LAYERS, JOB_REFERENCE } job_kind;
+
+/* The reference procedure's colour-mode argument. */
+enum { COLORS_REFERENCE = 0, COLORS_PHOTO = 1 };
+
+/* The longest reference file name the last values keep. */
+#define REFERENCE_FILE_MAX 1024
 
 /* The last values, kept by GIMP between runs (gimp_set_data). Stored values
  * whose version or size differ are ignored, so changing this struct means
  * bumping SETTINGS_VERSION. */
-#define SETTINGS_VERSION 4
+#define SETTINGS_VERSION 5
 typedef struct settings {
     guint32 version;
     gchar style[64];       /* style name; "" for the catalog's first */
@@ -62,6 +78,10 @@ typedef struct settings {
     gdouble denoise;       /* 0..1 */
     gdouble contrast;      /* 0.5..2 */
     gint32 memory;         /* MiB, MEMORY_MIN..MEMORY_MAX: cg_stylize_options.memory_budget */
+    /* The reference picture when the style is a reference model's: a file
+     * when reference_file is not "", else the drawable `reference` (-1: none). */
+    gint32 reference;
+    gchar reference_file[REFERENCE_FILE_MAX];
 } settings;
 
 void settings_defaults(settings *s);
@@ -71,8 +91,11 @@ typedef struct loaded_style {
     cg_model *model;
     int index;
     float *mix;               /* one weight per style of the model when mixing, else NULL (g_free) */
+    float *code;              /* a reference model's style code, else NULL (g_free) */
     const char *display_name; /* owned by the model */
 } loaded_style;
+
+void loaded_style_clear(loaded_style *st);
 
 /* layers.c: the work of each procedure, called after the arguments are
  * checked. Each computes every result before touching the image, so that a
@@ -91,6 +114,10 @@ cg_image *read_pixels(gint32 drawable, int x, int y, int width, int height, GErr
 
 /* The whole drawable scaled by `scale` (<= 1), for previews. */
 cg_image *read_scaled(gint32 drawable, double scale, GError **error);
+
+/* The reference picture of *s (its file, or its drawable), whole. NULL
+ * with *error set when the file cannot be read or memory runs out. */
+cg_image *read_reference(const settings *s, GError **error);
 
 /* An attention point's index in the model, by name ("" for the first), or -1. */
 int find_attention_point(const cg_model *m, const char *name);
@@ -128,7 +155,7 @@ void presets_set(GKeyFile *kf, const char *name, const settings *s);
 /* Writes the file atomically (a new file renamed over the old one). */
 gboolean presets_save(GKeyFile *kf, const char *path, GError **error);
 
-/* The plug-in's error domain, for GError: a bad argument (the caller's
+/* error.c: the plug-in's error domain, for GError: a bad argument (the caller's
  * fault), a failure while running, or the user's cancel. */
 #define CG_GIMP_ERROR (cg_gimp_error_quark())
 enum { CG_GIMP_ERROR_ARGUMENT, CG_GIMP_ERROR_FAILED, CG_GIMP_ERROR_CANCELLED };

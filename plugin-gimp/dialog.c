@@ -35,7 +35,8 @@ static const struct {
     {0.25, N_("Quarter size")},
 };
 
-enum { COL_PIXBUF, COL_LABEL, COL_NAME, COL_MODEL, COL_INDEX, COL_DESCRIPTION, N_COLS };
+/* COL_REFERENCE: the row is a reference model's "From an image..." choice. */
+enum { COL_PIXBUF, COL_LABEL, COL_NAME, COL_MODEL, COL_INDEX, COL_DESCRIPTION, COL_REFERENCE, N_COLS };
 
 /* What the dialog knows about a model without keeping it loaded. */
 typedef struct model_info {
@@ -54,6 +55,8 @@ typedef struct dialog {
     GtkWidget *attention, *point, *zoom, *spinner, *status;
     GtkWidget *style_b, *mix, *line_weight, *denoise, *contrast;
     GtkWidget *preset, *preset_save, *preset_delete, *preset_note, *split;
+    GtkWidget *ref_box, *ref_layer, *ref_file, *ref_thumb; /* ref_box: NULL without reference choice */
+    gboolean ref_from_file; /* the reference is ref_file's, not ref_layer's */
     GtkListStore *styles;
     GHashTable *infos; /* model path -> model_info */
 
@@ -76,6 +79,14 @@ typedef struct dialog {
     preview_worker *worker;
     int generation;
     guint timer;
+
+    /* The reference picture's style code, encoded here once per choice (the
+     * worker gets a copy with each preview) by ref_model, the model of
+     * ref_model_path, loaded when first needed. */
+    cg_model *ref_model;
+    char *ref_model_path;
+    float *code; /* NULL until a usable reference is chosen */
+    char *ref_error; /* why there is no code, or NULL */
 } dialog;
 
 static void model_info_free(gpointer data)
@@ -148,6 +159,10 @@ static preview_job *job_for_style(dialog *d, GtkTreeIter *iter)
     preview_job *job = g_new0(preview_job, 1);
     gtk_tree_model_get(GTK_TREE_MODEL(d->styles), iter, COL_MODEL, &job->model_path, COL_INDEX, &job->style_index,
                        -1);
+    gboolean reference = FALSE;
+    gtk_tree_model_get(GTK_TREE_MODEL(d->styles), iter, COL_REFERENCE, &reference, -1);
+    if (reference && d->code)
+        job->code = g_memdup2(d->code, (guint)(cg_model_code_length(d->ref_model) * sizeof *d->code));
     job->stylize = TRUE;
     job->strength = (float)(gtk_range_get_value(GTK_RANGE(d->strength)) / 100.0);
     job->keep_colors = gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(d->keep_colors));
@@ -209,11 +224,32 @@ static void set_busy(dialog *d, gboolean busy, const char *message)
     gtk_label_set_text(GTK_LABEL(d->status), message ? message : "");
 }
 
+static gboolean is_reference_row(dialog *d, GtkTreeIter *iter)
+{
+    gboolean reference = FALSE;
+    gtk_tree_model_get(GTK_TREE_MODEL(d->styles), iter, COL_REFERENCE, &reference, -1);
+    return reference;
+}
+
 static void send_preview(dialog *d)
 {
     GtkTreeIter iter;
     if (!selected_style(d, &iter))
         return;
+    if (is_reference_row(d, &iter) && !d->code) {
+        /* Nothing to stylize with: the image as it is, and why. */
+        ++d->generation;
+        g_clear_object(&d->styled);
+        g_clear_object(&d->heat);
+        if (!d->original) {
+            d->original = pixbuf_from_image(d->fit, 0, 0, d->fit->width, d->fit->height);
+            d->shown = (GdkRectangle){0, 0, d->fit->width, d->fit->height};
+            d->shown_fit = TRUE;
+        }
+        gtk_widget_queue_draw(d->area);
+        set_busy(d, FALSE, d->ref_error ? d->ref_error : _("Choose the reference picture: a layer or a file."));
+        return;
+    }
     preview_job *job = job_for_style(d, &iter);
     const model_info *info = info_for(d, job->model_path);
     job->tag = ++d->generation;
@@ -549,6 +585,149 @@ static void fill_style_b(dialog *d, const char *path)
     g_free(current);
 }
 
+/* OK needs a style to run: a reference row needs a usable reference. */
+static void update_ok(dialog *d)
+{
+    GtkTreeIter iter;
+    if (d->kind != JOB_ATTENTION && selected_style(d, &iter))
+        gtk_dialog_set_response_sensitive(GTK_DIALOG(d->window), GTK_RESPONSE_OK,
+                                          !is_reference_row(d, &iter) || d->code);
+}
+
+/* The reference chosen in the dialog into s; FALSE when none is. */
+static gboolean reference_choice(dialog *d, settings *s)
+{
+    s->reference = -1;
+    s->reference_file[0] = '\0';
+    if (d->ref_from_file) {
+        char *file = gtk_file_chooser_get_filename(GTK_FILE_CHOOSER(d->ref_file));
+        gboolean ok = file && strlen(file) < sizeof s->reference_file;
+        if (ok)
+            g_strlcpy(s->reference_file, file, sizeof s->reference_file);
+        g_free(file);
+        return ok;
+    }
+    const char *id = gtk_combo_box_get_active_id(GTK_COMBO_BOX(d->ref_layer));
+    if (!id)
+        return FALSE;
+    s->reference = (gint32)g_ascii_strtoll(id, NULL, 10);
+    return gimp_item_is_valid(s->reference);
+}
+
+/* Encodes the chosen reference for the selected reference row and shows
+ * its thumbnail, there and on the row; without one, says why. */
+static void update_reference(dialog *d)
+{
+    g_clear_pointer(&d->code, g_free);
+    g_clear_pointer(&d->ref_error, g_free);
+    GtkTreeIter iter;
+    settings r = *d->s;
+    if (!selected_style(d, &iter) || !is_reference_row(d, &iter) || !reference_choice(d, &r)) {
+        update_ok(d);
+        return;
+    }
+    char *path = NULL;
+    gtk_tree_model_get(GTK_TREE_MODEL(d->styles), &iter, COL_MODEL, &path, -1);
+    cg_error err = {0};
+    GError *error = NULL;
+    if (g_strcmp0(path, d->ref_model_path) != 0) {
+        cg_model_free(d->ref_model);
+        g_free(d->ref_model_path);
+        d->ref_model = cg_model_load(path, &err);
+        d->ref_model_path = d->ref_model ? g_strdup(path) : NULL;
+    }
+    cg_image *ref = d->ref_model ? read_reference(&r, &error) : NULL;
+    if (!d->ref_model) {
+        d->ref_error = g_strdup(err.message);
+    } else if (!ref) {
+        d->ref_error = g_strdup(error->message);
+    } else {
+        d->code = g_new(float, cg_model_code_length(d->ref_model));
+        if (cg_model_encode_reference(d->ref_model, ref, d->code, &err) != CG_OK) {
+            d->ref_error = g_strdup_printf(_("The reference picture cannot be used: %s"), err.message);
+            g_clear_pointer(&d->code, g_free);
+        }
+        double f = (double)THUMB_SIDE / MAX(ref->width, ref->height);
+        cg_image *small = cg_image_resize(ref, MAX(1, (int)lround(ref->width * f)),
+                                          MAX(1, (int)lround(ref->height * f)), &err);
+        if (small) {
+            GdkPixbuf *thumb = pixbuf_from_image(small, 0, 0, small->width, small->height);
+            gtk_image_set_from_pixbuf(GTK_IMAGE(d->ref_thumb), thumb);
+            gtk_list_store_set(d->styles, &iter, COL_PIXBUF, thumb, -1);
+            g_clear_object(&thumb);
+            cg_image_free(small);
+        }
+    }
+    g_clear_error(&error);
+    cg_image_free(ref);
+    g_free(path);
+    update_ok(d);
+    request_preview(d);
+}
+
+static void on_reference_layer(GtkComboBox *combo, gpointer data)
+{
+    dialog *d = data;
+    if (gtk_combo_box_get_active(combo) < 0)
+        return;
+    d->ref_from_file = FALSE;
+    gtk_file_chooser_unselect_all(GTK_FILE_CHOOSER(d->ref_file));
+    update_reference(d);
+}
+
+static void on_reference_file(GtkFileChooserButton *button, gpointer data)
+{
+    dialog *d = data;
+    d->ref_from_file = TRUE;
+    g_signal_handlers_block_matched(d->ref_layer, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL, d);
+    gtk_combo_box_set_active(GTK_COMBO_BOX(d->ref_layer), -1);
+    g_signal_handlers_unblock_matched(d->ref_layer, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL, d);
+    update_reference(d);
+}
+
+/* Every layer below item (groups too: their composite), as "image / layer". */
+static void add_reference_layers(dialog *d, gint32 item, const char *image_name)
+{
+    char *name = gimp_item_get_name(item);
+    char *label = g_strdup_printf("%s / %s", image_name, name);
+    char *id = g_strdup_printf("%d", item);
+    gtk_combo_box_text_append(GTK_COMBO_BOX_TEXT(d->ref_layer), id, label);
+    g_free(id);
+    g_free(label);
+    g_free(name);
+    if (!gimp_item_is_group(item))
+        return;
+    gint n = 0;
+    gint *children = gimp_item_get_children(item, &n);
+    for (gint i = 0; i < n; i++)
+        add_reference_layers(d, children[i], image_name);
+    g_free(children);
+}
+
+/* The layers of every open image, the last reference chosen again. */
+static void fill_reference_layers(dialog *d)
+{
+    gint n = 0;
+    gint *images = gimp_image_list(&n);
+    for (gint i = 0; i < n; i++) {
+        char *image_name = gimp_image_get_name(images[i]);
+        gint k = 0;
+        gint *layers = gimp_image_get_layers(images[i], &k);
+        for (gint j = 0; j < k; j++)
+            add_reference_layers(d, layers[j], image_name ? image_name : "");
+        g_free(layers);
+        g_free(image_name);
+    }
+    g_free(images);
+    if (d->s->reference_file[0]) {
+        d->ref_from_file = gtk_file_chooser_set_filename(GTK_FILE_CHOOSER(d->ref_file), d->s->reference_file);
+    } else {
+        char *id = g_strdup_printf("%d", d->s->reference);
+        gtk_combo_box_set_active_id(GTK_COMBO_BOX(d->ref_layer), id);
+        g_free(id);
+    }
+}
+
 /* Shows the selected style's description and its model's attention points. */
 static void on_style_changed(GtkIconView *icons, gpointer data)
 {
@@ -571,6 +750,13 @@ static void on_style_changed(GtkIconView *icons, gpointer data)
             active = (int)i;
     }
     gboolean has_points = info->points->len > 0;
+    if (d->ref_box) {
+        gboolean reference = is_reference_row(d, &iter);
+        gtk_widget_set_visible(d->ref_box, reference);
+        if (reference)
+            update_reference(d);
+        update_ok(d);
+    }
     if (has_points)
         gtk_combo_box_set_active(GTK_COMBO_BOX(d->point), active);
     gtk_widget_set_sensitive(d->point, has_points);
@@ -605,12 +791,22 @@ static void add_styles(dialog *d, const cg_catalog *catalog)
     int row = 0;
     for (int i = 0; i < cg_catalog_count(catalog); i++) {
         const cg_catalog_style *style = cg_catalog_get(catalog, i);
+        gboolean reference = strcmp(style->mode, "reference") == 0;
+        /* Only the stylize dialog takes a reference picture. */
+        if (reference && !d->ref_box)
+            continue;
+        char *description = reference ? g_strdup_printf(_("The style of a picture you choose: a layer of an open "
+                                                           "image, or a file (%s)."),
+                                                         style->display_name)
+                                       : g_strdup(style->description);
         GtkTreeIter iter;
         gtk_list_store_append(d->styles, &iter);
-        gtk_list_store_set(d->styles, &iter, COL_PIXBUF, placeholder, COL_LABEL, style->display_name, COL_NAME,
-                           style->name, COL_MODEL, style->model_path, COL_INDEX, style->style_index,
-                           COL_DESCRIPTION, style->description, -1);
-        if (sample && d->kind != JOB_ATTENTION) {
+        gtk_list_store_set(d->styles, &iter, COL_PIXBUF, placeholder, COL_LABEL,
+                           reference ? _("From an image...") : style->display_name, COL_NAME, style->name, COL_MODEL,
+                           style->model_path, COL_INDEX, style->style_index, COL_DESCRIPTION, description,
+                           COL_REFERENCE, reference, -1);
+        g_free(description);
+        if (sample && d->kind != JOB_ATTENTION && !reference) {
             preview_job *job = job_for_style(d, &iter);
             job->thumbnail = TRUE;
             job->tag = row;
@@ -699,6 +895,35 @@ static void build_presets(dialog *d, GtkWidget *box)
     g_signal_connect(d->preset_delete, "clicked", G_CALLBACK(on_preset_delete), d);
 }
 
+/* The reference picker, shown while a "From an image..." row is chosen. */
+static void build_reference(dialog *d, GtkWidget *box)
+{
+    d->ref_box = gtk_grid_new();
+    gtk_grid_set_row_spacing(GTK_GRID(d->ref_box), 6);
+    gtk_grid_set_column_spacing(GTK_GRID(d->ref_box), 12);
+    d->ref_layer = gtk_combo_box_text_new();
+    gtk_widget_set_hexpand(d->ref_layer, TRUE);
+    gtk_widget_set_tooltip_text(d->ref_layer, _("A layer of any open image: its look becomes the style."));
+    labelled(d->ref_box, _("Re_ference layer:"), d->ref_layer, 0, 0, 1);
+    d->ref_file = gtk_file_chooser_button_new(_("Reference Picture (comicgan)"), GTK_FILE_CHOOSER_ACTION_OPEN);
+    GtkFileFilter *filter = gtk_file_filter_new();
+    gtk_file_filter_set_name(filter, _("Images"));
+    gtk_file_filter_add_mime_type(filter, "image/*");
+    gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(d->ref_file), filter);
+    labelled(d->ref_box, _("or an ima_ge file:"), d->ref_file, 0, 1, 1);
+    d->ref_thumb = gtk_image_new();
+    gtk_widget_set_size_request(d->ref_thumb, THUMB_SIDE, THUMB_SIDE);
+    gtk_grid_attach(GTK_GRID(d->ref_box), d->ref_thumb, 2, 0, 1, 2);
+    gtk_widget_show_all(d->ref_box);
+    /* Shown with its row only (on_style_changed). */
+    gtk_widget_set_no_show_all(d->ref_box, TRUE);
+    gtk_widget_hide(d->ref_box);
+    gtk_box_pack_start(GTK_BOX(box), d->ref_box, FALSE, FALSE, 0);
+    fill_reference_layers(d);
+    g_signal_connect(d->ref_layer, "changed", G_CALLBACK(on_reference_layer), d);
+    g_signal_connect(d->ref_file, "file-set", G_CALLBACK(on_reference_file), d);
+}
+
 static void build_controls(dialog *d, GtkWidget *box)
 {
     /* Presets hold the stylize options: the attention dialog has none. */
@@ -706,7 +931,7 @@ static void build_controls(dialog *d, GtkWidget *box)
         build_presets(d, box);
     section(box, _("Style"));
     d->styles = gtk_list_store_new(N_COLS, GDK_TYPE_PIXBUF, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_INT,
-                                   G_TYPE_STRING);
+                                   G_TYPE_STRING, G_TYPE_BOOLEAN);
     d->icons = gtk_icon_view_new_with_model(GTK_TREE_MODEL(d->styles));
     gtk_icon_view_set_pixbuf_column(GTK_ICON_VIEW(d->icons), COL_PIXBUF);
     gtk_icon_view_set_text_column(GTK_ICON_VIEW(d->icons), COL_LABEL);
@@ -727,6 +952,8 @@ static void build_controls(dialog *d, GtkWidget *box)
     gtk_label_set_line_wrap(GTK_LABEL(d->description), TRUE);
     gtk_label_set_max_width_chars(GTK_LABEL(d->description), 40);
     gtk_box_pack_start(GTK_BOX(box), d->description, FALSE, FALSE, 0);
+    if (d->kind == JOB_STYLIZE)
+        build_reference(d, box);
 
     /* The attention dialog makes a heatmap layer: only style and point
      * matter there, so it leaves out the first grid. */
@@ -968,6 +1195,8 @@ static void read_choices(dialog *d, settings *s)
         gtk_tree_model_get(GTK_TREE_MODEL(d->styles), &iter, COL_NAME, &name, -1);
         g_strlcpy(s->style, name, sizeof s->style);
         g_free(name);
+        if (is_reference_row(d, &iter))
+            reference_choice(d, s);
     }
     s->strength = gtk_range_get_value(GTK_RANGE(d->strength)) / 100.0;
     s->keep_colors = gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(d->keep_colors));
@@ -1226,5 +1455,9 @@ gboolean dialog_run(job_kind kind, gint32 drawable, const cg_catalog *catalog, s
     g_object_unref(d.styles);
     g_hash_table_destroy(d.infos);
     cg_image_free(d.fit);
+    cg_model_free(d.ref_model);
+    g_free(d.ref_model_path);
+    g_free(d.code);
+    g_free(d.ref_error);
     return response == GTK_RESPONSE_OK;
 }

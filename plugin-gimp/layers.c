@@ -69,6 +69,26 @@ cg_image *read_scaled(gint32 drawable, double scale, GError **error)
     return img;
 }
 
+cg_image *read_reference(const settings *s, GError **error)
+{
+    if (!s->reference_file[0])
+        return read_pixels(s->reference, 0, 0, gimp_drawable_width(s->reference), gimp_drawable_height(s->reference),
+                           error);
+    cg_error err = {0};
+    cg_image *img = cg_image_load(s->reference_file, &err);
+    if (!img)
+        set_cg_error(error, &err);
+    return img;
+}
+
+void loaded_style_clear(loaded_style *st)
+{
+    cg_model_free(st->model);
+    g_free(st->mix);
+    g_free(st->code);
+    memset(st, 0, sizeof *st);
+}
+
 cg_stylize_options stylize_options(const loaded_style *st, const settings *s)
 {
     cg_stylize_options o = cg_stylize_defaults();
@@ -80,6 +100,7 @@ cg_stylize_options stylize_options(const loaded_style *st, const settings *s)
     o.scale = s->scale > 0 ? (float)s->scale : 0.0f;
     o.scale_side = s->scale > 0 ? 0 : CG_STYLIZE_AUTO_SIDE;
     o.mix = st->mix;
+    o.code = st->code;
     o.line_weight = (float)s->line_weight;
     o.denoise = (float)s->denoise;
     o.contrast = (float)s->contrast;

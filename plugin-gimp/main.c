@@ -17,8 +17,6 @@ const GimpPlugInInfo PLUG_IN_INFO = {NULL, NULL, query, run};
 
 MAIN()
 
-G_DEFINE_QUARK(comicgan-gimp-error-quark, cg_gimp_error)
-
 /* Arguments shared by stylize and stylize-layers; the index of each is fixed
  * because Script-Fu and Python-Fu pass them by position. */
 static const GimpParamDef stylize_args[] = {
@@ -30,6 +28,16 @@ static const GimpParamDef stylize_args[] = {
     {GIMP_PDB_INT32, "keep-colors", "Keep the image's colours under the style's shading { FALSE (0), TRUE (1) }"},
     {GIMP_PDB_INT32, "output-mode", "{ Replace the layer (0), New layer above it (1) }"},
     {GIMP_PDB_INT32, "tile-size", "Tile side in pixels (32..8192), 0 for automatic"},
+};
+
+static const GimpParamDef reference_args[] = {
+    {GIMP_PDB_INT32, "run-mode", "The run mode { RUN-INTERACTIVE (0), RUN-NONINTERACTIVE (1), RUN-WITH-LAST-VALS (2) }"},
+    {GIMP_PDB_IMAGE, "image", "Input image"},
+    {GIMP_PDB_DRAWABLE, "drawable", "Input drawable (a layer or a layer group)"},
+    {GIMP_PDB_DRAWABLE, "reference", "The reference picture: a drawable of any open image, at least 16x16 pixels"},
+    {GIMP_PDB_FLOAT, "strength", "0 keeps the image, 1 applies the full style (0..1)"},
+    {GIMP_PDB_INT32, "color-mode", "{ The reference's colours (0), The image's colours (1) }"},
+    {GIMP_PDB_INT32, "output-mode", "{ Replace the layer (0), New layer above it (1) }"},
 };
 
 static const GimpParamDef attention_args[] = {
@@ -119,6 +127,15 @@ static void query(void)
                            "comicgan authors", "comicgan authors", "2026", N_("Comic Style Frames (comicgan)..."),
                            "RGB*, GRAY*", GIMP_PLUGIN, G_N_ELEMENTS(stylize_args), 0, stylize_args, NULL);
     gimp_plugin_menu_register(PROC_LAYERS, "<Image>/Filters/Animation");
+
+    /* No menu entry: in menus, the stylize dialog's "From an image..." does this. */
+    gimp_install_procedure(PROC_REFERENCE, N_("Stylize a layer in the style of a reference picture"),
+                           N_("Stylizes the drawable with the first installed reference model, taking the style "
+                              "from the reference drawable (which may belong to another open image). Selection, "
+                              "layer groups, alpha, offsets and precision are handled as by "
+                              "plug-in-comicgan-stylize; the detail size is automatic, as in comicgan stylize."),
+                           "comicgan authors", "comicgan authors", "2026", NULL, "RGB*, GRAY*", GIMP_PLUGIN,
+                           G_N_ELEMENTS(reference_args), 0, reference_args, NULL);
 }
 
 void settings_defaults(settings *s)
@@ -129,6 +146,7 @@ void settings_defaults(settings *s)
     s->output = OUTPUT_REPLACE;
     s->contrast = 1.0;
     s->memory = MEMORY_DEFAULT;
+    s->reference = -1;
 }
 
 static void load_last_values(const char *proc, settings *s)
@@ -141,6 +159,7 @@ static void load_last_values(const char *proc, settings *s)
             stored.style[sizeof stored.style - 1] = '\0';
             stored.point[sizeof stored.point - 1] = '\0';
             stored.style_b[sizeof stored.style_b - 1] = '\0';
+            stored.reference_file[sizeof stored.reference_file - 1] = '\0';
             stored.memory = CLAMP(stored.memory, MEMORY_MIN, MEMORY_MAX);
             *s = stored;
         }
@@ -163,9 +182,28 @@ static gboolean fail(GError **error, const char *fmt, ...)
 static gboolean args_to_settings(job_kind kind, gint nparams, const GimpParam *param, settings *s,
                                  GError **error)
 {
-    gint expected = kind == JOB_ATTENTION ? (gint)G_N_ELEMENTS(attention_args) : (gint)G_N_ELEMENTS(stylize_args);
+    gint expected = kind == JOB_ATTENTION   ? (gint)G_N_ELEMENTS(attention_args)
+                    : kind == JOB_REFERENCE ? (gint)G_N_ELEMENTS(reference_args)
+                                            : (gint)G_N_ELEMENTS(stylize_args);
     if (nparams != expected)
         return fail(error, _("Expected %d arguments, got %d."), expected, nparams);
+    if (kind == JOB_REFERENCE) {
+        double strength = param[4].data.d_float;
+        if (!isfinite(strength) || strength < 0 || strength > 1)
+            return fail(error, _("strength must be between 0 and 1, got %g."), strength);
+        if (param[5].data.d_int32 != COLORS_REFERENCE && param[5].data.d_int32 != COLORS_PHOTO)
+            return fail(error, _("color-mode must be 0 (the reference's colours) or 1 (the image's colours), got %d."),
+                        param[5].data.d_int32);
+        if (param[6].data.d_int32 != OUTPUT_REPLACE && param[6].data.d_int32 != OUTPUT_NEW_LAYER)
+            return fail(error, _("output-mode must be 0 (replace) or 1 (new layer), got %d."), param[6].data.d_int32);
+        s->reference = param[3].data.d_drawable;
+        s->strength = strength;
+        s->keep_colors = param[5].data.d_int32 == COLORS_PHOTO;
+        s->output = param[6].data.d_int32;
+        /* Automatic detail size, as comicgan stylize --reference. */
+        s->scale = 0;
+        return TRUE;
+    }
     const char *style = param[3].data.d_string ? param[3].data.d_string : "";
     if (strlen(style) >= sizeof s->style)
         return fail(error, _("The style name \"%s\" is too long."), style);
@@ -219,13 +257,64 @@ static char *style_names(const cg_catalog *c)
     return g_string_free(names, FALSE);
 }
 
-/* The first style that changes something, for an empty style name. */
+static gboolean is_reference(const cg_catalog_style *st)
+{
+    return strcmp(st->mode, "reference") == 0;
+}
+
+/* The first style that changes something without a reference picture, for
+ * an empty style name. */
 static const char *default_style(const cg_catalog *c)
 {
     for (int i = 0; i < cg_catalog_count(c); i++)
-        if (strcmp(cg_catalog_get(c, i)->mode, "identity") != 0)
+        if (strcmp(cg_catalog_get(c, i)->mode, "identity") != 0 && !is_reference(cg_catalog_get(c, i)))
             return cg_catalog_get(c, i)->name;
     return cg_catalog_count(c) > 0 ? cg_catalog_get(c, 0)->name : NULL;
+}
+
+/* The first reference style, or NULL. */
+static const char *reference_style(const cg_catalog *c)
+{
+    for (int i = 0; i < cg_catalog_count(c); i++)
+        if (is_reference(cg_catalog_get(c, i)))
+            return cg_catalog_get(c, i)->name;
+    return NULL;
+}
+
+/* The reference drawable of *s, unless it is a file: it must exist and be
+ * large enough for the style encoder. */
+static gboolean check_reference(const settings *s, GError **error)
+{
+    if (s->reference_file[0])
+        return TRUE;
+    if (s->reference < 0 || !gimp_item_is_valid(s->reference) || !gimp_item_is_drawable(s->reference))
+        return fail(error, _("The reference drawable does not exist (was its image closed?)."));
+    gint w = gimp_drawable_width(s->reference), h = gimp_drawable_height(s->reference);
+    if (w < CG_REFERENCE_MIN_SIDE || h < CG_REFERENCE_MIN_SIDE || w > CG_STYLIZE_MAX_SIDE || h > CG_STYLIZE_MAX_SIDE) {
+        char *name = gimp_item_get_name(s->reference);
+        fail(error, _("The reference \"%s\" is %dx%d pixels; a reference must be %d to %d pixels wide and high."),
+             name, w, h, CG_REFERENCE_MIN_SIDE, CG_STYLIZE_MAX_SIDE);
+        g_free(name);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* A reference model's style code from the reference picture of *s. */
+static gboolean encode_reference(const settings *s, loaded_style *st, GError **error)
+{
+    if (!check_reference(s, error))
+        return FALSE;
+    cg_image *ref = read_reference(s, error);
+    if (!ref)
+        return FALSE;
+    cg_error err = {0};
+    st->code = g_new(float, cg_model_code_length(st->model));
+    gboolean ok = cg_model_encode_reference(st->model, ref, st->code, &err) == CG_OK;
+    if (!ok)
+        fail(error, _("The reference picture cannot be used: %s"), err.message);
+    cg_image_free(ref);
+    return ok;
 }
 
 static gboolean no_models(const cg_catalog *c, GError **error)
@@ -257,12 +346,23 @@ static gboolean load_style(const cg_catalog *c, settings *s, loaded_style *st, G
     if (!st->model)
         return fail(error, _("Could not load the style \"%s\": %s"), s->style, err.message);
     st->display_name = cg_model_style(st->model, st->index)->display_name;
-    if (s->style_b[0] && s->mix > 0) {
+    if (cg_model_code_length(st->model) > 0) {
+        /* A reference model: the style comes from the picture, never mixed. */
+        if (s->reference < 0 && !s->reference_file[0]) {
+            loaded_style_clear(st);
+            return fail(error, _("Style \"%s\" takes its style from a reference picture: use %s, or \"From an "
+                                 "image...\" in the dialog."),
+                        s->style, PROC_REFERENCE);
+        }
+        if (!encode_reference(s, st, error)) {
+            loaded_style_clear(st);
+            return FALSE;
+        }
+    } else if (s->style_b[0] && s->mix > 0) {
         /* Weights over the model's styles: A gets 1 - mix, B mix. */
         const cg_catalog_style *a = cg_catalog_find(c, s->style), *b = cg_catalog_find(c, s->style_b);
         if (!b || strcmp(a->model_path, b->model_path) != 0) {
-            cg_model_free(st->model);
-            st->model = NULL;
+            loaded_style_clear(st);
             return fail(error, _("Style \"%s\" cannot be mixed with \"%s\": mixed styles must come from one model."),
                         s->style_b, s->style);
         }
@@ -272,9 +372,7 @@ static gboolean load_style(const cg_catalog *c, settings *s, loaded_style *st, G
     }
     cg_stylize_options o = stylize_options(st, s);
     if (cg_stylize_check_options(st->model, &o, &err) != CG_OK) {
-        cg_model_free(st->model);
-        g_clear_pointer(&st->mix, g_free);
-        st->model = NULL;
+        loaded_style_clear(st);
         return fail(error, "%s", err.message);
     }
     return TRUE;
@@ -313,6 +411,20 @@ static gboolean run_job(job_kind kind, const char *proc, gint nparams, const Gim
     cg_catalog *catalog = cg_catalog_new();
     if (!catalog)
         return fail(error, _("Out of memory."));
+    if (kind == JOB_REFERENCE && mode != GIMP_RUN_WITH_LAST_VALS) {
+        const char *style = reference_style(catalog);
+        if (!style) {
+            cg_catalog_free(catalog);
+            return fail(error, _("No reference model is installed: %s needs a model that takes its style from a "
+                                 "picture (comicgan info says which do)."),
+                        PROC_REFERENCE);
+        }
+        g_strlcpy(s.style, style, sizeof s.style);
+        if (mode == GIMP_RUN_INTERACTIVE && nparams == (gint)G_N_ELEMENTS(reference_args)) {
+            s.reference = param[3].data.d_drawable;
+            s.reference_file[0] = '\0';
+        }
+    }
     if (mode == GIMP_RUN_INTERACTIVE) {
         if (cg_catalog_count(catalog) == 0) {
             no_models(catalog, error);
@@ -322,7 +434,7 @@ static gboolean run_job(job_kind kind, const char *proc, gint nparams, const Gim
         if (!s.style[0] || !cg_catalog_find(catalog, s.style))
             g_strlcpy(s.style, default_style(catalog), sizeof s.style);
         GError *dialog_error = NULL;
-        if (!dialog_run(kind, drawable, catalog, &s, &dialog_error)) {
+        if (!dialog_run(kind == JOB_REFERENCE ? JOB_STYLIZE : kind, drawable, catalog, &s, &dialog_error)) {
             cg_catalog_free(catalog);
             if (dialog_error) {
                 g_propagate_error(error, dialog_error);
@@ -349,18 +461,17 @@ static gboolean run_job(job_kind kind, const char *proc, gint nparams, const Gim
             fail(error, _("The model of style \"%s\" has no attention point \"%s\"; it has: %s."), s.style,
                  s.point, names->str);
         g_string_free(names, TRUE);
-        cg_model_free(st.model);
-        g_free(st.mix);
+        loaded_style_clear(&st);
         return FALSE;
     }
 
     switch (kind) {
-    case JOB_STYLIZE: ok = run_stylize(image, drawable, &st, &s, error); break;
+    case JOB_STYLIZE:
+    case JOB_REFERENCE: ok = run_stylize(image, drawable, &st, &s, error); break;
     case JOB_LAYERS: ok = run_layers(image, drawable, &st, &s, error); break;
     case JOB_ATTENTION: ok = run_attention(image, drawable, &st, &s, result_layer, error); break;
     }
-    cg_model_free(st.model);
-    g_free(st.mix);
+    loaded_style_clear(&st);
     if (ok) {
         gimp_set_data(proc, &s, sizeof s);
         if (mode != GIMP_RUN_NONINTERACTIVE)
@@ -392,6 +503,8 @@ static void run(const gchar *name, gint nparams, const GimpParam *param, gint *n
         kind = JOB_ATTENTION;
     else if (strcmp(name, PROC_LAYERS) == 0)
         kind = JOB_LAYERS;
+    else if (strcmp(name, PROC_REFERENCE) == 0)
+        kind = JOB_REFERENCE;
     else {
         values[0].data.d_status = GIMP_PDB_CALLING_ERROR;
         return;

@@ -26,6 +26,7 @@ void preview_job_free(preview_job *job)
         return;
     g_free(job->model_path);
     g_free(job->mix);
+    g_free(job->code);
     cg_image_free(job->input);
     cg_image_free(job->stats_source);
     g_free(job);
@@ -120,6 +121,7 @@ static preview_result *run_job(preview_worker *w, GHashTable *models, preview_jo
     cg_stylize_options o = cg_stylize_defaults();
     o.style = job->style_index;
     o.mix = job->mix;
+    o.code = job->code;
     o.strength = job->strength;
     o.line_weight = job->line_weight;
     o.denoise = job->denoise;

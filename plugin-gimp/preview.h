@@ -19,6 +19,7 @@ typedef struct preview_job {
     char *model_path;
     int style_index;
     float *mix;         /* one weight per style of the model when mixing, else NULL (owned) */
+    float *code;        /* a reference model's style code, else NULL (owned) */
     gboolean stylize;   /* FALSE: return the input, for an attention-only preview */
     float strength;
     gboolean keep_colors;

@@ -7,6 +7,9 @@
 ; one line per check to manifest.txt for gimp-batch.sh:
 ;   check DESCRIPTION|ARGUMENTS FOR check-results
 ;   cli DESCRIPTION|IN OUT OPTIONS: OUT equals `comicgan stylize OPTIONS IN`
+;   cli-reference DESCRIPTION|IN OUT REF OPTIONS: OUT equals
+;       `comicgan stylize --model=<the reference model> --reference=REF OPTIONS IN`
+;   logged DESCRIPTION|TEXT   GIMP's log has TEXT (a message the plug-in gave)
 ;   ok DESCRIPTION         a fact checked here
 ;   not-ok DESCRIPTION     one that failed here
 ;   skip DESCRIPTION|WHY
@@ -34,6 +37,12 @@
 
 (define (cli description . args)
   (emit "cli " description "|" (apply words args)))
+
+(define (cli-reference description . args)
+  (emit "cli-reference " description "|" (apply words args)))
+
+(define (logged description text)
+  (emit "logged " description "|" text))
 
 (define (expect description ok)
   (emit (if ok "ok " "not-ok ") description))
@@ -318,6 +327,88 @@
     (gimp-image-delete other)
     (gimp-image-delete img)))
 
+(define (case-reference)
+  (let* ((img (new-image 80 60 RGB PRECISION-U8-GAMMA))
+         (layer (add-layer img 0 80 60 RGBA-IMAGE "photo" 0 0 111))
+         (other (add-layer img 0 80 60 RGB-IMAGE "other" 0 0 113))
+         (ref-img (new-image 48 40 RGB PRECISION-U8-GAMMA))
+         (ref (add-layer ref-img 0 48 40 RGB-IMAGE "reference" 0 0 112)))
+    (punch-hole img layer 20 15 40 30)
+    (export layer "reference-in")
+    (export other "reference-other-in")
+    (export ref "reference-ref")
+    ; the reference belongs to another open image
+    (plug-in-comicgan-stylize-reference RUN-NONINTERACTIVE img layer ref 1.0 0 0)
+    (export layer "reference-out")
+    (check "stylize-reference: the layer is stylized" "changed" (png "reference-in") (png "reference-out"))
+    (cli-reference "stylize-reference: reference colours, same as comicgan stylize --reference"
+                   (png "reference-in") (png "reference-out") (png "reference-ref"))
+    (plug-in-comicgan-stylize-reference RUN-NONINTERACTIVE img layer ref 0.6 1 1)
+    (let ((new (car (gimp-image-get-active-layer img))))
+      (export new "reference-kept")
+      (expect "stylize-reference: new layer directly above the source"
+              (and (not (= new layer)) (= (position img new) (- (position img layer) 1))))
+      (cli-reference "stylize-reference: the image's colours, strength 0.6, same as comicgan stylize --reference"
+                     (png "reference-out") (png "reference-kept") (png "reference-ref")
+                     "--keep-colors" "--strength=0.6"))
+    ; the arguments after the drawable are ignored with the last values
+    (plug-in-comicgan-stylize-reference RUN-WITH-LAST-VALS img other -1 0.0 0 0)
+    (export (car (gimp-image-get-active-layer img)) "reference-last")
+    (cli-reference "stylize-reference: RUN-WITH-LAST-VALS repeats the reference and the values"
+                   (png "reference-other-in") (png "reference-last") (png "reference-ref")
+                   "--keep-colors" "--strength=0.6")
+    (gimp-image-delete ref-img)
+    (gimp-image-delete img)))
+
+; A refused reference leaves the image as it was: same pixels, no new
+; layer, nothing on the undo stack (the image stays clean).
+(define (refuses-reference name description message call)
+  (let* ((img (new-image 64 48 RGB PRECISION-U8-GAMMA))
+         (layer (add-layer img 0 64 48 RGBA-IMAGE "target" 0 0 121)))
+    (export layer (string-append name "-in"))
+    (gimp-image-clean-all img)
+    (refuses description (lambda () (call img layer)))
+    (export layer (string-append name "-out"))
+    (expect (string-append description ": no layer added, the image untouched (clean)")
+            (and (= (car (gimp-image-get-layers img)) 1) (= (car (gimp-image-is-dirty img)) 0)))
+    (check (string-append description ": the layer unchanged")
+           "same" (png (string-append name "-in")) (png (string-append name "-out")))
+    (logged (string-append description ": the error says why") message)
+    (gimp-image-delete img)))
+
+(define (case-bad-reference)
+  (let* ((tiny-img (new-image 1 1 RGB PRECISION-U8-GAMMA))
+         (tiny (add-layer tiny-img 0 1 1 RGB-IMAGE "tiny" 0 0 122))
+         (closed-img (new-image 32 32 RGB PRECISION-U8-GAMMA))
+         (closed (add-layer closed-img 0 32 32 RGB-IMAGE "closed" 0 0 123))
+         (good-img (new-image 32 32 RGB PRECISION-U8-GAMMA))
+         (good (add-layer good-img 0 32 32 RGB-IMAGE "good" 0 0 124)))
+    (gimp-image-delete closed-img)
+    ; GIMP itself refuses the ID of a layer that is gone
+    (refuses-reference "bad-reference-tiny" "a 1x1 reference" "The reference \"tiny\" is 1x1 pixels"
+                       (lambda (img layer)
+                         (plug-in-comicgan-stylize-reference RUN-NONINTERACTIVE img layer tiny 1.0 0 0)))
+    (refuses-reference "bad-reference-closed" "a reference of a closed image" "invalid ID for argument 'reference'"
+                       (lambda (img layer)
+                         (plug-in-comicgan-stylize-reference RUN-NONINTERACTIVE img layer closed 1.0 0 0)))
+    (refuses-reference "bad-reference-colors" "colour mode 2" "color-mode must be 0"
+                       (lambda (img layer)
+                         (plug-in-comicgan-stylize-reference RUN-NONINTERACTIVE img layer good 1.0 2 0)))
+    (refuses-reference "bad-reference-style" "a reference style without a reference" "takes its style from a reference picture"
+                       (lambda (img layer)
+                         (plug-in-comicgan-stylize RUN-NONINTERACTIVE img layer "test-reference" 1.0 0 0 0)))
+    ; the last values keep the reference's ID; its image closed since, the plug-in says so
+    (let* ((img (new-image 32 32 RGB PRECISION-U8-GAMMA))
+           (layer (add-layer img 0 32 32 RGB-IMAGE "scratch" 0 0 125)))
+      (plug-in-comicgan-stylize-reference RUN-NONINTERACTIVE img layer good 1.0 0 0)
+      (gimp-image-delete img))
+    (gimp-image-delete good-img)
+    (refuses-reference "bad-reference-last" "the last values' reference, its image closed since"
+                       "The reference drawable does not exist"
+                       (lambda (img layer)
+                         (plug-in-comicgan-stylize-reference RUN-WITH-LAST-VALS img layer -1 1.0 0 0)))
+    (gimp-image-delete tiny-img)))
+
 (define (case-python-fu)
   (if (= (car (gimp-procedural-db-proc-exists "python-fu-eval")) 0)
       (emit "skip Python-Fu batch call|this GIMP has no Python-Fu (python-fu-eval)")
@@ -342,6 +433,8 @@
 (run-case "attention" case-attention)
 (run-case "last values" case-last-values)
 (run-case "bad arguments" case-bad-arguments)
+(run-case "reference" case-reference)
+(run-case "bad references" case-bad-reference)
 (run-case "Python-Fu" case-python-fu)
 (gimp-context-pop)
 (emit "done")

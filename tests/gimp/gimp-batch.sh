@@ -26,6 +26,8 @@ fi
 work=$(cd "$work" && pwd)
 mkdir -p "$work/profile/gradients" "$work/models" "$work/out" "$work/data"
 "$make_model" "$work/models/test.safetensors" || { echo "Bail out! make-model failed"; exit 1; }
+# A reference model of seeded random weights, first in the catalog (by file name).
+"$make_model" --reference "$work/models/reference.safetensors" 7 || { echo "Bail out! make-model failed"; exit 1; }
 
 # A profile of its own, the test model first in the catalog, no display;
 # the plug-in goes in the way users install it.
@@ -39,6 +41,7 @@ build=$(cd "$(dirname "$plugin")/.." && pwd)
 cmp -s "$plugin" "$work/profile/plug-ins/comicgan/comicgan" ||
     { echo "Bail out! install-user.sh did not install $plugin"; exit 1; }
 model="$work/models/test.safetensors"
+reference_model="$work/models/reference.safetensors"
 
 timeout 600 gimp-console-2.10 -i -d -f \
     -b "(begin (define out-dir \"$work/out\") (define model-file \"$model\") (load \"$srcdir/batch-test.scm\"))" \
@@ -49,7 +52,7 @@ manifest="$work/out/manifest.txt"
 python_fu=0
 grep -q '^python-fu$' "$manifest" && python_fu=1
 total=$(grep -cvE '^(done|python-fu)$' "$manifest")
-echo "1..$((total + 3 + python_fu))"
+echo "1..$((total + 4 + python_fu))"
 
 n=0
 fail=0
@@ -77,6 +80,30 @@ while IFS= read -r line; do
         else
             echo "not ok $n - ${rest%%|*}"
             echo "$why" | sed 's/^/# /'
+            fail=1
+        fi ;;
+    cli-reference)
+        # shellcheck disable=SC2086 # the arguments are words without spaces
+        set -- ${rest#*|}
+        in=$1 want=$2 ref=$3
+        shift 3
+        # Within one step of 8 bits: the same pixels but for rounding.
+        if [ -z "$command" ]; then
+            echo "ok $n - ${rest%%|*} # SKIP the comicgan command is not built"
+        elif why=$("$command" stylize --model="$reference_model" --reference="$ref" "$@" "$in" \
+            "$work/out/cli-$n.png" 2>&1 && "$checker" same "$want" "$work/out/cli-$n.png" 0.0040 2>&1); then
+            echo "ok $n - ${rest%%|*}"
+        else
+            echo "not ok $n - ${rest%%|*}"
+            echo "$why" | sed 's/^/# /'
+            fail=1
+        fi ;;
+    logged)
+        if grep -qF -- "${rest#*|}" "$work/gimp.log"; then
+            echo "ok $n - ${rest%%|*}"
+        else
+            echo "not ok $n - ${rest%%|*}"
+            echo "# GIMP's log has no \"${rest#*|}\""
             fail=1
         fi ;;
     check)
@@ -113,6 +140,30 @@ if grep -q '没有名为“nope”的风格' "$work/gimp-zh_CN.log"; then
 else
     echo "not ok $n - error messages are translated (zh_CN)"
     tail -5 "$work/gimp-zh_CN.log" | sed 's/^/# /'
+    fail=1
+fi
+
+# Without a reference model the reference procedure says so and leaves the image alone.
+n=$((n + 1))
+mkdir -p "$work/plain-models"
+cp "$model" "$work/plain-models/"
+COMICGAN_MODEL_PATH="$work/plain-models" timeout 300 gimp-console-2.10 -i -d -f \
+    -b "(let* ((img (car (gimp-image-new 32 32 RGB)))
+               (layer (car (gimp-layer-new img 32 32 RGB-IMAGE \"l\" 100 LAYER-MODE-NORMAL))))
+          (gimp-image-insert-layer img layer 0 0)
+          (gimp-image-clean-all img)
+          (catch #f (plug-in-comicgan-stylize-reference RUN-NONINTERACTIVE img layer layer 1.0 0 1))
+          (let ((port (open-output-file \"$work/out/no-reference.txt\")))
+            (display (list (car (gimp-image-get-layers img)) (car (gimp-image-is-dirty img))) port)
+            (close-output-port port)))" \
+    -b '(gimp-quit 0)' >"$work/gimp-no-reference.log" 2>&1
+# (layers dirty): still one layer, and clean
+if grep -q 'No reference model is installed' "$work/gimp-no-reference.log" &&
+    [ "$(cat "$work/out/no-reference.txt" 2>/dev/null)" = "(1 0)" ]; then
+    echo "ok $n - without a reference model, stylize-reference is refused with a message, the image untouched"
+else
+    echo "not ok $n - without a reference model, stylize-reference is refused with a message, the image untouched"
+    tail -5 "$work/gimp-no-reference.log" | sed 's/^/# /'
     fail=1
 fi
 

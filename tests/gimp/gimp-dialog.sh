@@ -33,6 +33,7 @@ if [ "${1:-}" != --inside ]; then
         cp "$mo" "$work/profile/plug-ins/comicgan/locale/$lang/LC_MESSAGES/"
     done
     "$make_model" "$work/models/test.safetensors" || { echo "Bail out! make-model failed"; exit 1; }
+    "$make_model" --reference "$work/models/reference.safetensors" 7 || { echo "Bail out! make-model failed"; exit 1; }
     export GIMP2_DIRECTORY="$work/profile" COMICGAN_MODEL_PATH="$work/models" XDG_DATA_HOME="$work/data"
     export XDG_CONFIG_HOME="$work/config"
     unset WAYLAND_DISPLAY
@@ -44,7 +45,7 @@ fi
 checker=$2 work=$3 shots=$4
 image=/usr/share/gimp/2.0/images/gimp-splash.png
 [ -f "$image" ] || image=/usr/share/gimp/2.0/images/wilber.png
-echo "1..20"
+echo "1..22"
 presets=$XDG_CONFIG_HOME/comicgan/presets.ini
 mkdir -p "$(dirname "$presets")"
 # A preset as the Krita plug-in writes it.
@@ -249,14 +250,42 @@ result $? "Cancel leaves the image untouched"
 grep -q width "$work/profile/comicgan-dialog.ini" 2>/dev/null
 result $? "the dialog's size is remembered"
 
-# The settings the run used (settings in comicgan-gimp.h: the memory in MiB is its last member, a
-# 32-bit integer followed by 4 bytes of padding), as the stylize procedure stored them after OK.
+# The settings the run used (settings in comicgan-gimp.h: the memory in MiB is a 32-bit integer
+# at byte 264, after the members before it and their padding on x86-64), as the stylize
+# procedure stored them after OK.
 python3 -c '
 import re, struct, sys
 data = bytes(int(v) & 255 for v in re.findall(r"-?[0-9]+", open(sys.argv[1]).read()))
-sys.exit(0 if len(data) >= 8 and struct.unpack_from("<i", data, len(data) - 8)[0] == 2048 else 1)' \
+sys.exit(0 if len(data) >= 268 and struct.unpack_from("<i", data, 264)[0] == 2048 else 1)' \
     "$out/stylize-settings.txt" 2>/dev/null
 result $? "the run got the Memory typed in the dialog (2048 MiB), and it is kept with the last values"
+
+# The reference procedure, interactive: the stylize dialog opens with the
+# reference (a layer of another open image) chosen, and OK applies it.
+reference=/usr/share/gimp/2.0/images/wilber.png
+[ -f "$reference" ] || reference=$image
+gimp-2.10 -d -f -s -b "(let* ((img (car (file-png-load RUN-NONINTERACTIVE \"$image\" \"$image\")))
+                             (layer (car (gimp-image-get-active-layer img)))
+                             (ref-img (car (file-png-load RUN-NONINTERACTIVE \"$reference\" \"$reference\")))
+                             (ref (car (gimp-image-get-active-layer ref-img)))
+                             (save (lambda (name)
+                                     (file-png-save2 RUN-NONINTERACTIVE img layer (string-append \"$out/\" name)
+                                                     name 0 9 0 0 0 0 0 0 1))))
+    (gimp-display-new img)
+    (save \"reference-before.png\")
+    (plug-in-comicgan-stylize-reference RUN-INTERACTIVE img layer ref 1.0 0 0)
+    (save \"reference-after.png\")
+    (gimp-quit 1))" >"$work/gimp-reference.log" 2>&1 &
+gimp_pid=$!
+dialog=$(wait_window 'Comic Style \(comicgan\)')
+[ -n "$dialog" ]
+result $? "stylize-reference, interactive: the stylize dialog opens"
+sleep 8
+shot reference.png
+[ -n "$dialog" ] && press "$dialog" alt+o
+wait_gimp
+[ -f "$out/reference-after.png" ] && "$checker" changed "$out/reference-before.png" "$out/reference-after.png" >/dev/null
+result $? "screenshot reference.png: OK applies the reference's style"
 
 # The same dialog in Chinese.
 LANG=C.UTF-8 LC_ALL= LANGUAGE=zh_CN gimp-2.10 -d -f -s -b "(let* ((img (car (file-png-load RUN-NONINTERACTIVE \"$image\" \"$image\")))
