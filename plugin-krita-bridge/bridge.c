@@ -481,7 +481,8 @@ static void send_result(bridge *b, const cgb_request *r, const uint8_t *pixels, 
 }
 
 /* The reference picture of a stylize request (version 4): after the image's
- * pixels and mask in the payload, encoded with m's style encoder. */
+ * pixels and mask in the payload, in its own layout, encoded with m's style
+ * encoder. */
 static cg_status encode_reference(const cgb_message *msg, const cg_model *m, float *code, cg_error *err)
 {
     const cgb_request *r = &msg->req;
@@ -490,7 +491,7 @@ static cg_status encode_reference(const cgb_message *msg, const cg_model *m, flo
     size_t offset = (size_t)r->frames[0].width * r->frames[0].height * (bpp + (r->mask ? 1 : 0));
     cg_image *ref = cg_image_new(r->reference.width, r->reference.height, err);
     cg_status s = ref ? CG_OK : err->code;
-    if (s == CG_OK && !cgb_unpack(msg->payload + offset, r->depth, r->linear, n, ref->pixels, &bad))
+    if (s == CG_OK && !cgb_unpack(msg->payload + offset, r->reference_depth, r->reference_linear, n, ref->pixels, &bad))
         s = cg_fail(err, CG_ERR_NUMERIC, "pixel (%zu, %zu) of the reference picture is NaN or infinite",
                     bad % (size_t)r->reference.width, bad / (size_t)r->reference.width);
     if (s == CG_OK)

@@ -281,31 +281,26 @@ static cg_status parse_sizes(JsonObject *o, cgb_request *r, const char **code, c
     return CG_OK;
 }
 
-static cg_status parse_layout(JsonObject *o, cgb_request *r, const char **code, cg_error *err)
+/* The members "depth" and "transfer" of o into *d and *linear; a missing
+ * one keeps what they hold unless required. */
+static cg_status parse_depth(JsonObject *o, bool required, cgb_depth *d, bool *linear, const char **code,
+                             cg_error *err)
 {
     *code = "protocol";
-    const char *model = get_string(o, "color_model", true, err);
-    if (!model)
+    const char *depth = get_string(o, "depth", required, err);
+    if (!depth && err->code != CG_OK)
         return err->code;
-    const char *depth = get_string(o, "depth", true, err);
-    if (!depth)
-        return err->code;
-    if (strcmp(model, "RGBA") != 0) {
-        *code = "unsupported";
-        return cg_fail(err, CG_ERR_UNSUPPORTED,
-                       "%s layers are not supported: convert the layer or image to RGB/Alpha first "
-                       "(Image > Convert Image Color Space)", strcmp(model, "GRAYA") == 0 ? "gray" : "this colour model's");
-    }
     size_t i;
-    for (i = 0; i < G_N_ELEMENTS(depth_names); i++)
+    for (i = 0; depth && i < G_N_ELEMENTS(depth_names); i++)
         if (strcmp(depth, depth_names[i]) == 0)
             break;
-    if (i == G_N_ELEMENTS(depth_names)) {
+    if (depth && i == G_N_ELEMENTS(depth_names)) {
         *code = "unsupported";
         return cg_fail(err, CG_ERR_UNSUPPORTED, "channel depth \"%.16s\" is not supported (U8, U16, F16 or F32)",
                        depth);
     }
-    r->depth = (cgb_depth)i;
+    if (depth)
+        *d = (cgb_depth)i;
     const char *transfer = get_string(o, "transfer", false, err);
     if (!transfer && err->code != CG_OK)
         return err->code;
@@ -313,8 +308,26 @@ static cg_status parse_layout(JsonObject *o, cgb_request *r, const char **code, 
         *code = "invalid";
         return cg_fail(err, CG_ERR_INVALID, "\"transfer\" must be \"srgb\" or \"linear\"");
     }
-    r->linear = transfer && strcmp(transfer, "linear") == 0;
+    if (transfer)
+        *linear = strcmp(transfer, "linear") == 0;
     return CG_OK;
+}
+
+static cg_status parse_layout(JsonObject *o, cgb_request *r, const char **code, cg_error *err)
+{
+    *code = "protocol";
+    const char *model = get_string(o, "color_model", true, err);
+    if (!model)
+        return err->code;
+    if (!get_string(o, "depth", true, err))
+        return err->code;
+    if (strcmp(model, "RGBA") != 0) {
+        *code = "unsupported";
+        return cg_fail(err, CG_ERR_UNSUPPORTED,
+                       "%s layers are not supported: convert the layer or image to RGB/Alpha first "
+                       "(Image > Convert Image Color Space)", strcmp(model, "GRAYA") == 0 ? "gray" : "this colour model's");
+    }
+    return parse_depth(o, true, &r->depth, &r->linear, code, err);
 }
 
 static cg_status parse_style(JsonObject *o, cgb_request *r, const char **code, cg_error *err)
@@ -372,7 +385,11 @@ static cg_status parse_reference(JsonObject *o, cgb_request *r, const char **cod
             *code = "protocol";
             return cg_fail(err, CG_ERR_FORMAT, "\"reference\" must be an object {\"width\", \"height\"}");
         }
-        if (!parse_size(json_node_get_object(ref), &r->reference, code, err))
+        JsonObject *ro = json_node_get_object(ref);
+        r->reference_depth = r->depth;
+        r->reference_linear = r->linear;
+        if (!parse_size(ro, &r->reference, code, err) ||
+            parse_depth(ro, false, &r->reference_depth, &r->reference_linear, code, err) != CG_OK)
             return cg_error_prefix(err, "the reference picture");
         if ((uint64_t)r->reference.width * (uint64_t)r->reference.height > CGB_MAX_PIXELS) {
             *code = "too-large";
@@ -526,7 +543,7 @@ uint64_t cgb_expected_payload(const cgb_request *r)
     for (int i = 0; i < r->n_frames; i++)
         total += (uint64_t)r->frames[i].width * (uint64_t)r->frames[i].height * per_pixel;
     if (r->has_reference)
-        total += (uint64_t)r->reference.width * (uint64_t)r->reference.height * cgb_depth_bytes(r->depth);
+        total += (uint64_t)r->reference.width * (uint64_t)r->reference.height * cgb_depth_bytes(r->reference_depth);
     return total;
 }
 

@@ -104,10 +104,12 @@ typedef struct cgb_request {
     int point_index;           /* by index, or -1 */
 
     /* stylize with a reference style (version 4): a reference picture, whose
-     * pixels follow the image's (and its mask) in the request's layout, or a
-     * style code the bridge returned for one */
+     * pixels follow the image's (and its mask) in its own depth and transfer
+     * (by default the image's), or a style code the bridge returned for one */
     bool has_reference;
     cgb_size reference;
+    cgb_depth reference_depth;
+    bool reference_linear;
     int code_length;           /* > 0 when a style code was given */
     float code[CGB_MAX_CODE];
 } cgb_request;

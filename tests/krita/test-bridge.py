@@ -781,7 +781,8 @@ def test_reference(tmp):
     plain = raw(tmp, reference(tmp, src), "U8")
 
     def ref_header(depth="U8", w=RW, h=RH, **more):
-        return image_header(depth=depth, style="test-reference", reference={"width": w, "height": h}, **more)
+        return image_header(depth=depth, **dict({"style": "test-reference", "reference": {"width": w, "height": h}},
+                                                **more))
 
     # A version-3 session knows no references and is unharmed.
     b = Bridge(hello=False, env=env)
@@ -831,6 +832,16 @@ def test_reference(tmp):
     h, p = b.call(ref_header(mask=True), pixels + mask + ref_pixels)
     t.check(h["type"] == "result" and p == styled, "the reference follows the mask in the payload", h)
 
+    # The reference in a layout of its own: linear-light F32 for a U8 image.
+    floats = [v / 255 if i % 4 == 3 else srgb_decode(v / 255) for i, v in enumerate(ref_pixels)]
+    bgra = [floats[i - i % 4 + (2 - i % 4 if i % 4 < 3 else 3)] for i in range(len(floats))]
+    linear = struct.pack("<%df" % len(bgra), *bgra)
+    h, p = b.call(ref_header(reference={"width": RW, "height": RH, "depth": "F32", "transfer": "linear"}),
+                  pixels + linear)
+    t.check(h["type"] == "result" and max_difference(p, styled, 4) <= 1,
+            "a reference in its own depth and transfer (linear F32) gives the same result within a level",
+            h if h["type"] != "result" else max_difference(p, styled, 4))
+
     rows = [ref_pixels[y * RW * 4:(y + 1) * RW * 4] for y in range(RH)]
     inverted = bytes(255 - v if i % 4 != 3 else v for i, v in enumerate(b"".join(reversed(rows))))
     h, p = b.call(ref_header(), pixels + inverted)
@@ -876,6 +887,8 @@ def test_reference(tmp):
     refused("a reference with a NaN pixel", ref_header(depth="F32"), bytes(W * H * 16) + nan, "numeric",
             ["reference", "NaN"])
     refused("a reference too large", ref_header(w=16385, h=10), pixels, "too-large", ["reference", "16384"])
+    refused("a reference of an unknown depth", ref_header(reference={"width": RW, "height": RH, "depth": "U32"}),
+            pixels + ref_pixels, "unsupported", ["reference", "U32"])
     refused("a reference that is not an object", image_header(style="test-reference", reference="big"), pixels,
             "protocol", ["reference"])
     refused("a reference without a height", image_header(style="test-reference", reference={"width": RW}),

@@ -181,6 +181,17 @@ static void test_reference(void)
     g_assert_cmpint(r.reference.height, ==, 20);
     g_assert_cmpint(r.code_length, ==, 0);
     g_assert_cmpuint(cgb_expected_payload(&r), ==, 2 * 3 * 5 + 16 * 20 * 4);
+    g_assert_cmpint(r.reference_depth, ==, CGB_U8);
+    g_assert_false(r.reference_linear);
+
+    /* A reference in its own depth and transfer. */
+    parse_ok("{\"type\": \"stylize\", \"id\": 3, \"width\": 2, \"height\": 3, " IMAGE ","
+             " \"reference\": {\"width\": 16, \"height\": 20, \"depth\": \"F16\", \"transfer\": \"linear\"}}", &r);
+    g_assert_cmpint(r.depth, ==, CGB_U8);
+    g_assert_false(r.linear);
+    g_assert_cmpint(r.reference_depth, ==, CGB_F16);
+    g_assert_true(r.reference_linear);
+    g_assert_cmpuint(cgb_expected_payload(&r), ==, 2 * 3 * 4 + 16 * 20 * 8);
 
     parse_ok("{\"type\": \"stylize\", \"id\": 3, \"width\": 2, \"height\": 3, " IMAGE ","
              " \"style_code\": [0.5, -2, 1]}", &r);
@@ -205,6 +216,10 @@ static void test_reference(void)
               " \"reference\": {\"width\": 0, \"height\": 16}}", "invalid");
     parse_bad("{\"type\": \"stylize\", \"id\": 3, \"width\": 2, \"height\": 3, " IMAGE ","
               " \"reference\": {\"width\": 16385, \"height\": 16}}", "too-large");
+    parse_bad("{\"type\": \"stylize\", \"id\": 3, \"width\": 2, \"height\": 3, " IMAGE ","
+              " \"reference\": {\"width\": 16, \"height\": 16, \"depth\": \"U32\"}}", "unsupported");
+    parse_bad("{\"type\": \"stylize\", \"id\": 3, \"width\": 2, \"height\": 3, " IMAGE ","
+              " \"reference\": {\"width\": 16, \"height\": 16, \"transfer\": \"gamma\"}}", "invalid");
     parse_bad("{\"type\": \"stylize\", \"id\": 3, \"width\": 2, \"height\": 3, " IMAGE ", \"style_code\": []}",
               "invalid");
     parse_bad("{\"type\": \"stylize\", \"id\": 3, \"width\": 2, \"height\": 3, " IMAGE ", \"style_code\": [1, \"1\"]}",
