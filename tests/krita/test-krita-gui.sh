@@ -4,7 +4,7 @@
 # gui/comicgan_gui_check drive it through the actions under Tools > Scripts
 # and the dialog's buttons, on U8 and U16 documents.
 # Environment (set by meson): BRIDGE, TESTTOOL, COMICGAN (optional),
-# COMICGAN_MODEL_PATH, KRITA_TEST_SCRIPTS, INSTALL_PYKRITA; KRITA_GUI_SHOTS
+# COMICGAN_MODEL_PATH, KRITA_REFERENCE_MODELS, KRITA_TEST_SCRIPTS, INSTALL_PYKRITA; KRITA_GUI_SHOTS
 # (optional): a folder to copy the screenshots (dialog, running, after) into.
 set -u
 
