@@ -504,8 +504,9 @@ def check_reference(tap):
               and dialog.windowTitle().endswith("Stylize Layer from Reference"),
               "reference: the dialog lists the reference styles only", dialog.status.text())
     tap.check(dialog.reference.isVisibleTo(dialog) and not dialog.style_b.isVisibleTo(dialog)
+              and not dialog.point.isVisibleTo(dialog) and not dialog.attention.isVisibleTo(dialog)
               and "reference" in dialog.keep_colors.text(),
-              "reference: it offers a reference and the colours, and no mix")
+              "reference: it offers a reference and the colours, and no mix or attention map")
     dialog.set_mode("stylize")
     names = [s["name"] for s in dialog.styles]
     tap.check("test-reference" not in names and "test-ink" in names,

@@ -596,8 +596,8 @@ class ComicganDialog(QDialog):
             self.attention.setChecked(True)
         self.overlay.setEnabled(can_map)
         self._syncing = False
-        self.point.setVisible(self.mode not in ("frames", "animation"))
-        self.point_label.setVisible(self.mode not in ("frames", "animation"))
+        self.point.setVisible(self.mode not in ("frames", "animation", "reference"))
+        self.point_label.setVisible(self.mode not in ("frames", "animation", "reference"))
         self.point.setEnabled(can_map and self.run is None)
         if self.mode == "attention" and style and not can_map:
             self.status.setText(i18n("Style “{0}” has no attention maps.").format(style.get("display_name")))
