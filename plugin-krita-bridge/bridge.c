@@ -220,7 +220,8 @@ static GBytes *thumbnail(bridge *b, const cg_catalog_style *st, int side, progre
         float code[CGB_MAX_CODE];
         if (cg_model_code_length(m) > 0) {
             s = cg_model_code_length(m) <= CGB_MAX_CODE ? cg_model_encode_reference(m, img, code, err)
-                                                         : cg_fail(err, CG_ERR_UNSUPPORTED, "style code too long");
+                                                         : cg_fail(err, CG_ERR_UNSUPPORTED, "the style's codes are "
+                                                                   "longer than the bridge takes");
             opts.code = code;
         }
         if (s == CG_OK)
@@ -491,7 +492,8 @@ static cg_status encode_reference(const cgb_message *msg, const cg_model *m, flo
     size_t offset = (size_t)r->frames[0].width * r->frames[0].height * (bpp + (r->mask ? 1 : 0));
     cg_image *ref = cg_image_new(r->reference.width, r->reference.height, err);
     cg_status s = ref ? CG_OK : err->code;
-    if (s == CG_OK && !cgb_unpack(msg->payload + offset, r->reference_depth, r->reference_linear, n, ref->pixels, &bad))
+    if (s == CG_OK &&
+        !cgb_unpack(msg->payload + offset, r->reference_depth, r->reference_linear, n, ref->pixels, &bad))
         s = cg_fail(err, CG_ERR_NUMERIC, "pixel (%zu, %zu) of the reference picture is NaN or infinite",
                     bad % (size_t)r->reference.width, bad / (size_t)r->reference.width);
     if (s == CG_OK)
@@ -655,7 +657,6 @@ static void close_animation(bridge *b)
     a->id = -1;
     a->fd = -1;
 }
-
 
 /* FNV-1a over 8-byte words: enough to notice a frame that changed between
  * the two passes, and fast next to stylizing it. */

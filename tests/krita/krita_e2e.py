@@ -492,6 +492,12 @@ def check_reference(tap):
     if not os.path.exists(os.path.join(DIR, "refout8.raw")):
         tap.note("the comicgan command is not built: Stylize Layer from Reference is not compared with it")
         return
+    plain = ComicganDialog(Krita.instance(), "reference")
+    wait_until(lambda: "No reference styles" in plain.status.text() or plain.styles, 120)
+    tap.check(not plain.styles and not plain.go.isEnabled() and "No reference styles" in plain.status.text(),
+              "reference: without a reference model, the dialog says there is no reference style",
+              plain.status.text())
+    plain.close()
     saved_path = os.environ["COMICGAN_MODEL_PATH"]
     # The dialog's bridge sees the reference model as well.
     os.environ["COMICGAN_MODEL_PATH"] = saved_path + ":" + os.environ["KRITA_REFERENCE_MODELS"]

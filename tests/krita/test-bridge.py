@@ -913,6 +913,11 @@ def test_reference(tmp):
     del hdr["style"]
     hdr["mix"] = {"test-reference": 1.0}
     refused("a reference style in a mix", hdr, pixels + ref_pixels, "invalid", ["mixed"])
+    refused("a reference style in stylize-frames",
+            {"type": "stylize-frames", "frames": [{"width": W, "height": H}], "color_model": "RGBA", "depth": "U8",
+             "style": "test-reference"}, pixels, "invalid", ["reference"])
+    refused("a reference style's attention map", image_header("attention", style="test-reference"), pixels,
+            "invalid", ["reference"])
     refused("a reference on an attention request",
             image_header("attention", reference={"width": RW, "height": RH}), pixels + ref_pixels, "invalid",
             ["only a stylize request"])
