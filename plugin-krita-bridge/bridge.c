@@ -215,7 +215,17 @@ static GBytes *thumbnail(bridge *b, const cg_catalog_style *st, int side, progre
         opts.style = st->style_index;
         opts.progress = on_progress;
         opts.progress_data = prog;
-        s = cg_stylize(m, img, img, &opts, err);
+        /* A reference style has no picture to take its style from here but
+         * the sample itself. */
+        float code[CGB_MAX_CODE];
+        if (cg_model_code_length(m) > 0) {
+            s = cg_model_code_length(m) <= CGB_MAX_CODE ? cg_model_encode_reference(m, img, code, err)
+                                                         : cg_fail(err, CG_ERR_UNSUPPORTED, "the style's codes are "
+                                                                   "longer than the bridge takes");
+            opts.code = code;
+        }
+        if (s == CG_OK)
+            s = cg_stylize(m, img, img, &opts, err);
     }
     if (s == CG_OK) {
         size_t size = (size_t)side * side * 4;
@@ -231,6 +241,20 @@ static GBytes *thumbnail(bridge *b, const cg_catalog_style *st, int side, progre
 }
 
 /* ---- requests ----------------------------------------------------------- */
+
+/* Requests and members of a later version than the session's mean nothing
+ * to a client that said hello with an older one; refusing them (name: the
+ * request's or the member's) keeps such a session exactly as it was. */
+static bool speaks(bridge *b, const cgb_request *r, int version, const char *name)
+{
+    if (b->protocol >= version)
+        return true;
+    char *msg = g_strdup_printf("\"%s\" is protocol version %d; this session said hello with version %d", name,
+                                version, b->protocol);
+    cgb_channel_send_error(b->ch, r->id, "version", msg);
+    g_free(msg);
+    return false;
+}
 
 static void serve_hello(bridge *b, const cgb_request *r)
 {
@@ -293,6 +317,9 @@ static void add_style(JsonBuilder *jb, const cg_catalog_style *st, const cg_mode
     for (int i = 0; m && i < cg_net_attention_count(cg_model_net(m)); i++)
         json_builder_add_string_value(jb, cg_net_attention_name(cg_model_net(m), i));
     json_builder_end_array(jb);
+    /* version 4: the style comes from a reference picture (stylize's "reference") */
+    json_builder_set_member_name(jb, "reference");
+    json_builder_add_boolean_value(jb, m && cg_model_code_length(m) > 0);
 }
 
 static void serve_list_styles(bridge *b, const cgb_request *r)
@@ -408,7 +435,11 @@ static cg_stylize_options request_options(const cgb_request *r, progress *prog)
     return o;
 }
 
-static void send_result(bridge *b, const cgb_request *r, const uint8_t *pixels, uint64_t size)
+/* code: the style code a reference style used (code_length values), sent
+ * back so that the client can ask again without the reference; NULL for
+ * other styles. */
+static void send_result(bridge *b, const cgb_request *r, const uint8_t *pixels, uint64_t size, const float *code,
+                        int code_length)
 {
     JsonBuilder *jb = cgb_reply_begin("result", r->id);
     if (r->type == CGB_STYLIZE_FRAMES) {
@@ -439,7 +470,75 @@ static void send_result(bridge *b, const cgb_request *r, const uint8_t *pixels, 
     json_builder_add_string_value(jb, cgb_depth_name(r->depth));
     json_builder_set_member_name(jb, "transfer");
     json_builder_add_string_value(jb, r->linear ? "linear" : "srgb");
+    if (code) {
+        json_builder_set_member_name(jb, "style_code");
+        json_builder_begin_array(jb);
+        /* A float survives the trip through a double's shortest text exactly. */
+        for (int i = 0; i < code_length; i++)
+            json_builder_add_double_value(jb, code[i]);
+        json_builder_end_array(jb);
+    }
     cgb_channel_send(b->ch, jb, pixels, size);
+}
+
+/* The reference picture of a stylize request (version 4): after the image's
+ * pixels and mask in the payload, in its own layout, encoded with m's style
+ * encoder. */
+static cg_status encode_reference(const cgb_message *msg, const cg_model *m, float *code, cg_error *err)
+{
+    const cgb_request *r = &msg->req;
+    size_t bpp = cgb_depth_bytes(r->depth), bad = 0;
+    size_t n = (size_t)r->reference.width * r->reference.height;
+    size_t offset = (size_t)r->frames[0].width * r->frames[0].height * (bpp + (r->mask ? 1 : 0));
+    cg_image *ref = cg_image_new(r->reference.width, r->reference.height, err);
+    cg_status s = ref ? CG_OK : err->code;
+    if (s == CG_OK &&
+        !cgb_unpack(msg->payload + offset, r->reference_depth, r->reference_linear, n, ref->pixels, &bad))
+        s = cg_fail(err, CG_ERR_NUMERIC, "pixel (%zu, %zu) of the reference picture is NaN or infinite",
+                    bad % (size_t)r->reference.width, bad / (size_t)r->reference.width);
+    if (s == CG_OK)
+        s = cg_model_encode_reference(m, ref, code, err); /* its messages name the reference picture */
+    cg_image_free(ref);
+    return s;
+}
+
+/* The style code a stylize request's style needs, into code (room for
+ * CGB_MAX_CODE values): from its reference picture or the code it sent back.
+ * *length is 0 for a style that takes none; a reference or code for such a
+ * style is refused, as is a reference style without one. */
+static cg_status request_code(const cgb_message *msg, const cg_model *m, float *code, int *length, cg_error *err)
+{
+    const cgb_request *r = &msg->req;
+    const char *style = r->n_mix ? r->mix[0].name : r->style;
+    int n = cg_model_code_length(m);
+    *length = 0;
+    if (n == 0)
+        return r->has_reference || r->code_length
+                   ? cg_fail(err, CG_ERR_UNSUPPORTED, "style \"%s\" does not take a reference picture (list-styles "
+                             "marks the styles that do with \"reference\": true)", style)
+                   : CG_OK;
+    if (n > CGB_MAX_CODE)
+        return cg_fail(err, CG_ERR_UNSUPPORTED, "style \"%s\"'s codes have %d values, more than the bridge's %d",
+                       style, n, CGB_MAX_CODE);
+    if (r->n_mix)
+        return cg_fail(err, CG_ERR_INVALID, "style \"%s\" takes its style from a reference picture, so it cannot be "
+                       "mixed with other styles", style);
+    if (!r->has_reference && !r->code_length)
+        return cg_fail(err, CG_ERR_INVALID, "style \"%s\" takes its style from a reference picture: send one "
+                       "(\"reference\"), or the \"style_code\" a result for one gave back", style);
+    cg_status s;
+    if (r->has_reference) {
+        s = encode_reference(msg, m, code, err);
+    } else if (r->code_length != n) {
+        s = cg_fail(err, CG_ERR_INVALID, "a style code of %d values, but style \"%s\"'s codes have %d: it was made "
+                    "for another style", r->code_length, style, n);
+    } else {
+        memcpy(code, r->code, (size_t)n * sizeof *code);
+        s = cg_stylize_check_code(m, code, err);
+    }
+    if (s == CG_OK)
+        *length = n;
+    return s;
 }
 
 /* Stylizes every image of the request and sends them back packed, through
@@ -447,13 +546,21 @@ static void send_result(bridge *b, const cgb_request *r, const uint8_t *pixels, 
 static void serve_stylize(bridge *b, cgb_message *msg)
 {
     const cgb_request *r = &msg->req;
+    if ((r->has_reference && !speaks(b, r, 4, "reference")) ||
+        (r->code_length && !speaks(b, r, 4, "style_code")))
+        return;
     cg_error err = {0};
     progress prog = {b, r->id, 0, 1, 0};
     cg_stylize_options opts = request_options(r, &prog);
-    float *weights = NULL;
+    float *weights = NULL, code[CGB_MAX_CODE];
+    int code_length = 0;
     cg_image **imgs = NULL;
     cg_model *m = resolve_style(b, r, &opts, &weights, &err);
-    cg_status s = m ? cg_stylize_check_options(m, &opts, &err) : err.code;
+    cg_status s = m ? request_code(msg, m, code, &code_length, &err) : err.code;
+    if (code_length)
+        opts.code = code;
+    if (s == CG_OK)
+        s = cg_stylize_check_options(m, &opts, &err);
     if (s == CG_OK)
         s = (imgs = unpack_frames(msg, &err)) ? CG_OK : err.code;
     if (s == CG_OK)
@@ -475,7 +582,7 @@ static void serve_stylize(bridge *b, cgb_message *msg)
             in_off += n * (bpp + (r->mask ? 1 : 0));
             out_off += n * bpp;
         }
-        send_result(b, r, msg->payload, out_off);
+        send_result(b, r, msg->payload, out_off, code_length ? code : NULL, code_length);
     }
     free_frames(imgs, r->n_frames);
     g_free(weights);
@@ -528,7 +635,7 @@ static void serve_attention(bridge *b, cgb_message *msg)
     } else {
         cg_heatmap(map, w, h, r->opacity, imgs[0]);
         cgb_pack(imgs[0]->pixels, r->depth, r->linear, (size_t)w * h, msg->payload);
-        send_result(b, r, msg->payload, r->payload);
+        send_result(b, r, msg->payload, r->payload, NULL, 0);
     }
     g_free(map);
     free_frames(imgs, 1);
@@ -549,19 +656,6 @@ static void close_animation(bridge *b)
     memset(a, 0, sizeof *a);
     a->id = -1;
     a->fd = -1;
-}
-
-/* Version-3 requests mean nothing to a client that said hello with an older
- * version; refusing them keeps such a session exactly as it was. */
-static bool speaks_animation(bridge *b, const cgb_request *r)
-{
-    if (b->protocol >= 3)
-        return true;
-    char *msg = g_strdup_printf("\"%s\" is a protocol version 3 request; this session said hello with version %d",
-                                cgb_type_name(r->type), b->protocol);
-    cgb_channel_send_error(b->ch, r->id, "version", msg);
-    g_free(msg);
-    return false;
 }
 
 /* FNV-1a over 8-byte words: enough to notice a frame that changed between
@@ -613,7 +707,7 @@ static cg_model *animation_options(bridge *b, progress *prog, cg_stylize_options
 
 static void serve_animation(bridge *b, const cgb_request *r)
 {
-    if (!speaks_animation(b, r))
+    if (!speaks(b, r, 3, cgb_type_name(r->type)))
         return;
     close_animation(b); /* a new animation replaces an open one */
     animation *a = &b->anim;
@@ -752,7 +846,7 @@ static cg_status stylize_frame(bridge *b, cgb_message *msg, cg_image *img, cg_er
         cgb_pack(img->pixels, r->depth, a->req.linear, n, msg->payload);
     cgb_request reply = *r;
     reply.linear = a->req.linear;
-    send_result(b, &reply, msg->payload, n * bpp);
+    send_result(b, &reply, msg->payload, n * bpp, NULL, 0);
     if (++a->next == a->req.count)
         close_animation(b);
     return CG_OK;
@@ -792,7 +886,7 @@ static char *misplaced_frame(const animation *a, const cgb_request *r, guint64 s
 static void serve_animation_frame(bridge *b, cgb_message *msg)
 {
     const cgb_request *r = &msg->req;
-    if (!speaks_animation(b, r))
+    if (!speaks(b, r, 3, cgb_type_name(r->type)))
         return;
     animation *a = &b->anim;
     size_t n = (size_t)r->frames[0].width * r->frames[0].height;
@@ -827,7 +921,7 @@ static void serve_animation_frame(bridge *b, cgb_message *msg)
 
 static void serve_animation_end(bridge *b, const cgb_request *r)
 {
-    if (!speaks_animation(b, r))
+    if (!speaks(b, r, 3, cgb_type_name(r->type)))
         return;
     if (b->anim.id == r->animation)
         close_animation(b);

@@ -281,31 +281,26 @@ static cg_status parse_sizes(JsonObject *o, cgb_request *r, const char **code, c
     return CG_OK;
 }
 
-static cg_status parse_layout(JsonObject *o, cgb_request *r, const char **code, cg_error *err)
+/* The members "depth" and "transfer" of o into *d and *linear; a missing
+ * one keeps what they hold unless required. */
+static cg_status parse_depth(JsonObject *o, bool required, cgb_depth *d, bool *linear, const char **code,
+                             cg_error *err)
 {
     *code = "protocol";
-    const char *model = get_string(o, "color_model", true, err);
-    if (!model)
+    const char *depth = get_string(o, "depth", required, err);
+    if (!depth && err->code != CG_OK)
         return err->code;
-    const char *depth = get_string(o, "depth", true, err);
-    if (!depth)
-        return err->code;
-    if (strcmp(model, "RGBA") != 0) {
-        *code = "unsupported";
-        return cg_fail(err, CG_ERR_UNSUPPORTED,
-                       "%s layers are not supported: convert the layer or image to RGB/Alpha first "
-                       "(Image > Convert Image Color Space)", strcmp(model, "GRAYA") == 0 ? "gray" : "this colour model's");
-    }
     size_t i;
-    for (i = 0; i < G_N_ELEMENTS(depth_names); i++)
+    for (i = 0; depth && i < G_N_ELEMENTS(depth_names); i++)
         if (strcmp(depth, depth_names[i]) == 0)
             break;
-    if (i == G_N_ELEMENTS(depth_names)) {
+    if (depth && i == G_N_ELEMENTS(depth_names)) {
         *code = "unsupported";
         return cg_fail(err, CG_ERR_UNSUPPORTED, "channel depth \"%.16s\" is not supported (U8, U16, F16 or F32)",
                        depth);
     }
-    r->depth = (cgb_depth)i;
+    if (depth)
+        *d = (cgb_depth)i;
     const char *transfer = get_string(o, "transfer", false, err);
     if (!transfer && err->code != CG_OK)
         return err->code;
@@ -313,8 +308,26 @@ static cg_status parse_layout(JsonObject *o, cgb_request *r, const char **code, 
         *code = "invalid";
         return cg_fail(err, CG_ERR_INVALID, "\"transfer\" must be \"srgb\" or \"linear\"");
     }
-    r->linear = transfer && strcmp(transfer, "linear") == 0;
+    if (transfer)
+        *linear = strcmp(transfer, "linear") == 0;
     return CG_OK;
+}
+
+static cg_status parse_layout(JsonObject *o, cgb_request *r, const char **code, cg_error *err)
+{
+    *code = "protocol";
+    const char *model = get_string(o, "color_model", true, err);
+    if (!model)
+        return err->code;
+    if (!get_string(o, "depth", true, err))
+        return err->code;
+    if (strcmp(model, "RGBA") != 0) {
+        *code = "unsupported";
+        return cg_fail(err, CG_ERR_UNSUPPORTED,
+                       "%s layers are not supported: convert the layer or image to RGB/Alpha first "
+                       "(Image > Convert Image Color Space)", strcmp(model, "GRAYA") == 0 ? "gray" : "this colour model's");
+    }
+    return parse_depth(o, true, &r->depth, &r->linear, code, err);
 }
 
 static cg_status parse_style(JsonObject *o, cgb_request *r, const char **code, cg_error *err)
@@ -356,6 +369,57 @@ static cg_status parse_style(JsonObject *o, cgb_request *r, const char **code, c
     return CG_OK;
 }
 
+/* A stylize request's reference picture or style code (version 4). Its
+ * use (the style takes one, the session speaks version 4) is the bridge's
+ * to check. */
+static cg_status parse_reference(JsonObject *o, cgb_request *r, const char **code, cg_error *err)
+{
+    JsonNode *ref = member(o, "reference"), *values = member(o, "style_code");
+    *code = "invalid";
+    if ((ref || values) && r->type != CGB_STYLIZE)
+        return cg_fail(err, CG_ERR_INVALID, "only a stylize request takes a reference picture or a style code");
+    if (ref && values)
+        return cg_fail(err, CG_ERR_INVALID, "give \"reference\" or \"style_code\", not both");
+    if (ref) {
+        if (!JSON_NODE_HOLDS_OBJECT(ref)) {
+            *code = "protocol";
+            return cg_fail(err, CG_ERR_FORMAT, "\"reference\" must be an object {\"width\", \"height\"}");
+        }
+        JsonObject *ro = json_node_get_object(ref);
+        r->reference_depth = r->depth;
+        r->reference_linear = r->linear;
+        if (!parse_size(ro, &r->reference, code, err) ||
+            parse_depth(ro, false, &r->reference_depth, &r->reference_linear, code, err) != CG_OK)
+            return cg_error_prefix(err, "the reference picture");
+        if ((uint64_t)r->reference.width * (uint64_t)r->reference.height > CGB_MAX_PIXELS) {
+            *code = "too-large";
+            return cg_fail(err, CG_ERR_INVALID, "the reference picture's %d x %d pixels are over the limit of %"
+                           G_GUINT64_FORMAT, r->reference.width, r->reference.height, CGB_MAX_PIXELS);
+        }
+        r->has_reference = true;
+    }
+    if (values) {
+        *code = "protocol";
+        if (!JSON_NODE_HOLDS_ARRAY(values))
+            return cg_fail(err, CG_ERR_FORMAT, "\"style_code\" must be a list of numbers");
+        JsonArray *a = json_node_get_array(values);
+        guint n = json_array_get_length(a);
+        if (n < 1 || n > CGB_MAX_CODE) {
+            *code = n < 1 ? "invalid" : "too-large";
+            return cg_fail(err, CG_ERR_INVALID, "\"style_code\" must hold 1 to %d values (got %u)", CGB_MAX_CODE, n);
+        }
+        for (guint i = 0; i < n; i++) {
+            JsonNode *v = json_array_get_element(a, i);
+            if (!is_number(v))
+                return cg_fail(err, CG_ERR_FORMAT, "value %u of \"style_code\" is not a number", i);
+            r->code[i] = json_node_get_value_type(v) == G_TYPE_INT64 ? (float)json_node_get_int(v)
+                                                                     : (float)json_node_get_double(v);
+        }
+        r->code_length = (int)n;
+    }
+    return CG_OK;
+}
+
 /* An animation's frame carries its size, layout and mask; the rest comes
  * from the animation request. */
 static cg_status parse_animation_frame(JsonObject *o, cgb_request *r, const char **code, cg_error *err)
@@ -378,7 +442,7 @@ static cg_status parse_image_request(JsonObject *o, cgb_request *r, const char *
 {
     cg_status s;
     if ((s = parse_sizes(o, r, code, err)) != CG_OK || (s = parse_layout(o, r, code, err)) != CG_OK ||
-        (s = parse_style(o, r, code, err)) != CG_OK)
+        (s = parse_style(o, r, code, err)) != CG_OK || (s = parse_reference(o, r, code, err)) != CG_OK)
         return s;
     if (r->type == CGB_ANIMATION) {
         int64_t count = 0;
@@ -478,6 +542,8 @@ uint64_t cgb_expected_payload(const cgb_request *r)
     uint64_t total = 0;
     for (int i = 0; i < r->n_frames; i++)
         total += (uint64_t)r->frames[i].width * (uint64_t)r->frames[i].height * per_pixel;
+    if (r->has_reference)
+        total += (uint64_t)r->reference.width * (uint64_t)r->reference.height * cgb_depth_bytes(r->reference_depth);
     return total;
 }
 

@@ -18,7 +18,7 @@
 
 /* The version this bridge speaks, and the oldest it still accepts (an
  * older client's requests mean what they always meant). */
-#define CGB_PROTOCOL_VERSION 3
+#define CGB_PROTOCOL_VERSION 4
 #define CGB_PROTOCOL_OLDEST 1
 #define CGB_MAGIC "CGBR"
 #define CGB_PREAMBLE 8
@@ -31,9 +31,13 @@
 #define CGB_MAX_MIX 16
 #define CGB_MAX_THUMBNAIL 256
 #define CGB_NAME_MAX 64
+/* The most values a style code sent back may have (version 4): far more than
+ * any encoder makes, so the limit is the protocol's and the model decides. */
+#define CGB_MAX_CODE 256
 /* Largest payload any request can have: F32 pixels plus a mask byte for the
- * largest image. A header promising more cannot be skipped safely. */
-#define CGB_MAX_PAYLOAD (CGB_MAX_PIXELS * 17)
+ * largest image, and an F32 reference picture as large. A header promising
+ * more cannot be skipped safely. */
+#define CGB_MAX_PAYLOAD (CGB_MAX_PIXELS * 33)
 
 typedef enum cgb_type {
     CGB_HELLO,
@@ -98,6 +102,16 @@ typedef struct cgb_request {
     int memory_budget;      /* MiB, as cg_stylize_options.memory_budget; 0: the engine's default */
     char point[CGB_NAME_MAX];  /* attention point by name, or "" */
     int point_index;           /* by index, or -1 */
+
+    /* stylize with a reference style (version 4): a reference picture, whose
+     * pixels follow the image's (and its mask) in its own depth and transfer
+     * (by default the image's), or a style code the bridge returned for one */
+    bool has_reference;
+    cgb_size reference;
+    cgb_depth reference_depth;
+    bool reference_linear;
+    int code_length;           /* > 0 when a style code was given */
+    float code[CGB_MAX_CODE];
 } cgb_request;
 
 /* Checks the 8-byte preamble (magic, header length within limits) and gives

@@ -12,7 +12,9 @@ Inputs in $KRITA_E2E_DIR: in8.raw / in16.raw (the input, W x H, U8 / U16),
 out8.raw / out16.raw (the comicgan command's output for them, style
 test-ink, strength 0.8), frames1.raw / frames2.raw (its --frames output for
 in8 and in8b), in8b.raw and in8c.raw (a second and third input), anim1.raw …
-anim3.raw (its --frames output for in8, in8b and in8c).
+anim3.raw (its --frames output for in8, in8b and in8c); with the command,
+ref8.png, refout8.raw / refout16.raw and refkeep8.raw (its --reference output
+with the reference model in $KRITA_REFERENCE_MODELS: see prepare-inputs.sh).
 """
 
 import os
@@ -474,6 +476,149 @@ def check_memory(tap, dialog):
     nodir.close()
 
 
+def within(got, want, depth):
+    """The largest difference of two pictures' samples in 1/255ths, or None when their sizes differ."""
+    if len(got) != len(want):
+        return None
+    if depth == "U8":
+        return max(abs(a - b) for a, b in zip(got, want))
+    a, b = memoryview(got).cast("H"), memoryview(want).cast("H")
+    return max(abs(x - y) for x, y in zip(a, b)) / 257
+
+
+def check_reference(tap):
+    """Stylize Layer from Reference: the reference styles, a layer or a file as the reference, the
+    preview, both colour modes; the results equal the comicgan command's --reference within 1/255."""
+    if not os.path.exists(os.path.join(DIR, "refout8.raw")):
+        tap.note("the comicgan command is not built: Stylize Layer from Reference is not compared with it")
+        return
+    plain = ComicganDialog(Krita.instance(), "reference")
+    wait_until(lambda: "No reference styles" in plain.status.text() or plain.styles, 120)
+    tap.check(not plain.styles and not plain.go.isEnabled() and "No reference styles" in plain.status.text(),
+              "reference: without a reference model, the dialog says there is no reference style",
+              plain.status.text())
+    plain.close()
+    saved_path = os.environ["COMICGAN_MODEL_PATH"]
+    # The dialog's bridge sees the reference model as well.
+    os.environ["COMICGAN_MODEL_PATH"] = saved_path + ":" + os.environ["KRITA_REFERENCE_MODELS"]
+    try:
+        dialog = ComicganDialog(Krita.instance(), "reference")
+    finally:
+        os.environ["COMICGAN_MODEL_PATH"] = saved_path
+    wait_until(lambda: dialog.styles or "could not" in dialog.status.text(), 120)
+    tap.check([s["name"] for s in dialog.styles] == ["test-reference"] and dialog.go.isEnabled()
+              and dialog.windowTitle().endswith("Stylize Layer from Reference"),
+              "reference: the dialog lists the reference styles only", dialog.status.text())
+    tap.check(dialog.reference.isVisibleTo(dialog) and not dialog.style_b.isVisibleTo(dialog)
+              and not dialog.point.isVisibleTo(dialog) and not dialog.attention.isVisibleTo(dialog)
+              and "reference" in dialog.keep_colors.text(),
+              "reference: it offers a reference and the colours, and no mix or attention map")
+    dialog.set_mode("stylize")
+    names = [s["name"] for s in dialog.styles]
+    tap.check("test-reference" not in names and "test-ink" in names,
+              "reference: the other actions do not list reference styles", names)
+    dialog.set_mode("reference")
+
+    doc, layer = new_document("e2e-reference", "U8", read("in8.raw"))
+    ref_layer = doc.createNode("Reference", "paintlayer")
+    doc.rootNode().addChildNode(ref_layer, None)
+    ref_layer.setPixelData(read("in8b.raw"), 0, 0, W, H)
+    doc.waitForDone()
+    dialog.use_layer(doc, layer)
+    offered = [dialog.reference.itemText(i) for i in range(dialog.reference.count())]
+    tap.check(offered == ["Reference"], "reference: the image's other layers are offered", offered)
+    arrived = wait_until(lambda: dialog.view.styled is not None and dialog.preview.pending is None, 60)
+    tap.check(arrived and dialog.view.styled != dialog.view.original and dialog.preview.codes
+              and dialog.preview_status.text() == "",
+              "reference: the preview arrives and keeps the style code", dialog.preview_status.text())
+    headers = []
+    call = dialog.bridge.call
+    dialog.bridge.call = lambda header, *args, **kw: headers.append(header) or call(header, *args, **kw)
+    dialog.strength.setValue(50)
+    # The reply can come within one turn of the event loop: wait for the request, not for it in flight.
+    sent = wait_until(lambda: headers and dialog.preview.pending is None, 60)
+    dialog.bridge.call = call
+    tap.check(sent and dialog.preview_status.text() == "" and len(headers) == 1
+              and headers[0].get("style_code") and "reference" not in headers[0],
+              "reference: a new strength previews with the code, without the picture",
+              [sorted(h) for h in headers])
+
+    def run(settings, want_name="Test reference (Background)"):
+        status = run_action(tap, dialog, "reference", doc, [layer], settings)
+        return status, layer_named(doc.rootNode(), want_name)
+
+    # The command's defaults for what the other tests set (the dialog remembers it).
+    dialog.line_weight.setValue(0)
+    dialog.denoise.setValue(0)
+    dialog.contrast.setValue(1)
+    dialog.scale.setCurrentIndex(0)
+    dialog.keep_colors.setChecked(True)
+    dialog.strength.setValue(100)
+    status, result = run(dialog.settings())
+    worst = within(pixels(result), read("refkeep8.raw"), "U8") if result else None
+    tap.check(result is not None and worst is not None and worst <= 1,
+              "reference: another layer as the reference, the layer's colours: the comicgan command's "
+              "--reference --keep-colors output within 1/255 (%s)" % worst, status)
+    if result:
+        result.remove()
+
+    file = os.path.join(DIR, "ref8.png")
+    dialog.add_reference_file(file)
+    tap.check(dialog.current_reference().path == file and dialog.reference.currentText() == "File: ref8.png",
+              "reference: a picture file can be the reference", dialog.reference.currentText())
+    dialog.keep_colors.setChecked(False)
+    dialog.strength.setValue(70)
+    status, result = run(dialog.settings())
+    worst = within(pixels(result), read("refout8.raw"), "U8") if result else None
+    tap.check(result is not None and worst is not None and worst <= 1,
+              "reference: a file as the reference, its colours, strength 0.7: the comicgan command's "
+              "--reference output within 1/255 (%s)" % worst, status)
+    if result:
+        result.remove()
+
+    # In place: one step, marked modified, the same pixels.
+    status, _ = run(dict(dialog.settings(), new_layer=False))
+    layer = layer_named(doc.rootNode(), "Background")   # merging down made it anew
+    worst = within(pixels(layer), read("refout8.raw"), "U8") if layer else None
+    tap.check(worst is not None and worst <= 1 and len(doc.topLevelNodes()) == 2 and doc.modified(),
+              "reference: in place, the layer itself gets the result (%s)" % worst, status)
+    layer.setPixelData(read("in8.raw"), 0, 0, W, H)
+    doc.waitForDone()
+
+    # Nothing half-applied: cancel, an unreadable file, no reference.
+    dialog.start_run(doc, [layer], dialog.settings())
+    dialog.run.cancel()
+    wait_until(lambda: dialog.run is None)
+    tap.check(len(doc.topLevelNodes()) == 2 and "Cancelled" in dialog.status.text(),
+              "reference: cancel leaves no new layer", dialog.status.text())
+    broken = os.path.join(DIR, "not-a-picture.png")
+    with open(broken, "wb") as f:
+        f.write(b"not a picture")
+    dialog.add_reference_file(broken)
+    status, result = run(dialog.settings())
+    tap.check(result is None and "not-a-picture.png" in status and len(doc.topLevelNodes()) == 2,
+              "reference: a file that is not a picture is refused clearly, nothing added", status)
+    dialog.reference.setCurrentIndex(-1)
+    status, result = run(dialog.settings())
+    tap.check(result is None and "reference" in status and len(doc.topLevelNodes()) == 2,
+              "reference: without a reference, a clear message and nothing added", status)
+    doc.close()
+
+    # A 16-bit layer takes its style from the 8-bit picture file.
+    doc, layer = new_document("e2e-reference-16", "U16", read("in16.raw"))
+    dialog.use_layer(doc, layer)
+    dialog.add_reference_file(file)
+    status, result = run(dialog.settings())
+    worst = within(pixels(result), read("refout16.raw"), "U16") if result else None
+    tap.check(result is not None and worst is not None and worst <= 1,
+              "reference: a U16 layer with an 8-bit file: the comicgan command's output within 1/255 (%s)" % worst,
+              status)
+    doc.close()
+    process = dialog.bridge._process
+    dialog.close()
+    tap.check(process.state() == QProcess.NotRunning, "reference: closing the dialog ends its bridge")
+
+
 def check_refusals(tap, dialog):
     k = Krita.instance()
     doc = k.createDocument(W, H, "e2e-gray", "GRAYA", "U8", "", 72.0)
@@ -697,6 +842,7 @@ def run_tests(tap):
     check_animation(tap, dialog)
     check_memory(tap, dialog)
     check_refusals(tap, dialog)
+    check_reference(tap)
 
     process = dialog.bridge._process
     dialog.close()

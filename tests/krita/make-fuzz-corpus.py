@@ -35,6 +35,13 @@ def seeds():
                                         frames=[{"width": 1, "height": 2}, {"width": 2, "height": 1}]),
                                    bytes(range(8)) + b"\x00\x80" + bytes(range(8)) + b"\xff\x00")
     yield "attention", image("attention", "U8", 2, 1, bytes(8), point="cam", opacity=0.5)
+    yield "stylize-reference", (encode({"type": "hello", "id": 1, "protocol": 4})
+                                + image("stylize", "U8", 2, 1, bytes(range(8)) + b"\x00\xff"
+                                        + struct.pack("<8H", *[0x3c00, 0x3800, 0, 0x3c00] * 2), mask=True,
+                                        style="ref", reference={"width": 1, "height": 2, "depth": "F16",
+                                                                "transfer": "linear"}))
+    yield "stylize-style-code", image("stylize", "U8", 1, 1, b"\x10\x20\x30\x40", style="ref",
+                                      style_code=[0.5, -1.25, 3, 1])
     yield "session", (encode({"type": "hello", "id": 1, "protocol": 1})
                       + encode({"type": "list-styles", "id": 2})
                       + image("stylize", "U8", 1, 1, b"\x10\x20\x30\x40")

@@ -6,9 +6,14 @@
 # strength 0.8), read back into the same layouts; in8b.raw, in8c.raw: a
 # second and a third frame; frames1.raw, frames2.raw: the command's --frames
 # output for in8 and in8b; anim1.raw … anim3.raw: its --frames output for
-# in8, in8b and in8c; options8.raw: its output with a mix and post-processing
-# (these only with the command). Environment: TESTTOOL, COMICGAN (optional), and
-# COMICGAN_MODEL_PATH naming the test model's folder. Prints a TAP failure
+# in8, in8b and in8c; options8.raw: its output with a mix and post-processing;
+# ref8.png: a 64 x 48 reference picture; refout8.raw, refout16.raw: the
+# command's output for in8 and in16 with the reference model and ref8.png
+# (strength 0.7, the reference's colours); refkeep8.raw: its output for in8
+# with in8b as the reference (strength 1, the input's colours) (these only
+# with the command). Environment: TESTTOOL, COMICGAN (optional),
+# COMICGAN_MODEL_PATH naming the test model's folder, KRITA_REFERENCE_MODELS
+# the reference model's. Prints a TAP failure
 # and exits 1 if something cannot be made.
 set -u
 tmp=$1
@@ -69,4 +74,15 @@ if [ -n "${COMICGAN:-}" ]; then
     for i in 1 2 3; do
         "$TESTTOOL" to-raw "$tmp/anim-out/anim$i.tif" "$tmp/anim$i.raw" U8 || fail "to-raw"
     done
+    # Reference styles: a picture file, and another layer (in8b) as the reference.
+    refmodel=$KRITA_REFERENCE_MODELS/krita-reference.safetensors
+    "$TESTTOOL" make-input "$tmp/ref8.png" 64 48 8 || fail "make-input"
+    for bits in 8 16; do
+        "$COMICGAN" stylize --model "$refmodel" --reference "$tmp/ref8.png" --strength 0.7 "$tmp/in$bits.png" \
+            "$tmp/refout$bits.png" || fail "comicgan stylize --reference"
+        "$TESTTOOL" to-raw "$tmp/refout$bits.png" "$tmp/refout$bits.raw" U$bits || fail "to-raw"
+    done
+    "$COMICGAN" stylize --model "$refmodel" --reference "$tmp/frame2.tif" --keep-colors "$tmp/in8.png" \
+        "$tmp/refkeep8.png" || fail "comicgan stylize --reference --keep-colors"
+    "$TESTTOOL" to-raw "$tmp/refkeep8.png" "$tmp/refkeep8.raw" U8 || fail "to-raw"
 fi

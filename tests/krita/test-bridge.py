@@ -4,10 +4,11 @@
     test-bridge.py PART
 
 PART is one of: python-protocol, requests, formats, malformed, lifetime,
-animation.
+animation, reference.
 Environment: BRIDGE (the program), TESTTOOL (krita-testtool), COMICGAN (the
 comicgan command, optional), COMICGAN_MODEL_PATH (a folder holding only the
-test model), PYKRITA (the plug-in's pykrita/ folder, for its protocol module).
+test model), KRITA_REFERENCE_MODELS (a folder holding only a reference model),
+PYKRITA (the plug-in's pykrita/ folder, for its protocol module).
 
 "Equal to the CLI" means: the bridge's result for pixels in Krita's layout
 equals the comicgan command's output file for the same input, read back into
@@ -185,7 +186,7 @@ def test_python_protocol():
 def test_requests(tmp):
     b = Bridge(hello=False)
     h, _ = b.call({"type": "hello", "protocol": 1, "client": "test"})
-    t.check(h["type"] == "hello" and h["protocol"] == 1 and h["protocols"] == [1, 2, 3]
+    t.check(h["type"] == "hello" and h["protocol"] == 1 and h["protocols"] == [1, 2, 3, 4]
             and h["depths"] == ["U8", "U16", "F16", "F32"]
             and "stylize-frames" in h["requests"] and h["max_side"] == 16384, "hello", h)
 
@@ -412,7 +413,7 @@ def test_malformed(tmp):
     t.check(h["type"] == "error" and h["code"] == "order", "a request before hello is refused", h)
     h, _ = b.call({"type": "cancel", "target": 1})
     t.check(h["type"] == "error" and h["code"] == "order", "so is a cancel before hello", h)
-    h, _ = b.call({"type": "hello", "protocol": 4})
+    h, _ = b.call({"type": "hello", "protocol": 5})
     t.check(h["type"] == "error" and h["code"] == "version" and "version" in h["message"],
             "another protocol version is refused", h)
     h, _ = b.call({"type": "list-styles", "thumbnail": 0})
@@ -756,6 +757,173 @@ def test_animation(tmp):
     t.check(b.close() == 0, "the bridge exits with status 0")
 
 
+# ---- reference styles (protocol 4) ------------------------------------------------
+
+RW, RH = 64, 48   # the reference picture's size: not the image's
+
+
+def max_difference(a, b, bpp):
+    """The largest difference between two pictures' samples (U8 or U16), or 1e9 when their sizes differ."""
+    if len(a) != len(b):
+        return 1e9
+    fmt = "<%dB" % len(a) if bpp == 4 else "<%dH" % (len(a) // 2)
+    return max((abs(x - y) for x, y in zip(struct.unpack(fmt, a), struct.unpack(fmt, b))), default=0)
+
+
+def test_reference(tmp):
+    models = os.environ["KRITA_REFERENCE_MODELS"]
+    ref_model = os.path.join(models, "krita-reference.safetensors")
+    env = {"COMICGAN_MODEL_PATH": os.environ["COMICGAN_MODEL_PATH"] + ":" + models}
+    src, ref = os.path.join(tmp, "in8.png"), os.path.join(tmp, "ref8.png")
+    run(TESTTOOL, "make-input", src, str(W), str(H), "8")
+    run(TESTTOOL, "make-input", ref, str(RW), str(RH), "8")
+    pixels, ref_pixels = raw(tmp, src, "U8"), raw(tmp, ref, "U8")
+    plain = raw(tmp, reference(tmp, src), "U8")
+
+    def ref_header(depth="U8", w=RW, h=RH, **more):
+        return image_header(depth=depth, **dict({"style": "test-reference", "reference": {"width": w, "height": h}},
+                                                **more))
+
+    # A version-3 session knows no references and is unharmed.
+    b = Bridge(hello=False, env=env)
+    h, _ = b.call({"type": "hello", "protocol": 3})
+    t.check(h["type"] == "hello" and h["protocol"] == 3 and h["protocols"] == [1, 2, 3, 4],
+            "a version-3 hello is answered in version 3", h)
+    h, _ = b.call(ref_header(), pixels + ref_pixels)
+    t.check(h["type"] == "error" and h["code"] == "version" and "reference" in h["message"]
+            and "version 4" in h["message"], "a reference in a version-3 session is refused", h)
+    h, _ = b.call(image_header(style="test-reference", style_code=[0, 0, 0, 0, 1]), pixels)
+    t.check(h["type"] == "error" and h["code"] == "version" and "style_code" in h["message"],
+            "so is a style code", h)
+    h, p = b.call(image_header(), pixels)
+    t.check(h["type"] == "result" and p == plain and "style_code" not in h,
+            "and the session stylizes as before", h)
+    h, _ = b.call(image_header(style="test-reference"), pixels)
+    t.check(h["type"] == "error" and h["code"] == "invalid" and "reference picture" in h["message"],
+            "a reference style without a reference is refused clearly", h)
+    t.check(b.close() == 0, "that bridge exits cleanly")
+
+    b = Bridge(hello=False, env=env)
+    h, _ = b.call({"type": "hello", "protocol": 4})
+    t.check(h["type"] == "hello" and h["protocol"] == 4 and h["protocols"] == [1, 2, 3, 4], "hello in version 4", h)
+    h, _ = b.call({"type": "list-styles", "thumbnail": 48})
+    styles = {s["name"]: s for s in h.get("styles", [])}
+    t.check("test-reference" in styles and styles["test-reference"].get("reference") is True
+            and styles["test-reference"]["mode"] == "reference"
+            and all(styles[n].get("reference") is False for n in ("test-ink", "test-paint", "identity")),
+            "list-styles says which styles take a reference", h)
+    t.check("thumbnail" in styles.get("test-reference", {}), "a reference style has a thumbnail too",
+            styles.get("test-reference"))
+
+    h, p = b.call(ref_header(), pixels + ref_pixels)
+    code = h.get("style_code")
+    t.check(h["type"] == "result" and h["width"] == W and h["height"] == H and len(p) == W * H * 4
+            and all(p[i + 3] == pixels[i + 3] for i in range(0, len(p), 4)),
+            "stylize with a reference picture gives a result of the same size, alpha kept", h)
+    t.check(isinstance(code, list) and len(code) == 5 and code[-1] == 1 and len(set(code)) > 2,
+            "the result carries the style code (the model's 4 values and 1)", code)
+    styled = p
+    t.check(p != pixels and p != plain, "in a style of its own")
+
+    h, p = b.call(image_header(style="test-reference", style_code=code), pixels)
+    t.check(h["type"] == "result" and p == styled and h.get("style_code") == code,
+            "the style code sent back gives the same pixels without the reference", h)
+    mask = bytes([255]) * (W * H)
+    h, p = b.call(ref_header(mask=True), pixels + mask + ref_pixels)
+    t.check(h["type"] == "result" and p == styled, "the reference follows the mask in the payload", h)
+
+    # The reference in a layout of its own: linear-light F32 for a U8 image.
+    floats = [v / 255 if i % 4 == 3 else srgb_decode(v / 255) for i, v in enumerate(ref_pixels)]
+    bgra = [floats[i - i % 4 + (2 - i % 4 if i % 4 < 3 else 3)] for i in range(len(floats))]
+    linear = struct.pack("<%df" % len(bgra), *bgra)
+    h, p = b.call(ref_header(reference={"width": RW, "height": RH, "depth": "F32", "transfer": "linear"}),
+                  pixels + linear)
+    t.check(h["type"] == "result" and max_difference(p, styled, 4) <= 1,
+            "a reference in its own depth and transfer (linear F32) gives the same result within a level",
+            h if h["type"] != "result" else max_difference(p, styled, 4))
+
+    rows = [ref_pixels[y * RW * 4:(y + 1) * RW * 4] for y in range(RH)]
+    inverted = bytes(255 - v if i % 4 != 3 else v for i, v in enumerate(b"".join(reversed(rows))))
+    h, p = b.call(ref_header(), pixels + inverted)
+    t.check(h["type"] == "result" and p != styled and h.get("style_code") != code,
+            "another reference gives another code and other pixels", h)
+
+    # Equal to the comicgan command with the same model, strength and colours.
+    cases = [(1.0, False), (0.6, False), (0.7, True)]
+    for depth, bits in (("U8", 8), ("U16", 16)):
+        bpp = 4 if depth == "U8" else 8
+        img = os.path.join(tmp, "in%d.png" % bits)
+        pic = os.path.join(tmp, "ref%d.png" % bits)
+        run(TESTTOOL, "make-input", img, str(W), str(H), str(bits))
+        run(TESTTOOL, "make-input", pic, str(RW), str(RH), str(bits))
+        img_px, pic_px = raw(tmp, img, depth), raw(tmp, pic, depth)
+        for strength, keep in cases:
+            h, p = b.call(ref_header(depth=depth, strength=strength, keep_colors=keep), img_px + pic_px)
+            if not COMICGAN:
+                t.check(h["type"] == "result" and len(p) == len(img_px),
+                        "%s, strength %g, %s colours: a result" % (depth, strength, "photo" if keep else "reference"))
+                continue
+            out = os.path.join(tmp, "cli-ref-%s-%g-%d.png" % (depth, strength, keep))
+            run(COMICGAN, "stylize", "--model", ref_model, "--reference", pic, "--strength", str(strength),
+                *(["--keep-colors"] if keep else []), img, out)
+            want = raw(tmp, out, depth)
+            worst = max_difference(p, want, bpp)
+            t.check(h["type"] == "result" and worst <= (1 if bits == 8 else 257),
+                    "%s, strength %g, %s colours: equal to comicgan stylize --reference within 1/255 (%d)"
+                    % (depth, strength, "photo" if keep else "reference", worst), h)
+    if not COMICGAN:
+        t.note("the comicgan command is not built: reference results are not compared with it")
+
+    # Bad references and codes: a clear error, and the bridge carries on.
+    def refused(what, header, payload, code_, words):
+        h, _ = b.call(header, payload)
+        t.check(h["type"] == "error" and h["code"] == code_ and all(w in h["message"] for w in words),
+                "%s is refused (%s)" % (what, code_), h)
+        h, p = b.call(image_header(style="test-reference", style_code=code), pixels)
+        t.check(h["type"] == "result" and p == styled, "the bridge carries on after " + what, h)
+
+    refused("a 1x1 reference", ref_header(w=1, h=1), pixels + bytes(4), "invalid", ["reference picture", "1x1"])
+    nan = struct.pack("<4f", float("nan"), 0, 0, 1) + struct.pack("<4f", 0.5, 0.5, 0.5, 1) * (RW * RH - 1)
+    refused("a reference with a NaN pixel", ref_header(depth="F32"), bytes(W * H * 16) + nan, "numeric",
+            ["reference", "NaN"])
+    refused("a reference too large", ref_header(w=16385, h=10), pixels, "too-large", ["reference", "16384"])
+    refused("a reference of an unknown depth", ref_header(reference={"width": RW, "height": RH, "depth": "U32"}),
+            pixels + ref_pixels, "unsupported", ["reference", "U32"])
+    refused("a reference that is not an object", image_header(style="test-reference", reference="big"), pixels,
+            "protocol", ["reference"])
+    refused("a reference without a height", image_header(style="test-reference", reference={"width": RW}),
+            pixels, "protocol", ["reference", "height"])
+    refused("a reference whose pixels are missing", ref_header(), pixels, "protocol", ["payload"])
+    refused("a reference for a style that takes none", image_header(reference={"width": RW, "height": RH}),
+            pixels + ref_pixels, "unsupported", ["test-ink", "reference"])
+    refused("a style code for a style that takes none", image_header(style_code=code), pixels, "unsupported",
+            ["test-ink"])
+    refused("a style code of the wrong length", image_header(style="test-reference", style_code=code[1:]), pixels,
+            "invalid", ["4 values", "5"])
+    refused("a style code not ending in 1", image_header(style="test-reference", style_code=code[:-1] + [2]),
+            pixels, "invalid", ["last value"])
+    refused("a style code beyond the engine's range", image_header(style="test-reference",
+                                                                   style_code=code[:-2] + [1e30, 1]),
+            pixels, "invalid", ["style code"])
+    refused("a style code that is not numbers", image_header(style="test-reference", style_code=["a"] * 5),
+            pixels, "protocol", ["style_code"])
+    refused("a reference and a style code together", ref_header(style_code=code), pixels + ref_pixels, "invalid",
+            ["not both"])
+    hdr = ref_header()
+    del hdr["style"]
+    hdr["mix"] = {"test-reference": 1.0}
+    refused("a reference style in a mix", hdr, pixels + ref_pixels, "invalid", ["mixed"])
+    refused("a reference style in stylize-frames",
+            {"type": "stylize-frames", "frames": [{"width": W, "height": H}], "color_model": "RGBA", "depth": "U8",
+             "style": "test-reference"}, pixels, "invalid", ["reference"])
+    refused("a reference style's attention map", image_header("attention", style="test-reference"), pixels,
+            "invalid", ["reference"])
+    refused("a reference on an attention request",
+            image_header("attention", reference={"width": RW, "height": RH}), pixels + ref_pixels, "invalid",
+            ["only a stylize request"])
+    t.check(b.close() == 0, "the bridge exits with status 0")
+
+
 def joined_native(b, frames):
     h, p = b.call({"type": "stylize-frames", "frames": [{"width": W, "height": H}] * len(frames),
                    "color_model": "RGBA", "depth": "U8", "style": "test-ink"}, b"".join(frames))
@@ -790,7 +958,8 @@ def main():
          "formats": lambda: test_formats(tmp),
          "malformed": lambda: test_malformed(tmp),
          "lifetime": lambda: test_lifetime(tmp),
-         "animation": lambda: test_animation(tmp)}[part]()
+         "animation": lambda: test_animation(tmp),
+         "reference": lambda: test_reference(tmp)}[part]()
     t.done()
 
 

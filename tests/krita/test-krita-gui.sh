@@ -4,8 +4,9 @@
 # gui/comicgan_gui_check drive it through the actions under Tools > Scripts
 # and the dialog's buttons, on U8 and U16 documents.
 # Environment (set by meson): BRIDGE, TESTTOOL, COMICGAN (optional),
-# COMICGAN_MODEL_PATH, KRITA_TEST_SCRIPTS, INSTALL_PYKRITA; KRITA_GUI_SHOTS
-# (optional): a folder to copy the screenshots (dialog, running, after) into.
+# COMICGAN_MODEL_PATH, KRITA_REFERENCE_MODELS, KRITA_TEST_SCRIPTS, INSTALL_PYKRITA; KRITA_GUI_SHOTS
+# (optional): a folder to copy the screenshots (dialog, running, after,
+# reference, reference-after) into.
 set -u
 
 for tool in krita xvfb-run xauth; do
@@ -23,6 +24,8 @@ export HOME="$tmp/home" XDG_DATA_HOME="$tmp/data" XDG_CONFIG_HOME="$tmp/config" 
 mkdir -p "$HOME" "$XDG_RUNTIME_DIR"
 chmod 700 "$XDG_RUNTIME_DIR"
 export PYTHONDONTWRITEBYTECODE=1 KRITA_GUI_DIR="$tmp"
+# The reference model too: the other actions do not list its style.
+export COMICGAN_MODEL_PATH="$COMICGAN_MODEL_PATH:$KRITA_REFERENCE_MODELS"
 unset COMICGAN_BRIDGE
 
 n=0

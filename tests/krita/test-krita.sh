@@ -4,7 +4,7 @@
 # dialog and layer code against comicgan-bridge and compares the new layers
 # with the comicgan command's output for the same input.
 # Environment (set by meson): BRIDGE, TESTTOOL, COMICGAN (optional),
-# COMICGAN_MODEL_PATH, PYKRITA, KRITA_TEST_SCRIPTS; KRITA_E2E_SHOT (optional):
+# COMICGAN_MODEL_PATH, KRITA_REFERENCE_MODELS, PYKRITA, KRITA_TEST_SCRIPTS; KRITA_E2E_SHOT (optional):
 # save a picture of the dialog there.
 set -u
 

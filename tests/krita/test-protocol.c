@@ -170,6 +170,77 @@ static void test_stylize(void)
     g_assert_cmpuint(cgb_expected_payload(&r), ==, (uint64_t)16384 * 16384 * 5);
 }
 
+/* Version 4: a reference picture after the image and its mask, or a style code. */
+static void test_reference(void)
+{
+    cgb_request r;
+    parse_ok("{\"type\": \"stylize\", \"id\": 3, \"width\": 2, \"height\": 3, " IMAGE ", \"mask\": true,"
+             " \"reference\": {\"width\": 16, \"height\": 20}}", &r);
+    g_assert_true(r.has_reference);
+    g_assert_cmpint(r.reference.width, ==, 16);
+    g_assert_cmpint(r.reference.height, ==, 20);
+    g_assert_cmpint(r.code_length, ==, 0);
+    g_assert_cmpuint(cgb_expected_payload(&r), ==, 2 * 3 * 5 + 16 * 20 * 4);
+    g_assert_cmpint(r.reference_depth, ==, CGB_U8);
+    g_assert_false(r.reference_linear);
+
+    /* A reference in its own depth and transfer. */
+    parse_ok("{\"type\": \"stylize\", \"id\": 3, \"width\": 2, \"height\": 3, " IMAGE ","
+             " \"reference\": {\"width\": 16, \"height\": 20, \"depth\": \"F16\", \"transfer\": \"linear\"}}", &r);
+    g_assert_cmpint(r.depth, ==, CGB_U8);
+    g_assert_false(r.linear);
+    g_assert_cmpint(r.reference_depth, ==, CGB_F16);
+    g_assert_true(r.reference_linear);
+    g_assert_cmpuint(cgb_expected_payload(&r), ==, 2 * 3 * 4 + 16 * 20 * 8);
+
+    parse_ok("{\"type\": \"stylize\", \"id\": 3, \"width\": 2, \"height\": 3, " IMAGE ","
+             " \"style_code\": [0.5, -2, 1]}", &r);
+    g_assert_false(r.has_reference);
+    g_assert_cmpint(r.code_length, ==, 3);
+    g_assert_cmpfloat(r.code[0], ==, 0.5f);
+    g_assert_cmpfloat(r.code[1], ==, -2.0f);
+    g_assert_cmpfloat(r.code[2], ==, 1.0f);
+    g_assert_cmpuint(cgb_expected_payload(&r), ==, 2 * 3 * 4);
+
+    /* The largest image with the largest reference: a payload the reader takes. */
+    parse_ok("{\"type\": \"stylize\", \"id\": 3, \"width\": 16384, \"height\": 16384, \"color_model\": \"RGBA\","
+             " \"depth\": \"F32\", \"style\": \"ref\", \"mask\": true,"
+             " \"reference\": {\"width\": 16384, \"height\": 16384}}", &r);
+    g_assert_cmpuint(cgb_expected_payload(&r), <=, CGB_MAX_PAYLOAD);
+
+    parse_bad("{\"type\": \"stylize\", \"id\": 3, \"width\": 2, \"height\": 3, " IMAGE ", \"reference\": [16, 16]}",
+              "protocol");
+    parse_bad("{\"type\": \"stylize\", \"id\": 3, \"width\": 2, \"height\": 3, " IMAGE ","
+              " \"reference\": {\"width\": 16}}", "protocol");
+    parse_bad("{\"type\": \"stylize\", \"id\": 3, \"width\": 2, \"height\": 3, " IMAGE ","
+              " \"reference\": {\"width\": 0, \"height\": 16}}", "invalid");
+    parse_bad("{\"type\": \"stylize\", \"id\": 3, \"width\": 2, \"height\": 3, " IMAGE ","
+              " \"reference\": {\"width\": 16385, \"height\": 16}}", "too-large");
+    parse_bad("{\"type\": \"stylize\", \"id\": 3, \"width\": 2, \"height\": 3, " IMAGE ","
+              " \"reference\": {\"width\": 16, \"height\": 16, \"depth\": \"U32\"}}", "unsupported");
+    parse_bad("{\"type\": \"stylize\", \"id\": 3, \"width\": 2, \"height\": 3, " IMAGE ","
+              " \"reference\": {\"width\": 16, \"height\": 16, \"transfer\": \"gamma\"}}", "invalid");
+    parse_bad("{\"type\": \"stylize\", \"id\": 3, \"width\": 2, \"height\": 3, " IMAGE ", \"style_code\": []}",
+              "invalid");
+    parse_bad("{\"type\": \"stylize\", \"id\": 3, \"width\": 2, \"height\": 3, " IMAGE ", \"style_code\": [1, \"1\"]}",
+              "protocol");
+    parse_bad("{\"type\": \"stylize\", \"id\": 3, \"width\": 2, \"height\": 3, " IMAGE ", \"style_code\": 1}",
+              "protocol");
+    GString *long_code = g_string_new("{\"type\": \"stylize\", \"id\": 3, \"width\": 2, \"height\": 3, " IMAGE
+                                      ", \"style_code\": [1");
+    for (int i = 0; i < CGB_MAX_CODE; i++)
+        g_string_append(long_code, ", 1");
+    g_string_append(long_code, "]}");
+    parse_bad(long_code->str, "too-large");
+    g_string_free(long_code, TRUE);
+    parse_bad("{\"type\": \"stylize\", \"id\": 3, \"width\": 2, \"height\": 3, " IMAGE ", \"style_code\": [1],"
+              " \"reference\": {\"width\": 16, \"height\": 16}}", "invalid");
+    parse_bad("{\"type\": \"attention\", \"id\": 3, \"width\": 2, \"height\": 3, " IMAGE ","
+              " \"reference\": {\"width\": 16, \"height\": 16}}", "invalid");
+    parse_bad("{\"type\": \"stylize-frames\", \"id\": 3, \"frames\": [{\"width\": 2, \"height\": 3}], " IMAGE ","
+              " \"style_code\": [1]}", "invalid");
+}
+
 static void test_stylize_frames(void)
 {
     cgb_request r;
@@ -703,6 +774,7 @@ int main(int argc, char **argv)
     g_test_add_func("/bridge/request/hello", test_hello);
     g_test_add_func("/bridge/request/list-styles", test_list_styles);
     g_test_add_func("/bridge/request/stylize", test_stylize);
+    g_test_add_func("/bridge/request/reference", test_reference);
     g_test_add_func("/bridge/request/stylize-frames", test_stylize_frames);
     g_test_add_func("/bridge/request/attention", test_attention);
     g_test_add_func("/bridge/request/cancel", test_cancel);

@@ -1,6 +1,8 @@
 """The comicgan dialog: presets, style (with thumbnails made from the layer),
 a second style mixed in, strength, post-processing, keep colors, output as a
-new layer, attention map, and a live preview; a progress bar with Cancel.
+new layer, attention map, and a live preview; a progress bar with Cancel. In
+its "reference" mode it lists the reference styles and takes the style from
+a reference picture: another layer of the image or a picture file.
 
 The dialog is not modal and never waits: the bridge answers through
 callbacks from Qt's event loop, so Krita stays usable while it works.
@@ -11,15 +13,16 @@ import time
 
 from PyQt5.QtCore import QRect, QSize, Qt
 from PyQt5.QtGui import QIcon, QImage, QPixmap
-from PyQt5.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QGridLayout,
-                             QHBoxLayout, QInputDialog, QLabel, QListView, QListWidget, QListWidgetItem,
-                             QProgressBar, QPushButton, QSlider, QSpinBox, QVBoxLayout)
+from PyQt5.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog,
+                             QGridLayout, QHBoxLayout, QInputDialog, QLabel, QListView, QListWidget,
+                             QListWidgetItem, QProgressBar, QPushButton, QSlider, QSpinBox, QVBoxLayout)
 
 from . import presets
 from .animation import AnimationRun
 from .bridge import Bridge, find_bridge
 from .layers import Run
 from .preview import Preview, PreviewView, image_bytes, image_from_bytes, layer_image
+from .reference import Reference, reference_layers
 from .text import i18n
 
 THUMBNAIL = 96
@@ -32,12 +35,14 @@ TITLES = {
     "attention": lambda: i18n("Attention Map"),
     "frames": lambda: i18n("Stylize Layers as Frames"),
     "animation": lambda: i18n("Stylize Animation"),
+    "reference": lambda: i18n("Stylize Layer from Reference"),
 }
 ACTION_LABELS = {
     "stylize": lambda: i18n("Stylize"),
     "attention": lambda: i18n("Make Map"),
     "frames": lambda: i18n("Stylize Frames"),
     "animation": lambda: i18n("Stylize Animation"),
+    "reference": lambda: i18n("Stylize"),
 }
 MISSING_BRIDGE = lambda: i18n(  # noqa: E731
     "The comicgan-bridge program was not found, so comicgan cannot run.\n"
@@ -86,8 +91,13 @@ class NumberRow:
         self.slider.setEnabled(on)
         self.box.setEnabled(on)
 
+    def setVisible(self, on):
+        for w in (self.label, self.slider, self.box):
+            w.setVisible(on)
+
     def add_to(self, grid, row, label):
-        grid.addWidget(QLabel(label), row, 0)
+        self.label = QLabel(label)
+        grid.addWidget(self.label, row, 0)
         grid.addWidget(self.slider, row, 1)
         grid.addWidget(self.box, row, 2)
 
@@ -112,7 +122,12 @@ class ComicganDialog(QDialog):
         super().__init__(parent)
         self.krita = krita
         self.mode = None
-        self.styles = []
+        self.all_styles = []    # every style list-styles gave
+        self.styles = []        # those the mode uses, in the list's order
+        self._catalog = {}      # list-styles' reply: folders and broken models, for the message when none fit
+        self._references = []   # the references offered (reference.Reference), in the box's order
+        self._reference_files = []  # picture files chosen as references, newest last
+        self._reference_doc = self._reference_node = None  # the document and layer they were offered for
         self.run = None
         self._started = time.monotonic()  # of the run in progress, for the time left
         self.bridge = None
@@ -166,11 +181,25 @@ class ComicganDialog(QDialog):
         self.description.setWordWrap(True)
         layout.addWidget(self.description)
 
+        row = QHBoxLayout()
+        self.reference_label = QLabel(i18n("Reference:"))
+        row.addWidget(self.reference_label)
+        self.reference = QComboBox()
+        self.reference.setToolTip(i18n("The picture whose style the layer takes: another layer of this image, "
+                                       "or a picture file."))
+        self.reference.currentIndexChanged.connect(self._preview_changed)
+        row.addWidget(self.reference, 1)
+        self.reference_file = QPushButton(i18n("Picture File…"))
+        self.reference_file.clicked.connect(self._on_reference_file)
+        row.addWidget(self.reference_file)
+        layout.addLayout(row)
+
         # The ranges and defaults are the engine's (and the comicgan command's).
         grid = QGridLayout()
         self.strength = NumberRow(0, 100, read_setting(self.krita, "strength", 100), 0, " %")
         self.strength.add_to(grid, 0, i18n("Strength:"))
-        grid.addWidget(QLabel(i18n("Mix with:")), 1, 0)
+        self.style_b_label = QLabel(i18n("Mix with:"))
+        grid.addWidget(self.style_b_label, 1, 0)
         self.style_b = QComboBox()
         self.style_b.setToolTip(i18n("A second style of the same network, blended in by the slider below."))
         grid.addWidget(self.style_b, 1, 1, 1, 2)
@@ -297,13 +326,24 @@ class ComicganDialog(QDialog):
         """Switches between the actions' variants of the dialog."""
         if self.run is not None:
             return
+        changed = (mode == "reference") != (self.mode == "reference")
         self.mode = mode
         self.setWindowTitle("comicgan — " + TITLES[mode]())
         self.go.setText(ACTION_LABELS[mode]())
         # An animation always goes to a new animated layer.
         self.new_layer.setVisible(mode not in ("attention", "animation"))
         self.attention.setVisible(mode == "stylize")
+        by_reference = mode == "reference"
+        for w in (self.reference_label, self.reference, self.reference_file):
+            w.setVisible(by_reference)
+        # A reference style mixes with nothing and has no attention maps to show.
+        for w in (self.style_b_label, self.style_b, self.mix, self.overlay):
+            w.setVisible(not by_reference)
+        self.keep_colors.setText(i18n("Keep the layer's colors (not the reference's)") if by_reference
+                                 else i18n("Keep the layer's colors"))
         self._update_warning()
+        if changed and self.all_styles:
+            self._fill_styles()
         self._on_style_changed(self.style_list.currentRow())
 
     def _update_warning(self):
@@ -313,7 +353,7 @@ class ComicganDialog(QDialog):
         usable = bool(self.styles) and self.bridge is not None and not self.bridge.dead
         self.go.setEnabled(not busy and usable)
         for w in (self.style_list, self.strength, self.keep_colors, self.scale, self.memory, self.new_layer,
-                  self.attention,
+                  self.attention, self.reference, self.reference_file,
                   self.point, self.style_b, self.mix, self.line_weight, self.denoise, self.contrast, self.preset,
                   self.preset_save, self.preset_delete):
             w.setEnabled(not busy)
@@ -342,35 +382,52 @@ class ComicganDialog(QDialog):
                          failed=self._on_load_failed, progress=self._on_progress)
 
     def _on_styles(self, header, payload):
-        self.styles = header.get("styles", [])
-        self.style_list.clear()
-        last = read_setting(self.krita, "style", "")
-        for i, style in enumerate(self.styles):
-            item = QListWidgetItem(style.get("display_name") or style["name"])
+        self.all_styles = header.get("styles", [])
+        self._catalog = header
+        for style in self.all_styles:
             thumb = style.get("thumbnail")
             if thumb:
                 data = payload[thumb["offset"]:thumb["offset"] + thumb["size"]]
                 # U8 is B, G, R, A bytes: Qt's ARGB32 on little-endian machines.
                 image = QImage(data, thumb["width"], thumb["height"], thumb["width"] * 4,
                                QImage.Format_ARGB32).copy()
-                item.setIcon(QIcon(QPixmap.fromImage(image)))
+                style["icon"] = QIcon(QPixmap.fromImage(image))
+        self._fill_styles()
+        self.progress.setValue(0)
+        self.use_layer(*self._active_layer())
+
+    def _fill_styles(self):
+        """The styles the mode uses into the list: the reference styles in
+        "reference" mode, the others in the rest."""
+        by_reference = self.mode == "reference"
+        row = self.style_list.currentRow()
+        last = self.styles[row]["name"] if 0 <= row < len(self.styles) else read_setting(self.krita, "style", "")
+        self.styles = [s for s in self.all_styles if bool(s.get("reference")) == by_reference]
+        self.style_list.blockSignals(True)
+        self.style_list.clear()
+        for i, style in enumerate(self.styles):
+            item = QListWidgetItem(style.get("display_name") or style["name"])
+            if "icon" in style:
+                item.setIcon(style["icon"])
             item.setToolTip("{0}\n{1}".format(style["name"], style.get("description", "")).strip())
             self.style_list.addItem(item)
             if style["name"] == last:
                 self.style_list.setCurrentRow(i)
         if self.styles and self.style_list.currentRow() < 0:
             self.style_list.setCurrentRow(0)
+        self.style_list.blockSignals(False)
         self._fit_labels()
-        self.progress.setValue(0)
         if self.styles:
             self.status.setText("")
         else:
-            folders = "\n".join(header.get("folders", []))
-            broken = "\n".join("{0}: {1}".format(b["path"], b["error"]) for b in header.get("broken", []))
-            self.status.setText(i18n("No comicgan styles are installed. Models were looked for in:\n{0}")
-                                .format(folders) + ("\n" + broken if broken else ""))
-        self._set_busy(False)
-        self.use_layer(*self._active_layer())
+            folders = "\n".join(self._catalog.get("folders", []))
+            broken = "\n".join("{0}: {1}".format(b["path"], b["error"]) for b in self._catalog.get("broken", []))
+            text = (i18n("No reference styles are installed (styles that take their style from a picture). "
+                         "Models were looked for in:\n{0}") if by_reference else
+                    i18n("No comicgan styles are installed. Models were looked for in:\n{0}"))
+            self.status.setText(text.format(folders) + ("\n" + broken if broken else ""))
+        self._set_busy(self.run is not None)
+        self._thumbs_from_layer()
 
     def _fit_labels(self):
         """Cells wide enough for the longest style name on one line, so none is
@@ -390,13 +447,21 @@ class ComicganDialog(QDialog):
         return doc, node
 
     def use_layer(self, doc, node):
-        """Previews node and makes the style thumbnails from it (the generic
-        sample's stay where there is no layer to show)."""
+        """Previews node, makes the style thumbnails from it (the generic
+        sample's stay where there is no layer to show) and offers the
+        document's other layers as references."""
         usable = node is not None and node.colorModel() == "RGBA" and not node.bounds().isEmpty()
         self.preview.bridge = self.bridge
         self.preview.set_layer(node if usable else None)
-        self._thumbs = getattr(self, "_thumbs", 0) + 1
-        if not usable or self.bridge is None or self.bridge.dead:
+        self._fill_references(doc, node)
+        self._thumbs_from_layer()
+
+    def _thumbs_from_layer(self):
+        """The listed styles' thumbnails made from the previewed layer. A
+        reference style keeps the sample's: it has no reference to show yet."""
+        self._thumbs += 1
+        node = self.preview.node
+        if node is None or self.bridge is None or self.bridge.dead:
             return
         b = node.bounds()
         side = min(b.width(), b.height())
@@ -405,6 +470,8 @@ class ComicganDialog(QDialog):
         payload = image_bytes(sample)
         generation = self._thumbs
         for row, style in enumerate(self.styles):
+            if style.get("reference"):
+                continue
             header = {"type": "stylize", "width": THUMBNAIL, "height": THUMBNAIL, "color_model": "RGBA",
                       "depth": "U8", "transfer": "srgb", "style": style["name"], "strength": 1.0, "scale": 1}
 
@@ -415,6 +482,46 @@ class ComicganDialog(QDialog):
                     item.setData(FROM_LAYER, True)
             self.bridge.call(header, payload, done=done, failed=lambda e: None)
 
+    # ---- the reference -------------------------------------------------------
+
+    def _fill_references(self, doc, node):
+        """The references offered: doc's layers other than node, then the
+        picture files chosen, keeping the one chosen where it is still there."""
+        kept = self.current_reference()
+        self._reference_doc, self._reference_node = doc, node
+        self._references = [Reference(doc, layer) for layer in reference_layers(doc, node)]
+        self._references += [Reference(path=path) for path in self._reference_files]
+        self.reference.blockSignals(True)
+        self.reference.clear()
+        for ref in self._references:
+            self.reference.addItem(ref.label() if ref.node is not None else
+                                   i18n("File: {0}").format(ref.label()))
+        keys = [ref.key for ref in self._references]
+        self.reference.setCurrentIndex(keys.index(kept.key) if kept is not None and kept.key in keys else
+                                       (0 if keys else -1))
+        self.reference.blockSignals(False)
+        self._preview_changed()
+
+    def current_reference(self):
+        """The reference chosen (a reference.Reference), or None."""
+        i = self.reference.currentIndex()
+        return self._references[i] if 0 <= i < len(self._references) else None
+
+    def add_reference_file(self, path):
+        """Offers the picture file at path as a reference and chooses it."""
+        if path in self._reference_files:
+            self._reference_files.remove(path)
+        self._reference_files.append(path)
+        self._fill_references(self._reference_doc, self._reference_node)
+        self.reference.setCurrentIndex(self.reference.count() - 1)
+
+    def _on_reference_file(self):
+        path, _ = QFileDialog.getOpenFileName(self, i18n("Reference Picture"), "",
+                                              i18n("Pictures (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp *.gif);;"
+                                                   "All files (*)"))
+        if path:
+            self.add_reference_file(path)
+
     def showEvent(self, event):
         super().showEvent(event)
         if self.styles and self.run is None:
@@ -423,7 +530,10 @@ class ComicganDialog(QDialog):
                 self.use_layer(doc, node)
 
     def _preview_settings(self):
-        return self.settings() if self.styles and 0 <= self.style_list.currentRow() < len(self.styles) else None
+        if not self.styles or not 0 <= self.style_list.currentRow() < len(self.styles):
+            return None
+        s = self.settings()
+        return None if self.mode == "reference" and s["reference"] is None else s
 
     def _preview_changed(self, *args):
         self.preview.changed()
@@ -438,7 +548,7 @@ class ComicganDialog(QDialog):
         self.view.update()
 
     def _on_overlay_changed(self, *args):
-        self.preview.set_attention(self.overlay.isChecked() and self.overlay.isEnabled(),
+        self.preview.set_attention(self.overlay.isChecked() and self.overlay.isEnabled() and self.mode != "reference",
                                    self.point.currentText() or None)
 
     def _on_attention_toggled(self, on):
@@ -486,8 +596,8 @@ class ComicganDialog(QDialog):
             self.attention.setChecked(True)
         self.overlay.setEnabled(can_map)
         self._syncing = False
-        self.point.setVisible(self.mode not in ("frames", "animation"))
-        self.point_label.setVisible(self.mode not in ("frames", "animation"))
+        self.point.setVisible(self.mode not in ("frames", "animation", "reference"))
+        self.point_label.setVisible(self.mode not in ("frames", "animation", "reference"))
         self.point.setEnabled(can_map and self.run is None)
         if self.mode == "attention" and style and not can_map:
             self.status.setText(i18n("Style “{0}” has no attention maps.").format(style.get("display_name")))
@@ -517,12 +627,13 @@ class ComicganDialog(QDialog):
         if share > 0:
             mix = {style["name"]: 1.0 - share}
             mix[style_b] = mix.get(style_b, 0.0) + share
+        by_reference = self.mode == "reference"
         return {
             "style": style["name"],
             "display_name": style.get("display_name") or style["name"],
             "style_b": style_b,
             "mix_share": share,
-            "mix": mix,
+            "mix": None if by_reference else mix,
             "strength": self.strength.value() / 100.0,
             "line_weight": self.line_weight.value(),
             "denoise": self.denoise.value(),
@@ -531,8 +642,9 @@ class ComicganDialog(QDialog):
             "scale": self.scale.currentData(),
             "memory_budget": self.memory.value(),
             "new_layer": self.new_layer.isChecked() or self.mode == "attention",
-            "attention": self.attention.isChecked() and self.attention.isEnabled(),
+            "attention": self.attention.isChecked() and self.attention.isEnabled() and not by_reference,
             "point": self.point.currentText() or None,
+            "reference": self.current_reference() if by_reference else None,
         }
 
     def _save_settings(self, s):

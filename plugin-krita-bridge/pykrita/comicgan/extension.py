@@ -1,4 +1,4 @@
-"""comicgan's Krita extension: four actions under Tools ▸ Scripts that open
+"""comicgan's Krita extension: five actions under Tools ▸ Scripts that open
 the comicgan dialog in one of its modes."""
 
 from krita import Extension
@@ -11,6 +11,7 @@ ACTIONS = (
     ("comicgan_attention", lambda: i18n("Attention Map (comicgan)…"), "attention"),
     ("comicgan_frames", lambda: i18n("Stylize Layers as Frames (comicgan)…"), "frames"),
     ("comicgan_animation", lambda: i18n("Stylize Animation (comicgan)…"), "animation"),
+    ("comicgan_reference", lambda: i18n("Stylize Layer from Reference (comicgan)…"), "reference"),
 )
 
 

@@ -3,8 +3,9 @@
 Krita's pixel writes (Node.setPixelData) cannot be undone, so results go to
 new layers placed above their source, unless the user asks otherwise; then
 the result is merged down into the layer, a step that Undo takes back.
-A Run sends the requests for one action (stylize, attention or frames) one
-after the other and writes each result as it arrives.
+A Run sends the requests for one action (stylize, stylize from a reference,
+attention or frames) one after the other and writes each result as it
+arrives.
 """
 
 from PyQt5.QtCore import QObject, QRect, pyqtSignal
@@ -238,14 +239,16 @@ class BridgeRun(QObject):
 
 class Run(BridgeRun):
     """One action on a document: mode "stylize" (each layer, plus its attention
-    map when settings["attention"]), "attention" (maps only) or "frames" (the
-    layers as frames of one animation)."""
+    map when settings["attention"]), "reference" (each layer in the style of
+    settings["reference"], a reference.Reference), "attention" (maps only) or
+    "frames" (the layers as frames of one animation)."""
 
     def __init__(self, bridge, doc, nodes, mode, settings, parent=None):
         super().__init__(bridge, doc, nodes, settings, parent)
         self.mode = mode
         self._steps = []         # (kind, jobs) still to send
         self._done_steps = 0
+        self._codes = {}         # (style, reference key) -> the style code the bridge gave back
 
     def start(self):
         try:
@@ -254,6 +257,8 @@ class Run(BridgeRun):
                 leaves += [n for n in leaf_layers(node) if n not in leaves]
             if not leaves:
                 raise UserError(i18n("There is no layer to process: choose a paint layer or a group."))
+            if self.mode == "reference" and self.settings.get("reference") is None:
+                raise UserError(i18n("Choose the reference: another layer of the image, or a picture file."))
             jobs = [Job(self.doc, n) for n in leaves]
         except UserError as e:
             self.finished.emit(str(e))
@@ -267,7 +272,7 @@ class Run(BridgeRun):
             for job in jobs:
                 if self.mode == "attention" or self.settings.get("attention"):
                     self._steps.append(("attention", [job]))
-                if self.mode == "stylize":
+                if self.mode in ("stylize", "reference"):
                     self._steps.append(("stylize", [job]))
         self._total = len(self._steps)
         self._next()
@@ -302,6 +307,16 @@ class Run(BridgeRun):
             # there is no selection).
             header["mask"] = any(j.mask is not None for j in jobs)
         payload = b"".join(j.payload(header.get("mask", False)) for j in jobs)
+        reference = self.settings.get("reference") if self.mode == "reference" else None
+        if reference is not None:
+            # The picture with the first layer; its code, once known, with the others.
+            try:
+                members, pixels = reference.request(self._codes, self.settings["style"])
+            except UserError as e:
+                self._finish(str(e))
+                return
+            header.update(members)
+            payload += pixels
         self._request = self.bridge.call(header, payload, done=self._on_done, failed=self._on_failed,
                                          progress=self._on_progress)
 
@@ -312,6 +327,8 @@ class Run(BridgeRun):
         kind, jobs = self._steps.pop(0)
         self._request = None
         self._done_steps += 1
+        if header.get("style_code") and self.mode == "reference":
+            self._codes[(self.settings["style"], self.settings["reference"].key)] = header["style_code"]
         try:
             offset = 0
             for job in jobs:

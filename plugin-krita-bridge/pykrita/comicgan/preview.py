@@ -10,14 +10,15 @@ anything but the newest request is dropped.
 The preview works on 8-bit sRGB copies (what the screen shows): the fitted
 view on the layer scaled down, the 100% view on the part shown. Each is
 stylized at the scale the whole layer would be, so strokes have the size
-they will have in the result.
+they will have in the result. A reference style's picture goes with the
+first preview only: later ones send the style code the bridge gave back.
 """
 
 from PyQt5.QtCore import QPoint, QRect, QSize, Qt, QTimer, pyqtSignal
 from PyQt5.QtGui import QColor, QImage, QPainter, QPen
 from PyQt5.QtWidgets import QWidget
 
-from .layers import style_members, transfer_of
+from .layers import UserError, style_members, transfer_of
 from .text import i18n
 
 FIT_SIDE = 480          # the fitted copy's longest side
@@ -197,6 +198,7 @@ class Preview:
         self.generation = 0
         self.pending = None        # the request in flight
         self.paused = False
+        self.codes = {}            # (style, reference key) -> the style code the bridge gave back
         self.timer = QTimer()
         self.timer.setSingleShot(True)
         self.timer.setInterval(DELAY_MS)
@@ -282,10 +284,21 @@ class Preview:
         header.update(style_members(settings))
         header["scale"] = request_scale(scale)
         payload = image_bytes(image)
+        reference = settings.get("reference")
+        if reference is not None:
+            try:
+                members, pixels = reference.request(self.codes, settings["style"])
+            except UserError as e:
+                self.status(str(e))
+                return
+            header.update(members)
+            payload += pixels
         self.view.set_images(image, self.view.styled if self.view.original is image else None, None)
         self.status(i18n("Rendering…"))
 
         def on_styled(h, data):
+            if reference is not None and h.get("style_code"):
+                self.codes[(settings["style"], reference.key)] = h["style_code"]
             if generation != self.generation:
                 return   # a newer preview is on its way
             styled = image_from_bytes(data, image.width(), image.height())

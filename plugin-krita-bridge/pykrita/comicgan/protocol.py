@@ -8,7 +8,7 @@ whole frames.
 import json
 import struct
 
-VERSION = 3
+VERSION = 4
 MAGIC = b"CGBR"
 MAX_HEADER = 65536
 

@@ -1,7 +1,8 @@
 """A test, not a plug-in for users: once Krita's window is up, it drives
 comicgan's plug-in the way a person would, through its actions under
 Tools > Scripts and its dialog's buttons, on U8 and U16 documents, and writes
-TAP to $KRITA_GUI_DIR/gui.tap and screenshots to $KRITA_GUI_DIR/*.png.
+TAP to $KRITA_GUI_DIR/gui.tap and screenshots to $KRITA_GUI_DIR/*.png. The
+catalog holds a reference model too, for Stylize Layer from Reference.
 test-krita-gui.sh installs it next to the plug-in and runs Krita under Xvfb.
 
 The checks are a generator that yields how long to wait: between steps it
@@ -128,16 +129,17 @@ def run_checks(tap):
                 if item.menu() and item.text().replace("&", "") == "Scripts":
                     scripts = [a.text() for a in item.menu().actions()]
     wanted = ["Stylize Layer (comicgan)…", "Attention Map (comicgan)…", "Stylize Layers as Frames (comicgan)…",
-              "Stylize Animation (comicgan)…"]
-    tap.check(all(w in scripts for w in wanted), "Tools > Scripts shows comicgan's four actions", scripts)
+              "Stylize Animation (comicgan)…", "Stylize Layer from Reference (comicgan)…"]
+    tap.check(all(w in scripts for w in wanted), "Tools > Scripts shows comicgan's five actions", scripts)
 
     for depth, bits in (("U8", 8), ("U16", 16)):
         doc, layer = yield from open_document(window, "gui-" + depth, depth, read("in%d.raw" % bits))
         dialog = yield from press(tap, "comicgan_stylize", depth + " stylize")
         if dialog is None:
             return
-        row = [dialog.style_list.item(i).text() for i in range(dialog.style_list.count())].index("Test ink")
-        dialog.style_list.setCurrentRow(row)
+        listed = [dialog.style_list.item(i).text() for i in range(dialog.style_list.count())]
+        tap.check("Test reference" not in listed, "%s: Stylize Layer does not list reference styles" % depth, listed)
+        dialog.style_list.setCurrentRow(listed.index("Test ink"))
         dialog.strength.setValue(80)
         dialog.keep_colors.setChecked(False)
         dialog.new_layer.setChecked(True)
@@ -249,6 +251,79 @@ def run_checks(tap):
     dialog.cancel.click()   # now "Close"
     yield from settle(0.5)
     tap.check(not dialog.isVisible() and process.state() == 0, "Close ends the bridge process")
+
+    yield from check_reference(tap, window)
+
+
+def largest_difference(got, want):
+    return max((abs(a - b) for a, b in zip(got, want)), default=0) if len(got) == len(want) else None
+
+
+def check_reference(tap, window):
+    """Stylize Layer from Reference, with another layer and with a picture
+    file as the reference: the results equal the comicgan command's
+    --reference output within 1/255."""
+    if not os.path.exists(os.path.join(DIR, "refout8.raw")):
+        tap.out.write("# the comicgan command is not built: Stylize Layer from Reference is not compared\n")
+        return
+    doc, layer = yield from open_document(window, "gui-reference", "U8", read("in8.raw"))
+    reference = doc.createNode("Reference", "paintlayer")
+    doc.rootNode().addChildNode(reference, layer)
+    reference.setPixelData(read("in8b.raw"), 0, 0, W, H)
+    yield from settle(1)
+    # As a click on the layer in the Layers docker does (the new layer was chosen).
+    doc.setActiveNode(layer)
+    yield from settle(1)
+    dialog = yield from press(tap, "comicgan_reference", "reference")
+    if dialog is None:
+        return
+    listed = [dialog.style_list.item(i).text() for i in range(dialog.style_list.count())]
+    offered = [dialog.reference.itemText(i) for i in range(dialog.reference.count())]
+    tap.check(dialog.windowTitle().endswith("Stylize Layer from Reference") and listed == ["Test reference"]
+              and offered == ["Reference"],
+              "reference: the dialog lists the reference style and offers the other layer",
+              "%s %s %s" % (dialog.windowTitle(), listed, offered))
+    dialog.reference.setCurrentIndex(0)
+    dialog.strength.setValue(100)
+    dialog.keep_colors.setChecked(True)
+    dialog.new_layer.setChecked(True)
+    for number, value in ((dialog.line_weight, 0), (dialog.denoise, 0), (dialog.contrast, 1)):
+        number.setValue(value)
+    dialog.split.setChecked(True)
+    shown = yield from wait_until(lambda: dialog.view.styled is not None and dialog.preview.pending is None, 60)
+    yield from settle(0.5)
+    screenshot("reference.png")
+    tap.check(shown and dialog.preview_status.text() == "", "reference: the preview shows the result",
+              dialog.preview_status.text())
+    dialog.split.setChecked(False)
+    yield from go(tap, dialog, "reference")
+    result = layer_named(doc.rootNode(), "Test reference (Background)")
+    worst = largest_difference(bytes(result.pixelData(0, 0, W, H)), read("refkeep8.raw")) if result else None
+    tap.check(worst is not None and worst <= 1,
+              "reference: another layer as the reference, the layer's colours: the comicgan command's "
+              "--reference --keep-colors output within 1/255 (%s)" % worst, names(doc.rootNode()))
+    if result is not None:
+        result.remove()
+    yield from settle(0.5)
+    doc.setActiveNode(layer)
+    yield from settle(1)
+
+    # What the Picture File… button does once a file is chosen.
+    dialog.add_reference_file(os.path.join(DIR, "ref8.png"))
+    dialog.strength.setValue(70)
+    dialog.keep_colors.setChecked(False)
+    yield from go(tap, dialog, "reference from a file")
+    result = layer_named(doc.rootNode(), "Test reference (Background)")
+    worst = largest_difference(bytes(result.pixelData(0, 0, W, H)), read("refout8.raw")) if result else None
+    tap.check(worst is not None and worst <= 1,
+              "reference: a picture file as the reference, its colours, strength 0.7: the comicgan command's "
+              "--reference output within 1/255 (%s)" % worst, names(doc.rootNode()))
+    yield from settle(1)
+    screenshot("reference-after.png")
+    process = dialog.bridge._process
+    dialog.cancel.click()
+    yield from settle(0.5)
+    tap.check(not dialog.isVisible() and process.state() == 0, "reference: Close ends the bridge process")
 
 
 def checks():
