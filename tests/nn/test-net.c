@@ -397,6 +397,31 @@ static void test_style_heads(void)
         g_assert_cmpfloat(moved, >, 0.05);
         cg_graph_free(g);
     }
+    /* A batch of two images with two mixes gives each image's own result. */
+    {
+        cg_graph *g = cg_graph_new(false, &err);
+        cg_tensor *pair = random_image(g, 2, 3, 10, 12, 4);
+        const int64_t wdim[2] = {2, 3};
+        cg_tensor *w = cg_graph_tensor(g, 2, wdim);
+        memcpy(w->data, mixes[1], 3 * sizeof(float));
+        memcpy(w->data + 3, mixes[2], 3 * sizeof(float));
+        cg_tensor *both = cg_net_forward(heads, g, pair, w, NULL);
+        g_assert_nonnull(both);
+        const int64_t plane = 3 * 10 * 12, one_dim[4] = {1, 3, 10, 12};
+        for (int k = 0; k < 2; k++) {
+            cg_tensor *x = cg_graph_tensor(g, 4, one_dim);
+            memcpy(x->data, pair->data + k * plane, (size_t)plane * sizeof(float));
+            const int64_t sdim[2] = {1, 3};
+            cg_tensor *ws = cg_graph_tensor(g, 2, sdim);
+            memcpy(ws->data, mixes[1 + k], 3 * sizeof(float));
+            cg_tensor *alone = cg_net_forward(heads, g, x, ws, NULL);
+            double worst = 0;
+            for (int64_t i = 0; i < plane; i++)
+                worst = fmax(worst, fabs(alone->data[i] - both->data[k * plane + i]));
+            g_assert_cmpfloat(worst, <, 1e-5);
+        }
+        cg_graph_free(g);
+    }
     /* The gradient, against central differences of the float forward. */
     const int n_checked = 6;
     const struct { const char *name; int64_t index; } checked[6] = {
