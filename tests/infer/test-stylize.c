@@ -53,41 +53,59 @@ static void test_tiled_equals_whole(void)
 /* The executor against the training graph on a residual model, whole and
  * tiled: it adds the input (or its box mean, or its guided filtering) back
  * as the graph does. */
-static void check_residual_executor(const char *arch)
+/* The executor, whole and tiled, against the training graph on in (whose
+ * sides are multiples of the network's stride) with the style weights mix
+ * (NULL: the first style): within 1/255. Returns the whole result. */
+static cg_image *check_executor(const cg_model *m, const cg_image *in, const float *mix, const char *what)
 {
-    cg_model *m = random_model(arch, NULL, 11);
-    cg_image *in = test_image(44, 36, 12); /* a multiple of the network's stride, for the graph */
     cg_error err = {0};
     cg_graph *g = cg_graph_new(false, &err);
-    cg_tensor *x = cg_graph_tensor4(g, 1, 3, in->height, in->width);
+    const int64_t plane = (int64_t)in->width * in->height, wdim[2] = {1, cg_model_style_count(m)};
+    cg_tensor *x = cg_graph_tensor4(g, 1, 3, in->height, in->width), *w = NULL;
     for (int c = 0; c < 3; c++)
-        for (int i = 0; i < in->width * in->height; i++)
-            x->data[c * in->width * in->height + i] = 2 * in->pixels[4 * i + c] - 1;
-    cg_tensor *y = cg_net_forward(cg_model_net(m), g, x, NULL, NULL);
+        for (int64_t i = 0; i < plane; i++)
+            x->data[c * plane + i] = 2 * in->pixels[4 * i + c] - 1;
+    if (mix) {
+        w = cg_graph_tensor(g, 2, wdim);
+        memcpy(w->data, mix, (size_t)wdim[1] * sizeof(float));
+    }
+    cg_tensor *y = cg_net_forward(cg_model_net(m), g, x, w, NULL);
     g_assert_nonnull(y);
     cg_stylize_options o = cg_stylize_defaults();
+    o.mix = mix;
+    cg_image *whole = NULL;
     for (int tiled = 0; tiled < 2; tiled++) {
         o.tile = tiled ? 16 : 0;
         cg_image *out = stylize_or_die(m, in, &o);
         double worst = 0;
         for (int c = 0; c < 3; c++)
-            for (int i = 0; i < in->width * in->height; i++) {
-                float v = (y->data[c * in->width * in->height + i] + 1) / 2;
+            for (int64_t i = 0; i < plane; i++) {
+                float v = (y->data[c * plane + i] + 1) / 2;
                 v = v < 0 ? 0 : v > 1 ? 1 : v;
                 worst = fmax(worst, fabs(out->pixels[4 * i + c] - v));
             }
-        g_test_message("%s, tiled %d: max |executor - graph| = %.3g", arch, tiled, worst);
+        g_test_message("%s, tiled %d: max |executor - graph| = %.3g", what, tiled, worst);
         g_assert_cmpfloat(worst, <, 1.0 / 255);
-        cg_image_free(out);
+        if (tiled)
+            cg_image_free(out);
+        else
+            whole = out;
     }
     cg_graph_free(g);
+    return whole;
+}
+
+static void check_residual_executor(const char *arch)
+{
+    cg_model *m = random_model(arch, NULL, 11);
+    cg_image *in = test_image(44, 36, 12);
+    cg_image_free(check_executor(m, in, NULL, arch));
     cg_image_free(in);
     cg_model_free(m);
 }
 
-/* A style_heads model through the executor, whole and tiled, against the
- * training graph with the same style weights: one style alone, and a mix
- * (the executor mixes the heads' weights, the graph their outputs). */
+/* A style_heads model: one style alone, and a mix (the executor mixes the
+ * heads' weights, the graph their outputs). */
 static void test_style_heads_executor(void)
 {
     const char *arch = "{\"type\": \"resnet\", \"width\": 8, \"downsamples\": 2, \"blocks\": 1, "
@@ -96,45 +114,12 @@ static void test_style_heads_executor(void)
     const char *styles = "[{\"name\": \"ink\"}, {\"name\": \"wash\"}, {\"name\": \"identity\", \"mode\": \"identity\"}]";
     cg_model *m = random_model(arch, styles, 21);
     cg_image *in = test_image(44, 36, 13);
-    const float mixes[][3] = {{0, 1, 0}, {0.5f, 0.3f, 0.2f}};
-    cg_image *outs[2];
-    for (size_t k = 0; k < G_N_ELEMENTS(mixes); k++) {
-        cg_error err = {0};
-        cg_graph *g = cg_graph_new(false, &err);
-        cg_tensor *x = cg_graph_tensor4(g, 1, 3, in->height, in->width);
-        const int64_t wdim[2] = {1, 3};
-        cg_tensor *wt = cg_graph_tensor(g, 2, wdim);
-        memcpy(wt->data, mixes[k], sizeof mixes[k]);
-        for (int c = 0; c < 3; c++)
-            for (int i = 0; i < in->width * in->height; i++)
-                x->data[c * in->width * in->height + i] = 2 * in->pixels[4 * i + c] - 1;
-        cg_tensor *y = cg_net_forward(cg_model_net(m), g, x, wt, NULL);
-        g_assert_nonnull(y);
-        cg_stylize_options o = cg_stylize_defaults();
-        o.mix = mixes[k];
-        for (int tiled = 0; tiled < 2; tiled++) {
-            o.tile = tiled ? 16 : 0;
-            cg_image *out = stylize_or_die(m, in, &o);
-            double worst = 0;
-            for (int c = 0; c < 3; c++)
-                for (int i = 0; i < in->width * in->height; i++) {
-                    float v = (y->data[c * in->width * in->height + i] + 1) / 2;
-                    v = v < 0 ? 0 : v > 1 ? 1 : v;
-                    worst = fmax(worst, fabs(out->pixels[4 * i + c] - v));
-                }
-            g_test_message("mix %zu, tiled %d: max |executor - graph| = %.3g", k, tiled, worst);
-            g_assert_cmpfloat(worst, <, 1.0 / 255);
-            if (tiled)
-                cg_image_free(out);
-            else
-                outs[k] = out;
-        }
-        cg_graph_free(g);
-    }
-    /* the heads differ: a mix is not the one style */
-    g_assert_cmpfloat(max_diff(outs[0], outs[1], false), >, 0.01);
-    cg_image_free(outs[0]);
-    cg_image_free(outs[1]);
+    const float one[3] = {0, 1, 0}, mixed[3] = {0.5f, 0.3f, 0.2f};
+    cg_image *a = check_executor(m, in, one, "style_heads, one style");
+    cg_image *b = check_executor(m, in, mixed, "style_heads, a mix");
+    g_assert_cmpfloat(max_diff(a, b, false), >, 0.01); /* the heads differ: a mix is not the one style */
+    cg_image_free(a);
+    cg_image_free(b);
     cg_image_free(in);
     cg_model_free(m);
 }
