@@ -42,6 +42,7 @@ static const opt_def options[] = {
     {"data", "target_filter", OPT_ENUM, O(target_filter), "none", 0, 0, TR_TEACHERS},
     {"data", "style", OPT_PATH, O(style), "", 0, 0, NULL},
     {"data", "references", OPT_PATHS, O(references), "", 0, 0, NULL},
+    {"data", "reference_teachers", OPT_STR, O(reference_teachers), "", 0, 0, NULL},
     {"data", "load_size", OPT_INT, O(load_size), "0", 0, 4096, NULL},
     {"data", "min_side", OPT_INT, O(min_side), "0", 0, 4096, NULL},
     {"data", "max_images", OPT_INT, O(max_images), "0", 0, 1000000, NULL},
@@ -562,8 +563,22 @@ static cg_status check_config(cg_train_config *c, cg_error *err)
         g_strfreev(dirs);
         if (st)
             return st;
+        char **teachers = g_strsplit(c->reference_teachers, ",", -1);
+        for (int i = 0; teachers[i] && st == CG_OK; i++) {
+            char *name = g_strstrip(teachers[i]);
+            if (!name[0])
+                continue;
+            if (tr_teacher_of(name) <= 0)
+                st = cg_fail(err, CG_ERR_INVALID, "%s: [data] reference_teachers: \"%s\" is not a teacher (%s)", f,
+                             name, TR_TEACHERS);
+            n++;
+        }
+        g_strfreev(teachers);
+        if (st)
+            return st;
         if (n > TR_MAX_STYLES)
-            return cg_fail(err, CG_ERR_INVALID, "%s: [data] references: at most %d folders", f, TR_MAX_STYLES);
+            return cg_fail(err, CG_ERR_INVALID, "%s: [data] references and reference_teachers: at most %d in all", f,
+                           TR_MAX_STYLES);
         if (c->g_norm != 1)
             return cg_fail(err, CG_ERR_INVALID, "%s: reference mode needs [generator] norm = cond_instance", f);
     } else if (c->g_norm == 1) {
@@ -616,6 +631,7 @@ static cg_status check_config(cg_train_config *c, cg_error *err)
 static bool reference_only(const opt_def *o)
 {
     return strcmp(o->group, "encoder") == 0 || strcmp(o->key, "references") == 0 ||
+           strcmp(o->key, "reference_teachers") == 0 ||
            strcmp(o->key, "reconstruction") == 0;
 }
 

@@ -9,7 +9,9 @@
  *   reconstruction  G(reference, E(reference)) against the reference: a
  *                   reference restyled by its own code stays itself
  *   adversarial     optional: a PatchGAN on the references
- * With several reference folders, step s draws from folder s mod folders. */
+ * The references come from folders and from teachers' renderings of the
+ * photos (reference_teachers); with several sources, step s draws from
+ * source s mod sources. */
 #include "train/train_private.h"
 
 #include <string.h>
@@ -20,10 +22,12 @@ typedef struct reference {
     tr_net *g, *e;
     tr_source *photos;
     tr_source *refs[TR_MAX_STYLES];
+    bool rendered[TR_MAX_STYLES]; /* the references are a teacher's renderings (the source's targets) */
     int n_refs;
     tr_disc d;
     bool has_d;
     float *x, *r, *fake; /* this step's local batches */
+    float *scratch;      /* the photos a teacher rendered into this step's references */
 } reference;
 
 /* G starts as if it had one style: the code's rows of every conditional gamma
@@ -61,6 +65,21 @@ static cg_status setup(tr_trainer *t, cg_error *err)
         }
     }
     g_strfreev(dirs);
+    char **teachers = g_strsplit(c->reference_teachers, ",", -1);
+    for (int k = 0; teachers[k] && m->n_refs < TR_MAX_STYLES; k++) {
+        const char *name = g_strstrip(teachers[k]);
+        if (!name[0])
+            continue;
+        char label[48];
+        g_snprintf(label, sizeof label, "teacher.%s", name);
+        cg_dataset *d = tr_trainer_load_data(t, c->photos, NULL, tr_teacher_of(name), err);
+        if (!d || !(m->refs[m->n_refs] = tr_trainer_add_source(t, label, d, err))) {
+            g_strfreev(teachers);
+            return err->code;
+        }
+        m->rendered[m->n_refs++] = true;
+    }
+    g_strfreev(teachers);
     if (!(m->g = tr_trainer_add_net(t, "G", c->gen_arch, false, err)) ||
         !(m->e = tr_trainer_add_net(t, "E", c->encoder_arch, false, err)))
         return err->code;
@@ -72,6 +91,7 @@ static cg_status setup(tr_trainer *t, cg_error *err)
     m->x = g_malloc(floats * sizeof(float));
     m->r = g_malloc(floats * sizeof(float));
     m->fake = g_malloc(floats * sizeof(float));
+    m->scratch = g_malloc(floats * sizeof(float));
     return CG_OK;
 }
 
@@ -110,9 +130,12 @@ static cg_status step(tr_trainer *t, bool warmup, tr_losses *l, cg_error *err)
     const cg_train_config *c = t->cfg;
     reference *m = t->mode;
     const int n = t->local_batch, size = c->size;
-    tr_source *refs = m->refs[t->step % m->n_refs];
+    const int k = (int)(t->step % m->n_refs);
     tr_source_batch(m->photos, c, &t->rng, c->batch, t->local_lo, t->local_lo + n, m->x, NULL);
-    tr_source_batch(refs, c, &t->rng, c->batch, t->local_lo, t->local_lo + n, m->r, NULL);
+    if (m->rendered[k])
+        tr_source_batch(m->refs[k], c, &t->rng, c->batch, t->local_lo, t->local_lo + n, m->scratch, m->r);
+    else
+        tr_source_batch(m->refs[k], c, &t->rng, c->batch, t->local_lo, t->local_lo + n, m->r, NULL);
     tr_net *nets[2] = {m->g, m->e};
     tr_zero_grads(nets, 2);
     cg_graph *g = t->gg;
@@ -204,6 +227,7 @@ static void release(tr_trainer *t)
         g_free(m->x);
         g_free(m->r);
         g_free(m->fake);
+        g_free(m->scratch);
     }
     g_free(m);
     t->mode = NULL;

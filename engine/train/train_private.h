@@ -50,6 +50,7 @@ struct cg_train_config {
     /* [data] */
     char *photos, *targets, *style;
     char *references;    /* reference mode: folders of reference pictures, ';'-separated */
+    char *reference_teachers; /* reference mode: teachers whose renderings of the photos are references too, ','-separated */
     int target_filter;   /* a tr_teacher */
     int load_size, min_side, max_images;
     double val_fraction, test_fraction, scale_min, scale_max, jitter;

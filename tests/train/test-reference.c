@@ -46,7 +46,8 @@ static void test_train_export_stylize(void)
         "sample_every = 6\ncheckpoint_every = 0\n"
         "[generator]\nwidth = 4\ndownsamples = 1\nblocks = 1\n[discriminator]\nwidth = 4\nlayers = 2\n"
         "[encoder]\nwidth = 4\nlayers = 2\ncode = 4\n[optim]\nlr_g = 0.01\n[loss]\nadversarial = 0.5\n"
-        "[data]\nphotos = %s/photos\nreferences = %s/style;%s/art\nval_fraction = 0.2\ntest_fraction = 0\n",
+        "[data]\nphotos = %s/photos\nreferences = %s/style;%s/art\nreference_teachers = manga\n"
+        "val_fraction = 0.2\ntest_fraction = 0\n",
         data_root, data_root, data_root);
     char *path = fx_write_file(dir, "run.ini", text);
     cg_train_config *c = fx_config(path);
@@ -63,6 +64,12 @@ static void test_train_export_stylize(void)
             g_error("no %s in the log", want[i]);
         g_free(key);
     }
+    /* The manga teacher's renderings of the photos are a third source of references. */
+    char *split = NULL, *split_path = g_build_filename(run, "split.json", NULL);
+    g_assert_true(g_file_get_contents(split_path, &split, NULL, NULL));
+    g_assert_nonnull(strstr(split, "\"teacher.manga\""));
+    g_free(split);
+    g_free(split_path);
     /* Samples: photo, reference, output per row. */
     char *grid_path = g_build_filename(run, "samples", "step-0000006.png", NULL);
     cg_image *grid = cg_image_load(grid_path, &err);
@@ -194,6 +201,24 @@ static void test_config_rules(void)
     g_assert_nonnull(strstr(err.message, "references is needed"));
     g_assert_null(cg_train_config_parse(t2, dir, "b.ini", &err));
     g_assert_nonnull(strstr(err.message, "is for reference mode"));
+    /* reference_teachers names teachers, and counts toward the sources' limit. */
+    const char *bad_teachers[] = {"mango", "none", "manga, cel, painted, anime, manga, cel, painted, anime"};
+    const char *why[] = {"\"mango\" is not a teacher", "\"none\" is not a teacher", "at most"};
+    for (size_t i = 0; i < G_N_ELEMENTS(bad_teachers); i++) {
+        char *t = g_strdup_printf("[run]\nmode = reference\n[data]\nphotos = %s/photos\nreferences = %s/style\n"
+                                  "reference_teachers = %s\n",
+                                  data_root, data_root, bad_teachers[i]);
+        g_assert_null(cg_train_config_parse(t, dir, "t.ini", &err));
+        if (!strstr(err.message, why[i]))
+            g_error("%s: %s", bad_teachers[i], err.message);
+        g_free(t);
+    }
+    char *t4 = g_strdup_printf("[run]\nmode = pix2pix\n[data]\nphotos = %s/photos\ntarget_filter = cel\n"
+                               "reference_teachers = manga\n",
+                               data_root);
+    g_assert_null(cg_train_config_parse(t4, dir, "d.ini", &err));
+    g_assert_nonnull(strstr(err.message, "is for reference mode"));
+    g_free(t4);
     /* Other modes' canonical configs do not mention reference options. */
     char *t3 = g_strdup_printf("[run]\nmode = pix2pix\n[data]\nphotos = %s/photos\ntarget_filter = cel\n", data_root);
     cg_train_config *c = cg_train_config_parse(t3, dir, "c.ini", &err);
