@@ -55,13 +55,14 @@ static cg_status setup(tr_trainer *t, cg_error *err)
                                      s->cfg->kind == TR_STYLE_FILTER ? s->cfg->filter : 0, err);
             if (!d || !(s->src = tr_trainer_add_source(t, label, d, err)))
                 return err->code;
-            s->paired = s->has_d = true;
+            s->paired = true;
+            s->has_d = c->adv > 0; /* without an adversarial term a discriminator is work for nothing */
             break;
         case TR_STYLE_IMAGES:
             d = tr_trainer_load_data(t, s->cfg->dir, NULL, 0, err);
             if (!d || !(s->style_src = tr_trainer_add_source(t, label, d, err)))
                 return err->code;
-            s->has_d = true;
+            s->has_d = c->adv > 0;
             break;
         case TR_STYLE_IDENTITY: break;
         }
@@ -74,9 +75,10 @@ static cg_status setup(tr_trainer *t, cg_error *err)
     if (c->features == TR_FEATURES_DISCRIMINATOR) {
         bool any = false;
         for (int k = 0; k < m->n; k++)
-            any |= m->s[k].cfg->kind == TR_STYLE_IMAGES;
+            any |= m->s[k].cfg->kind == TR_STYLE_IMAGES && m->s[k].has_d;
         if (!any)
-            return cg_fail(err, CG_ERR_INVALID, "[loss] features = discriminator needs a style with source = images");
+            return cg_fail(err, CG_ERR_INVALID, "[loss] features = discriminator needs a style with source = images "
+                                                "and adversarial > 0");
     }
     return CG_OK;
 }
@@ -107,7 +109,7 @@ static cg_status generator_style(tr_trainer *t, multistyle *m, int k, bool warmu
         tr_source_batch(s->style_src, c, &t->rng, c->batch, t->local_lo, t->local_lo + n, s->y, NULL);
     cg_graph *g = t->gg;
     cg_graph_reset(g);
-    cg_tensor *x = tr_input(g, s->x, n, size), *y = s->has_d ? tr_input(g, s->y, n, size) : NULL;
+    cg_tensor *x = tr_input(g, s->x, n, size), *y = s->paired || s->style_src ? tr_input(g, s->y, n, size) : NULL;
     cg_tensor *style = one_hot(g, n, m->n, k);
     cg_tensor *fake = cg_net_forward(m->g->net, g, x, style, NULL);
     tr_sum sum = {g, NULL, l};
@@ -127,7 +129,7 @@ static cg_status generator_style(tr_trainer *t, multistyle *m, int k, bool warmu
     if (s->cfg->kind != TR_STYLE_IDENTITY) {
         const tr_disc *fd = NULL;
         for (int j = 0; j < m->n && !fd; j++)
-            if (m->s[j].cfg->kind == TR_STYLE_IMAGES)
+            if (m->s[j].cfg->kind == TR_STYLE_IMAGES && m->s[j].has_d)
                 fd = &m->s[j].d;
         tr_extra_losses(t, &sum, m->g->net, style, fake, x, y, fd);
         /* Block-mean chroma against the target, or the photo for an unpaired

@@ -287,6 +287,45 @@ static void test_multistyle_style_chroma(void)
     }
 }
 
+/* With adversarial = 0 a multistyle run makes no discriminators: the log has
+ * no discriminator losses, yet the paired styles still learn from their
+ * targets (L1), and the model exports. */
+static void test_multistyle_no_adversarial(void)
+{
+    char *dir = fx_tmpdir();
+    char *extra = g_strdup_printf("[loss]\nadversarial = 0\n[generator]\nstyle_heads = true\n"
+                                  "[style ink]\nsource = filter\nfilter = manga\n"
+                                  "[style inverse]\nsource = targets\ndir = %s/targets\n",
+                                  data_root);
+    char *text = config_text("multistyle", extra, TINY_DISC);
+    char *path = fx_write_file(dir, "run.ini", text);
+    cg_train_config *c = fx_config(path);
+    char *run = g_build_filename(dir, "run", NULL), *model = g_build_filename(dir, "m.safetensors", NULL);
+    cg_error err = {0};
+    if (fx_train(c, run, false, 0, &err) != CG_OK)
+        g_error("train: %s", err.message);
+    char *log = NULL, *log_path = g_build_filename(run, "log.jsonl", NULL);
+    g_assert_true(g_file_get_contents(log_path, &log, NULL, NULL));
+    g_assert_nonnull(strstr(log, "\"g_l1\":"));
+    g_assert_null(strstr(log, "\"d_real\""));
+    g_assert_null(strstr(log, "\"g_adv\""));
+    g_assert_cmpint(cg_run_export(run, model, &err), ==, CG_OK);
+    cg_model *m = cg_model_load(model, &err);
+    g_assert_nonnull(m);
+    g_assert_cmpint(cg_model_style_count(m), ==, 3);
+    cg_model_free(m);
+    g_free(log);
+    g_free(log_path);
+    g_free(model);
+    g_free(run);
+    g_free(path);
+    g_free(text);
+    g_free(extra);
+    cg_train_config_free(c);
+    fx_rmtree(dir);
+    g_free(dir);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -303,6 +342,7 @@ int main(int argc, char **argv)
     g_test_add_func("/train/modes/attention", test_attention);
     g_test_add_func("/train/modes/multistyle", test_multistyle);
     g_test_add_func("/train/modes/multistyle_style_chroma", test_multistyle_style_chroma);
+    g_test_add_func("/train/modes/multistyle_no_adversarial", test_multistyle_no_adversarial);
     g_test_add_func("/train/losses/gradient", test_gradient_loss);
     int rc = g_test_run();
     fx_rmtree(data_root);
