@@ -387,6 +387,99 @@ package tdiary-theme tdiary GPL-2+ -
 include photos tdiary-theme usr/share/tdiary/theme/snest/h1back.jpg
 include photos tdiary-theme usr/share/tdiary/theme/winter/background.jpg
 
+# ---- photos, second search: people, food, objects, interiors, night -------
+package forensics-samples-files forensics MIT -
+# a family's phone photographs (CC-BY-SA-4.0 in the copyright file): three of
+# white Samoyed dogs, a city from above, a Christmas table in a room hung with
+# pictures, a circuit board (the Debian logos beside them are not photographs)
+include photos forensics-samples-files usr/share/forensics-samples/original-files/pic*/IMG*
+
+package libjs-bootstrap5-doc bootstrap Expat -
+# the examples' photographs: a jellyfish in deep blue water, orange flowers
+# (unsplash-photo-1.jpg is the moon on black)
+include photos libjs-bootstrap5-doc usr/share/doc/libjs-bootstrap5/examples/features/unsplash-photo-[23].jpg
+
+package libjs-jquery-backstretch backstretch Expat -
+# example backgrounds: a leaf with water drops and a lighthouse on cliffs
+# (each also at 480, 960 and 1280 px: only the largest), crocheted pot
+# holders, coffee seen from above (dome.jpg is nearly grey)
+include photos libjs-jquery-backstretch usr/share/doc/libjs-jquery-backstretch/examples/sample*_1920.jpg
+include photos libjs-jquery-backstretch usr/share/doc/libjs-jquery-backstretch/examples/pot-holder.jpg
+include photos libjs-jquery-backstretch usr/share/doc/libjs-jquery-backstretch/examples/coffee.jpg
+
+package libjs-jquery-colorbox colorbox MIT -
+# example photographs: a dachshund, a man holding a child by a river, a man
+# with a net at a creek (marylou.jpg and ohoopee2.jpg are black and white,
+# daisy.jpg is the smaller copy of daisy@2x.jpg)
+include photos libjs-jquery-colorbox usr/share/doc/libjs-jquery-colorbox/examples/content/daisy@2x.jpg daisy
+include photos libjs-jquery-colorbox usr/share/doc/libjs-jquery-colorbox/examples/content/ohoopee1.jpg
+include photos libjs-jquery-colorbox usr/share/doc/libjs-jquery-colorbox/examples/content/ohoopee3.jpg
+
+# the examples are the "slides/*" stanza (Apache-2.0), written for the source
+# tree; the installed paths do not match it, so the fallback names it
+package libjs-jquery-slides slidesjs Apache-2.0 'Files: slides/\*'
+# example slides: red autumn leaves, night scenes out of focus (a car's
+# dashboard, rain drops on a window, bare branches with lamps, a bench),
+# sea water, a record player (slide.jpg repeats slide-1.jpg; example-frame.png
+# is a blank frame); one of the seven views of a pair of grey sneakers on white
+include photos libjs-jquery-slides usr/share/doc/libjs-jquery-slides/examples/Linking/img/slide-*.jpg
+include photos libjs-jquery-slides usr/share/doc/libjs-jquery-slides/examples/Product/img/1144953-p-2x.jpg sneakers
+
+package lomiri-ui-toolkit-examples lomiriui LGPL-3.0 -
+# the gallery example's photograph: a waterfall in mist
+include photos lomiri-ui-toolkit-examples usr/lib/x86_64-linux-gnu/qt5/examples/lomiri-ui-toolkit/examples/lomiri-ui-toolkit-gallery/demo_image.jpg
+
+package rabbit rabbit GPL-2+ -
+# a sample slide's photograph: a figurine standing on a keyboard
+include photos rabbit usr/share/doc/rabbit/sample/shocker.jpg
+
+package efl-doc efldoc BSD-2-clause -
+# an iced tea with lemon on red (the other example images are UI, renders, or
+# the same files as in libelementary-data)
+include photos efl-doc usr/share/doc/efl-doc/examples/evas/resources/images/im1.png
+
+package libelementary-data elm BSD-2-clause -
+# the toolkit's test photographs: four skies, ivy on a wall, a man beside a
+# painted fish, a dog in a field, two men in a hotel room (rock_*, wood_01
+# and panel_01 are textures)
+include photos libelementary-data usr/share/elementary/images/sky_0*.jpg
+include photos libelementary-data usr/share/elementary/images/plant_01.jpg
+include photos libelementary-data usr/share/elementary/images/twofish.jpg
+include photos libelementary-data usr/share/elementary/images/mystrale_2.jpg
+include photos libelementary-data usr/share/elementary/images/insanely_huge_test_image.jpg
+
+package puzzle-jigsaw jigsaw GPL-3+ -
+# the sample puzzles (CC0-1.0 in the copyright file): a tiger in snow, a cat
+include photos puzzle-jigsaw usr/share/puzzle-jigsaw/samples/*.jp*g
+
+package qtmultimedia5-examples qtmm BSD-3-clause -
+# fallen autumn leaves behind the video example
+include photos qtmultimedia5-examples usr/lib/x86_64-linux-gnu/qt5/examples/multimedia/video/qmlvideo/images/leaves.jpg
+
+package qtwebengine5-examples qtweb BSD-3-clause -
+# the recipe browser example's seven dishes: burgers, grilled salmon, pea
+# soup, cupcakes, spaghetti, pizza, skewers
+include photos qtwebengine5-examples usr/lib/x86_64-linux-gnu/qt5/examples/webengine/recipebrowser/resources/pages/images/*.jpg
+
+package sddm-theme-maldives sddm CC-BY-3.0 -
+# a jetty into a lagoon between trees (maldives.jpg is a screenshot)
+include photos sddm-theme-maldives usr/share/sddm/themes/maldives/background.jpg
+
+package pychess pychess GPL-3+ -
+# black chess pieces on a board before a chess clock
+include photos pychess usr/share/pychess/glade/background.jpg
+
+package xracer xracer GPL-2+ -
+# a Himalayan range (the other backdrops are renders)
+include photos xracer usr/share/games/xracer/backdrops/mountains4.jpg
+
+# TeX Live's documentation: one licence per CTAN package, listed in
+# Licenses.gz beside the copyright file; only recipebook (lppl1.3) is used
+package texlive-latex-extra-doc texdoc LPPL-1.3 'LaTeX Project Public License'
+# the recipebook class's seven dishes: soups, burgers, calzones, curry,
+# sandwiches, chicken
+include photos texlive-latex-extra-doc usr/share/doc/texlive-doc/latex/recipebook/images/*.jpg
+
 # ---- paintings: painted story and scenery art ----------------------------
 dataset paintings longest=512 min_long=480 min_short=300 max_long=8192 max_aspect=3.0 max_images=400
 
