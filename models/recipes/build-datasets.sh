@@ -480,6 +480,32 @@ package texlive-latex-extra-doc texdoc LPPL-1.3 'LaTeX Project Public License'
 # sandwiches, chicken
 include photos texlive-latex-extra-doc usr/share/doc/texlive-doc/latex/recipebook/images/*.jpg
 
+package libwebsockets-test-server-common lws MIT -
+# the test server's page photograph: a wet red leaf on paving
+include photos libwebsockets-test-server-common usr/share/libwebsockets-test-server/leaf.jpg
+
+package librust-rust-embed-dev rustembed MIT -
+# an example's photograph: a red peony
+include photos librust-rust-embed-dev usr/share/cargo/registry/rust-embed-*/examples/public/images/flower.jpg
+
+package r-cran-partykit partykit GPL-2 -
+# a course's two webcam views of Innsbruck's airport, overcast and clear
+include photos r-cran-partykit usr/lib/R/site-library/partykit/ULGcourse-2020/airport_*.jpg
+group photos r-cran-partykit usr/lib/R/site-library/partykit/ULGcourse-2020/airport_*.jpg partykit-airport
+
+package budgie-core budgie CC0-1.0 -
+# Budgie's default wallpaper: the Colosseum against a blue sky
+include photos budgie-core usr/share/backgrounds/budgie/default.jpg
+
+package gfxboot-dev gfxboot GPL-2+ -
+# clouds in a blue sky behind the example boot themes (example_04 repeats it;
+# example_05 to _07 have a second, similar sky)
+include photos gfxboot-dev usr/share/gfxboot/themes/example_03/clouds.jpg clouds
+
+package afterstep-data afterstep GPL-2+ -
+# an orange rose (the other desktop tiles are patterns)
+include photos afterstep-data usr/share/afterstep/desktop/tiles/rose512.jpg
+
 # ---- paintings: painted story and scenery art ----------------------------
 dataset paintings longest=512 min_long=480 min_short=300 max_long=8192 max_aspect=3.0 max_images=400
 
