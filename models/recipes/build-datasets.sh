@@ -10,7 +10,7 @@
 #              scratch, krank, kphotoalbum, desktop wallpapers and user
 #              pictures, tuxpaint-data and -stamps-default, tuxtype-data,
 #              palapeli-data, and a few photographs each from other games,
-#              applications, examples and documentation)
+#              applications, examples, test data and documentation)
 #   paintings  painted story and scenery art (Wesnoth 1.16 core + campaigns,
 #              flare-game menu backgrounds)
 #   flat       flat-colour clip art (openclipart-png), laid over white
@@ -387,7 +387,7 @@ package tdiary-theme tdiary GPL-2+ -
 include photos tdiary-theme usr/share/tdiary/theme/snest/h1back.jpg
 include photos tdiary-theme usr/share/tdiary/theme/winter/background.jpg
 
-# ---- photos, second search: people, food, objects, interiors, night -------
+# ---- photos, third search: people, food, objects, interiors, night --------
 package forensics-samples-files forensics MIT -
 # a family's phone photographs (CC-BY-SA-4.0 in the copyright file): three of
 # white Samoyed dogs, a city from above, a Christmas table in a room hung with
