@@ -506,6 +506,55 @@ package afterstep-data afterstep GPL-2+ -
 # an orange rose (the other desktop tiles are patterns)
 include photos afterstep-data usr/share/afterstep/desktop/tiles/rose512.jpg
 
+# electronics and gadgets photographed for manuals; most of these manuals'
+# photographs are boards on white, alike, or marked up with boxes and
+# arrows, so only a few of each are taken
+package coreboot-utils-doc coreboot GPL-2 -
+# a board under a fan, a red board, a laptop's opened case, a connector
+include photos coreboot-utils-doc usr/share/doc/coreboot-utils/html/_images/padmelon.jpg
+include photos coreboot-utils-doc usr/share/doc/coreboot-utils/html/_images/elgon1.jpg
+include photos coreboot-utils-doc usr/share/doc/coreboot-utils/html/_images/w530-2.jpg
+include photos coreboot-utils-doc usr/share/doc/coreboot-utils/html/_images/JSPI1-connected.jpg
+
+package freedombox-doc-en freedombox AGPL-3+ -
+# three single-board computers (the other Raspberry Pis look the same)
+include photos freedombox-doc-en usr/share/freedombox/manual/en/images/orange-pi-zero.jpg
+include photos freedombox-doc-en usr/share/freedombox/manual/en/images/raspberrypi4b.jpg
+include photos freedombox-doc-en usr/share/freedombox/manual/en/images/a20-olinuxino-lime2.jpg
+
+package hackrf-doc hackrf GPL-2+ -
+# gloved hands fitting a shield on a radio board
+include photos hackrf-doc usr/share/doc/hackrf/html/_images/rf_shield_5.jpg
+
+package firmware-microbit-micropython-doc microbit Expat -
+# hands holding a lit LED grid in the dark, Russian dolls on a cloth
+include photos firmware-microbit-micropython-doc usr/share/doc/firmware-microbit-micropython/html/_images/neopixel.gif
+include photos firmware-microbit-micropython-doc usr/share/doc/firmware-microbit-micropython/html/_images/matrioshka.jpg
+
+package luma.oled-doc lumaoled Expat -
+# a yellow display on a small board, a Raspberry Pi with a display in its case
+include photos luma.oled-doc usr/share/doc/luma.oled-doc/html/_images/ssd1322.jpg
+include photos luma.oled-doc usr/share/doc/luma.oled-doc/html/_images/mounted_display.jpg
+
+package luma.lcd-doc lumalcd Expat -
+# a blue character display showing a clock
+include photos luma.lcd-doc usr/share/doc/luma.lcd-doc/html/_images/hd44780_clock.jpg
+
+package luma.led-matrix-doc lumaled Expat -
+# red LED matrices: one in a box, two on a breadboard
+include photos luma.led-matrix-doc usr/share/doc/luma.led-matrix-doc/html/_images/box_helloworld.jpg
+include photos luma.led-matrix-doc usr/share/doc/luma.led-matrix-doc/html/_images/matrix_cascaded.jpg
+
+package ntpsec-doc ntpsec NTP -
+# a GPS clock on a table
+include photos ntpsec-doc usr/share/doc/ntpsec-doc/html/pic/thunderbolt.jpg
+
+package lirc-doc lirc GPL-2.0+ -
+# a mouse with an infrared receiver, the same opened, a metal receiver
+include photos lirc-doc usr/share/doc/lirc/lirc.org/images/IR-mouse1.jpg
+include photos lirc-doc usr/share/doc/lirc/lirc.org/images/IR-mouse2.jpg
+include photos lirc-doc usr/share/doc/lirc/lirc.org/images/lirc3.jpg
+
 # ---- paintings: painted story and scenery art ----------------------------
 dataset paintings longest=512 min_long=480 min_short=300 max_long=8192 max_aspect=3.0 max_images=400
 
