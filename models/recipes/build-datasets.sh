@@ -555,6 +555,14 @@ include photos lirc-doc usr/share/doc/lirc/lirc.org/images/IR-mouse1.jpg
 include photos lirc-doc usr/share/doc/lirc/lirc.org/images/IR-mouse2.jpg
 include photos lirc-doc usr/share/doc/lirc/lirc.org/images/lirc3.jpg
 
+package python-cherrypy3-doc cherrypy BSD-3-clause -
+# a conveyor-belt sushi restaurant seen from above, with diners and cooks
+include photos python-cherrypy3-doc usr/share/doc/python-cherrypy3-doc/html/_static/images/sushibelt.JPG
+
+package r-cran-pkgdown pkgdown MIT -
+# the test site's two kittens
+include photos r-cran-pkgdown usr/share/doc/r-cran-pkgdown/tests/testthat/assets/man-figures/*kitten.jpg
+
 # ---- paintings: painted story and scenery art ----------------------------
 dataset paintings longest=512 min_long=480 min_short=300 max_long=8192 max_aspect=3.0 max_images=400
 
