@@ -563,6 +563,50 @@ package r-cran-pkgdown pkgdown MIT -
 # the test site's two kittens
 include photos r-cran-pkgdown usr/share/doc/r-cran-pkgdown/tests/testthat/assets/man-figures/*kitten.jpg
 
+# example photographs of presentation, web and document tools
+package bagel bagel GPL-3+ -
+# the developers' group photograph on a jetty (_images/group.jpg is the same)
+include photos bagel usr/share/doc/bagel/html/_static/group.jpg
+
+package ckeditor ckeditor GPL-2+ -
+# a Saturn V on its launch pad (image2.jpg is the lunar module on black)
+include photos ckeditor usr/share/doc/ckeditor/examples/plugins/image2/samples/assets/image1.jpg
+
+package cl-aserve aserve LLGPL -
+# snowy mountains seen past an airplane's propeller
+include photos cl-aserve usr/share/doc/cl-aserve/examples/prfile9.jpg
+
+package darkslide darkslide Apache-2.0 -
+# green hills under clouds
+include photos darkslide usr/share/doc/darkslide/examples/_assets/landscape.jpg
+
+package goby goby BSD-3-clause -
+# a lionfish by a red sea fan, a mantis shrimp
+include photos goby usr/share/doc/goby/examples/lionfish.jpg
+include photos goby usr/share/doc/goby/examples/squilla.jpg
+
+# the copyright file lists example.jpg among the files under its one licence
+# (MIT) but in a form that no stanza pattern matches
+package libjs-slimbox slimbox MIT 'example\.jpg +An example image'
+# a bee flying to a purple flower
+include photos libjs-slimbox usr/share/doc/libjs-slimbox/examples/example.jpg
+
+package libpdf-builder-perl pdfbuilder LGPL-2.1+ -
+# a house in snow
+include photos libpdf-builder-perl usr/share/doc/libpdf-builder-perl/examples/resources/aptfrontview.jpg
+
+package node-mithril mithril MIT -
+# red and white daisies
+include photos node-mithril usr/share/doc/node-mithril/examples/animation/flowers.jpg
+
+package pinpoint pinpoint LGPL-2.1+ -
+# a black cat at a window, glass bowls with flowers, an old car in a forest
+include photos pinpoint usr/share/doc/pinpoint/examples/*.jpg
+
+package presentty presentty CC-BY -
+# the Golden Gate bridge at dusk
+include photos presentty usr/share/doc/presentty/example/gg.jpg
+
 # ---- paintings: painted story and scenery art ----------------------------
 dataset paintings longest=512 min_long=480 min_short=300 max_long=8192 max_aspect=3.0 max_images=400
 
