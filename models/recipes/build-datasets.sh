@@ -10,7 +10,7 @@
 #              scratch, krank, kphotoalbum, desktop wallpapers and user
 #              pictures, tuxpaint-data and -stamps-default, tuxtype-data,
 #              palapeli-data, and a few photographs each from other games,
-#              applications, examples and documentation)
+#              applications, examples, test data and documentation)
 #   paintings  painted story and scenery art (Wesnoth 1.16 core + campaigns,
 #              flare-game menu backgrounds)
 #   flat       flat-colour clip art (openclipart-png), laid over white
@@ -386,6 +386,226 @@ package tdiary-theme tdiary GPL-2+ -
 # faded into the page)
 include photos tdiary-theme usr/share/tdiary/theme/snest/h1back.jpg
 include photos tdiary-theme usr/share/tdiary/theme/winter/background.jpg
+
+# ---- photos, third search: people, food, objects, interiors, night --------
+package forensics-samples-files forensics MIT -
+# a family's phone photographs (CC-BY-SA-4.0 in the copyright file): three of
+# white Samoyed dogs, a city from above, a Christmas table in a room hung with
+# pictures, a circuit board (the Debian logos beside them are not photographs)
+include photos forensics-samples-files usr/share/forensics-samples/original-files/pic*/IMG*
+
+package libjs-bootstrap5-doc bootstrap Expat -
+# the examples' photographs: a jellyfish in deep blue water, orange flowers
+# (unsplash-photo-1.jpg is the moon on black)
+include photos libjs-bootstrap5-doc usr/share/doc/libjs-bootstrap5/examples/features/unsplash-photo-[23].jpg
+
+package libjs-jquery-backstretch backstretch Expat -
+# example backgrounds: a leaf with water drops and a lighthouse on cliffs
+# (each also at 480, 960 and 1280 px: only the largest), crocheted pot
+# holders, coffee seen from above (dome.jpg is nearly grey)
+include photos libjs-jquery-backstretch usr/share/doc/libjs-jquery-backstretch/examples/sample*_1920.jpg
+include photos libjs-jquery-backstretch usr/share/doc/libjs-jquery-backstretch/examples/pot-holder.jpg
+include photos libjs-jquery-backstretch usr/share/doc/libjs-jquery-backstretch/examples/coffee.jpg
+
+package libjs-jquery-colorbox colorbox MIT -
+# example photographs: a dachshund, a man holding a child by a river, a man
+# with a net at a creek (marylou.jpg and ohoopee2.jpg are black and white,
+# daisy.jpg is the smaller copy of daisy@2x.jpg)
+include photos libjs-jquery-colorbox usr/share/doc/libjs-jquery-colorbox/examples/content/daisy@2x.jpg daisy
+include photos libjs-jquery-colorbox usr/share/doc/libjs-jquery-colorbox/examples/content/ohoopee1.jpg
+include photos libjs-jquery-colorbox usr/share/doc/libjs-jquery-colorbox/examples/content/ohoopee3.jpg
+
+# the examples are the "slides/*" stanza (Apache-2.0), written for the source
+# tree; the installed paths do not match it, so the fallback names it
+package libjs-jquery-slides slidesjs Apache-2.0 'Files: slides/\*'
+# example slides: red autumn leaves, night scenes out of focus (a car's
+# dashboard, rain drops on a window, bare branches with lamps, a bench),
+# sea water, a record player (slide.jpg repeats slide-1.jpg; example-frame.png
+# is a blank frame); one of the seven views of a pair of grey sneakers on white
+include photos libjs-jquery-slides usr/share/doc/libjs-jquery-slides/examples/Linking/img/slide-*.jpg
+include photos libjs-jquery-slides usr/share/doc/libjs-jquery-slides/examples/Product/img/1144953-p-2x.jpg sneakers
+
+package lomiri-ui-toolkit-examples lomiriui LGPL-3.0 -
+# the gallery example's photograph: a waterfall in mist
+include photos lomiri-ui-toolkit-examples usr/lib/x86_64-linux-gnu/qt5/examples/lomiri-ui-toolkit/examples/lomiri-ui-toolkit-gallery/demo_image.jpg
+
+package rabbit rabbit GPL-2+ -
+# a sample slide's photograph: a figurine standing on a keyboard
+include photos rabbit usr/share/doc/rabbit/sample/shocker.jpg
+
+package efl-doc efldoc BSD-2-clause -
+# an iced tea with lemon on red (the other example images are UI, renders, or
+# the same files as in libelementary-data)
+include photos efl-doc usr/share/doc/efl-doc/examples/evas/resources/images/im1.png
+
+package libelementary-data elm BSD-2-clause -
+# the toolkit's test photographs: four skies, ivy on a wall, a man beside a
+# painted fish, a dog in a field, two men in a hotel room (rock_*, wood_01
+# and panel_01 are textures)
+include photos libelementary-data usr/share/elementary/images/sky_0*.jpg
+include photos libelementary-data usr/share/elementary/images/plant_01.jpg
+include photos libelementary-data usr/share/elementary/images/twofish.jpg
+include photos libelementary-data usr/share/elementary/images/mystrale_2.jpg
+include photos libelementary-data usr/share/elementary/images/insanely_huge_test_image.jpg
+
+package puzzle-jigsaw jigsaw GPL-3+ -
+# the sample puzzles (CC0-1.0 in the copyright file): a tiger in snow, a cat
+include photos puzzle-jigsaw usr/share/puzzle-jigsaw/samples/*.jp*g
+
+package qtmultimedia5-examples qtmm BSD-3-clause -
+# fallen autumn leaves behind the video example
+include photos qtmultimedia5-examples usr/lib/x86_64-linux-gnu/qt5/examples/multimedia/video/qmlvideo/images/leaves.jpg
+
+package qtwebengine5-examples qtweb BSD-3-clause -
+# the recipe browser example's seven dishes: burgers, grilled salmon, pea
+# soup, cupcakes, spaghetti, pizza, skewers
+include photos qtwebengine5-examples usr/lib/x86_64-linux-gnu/qt5/examples/webengine/recipebrowser/resources/pages/images/*.jpg
+
+package sddm-theme-maldives sddm CC-BY-3.0 -
+# a jetty into a lagoon between trees (maldives.jpg is a screenshot)
+include photos sddm-theme-maldives usr/share/sddm/themes/maldives/background.jpg
+
+package pychess pychess GPL-3+ -
+# black chess pieces on a board before a chess clock
+include photos pychess usr/share/pychess/glade/background.jpg
+
+package xracer xracer GPL-2+ -
+# a Himalayan range (the other backdrops are renders)
+include photos xracer usr/share/games/xracer/backdrops/mountains4.jpg
+
+# TeX Live's documentation: one licence per CTAN package, listed in
+# Licenses.gz beside the copyright file; only recipebook (lppl1.3) is used
+package texlive-latex-extra-doc texdoc LPPL-1.3 'LaTeX Project Public License'
+# the recipebook class's seven dishes: soups, burgers, calzones, curry,
+# sandwiches, chicken
+include photos texlive-latex-extra-doc usr/share/doc/texlive-doc/latex/recipebook/images/*.jpg
+
+package libwebsockets-test-server-common lws MIT -
+# the test server's page photograph: a wet red leaf on paving
+include photos libwebsockets-test-server-common usr/share/libwebsockets-test-server/leaf.jpg
+
+package librust-rust-embed-dev rustembed MIT -
+# an example's photograph: a red peony
+include photos librust-rust-embed-dev usr/share/cargo/registry/rust-embed-*/examples/public/images/flower.jpg
+
+package r-cran-partykit partykit GPL-2 -
+# a course's two webcam views of Innsbruck's airport, overcast and clear
+include photos r-cran-partykit usr/lib/R/site-library/partykit/ULGcourse-2020/airport_*.jpg
+group photos r-cran-partykit usr/lib/R/site-library/partykit/ULGcourse-2020/airport_*.jpg partykit-airport
+
+package budgie-core budgie CC0-1.0 -
+# Budgie's default wallpaper: the Colosseum against a blue sky
+include photos budgie-core usr/share/backgrounds/budgie/default.jpg
+
+package gfxboot-dev gfxboot GPL-2+ -
+# clouds in a blue sky behind the example boot themes (example_04 repeats it;
+# example_05 to _07 have a second, similar sky)
+include photos gfxboot-dev usr/share/gfxboot/themes/example_03/clouds.jpg clouds
+
+package afterstep-data afterstep GPL-2+ -
+# an orange rose (the other desktop tiles are patterns)
+include photos afterstep-data usr/share/afterstep/desktop/tiles/rose512.jpg
+
+# electronics and gadgets photographed for manuals; most of these manuals'
+# photographs are boards on white, alike, or marked up with boxes and
+# arrows, so only a few of each are taken
+package coreboot-utils-doc coreboot GPL-2 -
+# a board under a fan, a red board, a laptop's opened case, a connector
+include photos coreboot-utils-doc usr/share/doc/coreboot-utils/html/_images/padmelon.jpg
+include photos coreboot-utils-doc usr/share/doc/coreboot-utils/html/_images/elgon1.jpg
+include photos coreboot-utils-doc usr/share/doc/coreboot-utils/html/_images/w530-2.jpg
+include photos coreboot-utils-doc usr/share/doc/coreboot-utils/html/_images/JSPI1-connected.jpg
+
+package freedombox-doc-en freedombox AGPL-3+ -
+# three single-board computers (the other Raspberry Pis look the same)
+include photos freedombox-doc-en usr/share/freedombox/manual/en/images/orange-pi-zero.jpg
+include photos freedombox-doc-en usr/share/freedombox/manual/en/images/raspberrypi4b.jpg
+include photos freedombox-doc-en usr/share/freedombox/manual/en/images/a20-olinuxino-lime2.jpg
+
+package hackrf-doc hackrf GPL-2+ -
+# gloved hands fitting a shield on a radio board
+include photos hackrf-doc usr/share/doc/hackrf/html/_images/rf_shield_5.jpg
+
+package firmware-microbit-micropython-doc microbit Expat -
+# hands holding a lit LED grid in the dark, Russian dolls on a cloth
+include photos firmware-microbit-micropython-doc usr/share/doc/firmware-microbit-micropython/html/_images/neopixel.gif
+include photos firmware-microbit-micropython-doc usr/share/doc/firmware-microbit-micropython/html/_images/matrioshka.jpg
+
+package luma.oled-doc lumaoled Expat -
+# a yellow display on a small board, a Raspberry Pi with a display in its case
+include photos luma.oled-doc usr/share/doc/luma.oled-doc/html/_images/ssd1322.jpg
+include photos luma.oled-doc usr/share/doc/luma.oled-doc/html/_images/mounted_display.jpg
+
+package luma.lcd-doc lumalcd Expat -
+# a blue character display showing a clock
+include photos luma.lcd-doc usr/share/doc/luma.lcd-doc/html/_images/hd44780_clock.jpg
+
+package luma.led-matrix-doc lumaled Expat -
+# red LED matrices: one in a box, two on a breadboard
+include photos luma.led-matrix-doc usr/share/doc/luma.led-matrix-doc/html/_images/box_helloworld.jpg
+include photos luma.led-matrix-doc usr/share/doc/luma.led-matrix-doc/html/_images/matrix_cascaded.jpg
+
+package ntpsec-doc ntpsec NTP -
+# a GPS clock on a table
+include photos ntpsec-doc usr/share/doc/ntpsec-doc/html/pic/thunderbolt.jpg
+
+package lirc-doc lirc GPL-2.0+ -
+# a mouse with an infrared receiver, the same opened, a metal receiver
+include photos lirc-doc usr/share/doc/lirc/lirc.org/images/IR-mouse1.jpg
+include photos lirc-doc usr/share/doc/lirc/lirc.org/images/IR-mouse2.jpg
+include photos lirc-doc usr/share/doc/lirc/lirc.org/images/lirc3.jpg
+
+package python-cherrypy3-doc cherrypy BSD-3-clause -
+# a conveyor-belt sushi restaurant seen from above, with diners and cooks
+include photos python-cherrypy3-doc usr/share/doc/python-cherrypy3-doc/html/_static/images/sushibelt.JPG
+
+package r-cran-pkgdown pkgdown MIT -
+# the test site's two kittens
+include photos r-cran-pkgdown usr/share/doc/r-cran-pkgdown/tests/testthat/assets/man-figures/*kitten.jpg
+
+# example photographs of presentation, web and document tools
+package bagel bagel GPL-3+ -
+# the developers' group photograph on a jetty (_images/group.jpg is the same)
+include photos bagel usr/share/doc/bagel/html/_static/group.jpg
+
+package ckeditor ckeditor GPL-2+ -
+# a Saturn V on its launch pad (image2.jpg is the lunar module on black)
+include photos ckeditor usr/share/doc/ckeditor/examples/plugins/image2/samples/assets/image1.jpg
+
+package cl-aserve aserve LLGPL -
+# snowy mountains seen past an airplane's propeller
+include photos cl-aserve usr/share/doc/cl-aserve/examples/prfile9.jpg
+
+package darkslide darkslide Apache-2.0 -
+# green hills under clouds
+include photos darkslide usr/share/doc/darkslide/examples/_assets/landscape.jpg
+
+package goby goby BSD-3-clause -
+# a lionfish by a red sea fan, a mantis shrimp
+include photos goby usr/share/doc/goby/examples/lionfish.jpg
+include photos goby usr/share/doc/goby/examples/squilla.jpg
+
+# the copyright file lists example.jpg among the files under its one licence
+# (MIT) but in a form that no stanza pattern matches
+package libjs-slimbox slimbox MIT 'example\.jpg +An example image'
+# a bee flying to a purple flower
+include photos libjs-slimbox usr/share/doc/libjs-slimbox/examples/example.jpg
+
+package libpdf-builder-perl pdfbuilder LGPL-2.1+ -
+# a house in snow
+include photos libpdf-builder-perl usr/share/doc/libpdf-builder-perl/examples/resources/aptfrontview.jpg
+
+package node-mithril mithril MIT -
+# red and white daisies
+include photos node-mithril usr/share/doc/node-mithril/examples/animation/flowers.jpg
+
+package pinpoint pinpoint LGPL-2.1+ -
+# a black cat at a window, glass bowls with flowers, an old car in a forest
+include photos pinpoint usr/share/doc/pinpoint/examples/*.jpg
+
+package presentty presentty CC-BY -
+# the Golden Gate bridge at dusk
+include photos presentty usr/share/doc/presentty/example/gg.jpg
 
 # ---- paintings: painted story and scenery art ----------------------------
 dataset paintings longest=512 min_long=480 min_short=300 max_long=8192 max_aspect=3.0 max_images=400
