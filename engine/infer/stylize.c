@@ -528,6 +528,7 @@ static cg_status run_layered(job *j, int passes, result_fn on_result, void *ctx,
     cg_infer_io io = {cache_load, cache_store, &l};
     for (int s = 0; s < passes && st == CG_OK; s++) {
         bool last = s == lp->n_points;
+        const double done_before_pass = j->prog.done_before;
         cg_infer_request req = {.mode = last ? CG_INFER_APPLY : CG_INFER_COLLECT, .collect = s, .stats = j->stats,
                                 .style_weights = j->style, .attention_point = j->attention_point,
                                 .layer_done = layer_done, .user = &j->prog, .resume = s - 1, .io = &io,
@@ -561,7 +562,7 @@ static cg_status run_layered(job *j, int passes, result_fn on_result, void *ctx,
                     cg_act_cache_drop(l.cache, lp->state[s].t[t].key);
             cg_act_cache_clear_overflow(l.cache);
             cg_infer_stats_clear_point(&j->stats->point[s]);
-            j->prog.done_before -= layered_flops(j, s + 1) - layered_flops(j, s); /* progress waits for it */
+            j->prog.done_before = done_before_pass; /* progress waits for the pass to catch up */
             l.all_exact = true;
             s--;
             continue;
