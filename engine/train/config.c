@@ -564,13 +564,17 @@ static cg_status check_config(cg_train_config *c, cg_error *err)
         if (st)
             return st;
         char **teachers = g_strsplit(c->reference_teachers, ",", -1);
+        c->n_reference_teachers = 0;
         for (int i = 0; teachers[i] && st == CG_OK; i++) {
             char *name = g_strstrip(teachers[i]);
             if (!name[0])
                 continue;
-            if (tr_teacher_of(name) <= 0)
+            int teacher = tr_teacher_of(name);
+            if (teacher <= 0)
                 st = cg_fail(err, CG_ERR_INVALID, "%s: [data] reference_teachers: \"%s\" is not a teacher (%s)", f,
                              name, TR_TEACHERS);
+            else if (c->n_reference_teachers < TR_MAX_STYLES)
+                c->reference_teacher[c->n_reference_teachers++] = teacher;
             n++;
         }
         g_strfreev(teachers);

@@ -351,6 +351,14 @@ int tr_teacher_of(const char *name)
     return found;
 }
 
+char *tr_teacher_name(int teacher)
+{
+    char **names = g_strsplit(TR_TEACHERS, "|", -1);
+    char *name = teacher > 0 && teacher < (int)g_strv_length(names) ? g_strdup(names[teacher]) : NULL;
+    g_strfreev(names);
+    return name;
+}
+
 cg_status tr_dataset_apply_teacher(cg_dataset *d, int filter, cg_error *err)
 {
     for (int i = 0; i < d->n; i++) {

@@ -65,21 +65,16 @@ static cg_status setup(tr_trainer *t, cg_error *err)
         }
     }
     g_strfreev(dirs);
-    char **teachers = g_strsplit(c->reference_teachers, ",", -1);
-    for (int k = 0; teachers[k] && m->n_refs < TR_MAX_STYLES; k++) {
-        const char *name = g_strstrip(teachers[k]);
-        if (!name[0])
-            continue;
-        char label[48];
-        g_snprintf(label, sizeof label, "teacher.%s", name);
-        cg_dataset *d = tr_trainer_load_data(t, c->photos, NULL, tr_teacher_of(name), err);
-        if (!d || !(m->refs[m->n_refs] = tr_trainer_add_source(t, label, d, err))) {
-            g_strfreev(teachers);
+    for (int k = 0; k < c->n_reference_teachers && m->n_refs < TR_MAX_STYLES; k++) {
+        char *name = tr_teacher_name(c->reference_teacher[k]), *label = g_strdup_printf("teacher.%s", name);
+        cg_dataset *d = tr_trainer_load_data(t, c->photos, NULL, c->reference_teacher[k], err);
+        bool added = d && (m->refs[m->n_refs] = tr_trainer_add_source(t, label, d, err));
+        g_free(label);
+        g_free(name);
+        if (!added)
             return err->code;
-        }
         m->rendered[m->n_refs++] = true;
     }
-    g_strfreev(teachers);
     if (!(m->g = tr_trainer_add_net(t, "G", c->gen_arch, false, err)) ||
         !(m->e = tr_trainer_add_net(t, "E", c->encoder_arch, false, err)))
         return err->code;

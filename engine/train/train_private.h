@@ -51,6 +51,8 @@ struct cg_train_config {
     char *photos, *targets, *style;
     char *references;    /* reference mode: folders of reference pictures, ';'-separated */
     char *reference_teachers; /* reference mode: teachers whose renderings of the photos are references too, ','-separated */
+    int reference_teacher[TR_MAX_STYLES]; /* ... as tr_teacher_of indices (check_config parses them) */
+    int n_reference_teachers;
     int target_filter;   /* a tr_teacher */
     int load_size, min_side, max_images;
     double val_fraction, test_fraction, scale_min, scale_max, jitter;
@@ -126,6 +128,8 @@ cg_status tr_dataset_apply_teacher(cg_dataset *d, int filter, cg_error *err);
 cg_status tr_teacher_apply(int teacher, cg_image *img, cg_error *err);
 /* The tr_teacher named name (not "none"), or 0. */
 int tr_teacher_of(const char *name);
+/* The name of teacher index t (tr_teacher_of's inverse); caller g_frees. */
+char *tr_teacher_name(int teacher);
 /* The image as float RGBA in [0, 1] (for teachers, evaluation). Caller frees. */
 cg_image *tr_image_to_cg(const tr_image *t, cg_error *err);
 
