@@ -223,9 +223,9 @@ static float *bench_code(const cg_model *m, int runs, double *ms, cg_error *err)
     cg_image *ref = cg_image_new(REFERENCE_W, REFERENCE_H, err);
     float *code = ref ? g_new(float, len) : NULL;
     double t[16];
+    if (ref)
+        fill_synthetic(ref);
     for (int r = 0; code && r <= runs; r++) {
-        if (r == 0)
-            fill_synthetic(ref);
         gint64 t0 = g_get_monotonic_time();
         if (cg_model_encode_reference(m, ref, code, err) != CG_OK) {
             g_free(code);
