@@ -212,6 +212,14 @@ static cg_net *run_discriminator(const char *run, const char *name, cg_error *er
     return net;
 }
 
+void tr_image_planes(const cg_image *img, float *planes)
+{
+    const size_t plane = (size_t)img->width * img->height;
+    for (int c = 0; c < 3; c++)
+        for (size_t i = 0; i < plane; i++)
+            planes[c * plane + i] = img->pixels[4 * i + c] * 2 - 1;
+}
+
 /* Adds the Gram matrices of img's features (per layer, channels^2) to sums. */
 static cg_status add_grams(cg_net *net, const cg_image *cond, const cg_image *img, double **sums, int *layers,
                            int64_t *lens, cg_error *err)
@@ -221,12 +229,10 @@ static cg_status add_grams(cg_net *net, const cg_image *cond, const cg_image *im
         return err->code;
     const int w = img->width, h = img->height, ch = cond ? 6 : 3;
     cg_tensor *x = cg_graph_tensor4(g, 1, ch, h, w);
-    for (int c = 0; x && c < 3; c++)
-        for (size_t i = 0; i < (size_t)w * h; i++) {
-            if (cond)
-                x->data[c * (size_t)w * h + i] = cond->pixels[4 * i + c] * 2 - 1;
-            x->data[(cond ? 3 + c : c) * (size_t)w * h + i] = img->pixels[4 * i + c] * 2 - 1;
-        }
+    if (x && cond)
+        tr_image_planes(cond, x->data);
+    if (x)
+        tr_image_planes(img, x->data + (cond ? 3 * (size_t)w * h : 0));
     cg_tensor *f[8];
     int n = x ? tr_features(net, g, x, f, 8) : 0;
     cg_status st = cg_graph_status(g, err);

@@ -51,11 +51,9 @@ static cg_status describe(cg_net *features, const cg_image *img, descriptor *d, 
     cg_graph *g = cg_graph_new(false, err);
     if (!g)
         return err->code;
-    const size_t plane = (size_t)img->width * img->height;
     cg_tensor *x = cg_graph_tensor4(g, 1, 3, img->height, img->width);
-    for (int c = 0; x && c < 3; c++)
-        for (size_t i = 0; i < plane; i++)
-            x->data[c * plane + i] = img->pixels[4 * i + c] * 2 - 1;
+    if (x)
+        tr_image_planes(img, x->data);
     cg_tensor *f[MAX_LAYERS];
     int n = x ? tr_features(features, g, x, f, MAX_LAYERS) : 0;
     for (int l = 0; l < n && (st = cg_graph_status(g, err)) == CG_OK; l++) {

@@ -396,6 +396,8 @@ cg_status tr_write_text(const char *path, const char *text, cg_error *err);
 
 /* ---- evaluation (eval.c) ------------------------------------------------- */
 
+/* img's R'G'B' as 3 planes in [-1, 1] (the networks' input) at planes. */
+void tr_image_planes(const cg_image *img, float *planes);
 /* The images of a folder, in the order the datasets use; NULL (or empty)
  * when it has none. Caller frees with g_strfreev. */
 char **tr_folder_names(const char *dir);
