@@ -56,6 +56,21 @@ echo "1..$((total + 4 + python_fu))"
 
 n=0
 fail=0
+# Check n: "comicgan stylize ARGS... IN" gives WANT within TOLERANCE.
+same_as_command() { # TOLERANCE IN WANT ARGS...
+    tolerance=$1 in=$2 want=$3
+    shift 3
+    if [ -z "$command" ]; then
+        echo "ok $n - ${rest%%|*} # SKIP the comicgan command is not built"
+    elif why=$("$command" stylize "$@" "$in" "$work/out/cli-$n.png" 2>&1 &&
+        "$checker" same "$want" "$work/out/cli-$n.png" "$tolerance" 2>&1); then
+        echo "ok $n - ${rest%%|*}"
+    else
+        echo "not ok $n - ${rest%%|*}"
+        echo "$why" | sed 's/^/# /'
+        fail=1
+    fi
+}
 while IFS= read -r line; do
     case $line in
     done | python-fu) continue ;;
@@ -72,32 +87,14 @@ while IFS= read -r line; do
         set -- ${rest#*|}
         in=$1 want=$2
         shift 2
-        if [ -z "$command" ]; then
-            echo "ok $n - ${rest%%|*} # SKIP the comicgan command is not built"
-        elif why=$("$command" stylize --model="$model" "$@" "$in" "$work/out/cli-$n.png" 2>&1 &&
-            "$checker" same "$want" "$work/out/cli-$n.png" 0.0098 2>&1); then
-            echo "ok $n - ${rest%%|*}"
-        else
-            echo "not ok $n - ${rest%%|*}"
-            echo "$why" | sed 's/^/# /'
-            fail=1
-        fi ;;
+        same_as_command 0.0098 "$in" "$want" --model="$model" "$@" ;;
     cli-reference)
         # shellcheck disable=SC2086 # the arguments are words without spaces
         set -- ${rest#*|}
         in=$1 want=$2 ref=$3
         shift 3
         # Within one step of 8 bits: the same pixels but for rounding.
-        if [ -z "$command" ]; then
-            echo "ok $n - ${rest%%|*} # SKIP the comicgan command is not built"
-        elif why=$("$command" stylize --model="$reference_model" --reference="$ref" "$@" "$in" \
-            "$work/out/cli-$n.png" 2>&1 && "$checker" same "$want" "$work/out/cli-$n.png" 0.0040 2>&1); then
-            echo "ok $n - ${rest%%|*}"
-        else
-            echo "not ok $n - ${rest%%|*}"
-            echo "$why" | sed 's/^/# /'
-            fail=1
-        fi ;;
+        same_as_command 0.0040 "$in" "$want" --model="$reference_model" --reference="$ref" "$@" ;;
     logged)
         if grep -qF -- "${rest#*|}" "$work/gimp.log"; then
             echo "ok $n - ${rest%%|*}"
