@@ -220,8 +220,8 @@ cg_status cg_arch_parse(const char *json, cg_arch *a, cg_error *err)
         st = cg_fail(err, CG_ERR_FORMAT, "arch: cond_instance norm is for generators");
         goto out;
     }
-    if (a->style_heads && (a->norm != CG_NORM_COND_INSTANCE || !gen)) {
-        st = cg_fail(err, CG_ERR_FORMAT, "arch: \"style_heads\" needs a generator with cond_instance norm");
+    if (a->style_heads && !gen) {
+        st = cg_fail(err, CG_ERR_FORMAT, "arch: \"style_heads\" is for generators");
         goto out;
     }
     if (a->residual && (!gen || a->in_channels != a->out_channels)) {

@@ -184,7 +184,10 @@ void cg_net_free(cg_net *net)
 cg_params *cg_net_params(const cg_net *net) { return net->params; }
 const char *cg_net_arch_json(const cg_net *net) { return net->arch_json; }
 const char *cg_net_type(const cg_net *net) { return cg_arch_type_name(net->arch.type); }
-int cg_net_styles(const cg_net *net) { return net->arch.norm == CG_NORM_COND_INSTANCE ? net->arch.styles : 1; }
+int cg_net_styles(const cg_net *net)
+{
+    return net->arch.norm == CG_NORM_COND_INSTANCE || net->arch.style_heads ? net->arch.styles : 1;
+}
 int cg_net_attention_count(const cg_net *net) { return net->n_attention_names; }
 
 const char *cg_net_attention_name(const cg_net *net, int i)
@@ -433,7 +436,7 @@ cg_tensor *cg_net_forward(cg_net *net, cg_graph *g, cg_tensor *x, cg_tensor *sty
         return forward_patchgan(net, g, x, taps);
     if (net->arch.type == CG_ARCH_ENCODER)
         return forward_encoder(net, g, x);
-    if (net->arch.norm == CG_NORM_COND_INSTANCE && !style_weights)
+    if (cg_net_styles(net) > 1 && !style_weights)
         style_weights = default_style(g, x->dim[0], net->arch.styles);
     return forward_generator(net, g, x, style_weights, taps);
 }

@@ -29,7 +29,7 @@ typedef struct cg_arch {
     cg_arch_attention attention[CG_ARCH_MAX_ATTENTION];
     int n_attention;
     bool spectral_norm, cam;
-    bool style_heads;  /* cond_instance: the last conv has one head per style, mixed by the style weights */
+    bool style_heads;  /* the last conv has one head per style, mixed by the style weights */
     bool residual;     /* generator output = input + 2 tanh(last) */
     int residual_blur; /* ... or the input's box mean of this radius + tanh(last) */
     int residual_guided; /* ... or this many passes of the colour-guided filter */

@@ -411,7 +411,7 @@ static char *build_gen_arch(const cg_train_config *c)
     }
     json_builder_set_member_name(b, "norm");
     json_builder_add_string_value(b, norms[c->g_norm]);
-    if (c->g_norm == 1) {
+    if (c->g_norm == 1 || c->g_style_heads) {
         /* reference: one style row per value of the encoder's code */
         json_builder_set_member_name(b, "styles");
         json_builder_add_int_value(b, c->mode == TR_REFERENCE ? c->e_code + 1 : c->n_styles);
@@ -549,8 +549,9 @@ static cg_status check_config(cg_train_config *c, cg_error *err)
             s->dir = g_strdup("");
             s->photos = g_strdup("");
         }
-        if (c->g_norm != 1)
-            return cg_fail(err, CG_ERR_INVALID, "%s: multistyle needs [generator] norm = cond_instance", f);
+        if (c->g_norm != 1 && !c->g_style_heads)
+            return cg_fail(err, CG_ERR_INVALID,
+                           "%s: multistyle needs [generator] norm = cond_instance, or style_heads = true", f);
     } else if (c->n_styles > 0) {
         return cg_fail(err, CG_ERR_INVALID, "%s: [style %s] groups are for multistyle mode", f, c->styles[0].name);
     } else if (c->mode == TR_REFERENCE) {
@@ -587,6 +588,8 @@ static cg_status check_config(cg_train_config *c, cg_error *err)
             return cg_fail(err, CG_ERR_INVALID, "%s: reference mode needs [generator] norm = cond_instance", f);
     } else if (c->g_norm == 1) {
         return cg_fail(err, CG_ERR_INVALID, "%s: [generator] norm = cond_instance is for multistyle mode", f);
+    } else if (c->g_style_heads) {
+        return cg_fail(err, CG_ERR_INVALID, "%s: [generator] style_heads is for multistyle and reference modes", f);
     }
     if (c->scale_min > c->scale_max)
         return cg_fail(err, CG_ERR_INVALID, "%s: [data] scale_min is above scale_max", f);

@@ -11,12 +11,12 @@
  *   downsamples                 stride-2 3x3 convolutions (resnet) / levels (unet)
  *   blocks                      residual blocks at the bottleneck (resnet)
  *   norm                        "instance" | "cond_instance" | "adalin" | "layer" | "none"
- *   styles                      styles of a cond_instance network (>= 1)
+ *   styles                      styles of a cond_instance or style_heads network (>= 1)
  *   activation, slope           "relu" | "leaky_relu" (slope, default 0.2)
  *   upsample                    "nearest" | "bilinear" (then a 3x3 conv) | "transposed"
  *   attention                   list of "cam" | "self" | "cbam" at the bottleneck
- *   style_heads                 with cond_instance: the last conv is one head
- *                               per style (stored as one conv of styles x
+ *   style_heads                 the last conv is one head per style, with any
+ *                               norm (stored as one conv of styles x
  *                               out_channels outputs, style-major); the output
  *                               is the style-weighted sum of the heads before
  *                               tanh, so mixing styles mixes their heads. Each

@@ -162,6 +162,11 @@ static void test_config(void)
     expect_config_error("[run]\nmode = multistyle\n[data]\nphotos = @\n", "at least one [style NAME]");
     expect_config_error("[run]\nmode = multistyle\n[data]\nphotos = @\n[style Bad Name]\nsource = identity\n",
                         "a style name is made of");
+    expect_config_error("[run]\nmode = multistyle\n[data]\nphotos = @\n[style ink]\nsource = filter\nfilter = manga\n"
+                        "[generator]\nnorm = none\n",
+                        "norm = cond_instance, or style_heads");
+    expect_config_error("[data]\nphotos = @\ntarget_filter = cel\n[generator]\nstyle_heads = true\n",
+                        "style_heads is for multistyle");
     expect_config_error("[run]\nsize = 30\n[data]\nphotos = @\ntarget_filter = cel\n", "multiple of 4");
     expect_config_error("[data]\nphotos = @\ntarget_filter = cel\n[generator]\nattention = magic\n", "[generator]");
     expect_config_error("not a key file", "bad.ini");

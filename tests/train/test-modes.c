@@ -289,11 +289,12 @@ static void test_multistyle_style_chroma(void)
 
 /* With adversarial = 0 a multistyle run makes no discriminators: the log has
  * no discriminator losses, yet the paired styles still learn from their
- * targets (L1), and the model exports. */
+ * targets (L1), and the model exports. Its generator has no norm at all, the
+ * styles told apart by their output heads alone. */
 static void test_multistyle_no_adversarial(void)
 {
     char *dir = fx_tmpdir();
-    char *extra = g_strdup_printf("[loss]\nadversarial = 0\n[generator]\nstyle_heads = true\n"
+    char *extra = g_strdup_printf("[loss]\nadversarial = 0\n[generator]\nnorm = none\nstyle_heads = true\n"
                                   "[style ink]\nsource = filter\nfilter = manga\n"
                                   "[style inverse]\nsource = targets\ndir = %s/targets\n",
                                   data_root);
