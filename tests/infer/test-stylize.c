@@ -105,11 +105,11 @@ static void check_residual_executor(const char *arch)
 }
 
 /* A style_heads model: one style alone, and a mix (the executor mixes the
- * heads' weights, the graph their outputs); with conditional norm and with
- * no norm at all, where the heads are the only thing a style changes. */
+ * heads' weights, the graph their outputs); with conditional norm, and with
+ * no norm or layer norm, where the heads are the only thing a style changes. */
 static void test_style_heads_executor(void)
 {
-    const char *norms[] = {"cond_instance", "none"};
+    const char *norms[] = {"cond_instance", "none", "layer"};
     for (size_t k = 0; k < G_N_ELEMENTS(norms); k++) {
         char *arch = g_strdup_printf("{\"type\": \"resnet\", \"width\": 8, \"downsamples\": 2, \"blocks\": 1, "
                                      "\"norm\": \"%s\", \"styles\": 3, \"style_heads\": true, \"residual\": true, "

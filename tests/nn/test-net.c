@@ -343,7 +343,7 @@ static double projected(const cg_tensor *y)
  * weights; its output must be the heads network's, for a single style and for
  * a mix. Then central differences of sum(y * r) against the backward pass, for
  * weights of every head, their biases and a trunk parameter (cond_instance: a
- * norm's gamma; no norm: a conv bias, the only per-style path being the heads). */
+ * norm's gamma; otherwise a conv bias, the only per-style path being the heads). */
 static void check_style_heads(const char *norm)
 {
     char *heads_json = g_strdup_printf("{\"type\": \"resnet\", \"width\": 6, \"downsamples\": 1, \"blocks\": 1, "
@@ -455,7 +455,8 @@ static void check_style_heads(const char *norm)
         int i = cg_params_find(hp, checked[c].name);
         g_assert_cmpint(i, >=, 0);
         float *v = cg_params_get(hp, i)->data + checked[c].index;
-        const float h = 1e-2f, kept = *v;
+        /* small enough for layer norm's curvature in a bias, large enough for float noise */
+        const float h = 3e-3f, kept = *v;
         double ends[2];
         for (int side = 0; side < 2; side++) {
             *v = kept + (side ? h : -h);
@@ -478,6 +479,7 @@ static void check_style_heads(const char *norm)
 
 static void test_style_heads(void) { check_style_heads("cond_instance"); }
 static void test_style_heads_without_norm(void) { check_style_heads("none"); }
+static void test_style_heads_layer_norm(void) { check_style_heads("layer"); }
 
 /* Save -> load -> the same outputs, bit for bit; the arch JSON round-trips. */
 static void test_model_round_trip(void)
@@ -574,6 +576,7 @@ int main(int argc, char **argv)
     g_test_add_func("/nn/net/post_stage", test_post_stage);
     g_test_add_func("/nn/net/style_heads", test_style_heads);
     g_test_add_func("/nn/net/style_heads_without_norm", test_style_heads_without_norm);
+    g_test_add_func("/nn/net/style_heads_layer_norm", test_style_heads_layer_norm);
     g_test_add_func("/nn/model/round_trip", test_model_round_trip);
     g_test_add_func("/nn/model/errors", test_model_errors);
     return g_test_run();
