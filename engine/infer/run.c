@@ -406,7 +406,7 @@ CG_KERNEL static void norm_plane(void *ctx, int c, int worker)
     const norm_job *j = ctx;
     const cg_norm_layer *l = j->l;
     float gamma = 1, beta = 0;
-    if (l->kind == CG_NORM_COND_INSTANCE) {
+    if (l->kind == CG_NORM_COND_INSTANCE || l->kind == CG_NORM_COND_AFFINE) {
         int styles = (int)l->gamma->dim[0];
         int64_t cs = l->gamma->dim[1];
         gamma = beta = 0;
@@ -421,7 +421,10 @@ CG_KERNEL static void norm_plane(void *ctx, int c, int worker)
     /* y = x * scale + shift, folding mean, 1/std, gamma and beta (and AdaLIN's mix). */
     float scale, shift;
     const cg_stat_point *p = j->p;
-    if (l->kind == CG_NORM_LAYER) {
+    if (l->kind == CG_NORM_COND_AFFINE) { /* no statistics */
+        scale = gamma;
+        shift = beta;
+    } else if (l->kind == CG_NORM_LAYER) {
         scale = p->ln_rstd * gamma;
         shift = beta - p->ln_mean * scale;
     } else if (l->kind == CG_NORM_ADALIN) {
@@ -473,6 +476,13 @@ static bool norm_act(walker *w, const cg_norm_layer *l, act *a, bool activate)
         if (!idle(w) && code) {
             act_job j = {a, code == 1 ? 0.0f : w->net->arch.slope};
             cg_parallel_for((int)a->c, activate_plane, &j);
+        }
+        return ok(w);
+    }
+    if (l->kind == CG_NORM_COND_AFFINE) { /* a per-pixel map: no statistic point */
+        if (!idle(w)) {
+            norm_job j = {w, l, NULL, a, code, w->net->arch.slope};
+            cg_parallel_for((int)a->c, norm_plane, &j);
         }
         return ok(w);
     }

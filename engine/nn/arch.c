@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const norm_names[] = {"none", "instance", "cond_instance", "adalin", "layer"};
+static const char *const norm_names[] = {"none", "instance", "cond_instance", "adalin", "layer", "cond_affine"};
 static const char *const act_names[] = {"relu", "leaky_relu"};
 static const char *const up_names[] = {"nearest", "bilinear", "transposed"};
 static const char *const attn_names[] = {"cam", "self", "cbam"};
@@ -216,8 +216,8 @@ cg_status cg_arch_parse(const char *json, cg_arch *a, cg_error *err)
         st = cg_fail(err, CG_ERR_FORMAT, "arch: \"code\" and \"side\" are for a style_encoder");
         goto out;
     }
-    if (a->norm == CG_NORM_COND_INSTANCE && !gen) {
-        st = cg_fail(err, CG_ERR_FORMAT, "arch: cond_instance norm is for generators");
+    if ((a->norm == CG_NORM_COND_INSTANCE || a->norm == CG_NORM_COND_AFFINE) && !gen) {
+        st = cg_fail(err, CG_ERR_FORMAT, "arch: %s norm is for generators", norm_names[a->norm]);
         goto out;
     }
     if (a->style_heads && !gen) {

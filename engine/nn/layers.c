@@ -43,7 +43,7 @@ cg_status cg_norm_layer_add(cg_params *ps, const char *prefix, cg_arch_norm kind
     if (kind == CG_NORM_NONE)
         return CG_OK;
     const int64_t cdim[1] = {channels}, sdim[2] = {styles, channels};
-    bool cond = kind == CG_NORM_COND_INSTANCE;
+    bool cond = kind == CG_NORM_COND_INSTANCE || kind == CG_NORM_COND_AFFINE;
     if (!(l->gamma = add_param(ps, prefix, "gamma", cond ? 2 : 1, cond ? sdim : cdim, false, err)) ||
         !(l->beta = add_param(ps, prefix, "beta", cond ? 2 : 1, cond ? sdim : cdim, false, err)))
         return err->code;
@@ -62,6 +62,18 @@ cg_tensor *cg_conv_layer_run(cg_graph *g, const cg_conv_layer *l, cg_tensor *x)
 
 #define NORM_EPS 1e-5f
 
+/* y = x * (w gamma) + (w beta) per image and channel, w the image's style
+ * weights: conditional instance norm's affine part without its statistics. */
+static cg_tensor *cond_affine(cg_graph *g, cg_tensor *x, const cg_norm_layer *l, cg_tensor *style_weights)
+{
+    if (!x || !style_weights)
+        return NULL;
+    const int64_t per_channel[4] = {x->dim[0], x->dim[1], 1, 1};
+    cg_tensor *scale = cg_reshape(g, cg_matmul(g, style_weights, l->gamma, false, false), 4, per_channel);
+    cg_tensor *shift = cg_reshape(g, cg_matmul(g, style_weights, l->beta, false, false), 4, per_channel);
+    return cg_add(g, cg_mul(g, x, scale), shift);
+}
+
 cg_tensor *cg_norm_layer_run(cg_graph *g, const cg_norm_layer *l, cg_tensor *x, cg_tensor *style_weights)
 {
     switch (l->kind) {
@@ -70,6 +82,7 @@ cg_tensor *cg_norm_layer_run(cg_graph *g, const cg_norm_layer *l, cg_tensor *x, 
     case CG_NORM_COND_INSTANCE: return cg_cond_instance_norm(g, x, l->gamma, l->beta, style_weights, NORM_EPS);
     case CG_NORM_ADALIN: return cg_adalin(g, x, l->rho, l->gamma, l->beta, NORM_EPS);
     case CG_NORM_LAYER: return cg_layer_norm(g, x, l->gamma, l->beta, NORM_EPS);
+    case CG_NORM_COND_AFFINE: return cond_affine(g, x, l, style_weights);
     }
     return NULL;
 }

@@ -13,7 +13,8 @@ typedef enum cg_arch_norm {
     CG_NORM_INSTANCE,
     CG_NORM_COND_INSTANCE,
     CG_NORM_ADALIN,
-    CG_NORM_LAYER
+    CG_NORM_LAYER,
+    CG_NORM_COND_AFFINE
 } cg_arch_norm;
 typedef enum cg_arch_activation { CG_ACT_RELU, CG_ACT_LEAKY_RELU } cg_arch_activation;
 typedef enum cg_arch_upsample { CG_UP_NEAREST, CG_UP_BILINEAR, CG_UP_TRANSPOSED } cg_arch_upsample;

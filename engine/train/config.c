@@ -57,7 +57,7 @@ static const opt_def options[] = {
     {"generator", "width", OPT_INT, O(g_width), "32", 1, 512, NULL},
     {"generator", "downsamples", OPT_INT, O(g_downsamples), "2", 0, 6, NULL},
     {"generator", "blocks", OPT_INT, O(g_blocks), "4", 0, 64, NULL},
-    {"generator", "norm", OPT_ENUM, O(g_norm), NULL, 0, 0, "instance|cond_instance|adalin|layer|none"},
+    {"generator", "norm", OPT_ENUM, O(g_norm), NULL, 0, 0, "instance|cond_instance|adalin|layer|none|cond_affine"},
     {"generator", "upsample", OPT_ENUM, O(g_upsample), "nearest", 0, 0, "nearest|bilinear|transposed"},
     {"generator", "activation", OPT_ENUM, O(g_activation), "leaky_relu", 0, 0, "relu|leaky_relu"},
     {"generator", "attention", OPT_STR, O(g_attention), NULL, 0, 0, NULL},
@@ -395,7 +395,7 @@ static cg_status parse_style_group(cg_train_config *c, GKeyFile *kf, const char 
 
 static char *build_gen_arch(const cg_train_config *c)
 {
-    static const char *const norms[] = {"instance", "cond_instance", "adalin", "layer", "none"};
+    static const char *const norms[] = {"instance", "cond_instance", "adalin", "layer", "none", "cond_affine"};
     static const char *const ups[] = {"nearest", "bilinear", "transposed"};
     JsonBuilder *b = json_builder_new();
     json_builder_begin_object(b);
@@ -411,7 +411,7 @@ static char *build_gen_arch(const cg_train_config *c)
     }
     json_builder_set_member_name(b, "norm");
     json_builder_add_string_value(b, norms[c->g_norm]);
-    if (c->g_norm == 1 || c->g_style_heads) {
+    if (c->g_norm == 1 || c->g_norm == 5 || c->g_style_heads) {
         /* reference: one style row per value of the encoder's code */
         json_builder_set_member_name(b, "styles");
         json_builder_add_int_value(b, c->mode == TR_REFERENCE ? c->e_code + 1 : c->n_styles);
@@ -549,9 +549,10 @@ static cg_status check_config(cg_train_config *c, cg_error *err)
             s->dir = g_strdup("");
             s->photos = g_strdup("");
         }
-        if (c->g_norm != 1 && !c->g_style_heads)
+        if (c->g_norm != 1 && c->g_norm != 5 && !c->g_style_heads)
             return cg_fail(err, CG_ERR_INVALID,
-                           "%s: multistyle needs [generator] norm = cond_instance, or style_heads = true", f);
+                           "%s: multistyle needs [generator] norm = cond_instance or cond_affine, or style_heads = true",
+                           f);
     } else if (c->n_styles > 0) {
         return cg_fail(err, CG_ERR_INVALID, "%s: [style %s] groups are for multistyle mode", f, c->styles[0].name);
     } else if (c->mode == TR_REFERENCE) {
@@ -586,8 +587,9 @@ static cg_status check_config(cg_train_config *c, cg_error *err)
                            TR_MAX_STYLES);
         if (c->g_norm != 1)
             return cg_fail(err, CG_ERR_INVALID, "%s: reference mode needs [generator] norm = cond_instance", f);
-    } else if (c->g_norm == 1) {
-        return cg_fail(err, CG_ERR_INVALID, "%s: [generator] norm = cond_instance is for multistyle mode", f);
+    } else if (c->g_norm == 1 || c->g_norm == 5) {
+        return cg_fail(err, CG_ERR_INVALID, "%s: [generator] norm = %s is for multistyle mode", f,
+                       c->g_norm == 1 ? "cond_instance" : "cond_affine");
     } else if (c->g_style_heads) {
         return cg_fail(err, CG_ERR_INVALID, "%s: [generator] style_heads is for multistyle and reference modes", f);
     }

@@ -10,8 +10,12 @@
  *   width                       channels of the first layer (32, 64, ...)
  *   downsamples                 stride-2 3x3 convolutions (resnet) / levels (unet)
  *   blocks                      residual blocks at the bottleneck (resnet)
- *   norm                        "instance" | "cond_instance" | "adalin" | "layer" | "none"
- *   styles                      styles of a cond_instance or style_heads network (>= 1)
+ *   norm                        "instance" | "cond_instance" | "adalin" | "layer" | "none" |
+ *                               "cond_affine" (per style a scale and shift per
+ *                               channel, no statistics: cond_instance without
+ *                               the normalization, so no per-image statistic
+ *                               for a strong local feature to steer)
+ *   styles                      styles of a cond_instance, cond_affine or style_heads network (>= 1)
  *   activation, slope           "relu" | "leaky_relu" (slope, default 0.2)
  *   upsample                    "nearest" | "bilinear" (then a 3x3 conv) | "transposed"
  *   attention                   list of "cam" | "self" | "cbam" at the bottleneck

@@ -14,6 +14,9 @@
 #   models/cards/NAME-independent.json   the same figures on the reserved independent
 #                                    photos (data/independent, from independent-photos.sh),
 #                                    when that folder exists: numbers only, no pictures
+# A model with several styles (multistyle) is compared style by style: its sheet has a
+# column for each of its styles and each of the previous model's, and the previous
+# model's own figures go to NAME-previous-quality.json and NAME-previous-independent.json.
 # Settings: COMICGAN (the comicgan binary of a build tree, whose tests/filters/render-filters
 # draws the teacher), COMICGAN_RUNS (default <repo>/data/runs).
 set -euo pipefail
@@ -40,12 +43,21 @@ for f in src["val"]:
     os.symlink(os.path.join(src["folder"], f), os.path.join(sys.argv[2], f))
 PY
 
+styles_of() { # model: its styles that are not the identity
+    "$comicgan" info --json "$1" | python3 -c 'import json,sys; print(" ".join(s["name"] for s in json.load(sys.stdin)["styles"] if s["mode"] != "identity"))'
+}
 # The model's first style that is not the identity: the one compared.
-style=$("$comicgan" info --json "$model" | python3 -c 'import json,sys; print(next(s["name"] for s in json.load(sys.stdin)["styles"] if s["mode"] != "identity"))')
+styles=$(styles_of "$model")
+style=${styles%% *}
 teacher=$(sed -n 's/^target_filter *= *\(manga\|cel\|painted\|anime\)$/\1/p' "$run/config.ini")
 previous=$work/previous.safetensors
 if ! git -C "$root" show "HEAD:models/$name.safetensors" > "$previous" 2>/dev/null || cmp -s "$previous" "$model"; then
     previous=""
+fi
+several=""
+if [[ $styles == *" "* ]]; then
+    several=1
+    previous_styles=${previous:+$(styles_of "$previous")}
 fi
 
 # Alternatives made as files, so one eval scores them all with the same code.
@@ -65,6 +77,11 @@ score() { # folder-of-photos alternatives-folder json
     [[ -n $previous ]] && args+=(--outputs "$2/previous")
     "$comicgan" eval "$model" "$1" "${args[@]}" -o "$3.tmp"
     sed "s#\"$work/#\"#g; s#\"$root/#\"#g" "$3.tmp" > "$3" && rm -f "$3.tmp"
+    if [[ -n $several && -n $previous ]]; then
+        local mine=${3%.json}
+        "$comicgan" eval "$previous" "$1" -o "$3.tmp"
+        sed "s#\"$work/#\"#g; s#\"$root/#\"#g" "$3.tmp" > "${mine%-*}-previous-${mine##*-}.json" && rm -f "$3.tmp"
+    fi
 }
 
 mkdir -p "$work/teacher"
@@ -75,6 +92,20 @@ score "$work/val" "$work/alt" "$cards/$name-quality.json"
 tiles=()
 for f in $(ls "$work/val" | awk -v n="$(ls "$work/val" | wc -l)" 'NR % int((n + 5) / 6) == 1' | head -n 6); do
     b=${f%.*}
+    if [[ -n $several ]]; then
+        # input | every style of this model | every style of the previous one | G'MIC cartoon
+        tiles+=("$work/val/$f")
+        for s in $styles; do
+            "$comicgan" stylize -m "$model" -s "$s" "$work/val/$f" "$work/$b-new-$s.png" >/dev/null
+            tiles+=("$work/$b-new-$s.png")
+        done
+        for s in ${previous_styles:-}; do
+            "$comicgan" stylize -m "$previous" -s "$s" "$work/val/$f" "$work/$b-previous-$s.png" >/dev/null
+            tiles+=("$work/$b-previous-$s.png")
+        done
+        tiles+=("$work/alt/gmic/$b.png")
+        continue
+    fi
     "$comicgan" stylize -m "$model" -s "$style" "$work/val/$f" "$work/$b-new.png" >/dev/null
     tiles+=("$work/val/$f" "$work/$b-new.png")
     [[ -n $previous ]] && tiles+=("$work/alt/previous/$b.png")
@@ -86,6 +117,7 @@ for f in $(ls "$work/val" | awk -v n="$(ls "$work/val" | wc -l)" 'NR % int((n + 
     tiles+=("$work/alt/gmic/$b.png")
 done
 columns=$((2 + ${previous:+1} + ${teacher:+1} + 1))
+[[ -n $several ]] && columns=$((2 + $(wc -w <<< "$styles ${previous_styles:-}")))
 montage "${tiles[@]}" -tile "${columns}x" -geometry 300x+2+2 -background white -quality 85 "$cards/$name-compare.jpg"
 
 if [[ -d $root/data/independent ]]; then

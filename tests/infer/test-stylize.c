@@ -109,7 +109,7 @@ static void check_residual_executor(const char *arch)
  * no norm or layer norm, where the heads are the only thing a style changes. */
 static void test_style_heads_executor(void)
 {
-    const char *norms[] = {"cond_instance", "none", "layer"};
+    const char *norms[] = {"cond_instance", "none", "layer", "cond_affine"};
     for (size_t k = 0; k < G_N_ELEMENTS(norms); k++) {
         char *arch = g_strdup_printf("{\"type\": \"resnet\", \"width\": 8, \"downsamples\": 2, \"blocks\": 1, "
                                      "\"norm\": \"%s\", \"styles\": 3, \"style_heads\": true, \"residual\": true, "

@@ -131,6 +131,7 @@ static void test_arch_errors(void)
     expect_arch_error("{\"type\": \"resnet\", \"residual\": true, \"residual_blur\": 65}", "\"residual_blur\" is 65");
     expect_arch_error("{\"type\": \"resnet\", \"post_bands\": 1}", "not 1");
     expect_arch_error("{\"type\": \"patchgan\", \"norm\": \"instance\", \"style_heads\": true}", "for generators");
+    expect_arch_error("{\"type\": \"patchgan\", \"norm\": \"cond_affine\"}", "cond_affine norm is for generators");
     expect_arch_error("{\"type\": \"resnet\", \"post_bands\": 33}", "\"post_bands\" is 33");
     expect_arch_error("{\"type\": \"resnet\", \"post_smooth\": 9}", "\"post_smooth\" is 9");
     expect_arch_error("{\"type\": \"resnet\", \"post_smooth\": 1, \"post_smooth_eps\": 0}", "\"post_smooth_eps\" must be");
@@ -352,7 +353,7 @@ static void check_style_heads(const char *norm)
     char *plain_json = g_strdup_printf("{\"type\": \"resnet\", \"width\": 6, \"downsamples\": 1, \"blocks\": 1, "
                                        "\"norm\": \"%s\", \"styles\": 3, \"residual\": true}",
                                        norm);
-    const bool cond = strcmp(norm, "cond_instance") == 0;
+    const bool cond = strcmp(norm, "cond_instance") == 0 || strcmp(norm, "cond_affine") == 0;
     cg_net *heads = new_net(heads_json, 7), *plain = new_net(plain_json, 8);
     g_free(heads_json);
     g_free(plain_json);
@@ -480,6 +481,126 @@ static void check_style_heads(const char *norm)
 static void test_style_heads(void) { check_style_heads("cond_instance"); }
 static void test_style_heads_without_norm(void) { check_style_heads("none"); }
 static void test_style_heads_layer_norm(void) { check_style_heads("layer"); }
+static void test_style_heads_cond_affine(void) { check_style_heads("cond_affine"); }
+
+/* cond_affine: a per-style scale and shift after each conv, without
+ * statistics. The reference is a network without norm whose convs have the
+ * mixed scale and shift folded in (gamma W, gamma b + beta). Then central
+ * differences for entries of two styles' gamma and beta rows. */
+static void test_cond_affine(void)
+{
+    const char *affine_json = "{\"type\": \"resnet\", \"width\": 6, \"downsamples\": 1, \"blocks\": 1, "
+                              "\"norm\": \"cond_affine\", \"styles\": 3, \"residual\": true}";
+    const char *plain_json = "{\"type\": \"resnet\", \"width\": 6, \"downsamples\": 1, \"blocks\": 1, "
+                             "\"norm\": \"none\", \"residual\": true}";
+    cg_net *affine = new_net(affine_json, 5), *plain = new_net(plain_json, 6);
+    g_assert_cmpint(cg_net_styles(affine), ==, 3);
+    g_assert_nonnull(strstr(cg_net_arch_json(affine), "\"cond_affine\""));
+    cg_params *ap = cg_net_params(affine), *pp = cg_net_params(plain);
+    /* Xavier weights: without statistics, N(0, 0.02) weights shrink the signal
+     * so far that the inner layers' gradients drown in float noise. */
+    cg_rng rng;
+    cg_rng_seed(&rng, 3);
+    cg_error init_err = {0};
+    g_assert_cmpint(cg_net_init(affine, &rng, true, &init_err), ==, CG_OK);
+    GRand *r = g_rand_new_with_seed(4);
+    for (int i = 0; i < cg_params_count(ap); i++) {
+        const char *name = cg_params_name(ap, i);
+        cg_tensor *t = cg_params_get(ap, i);
+        bool gamma = g_str_has_suffix(name, ".gamma");
+        if (gamma || g_str_has_suffix(name, ".beta") || g_str_has_suffix(name, ".bias"))
+            for (int64_t k = 0; k < t->size; k++)
+                t->data[k] = (float)g_rand_double_range(r, -0.3, 0.3) + (gamma ? 1 : 0);
+    }
+    g_rand_free(r);
+    const float mix[3] = {0.2f, 0.5f, 0.3f};
+    /* the reference: every conv folded with the norm after it */
+    for (int i = 0; i < cg_params_count(pp); i++) {
+        const char *name = cg_params_name(pp, i);
+        cg_tensor *t = cg_params_get(pp, i);
+        const cg_tensor *from = cg_params_get(ap, cg_params_find(ap, name));
+        g_assert_cmpint(from->size, ==, t->size);
+        memcpy(t->data, from->data, (size_t)t->size * sizeof(float));
+        const char *conv = strstr(name, ".conv.");
+        if (!conv)
+            continue;
+        char *gamma_name = g_strdup_printf("%.*s.norm.gamma", (int)(conv - name), name);
+        char *beta_name = g_strdup_printf("%.*s.norm.beta", (int)(conv - name), name);
+        int gi = cg_params_find(ap, gamma_name), bi = cg_params_find(ap, beta_name);
+        g_free(gamma_name);
+        g_free(beta_name);
+        if (gi < 0)
+            continue; /* the last conv has no norm */
+        const cg_tensor *gamma = cg_params_get(ap, gi), *beta = cg_params_get(ap, bi);
+        const int64_t channels = gamma->dim[1], per_out = t->size / channels;
+        bool is_bias = g_str_has_suffix(name, ".bias");
+        for (int64_t o = 0; o < channels; o++) {
+            double scale = 0, shift = 0;
+            for (int s = 0; s < 3; s++) {
+                scale += mix[s] * gamma->data[s * channels + o];
+                shift += mix[s] * beta->data[s * channels + o];
+            }
+            for (int64_t k = 0; k < per_out; k++)
+                t->data[o * per_out + k] = (float)(scale * t->data[o * per_out + k] + (is_bias ? shift : 0));
+        }
+    }
+    cg_error err = {0};
+    cg_graph *g = cg_graph_new(false, &err);
+    cg_tensor *x = random_image(g, 1, 3, 10, 12, 4);
+    cg_tensor *ya = forward_with_style(g, affine, x, mix, 3);
+    cg_tensor *yp = cg_net_forward(plain, g, x, NULL, NULL);
+    g_assert_nonnull(ya);
+    g_assert_nonnull(yp);
+    double worst = 0, moved = 0;
+    for (int64_t i = 0; i < ya->size; i++) {
+        worst = fmax(worst, fabs(ya->data[i] - yp->data[i]));
+        moved = fmax(moved, fabs(ya->data[i] - x->data[i]));
+    }
+    g_test_message("max |cond_affine - folded reference| = %.3g (output moved %.3g)", worst, moved);
+    g_assert_cmpfloat(worst, <, 1e-5);
+    g_assert_cmpfloat(moved, >, 0.01);
+    cg_graph_free(g);
+    /* the gradient of style rows, against central differences */
+    const struct { const char *name; int64_t index; } checked[] = {
+        {"block0.0.norm.gamma", 0 * 12 + 5}, {"block0.0.norm.gamma", 2 * 12 + 9},
+        {"down0.norm.beta", 1 * 12 + 3},     {"first.norm.beta", 2 * 6 + 1},
+    };
+    cg_params_zero_grad(ap);
+    g = cg_graph_new(true, &err);
+    x = random_image(g, 1, 3, 10, 12, 4);
+    cg_tensor *y = forward_with_style(g, affine, x, mix, 3);
+    float *seed = g_new(float, y->size);
+    for (int64_t i = 0; i < y->size; i++)
+        seed[i] = (float)((i * 37) % 11 - 5) / 5;
+    g_assert_cmpint(cg_graph_backward_seeded(g, y, seed, &err), ==, CG_OK);
+    g_free(seed);
+    cg_graph_free(g);
+    int64_t n_grads = 0;
+    const float *grads = cg_params_grads(ap, &n_grads);
+    for (size_t c = 0; c < G_N_ELEMENTS(checked); c++) {
+        int i = cg_params_find(ap, checked[c].name);
+        g_assert_cmpint(i, >=, 0);
+        float *v = cg_params_get(ap, i)->data + checked[c].index;
+        const float h = 3e-3f, kept = *v;
+        double ends[2];
+        for (int side = 0; side < 2; side++) {
+            *v = kept + (side ? h : -h);
+            cg_graph *gs = cg_graph_new(false, &err);
+            cg_tensor *xs = random_image(gs, 1, 3, 10, 12, 4);
+            ends[side] = projected(forward_with_style(gs, affine, xs, mix, 3));
+            cg_graph_free(gs);
+        }
+        *v = kept;
+        double numeric = (ends[1] - ends[0]) / (2 * h);
+        double analytic = grads[cg_params_offset(ap, i) + checked[c].index];
+        g_test_message("%s[%" G_GINT64_FORMAT "]: analytic %.6g, numeric %.6g", checked[c].name, checked[c].index,
+                       analytic, numeric);
+        g_assert_cmpfloat(fabs(analytic - numeric), <=, 2e-2 * fmax(1, fabs(numeric)));
+        g_assert_cmpfloat(fabs(numeric), >, 1e-3);
+    }
+    cg_net_free(affine);
+    cg_net_free(plain);
+}
 
 /* Save -> load -> the same outputs, bit for bit; the arch JSON round-trips. */
 static void test_model_round_trip(void)
@@ -577,6 +698,8 @@ int main(int argc, char **argv)
     g_test_add_func("/nn/net/style_heads", test_style_heads);
     g_test_add_func("/nn/net/style_heads_without_norm", test_style_heads_without_norm);
     g_test_add_func("/nn/net/style_heads_layer_norm", test_style_heads_layer_norm);
+    g_test_add_func("/nn/net/style_heads_cond_affine", test_style_heads_cond_affine);
+    g_test_add_func("/nn/net/cond_affine", test_cond_affine);
     g_test_add_func("/nn/model/round_trip", test_model_round_trip);
     g_test_add_func("/nn/model/errors", test_model_errors);
     return g_test_run();

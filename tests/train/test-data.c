@@ -164,9 +164,11 @@ static void test_config(void)
                         "a style name is made of");
     expect_config_error("[run]\nmode = multistyle\n[data]\nphotos = @\n[style ink]\nsource = filter\nfilter = manga\n"
                         "[generator]\nnorm = none\n",
-                        "norm = cond_instance, or style_heads");
+                        "norm = cond_instance or cond_affine, or style_heads");
     expect_config_error("[data]\nphotos = @\ntarget_filter = cel\n[generator]\nstyle_heads = true\n",
                         "style_heads is for multistyle");
+    expect_config_error("[data]\nphotos = @\ntarget_filter = cel\n[generator]\nnorm = cond_affine\n",
+                        "norm = cond_affine is for multistyle mode");
     expect_config_error("[run]\nsize = 30\n[data]\nphotos = @\ntarget_filter = cel\n", "multiple of 4");
     expect_config_error("[data]\nphotos = @\ntarget_filter = cel\n[generator]\nattention = magic\n", "[generator]");
     expect_config_error("not a key file", "bad.ini");

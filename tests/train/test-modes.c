@@ -289,15 +289,16 @@ static void test_multistyle_style_chroma(void)
 
 /* With adversarial = 0 a multistyle run makes no discriminators: the log has
  * no discriminator losses, yet the paired styles still learn from their
- * targets (L1), and the model exports. Its generator has no norm at all, the
- * styles told apart by their output heads alone. */
-static void test_multistyle_no_adversarial(void)
+ * targets (L1), and the model exports. Its generator has output heads over a
+ * body with no per-image statistics: no norm at all, or a per-style scale and
+ * shift (cond_affine). */
+static void check_multistyle_no_adversarial(const char *norm)
 {
     char *dir = fx_tmpdir();
-    char *extra = g_strdup_printf("[loss]\nadversarial = 0\n[generator]\nnorm = none\nstyle_heads = true\n"
+    char *extra = g_strdup_printf("[loss]\nadversarial = 0\n[generator]\nnorm = %s\nstyle_heads = true\n"
                                   "[style ink]\nsource = filter\nfilter = manga\n"
                                   "[style inverse]\nsource = targets\ndir = %s/targets\n",
-                                  data_root);
+                                  norm, data_root);
     char *text = config_text("multistyle", extra, TINY_DISC);
     char *path = fx_write_file(dir, "run.ini", text);
     cg_train_config *c = fx_config(path);
@@ -314,6 +315,7 @@ static void test_multistyle_no_adversarial(void)
     cg_model *m = cg_model_load(model, &err);
     g_assert_nonnull(m);
     g_assert_cmpint(cg_model_style_count(m), ==, 3);
+    g_assert_nonnull(strstr(cg_net_arch_json(cg_model_net(m)), norm));
     cg_model_free(m);
     g_free(log);
     g_free(log_path);
@@ -325,6 +327,12 @@ static void test_multistyle_no_adversarial(void)
     cg_train_config_free(c);
     fx_rmtree(dir);
     g_free(dir);
+}
+
+static void test_multistyle_no_adversarial(void)
+{
+    check_multistyle_no_adversarial("none");
+    check_multistyle_no_adversarial("cond_affine");
 }
 
 int main(int argc, char **argv)
