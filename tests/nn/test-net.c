@@ -339,6 +339,54 @@ static double projected(const cg_tensor *y)
     return sum;
 }
 
+typedef struct checked_param {
+    const char *name;
+    int64_t index;
+} checked_param;
+
+/* The backward pass's gradient of sum(y * r) for each checked parameter
+ * entry, against central differences of the float forward, with the style
+ * weights mix. */
+static void check_param_gradients(cg_net *net, const float *mix, int styles, const checked_param *checked, size_t n)
+{
+    cg_params *ps = cg_net_params(net);
+    cg_error err = {0};
+    cg_params_zero_grad(ps);
+    cg_graph *g = cg_graph_new(true, &err);
+    cg_tensor *x = random_image(g, 1, 3, 10, 12, 4);
+    cg_tensor *y = forward_with_style(g, net, x, mix, styles);
+    float *seed = g_new(float, y->size);
+    for (int64_t i = 0; i < y->size; i++)
+        seed[i] = (float)((i * 37) % 11 - 5) / 5;
+    g_assert_cmpint(cg_graph_backward_seeded(g, y, seed, &err), ==, CG_OK);
+    g_free(seed);
+    cg_graph_free(g);
+    int64_t n_grads = 0;
+    const float *grads = cg_params_grads(ps, &n_grads);
+    for (size_t c = 0; c < n; c++) {
+        int i = cg_params_find(ps, checked[c].name);
+        g_assert_cmpint(i, >=, 0);
+        float *v = cg_params_get(ps, i)->data + checked[c].index;
+        /* small enough for layer norm's curvature in a bias, large enough for float noise */
+        const float h = 3e-3f, kept = *v;
+        double ends[2];
+        for (int side = 0; side < 2; side++) {
+            *v = kept + (side ? h : -h);
+            cg_graph *gs = cg_graph_new(false, &err);
+            cg_tensor *xs = random_image(gs, 1, 3, 10, 12, 4);
+            ends[side] = projected(forward_with_style(gs, net, xs, mix, styles));
+            cg_graph_free(gs);
+        }
+        *v = kept;
+        double numeric = (ends[1] - ends[0]) / (2 * h);
+        double analytic = grads[cg_params_offset(ps, i) + checked[c].index];
+        g_test_message("%s[%" G_GINT64_FORMAT "]: analytic %.6g, numeric %.6g", checked[c].name, checked[c].index,
+                       analytic, numeric);
+        g_assert_cmpfloat(fabs(analytic - numeric), <=, 2e-2 * fmax(1, fabs(numeric)));
+        g_assert_cmpfloat(fabs(numeric), >, 1e-3); /* each checked value matters */
+    }
+}
+
 /* style_heads: the reference is a plain network of the same norm with the
  * same trunk whose one last conv is the style-weighted sum of the heads'
  * weights; its output must be the heads network's, for a single style and for
@@ -434,46 +482,12 @@ static void check_style_heads(const char *norm)
         cg_graph_free(g);
     }
     /* The gradient, against central differences of the float forward. */
-    const int n_checked = 6;
-    const struct { const char *name; int64_t index; } checked[6] = {
+    const checked_param checked[] = {
         {"last.conv.weight", 5}, {"last.conv.weight", 3 * 6 * 49 + 100}, {"last.conv.weight", 6 * 6 * 49 + 7},
         {"last.conv.bias", 2}, {"last.conv.bias", 7},
         {cond ? "block0.0.norm.gamma" : "up0.conv.bias", cond ? 12 + 4 : 2},
     };
-    cg_params_zero_grad(hp);
-    cg_graph *g = cg_graph_new(true, &err);
-    cg_tensor *x = random_image(g, 1, 3, 10, 12, 4);
-    cg_tensor *y = forward_with_style(g, heads, x, mixes[1], 3);
-    float *seed = g_new(float, y->size);
-    for (int64_t i = 0; i < y->size; i++)
-        seed[i] = (float)((i * 37) % 11 - 5) / 5;
-    g_assert_cmpint(cg_graph_backward_seeded(g, y, seed, &err), ==, CG_OK);
-    g_free(seed);
-    cg_graph_free(g);
-    int64_t n_grads = 0;
-    const float *grads = cg_params_grads(hp, &n_grads);
-    for (int c = 0; c < n_checked; c++) {
-        int i = cg_params_find(hp, checked[c].name);
-        g_assert_cmpint(i, >=, 0);
-        float *v = cg_params_get(hp, i)->data + checked[c].index;
-        /* small enough for layer norm's curvature in a bias, large enough for float noise */
-        const float h = 3e-3f, kept = *v;
-        double ends[2];
-        for (int side = 0; side < 2; side++) {
-            *v = kept + (side ? h : -h);
-            cg_graph *gs = cg_graph_new(false, &err);
-            cg_tensor *xs = random_image(gs, 1, 3, 10, 12, 4);
-            ends[side] = projected(forward_with_style(gs, heads, xs, mixes[1], 3));
-            cg_graph_free(gs);
-        }
-        *v = kept;
-        double numeric = (ends[1] - ends[0]) / (2 * h);
-        double analytic = grads[cg_params_offset(hp, i) + checked[c].index];
-        g_test_message("%s[%" G_GINT64_FORMAT "]: analytic %.6g, numeric %.6g", checked[c].name, checked[c].index,
-                       analytic, numeric);
-        g_assert_cmpfloat(fabs(analytic - numeric), <=, 2e-2 * fmax(1, fabs(numeric)));
-        g_assert_cmpfloat(fabs(numeric), >, 1e-3); /* each checked value matters */
-    }
+    check_param_gradients(heads, mixes[1], 3, checked, G_N_ELEMENTS(checked));
     cg_net_free(heads);
     cg_net_free(plain);
 }
@@ -561,43 +575,11 @@ static void test_cond_affine(void)
     g_assert_cmpfloat(moved, >, 0.01);
     cg_graph_free(g);
     /* the gradient of style rows, against central differences */
-    const struct { const char *name; int64_t index; } checked[] = {
+    const checked_param checked[] = {
         {"block0.0.norm.gamma", 0 * 12 + 5}, {"block0.0.norm.gamma", 2 * 12 + 9},
         {"down0.norm.beta", 1 * 12 + 3},     {"first.norm.beta", 2 * 6 + 1},
     };
-    cg_params_zero_grad(ap);
-    g = cg_graph_new(true, &err);
-    x = random_image(g, 1, 3, 10, 12, 4);
-    cg_tensor *y = forward_with_style(g, affine, x, mix, 3);
-    float *seed = g_new(float, y->size);
-    for (int64_t i = 0; i < y->size; i++)
-        seed[i] = (float)((i * 37) % 11 - 5) / 5;
-    g_assert_cmpint(cg_graph_backward_seeded(g, y, seed, &err), ==, CG_OK);
-    g_free(seed);
-    cg_graph_free(g);
-    int64_t n_grads = 0;
-    const float *grads = cg_params_grads(ap, &n_grads);
-    for (size_t c = 0; c < G_N_ELEMENTS(checked); c++) {
-        int i = cg_params_find(ap, checked[c].name);
-        g_assert_cmpint(i, >=, 0);
-        float *v = cg_params_get(ap, i)->data + checked[c].index;
-        const float h = 3e-3f, kept = *v;
-        double ends[2];
-        for (int side = 0; side < 2; side++) {
-            *v = kept + (side ? h : -h);
-            cg_graph *gs = cg_graph_new(false, &err);
-            cg_tensor *xs = random_image(gs, 1, 3, 10, 12, 4);
-            ends[side] = projected(forward_with_style(gs, affine, xs, mix, 3));
-            cg_graph_free(gs);
-        }
-        *v = kept;
-        double numeric = (ends[1] - ends[0]) / (2 * h);
-        double analytic = grads[cg_params_offset(ap, i) + checked[c].index];
-        g_test_message("%s[%" G_GINT64_FORMAT "]: analytic %.6g, numeric %.6g", checked[c].name, checked[c].index,
-                       analytic, numeric);
-        g_assert_cmpfloat(fabs(analytic - numeric), <=, 2e-2 * fmax(1, fabs(numeric)));
-        g_assert_cmpfloat(fabs(numeric), >, 1e-3);
-    }
+    check_param_gradients(affine, mix, 3, checked, G_N_ELEMENTS(checked));
     cg_net_free(affine);
     cg_net_free(plain);
 }
