@@ -406,7 +406,7 @@ CG_KERNEL static void norm_plane(void *ctx, int c, int worker)
     const norm_job *j = ctx;
     const cg_norm_layer *l = j->l;
     float gamma = 1, beta = 0;
-    if (l->kind == CG_NORM_COND_INSTANCE || l->kind == CG_NORM_COND_AFFINE) {
+    if (cg_arch_norm_per_style(l->kind)) {
         int styles = (int)l->gamma->dim[0];
         int64_t cs = l->gamma->dim[1];
         gamma = beta = 0;
@@ -479,19 +479,17 @@ static bool norm_act(walker *w, const cg_norm_layer *l, act *a, bool activate)
         }
         return ok(w);
     }
+    const cg_stat_point *p = NULL;
     if (l->kind == CG_NORM_COND_AFFINE) { /* a per-pixel map: no statistic point */
-        if (!idle(w)) {
-            norm_job j = {w, l, NULL, a, code, w->net->arch.slope};
-            cg_parallel_for((int)a->c, norm_plane, &j);
-        }
-        return ok(w);
+        if (idle(w))
+            return ok(w);
+    } else {
+        if (!(p = reach_point(w, a))) /* a dry or skipping walk goes on; a stopped or failed one not */
+            return ok(w);
+        /* Statistics of overflowed values would silently turn every later pixel black. */
+        if (!stats_finite(p, l, a->c))
+            return not_finite(w, "its normalization statistics are");
     }
-    cg_stat_point *p = reach_point(w, a);
-    if (!p) /* a dry or skipping walk goes on; a stopped or failed one not */
-        return ok(w);
-    /* Statistics of overflowed values would silently turn every later pixel black. */
-    if (!stats_finite(p, l, a->c))
-        return not_finite(w, "its normalization statistics are");
     norm_job j = {w, l, p, a, code, w->net->arch.slope};
     cg_parallel_for((int)a->c, norm_plane, &j);
     return ok(w);

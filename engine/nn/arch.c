@@ -216,7 +216,7 @@ cg_status cg_arch_parse(const char *json, cg_arch *a, cg_error *err)
         st = cg_fail(err, CG_ERR_FORMAT, "arch: \"code\" and \"side\" are for a style_encoder");
         goto out;
     }
-    if ((a->norm == CG_NORM_COND_INSTANCE || a->norm == CG_NORM_COND_AFFINE) && !gen) {
+    if (cg_arch_norm_per_style(a->norm) && !gen) {
         st = cg_fail(err, CG_ERR_FORMAT, "arch: %s norm is for generators", norm_names[a->norm]);
         goto out;
     }

@@ -43,7 +43,7 @@ cg_status cg_norm_layer_add(cg_params *ps, const char *prefix, cg_arch_norm kind
     if (kind == CG_NORM_NONE)
         return CG_OK;
     const int64_t cdim[1] = {channels}, sdim[2] = {styles, channels};
-    bool cond = kind == CG_NORM_COND_INSTANCE || kind == CG_NORM_COND_AFFINE;
+    bool cond = cg_arch_norm_per_style(kind);
     if (!(l->gamma = add_param(ps, prefix, "gamma", cond ? 2 : 1, cond ? sdim : cdim, false, err)) ||
         !(l->beta = add_param(ps, prefix, "beta", cond ? 2 : 1, cond ? sdim : cdim, false, err)))
         return err->code;

@@ -186,8 +186,7 @@ const char *cg_net_arch_json(const cg_net *net) { return net->arch_json; }
 const char *cg_net_type(const cg_net *net) { return cg_arch_type_name(net->arch.type); }
 int cg_net_styles(const cg_net *net)
 {
-    const cg_arch_norm n = net->arch.norm;
-    return n == CG_NORM_COND_INSTANCE || n == CG_NORM_COND_AFFINE || net->arch.style_heads ? net->arch.styles : 1;
+    return cg_arch_norm_per_style(net->arch.norm) || net->arch.style_heads ? net->arch.styles : 1;
 }
 int cg_net_attention_count(const cg_net *net) { return net->n_attention_names; }
 

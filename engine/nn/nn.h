@@ -71,6 +71,11 @@ cg_status cg_arch_parse(const char *json, cg_arch *a, cg_error *err);
 char *cg_arch_to_json(const cg_arch *a);
 const char *cg_arch_type_name(cg_arch_type t);
 const char *cg_arch_norm_name(cg_arch_norm n);
+/* Whether norm n keeps a gamma and beta row per style (cond_instance, cond_affine). */
+static inline bool cg_arch_norm_per_style(cg_arch_norm n)
+{
+    return n == CG_NORM_COND_INSTANCE || n == CG_NORM_COND_AFFINE;
+}
 const char *cg_arch_attention_name(cg_arch_attention a);
 
 /* ---- layers: parameters registered in a cg_params under "prefix.name" ---- */

@@ -393,9 +393,18 @@ static cg_status parse_style_group(cg_train_config *c, GKeyFile *kf, const char 
     return st;
 }
 
+/* [generator] norm's values, in the order of its option's list */
+static const char *const generator_norms[] = {"instance", "cond_instance", "adalin", "layer", "none", "cond_affine"};
+enum { NORM_COND_INSTANCE = 1, NORM_COND_AFFINE = 5 };
+
+/* A norm with a gamma and beta row per style. */
+static bool per_style_norm(const cg_train_config *c)
+{
+    return c->g_norm == NORM_COND_INSTANCE || c->g_norm == NORM_COND_AFFINE;
+}
+
 static char *build_gen_arch(const cg_train_config *c)
 {
-    static const char *const norms[] = {"instance", "cond_instance", "adalin", "layer", "none", "cond_affine"};
     static const char *const ups[] = {"nearest", "bilinear", "transposed"};
     JsonBuilder *b = json_builder_new();
     json_builder_begin_object(b);
@@ -410,8 +419,8 @@ static char *build_gen_arch(const cg_train_config *c)
         json_builder_add_int_value(b, c->g_blocks);
     }
     json_builder_set_member_name(b, "norm");
-    json_builder_add_string_value(b, norms[c->g_norm]);
-    if (c->g_norm == 1 || c->g_norm == 5 || c->g_style_heads) {
+    json_builder_add_string_value(b, generator_norms[c->g_norm]);
+    if (per_style_norm(c) || c->g_style_heads) {
         /* reference: one style row per value of the encoder's code */
         json_builder_set_member_name(b, "styles");
         json_builder_add_int_value(b, c->mode == TR_REFERENCE ? c->e_code + 1 : c->n_styles);
@@ -549,7 +558,7 @@ static cg_status check_config(cg_train_config *c, cg_error *err)
             s->dir = g_strdup("");
             s->photos = g_strdup("");
         }
-        if (c->g_norm != 1 && c->g_norm != 5 && !c->g_style_heads)
+        if (!per_style_norm(c) && !c->g_style_heads)
             return cg_fail(err, CG_ERR_INVALID,
                            "%s: multistyle needs [generator] norm = cond_instance or cond_affine, or style_heads = true",
                            f);
@@ -585,11 +594,11 @@ static cg_status check_config(cg_train_config *c, cg_error *err)
         if (n > TR_MAX_STYLES)
             return cg_fail(err, CG_ERR_INVALID, "%s: [data] references and reference_teachers: at most %d in all", f,
                            TR_MAX_STYLES);
-        if (c->g_norm != 1)
+        if (c->g_norm != NORM_COND_INSTANCE)
             return cg_fail(err, CG_ERR_INVALID, "%s: reference mode needs [generator] norm = cond_instance", f);
-    } else if (c->g_norm == 1 || c->g_norm == 5) {
+    } else if (per_style_norm(c)) {
         return cg_fail(err, CG_ERR_INVALID, "%s: [generator] norm = %s is for multistyle mode", f,
-                       c->g_norm == 1 ? "cond_instance" : "cond_affine");
+                       generator_norms[c->g_norm]);
     } else if (c->g_style_heads) {
         return cg_fail(err, CG_ERR_INVALID, "%s: [generator] style_heads is for multistyle and reference modes", f);
     }
