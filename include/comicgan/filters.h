@@ -100,7 +100,7 @@ typedef struct cg_painted_params {
     float contrast;   /* cg_filter_contrast factor about the mean luma, [0, 2] */
 } cg_painted_params;
 
-/* Kuwahara defaults, 1 pass, saturation 1.1, contrast 1.05. */
+/* Kuwahara defaults, 2 passes, saturation 1.2, contrast 1.05. */
 cg_painted_params cg_painted_defaults(void);
 cg_status cg_filter_painted(const cg_image *in, cg_image *out,
                             const cg_painted_params *params, cg_error *err);
