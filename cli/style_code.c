@@ -13,9 +13,7 @@
  * used only with the model whose networks made it. */
 #include "common.h"
 
-#include "io/atomic_file.h"
-#include "io/pixels.h"
-#include "io/read_file.h"
+#include "comicgan/files.h"
 
 #include <string.h>
 
@@ -180,7 +178,7 @@ float *cli_read_style_code(const cg_model *m, const char *path)
     cg_error err = {0};
     char *text = NULL;
     size_t len = 0;
-    if (cg_io_read_file(path, CODE_MAX_FILE, &text, &len, &err) != CG_OK) {
+    if (cg_file_read(path, CODE_MAX_FILE, &text, &len, &err) != CG_OK) {
         cli_fail_error(g_str_has_prefix(err.message, path) ? NULL : path, &err);
         return NULL;
     }
@@ -243,17 +241,6 @@ static char *code_json(const cg_model *m, const char *reference, const float *co
     return line;
 }
 
-/* Writes text to path atomically (io/atomic_file.h): all of it or nothing. */
-static cg_status write_text(const char *path, const char *text, cg_error *err)
-{
-    cg_atomic_file f;
-    cg_status st = cg_atomic_file_begin(&f, path, err);
-    if (st != CG_OK)
-        return st;
-    st = cg_io_write_all(f.fd, text, strlen(text), path, err);
-    return cg_atomic_file_finish(&f, path, st, err);
-}
-
 int cli_style_code(int argc, char **argv)
 {
     char *model_file = NULL, *style = NULL, *output = NULL, **files = NULL;
@@ -294,7 +281,7 @@ int cli_style_code(int argc, char **argv)
         if (status == CLI_EXIT_OK) {
             char *text = code_json(m, files[0], code);
             cg_error err = {0};
-            if (write_text(output, text, &err) != CG_OK)
+            if (cg_file_write(output, text, strlen(text), &err) != CG_OK)
                 status = cli_fail_error(g_str_has_prefix(err.message, output) ? NULL : output, &err);
             g_free(text);
         }

@@ -10,6 +10,7 @@
 
 #include <glib/gstdio.h>
 
+#include "comicgan/files.h"
 #include "image-testutil.h"
 
 /* ---- bad input ---------------------------------------------------------- */
@@ -364,6 +365,77 @@ static void test_unwritable(void)
     g_free(dir);
 }
 
+/* The public whole-file functions: a write replaces the file completely or
+ * leaves it as it was, with no temporary file; a read refuses what is not a
+ * regular file without blocking, and a file over its limit. */
+static void test_files(void)
+{
+    cg_error err = {0};
+    char *dir = tmp_path("files");
+    g_assert_cmpint(g_mkdir(dir, 0700), ==, 0);
+    char *path = g_build_filename(dir, "code.json", NULL);
+    const char *first = "{\"a\": 1, \"long\": \"xxxxxxxxxxxxxxxx\"}\n", *second = "{}\n";
+    char *data = NULL;
+    size_t len = 0;
+
+    g_assert_cmpint(cg_file_write(path, first, strlen(first), &err), ==, CG_OK);
+    g_assert_cmpint(cg_file_write(path, second, strlen(second), &err), ==, CG_OK);
+    g_assert_cmpint(cg_file_read(path, 1000, &data, &len, &err), ==, CG_OK);
+    g_assert_cmpuint(len, ==, strlen(second));
+    g_assert_cmpstr(data, ==, second);
+    g_free(data);
+    data = NULL;
+
+    /* Over the limit: refused, nothing returned. */
+    g_assert_cmpint(cg_file_read(path, 2, &data, &len, &err), ==, CG_ERR_UNSUPPORTED);
+    g_assert_null(data);
+
+    /* A FIFO and a folder: refused at once, the message naming the path. */
+    char *fifo = g_build_filename(dir, "fifo", NULL);
+    g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
+    cg_error_clear(&err);
+    g_assert_cmpint(cg_file_read(fifo, 1000, &data, &len, &err), ==, CG_ERR_IO);
+    g_assert_nonnull(strstr(err.message, fifo));
+    g_assert_null(data);
+    cg_error_clear(&err);
+    g_assert_cmpint(cg_file_read(dir, 1000, &data, &len, &err), ==, CG_ERR_IO);
+    g_assert_null(data);
+    g_assert_cmpint(g_unlink(fifo), ==, 0);
+    g_free(fifo);
+
+    /* The disk filling up half-way: an error, the old file kept, nothing left. */
+    char big[20000];
+    memset(big, 'b', sizeof big);
+    struct rlimit old, small = {.rlim_cur = 4000};
+    void (*old_handler)(int) = signal(SIGXFSZ, SIG_IGN);
+    g_assert_cmpint(getrlimit(RLIMIT_FSIZE, &old), ==, 0);
+    small.rlim_max = old.rlim_max;
+    cg_error_clear(&err);
+    g_assert_cmpint(setrlimit(RLIMIT_FSIZE, &small), ==, 0);
+    cg_status st = cg_file_write(path, big, sizeof big, &err);
+    g_assert_cmpint(setrlimit(RLIMIT_FSIZE, &old), ==, 0);
+    signal(SIGXFSZ, old_handler);
+    g_assert_cmpint(st, ==, CG_ERR_IO);
+    g_assert_cmpint(cg_file_read(path, 1000, &data, &len, &err), ==, CG_OK);
+    g_assert_cmpstr(data, ==, second);
+    g_free(data);
+    char *names = list_dir(dir);
+    g_assert_cmpstr(names, ==, "code.json");
+    g_free(names);
+
+    /* A folder that does not exist: an error naming the path. */
+    char *missing = g_build_filename(dir, "no-such-folder", "code.json", NULL);
+    cg_error_clear(&err);
+    g_assert_cmpint(cg_file_write(missing, second, strlen(second), &err), ==, CG_ERR_IO);
+    g_assert_nonnull(strstr(err.message, "no-such-folder"));
+    g_free(missing);
+
+    g_assert_cmpint(g_unlink(path), ==, 0);
+    g_assert_cmpint(g_rmdir(dir), ==, 0);
+    g_free(path);
+    g_free(dir);
+}
+
 void add_bad_image_tests(void)
 {
     g_test_add_func("/io/image/bad/huge", test_huge);
@@ -372,4 +444,5 @@ void add_bad_image_tests(void)
     g_test_add_func("/io/image/bad/not-images", test_not_images);
     g_test_add_func("/io/image/save/atomic", test_atomic);
     g_test_add_func("/io/image/save/unwritable", test_unwritable);
+    g_test_add_func("/io/files", test_files);
 }
