@@ -607,6 +607,48 @@ package presentty presentty CC-BY -
 # the Golden Gate bridge at dusk
 include photos presentty usr/share/doc/presentty/example/gg.jpg
 
+# ---- photos, fourth search -------------------------------------------------
+package jag jag GPL-3+ -
+# the puzzle game's backgrounds: a river valley under clouds (two views), a
+# lake at dusk (two views), a sunset over spoil heaps (bg1 is a composite with
+# a painted glow, bg2 is blurred on purpose)
+include photos jag usr/share/games/jag/data/schemes/default/bg[34567].jpg
+group photos jag usr/share/games/jag/data/schemes/default/bg[34].jpg jag-lake-dusk
+group photos jag usr/share/games/jag/data/schemes/default/bg[67].jpg jag-valley
+
+package python3-pyglet pyglet BSD-3-clause -
+# the programming guide's kitten
+include photos python3-pyglet usr/share/doc/python3-pyglet/examples/programming_guide/kitten.jpg
+
+package libmlv3-dev mlv GPL-3 -
+# an example's photograph (CC-BY-SA-3.0 in the copyright file): water avens
+# flowering among leaves
+include photos libmlv3-dev usr/share/doc/libmlv3-dev/doc/mlv/examples/advanced/flower.jpg
+
+package pikepdf-doc pikepdf MPL-2.0 -
+# hands releasing a pike into a river (CC-BY-SA-4.0 in the copyright file)
+include photos pikepdf-doc usr/share/doc/python3-pikepdf/html/_images/pike-release.jpg
+
+package python-pytest-doc pytest Expat -
+# Freiburg seen from a hill
+include photos python-pytest-doc usr/share/doc/python-pytest-doc/html/_images/freiburg2.jpg
+
+package python3-elgato-streamdeck streamdeck MIT -
+# a tabby cat asleep on a bed (public-domain in the copyright file)
+include photos python3-elgato-streamdeck usr/share/doc/python3-elgato-streamdeck/examples/Assets/Harold.jpg
+
+package sqlite3-doc sqlite public-domain -
+# SQLite's author holding a pie against a red wall
+include photos sqlite3-doc usr/share/doc/sqlite3/images/sqlitepie.jpg
+
+package toybox toybox 0BSD -
+# a man in headphones with a towel over his face
+include photos toybox usr/share/doc/toybox/www/towel.jpg
+
+package varnish-doc varnish BSD-2-clause -
+# two men on a stage, one holding up a green book
+include photos varnish-doc usr/share/doc/varnish/html/_images/bjarne.jpeg
+
 # ---- paintings: painted story and scenery art ----------------------------
 dataset paintings longest=512 min_long=480 min_short=300 max_long=8192 max_aspect=3.0 max_images=400
 
