@@ -73,6 +73,8 @@ static const opt_def options[] = {
     {"generator", "post_bands", OPT_INT, O(g_post_bands), "0", 0, 32, NULL},
     {"generator", "post_band_width", OPT_DBL, O(g_post_band_width), "0.3", 1e-6, 1, NULL},
     {"generator", "init", OPT_ENUM, O(init), "normal", 0, 0, "normal|xavier"},
+    /* Read by the recipes' export step (comicgan export --post-smooth). */
+    {"export", "post_smooth", OPT_INT, O(x_post_smooth), "0", 0, 8, NULL},
     {"encoder", "width", OPT_INT, O(e_width), "16", 1, 256, NULL},
     {"encoder", "layers", OPT_INT, O(e_layers), "4", 1, 8, NULL},
     {"encoder", "code", OPT_INT, O(e_code), "8", 1, 63, NULL},
@@ -660,11 +662,19 @@ static bool written_when_set(const cg_train_config *c, const opt_def *o)
     return strcmp(o->group, "generator") == 0 && strcmp(o->key, "style_heads") == 0 && !c->g_style_heads;
 }
 
+/* Options of the export step: they change the model file, not the training,
+ * so they are not part of the canonical config (a run keeps its hash). */
+static bool export_only(const opt_def *o)
+{
+    return strcmp(o->group, "export") == 0;
+}
+
 static void build_canonical(cg_train_config *c)
 {
     GKeyFile *kf = g_key_file_new();
     for (int i = 0; i < N_OPTIONS; i++) {
-        if ((c->mode != TR_REFERENCE && reference_only(&options[i])) || written_when_set(c, &options[i]))
+        if ((c->mode != TR_REFERENCE && reference_only(&options[i])) || written_when_set(c, &options[i]) ||
+            export_only(&options[i]))
             continue;
         char *v = option_text(c, &options[i]);
         g_key_file_set_string(kf, options[i].group, options[i].key, v);

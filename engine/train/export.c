@@ -35,7 +35,7 @@ static char *portable_recipe(const char *config)
     return g_string_free(out, FALSE);
 }
 
-static char *provenance_json(const cg_safetensors *f, const char *run_dir)
+static char *provenance_json(const cg_safetensors *f, const char *run_dir, const cg_export_options *opts)
 {
     static const char *const keys[] = {"mode", "config_hash", "dataset_manifest", "engine_version"};
     JsonBuilder *b = json_builder_new();
@@ -55,6 +55,13 @@ static char *provenance_json(const cg_safetensors *f, const char *run_dir)
     char *base = g_path_get_basename(run_dir);
     json_builder_add_string_value(b, base);
     g_free(base);
+    if (opts && opts->post_smooth) {
+        json_builder_set_member_name(b, "export");
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "post_smooth");
+        json_builder_add_int_value(b, opts->post_smooth);
+        json_builder_end_object(b);
+    }
     json_builder_set_member_name(b, "date");
     GDateTime *now = g_date_time_new_now_utc();
     char *date = g_date_time_format_iso8601(now);
@@ -91,7 +98,36 @@ static cg_status copy_net(const cg_safetensors *f, const char *path, const char 
     return st;
 }
 
-cg_status cg_run_export(const char *run_dir, const char *out_model, cg_error *err)
+/* The trained architecture arch (JSON) with opts applied, as new JSON; NULL
+ * with err filled when an option does not fit it. */
+static char *exported_arch(const char *arch, const cg_export_options *opts, cg_error *err)
+{
+    JsonParser *parser = json_parser_new();
+    char *out = NULL;
+    if (!json_parser_load_from_data(parser, arch, -1, NULL) || !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
+        cg_fail(err, CG_ERR_FORMAT, "the checkpoint's architecture is not a JSON object");
+    } else if (opts->post_smooth < 1 || opts->post_smooth > 8) {
+        cg_fail(err, CG_ERR_INVALID, "post_smooth %d: must be 1..8 (0 keeps the training's)", opts->post_smooth);
+    } else {
+        JsonObject *o = json_node_get_object(json_parser_get_root(parser));
+        bool has_post = (json_object_has_member(o, "post_smooth") && json_object_get_int_member(o, "post_smooth") > 0) ||
+                        (json_object_has_member(o, "post_bands") && json_object_get_int_member(o, "post_bands") > 0);
+        if (!has_post) {
+            cg_fail(err, CG_ERR_INVALID,
+                    "post_smooth: the network was trained without a post stage, so none can be changed");
+        } else {
+            json_object_set_int_member(o, "post_smooth", opts->post_smooth);
+            JsonGenerator *gen = json_generator_new();
+            json_generator_set_root(gen, json_parser_get_root(parser));
+            out = json_generator_to_data(gen, NULL);
+            g_object_unref(gen);
+        }
+    }
+    g_object_unref(parser);
+    return out;
+}
+
+cg_status cg_run_export(const char *run_dir, const char *out_model, const cg_export_options *opts, cg_error *err)
 {
     char *path = g_build_filename(run_dir, "checkpoint.safetensors", NULL);
     cg_safetensors *f = cg_safetensors_open(path, err);
@@ -109,6 +145,12 @@ cg_status cg_run_export(const char *run_dir, const char *out_model, cg_error *er
     if (st == CG_OK && (!net_name || !styles || !arch || (enc_name && !enc_arch) ||
                         !cg_safetensors_metadata(f, "config") || !cg_safetensors_metadata(f, "step")))
         st = cg_fail(err, CG_ERR_FORMAT, "%s: not a comicgan training checkpoint", path);
+    char *changed = NULL;
+    if (st == CG_OK && opts && opts->post_smooth) {
+        if (!(changed = exported_arch(arch, opts, err)))
+            st = cg_error_prefix(err, "%s", path);
+        arch = changed;
+    }
     if (st == CG_OK && !(m = enc_name ? cg_model_new_reference(arch, enc_arch, styles, err)
                                       : cg_model_new(arch, styles, err)))
         st = cg_error_prefix(err, "%s", path);
@@ -117,10 +159,11 @@ cg_status cg_run_export(const char *run_dir, const char *out_model, cg_error *er
     if (st == CG_OK && enc_name)
         st = copy_net(f, path, enc_name, cg_net_params(cg_model_encoder(m)), err);
     if (st == CG_OK) {
-        prov = provenance_json(f, run_dir);
+        prov = provenance_json(f, run_dir, opts);
         st = cg_model_save(m, out_model, prov, err);
     }
     g_free(prov);
+    g_free(changed);
     g_free(arch_key);
     g_free(enc_key);
     cg_model_free(m);

@@ -67,6 +67,7 @@ struct cg_train_config {
     int g_guided_radius;
     double g_guided_eps;
     int g_post_smooth;    /* passes of the output's own guided filter */
+    int x_post_smooth;    /* [export] post_smooth: 0, or the exported model's passes */
     int g_post_smooth_radius;
     double g_post_smooth_eps;
     int g_post_bands;     /* luma bands of the output (0: none) */

@@ -112,10 +112,20 @@ const char *cg_train_config_run_dir(const cg_train_config *c);
  * discriminator losses, against steps. */
 cg_status cg_run_plot(const char *run_dir, const char *out_png, cg_error *err);
 
+/* What cg_run_export changes in the model it writes; all zero (or a NULL
+ * pointer) writes the network as it was trained. */
+typedef struct cg_export_options {
+    int post_smooth; /* 1..8: the model's post stage smooths its output this
+                      * many times instead of as many as in training (the
+                      * network needs a post stage); 0 as trained */
+} cg_export_options;
+
 /* Writes the trained generator of run_dir's checkpoint as a model file at
  * out_model (atomically), its comicgan.provenance filled in: recipe (the
- * config), config hash, dataset manifest hash, steps, date, engine version. */
-cg_status cg_run_export(const char *run_dir, const char *out_model, cg_error *err);
+ * config), config hash, dataset manifest hash, steps, date, engine version,
+ * and what opts changed ("export"). A bad option is CG_ERR_INVALID, and
+ * nothing is written. */
+cg_status cg_run_export(const char *run_dir, const char *out_model, const cg_export_options *opts, cg_error *err);
 
 /* ---- evaluation --------------------------------------------------------- */
 

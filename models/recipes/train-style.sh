@@ -8,7 +8,8 @@
 #   1. the datasets (build-datasets.sh) when data/datasets lacks one;
 #   2. the training run in data/runs/NAME (resumed exactly when a checkpoint exists;
 #      resuming needs the same CG_NUM_THREADS as the start);
-#   3. the model file models/NAME.safetensors (comicgan export);
+#   3. the model file models/NAME.safetensors (comicgan export, with the recipe's
+#      [export] settings);
 #   4. the card's figures in models/cards/: NAME-loss.png (comicgan plot),
 #      NAME-contact.jpg (validation photos: input | output | attention) and
 #      NAME-eval.json (comicgan eval on the run's test split), and the inference
@@ -75,7 +76,10 @@ else
 fi
 
 "$comicgan" plot "$run" -o "$cards/$name-loss.png"
-"$comicgan" export "$run" -o "$root/models/$name.safetensors.tmp"
+# [export] post_smooth in the recipe: the model smooths its output that many
+# times, instead of as often as the losses saw in training.
+post_smooth=$(awk -F= '/^\[/ { group = $0 } group == "[export]" && $1 ~ /^ *post_smooth *$/ { gsub(/ /, "", $2); print $2 }' "$config")
+"$comicgan" export "$run" ${post_smooth:+--post-smooth "$post_smooth"} -o "$root/models/$name.safetensors.tmp"
 mv "$root/models/$name.safetensors.tmp" "$root/models/$name.safetensors"
 model=$root/models/$name.safetensors
 if grep -qE '^mode *= *reference' "$config"; then

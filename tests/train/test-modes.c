@@ -6,6 +6,7 @@
 #include "comicgan/model.h"
 #include "comicgan/safetensors.h"
 
+#include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
 
@@ -65,7 +66,7 @@ static void run_mode(const char *name, const char *text, int styles, const char 
     g_assert_nonnull(strstr(err.message, "already holds a run"));
 
     char *model_path = g_build_filename(dir, "model.safetensors", NULL);
-    if (cg_run_export(run, model_path, &err) != CG_OK)
+    if (cg_run_export(run, model_path, NULL, &err) != CG_OK)
         g_error("%s export: %s", name, err.message);
     cg_model *m = cg_model_load(model_path, &err);
     if (!m)
@@ -311,7 +312,7 @@ static void check_multistyle_no_adversarial(const char *norm)
     g_assert_nonnull(strstr(log, "\"g_l1\":"));
     g_assert_null(strstr(log, "\"d_real\""));
     g_assert_null(strstr(log, "\"g_adv\""));
-    g_assert_cmpint(cg_run_export(run, model, &err), ==, CG_OK);
+    g_assert_cmpint(cg_run_export(run, model, NULL, &err), ==, CG_OK);
     cg_model *m = cg_model_load(model, &err);
     g_assert_nonnull(m);
     g_assert_cmpint(cg_model_style_count(m), ==, 3);
@@ -335,6 +336,68 @@ static void test_multistyle_no_adversarial(void)
     check_multistyle_no_adversarial("cond_affine");
 }
 
+/* Export can change the model's post stage from the one the network was
+ * trained through (the cel recipe smooths more at inference than in
+ * training); the provenance says so. A value out of range, or a network
+ * without a post stage, is refused and nothing is written. */
+static void test_export_post_smooth(void)
+{
+    char *dir = fx_tmpdir();
+    char *extra = g_strdup_printf("targets = %s/targets\n[generator]\nresidual = true\nresidual_guided = 1\n"
+                                  "post_smooth = 1\npost_bands = 4\n",
+                                  data_root);
+    char *text = config_text("pix2pix", extra, TINY_DISC);
+    char *path = fx_write_file(dir, "run.ini", text);
+    cg_train_config *c = fx_config(path);
+    char *run = g_build_filename(dir, "run", NULL), *model = g_build_filename(dir, "m.safetensors", NULL);
+    cg_error err = {0};
+    if (fx_train(c, run, false, 0, &err) != CG_OK)
+        g_error("train: %s", err.message);
+
+    cg_export_options o = {.post_smooth = 3};
+    g_assert_cmpint(cg_run_export(run, model, &o, &err), ==, CG_OK);
+    cg_model *m = cg_model_load(model, &err);
+    g_assert_nonnull(m);
+    const char *arch = cg_net_arch_json(cg_model_net(m));
+    g_assert_nonnull(strstr(arch, "\"post_smooth\":3"));
+    g_assert_nonnull(strstr(arch, "\"post_bands\":4"));
+    g_assert_nonnull(strstr(cg_model_provenance_json(m), "\"export\":{\"post_smooth\":3}"));
+    cg_model_free(m);
+    g_assert_cmpint(g_unlink(model), ==, 0);
+
+    o.post_smooth = 9;
+    g_assert_cmpint(cg_run_export(run, model, &o, &err), ==, CG_ERR_INVALID);
+    g_assert_nonnull(strstr(err.message, "post_smooth"));
+    g_assert_false(g_file_test(model, G_FILE_TEST_EXISTS));
+    fx_rmtree(run);
+
+    /* A network trained without a post stage has none to change. */
+    cg_train_config_free(c);
+    g_free(text);
+    g_free(extra);
+    extra = g_strdup_printf("targets = %s/targets\n", data_root);
+    text = config_text("pix2pix", extra, TINY_DISC);
+    g_free(path);
+    path = fx_write_file(dir, "plain.ini", text);
+    c = fx_config(path);
+    if (fx_train(c, run, false, 0, &err) != CG_OK)
+        g_error("train: %s", err.message);
+    o.post_smooth = 2;
+    cg_error_clear(&err);
+    g_assert_cmpint(cg_run_export(run, model, &o, &err), ==, CG_ERR_INVALID);
+    g_assert_nonnull(strstr(err.message, "without a post stage"));
+    g_assert_false(g_file_test(model, G_FILE_TEST_EXISTS));
+
+    g_free(model);
+    g_free(run);
+    g_free(path);
+    g_free(text);
+    g_free(extra);
+    cg_train_config_free(c);
+    fx_rmtree(dir);
+    g_free(dir);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -353,6 +416,7 @@ int main(int argc, char **argv)
     g_test_add_func("/train/modes/multistyle_style_chroma", test_multistyle_style_chroma);
     g_test_add_func("/train/modes/multistyle_no_adversarial", test_multistyle_no_adversarial);
     g_test_add_func("/train/losses/gradient", test_gradient_loss);
+    g_test_add_func("/train/export/post_smooth", test_export_post_smooth);
     int rc = g_test_run();
     fx_rmtree(data_root);
     g_free(photos);

@@ -78,7 +78,7 @@ static void test_train_export_stylize(void)
     cg_image_free(grid);
 
     char *model_path = g_build_filename(dir, "ref.safetensors", NULL);
-    if (cg_run_export(run, model_path, &err) != CG_OK)
+    if (cg_run_export(run, model_path, NULL, &err) != CG_OK)
         g_error("export: %s", err.message);
     cg_model *m = cg_model_load(model_path, &err);
     if (!m)
