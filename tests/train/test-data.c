@@ -193,6 +193,14 @@ static void test_config(void)
     g_assert_cmpstr(cg_train_config_hash(again), ==, cg_train_config_hash(c));
     g_assert_cmpstr(cg_train_config_canonical(again), ==, canon);
     cg_train_config_free(again);
+    /* [export] changes the model file, not the training: same run, same hash. */
+    char *exported = g_strdup_printf("%s[export]\npost_smooth = 4\n", text);
+    again = cg_train_config_parse(exported, root, "ok.ini", &err);
+    g_assert_nonnull(again);
+    g_assert_cmpstr(cg_train_config_hash(again), ==, cg_train_config_hash(c));
+    cg_train_config_free(again);
+    g_free(exported);
+    expect_config_error("[data]\nphotos = @\ntarget_filter = cel\n[export]\npost_smooth = 9\n", "post_smooth");
     cg_train_config_free(c);
     g_free(text);
     g_free(dir);
