@@ -336,24 +336,36 @@ static void test_multistyle_no_adversarial(void)
     check_multistyle_no_adversarial("cond_affine");
 }
 
+/* A 3-step pix2pix run on the fixture's targets into dir/NAME, its
+ * [generator] extended by generator_extra. */
+static char *train_pix2pix(const char *dir, const char *name, const char *generator_extra)
+{
+    char *extra = g_strdup_printf("targets = %s/targets\n[generator]\n%s", data_root, generator_extra);
+    char *text = config_text("pix2pix", extra, TINY_DISC);
+    char *ini = g_strdup_printf("%s.ini", name);
+    char *path = fx_write_file(dir, ini, text);
+    cg_train_config *c = fx_config(path);
+    char *run = g_build_filename(dir, name, NULL);
+    cg_error err = {0};
+    if (fx_train(c, run, false, 0, &err) != CG_OK)
+        g_error("train %s: %s", name, err.message);
+    cg_train_config_free(c);
+    g_free(path);
+    g_free(ini);
+    g_free(text);
+    g_free(extra);
+    return run;
+}
+
 /* Export can change the model's post stage from the one the network was
  * trained through (the cel recipe smooths more at inference than in
  * training); the provenance says so. A value out of range, or a network
  * without a post stage, is refused and nothing is written. */
 static void test_export_post_smooth(void)
 {
-    char *dir = fx_tmpdir();
-    char *extra = g_strdup_printf("targets = %s/targets\n[generator]\nresidual = true\nresidual_guided = 1\n"
-                                  "post_smooth = 1\npost_bands = 4\n",
-                                  data_root);
-    char *text = config_text("pix2pix", extra, TINY_DISC);
-    char *path = fx_write_file(dir, "run.ini", text);
-    cg_train_config *c = fx_config(path);
-    char *run = g_build_filename(dir, "run", NULL), *model = g_build_filename(dir, "m.safetensors", NULL);
+    char *dir = fx_tmpdir(), *model = g_build_filename(dir, "m.safetensors", NULL);
+    char *run = train_pix2pix(dir, "post", "residual = true\nresidual_guided = 1\npost_smooth = 1\npost_bands = 4\n");
     cg_error err = {0};
-    if (fx_train(c, run, false, 0, &err) != CG_OK)
-        g_error("train: %s", err.message);
-
     cg_export_options o = {.post_smooth = 3};
     g_assert_cmpint(cg_run_export(run, model, &o, &err), ==, CG_OK);
     cg_model *m = cg_model_load(model, &err);
@@ -369,31 +381,18 @@ static void test_export_post_smooth(void)
     g_assert_cmpint(cg_run_export(run, model, &o, &err), ==, CG_ERR_INVALID);
     g_assert_nonnull(strstr(err.message, "post_smooth"));
     g_assert_false(g_file_test(model, G_FILE_TEST_EXISTS));
-    fx_rmtree(run);
+    g_free(run);
 
     /* A network trained without a post stage has none to change. */
-    cg_train_config_free(c);
-    g_free(text);
-    g_free(extra);
-    extra = g_strdup_printf("targets = %s/targets\n", data_root);
-    text = config_text("pix2pix", extra, TINY_DISC);
-    g_free(path);
-    path = fx_write_file(dir, "plain.ini", text);
-    c = fx_config(path);
-    if (fx_train(c, run, false, 0, &err) != CG_OK)
-        g_error("train: %s", err.message);
+    run = train_pix2pix(dir, "plain", "");
     o.post_smooth = 2;
     cg_error_clear(&err);
     g_assert_cmpint(cg_run_export(run, model, &o, &err), ==, CG_ERR_INVALID);
     g_assert_nonnull(strstr(err.message, "without a post stage"));
     g_assert_false(g_file_test(model, G_FILE_TEST_EXISTS));
 
-    g_free(model);
     g_free(run);
-    g_free(path);
-    g_free(text);
-    g_free(extra);
-    cg_train_config_free(c);
+    g_free(model);
     fx_rmtree(dir);
     g_free(dir);
 }
