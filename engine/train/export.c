@@ -1,6 +1,7 @@
 /* Exporting a run: the trained generator of the run's checkpoint as a model
  * file whose comicgan.provenance says where it came from. */
 #include "train/train_private.h"
+#include "nn/nn.h"
 
 #include "cg_config.h"
 #include "comicgan/model.h"
@@ -102,29 +103,19 @@ static cg_status copy_net(const cg_safetensors *f, const char *path, const char 
  * with err filled when an option does not fit it. */
 static char *exported_arch(const char *arch, const cg_export_options *opts, cg_error *err)
 {
-    JsonParser *parser = json_parser_new();
-    char *out = NULL;
-    if (!json_parser_load_from_data(parser, arch, -1, NULL) || !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
-        cg_fail(err, CG_ERR_FORMAT, "the checkpoint's architecture is not a JSON object");
-    } else if (opts->post_smooth < 1 || opts->post_smooth > 8) {
+    cg_arch a;
+    if (cg_arch_parse(arch, &a, err) != CG_OK)
+        return NULL;
+    if (opts->post_smooth < 1 || opts->post_smooth > 8) {
         cg_fail(err, CG_ERR_INVALID, "post_smooth %d: must be 1..8 (0 keeps the training's)", opts->post_smooth);
-    } else {
-        JsonObject *o = json_node_get_object(json_parser_get_root(parser));
-        bool has_post = (json_object_has_member(o, "post_smooth") && json_object_get_int_member(o, "post_smooth") > 0) ||
-                        (json_object_has_member(o, "post_bands") && json_object_get_int_member(o, "post_bands") > 0);
-        if (!has_post) {
-            cg_fail(err, CG_ERR_INVALID,
-                    "post_smooth: the network was trained without a post stage, so none can be changed");
-        } else {
-            json_object_set_int_member(o, "post_smooth", opts->post_smooth);
-            JsonGenerator *gen = json_generator_new();
-            json_generator_set_root(gen, json_parser_get_root(parser));
-            out = json_generator_to_data(gen, NULL);
-            g_object_unref(gen);
-        }
+        return NULL;
     }
-    g_object_unref(parser);
-    return out;
+    if (!cg_arch_has_post(&a)) {
+        cg_fail(err, CG_ERR_INVALID, "post_smooth: the network was trained without a post stage, so none can be changed");
+        return NULL;
+    }
+    a.post_smooth = opts->post_smooth;
+    return cg_arch_to_json(&a);
 }
 
 cg_status cg_run_export(const char *run_dir, const char *out_model, const cg_export_options *opts, cg_error *err)
