@@ -596,6 +596,10 @@ static cg_status check_config(cg_train_config *c, cg_error *err)
         if (n > TR_MAX_STYLES)
             return cg_fail(err, CG_ERR_INVALID, "%s: [data] references and reference_teachers: at most %d in all", f,
                            TR_MAX_STYLES);
+        if (c->l1 > 0 && c->n_reference_teachers == 0)
+            return cg_fail(err, CG_ERR_INVALID,
+                           "%s: [loss] l1 in reference mode ties the output to a teacher's rendering of the photo: "
+                           "it needs [data] reference_teachers", f);
         if (c->g_norm != NORM_COND_INSTANCE)
             return cg_fail(err, CG_ERR_INVALID, "%s: reference mode needs [generator] norm = cond_instance", f);
     } else if (per_style_norm(c)) {

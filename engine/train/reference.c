@@ -9,6 +9,12 @@
  *   reconstruction  G(reference, E(reference)) against the reference: a
  *                   reference restyled by its own code stays itself
  *   adversarial     optional: a PatchGAN on the references
+ *   l1              optional, on steps whose references are a teacher's
+ *                   renderings: L1 to the same teacher's rendering of the
+ *                   photo. The style loss alone moves tone and palette; this
+ *                   term shows G what drawing in a look means (ink and dots
+ *                   for a manga page, flat fills for a cel frame), and E
+ *                   learns to tell those looks apart
  * The references come from folders and from teachers' renderings of the
  * photos (reference_teachers); with several sources, step s draws from
  * source s mod sources. */
@@ -27,6 +33,7 @@ typedef struct reference {
     tr_disc d;
     bool has_d;
     float *x, *r, *fake; /* this step's local batches */
+    float *paired;       /* the teacher's rendering of x, on paired steps */
     float *scratch;      /* the photos a teacher rendered into this step's references */
 } reference;
 
@@ -86,6 +93,7 @@ static cg_status setup(tr_trainer *t, cg_error *err)
     m->x = g_malloc(floats * sizeof(float));
     m->r = g_malloc(floats * sizeof(float));
     m->fake = g_malloc(floats * sizeof(float));
+    m->paired = g_malloc(floats * sizeof(float));
     m->scratch = g_malloc(floats * sizeof(float));
     return CG_OK;
 }
@@ -126,7 +134,13 @@ static cg_status step(tr_trainer *t, bool warmup, tr_losses *l, cg_error *err)
     reference *m = t->mode;
     const int n = t->local_batch, size = c->size;
     const int k = (int)(t->step % m->n_refs);
-    tr_source_batch(m->photos, c, &t->rng, c->batch, t->local_lo, t->local_lo + n, m->x, NULL);
+    /* A paired step takes its photos from the teacher's source, which holds
+     * each photo beside its rendering. */
+    const bool paired = m->rendered[k] && c->l1 > 0;
+    if (paired)
+        tr_source_batch(m->refs[k], c, &t->rng, c->batch, t->local_lo, t->local_lo + n, m->x, m->paired);
+    else
+        tr_source_batch(m->photos, c, &t->rng, c->batch, t->local_lo, t->local_lo + n, m->x, NULL);
     if (m->rendered[k])
         tr_source_batch(m->refs[k], c, &t->rng, c->batch, t->local_lo, t->local_lo + n, m->scratch, m->r);
     else
@@ -146,6 +160,8 @@ static cg_status step(tr_trainer *t, bool warmup, tr_losses *l, cg_error *err)
         tr_sum_add(&sum, "g_style", (float)c->style_w, style_loss(g, fo, fr, layers));
         tr_sum_add(&sum, "g_content", (float)c->content, cg_l1_loss(g, fo[layers - 1], fx[layers - 1], 0));
     }
+    if (paired)
+        tr_sum_add(&sum, "g_l1", (float)c->l1, cg_l1_loss(g, out, tr_input(g, m->paired, n, size), 0));
     if (c->reconstruction > 0)
         tr_sum_add(&sum, "g_reconstruction", (float)c->reconstruction,
                    cg_l1_loss(g, cg_net_forward(m->g->net, g, r, code, NULL), r, 0));
@@ -222,6 +238,7 @@ static void release(tr_trainer *t)
         g_free(m->x);
         g_free(m->r);
         g_free(m->fake);
+        g_free(m->paired);
         g_free(m->scratch);
     }
     g_free(m);

@@ -188,6 +188,53 @@ static void test_train_export_stylize(void)
     g_free(dir);
 }
 
+/* With l1 set, the steps whose references are a teacher's renderings (here
+ * every second one: the sources are the folder, then the manga teacher) tie
+ * the output to the teacher's rendering of the photo; the others do not. */
+static void test_paired_steps(void)
+{
+    char *dir = fx_tmpdir();
+    char *text = g_strdup_printf(
+        "[run]\nmode = reference\nname = ref\nsteps = 6\nbatch = 2\nsize = 16\nsamples = 2\nlog_every = 1\n"
+        "sample_every = 0\ncheckpoint_every = 0\n"
+        "[generator]\nwidth = 4\ndownsamples = 1\nblocks = 1\n[encoder]\nwidth = 4\nlayers = 2\ncode = 4\n"
+        "[discriminator]\nwidth = 4\nlayers = 2\n[loss]\nl1 = 10\n"
+        "[data]\nphotos = %s/photos\nreferences = %s/style\nreference_teachers = manga\n"
+        "val_fraction = 0.2\ntest_fraction = 0\n",
+        data_root, data_root);
+    char *path = fx_write_file(dir, "run.ini", text);
+    cg_train_config *c = fx_config(path);
+    char *run = g_build_filename(dir, "run", NULL);
+    cg_error err = {0};
+    if (fx_train(c, run, false, 0, &err) != CG_OK)
+        g_error("train: %s", err.message);
+    char *log = NULL, *log_path = g_build_filename(run, "log.jsonl", NULL);
+    g_assert_true(g_file_get_contents(log_path, &log, NULL, NULL));
+    char **lines = g_strsplit(log, "\n", -1);
+    int steps = 0;
+    for (int i = 0; lines[i]; i++) {
+        const char *at = strstr(lines[i], "\"step\":");
+        if (!at)
+            continue;
+        long step = strtol(at + 7, NULL, 10); /* logged after the step: step s is line s + 1 */
+        bool teacher_step = (step - 1) % 2 == 1;
+        if ((strstr(lines[i], "\"g_l1\":") != NULL) != teacher_step)
+            g_error("step %ld: g_l1 %s", step, teacher_step ? "missing" : "on a folder step");
+        g_assert_nonnull(strstr(lines[i], "\"g_style\":"));
+        steps++;
+    }
+    g_assert_cmpint(steps, ==, 6);
+    g_strfreev(lines);
+    cg_train_config_free(c);
+    fx_rmtree(dir);
+    g_free(log);
+    g_free(log_path);
+    g_free(run);
+    g_free(path);
+    g_free(text);
+    g_free(dir);
+}
+
 static void test_config_rules(void)
 {
     char *dir = fx_tmpdir();
@@ -213,6 +260,13 @@ static void test_config_rules(void)
             g_error("%s: %s", bad_teachers[i], err.message);
         g_free(t);
     }
+    /* l1 needs a teacher to render the photos. */
+    char *t5 = g_strdup_printf("[run]\nmode = reference\n[data]\nphotos = %s/photos\nreferences = %s/style\n"
+                               "[loss]\nl1 = 10\n",
+                               data_root, data_root);
+    g_assert_null(cg_train_config_parse(t5, dir, "e.ini", &err));
+    g_assert_nonnull(strstr(err.message, "needs [data] reference_teachers"));
+    g_free(t5);
     char *t4 = g_strdup_printf("[run]\nmode = pix2pix\n[data]\nphotos = %s/photos\ntarget_filter = cel\n"
                                "reference_teachers = manga\n",
                                data_root);
@@ -243,6 +297,7 @@ int main(int argc, char **argv)
     fx_write_photos(style, 4, 20, 22, 99);
     fx_write_photos(art, 4, 22, 20, 42);
     g_test_add_func("/train/reference/train_export_stylize", test_train_export_stylize);
+    g_test_add_func("/train/reference/paired_steps", test_paired_steps);
     g_test_add_func("/train/reference/config_rules", test_config_rules);
     int rc = g_test_run();
     fx_rmtree(data_root);
