@@ -5,6 +5,7 @@
 #include "comicgan/stylize.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 cg_status cg_model_encode_reference(const cg_model *m, const cg_image *ref, float *code, cg_error *err)
@@ -26,38 +27,65 @@ cg_status cg_model_encode_reference(const cg_model *m, const cg_image *ref, floa
     cg_status st = cg_engine_init(err);
     if (st != CG_OK)
         return st;
-    /* The encoder learnt from crops of one size: it sees every reference with
-     * its long side at that size, whatever the picture's own. */
-    const int side = cg_net_reference_side(enc), longest = ref->width > ref->height ? ref->width : ref->height;
-    const double f = (double)side / longest;
+    /* The encoder learnt from square crops cut from pictures loaded at one
+     * short side. A reference is shown to it the same way: scaled to that
+     * short side, cut into crops that cover it, their codes averaged, so its
+     * strokes and dots keep the size in pixels the encoder knows. A model
+     * that does not say how its references were loaded sees the whole
+     * picture with its long side at the crop's. */
+    const int side = cg_net_reference_side(enc), load_side = cg_net_reference_load_side(enc);
+    const int shortest = ref->width < ref->height ? ref->width : ref->height;
+    const int longest = ref->width > ref->height ? ref->width : ref->height;
+    const double f = load_side ? (double)load_side / shortest : (double)side / longest;
     int w = (int)lround(ref->width * f), h = (int)lround(ref->height * f);
     w = w < 1 ? 1 : w;
     h = h < 1 ? 1 : h;
+    const int cw = load_side && w > side ? side : w, ch = load_side && h > side ? side : h;
+    const int nx = (w + cw - 1) / cw, ny = (h + ch - 1) / ch, n = cg_model_code_length(m);
     cg_image *small = cg_image_resize(ref, w, h, err);
     cg_graph *g = small ? cg_graph_new(false, err) : NULL;
     if (!g) {
         cg_image_free(small);
         return err->code;
     }
-    cg_tensor *x = cg_graph_tensor4(g, 1, 3, h, w);
-    const int64_t plane = (int64_t)w * h;
-    for (int64_t i = 0; x && i < plane; i++) {
-        /* As the training data: transparent areas become white, values in [-1, 1]. */
-        const float *p = small->pixels + 4 * i, a = p[3] < 0 ? 0 : p[3] > 1 ? 1 : p[3];
-        for (int c = 0; c < 3; c++) {
-            float v = p[c] * a + (1 - a);
-            v = v < 0 ? 0 : v > 1 ? 1 : v;
-            x->data[c * plane + i] = 2 * v - 1;
-        }
+    double *sum = calloc((size_t)n, sizeof *sum);
+    if (!sum) {
+        cg_graph_free(g);
+        cg_image_free(small);
+        return cg_fail(err, CG_ERR_NOMEM, "no memory for a style code");
     }
-    cg_tensor *y = cg_net_forward(enc, g, x, NULL, NULL);
-    st = cg_graph_status(g, err);
-    const int n = cg_model_code_length(m);
+    for (int ty = 0; st == CG_OK && ty < ny; ty++)
+        for (int tx = 0; st == CG_OK && tx < nx; tx++) {
+            /* Crops spread evenly from edge to edge, overlapping where the sides are not multiples. */
+            const int x0 = nx > 1 ? (int)lround((double)tx * (w - cw) / (nx - 1)) : 0;
+            const int y0 = ny > 1 ? (int)lround((double)ty * (h - ch) / (ny - 1)) : 0;
+            cg_graph_reset(g);
+            cg_tensor *x = cg_graph_tensor4(g, 1, 3, ch, cw);
+            const int64_t plane = (int64_t)cw * ch;
+            for (int64_t i = 0; x && i < plane; i++) {
+                /* As the training data: transparent areas become white, values in [-1, 1]. */
+                const float *p = cg_image_at(small, x0 + (int)(i % cw), y0 + (int)(i / cw));
+                const float a = p[3] < 0 ? 0 : p[3] > 1 ? 1 : p[3];
+                for (int c = 0; c < 3; c++) {
+                    float v = p[c] * a + (1 - a);
+                    v = v < 0 ? 0 : v > 1 ? 1 : v;
+                    x->data[c * plane + i] = 2 * v - 1;
+                }
+            }
+            cg_tensor *y = cg_net_forward(enc, g, x, NULL, NULL);
+            st = cg_graph_status(g, err);
+            for (int k = 0; st == CG_OK && k < n; k++)
+                sum[k] += y->data[k];
+        }
     for (int k = 0; st == CG_OK && k < n; k++)
-        if (!isfinite(y->data[k]))
+        if (!isfinite(sum[k]))
             st = cg_fail(err, CG_ERR_NUMERIC, "the style encoder's code is not finite");
+    for (int k = 0; st == CG_OK && k < n; k++)
+        code[k] = (float)(sum[k] / (nx * ny));
+    /* The constant stays exactly 1, as stylize checks. */
     if (st == CG_OK)
-        memcpy(code, y->data, (size_t)n * sizeof *code);
+        code[n - 1] = 1.0f;
+    free(sum);
     cg_graph_free(g);
     cg_image_free(small);
     return st;

@@ -113,7 +113,7 @@ static const char *const known_keys[] = {"type", "in_channels", "out_channels", 
                                          "layers", "spectral_norm", "cam", "residual", "residual_blur",
                                          "residual_guided", "guided_radius", "guided_eps", "post_smooth",
                                          "post_smooth_radius", "post_smooth_eps", "post_bands",
-                                         "post_band_width", "code", "side", "style_heads"};
+                                         "post_band_width", "code", "side", "load_side", "style_heads"};
 
 cg_status cg_arch_parse(const char *json, cg_arch *a, cg_error *err)
 {
@@ -162,6 +162,7 @@ cg_status cg_arch_parse(const char *json, cg_arch *a, cg_error *err)
         (st = get_int(o, "layers", enc ? 4 : 3, 1, 8, &a->layers, err)) ||
         (st = get_int(o, "code", 8, 1, 63, &a->code, err)) ||
         (st = get_int(o, "side", 128, 16, 1024, &a->side, err)) ||
+        (st = get_int(o, "load_side", 0, 0, 4096, &a->load_side, err)) ||
         (st = get_int(o, "residual_blur", 0, 0, 64, &a->residual_blur, err)) ||
         (st = get_int(o, "residual_guided", 0, 0, 8, &a->residual_guided, err)) ||
         (st = get_int(o, "guided_radius", 4, 1, 32, &a->guided_radius, err)) ||
@@ -212,8 +213,9 @@ cg_status cg_arch_parse(const char *json, cg_arch *a, cg_error *err)
         st = cg_fail(err, CG_ERR_FORMAT, "arch: a style_encoder takes no norm (\"none\")");
         goto out;
     }
-    if (!enc && (json_object_has_member(o, "code") || json_object_has_member(o, "side"))) {
-        st = cg_fail(err, CG_ERR_FORMAT, "arch: \"code\" and \"side\" are for a style_encoder");
+    if (!enc && (json_object_has_member(o, "code") || json_object_has_member(o, "side") ||
+                 json_object_has_member(o, "load_side"))) {
+        st = cg_fail(err, CG_ERR_FORMAT, "arch: \"code\", \"side\" and \"load_side\" are for a style_encoder");
         goto out;
     }
     if (cg_arch_norm_per_style(a->norm) && !gen) {
@@ -278,6 +280,8 @@ char *cg_arch_to_json(const cg_arch *a)
         INT("layers", a->layers);
         INT("code", a->code);
         INT("side", a->side);
+        if (a->load_side)
+            INT("load_side", a->load_side);
     } else if (a->type != CG_ARCH_PATCHGAN) {
         INT("out_channels", a->out_channels);
         INT("downsamples", a->downsamples);

@@ -42,7 +42,8 @@ typedef struct cg_arch {
     int post_bands;           /* luma bands of the output (0: none) */
     float post_band_width;    /* the ramp between two bands, in bands (default 0.3) */
     int code;                 /* style_encoder: the learnt code's length (the constant 1 not counted) */
-    int side;                 /* style_encoder: the long side of the copy of a reference it sees */
+    int side;                 /* style_encoder: the side of the square crops of references it learnt from */
+    int load_side;            /* style_encoder: the short side those references were loaded at (0: not known) */
 } cg_arch;
 
 /* The residual's base of a residual_guided generator: residual_guided passes

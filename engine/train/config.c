@@ -638,10 +638,13 @@ static cg_status check_config(cg_train_config *c, cg_error *err)
         return cg_error_prefix(err, "%s: [generator]", f);
     cg_net_free(probe);
     if (c->mode == TR_REFERENCE) {
-        /* The encoder sees references at the training crop's size, as stylize later shows it them. */
+        /* The encoder learns from crops of the training size cut from pictures
+         * loaded at load_size; stylize shows it a reference the same way. */
+        char *load_side = c->load_size > 0 ? g_strdup_printf(", \"load_side\": %d", c->load_size) : g_strdup("");
         c->encoder_arch = g_strdup_printf("{\"type\": \"style_encoder\", \"width\": %d, \"layers\": %d, "
-                                          "\"code\": %d, \"side\": %d}",
-                                          c->e_width, c->e_layers, c->e_code, c->size);
+                                          "\"code\": %d, \"side\": %d%s}",
+                                          c->e_width, c->e_layers, c->e_code, c->size, load_side);
+        g_free(load_side);
         if (!(probe = cg_net_new(c->encoder_arch, err)))
             return cg_error_prefix(err, "%s: [encoder]", f);
         cg_net_free(probe);

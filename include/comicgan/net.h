@@ -124,10 +124,13 @@ const char *cg_net_attention_name(const cg_net *net, int i);
 /* Pixels of context each output pixel depends on, per side (receptive-field radius). */
 int cg_net_receptive_radius(const cg_net *net);
 
-/* A style encoder's output length (code + 1, the constant included) and the
- * long side it sees references at; 0 for other networks. */
+/* A style encoder's output length (code + 1, the constant included), the side
+ * of the square crops it learnt from, and the short side its training
+ * references were loaded at (0 when the model does not say); 0 for other
+ * networks. */
 int cg_net_code_length(const cg_net *net);
 int cg_net_reference_side(const cg_net *net);
+int cg_net_reference_load_side(const cg_net *net);
 
 /* Input side must be a multiple of this (2^downsamples); stylize pads to it. */
 int cg_net_size_multiple(const cg_net *net);
