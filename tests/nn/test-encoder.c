@@ -96,6 +96,7 @@ static void test_shapes_and_keys(void)
     /* 2x3x3x3 + 2, 4x2x3x3 + 4, 3x8 + 3 */
     g_assert_cmpint(cg_params_total(cg_net_params(net)), ==, 56 + 76 + 27);
     g_assert_nonnull(strstr(cg_net_arch_json(net), "\"code\":3"));
+    g_assert_null(strstr(cg_net_arch_json(net), "load_side"));
     cg_net_free(net);
 
     cg_error err = {0};
@@ -105,12 +106,19 @@ static void test_shapes_and_keys(void)
         {"{\"type\": \"resnet\", \"code\": 8}", "are for a style_encoder"},
         {"{\"type\": \"style_encoder\", \"attention\": [\"cam\"]}", "no attention"},
         {"{\"type\": \"style_encoder\", \"side\": 8}", "\"side\" is 8"},
+        {"{\"type\": \"resnet\", \"load_side\": 288}", "are for a style_encoder"},
+        {"{\"type\": \"style_encoder\", \"load_side\": -1}", "\"load_side\" is -1"},
     };
     for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
         g_assert_null(cg_net_new(bad[i][0], &err));
         if (!strstr(err.message, bad[i][1]))
             g_error("%s: '%s' lacks '%s'", bad[i][0], err.message, bad[i][1]);
     }
+    /* load_side is kept, and written only when set. */
+    net = cg_net_new("{\"type\": \"style_encoder\", \"load_side\": 288}", &err);
+    g_assert_cmpint(cg_net_reference_load_side(net), ==, 288);
+    g_assert_nonnull(strstr(cg_net_arch_json(net), "\"load_side\":288"));
+    cg_net_free(net);
     /* Other networks have no code. */
     net = cg_net_new("{\"type\": \"resnet\", \"width\": 4, \"downsamples\": 1, \"blocks\": 1}", &err);
     g_assert_cmpint(cg_net_code_length(net), ==, 0);

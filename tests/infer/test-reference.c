@@ -1,0 +1,117 @@
+/* Encoding a reference picture: a model that says how its references were
+ * loaded in training (the encoder's load_side) sees a picture scaled to that
+ * short side and cut into crops of the training side, their codes averaged;
+ * checked against a naive reference of that recipe built from the encoder
+ * itself. A model that does not say sees the whole picture shrunk to the
+ * crop side. */
+#include "fixture.h"
+
+#include "comicgan/engine.h"
+#include "comicgan/net.h"
+#include "comicgan/ops.h"
+
+#define GEN "{\"type\": \"resnet\", \"width\": 4, \"downsamples\": 1, \"blocks\": 1, \"norm\": \"cond_instance\", \"styles\": 4}"
+#define STYLES "[{\"name\": \"ref\", \"mode\": \"reference\"}]"
+
+static cg_model *reference_model(const char *encoder_json)
+{
+    cg_error err = {0};
+    cg_model *m = cg_model_new_reference(GEN, encoder_json, STYLES, &err);
+    if (!m)
+        g_error("%s", err.message);
+    cg_rng rng;
+    cg_rng_seed(&rng, 3);
+    g_assert_cmpint(cg_net_init(cg_model_encoder(m), &rng, true, &err), ==, CG_OK);
+    return m;
+}
+
+/* The encoder's code of the w x h crop of img at (x0, y0), in double. */
+static void crop_code(cg_net *enc, const cg_image *img, int x0, int y0, int w, int h, double *sum)
+{
+    cg_error err = {0};
+    cg_graph *g = cg_graph_new(false, &err);
+    cg_tensor *x = cg_graph_tensor4(g, 1, 3, h, w);
+    for (int y = 0; y < h; y++)
+        for (int xx = 0; xx < w; xx++) {
+            const float *p = cg_image_at(img, x0 + xx, y0 + y);
+            for (int c = 0; c < 3; c++) {
+                /* transparent areas count as white */
+                double v = p[c] * p[3] + (1 - p[3]);
+                x->data[(c * h + y) * w + xx] = (float)(2 * fmin(1, fmax(0, v)) - 1);
+            }
+        }
+    cg_tensor *y = cg_net_forward(enc, g, x, NULL, NULL);
+    g_assert_cmpint(cg_graph_status(g, &err), ==, CG_OK);
+    for (int k = 0; k < cg_net_code_length(enc); k++)
+        sum[k] += y->data[k];
+    cg_graph_free(g);
+}
+
+static void test_crops_at_load_scale(void)
+{
+    cg_model *m = reference_model("{\"type\": \"style_encoder\", \"width\": 4, \"layers\": 2, \"code\": 3, "
+                                  "\"side\": 16, \"load_side\": 32}");
+    cg_net *enc = cg_model_encoder(m);
+    g_assert_cmpint(cg_net_reference_load_side(enc), ==, 32);
+    cg_error err = {0};
+    /* 96x72: short side 72 -> 32, so 43x32, cut into 3 x 2 crops of 16 at
+     * x 0, 14, 27 (spread evenly, overlapping) and y 0, 16. */
+    cg_image *ref = test_image(96, 72, 8);
+    float code[4];
+    g_assert_cmpint(cg_model_encode_reference(m, ref, code, &err), ==, CG_OK);
+    cg_image *small = cg_image_resize(ref, 43, 32, &err);
+    double want[4] = {0};
+    const int xs[] = {0, 14, 27}, ys[] = {0, 16};
+    for (int j = 0; j < 2; j++)
+        for (int i = 0; i < 3; i++)
+            crop_code(enc, small, xs[i], ys[j], 16, 16, want);
+    for (int k = 0; k < 3; k++)
+        if (fabs(code[k] - want[k] / 6) > 1e-5 * fmax(1, fabs(want[k] / 6)))
+            g_error("code[%d] = %g, the crops' mean %g", k, code[k], want[k] / 6);
+    g_assert_cmpfloat(code[3], ==, 1.0f);
+
+    /* A small tall reference is scaled up: 16x40 -> 32x80. */
+    cg_image *narrow = test_image(16, 40, 9);
+    g_assert_cmpint(cg_model_encode_reference(m, narrow, code, &err), ==, CG_OK);
+    cg_image *narrow_small = cg_image_resize(narrow, 32, 80, &err);
+    memset(want, 0, sizeof want);
+    for (int j = 0; j < 5; j++)
+        for (int i = 0; i < 2; i++)
+            crop_code(enc, narrow_small, 16 * i, 16 * j, 16, 16, want);
+    for (int k = 0; k < 3; k++)
+        if (fabs(code[k] - want[k] / 10) > 1e-5 * fmax(1, fabs(want[k] / 10)))
+            g_error("narrow: code[%d] = %g, the crops' mean %g", k, code[k], want[k] / 10);
+    cg_image_free(narrow_small);
+    cg_image_free(narrow);
+    cg_image_free(small);
+    cg_image_free(ref);
+    cg_model_free(m);
+}
+
+static void test_whole_without_load_side(void)
+{
+    cg_model *m = reference_model("{\"type\": \"style_encoder\", \"width\": 4, \"layers\": 2, \"code\": 3, \"side\": 16}");
+    cg_net *enc = cg_model_encoder(m);
+    g_assert_cmpint(cg_net_reference_load_side(enc), ==, 0);
+    cg_error err = {0};
+    cg_image *ref = test_image(96, 72, 8);
+    float code[4];
+    g_assert_cmpint(cg_model_encode_reference(m, ref, code, &err), ==, CG_OK);
+    cg_image *small = cg_image_resize(ref, 16, 12, &err);
+    double want[4] = {0};
+    crop_code(enc, small, 0, 0, 16, 12, want);
+    for (int k = 0; k < 3; k++)
+        if (fabs(code[k] - want[k]) > 1e-5 * fmax(1, fabs(want[k])))
+            g_error("code[%d] = %g, the whole picture's %g", k, code[k], want[k]);
+    cg_image_free(small);
+    cg_image_free(ref);
+    cg_model_free(m);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/infer/reference/crops_at_load_scale", test_crops_at_load_scale);
+    g_test_add_func("/infer/reference/whole_without_load_side", test_whole_without_load_side);
+    return g_test_run();
+}
