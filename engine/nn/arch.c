@@ -113,7 +113,7 @@ static const char *const known_keys[] = {"type", "in_channels", "out_channels", 
                                          "layers", "spectral_norm", "cam", "residual", "residual_blur",
                                          "residual_guided", "guided_radius", "guided_eps", "post_smooth",
                                          "post_smooth_radius", "post_smooth_eps", "post_bands",
-                                         "post_band_width", "code", "side", "load_side", "style_heads"};
+                                         "post_band_width", "code", "side", "load_side", "code_norm", "style_heads"};
 
 cg_status cg_arch_parse(const char *json, cg_arch *a, cg_error *err)
 {
@@ -173,7 +173,8 @@ cg_status cg_arch_parse(const char *json, cg_arch *a, cg_error *err)
         (st = get_enum(o, "activation", CG_ACT_LEAKY_RELU, act_names, COUNT(act_names), &act, err)) ||
         (st = get_enum(o, "upsample", CG_UP_NEAREST, up_names, COUNT(up_names), &up, err)) ||
         (st = get_bool(o, "spectral_norm", &a->spectral_norm, err)) || (st = get_bool(o, "cam", &a->cam, err)) ||
-        (st = get_bool(o, "residual", &a->residual, err)) || (st = get_bool(o, "style_heads", &a->style_heads, err)))
+        (st = get_bool(o, "residual", &a->residual, err)) || (st = get_bool(o, "style_heads", &a->style_heads, err)) ||
+        (st = get_bool(o, "code_norm", &a->code_norm, err)))
         goto out;
     a->norm = (cg_arch_norm)norm;
     a->activation = (cg_arch_activation)act;
@@ -214,8 +215,9 @@ cg_status cg_arch_parse(const char *json, cg_arch *a, cg_error *err)
         goto out;
     }
     if (!enc && (json_object_has_member(o, "code") || json_object_has_member(o, "side") ||
-                 json_object_has_member(o, "load_side"))) {
-        st = cg_fail(err, CG_ERR_FORMAT, "arch: \"code\", \"side\" and \"load_side\" are for a style_encoder");
+                 json_object_has_member(o, "load_side") || json_object_has_member(o, "code_norm"))) {
+        st = cg_fail(err, CG_ERR_FORMAT,
+                     "arch: \"code\", \"side\", \"load_side\" and \"code_norm\" are for a style_encoder");
         goto out;
     }
     if (cg_arch_norm_per_style(a->norm) && !gen) {
@@ -282,6 +284,10 @@ char *cg_arch_to_json(const cg_arch *a)
         INT("side", a->side);
         if (a->load_side)
             INT("load_side", a->load_side);
+        if (a->code_norm) {
+            json_builder_set_member_name(b, "code_norm");
+            json_builder_add_boolean_value(b, true);
+        }
     } else if (a->type != CG_ARCH_PATCHGAN) {
         INT("out_channels", a->out_channels);
         INT("downsamples", a->downsamples);

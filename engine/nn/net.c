@@ -417,6 +417,12 @@ static cg_tensor *forward_encoder(cg_net *net, cg_graph *g, cg_tensor *x)
     for (int i = 0; i < net->n_down; i++)
         h = run_stage(net, g, &net->down[i], h, NULL, true);
     cg_tensor *code = cg_conv_layer_run(g, &net->last.conv, channel_statistics(g, h));
+    /* Codes of unit scale: the generator's code rows start at 0 and move by
+     * about the learning rate a step, so with a fresh encoder's codes (about
+     * 0.1) they would take tens of thousands of steps to make references
+     * differ. */
+    if (net->arch.code_norm)
+        code = cg_layer_norm(g, code, NULL, NULL, 1e-5f);
     if (!code)
         return NULL;
     /* The constant 1 at the end lets the generator's linear map from the code

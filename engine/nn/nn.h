@@ -44,6 +44,7 @@ typedef struct cg_arch {
     int code;                 /* style_encoder: the learnt code's length (the constant 1 not counted) */
     int side;                 /* style_encoder: the side of the square crops of references it learnt from */
     int load_side;            /* style_encoder: the short side those references were loaded at (0: not known) */
+    bool code_norm;           /* style_encoder: each code standardised over its values (mean 0, variance 1) */
 } cg_arch;
 
 /* The residual's base of a residual_guided generator: residual_guided passes

@@ -78,6 +78,7 @@ static const opt_def options[] = {
     {"encoder", "width", OPT_INT, O(e_width), "16", 1, 256, NULL},
     {"encoder", "layers", OPT_INT, O(e_layers), "4", 1, 8, NULL},
     {"encoder", "code", OPT_INT, O(e_code), "8", 1, 63, NULL},
+    {"encoder", "code_norm", OPT_BOOL, O(e_code_norm), "false", 0, 0, NULL},
     {"discriminator", "width", OPT_INT, O(d_width), "64", 1, 512, NULL},
     {"discriminator", "layers", OPT_INT, O(d_layers), "3", 1, 6, NULL},
     {"discriminator", "scales", OPT_INT, O(d_scales), "1", 1, TR_MAX_SCALES, NULL},
@@ -642,8 +643,9 @@ static cg_status check_config(cg_train_config *c, cg_error *err)
          * loaded at load_size; stylize shows it a reference the same way. */
         char *load_side = c->load_size > 0 ? g_strdup_printf(", \"load_side\": %d", c->load_size) : g_strdup("");
         c->encoder_arch = g_strdup_printf("{\"type\": \"style_encoder\", \"width\": %d, \"layers\": %d, "
-                                          "\"code\": %d, \"side\": %d%s}",
-                                          c->e_width, c->e_layers, c->e_code, c->size, load_side);
+                                          "\"code\": %d, \"side\": %d%s%s}",
+                                          c->e_width, c->e_layers, c->e_code, c->size, load_side,
+                                          c->e_code_norm ? ", \"code_norm\": true" : "");
         g_free(load_side);
         if (!(probe = cg_net_new(c->encoder_arch, err)))
             return cg_error_prefix(err, "%s: [encoder]", f);
@@ -666,7 +668,8 @@ static bool reference_only(const opt_def *o)
  * when set, so those runs keep their hash and can still be resumed. */
 static bool written_when_set(const cg_train_config *c, const opt_def *o)
 {
-    return strcmp(o->group, "generator") == 0 && strcmp(o->key, "style_heads") == 0 && !c->g_style_heads;
+    return (strcmp(o->group, "generator") == 0 && strcmp(o->key, "style_heads") == 0 && !c->g_style_heads) ||
+           (strcmp(o->group, "encoder") == 0 && strcmp(o->key, "code_norm") == 0 && !c->e_code_norm);
 }
 
 /* Options of the export step: they change the model file, not the training,

@@ -75,6 +75,7 @@ struct cg_train_config {
     int init;            /* 0 normal, 1 xavier */
     /* [encoder] (reference mode) */
     int e_width, e_layers, e_code;
+    bool e_code_norm;
     /* [discriminator] */
     int d_width, d_layers, d_scales, d_norm;
     bool d_spectral_norm, d_cam;
