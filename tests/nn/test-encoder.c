@@ -65,15 +65,23 @@ static void ref_encoder(const cg_net *net, const double *p, const double *x, int
         for (int j = 0; j < 8; j++)
             code[k] += w3[k * 8 + j] * stats[j];
     }
+    if (strstr(cg_net_arch_json(net), "\"code_norm\":true")) {
+        const double m = (code[0] + code[1] + code[2]) / 3;
+        double v = 0;
+        for (int k = 0; k < 3; k++)
+            v += (code[k] - m) * (code[k] - m) / 3;
+        for (int k = 0; k < 3; k++)
+            code[k] = (code[k] - m) / sqrt(v + 1e-5);
+    }
     code[3] = 1;
     g_free(a);
     g_free(f);
 }
 
-static cg_net *make_encoder(void)
+static cg_net *make_encoder(const char *arch)
 {
     cg_error err = {0};
-    cg_net *net = cg_net_new(ARCH, &err);
+    cg_net *net = cg_net_new(arch, &err);
     if (!net)
         g_error("%s", err.message);
     /* Larger than the GAN init, so that every layer's values matter. */
@@ -88,7 +96,7 @@ static cg_net *make_encoder(void)
 
 static void test_shapes_and_keys(void)
 {
-    cg_net *net = make_encoder();
+    cg_net *net = make_encoder(ARCH);
     g_assert_cmpstr(cg_net_type(net), ==, "style_encoder");
     g_assert_cmpint(cg_net_code_length(net), ==, 4);
     g_assert_cmpint(cg_net_reference_side(net), ==, 32);
@@ -125,10 +133,10 @@ static void test_shapes_and_keys(void)
     cg_net_free(net);
 }
 
-static void test_forward_and_gradients(void)
+static void forward_and_gradients(const char *arch)
 {
     const int n = 2, h = 9, w = 7;
-    cg_net *net = make_encoder();
+    cg_net *net = make_encoder(arch);
     cg_params *ps = cg_net_params(net);
     cg_error err = {0};
     cg_graph *g = cg_graph_new(true, &err);
@@ -193,6 +201,15 @@ static void test_forward_and_gradients(void)
     cg_net_free(net);
 }
 
+static void test_forward_and_gradients(void) { forward_and_gradients(ARCH); }
+
+/* code_norm: each code standardised over its values. */
+static void test_code_norm(void)
+{
+    forward_and_gradients("{\"type\": \"style_encoder\", \"width\": 2, \"layers\": 2, \"code\": 3, \"side\": 32, "
+                          "\"code_norm\": true}");
+}
+
 /* A cond_instance generator takes any real style weights: a code, not only a
  * mix. Weights that do not sum to 1 change the output, and the weights get
  * gradients (they are how the encoder learns). */
@@ -239,6 +256,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/nn/encoder/shapes_and_keys", test_shapes_and_keys);
     g_test_add_func("/nn/encoder/forward_and_gradients", test_forward_and_gradients);
+    g_test_add_func("/nn/encoder/code_norm", test_code_norm);
     g_test_add_func("/nn/encoder/generator_takes_codes", test_generator_takes_codes);
     return g_test_run();
 }
