@@ -82,6 +82,18 @@ cg_status cg_model_encode_reference(const cg_model *m, const cg_image *ref, floa
             st = cg_fail(err, CG_ERR_NUMERIC, "the style encoder's code is not finite");
     for (int k = 0; st == CG_OK && k < n; k++)
         code[k] = (float)(sum[k] / (nx * ny));
+    /* An encoder that standardises its codes learnt from codes of unit
+     * variance; the mean of crops' codes that point different ways is
+     * shorter, so it is standardised again, as each crop's was. */
+    if (st == CG_OK && cg_net_code_norm(enc) && n > 2) {
+        double mean = 0, var = 0;
+        for (int k = 0; k < n - 1; k++)
+            mean += code[k] / (double)(n - 1);
+        for (int k = 0; k < n - 1; k++)
+            var += (code[k] - mean) * (code[k] - mean) / (double)(n - 1);
+        for (int k = 0; k < n - 1; k++)
+            code[k] = (float)((code[k] - mean) / sqrt(var + 1e-5));
+    }
     /* The constant stays exactly 1, as stylize checks. */
     if (st == CG_OK)
         code[n - 1] = 1.0f;

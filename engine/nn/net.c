@@ -210,6 +210,11 @@ int cg_net_reference_load_side(const cg_net *net)
     return net->arch.type == CG_ARCH_ENCODER ? net->arch.load_side : 0;
 }
 
+bool cg_net_code_norm(const cg_net *net)
+{
+    return net->arch.type == CG_ARCH_ENCODER && net->arch.code_norm;
+}
+
 int cg_net_size_multiple(const cg_net *net)
 {
     return net->arch.type == CG_ARCH_RESNET || net->arch.type == CG_ARCH_UNET ? 1 << net->arch.downsamples : 1;

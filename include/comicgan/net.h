@@ -131,6 +131,9 @@ int cg_net_receptive_radius(const cg_net *net);
 int cg_net_code_length(const cg_net *net);
 int cg_net_reference_side(const cg_net *net);
 int cg_net_reference_load_side(const cg_net *net);
+/* Whether a style encoder standardises its codes (mean 0, variance 1 over the
+ * code's values, the constant not counted). */
+bool cg_net_code_norm(const cg_net *net);
 
 /* Input side must be a multiple of this (2^downsamples); stylize pads to it. */
 int cg_net_size_multiple(const cg_net *net);

@@ -108,10 +108,44 @@ static void test_whole_without_load_side(void)
     cg_model_free(m);
 }
 
+/* An encoder with code_norm learnt from codes of unit variance: the crops'
+ * mean code is standardised again. */
+static void test_code_norm_restandardised(void)
+{
+    cg_model *m = reference_model("{\"type\": \"style_encoder\", \"width\": 4, \"layers\": 2, \"code\": 3, "
+                                  "\"side\": 16, \"load_side\": 32, \"code_norm\": true}");
+    cg_net *enc = cg_model_encoder(m);
+    g_assert_true(cg_net_code_norm(enc));
+    cg_error err = {0};
+    cg_image *ref = test_image(96, 72, 8);
+    float code[4];
+    g_assert_cmpint(cg_model_encode_reference(m, ref, code, &err), ==, CG_OK);
+    cg_image *small = cg_image_resize(ref, 43, 32, &err);
+    double want[4] = {0};
+    const int xs[] = {0, 14, 27}, ys[] = {0, 16};
+    for (int j = 0; j < 2; j++)
+        for (int i = 0; i < 3; i++)
+            crop_code(enc, small, xs[i], ys[j], 16, 16, want);
+    const double mean = (want[0] + want[1] + want[2]) / 3;
+    double var = 0;
+    for (int k = 0; k < 3; k++)
+        var += (want[k] - mean) * (want[k] - mean) / 3;
+    for (int k = 0; k < 3; k++) {
+        const double w = (want[k] - mean) / sqrt(var + 1e-5);
+        if (fabs(code[k] - w) > 1e-4 * fmax(1, fabs(w)))
+            g_error("code[%d] = %g, the crops' mean standardised %g", k, code[k], w);
+    }
+    g_assert_cmpfloat(code[3], ==, 1.0f);
+    cg_image_free(small);
+    cg_image_free(ref);
+    cg_model_free(m);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/infer/reference/crops_at_load_scale", test_crops_at_load_scale);
     g_test_add_func("/infer/reference/whole_without_load_side", test_whole_without_load_side);
+    g_test_add_func("/infer/reference/code_norm_restandardised", test_code_norm_restandardised);
     return g_test_run();
 }
