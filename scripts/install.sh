@@ -62,7 +62,8 @@ fi
 echo "== stylizing the sample"
 mkdir -p out
 sample=models/samples/valley3.jpg
-styles=$("$prefix/bin/comicgan" info --json | python3 -c 'import json,sys; print(" ".join(s["name"] for s in json.load(sys.stdin)["styles"] if s["mode"] != "identity"))')
+styles=$("$prefix/bin/comicgan" info --json | python3 -c 'import json,sys; print(" ".join(s["name"] for s in json.load(sys.stdin)["styles"] if s["mode"] not in ("identity", "reference")))')
+reference_styles=$("$prefix/bin/comicgan" info --json | python3 -c 'import json,sys; print(" ".join(s["name"] for s in json.load(sys.stdin)["styles"] if s["mode"] == "reference"))')
 if [ -z "$styles" ]; then
     echo "install.sh: no style was found after installing; 'comicgan info' lists the folders searched." >&2
     exit 1
@@ -70,4 +71,14 @@ fi
 for s in $styles; do
     "$prefix/bin/comicgan" stylize --style "$s" "$sample" "out/valley3-$s.png"
     echo "wrote out/valley3-$s.png"
+done
+# A reference style takes its look from a picture: here the other sample photo
+# drawn by each shipped style in turn.
+for s in $reference_styles; do
+    for look in $styles; do
+        [ -f "out/valley3-$look.png" ] || continue
+        "$prefix/bin/comicgan" stylize --style "$s" --reference "out/valley3-$look.png" models/samples/city6.jpg \
+            "out/city6-$s-like-$look.png"
+        echo "wrote out/city6-$s-like-$look.png"
+    done
 done

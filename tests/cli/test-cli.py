@@ -597,13 +597,18 @@ def test_shipped(d):
         for need in ["train-style.sh " + name, prov.get("dataset_manifest", "?")[:16], "cards/%s-loss.png" % name,
                      "cards/%s-contact.jpg" % name, "1024"]:
             t.check(need in card, "%s's card has %s" % (name, need))
+        # A reference model takes the other sample photo as its reference.
+        samples_dir = os.path.dirname(sample)
+        other = next(os.path.join(samples_dir, f) for f in sorted(os.listdir(samples_dir))
+                     if f.endswith(".jpg") and f != os.path.basename(sample))
+        style_args = (lambda s: ["--reference", other]) if info.get("takes_reference") else (lambda s: ["-s", s])
         for style in info.get("styles", []):
             s = style["name"]
             if s == "identity":
                 continue
             whole, tiled = os.path.join(d, s + ".png"), os.path.join(d, s + "-tiled.png")
-            rc1, _, err1 = run("stylize", "-m", path, "-s", s, sample, whole)
-            rc2, _, err2 = run("stylize", "-m", path, "-s", s, "--tile", "160", sample, tiled)
+            rc1, _, err1 = run("stylize", "-m", path, *style_args(s), sample, whole)
+            rc2, _, err2 = run("stylize", "-m", path, *style_args(s), "--tile", "160", sample, tiled)
             if not t.check(rc1 == 0 and rc2 == 0, "%s/%s stylizes the sample" % (name, s), err1 + err2):
                 continue
             worst = float(diff(whole, tiled))
@@ -617,8 +622,18 @@ def test_shipped(d):
             if "manga" in s:
                 t.check(chroma < 0.03, "%s/%s is black and white (mean chroma %.4f)" % (name, s, chroma))
                 t.check(dark > 0.005, "%s/%s draws dark ink (%.1f%% dark)" % (name, s, 100 * dark))
+        if info.get("takes_reference"):
+            # The fidelity matrix on the samples, each the other's reference too.
+            rc, r, err = eval_json(path, samples_dir, "--references", samples_dir, "--size", "96")
+            if t.check(rc == 0, "%s: eval --references --json on the samples" % name, err):
+                t.check(finite(r.get("edge_corr")) and r["edge_corr"] >= 0.5,
+                        "%s keeps the photo's edges (edge correlation %s)" % (name, r.get("edge_corr")))
+                t.check(r.get("own_nearest") == r.get("cells"),
+                        "%s: each output is nearest its own reference (%s of %s)" %
+                        (name, r.get("own_nearest"), r.get("cells")))
+            continue
         # The style-quality figures of every style on the two sample photos.
-        rc, r, err = eval_json(path, os.path.dirname(sample), "--size", "96", "--temporal-images", "1")
+        rc, r, err = eval_json(path, samples_dir, "--size", "96", "--temporal-images", "1")
         for s in r.get("styles", []) if t.check(rc == 0, "%s: eval --json on the samples" % name, err) else []:
             t.check(all(finite(s.get(k)) for k in FIGURES), "%s/%s: every figure is a number" % (name, s["style"]),
                     s)
