@@ -47,6 +47,25 @@ static void crop_code(cg_net *enc, const cg_image *img, int x0, int y0, int w, i
     cg_graph_free(g);
 }
 
+/* Encodes a 96x72 picture with m (load side 32, crops of 16) into code, and
+ * sums into want the codes of the crops the naive recipe cuts: short side
+ * 72 -> 32, so 43x32, cut into 3 x 2 crops at x 0, 14, 27 (spread evenly,
+ * overlapping) and y 0, 16. */
+static void encode_96x72(cg_model *m, float *code, double *want)
+{
+    cg_error err = {0};
+    cg_image *ref = test_image(96, 72, 8);
+    g_assert_cmpint(cg_model_encode_reference(m, ref, code, &err), ==, CG_OK);
+    cg_image *small = cg_image_resize(ref, 43, 32, &err);
+    const int xs[] = {0, 14, 27}, ys[] = {0, 16};
+    memset(want, 0, 4 * sizeof *want);
+    for (int j = 0; j < 2; j++)
+        for (int i = 0; i < 3; i++)
+            crop_code(cg_model_encoder(m), small, xs[i], ys[j], 16, 16, want);
+    cg_image_free(small);
+    cg_image_free(ref);
+}
+
 static void test_crops_at_load_scale(void)
 {
     cg_model *m = reference_model("{\"type\": \"style_encoder\", \"width\": 4, \"layers\": 2, \"code\": 3, "
@@ -54,17 +73,9 @@ static void test_crops_at_load_scale(void)
     cg_net *enc = cg_model_encoder(m);
     g_assert_cmpint(cg_net_reference_load_side(enc), ==, 32);
     cg_error err = {0};
-    /* 96x72: short side 72 -> 32, so 43x32, cut into 3 x 2 crops of 16 at
-     * x 0, 14, 27 (spread evenly, overlapping) and y 0, 16. */
-    cg_image *ref = test_image(96, 72, 8);
     float code[4];
-    g_assert_cmpint(cg_model_encode_reference(m, ref, code, &err), ==, CG_OK);
-    cg_image *small = cg_image_resize(ref, 43, 32, &err);
-    double want[4] = {0};
-    const int xs[] = {0, 14, 27}, ys[] = {0, 16};
-    for (int j = 0; j < 2; j++)
-        for (int i = 0; i < 3; i++)
-            crop_code(enc, small, xs[i], ys[j], 16, 16, want);
+    double want[4];
+    encode_96x72(m, code, want);
     for (int k = 0; k < 3; k++)
         if (fabs(code[k] - want[k] / 6) > 1e-5 * fmax(1, fabs(want[k] / 6)))
             g_error("code[%d] = %g, the crops' mean %g", k, code[k], want[k] / 6);
@@ -83,8 +94,6 @@ static void test_crops_at_load_scale(void)
             g_error("narrow: code[%d] = %g, the crops' mean %g", k, code[k], want[k] / 10);
     cg_image_free(narrow_small);
     cg_image_free(narrow);
-    cg_image_free(small);
-    cg_image_free(ref);
     cg_model_free(m);
 }
 
@@ -116,16 +125,9 @@ static void test_code_norm_restandardised(void)
                                   "\"side\": 16, \"load_side\": 32, \"code_norm\": true}");
     cg_net *enc = cg_model_encoder(m);
     g_assert_true(cg_net_code_norm(enc));
-    cg_error err = {0};
-    cg_image *ref = test_image(96, 72, 8);
     float code[4];
-    g_assert_cmpint(cg_model_encode_reference(m, ref, code, &err), ==, CG_OK);
-    cg_image *small = cg_image_resize(ref, 43, 32, &err);
-    double want[4] = {0};
-    const int xs[] = {0, 14, 27}, ys[] = {0, 16};
-    for (int j = 0; j < 2; j++)
-        for (int i = 0; i < 3; i++)
-            crop_code(enc, small, xs[i], ys[j], 16, 16, want);
+    double want[4];
+    encode_96x72(m, code, want);
     const double mean = (want[0] + want[1] + want[2]) / 3;
     double var = 0;
     for (int k = 0; k < 3; k++)
@@ -136,8 +138,6 @@ static void test_code_norm_restandardised(void)
             g_error("code[%d] = %g, the crops' mean standardised %g", k, code[k], w);
     }
     g_assert_cmpfloat(code[3], ==, 1.0f);
-    cg_image_free(small);
-    cg_image_free(ref);
     cg_model_free(m);
 }
 

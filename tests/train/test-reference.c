@@ -38,6 +38,23 @@ static double mean_abs_diff(const cg_image *a, const cg_image *b)
     return s / n;
 }
 
+/* Trains the run config text in dir/run; returns its log (caller frees), with
+ * the parsed config and the run folder in *c and *run (caller frees). */
+static char *train(const char *dir, const char *text, cg_train_config **c, char **run)
+{
+    char *path = fx_write_file(dir, "run.ini", text), *log = NULL;
+    *c = fx_config(path);
+    *run = g_build_filename(dir, "run", NULL);
+    cg_error err = {0};
+    if (fx_train(*c, *run, false, 0, &err) != CG_OK)
+        g_error("train: %s", err.message);
+    char *log_path = g_build_filename(*run, "log.jsonl", NULL);
+    g_assert_true(g_file_get_contents(log_path, &log, NULL, NULL));
+    g_free(log_path);
+    g_free(path);
+    return log;
+}
+
 static void test_train_export_stylize(void)
 {
     char *dir = fx_tmpdir();
@@ -49,14 +66,9 @@ static void test_train_export_stylize(void)
         "[data]\nphotos = %s/photos\nreferences = %s/style;%s/art\nreference_teachers = manga\n"
         "val_fraction = 0.2\ntest_fraction = 0\n",
         data_root, data_root, data_root);
-    char *path = fx_write_file(dir, "run.ini", text);
-    cg_train_config *c = fx_config(path);
-    char *run = g_build_filename(dir, "run", NULL);
+    cg_train_config *c = NULL;
+    char *run = NULL, *log = train(dir, text, &c, &run);
     cg_error err = {0};
-    if (fx_train(c, run, false, 0, &err) != CG_OK)
-        g_error("train: %s", err.message);
-    char *log = NULL, *log_path = g_build_filename(run, "log.jsonl", NULL);
-    g_assert_true(g_file_get_contents(log_path, &log, NULL, NULL));
     const char *want[] = {"g_style", "g_content", "g_reconstruction", "g_adv", "d_real", "d_fake"};
     for (size_t i = 0; i < G_N_ELEMENTS(want); i++) {
         char *key = g_strdup_printf("\"%s\":", want[i]);
@@ -181,9 +193,7 @@ static void test_train_export_stylize(void)
     g_free(model_path);
     g_free(grid_path);
     g_free(log);
-    g_free(log_path);
     g_free(run);
-    g_free(path);
     g_free(text);
     g_free(dir);
 }
@@ -202,14 +212,8 @@ static void test_paired_steps(void)
         "[data]\nphotos = %s/photos\nreferences = %s/style\nreference_teachers = manga\n"
         "val_fraction = 0.2\ntest_fraction = 0\n",
         data_root, data_root);
-    char *path = fx_write_file(dir, "run.ini", text);
-    cg_train_config *c = fx_config(path);
-    char *run = g_build_filename(dir, "run", NULL);
-    cg_error err = {0};
-    if (fx_train(c, run, false, 0, &err) != CG_OK)
-        g_error("train: %s", err.message);
-    char *log = NULL, *log_path = g_build_filename(run, "log.jsonl", NULL);
-    g_assert_true(g_file_get_contents(log_path, &log, NULL, NULL));
+    cg_train_config *c = NULL;
+    char *run = NULL, *log = train(dir, text, &c, &run);
     char **lines = g_strsplit(log, "\n", -1);
     int steps = 0;
     for (int i = 0; lines[i]; i++) {
@@ -228,9 +232,7 @@ static void test_paired_steps(void)
     cg_train_config_free(c);
     fx_rmtree(dir);
     g_free(log);
-    g_free(log_path);
     g_free(run);
-    g_free(path);
     g_free(text);
     g_free(dir);
 }
