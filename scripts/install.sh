@@ -62,8 +62,9 @@ fi
 echo "== stylizing the sample"
 mkdir -p out
 sample=models/samples/valley3.jpg
-styles=$("$prefix/bin/comicgan" info --json | python3 -c 'import json,sys; print(" ".join(s["name"] for s in json.load(sys.stdin)["styles"] if s["mode"] not in ("identity", "reference")))')
-reference_styles=$("$prefix/bin/comicgan" info --json | python3 -c 'import json,sys; print(" ".join(s["name"] for s in json.load(sys.stdin)["styles"] if s["mode"] == "reference"))')
+info=$("$prefix/bin/comicgan" info --json)
+styles=$(printf '%s' "$info" | python3 -c 'import json,sys; print(" ".join(s["name"] for s in json.load(sys.stdin)["styles"] if s["mode"] not in ("identity", "reference")))')
+reference_styles=$(printf '%s' "$info" | python3 -c 'import json,sys; print(" ".join(s["name"] for s in json.load(sys.stdin)["styles"] if s["mode"] == "reference"))')
 if [ -z "$styles" ]; then
     echo "install.sh: no style was found after installing; 'comicgan info' lists the folders searched." >&2
     exit 1

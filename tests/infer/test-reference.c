@@ -47,6 +47,15 @@ static void crop_code(cg_net *enc, const cg_image *img, int x0, int y0, int w, i
     cg_graph_free(g);
 }
 
+/* Fails unless each of the code's 3 values is within tol (relative, at
+ * least absolute) of want's. */
+static void check_code(const float *code, const double *want, double tol, const char *what)
+{
+    for (int k = 0; k < 3; k++)
+        if (fabs(code[k] - want[k]) > tol * fmax(1, fabs(want[k])))
+            g_error("%s: code[%d] = %g, expected %g", what, k, code[k], want[k]);
+}
+
 /* Encodes a 96x72 picture with m (load side 32, crops of 16) into code, and
  * sums into want the codes of the crops the naive recipe cuts: short side
  * 72 -> 32, so 43x32, cut into 3 x 2 crops at x 0, 14, 27 (spread evenly,
@@ -77,8 +86,8 @@ static void test_crops_at_load_scale(void)
     double want[4];
     encode_96x72(m, code, want);
     for (int k = 0; k < 3; k++)
-        if (fabs(code[k] - want[k] / 6) > 1e-5 * fmax(1, fabs(want[k] / 6)))
-            g_error("code[%d] = %g, the crops' mean %g", k, code[k], want[k] / 6);
+        want[k] /= 6;
+    check_code(code, want, 1e-5, "the crops' mean");
     g_assert_cmpfloat(code[3], ==, 1.0f);
 
     /* A small tall reference is scaled up: 16x40 -> 32x80. */
@@ -90,8 +99,8 @@ static void test_crops_at_load_scale(void)
         for (int i = 0; i < 2; i++)
             crop_code(enc, narrow_small, 16 * i, 16 * j, 16, 16, want);
     for (int k = 0; k < 3; k++)
-        if (fabs(code[k] - want[k] / 10) > 1e-5 * fmax(1, fabs(want[k] / 10)))
-            g_error("narrow: code[%d] = %g, the crops' mean %g", k, code[k], want[k] / 10);
+        want[k] /= 10;
+    check_code(code, want, 1e-5, "narrow: the crops' mean");
     cg_image_free(narrow_small);
     cg_image_free(narrow);
     cg_model_free(m);
@@ -109,9 +118,7 @@ static void test_whole_without_load_side(void)
     cg_image *small = cg_image_resize(ref, 16, 12, &err);
     double want[4] = {0};
     crop_code(enc, small, 0, 0, 16, 12, want);
-    for (int k = 0; k < 3; k++)
-        if (fabs(code[k] - want[k]) > 1e-5 * fmax(1, fabs(want[k])))
-            g_error("code[%d] = %g, the whole picture's %g", k, code[k], want[k]);
+    check_code(code, want, 1e-5, "the whole picture's");
     cg_image_free(small);
     cg_image_free(ref);
     cg_model_free(m);
@@ -132,11 +139,9 @@ static void test_code_norm_restandardised(void)
     double var = 0;
     for (int k = 0; k < 3; k++)
         var += (want[k] - mean) * (want[k] - mean) / 3;
-    for (int k = 0; k < 3; k++) {
-        const double w = (want[k] - mean) / sqrt(var + 1e-5);
-        if (fabs(code[k] - w) > 1e-4 * fmax(1, fabs(w)))
-            g_error("code[%d] = %g, the crops' mean standardised %g", k, code[k], w);
-    }
+    for (int k = 0; k < 3; k++)
+        want[k] = (want[k] - mean) / sqrt(var + 1e-5);
+    check_code(code, want, 1e-4, "the crops' mean standardised");
     g_assert_cmpfloat(code[3], ==, 1.0f);
     cg_model_free(m);
 }

@@ -65,7 +65,7 @@ static void ref_encoder(const cg_net *net, const double *p, const double *x, int
         for (int j = 0; j < 8; j++)
             code[k] += w3[k * 8 + j] * stats[j];
     }
-    if (strstr(cg_net_arch_json(net), "\"code_norm\":true")) {
+    if (cg_net_code_norm(net)) {
         const double m = (code[0] + code[1] + code[2]) / 3;
         double v = 0;
         for (int k = 0; k < 3; k++)
