@@ -1,21 +1,47 @@
 /* comicgan export: a run's trained generator as a model file, with its
  * provenance (the config, data manifest, steps, date, engine version).
  *
- *   comicgan export RUN [-o FILE] [--post-smooth N]   (default RUN/model.safetensors) */
+ *   comicgan export RUN [-o FILE] [--recipe FILE] [--post-smooth N]   (default RUN/model.safetensors) */
 #include "common.h"
 #include "comicgan/train.h"
 
 #include <stdio.h>
+#include <string.h>
+
+/* The [export] options of the recipe the run was trained from, or a failure
+ * status when the recipe's training settings are not the run's (another
+ * recipe, or one edited since). */
+static int recipe_options(const char *run, const char *recipe, cg_export_options *opts)
+{
+    cg_error err = {0};
+    char *run_config = g_build_filename(run, "config.ini", NULL);
+    cg_train_config *r = cg_train_config_load(recipe, &err), *c = r ? cg_train_config_load(run_config, &err) : NULL;
+    int status = CLI_EXIT_OK;
+    if (!c)
+        status = cli_fail_error("export", &err);
+    else if (strcmp(cg_train_config_hash(r), cg_train_config_hash(c)) != 0)
+        status = cli_fail(CLI_EXIT_FAILURE, recipe, _("not the recipe of this run: its training settings differ"));
+    else
+        *opts = cg_train_config_export(r);
+    cg_train_config_free(r);
+    cg_train_config_free(c);
+    g_free(run_config);
+    return status;
+}
 
 int cli_export(int argc, char **argv)
 {
-    char *out = NULL;
+    char *out = NULL, *recipe = NULL;
     cg_export_options opts = {0};
     const GOptionEntry entries[] = {
         {"output", 'o', 0, G_OPTION_ARG_FILENAME, &out, N_("Model file to write (default: RUN/model.safetensors)"),
          N_("FILE")},
+        {"recipe", 0, 0, G_OPTION_ARG_FILENAME, &recipe,
+         N_("Apply the [export] group of the run's recipe (refused if FILE is not the run's recipe)"), N_("FILE")},
         {"post-smooth", 0, 0, G_OPTION_ARG_INT, &opts.post_smooth,
-         N_("The model's post stage smooths its output N times (1 to 8) instead of as often as in training"), N_("N")},
+         N_("The model's post stage smooths its output N times (1 to 8) instead of as often as in training "
+            "(over the recipe's)"),
+         N_("N")},
         {NULL},
     };
     if (!cli_parse("export", _("RUN"),
@@ -23,22 +49,29 @@ int cli_export(int argc, char **argv)
                      "that stylize, the GIMP plug-in and Krita can use."),
                    entries, &argc, &argv)) {
         g_free(out);
+        g_free(recipe);
         return CLI_EXIT_USAGE;
     }
     int status = CLI_EXIT_OK;
     if (argc != 2) {
         status = cli_fail(CLI_EXIT_USAGE, "export", _("give one run folder"));
+    } else if (!g_file_test(argv[1], G_FILE_TEST_IS_DIR)) {
+        status = cli_fail(CLI_EXIT_FAILURE, argv[1], _("not a run folder"));
     } else {
+        cg_export_options from_recipe = {0};
+        if (recipe)
+            status = recipe_options(argv[1], recipe, &from_recipe);
+        if (!opts.post_smooth)
+            opts.post_smooth = from_recipe.post_smooth;
         char *path = out ? g_strdup(out) : g_build_filename(argv[1], "model.safetensors", NULL);
         cg_error err = {0};
-        if (!g_file_test(argv[1], G_FILE_TEST_IS_DIR))
-            status = cli_fail(CLI_EXIT_FAILURE, argv[1], _("not a run folder"));
-        else if (cg_run_export(argv[1], path, &opts, &err) != CG_OK)
+        if (status == CLI_EXIT_OK && cg_run_export(argv[1], path, &opts, &err) != CG_OK)
             status = cli_fail_error("export", &err);
-        else
+        else if (status == CLI_EXIT_OK)
             printf("%s\n", path);
         g_free(path);
     }
     g_free(out);
+    g_free(recipe);
     return status;
 }

@@ -103,6 +103,7 @@ static const opt_def options[] = {
     {"loss", "pool_size", OPT_INT, O(pool_size), NULL, 0, 1000, NULL},
     {"loss", "style", OPT_DBL, O(style_w), NULL, 0, 1e9, NULL},
     {"loss", "reconstruction", OPT_DBL, O(reconstruction), NULL, 0, 1e6, NULL},
+    {"loss", "source_code", OPT_DBL, O(source_code), "0", 0, 1e6, NULL},
     {"loss", "content", OPT_DBL, O(content), NULL, 0, 1e6, NULL},
     {"loss", "color", OPT_DBL, O(color), "0", 0, 1e6, NULL},
     {"loss", "chroma", OPT_DBL, O(chroma), "0", 0, 1e6, NULL},
@@ -601,8 +602,14 @@ static cg_status check_config(cg_train_config *c, cg_error *err)
             return cg_fail(err, CG_ERR_INVALID,
                            "%s: [loss] l1 in reference mode ties the output to a teacher's rendering of the photo: "
                            "it needs [data] reference_teachers", f);
-        if (c->g_norm != NORM_COND_INSTANCE)
-            return cg_fail(err, CG_ERR_INVALID, "%s: reference mode needs [generator] norm = cond_instance", f);
+        if (!per_style_norm(c))
+            return cg_fail(err, CG_ERR_INVALID,
+                           "%s: reference mode needs [generator] norm = cond_instance or cond_affine", f);
+        /* The sources' prototypes are orthogonal and free of the mean that
+         * code_norm takes out: at most code - 1 of them. */
+        if (c->source_code > 0 && n > c->e_code - 1)
+            return cg_fail(err, CG_ERR_INVALID,
+                           "%s: [loss] source_code needs [encoder] code above the number of sources (%d)", f, n);
     } else if (per_style_norm(c)) {
         return cg_fail(err, CG_ERR_INVALID, "%s: [generator] norm = %s is for multistyle mode", f,
                        generator_norms[c->g_norm]);
@@ -661,7 +668,7 @@ static bool reference_only(const opt_def *o)
 {
     return strcmp(o->group, "encoder") == 0 || strcmp(o->key, "references") == 0 ||
            strcmp(o->key, "reference_teachers") == 0 ||
-           strcmp(o->key, "reconstruction") == 0;
+           strcmp(o->key, "reconstruction") == 0 || strcmp(o->key, "source_code") == 0;
 }
 
 /* Options added after runs were made with the config format: written only
@@ -669,7 +676,8 @@ static bool reference_only(const opt_def *o)
 static bool written_when_set(const cg_train_config *c, const opt_def *o)
 {
     return (strcmp(o->group, "generator") == 0 && strcmp(o->key, "style_heads") == 0 && !c->g_style_heads) ||
-           (strcmp(o->group, "encoder") == 0 && strcmp(o->key, "code_norm") == 0 && !c->e_code_norm);
+           (strcmp(o->group, "encoder") == 0 && strcmp(o->key, "code_norm") == 0 && !c->e_code_norm) ||
+           (strcmp(o->key, "source_code") == 0 && c->source_code == 0);
 }
 
 /* Options of the export step: they change the model file, not the training,
@@ -815,6 +823,12 @@ cg_train_config *cg_train_config_load(const char *path, cg_error *err)
 const char *cg_train_config_canonical(const cg_train_config *c) { return c->canonical; }
 const char *cg_train_config_hash(const cg_train_config *c) { return c->hash; }
 const char *cg_train_config_run_dir(const cg_train_config *c) { return c->run_dir; }
+
+cg_export_options cg_train_config_export(const cg_train_config *c)
+{
+    cg_export_options o = {.post_smooth = c->x_post_smooth};
+    return o;
+}
 
 const char *cg_train_config_mode(const cg_train_config *c)
 {

@@ -1,7 +1,8 @@
 /* Styles from a reference picture: a style encoder E turns a reference into a
- * code, and a cond_instance generator G takes the code as its style weights,
- * so every norm's gamma and beta is a learnt linear function of the code
- * (AdaIN; the code's constant last value gives the map its bias). A step
+ * code, and a generator G with conditional norms (cond_instance, AdaIN; or
+ * cond_affine, the same without the statistics) takes the code as its style
+ * weights, so every norm's gamma and beta is a learnt linear function of the
+ * code (the code's constant last value gives the map its bias). A step
  * draws a batch of photos and one of references, and trains E and G together:
  *   style           the output's features against the reference's, on the
  *                   fixed random feature network (see style_loss)
@@ -13,13 +14,18 @@
  *                   renderings: L1 to the same teacher's rendering of the
  *                   photo. The style loss alone moves tone and palette; this
  *                   term shows G what drawing in a look means (ink and dots
- *                   for a manga page, flat fills for a cel frame), and E
- *                   learns to tell those looks apart
+ *                   for a manga page, flat fills for a cel frame)
+ *   source_code     optional: the squared error of each code against a fixed
+ *                   prototype of its source, so that E gives each look its
+ *                   own region of codes. Through G alone, E learnt to tell
+ *                   manga from colour but gave the colour looks (anime, cel,
+ *                   painted renderings) nearly one code
  * The references come from folders and from teachers' renderings of the
  * photos (reference_teachers); with several sources, step s draws from
  * source s mod sources. */
 #include "train/train_private.h"
 
+#include <math.h>
 #include <string.h>
 
 #define MAX_FEATURES 8
@@ -35,7 +41,42 @@ typedef struct reference {
     float *x, *r, *fake; /* this step's local batches */
     float *paired;       /* the teacher's rendering of x, on paired steps */
     float *scratch;      /* the photos a teacher rendered into this step's references */
+    float *prototype;    /* source_code: n_refs rows of the code's length */
 } reference;
+
+/* Orthogonal prototypes, one per source, each of mean 0 and variance 1 over
+ * its values: what code_norm makes of a code, so a code can sit exactly on
+ * its prototype. Gram-Schmidt of seeded normal vectors against the constant
+ * vector and the rows before; needs rows < length. */
+static void make_prototypes(uint64_t seed, int rows, int length, float *out)
+{
+    double *v = g_new(double, length);
+    cg_rng rng;
+    cg_rng_seed_stream(&rng, seed, 0x70726f746fu); /* a stream of its own: batches are not disturbed */
+    for (int k = 0; k < rows; k++) {
+        double norm = 0;
+        do {
+            double mean = 0;
+            for (int i = 0; i < length; i++)
+                mean += v[i] = cg_rng_normal(&rng);
+            for (int i = 0; i < length; i++)
+                v[i] -= mean / length;
+            for (int j = 0; j < k; j++) {
+                double dot = 0;
+                for (int i = 0; i < length; i++)
+                    dot += v[i] * out[j * length + i];
+                for (int i = 0; i < length; i++)
+                    v[i] -= dot / length * out[j * length + i]; /* the rows' squared norm is length */
+            }
+            norm = 0;
+            for (int i = 0; i < length; i++)
+                norm += v[i] * v[i];
+        } while (norm < 1e-6);
+        for (int i = 0; i < length; i++)
+            out[k * length + i] = (float)(v[i] * sqrt(length / norm));
+    }
+    g_free(v);
+}
 
 /* G starts as if it had one style: the code's rows of every conditional gamma
  * at 0 and the constant's at 1, so a fresh E (whose codes are small) gives
@@ -95,6 +136,10 @@ static cg_status setup(tr_trainer *t, cg_error *err)
     m->fake = g_malloc(floats * sizeof(float));
     m->paired = g_malloc(floats * sizeof(float));
     m->scratch = g_malloc(floats * sizeof(float));
+    if (c->source_code > 0) {
+        m->prototype = g_new(float, (size_t)m->n_refs * c->e_code);
+        make_prototypes((uint64_t)c->seed, m->n_refs, c->e_code, m->prototype);
+    }
     return CG_OK;
 }
 
@@ -126,6 +171,19 @@ static cg_tensor *style_loss(cg_graph *g, cg_tensor *const *out, cg_tensor *cons
         sum = sum ? cg_add(g, sum, term) : term;
     }
     return cg_scale(g, sum, 1.0f / (float)layers, 0.0f);
+}
+
+/* The target of n codes from source k: its prototype, then the constant 1
+ * that E appends to every code. */
+static cg_tensor *prototype_batch(cg_graph *g, const float *prototype, int n, int length)
+{
+    const int64_t dim[2] = {n, length + 1};
+    cg_tensor *y = cg_graph_tensor(g, 2, dim);
+    for (int i = 0; y && i < n; i++) {
+        memcpy(y->data + (size_t)i * (length + 1), prototype, (size_t)length * sizeof(float));
+        y->data[(size_t)i * (length + 1) + length] = 1.0f;
+    }
+    return y;
 }
 
 static cg_status step(tr_trainer *t, bool warmup, tr_losses *l, cg_error *err)
@@ -162,6 +220,9 @@ static cg_status step(tr_trainer *t, bool warmup, tr_losses *l, cg_error *err)
     }
     if (paired)
         tr_sum_add(&sum, "g_l1", (float)c->l1, cg_l1_loss(g, out, tr_input(g, m->paired, n, size), 0));
+    if (m->prototype && code)
+        tr_sum_add(&sum, "g_source_code", (float)c->source_code,
+                   cg_mse_loss(g, code, prototype_batch(g, m->prototype + (size_t)k * c->e_code, n, c->e_code), 0));
     if (c->reconstruction > 0)
         tr_sum_add(&sum, "g_reconstruction", (float)c->reconstruction,
                    cg_l1_loss(g, cg_net_forward(m->g->net, g, r, code, NULL), r, 0));
@@ -240,6 +301,7 @@ static void release(tr_trainer *t)
         g_free(m->fake);
         g_free(m->paired);
         g_free(m->scratch);
+        g_free(m->prototype);
     }
     g_free(m);
     t->mode = NULL;

@@ -85,6 +85,7 @@ struct cg_train_config {
     /* [loss] */
     int gan, features;
     double reconstruction; /* reference mode: G(ref, E(ref)) against ref */
+    double source_code;    /* reference mode: each code against its source's prototype */
     double adv, style_adv, l1, cycle, identity, cam, style_w, content, color, chroma, stability, tv, edge_smooth, gradient;
     int pool_size;
     /* [style NAME] groups, multistyle only (identity added when missing) */

@@ -120,6 +120,10 @@ typedef struct cg_export_options {
                       * network needs a post stage); 0 as trained */
 } cg_export_options;
 
+/* The export options that c's [export] group sets (all zero when it has
+ * none): what `comicgan export --recipe` applies. */
+cg_export_options cg_train_config_export(const cg_train_config *c);
+
 /* Writes the trained generator of run_dir's checkpoint as a model file at
  * out_model (atomically), its comicgan.provenance filled in: recipe (the
  * config), config hash, dataset manifest hash, steps, date, engine version,

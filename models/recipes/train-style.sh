@@ -76,10 +76,9 @@ else
 fi
 
 "$comicgan" plot "$run" -o "$cards/$name-loss.png"
-# [export] post_smooth in the recipe: the model smooths its output that many
-# times, instead of as often as the losses saw in training.
-post_smooth=$(awk -F= '/^\[/ { group = $0 } group == "[export]" && $1 ~ /^ *post_smooth *$/ { gsub(/ /, "", $2); print $2 }' "$config")
-"$comicgan" export "$run" ${post_smooth:+--post-smooth "$post_smooth"} -o "$root/models/$name.safetensors.tmp"
+# The recipe's [export] group (post_smooth: the model smooths its output that
+# many times, instead of as often as the losses saw in training).
+"$comicgan" export "$run" --recipe "$config" -o "$root/models/$name.safetensors.tmp"
 mv "$root/models/$name.safetensors.tmp" "$root/models/$name.safetensors"
 model=$root/models/$name.safetensors
 if grep -qE '^mode *= *reference' "$config"; then

@@ -54,6 +54,18 @@ expect_status 1 "plot a missing run" "$comicgan" plot "$dir/nothing"
 expect_status 0 "export" "$comicgan" export "$dir/r" -o "$dir/model.safetensors"
 [ -s "$dir/model.safetensors" ] || fail "no model file"
 expect_status 1 "export a folder without checkpoint" "$comicgan" export "$dir/photos"
+# --recipe: the run's own recipe is taken, and its [export] group applied (this
+# network has no post stage, so post_smooth is refused, naming the stage);
+# another recipe is refused and nothing is written.
+expect_status 0 "export --recipe" "$comicgan" export "$dir/r" --recipe "$dir/run.ini" -o "$dir/recipe.safetensors"
+[ -s "$dir/recipe.safetensors" ] || fail "export --recipe wrote no model"
+{ cat "$dir/run.ini"; printf '[export]\npost_smooth = 2\n'; } >"$dir/export.ini"
+expect_status 1 "export --recipe with post_smooth" "$comicgan" export "$dir/r" --recipe "$dir/export.ini" -o "$dir/x.safetensors"
+grep -q "post stage" "$dir/err" || fail "the recipe's post_smooth did not reach export"
+sed 's/^steps = 6/steps = 7/' "$dir/run.ini" >"$dir/other.ini"
+expect_status 1 "export --recipe of another run" "$comicgan" export "$dir/r" --recipe "$dir/other.ini" -o "$dir/x.safetensors"
+grep -q "not the recipe of this run" "$dir/err" || fail "no message naming the recipe mismatch"
+[ -e "$dir/x.safetensors" ] && fail "a refused export wrote a file"
 
 expect_status 0 "eval" "$comicgan" eval "$dir/model.safetensors" "$dir/r" --size 16
 grep -q "^style" "$dir/out" || fail "eval printed no table"

@@ -237,6 +237,59 @@ static void test_paired_steps(void)
     g_free(dir);
 }
 
+/* The mean of a logged loss over steps [from, to). */
+static double logged_mean(const char *log, const char *key, int from, int to)
+{
+    char **lines = g_strsplit(log, "\n", -1), *pattern = g_strdup_printf("\"%s\":", key);
+    double sum = 0;
+    int n = 0;
+    for (int i = 0; lines[i]; i++) {
+        const char *step = strstr(lines[i], "\"step\":"), *at = strstr(lines[i], pattern);
+        long s = step ? strtol(step + 7, NULL, 10) - 1 : -1; /* logged after the step */
+        if (at && s >= from && s < to) {
+            sum += g_ascii_strtod(at + strlen(pattern), NULL);
+            n++;
+        }
+    }
+    g_strfreev(lines);
+    g_free(pattern);
+    if (n != to - from)
+        g_error("%s: %d of steps %d to %d logged", key, n, from, to - 1);
+    return sum / n;
+}
+
+/* source_code gives each source its own region of codes: the distance of the
+ * codes to their source's prototype falls as E learns to tell a folder of
+ * colour pictures from the manga teacher's black-and-white renderings. A
+ * cond_affine generator (no statistics) is taken in reference mode. */
+static void test_source_codes(void)
+{
+    char *dir = fx_tmpdir();
+    char *text = g_strdup_printf(
+        "[run]\nmode = reference\nname = ref\nsteps = 40\nbatch = 2\nsize = 16\nsamples = 2\nlog_every = 1\n"
+        "sample_every = 0\ncheckpoint_every = 0\n"
+        "[generator]\nwidth = 4\ndownsamples = 1\nblocks = 1\nnorm = cond_affine\n"
+        "[encoder]\nwidth = 4\nlayers = 2\ncode = 4\ncode_norm = true\n"
+        "[discriminator]\nwidth = 4\nlayers = 2\n[optim]\nlr_g = 0.01\n[loss]\nsource_code = 10\n"
+        "[data]\nphotos = %s/photos\nreferences = %s/style\nreference_teachers = manga\n"
+        "val_fraction = 0.2\ntest_fraction = 0\n",
+        data_root, data_root);
+    cg_train_config *c = NULL;
+    char *run = NULL, *log = train(dir, text, &c, &run);
+    double first = logged_mean(log, "g_source_code", 0, 10), last = logged_mean(log, "g_source_code", 30, 40);
+    g_test_message("code against its prototype: %g over the first 10 steps, %g over the last 10", first, last);
+    /* Fresh codes and prototypes are unrelated unit-variance vectors (mean
+     * square error about 2 over the code, 1.6 with the constant). */
+    g_assert_cmpfloat(first, >, 0.5);
+    g_assert_cmpfloat(last, <, 0.25 * first);
+    cg_train_config_free(c);
+    fx_rmtree(dir);
+    g_free(log);
+    g_free(run);
+    g_free(text);
+    g_free(dir);
+}
+
 static void test_config_rules(void)
 {
     char *dir = fx_tmpdir();
@@ -275,6 +328,36 @@ static void test_config_rules(void)
     g_assert_null(cg_train_config_parse(t4, dir, "d.ini", &err));
     g_assert_nonnull(strstr(err.message, "is for reference mode"));
     g_free(t4);
+    /* source_code: one orthogonal prototype per source, at most code - 1 of
+     * them (three sources here); refused in other modes. */
+    for (int code = 3; code <= 4; code++) {
+        char *t = g_strdup_printf("[run]\nmode = reference\n[data]\nphotos = %s/photos\nreferences = %s/style;%s/art\n"
+                                  "reference_teachers = manga\n[encoder]\ncode = %d\n[loss]\nsource_code = 1\n",
+                                  data_root, data_root, data_root, code);
+        cg_train_config *sc = cg_train_config_parse(t, dir, "s.ini", &err);
+        if (code == 3) {
+            g_assert_null(sc);
+            g_assert_nonnull(strstr(err.message, "source_code needs [encoder] code above the number of sources (3)"));
+        } else {
+            g_assert_nonnull(sc);
+            g_assert_nonnull(strstr(cg_train_config_canonical(sc), "source_code"));
+            cg_train_config_free(sc);
+        }
+        g_free(t);
+    }
+    char *t6 = g_strdup_printf("[run]\nmode = pix2pix\n[data]\nphotos = %s/photos\ntarget_filter = cel\n"
+                               "[loss]\nsource_code = 1\n",
+                               data_root);
+    g_assert_null(cg_train_config_parse(t6, dir, "f.ini", &err));
+    g_assert_nonnull(strstr(err.message, "is for reference mode"));
+    g_free(t6);
+    /* A generator without conditional norms cannot take a code. */
+    char *t7 = g_strdup_printf("[run]\nmode = reference\n[data]\nphotos = %s/photos\nreferences = %s/style\n"
+                               "[generator]\nnorm = instance\n",
+                               data_root, data_root);
+    g_assert_null(cg_train_config_parse(t7, dir, "g.ini", &err));
+    g_assert_nonnull(strstr(err.message, "needs [generator] norm = cond_instance or cond_affine"));
+    g_free(t7);
     /* Other modes' canonical configs do not mention reference options. */
     char *t3 = g_strdup_printf("[run]\nmode = pix2pix\n[data]\nphotos = %s/photos\ntarget_filter = cel\n", data_root);
     cg_train_config *c = cg_train_config_parse(t3, dir, "c.ini", &err);
@@ -300,6 +383,7 @@ int main(int argc, char **argv)
     fx_write_photos(art, 4, 22, 20, 42);
     g_test_add_func("/train/reference/train_export_stylize", test_train_export_stylize);
     g_test_add_func("/train/reference/paired_steps", test_paired_steps);
+    g_test_add_func("/train/reference/source_codes", test_source_codes);
     g_test_add_func("/train/reference/config_rules", test_config_rules);
     int rc = g_test_run();
     fx_rmtree(data_root);
