@@ -3,13 +3,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+
+/* Blocks from this size on are aligned to the 2 MiB of a huge page and asked
+ * to be backed by huge pages: a large image's activations are written into
+ * fresh memory once per statistic point, and with 4 KiB pages the page faults
+ * alone took a fifth of a tiled run. */
+#define HUGE_PAGE ((size_t)2 << 20)
 
 void *cg_aligned_alloc(size_t size)
 {
-    size_t rounded = (size + 63) & ~(size_t)63;
+    size_t align = size >= 4 * HUGE_PAGE ? HUGE_PAGE : 64;
+    size_t rounded = (size + align - 1) & ~(align - 1);
     if (rounded < size)
         return NULL;
-    return aligned_alloc(64, rounded ? rounded : 64);
+    void *p = aligned_alloc(align, rounded ? rounded : align);
+#ifdef MADV_HUGEPAGE
+    if (p && align == HUGE_PAGE)
+        madvise(p, rounded, MADV_HUGEPAGE); /* a hint: without huge pages the block works the same */
+#endif
+    return p;
 }
 
 void cg_aligned_free(void *p)

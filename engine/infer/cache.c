@@ -1,6 +1,8 @@
 /* The activation cache of layered passes (see cache.h). */
 #include "infer/cache.h"
 
+#include "comicgan/tensor.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <glib.h>
@@ -118,7 +120,7 @@ void cg_act_cache_free(cg_act_cache *c)
         entry_free(c, g_ptr_array_index(c->entries, i));
     g_ptr_array_free(c->entries, TRUE);
     for (guint i = 0; i < c->spare->len; i++)
-        g_free(g_array_index(c->spare, block, i).data);
+        cg_aligned_free(g_array_index(c->spare, block, i).data);
     g_array_free(c->spare, TRUE);
     g_free(c->row);
     g_free(c);
@@ -239,12 +241,12 @@ cg_status cg_act_cache_add(cg_act_cache *c, int key, int64_t channels, const int
     while (!e->ram && c->ram + e->bytes > c->budget && c->spare->len > 0) {
         block *b = &g_array_index(c->spare, block, c->spare->len - 1);
         c->ram -= b->bytes;
-        g_free(b->data);
+        cg_aligned_free(b->data);
         g_array_set_size(c->spare, c->spare->len - 1);
     }
     if (e->in_ram) {
         /* reused: already counted */
-    } else if (c->ram + e->bytes <= c->budget && (c->dry || (e->ram = g_try_malloc(e->bytes)))) {
+    } else if (c->ram + e->bytes <= c->budget && (c->dry || (e->ram = cg_aligned_alloc(e->bytes)))) {
         c->ram += e->bytes;
         e->in_ram = true;
     } else if (c->dry) {

@@ -87,6 +87,7 @@ static const opt_def options[] = {
     {"discriminator", "cam", OPT_BOOL, O(d_cam), NULL, 0, 0, NULL},
     {"optim", "lr_g", OPT_DBL, O(lr_g), NULL, 0, 1, NULL},
     {"optim", "lr_d", OPT_DBL, O(lr_d), NULL, 0, 1, NULL},
+    {"optim", "lr_e", OPT_DBL, O(lr_e), "0", 0, 1, NULL},
     {"optim", "beta1", OPT_DBL, O(beta1), "0.5", 0, 0.999999, NULL},
     {"optim", "beta2", OPT_DBL, O(beta2), "0.999", 0, 0.999999, NULL},
     {"optim", "constant_steps", OPT_I64, O(constant_steps), NULL, 0, BIG, NULL},
@@ -605,6 +606,8 @@ static cg_status check_config(cg_train_config *c, cg_error *err)
         if (!per_style_norm(c))
             return cg_fail(err, CG_ERR_INVALID,
                            "%s: reference mode needs [generator] norm = cond_instance or cond_affine", f);
+        if (c->lr_e > 0 && c->lr_g == 0)
+            return cg_fail(err, CG_ERR_INVALID, "%s: [optim] lr_e follows lr_g's schedule: it needs lr_g above 0", f);
         /* The sources' prototypes are orthogonal and free of the mean that
          * code_norm takes out: at most code - 1 of them. */
         if (c->source_code > 0 && n > c->e_code - 1)
@@ -668,7 +671,7 @@ static bool reference_only(const opt_def *o)
 {
     return strcmp(o->group, "encoder") == 0 || strcmp(o->key, "references") == 0 ||
            strcmp(o->key, "reference_teachers") == 0 ||
-           strcmp(o->key, "reconstruction") == 0 || strcmp(o->key, "source_code") == 0;
+           strcmp(o->key, "reconstruction") == 0 || strcmp(o->key, "source_code") == 0 || strcmp(o->key, "lr_e") == 0;
 }
 
 /* Options added after runs were made with the config format: written only
@@ -677,7 +680,8 @@ static bool written_when_set(const cg_train_config *c, const opt_def *o)
 {
     return (strcmp(o->group, "generator") == 0 && strcmp(o->key, "style_heads") == 0 && !c->g_style_heads) ||
            (strcmp(o->group, "encoder") == 0 && strcmp(o->key, "code_norm") == 0 && !c->e_code_norm) ||
-           (strcmp(o->key, "source_code") == 0 && c->source_code == 0);
+           (strcmp(o->key, "source_code") == 0 && c->source_code == 0) ||
+           (strcmp(o->key, "lr_e") == 0 && c->lr_e == 0);
 }
 
 /* Options of the export step: they change the model file, not the training,

@@ -127,6 +127,10 @@ static cg_status setup(tr_trainer *t, cg_error *err)
         !(m->e = tr_trainer_add_net(t, "E", c->encoder_arch, false, err)))
         return err->code;
     start_at_bias_row(m->g->net);
+    /* E's own pace, on lr_g's schedule: at lr_g, E's codes told the sources
+     * apart so slowly that G had learnt to ignore them by then. */
+    if (c->lr_e > 0)
+        m->e->lr_factor = c->lr_e / c->lr_g;
     m->has_d = c->adv > 0;
     if (m->has_d && tr_trainer_add_disc(t, "D", 3, false, &m->d, err) != CG_OK)
         return err->code;

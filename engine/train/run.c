@@ -300,7 +300,7 @@ cg_status cg_train(const cg_train_config *c, const cg_train_options *opts, cg_er
     while (t->step < c->steps && go_on && !(o.stop_after > 0 && done >= o.stop_after)) {
         float lr_g = cg_lr_at(&sg, t->step), lr_d = cg_lr_at(&sd, t->step);
         for (int i = 0; i < t->n_nets; i++)
-            cg_optim_set_lr(t->nets[i].opt, t->nets[i].disc ? lr_d : lr_g);
+            cg_optim_set_lr(t->nets[i].opt, t->nets[i].disc ? lr_d : (float)(lr_g * t->nets[i].lr_factor));
         gint64 t0 = g_get_monotonic_time();
         tr_losses l = {0};
         st = t->ops->step(t, t->step < c->warmup_steps, &l, err);

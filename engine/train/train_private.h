@@ -81,6 +81,7 @@ struct cg_train_config {
     bool d_spectral_norm, d_cam;
     /* [optim] */
     double lr_g, lr_d, beta1, beta2, clip;
+    double lr_e; /* reference mode: the encoder's learning rate (0: lr_g) */
     int64_t constant_steps, decay_steps, warmup_steps;
     /* [loss] */
     int gan, features;
@@ -256,6 +257,7 @@ typedef struct tr_net {
     cg_net *net;
     cg_optim *opt;
     bool disc;
+    double lr_factor; /* of a generator-side net: its learning rate over lr_g's schedule (1) */
 } tr_net;
 
 /* A discriminator: one network per scale, scale s seeing the input average-

@@ -16,6 +16,7 @@ tr_net *tr_trainer_add_net(tr_trainer *t, const char *name, const char *arch, bo
     memset(n, 0, sizeof *n);
     g_strlcpy(n->name, name, sizeof n->name);
     n->disc = disc;
+    n->lr_factor = 1;
     if (!(n->net = cg_net_new(arch, err))) {
         cg_error_prefix(err, "%s", name);
         return NULL;
