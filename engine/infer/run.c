@@ -1026,9 +1026,9 @@ cg_status cg_infer_run(const cg_net *net, const float *x, const cg_infer_region 
     cg_infer_workspace own = {0}, *ws = req->workspace ? req->workspace : &own;
     cg_status st = CG_OK;
     if (total > ws->size) {
-        g_free(ws->data);
+        cg_aligned_free(ws->data);
         ws->size = 0;
-        if (!(ws->data = g_try_malloc((gsize)total * sizeof(float))))
+        if (!(ws->data = cg_aligned_alloc((size_t)total * sizeof(float))))
             st = cg_fail(err, CG_ERR_NOMEM, "out of memory for a %lldx%lld region", (long long)r->width,
                          (long long)r->height);
         else
@@ -1046,7 +1046,7 @@ cg_status cg_infer_run(const cg_net *net, const float *x, const cg_infer_region 
         walk(&w, x);
         st = w.status;
     }
-    g_free(own.data);
+    cg_aligned_free(own.data);
     return st;
 }
 

@@ -104,7 +104,7 @@ typedef enum cg_infer_mode {
 } cg_infer_mode;
 
 /* Buffers kept from one run to the next (a tile loop): grown as a run needs;
- * start zeroed, free data with g_free. */
+ * start zeroed, free data with cg_aligned_free. */
 typedef struct cg_infer_workspace {
     float *data;
     int64_t size; /* floats */

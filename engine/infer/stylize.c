@@ -609,7 +609,7 @@ static void job_free(job *j)
     cg_infer_stats_free(j->stats);
     g_free(j->lp);
     g_free(j->x);
-    g_free(j->ws.data);
+    cg_aligned_free(j->ws.data);
 }
 
 /* Style weights: the mix (or one style), pulled toward the identity style by strength. */

@@ -79,6 +79,7 @@ static const opt_def options[] = {
     {"encoder", "layers", OPT_INT, O(e_layers), "4", 1, 8, NULL},
     {"encoder", "code", OPT_INT, O(e_code), "8", 1, 63, NULL},
     {"encoder", "code_norm", OPT_BOOL, O(e_code_norm), "false", 0, 0, NULL},
+    {"encoder", "detach", OPT_BOOL, O(e_detach), "false", 0, 0, NULL},
     {"discriminator", "width", OPT_INT, O(d_width), "64", 1, 512, NULL},
     {"discriminator", "layers", OPT_INT, O(d_layers), "3", 1, 6, NULL},
     {"discriminator", "scales", OPT_INT, O(d_scales), "1", 1, TR_MAX_SCALES, NULL},
@@ -606,6 +607,9 @@ static cg_status check_config(cg_train_config *c, cg_error *err)
         if (!per_style_norm(c))
             return cg_fail(err, CG_ERR_INVALID,
                            "%s: reference mode needs [generator] norm = cond_instance or cond_affine", f);
+        if (c->e_detach && c->source_code == 0)
+            return cg_fail(err, CG_ERR_INVALID,
+                           "%s: [encoder] detach leaves the encoder only [loss] source_code to learn from: set it", f);
         if (c->lr_e > 0 && c->lr_g == 0)
             return cg_fail(err, CG_ERR_INVALID, "%s: [optim] lr_e follows lr_g's schedule: it needs lr_g above 0", f);
         /* The sources' prototypes are orthogonal and free of the mean that
@@ -680,6 +684,7 @@ static bool written_when_set(const cg_train_config *c, const opt_def *o)
 {
     return (strcmp(o->group, "generator") == 0 && strcmp(o->key, "style_heads") == 0 && !c->g_style_heads) ||
            (strcmp(o->group, "encoder") == 0 && strcmp(o->key, "code_norm") == 0 && !c->e_code_norm) ||
+           (strcmp(o->group, "encoder") == 0 && strcmp(o->key, "detach") == 0 && !c->e_detach) ||
            (strcmp(o->key, "source_code") == 0 && c->source_code == 0) ||
            (strcmp(o->key, "lr_e") == 0 && c->lr_e == 0);
 }

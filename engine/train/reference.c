@@ -19,7 +19,10 @@
  *                   prototype of its source, so that E gives each look its
  *                   own region of codes. Through G alone, E learnt to tell
  *                   manga from colour but gave the colour looks (anime, cel,
- *                   painted renderings) nearly one code
+ *                   painted renderings) nearly one code. With [encoder]
+ *                   detach, E learns from this term alone: G's losses,
+ *                   reaching E through codes G had not learnt to use yet,
+ *                   drove every reference to one code
  * The references come from folders and from teachers' renderings of the
  * photos (reference_teachers); with several sources, step s draws from
  * source s mod sources. */
@@ -190,6 +193,15 @@ static cg_tensor *prototype_batch(cg_graph *g, const float *prototype, int n, in
     return y;
 }
 
+/* A copy of x that no gradient flows back through. */
+static cg_tensor *detached(cg_graph *g, const cg_tensor *x)
+{
+    cg_tensor *y = x ? cg_graph_tensor(g, x->ndim, x->dim) : NULL;
+    if (y)
+        memcpy(y->data, x->data, (size_t)x->size * sizeof(float));
+    return y;
+}
+
 static cg_status step(tr_trainer *t, bool warmup, tr_losses *l, cg_error *err)
 {
     const cg_train_config *c = t->cfg;
@@ -213,7 +225,8 @@ static cg_status step(tr_trainer *t, bool warmup, tr_losses *l, cg_error *err)
     cg_graph_reset(g);
     cg_tensor *x = tr_input(g, m->x, n, size), *r = tr_input(g, m->r, n, size);
     cg_tensor *code = cg_net_forward(m->e->net, g, r, NULL, NULL);
-    cg_tensor *out = cg_net_forward(m->g->net, g, x, code, NULL);
+    cg_tensor *g_code = c->e_detach ? detached(g, code) : code;
+    cg_tensor *out = cg_net_forward(m->g->net, g, x, g_code, NULL);
     tr_sum sum = {g, NULL, l};
     cg_tensor *fo[MAX_FEATURES], *fr[MAX_FEATURES], *fx[MAX_FEATURES];
     int layers = out ? tr_features(t->features, g, out, fo, MAX_FEATURES) : 0;
@@ -229,7 +242,7 @@ static cg_status step(tr_trainer *t, bool warmup, tr_losses *l, cg_error *err)
                    cg_mse_loss(g, code, prototype_batch(g, m->prototype + (size_t)k * c->e_code, n, c->e_code), 0));
     if (c->reconstruction > 0)
         tr_sum_add(&sum, "g_reconstruction", (float)c->reconstruction,
-                   cg_l1_loss(g, cg_net_forward(m->g->net, g, r, code, NULL), r, 0));
+                   cg_l1_loss(g, cg_net_forward(m->g->net, g, r, g_code, NULL), r, 0));
     bool adversarial = m->has_d && !warmup;
     if (adversarial) {
         tr_disc_freeze(&m->d, true);

@@ -76,6 +76,7 @@ struct cg_train_config {
     /* [encoder] (reference mode) */
     int e_width, e_layers, e_code;
     bool e_code_norm;
+    bool e_detach; /* G's losses do not reach E: E learns from source_code alone */
     /* [discriminator] */
     int d_width, d_layers, d_scales, d_norm;
     bool d_spectral_norm, d_cam;

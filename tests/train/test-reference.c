@@ -291,6 +291,54 @@ static void test_source_codes(void)
     g_free(dir);
 }
 
+/* The code of ref from the model of a 6-step run whose [loss] group adds
+ * `loss` to source_code, with or without [encoder] detach. */
+static void code_after_training(const char *loss, bool detach, const cg_image *ref, float *code)
+{
+    char *dir = fx_tmpdir();
+    char *text = g_strdup_printf(
+        "[run]\nmode = reference\nname = ref\nsteps = 6\nbatch = 2\nsize = 16\nsamples = 2\nlog_every = 1\n"
+        "sample_every = 0\ncheckpoint_every = 0\n"
+        "[generator]\nwidth = 4\ndownsamples = 1\nblocks = 1\nnorm = cond_affine\n"
+        "[encoder]\nwidth = 4\nlayers = 2\ncode = 4\ncode_norm = true\ndetach = %s\n"
+        "[discriminator]\nwidth = 4\nlayers = 2\n[optim]\nlr_e = 0.01\n[loss]\nsource_code = 1\n%s\n"
+        "[data]\nphotos = %s/photos\nreferences = %s/style\nreference_teachers = manga\n"
+        "val_fraction = 0.2\ntest_fraction = 0\n",
+        detach ? "true" : "false", loss, data_root, data_root);
+    cg_train_config *c = NULL;
+    char *run = NULL, *log = train(dir, text, &c, &run);
+    char *model_path = g_build_filename(dir, "ref.safetensors", NULL);
+    cg_error err = {0};
+    if (cg_run_export(run, model_path, NULL, &err) != CG_OK)
+        g_error("export: %s", err.message);
+    cg_model *m = cg_model_load(model_path, &err);
+    g_assert_nonnull(m);
+    g_assert_cmpint(cg_model_encode_reference(m, ref, code, &err), ==, CG_OK);
+    cg_model_free(m);
+    cg_train_config_free(c);
+    fx_rmtree(dir);
+    g_free(model_path);
+    g_free(log);
+    g_free(run);
+    g_free(text);
+    g_free(dir);
+}
+
+/* With [encoder] detach, G's losses do not reach E: runs that weigh them
+ * differently train the same encoder, bit for bit; without it they do not. */
+static void test_detached_encoder(void)
+{
+    cg_image *ref = fx_photo(40, 30, 11);
+    float a[5], b[5];
+    code_after_training("style = 1\nreconstruction = 10", true, ref, a);
+    code_after_training("style = 5\nreconstruction = 1", true, ref, b);
+    g_assert_cmpmem(a, sizeof a, b, sizeof b);
+    code_after_training("style = 1\nreconstruction = 10", false, ref, a);
+    code_after_training("style = 5\nreconstruction = 1", false, ref, b);
+    g_assert_true(memcmp(a, b, sizeof a) != 0);
+    cg_image_free(ref);
+}
+
 static void test_config_rules(void)
 {
     char *dir = fx_tmpdir();
@@ -359,6 +407,13 @@ static void test_config_rules(void)
     g_assert_null(cg_train_config_parse(t8, dir, "h.ini", &err));
     g_assert_nonnull(strstr(err.message, "lr_e follows lr_g's schedule"));
     g_free(t8);
+    /* detach leaves E the source term alone: it must be there. */
+    char *t9 = g_strdup_printf("[run]\nmode = reference\n[data]\nphotos = %s/photos\nreferences = %s/style\n"
+                               "[encoder]\ndetach = true\n",
+                               data_root, data_root);
+    g_assert_null(cg_train_config_parse(t9, dir, "i.ini", &err));
+    g_assert_nonnull(strstr(err.message, "detach leaves the encoder only [loss] source_code"));
+    g_free(t9);
     /* A generator without conditional norms cannot take a code. */
     char *t7 = g_strdup_printf("[run]\nmode = reference\n[data]\nphotos = %s/photos\nreferences = %s/style\n"
                                "[generator]\nnorm = instance\n",
@@ -392,6 +447,7 @@ int main(int argc, char **argv)
     g_test_add_func("/train/reference/train_export_stylize", test_train_export_stylize);
     g_test_add_func("/train/reference/paired_steps", test_paired_steps);
     g_test_add_func("/train/reference/source_codes", test_source_codes);
+    g_test_add_func("/train/reference/detached_encoder", test_detached_encoder);
     g_test_add_func("/train/reference/config_rules", test_config_rules);
     int rc = g_test_run();
     fx_rmtree(data_root);
