@@ -15,9 +15,10 @@
  *                   photo. The style loss alone moves tone and palette; this
  *                   term shows G what drawing in a look means (ink and dots
  *                   for a manga page, flat fills for a cel frame)
- *   source_code     optional: the squared error of each code against a fixed
- *                   prototype of its source, so that E gives each look its
- *                   own region of codes. Through G alone, E learnt to tell
+ *   source_code     optional: the squared error of the codes of one
+ *                   reference of every source against a fixed prototype of
+ *                   their source, so that E gives each look its own region
+ *                   of codes. Through G alone, E learnt to tell
  *                   manga from colour but gave the colour looks (anime, cel,
  *                   painted renderings) nearly one code. With [encoder]
  *                   detach, E learns from this term alone: G's losses,
@@ -45,6 +46,7 @@ typedef struct reference {
     float *paired;       /* the teacher's rendering of x, on paired steps */
     float *scratch;      /* the photos a teacher rendered into this step's references */
     float *prototype;    /* source_code: n_refs rows of the code's length */
+    float *one_each;     /* source_code: one reference of every source */
 } reference;
 
 /* Orthogonal prototypes, one per source, each of mean 0 and variance 1 over
@@ -146,6 +148,7 @@ static cg_status setup(tr_trainer *t, cg_error *err)
     if (c->source_code > 0) {
         m->prototype = g_new(float, (size_t)m->n_refs * c->e_code);
         make_prototypes((uint64_t)c->seed, m->n_refs, c->e_code, m->prototype);
+        m->one_each = g_malloc((size_t)m->n_refs * 3 * c->size * c->size * sizeof(float));
     }
     return CG_OK;
 }
@@ -180,17 +183,34 @@ static cg_tensor *style_loss(cg_graph *g, cg_tensor *const *out, cg_tensor *cons
     return cg_scale(g, sum, 1.0f / (float)layers, 0.0f);
 }
 
-/* The target of n codes from source k: its prototype, then the constant 1
- * that E appends to every code. */
-static cg_tensor *prototype_batch(cg_graph *g, const float *prototype, int n, int length)
+/* The source term on one reference of every source, encoded together: with
+ * a batch of one source a step, the statistics every picture shares moved
+ * E's weights toward each source's prototype in turn, and Adam, scaling each
+ * weight's step by its gradient's size, left too little for the differences
+ * between sources (E stayed where it started). Targets: each source's
+ * prototype, then the constant 1 that E appends to every code. */
+static cg_tensor *source_term(tr_trainer *t, cg_graph *g)
 {
-    const int64_t dim[2] = {n, length + 1};
-    cg_tensor *y = cg_graph_tensor(g, 2, dim);
-    for (int i = 0; y && i < n; i++) {
-        memcpy(y->data + (size_t)i * (length + 1), prototype, (size_t)length * sizeof(float));
-        y->data[(size_t)i * (length + 1) + length] = 1.0f;
+    const cg_train_config *c = t->cfg;
+    reference *m = t->mode;
+    const size_t floats = (size_t)3 * c->size * c->size;
+    for (int j = 0; j < m->n_refs; j++) {
+        float *r = m->one_each + (size_t)j * floats;
+        if (m->rendered[j])
+            tr_source_batch(m->refs[j], c, &t->rng, 1, 0, 1, m->scratch, r);
+        else
+            tr_source_batch(m->refs[j], c, &t->rng, 1, 0, 1, r, NULL);
     }
-    return y;
+    cg_tensor *code = cg_net_forward(m->e->net, g, tr_input(g, m->one_each, m->n_refs, c->size), NULL, NULL);
+    const int length = c->e_code;
+    const int64_t dim[2] = {m->n_refs, length + 1};
+    cg_tensor *target = cg_graph_tensor(g, 2, dim);
+    for (int j = 0; target && j < m->n_refs; j++) {
+        memcpy(target->data + (size_t)j * (length + 1), m->prototype + (size_t)j * length,
+               (size_t)length * sizeof(float));
+        target->data[(size_t)j * (length + 1) + length] = 1.0f;
+    }
+    return cg_mse_loss(g, code, target, 0);
 }
 
 /* A copy of x that no gradient flows back through. */
@@ -237,9 +257,8 @@ static cg_status step(tr_trainer *t, bool warmup, tr_losses *l, cg_error *err)
     }
     if (paired)
         tr_sum_add(&sum, "g_l1", (float)c->l1, cg_l1_loss(g, out, tr_input(g, m->paired, n, size), 0));
-    if (m->prototype && code)
-        tr_sum_add(&sum, "g_source_code", (float)c->source_code,
-                   cg_mse_loss(g, code, prototype_batch(g, m->prototype + (size_t)k * c->e_code, n, c->e_code), 0));
+    if (m->prototype)
+        tr_sum_add(&sum, "g_source_code", (float)c->source_code, source_term(t, g));
     if (c->reconstruction > 0)
         tr_sum_add(&sum, "g_reconstruction", (float)c->reconstruction,
                    cg_l1_loss(g, cg_net_forward(m->g->net, g, r, g_code, NULL), r, 0));
@@ -319,6 +338,7 @@ static void release(tr_trainer *t)
         g_free(m->paired);
         g_free(m->scratch);
         g_free(m->prototype);
+        g_free(m->one_each);
     }
     g_free(m);
     t->mode = NULL;

@@ -277,12 +277,12 @@ static void test_source_codes(void)
         data_root, data_root);
     cg_train_config *c = NULL;
     char *run = NULL, *log = train(dir, text, &c, &run);
-    double first = logged_mean(log, "g_source_code", 0, 10), last = logged_mean(log, "g_source_code", 30, 40);
-    g_test_message("code against its prototype: %g over the first 10 steps, %g over the last 10", first, last);
+    double first = logged_mean(log, "g_source_code", 0, 1), last = logged_mean(log, "g_source_code", 30, 40);
+    g_test_message("code against its prototype: %g at the first step, %g over the last 10", first, last);
     /* Fresh codes and prototypes are unrelated unit-variance vectors (mean
      * square error about 2 over the code, 1.6 with the constant). */
     g_assert_cmpfloat(first, >, 0.5);
-    g_assert_cmpfloat(last, <, 0.25 * first);
+    g_assert_cmpfloat(last, <, 0.1 * first);
     cg_train_config_free(c);
     fx_rmtree(dir);
     g_free(log);
