@@ -54,6 +54,7 @@ bool cg_tensor_same_shape(const cg_tensor *a, const cg_tensor *b);
 char *cg_tensor_shape_str(const cg_tensor *t, char *buf, size_t len);
 
 /* Allocates size bytes aligned to 64 (size rounded up); NULL on failure.
+ * Blocks of 8 MiB and more are aligned to 2 MiB and asked for huge pages.
  * Free with cg_aligned_free. */
 void *cg_aligned_alloc(size_t size);
 void cg_aligned_free(void *p);
