@@ -339,6 +339,19 @@ static void test_detached_encoder(void)
     cg_image_free(ref);
 }
 
+/* A reference config with one folder of references and `extra` is refused,
+ * with a message that says `why`. */
+static void refused_reference(const char *dir, const char *extra, const char *why)
+{
+    cg_error err = {0};
+    char *t = g_strdup_printf("[run]\nmode = reference\n[data]\nphotos = %s/photos\nreferences = %s/style\n%s",
+                              data_root, data_root, extra);
+    g_assert_null(cg_train_config_parse(t, dir, "r.ini", &err));
+    if (!strstr(err.message, why))
+        g_error("%s: %s", extra, err.message);
+    g_free(t);
+}
+
 static void test_config_rules(void)
 {
     char *dir = fx_tmpdir();
@@ -356,21 +369,12 @@ static void test_config_rules(void)
     const char *bad_teachers[] = {"mango", "none", "manga, cel, painted, anime, manga, cel, painted, anime"};
     const char *why[] = {"\"mango\" is not a teacher", "\"none\" is not a teacher", "at most"};
     for (size_t i = 0; i < G_N_ELEMENTS(bad_teachers); i++) {
-        char *t = g_strdup_printf("[run]\nmode = reference\n[data]\nphotos = %s/photos\nreferences = %s/style\n"
-                                  "reference_teachers = %s\n",
-                                  data_root, data_root, bad_teachers[i]);
-        g_assert_null(cg_train_config_parse(t, dir, "t.ini", &err));
-        if (!strstr(err.message, why[i]))
-            g_error("%s: %s", bad_teachers[i], err.message);
-        g_free(t);
+        char *extra = g_strdup_printf("reference_teachers = %s\n", bad_teachers[i]);
+        refused_reference(dir, extra, why[i]);
+        g_free(extra);
     }
     /* l1 needs a teacher to render the photos. */
-    char *t5 = g_strdup_printf("[run]\nmode = reference\n[data]\nphotos = %s/photos\nreferences = %s/style\n"
-                               "[loss]\nl1 = 10\n",
-                               data_root, data_root);
-    g_assert_null(cg_train_config_parse(t5, dir, "e.ini", &err));
-    g_assert_nonnull(strstr(err.message, "needs [data] reference_teachers"));
-    g_free(t5);
+    refused_reference(dir, "[loss]\nl1 = 10\n", "needs [data] reference_teachers");
     char *t4 = g_strdup_printf("[run]\nmode = pix2pix\n[data]\nphotos = %s/photos\ntarget_filter = cel\n"
                                "reference_teachers = manga\n",
                                data_root);
@@ -400,27 +404,12 @@ static void test_config_rules(void)
     g_assert_null(cg_train_config_parse(t6, dir, "f.ini", &err));
     g_assert_nonnull(strstr(err.message, "is for reference mode"));
     g_free(t6);
-    /* lr_e follows lr_g's schedule, as a multiple of it. */
-    char *t8 = g_strdup_printf("[run]\nmode = reference\n[data]\nphotos = %s/photos\nreferences = %s/style\n"
-                               "[optim]\nlr_g = 0\nlr_e = 0.001\n",
-                               data_root, data_root);
-    g_assert_null(cg_train_config_parse(t8, dir, "h.ini", &err));
-    g_assert_nonnull(strstr(err.message, "lr_e follows lr_g's schedule"));
-    g_free(t8);
-    /* detach leaves E the source term alone: it must be there. */
-    char *t9 = g_strdup_printf("[run]\nmode = reference\n[data]\nphotos = %s/photos\nreferences = %s/style\n"
-                               "[encoder]\ndetach = true\n",
-                               data_root, data_root);
-    g_assert_null(cg_train_config_parse(t9, dir, "i.ini", &err));
-    g_assert_nonnull(strstr(err.message, "detach leaves the encoder only [loss] source_code"));
-    g_free(t9);
-    /* A generator without conditional norms cannot take a code. */
-    char *t7 = g_strdup_printf("[run]\nmode = reference\n[data]\nphotos = %s/photos\nreferences = %s/style\n"
-                               "[generator]\nnorm = instance\n",
-                               data_root, data_root);
-    g_assert_null(cg_train_config_parse(t7, dir, "g.ini", &err));
-    g_assert_nonnull(strstr(err.message, "needs [generator] norm = cond_instance or cond_affine"));
-    g_free(t7);
+    /* lr_e follows lr_g's schedule, as a multiple of it; detach leaves E the
+     * source term alone, so it must be there; a generator without
+     * conditional norms cannot take a code. */
+    refused_reference(dir, "[optim]\nlr_g = 0\nlr_e = 0.001\n", "lr_e follows lr_g's schedule");
+    refused_reference(dir, "[encoder]\ndetach = true\n", "detach leaves the encoder only [loss] source_code");
+    refused_reference(dir, "[generator]\nnorm = instance\n", "needs [generator] norm = cond_instance or cond_affine");
     /* Other modes' canonical configs do not mention reference options. */
     char *t3 = g_strdup_printf("[run]\nmode = pix2pix\n[data]\nphotos = %s/photos\ntarget_filter = cel\n", data_root);
     cg_train_config *c = cg_train_config_parse(t3, dir, "c.ini", &err);
