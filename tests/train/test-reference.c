@@ -55,6 +55,36 @@ static char *train(const char *dir, const char *text, cg_train_config **c, char 
     return log;
 }
 
+/* A tiny reference run's config: `steps` steps on the photos, with the folder
+ * of style pictures and the manga teacher's renderings as references, then
+ * `extra` (groups whose keys add to or replace these). Caller frees. */
+static char *tiny_run(int steps, const char *extra)
+{
+    return g_strdup_printf(
+        "[run]\nmode = reference\nname = ref\nsteps = %d\nbatch = 2\nsize = 16\nsamples = 2\nlog_every = 1\n"
+        "sample_every = 0\ncheckpoint_every = 0\n"
+        "[generator]\nwidth = 4\ndownsamples = 1\nblocks = 1\n[encoder]\nwidth = 4\nlayers = 2\ncode = 4\n"
+        "[discriminator]\nwidth = 4\nlayers = 2\n"
+        "[data]\nphotos = %s/photos\nreferences = %s/style\nreference_teachers = manga\n"
+        "val_fraction = 0.2\ntest_fraction = 0\n%s",
+        steps, data_root, data_root, extra);
+}
+
+/* The log of a tiny run (tiny_run(steps, extra)) in a folder of its own,
+ * removed afterwards. Caller frees. */
+static char *tiny_run_log(int steps, const char *extra)
+{
+    char *dir = fx_tmpdir(), *text = tiny_run(steps, extra), *run = NULL;
+    cg_train_config *c = NULL;
+    char *log = train(dir, text, &c, &run);
+    cg_train_config_free(c);
+    fx_rmtree(dir);
+    g_free(run);
+    g_free(text);
+    g_free(dir);
+    return log;
+}
+
 static void test_train_export_stylize(void)
 {
     char *dir = fx_tmpdir();
@@ -203,17 +233,7 @@ static void test_train_export_stylize(void)
  * the output to the teacher's rendering of the photo; the others do not. */
 static void test_paired_steps(void)
 {
-    char *dir = fx_tmpdir();
-    char *text = g_strdup_printf(
-        "[run]\nmode = reference\nname = ref\nsteps = 6\nbatch = 2\nsize = 16\nsamples = 2\nlog_every = 1\n"
-        "sample_every = 0\ncheckpoint_every = 0\n"
-        "[generator]\nwidth = 4\ndownsamples = 1\nblocks = 1\n[encoder]\nwidth = 4\nlayers = 2\ncode = 4\n"
-        "[discriminator]\nwidth = 4\nlayers = 2\n[loss]\nl1 = 10\n"
-        "[data]\nphotos = %s/photos\nreferences = %s/style\nreference_teachers = manga\n"
-        "val_fraction = 0.2\ntest_fraction = 0\n",
-        data_root, data_root);
-    cg_train_config *c = NULL;
-    char *run = NULL, *log = train(dir, text, &c, &run);
+    char *log = tiny_run_log(6, "[loss]\nl1 = 10\n");
     char **lines = g_strsplit(log, "\n", -1);
     int steps = 0;
     for (int i = 0; lines[i]; i++) {
@@ -229,12 +249,7 @@ static void test_paired_steps(void)
     }
     g_assert_cmpint(steps, ==, 6);
     g_strfreev(lines);
-    cg_train_config_free(c);
-    fx_rmtree(dir);
     g_free(log);
-    g_free(run);
-    g_free(text);
-    g_free(dir);
 }
 
 /* The mean of a logged loss over steps [from, to). */
@@ -265,30 +280,15 @@ static double logged_mean(const char *log, const char *key, int from, int to)
  * cond_affine generator (no statistics) is taken in reference mode. */
 static void test_source_codes(void)
 {
-    char *dir = fx_tmpdir();
-    char *text = g_strdup_printf(
-        "[run]\nmode = reference\nname = ref\nsteps = 40\nbatch = 2\nsize = 16\nsamples = 2\nlog_every = 1\n"
-        "sample_every = 0\ncheckpoint_every = 0\n"
-        "[generator]\nwidth = 4\ndownsamples = 1\nblocks = 1\nnorm = cond_affine\n"
-        "[encoder]\nwidth = 4\nlayers = 2\ncode = 4\ncode_norm = true\n"
-        "[discriminator]\nwidth = 4\nlayers = 2\n[optim]\nlr_e = 0.01\n[loss]\nsource_code = 10\n"
-        "[data]\nphotos = %s/photos\nreferences = %s/style\nreference_teachers = manga\n"
-        "val_fraction = 0.2\ntest_fraction = 0\n",
-        data_root, data_root);
-    cg_train_config *c = NULL;
-    char *run = NULL, *log = train(dir, text, &c, &run);
+    char *log = tiny_run_log(40, "[generator]\nnorm = cond_affine\n[encoder]\ncode_norm = true\n"
+                                 "[optim]\nlr_e = 0.01\n[loss]\nsource_code = 10\n");
     double first = logged_mean(log, "g_source_code", 0, 1), last = logged_mean(log, "g_source_code", 30, 40);
     g_test_message("code against its prototype: %g at the first step, %g over the last 10", first, last);
     /* Fresh codes and prototypes are unrelated unit-variance vectors (mean
      * square error about 2 over the code, 1.6 with the constant). */
     g_assert_cmpfloat(first, >, 0.5);
     g_assert_cmpfloat(last, <, 0.1 * first);
-    cg_train_config_free(c);
-    fx_rmtree(dir);
     g_free(log);
-    g_free(run);
-    g_free(text);
-    g_free(dir);
 }
 
 /* The code of ref from the model of a 6-step run whose [loss] group adds
@@ -296,15 +296,11 @@ static void test_source_codes(void)
 static void code_after_training(const char *loss, bool detach, const cg_image *ref, float *code)
 {
     char *dir = fx_tmpdir();
-    char *text = g_strdup_printf(
-        "[run]\nmode = reference\nname = ref\nsteps = 6\nbatch = 2\nsize = 16\nsamples = 2\nlog_every = 1\n"
-        "sample_every = 0\ncheckpoint_every = 0\n"
-        "[generator]\nwidth = 4\ndownsamples = 1\nblocks = 1\nnorm = cond_affine\n"
-        "[encoder]\nwidth = 4\nlayers = 2\ncode = 4\ncode_norm = true\ndetach = %s\n"
-        "[discriminator]\nwidth = 4\nlayers = 2\n[optim]\nlr_e = 0.01\n[loss]\nsource_code = 1\n%s\n"
-        "[data]\nphotos = %s/photos\nreferences = %s/style\nreference_teachers = manga\n"
-        "val_fraction = 0.2\ntest_fraction = 0\n",
-        detach ? "true" : "false", loss, data_root, data_root);
+    char *extra = g_strdup_printf("[generator]\nnorm = cond_affine\n[encoder]\ncode_norm = true\ndetach = %s\n"
+                                  "[optim]\nlr_e = 0.01\n[loss]\nsource_code = 1\n%s\n",
+                                  detach ? "true" : "false", loss);
+    char *text = tiny_run(6, extra);
+    g_free(extra);
     cg_train_config *c = NULL;
     char *run = NULL, *log = train(dir, text, &c, &run);
     char *model_path = g_build_filename(dir, "ref.safetensors", NULL);
