@@ -8,7 +8,8 @@
  *   {"format": "comicgan-style-code", "version": 1,
  *    "model": "<sha256 of the model's networks, see cli_model_identity>",
  *    "style": "<the model's style name>", "reference": "<the picture's file name>",
- *    "length": N, "code": [N numbers, the last 1]}
+ *    "length": N, "code": [N numbers: the reference's palette (6), then the
+ *    encoder's code, the last 1]}
  * Only format, version, model, length and code are read back; a code is
  * used only with the model whose networks made it. */
 #include "common.h"

@@ -1,5 +1,5 @@
-/* Post-processing steps of inference: keep the original colours, denoise,
- * contrast. Each works pixel by pixel on R'G'B' except denoise, which is the
+/* Post-processing steps of inference: keep the original colours, take a
+ * reference's palette, denoise, contrast. Each works pixel by pixel on R'G'B' except denoise, which is the
  * guided filter blended with its input. */
 #include "comicgan/filters.h"
 #include "filters/plane.h"
@@ -53,6 +53,55 @@ cg_status cg_filter_keep_colors(const cg_image *stylized, const cg_image *origin
             q[c] = p.amount == 1.0f ? k[c] : s[c] + p.amount * (k[c] - s[c]);
         q[3] = alpha;
     }
+    return CG_OK;
+}
+
+cg_status cg_filter_palette(const cg_image *in, cg_image *out, const float palette[6], float amount,
+                            cg_error *err)
+{
+    cg_status st;
+    if ((st = cgf_check_images(in, out, "palette", err)) || (st = cgf_check_range(amount, 0.0f, 1.0f, "palette amount", err)) ||
+        (st = cgf_check_range(palette[0], 0.0f, 100.0f, "palette L mean", err)) ||
+        (st = cgf_check_range(palette[1], -128.0f, 128.0f, "palette a mean", err)) ||
+        (st = cgf_check_range(palette[2], -128.0f, 128.0f, "palette b mean", err)))
+        return st;
+    for (int c = 0; c < 3; c++)
+        if ((st = cgf_check_range(palette[3 + c], 0.0f, 128.0f, "palette deviation", err)))
+            return st;
+    if ((st = cgf_check_finite(in, "palette", err)))
+        return st;
+    const size_t n = cgf_npix(in);
+    float *lab = malloc(n * 3 * sizeof *lab);
+    if (!lab)
+        return cg_fail(err, CG_ERR_NOMEM, "palette: no memory for %dx%d", in->width, in->height);
+    cgf_srgb_lut lut;
+    cgf_srgb_lut_init(&lut);
+    double sum[3] = {0}, sumsq[3] = {0};
+    for (size_t i = 0; i < n; i++) {
+        cgf_lab(&lut, in->pixels + 4 * i, lab + 3 * i);
+        for (int c = 0; c < 3; c++) {
+            sum[c] += lab[3 * i + c];
+            sumsq[c] += (double)lab[3 * i + c] * lab[3 * i + c];
+        }
+    }
+    /* out = target_mean + (v - mean) * target_dev / dev, per channel */
+    float scale[3], shift[3];
+    for (int c = 0; c < 3; c++) {
+        double mean = sum[c] / (double)n, var = sumsq[c] / (double)n - mean * mean;
+        double dev = sqrt(var > 0 ? var : 0);
+        double want_mean = mean + amount * (palette[c] - mean), want_dev = dev + amount * (palette[3 + c] - dev);
+        scale[c] = dev > 1e-3 ? (float)(want_dev / dev) : 1.0f;
+        shift[c] = (float)(want_mean - scale[c] * mean);
+    }
+    for (size_t i = 0; i < n; i++) {
+        float v[3];
+        for (int c = 0; c < 3; c++)
+            v[c] = shift[c] + scale[c] * lab[3 * i + c];
+        float alpha = in->pixels[4 * i + 3];
+        cgf_lab_to_rgb(v, out->pixels + 4 * i);
+        out->pixels[4 * i + 3] = alpha;
+    }
+    free(lab);
     return CG_OK;
 }
 

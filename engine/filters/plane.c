@@ -21,6 +21,17 @@ cg_status cgf_check_images(const cg_image *in, const cg_image *out, const char *
     return CG_OK;
 }
 
+cg_status cgf_check_finite(const cg_image *img, const char *what, cg_error *err)
+{
+    size_t n = cgf_npix(img);
+    for (size_t i = 0; i < n; i++)
+        for (int c = 0; c < 3; c++)
+            if (!isfinite(img->pixels[4 * i + c]))
+                return cg_fail(err, CG_ERR_NUMERIC, "%s: pixel (%zu, %zu) is not a finite number", what,
+                               i % (size_t)img->width, i / (size_t)img->width);
+    return CG_OK;
+}
+
 cg_status cgf_check_range(float v, float lo, float hi, const char *field, cg_error *err)
 {
     if (!(v >= lo && v <= hi))
@@ -238,6 +249,29 @@ static float srgb_decode(const cgf_srgb_lut *lut, float c)
 static float lab_f(float t)
 {
     return t > 0.008856452f ? cbrtf(t) : t * 7.787037f + 0.137931034f;
+}
+
+static float lab_f_inverse(float f)
+{
+    return f > 0.206896552f ? f * f * f : (f - 0.137931034f) / 7.787037f;
+}
+
+static float srgb_encode(float c)
+{
+    c = cgf_clamp01(c);
+    return c <= 0.0031308f ? 12.92f * c : 1.055f * powf(c, 1.0f / 2.4f) - 0.055f;
+}
+
+void cgf_lab_to_rgb(const float lab[3], float rgb[3])
+{
+    float fy = (lab[0] + 16.0f) / 116.0f, fx = fy + lab[1] / 500.0f, fz = fy - lab[2] / 200.0f;
+    float x = 0.95047f * lab_f_inverse(fx), y = lab_f_inverse(fy), z = 1.08883f * lab_f_inverse(fz);
+    float r = 3.2404542f * x - 1.5371385f * y - 0.4985314f * z;
+    float g = -0.9692660f * x + 1.8760108f * y + 0.0415560f * z;
+    float b = 0.0556434f * x - 0.2040259f * y + 1.0572252f * z;
+    rgb[0] = srgb_encode(r);
+    rgb[1] = srgb_encode(g);
+    rgb[2] = srgb_encode(b);
 }
 
 void cgf_lab(const cgf_srgb_lut *lut, const float *rgb, float lab[3])

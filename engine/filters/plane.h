@@ -32,6 +32,8 @@ cg_status cgf_check_images(const cg_image *in, const cg_image *out, const char *
 
 /* Fails with CG_ERR_INVALID unless lo <= v <= hi (NaN fails). */
 cg_status cgf_check_range(float v, float lo, float hi, const char *field, cg_error *err);
+/* CG_ERR_NUMERIC, naming the pixel, when a colour value of img is NaN or infinite. */
+cg_status cgf_check_finite(const cg_image *img, const char *what, cg_error *err);
 /* Same, but lo is exclusive. */
 cg_status cgf_check_above(float v, float lo, float hi, const char *field, cg_error *err);
 cg_status cgf_check_int(int v, int lo, int hi, const char *field, cg_error *err);
@@ -105,5 +107,7 @@ void cgf_srgb_lut_init(cgf_srgb_lut *lut);
 
 /* CIELAB (D65) of a gamma-encoded sRGB pixel, inputs clamped to [0, 1]. */
 void cgf_lab(const cgf_srgb_lut *lut, const float *rgb, float lab[3]);
+/* The inverse: gamma-encoded sRGB of a Lab colour, clamped to [0, 1]. */
+void cgf_lab_to_rgb(const float lab[3], float rgb[3]);
 
 #endif

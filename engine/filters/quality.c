@@ -13,24 +13,13 @@
 /* Mean input chroma below which a photo has no hue to keep. */
 #define GREY_CHROMA 0.01
 
-static cg_status check_finite(const cg_image *img, const char *what, cg_error *err)
-{
-    size_t n = cgf_npix(img);
-    for (size_t i = 0; i < n; i++)
-        for (int c = 0; c < 3; c++)
-            if (!isfinite(img->pixels[4 * i + c]))
-                return cg_fail(err, CG_ERR_NUMERIC, "%s: pixel (%zu, %zu) is not a finite number", what,
-                               i % (size_t)img->width, i / (size_t)img->width);
-    return CG_OK;
-}
-
 static cg_status check_pair(const cg_image *in, const cg_image *out, const char *what, double *result,
                             cg_error *err)
 {
     *result = NAN;
     cg_status st;
-    if ((st = cgf_check_images(in, out, what, err)) || (st = check_finite(in, what, err)) ||
-        (st = check_finite(out, what, err)))
+    if ((st = cgf_check_images(in, out, what, err)) || (st = cgf_check_finite(in, what, err)) ||
+        (st = cgf_check_finite(out, what, err)))
         return st;
     return CG_OK;
 }
@@ -221,7 +210,7 @@ cg_status cg_quality_mean_chroma(const cg_image *img, double *result, cg_error *
 {
     *result = NAN;
     cg_status st;
-    if ((st = cgf_check_images(img, img, "mean chroma", err)) || (st = check_finite(img, "mean chroma", err)))
+    if ((st = cgf_check_images(img, img, "mean chroma", err)) || (st = cgf_check_finite(img, "mean chroma", err)))
         return st;
     cgf_srgb_lut lut;
     cgf_srgb_lut_init(&lut);
@@ -241,7 +230,7 @@ cg_status cg_quality_lab_stats(const cg_image *img, double stats[6], cg_error *e
     for (int k = 0; k < 6; k++)
         stats[k] = NAN;
     cg_status st;
-    if ((st = cgf_check_images(img, img, "Lab statistics", err)) || (st = check_finite(img, "Lab statistics", err)))
+    if ((st = cgf_check_images(img, img, "Lab statistics", err)) || (st = cgf_check_finite(img, "Lab statistics", err)))
         return st;
     cgf_srgb_lut lut;
     cgf_srgb_lut_init(&lut);
@@ -288,7 +277,7 @@ static void gauss2(uint64_t *state, double z[2])
 cg_status cg_quality_pan(const cg_image *photo, int n, float noise, uint64_t seed, cg_image **frames, cg_error *err)
 {
     cg_status st;
-    if ((st = cgf_check_images(photo, photo, "pan", err)) || (st = check_finite(photo, "pan", err)) ||
+    if ((st = cgf_check_images(photo, photo, "pan", err)) || (st = cgf_check_finite(photo, "pan", err)) ||
         (st = cgf_check_int(n, 2, 256, "pan frames", err)) ||
         (st = cgf_check_range(noise, 0.0f, 1.0f, "pan noise", err)))
         return st;
@@ -335,7 +324,7 @@ cg_status cg_quality_pan_change(const cg_image *const *frames, int n, double *re
     cg_status st;
     for (int t = 0; t < n; t++)
         if ((st = cgf_check_images(frames[0], frames[t], "pan change", err)) ||
-            (st = check_finite(frames[t], "pan change", err)))
+            (st = cgf_check_finite(frames[t], "pan change", err)))
             return st;
     const int w = frames[0]->width, h = frames[0]->height;
     if (w < 2)

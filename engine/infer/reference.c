@@ -2,6 +2,7 @@
  * the style code that stylize feeds its generator (comicgan/stylize.h). */
 #include "comicgan/engine.h"
 #include "comicgan/ops.h"
+#include "comicgan/quality.h"
 #include "comicgan/stylize.h"
 
 #include <math.h>
@@ -41,7 +42,8 @@ cg_status cg_model_encode_reference(const cg_model *m, const cg_image *ref, floa
     w = w < 1 ? 1 : w;
     h = h < 1 ? 1 : h;
     const int cw = load_side && w > side ? side : w, ch = load_side && h > side ? side : h;
-    const int nx = (w + cw - 1) / cw, ny = (h + ch - 1) / ch, n = cg_model_code_length(m);
+    /* n: the encoder's values, after the palette in the code */
+    const int nx = (w + cw - 1) / cw, ny = (h + ch - 1) / ch, n = cg_net_code_length(enc);
     cg_image *small = cg_image_resize(ref, w, h, err);
     cg_graph *g = small ? cg_graph_new(false, err) : NULL;
     if (!g) {
@@ -54,6 +56,15 @@ cg_status cg_model_encode_reference(const cg_model *m, const cg_image *ref, floa
         cg_image_free(small);
         return cg_fail(err, CG_ERR_NOMEM, "no memory for a style code");
     }
+    /* As the training data: transparent areas become white. */
+    for (size_t i = 0; i < (size_t)w * h; i++) {
+        float *p = small->pixels + 4 * i, a = p[3] < 0 ? 0 : p[3] > 1 ? 1 : p[3];
+        for (int c = 0; c < 3; c++)
+            p[c] = p[c] * a + (1 - a);
+        p[3] = 1;
+    }
+    double palette[CG_PALETTE_LENGTH];
+    st = cg_quality_lab_stats(small, palette, err);
     for (int ty = 0; st == CG_OK && ty < ny; ty++)
         for (int tx = 0; st == CG_OK && tx < nx; tx++) {
             /* Crops spread evenly from edge to edge, overlapping where the sides are not multiples. */
@@ -63,13 +74,10 @@ cg_status cg_model_encode_reference(const cg_model *m, const cg_image *ref, floa
             cg_tensor *x = cg_graph_tensor4(g, 1, 3, ch, cw);
             const int64_t plane = (int64_t)cw * ch;
             for (int64_t i = 0; x && i < plane; i++) {
-                /* As the training data: transparent areas become white, values in [-1, 1]. */
                 const float *p = cg_image_at(small, x0 + (int)(i % cw), y0 + (int)(i / cw));
-                const float a = p[3] < 0 ? 0 : p[3] > 1 ? 1 : p[3];
                 for (int c = 0; c < 3; c++) {
-                    float v = p[c] * a + (1 - a);
-                    v = v < 0 ? 0 : v > 1 ? 1 : v;
-                    x->data[c * plane + i] = 2 * v - 1;
+                    float v = p[c] < 0 ? 0 : p[c] > 1 ? 1 : p[c];
+                    x->data[c * plane + i] = 2 * v - 1; /* values in [-1, 1], as in training */
                 }
             }
             cg_tensor *y = cg_net_forward(enc, g, x, NULL, NULL);
@@ -80,23 +88,27 @@ cg_status cg_model_encode_reference(const cg_model *m, const cg_image *ref, floa
     for (int k = 0; st == CG_OK && k < n; k++)
         if (!isfinite(sum[k]))
             st = cg_fail(err, CG_ERR_NUMERIC, "the style encoder's code is not finite");
+    float *weights = code + CG_PALETTE_LENGTH;
     for (int k = 0; st == CG_OK && k < n; k++)
-        code[k] = (float)(sum[k] / (nx * ny));
+        weights[k] = (float)(sum[k] / (nx * ny));
     /* An encoder that standardises its codes learnt from codes of unit
      * variance; the mean of crops' codes that point different ways is
      * shorter, so it is standardised again, as each crop's was. */
     if (st == CG_OK && cg_net_code_norm(enc) && n > 2) {
         double mean = 0, var = 0;
         for (int k = 0; k < n - 1; k++)
-            mean += code[k] / (double)(n - 1);
+            mean += weights[k] / (double)(n - 1);
         for (int k = 0; k < n - 1; k++)
-            var += (code[k] - mean) * (code[k] - mean) / (double)(n - 1);
+            var += (weights[k] - mean) * (weights[k] - mean) / (double)(n - 1);
         for (int k = 0; k < n - 1; k++)
-            code[k] = (float)((code[k] - mean) / sqrt(var + 1e-5));
+            weights[k] = (float)((weights[k] - mean) / sqrt(var + 1e-5));
     }
     /* The constant stays exactly 1, as stylize checks. */
-    if (st == CG_OK)
-        code[n - 1] = 1.0f;
+    if (st == CG_OK) {
+        weights[n - 1] = 1.0f;
+        for (int k = 0; k < CG_PALETTE_LENGTH; k++)
+            code[k] = (float)palette[k];
+    }
     free(sum);
     cg_graph_free(g);
     cg_image_free(small);
@@ -117,5 +129,11 @@ cg_status cg_stylize_check_code(const cg_model *m, const float *code, cg_error *
     if (code[n - 1] != 1.0f)
         return cg_fail(err, CG_ERR_INVALID, "style code: the last value must be 1, not %g: not a code of this model",
                        (double)code[n - 1]);
+    /* The palette: Lab means, then deviations. */
+    static const float lo[CG_PALETTE_LENGTH] = {0, -128, -128, 0, 0, 0}, hi[CG_PALETTE_LENGTH] = {100, 128, 128, 128, 128, 128};
+    for (int k = 0; k < CG_PALETTE_LENGTH; k++)
+        if (!(code[k] >= lo[k] && code[k] <= hi[k]))
+            return cg_fail(err, CG_ERR_INVALID, "style code value %d is %g: a palette value must be in [%g, %g]", k,
+                           (double)code[k], (double)lo[k], (double)hi[k]);
     return CG_OK;
 }

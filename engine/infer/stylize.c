@@ -664,7 +664,8 @@ static cg_status job_init(job *j, const cg_model *m, const cg_image *const *in, 
         /* A reference model's code is its style weights as they are: real
          * values of any sign, not a mix. It has no identity style, so strength
          * blends with the input (finish_pixel). */
-        memcpy(j->style, o->code, (size_t)cg_model_code_length(m) * sizeof *o->code);
+        memcpy(j->style, o->code + CG_PALETTE_LENGTH,
+               (size_t)(cg_model_code_length(m) - CG_PALETTE_LENGTH) * sizeof *o->code);
     else
         mix_weights(j, m, o);
 
@@ -896,9 +897,15 @@ static cg_status run_identity(job *j, cg_infer_stats *identity_stats, rgb16 **id
     return st;
 }
 
+/* A reference code's palette, when the output is to take it. */
+static const float *palette_of(const cg_stylize_options *o)
+{
+    return o->code && !o->keep_colors ? o->code : NULL;
+}
+
 static bool wants_post(const cg_stylize_options *o)
 {
-    return o->keep_colors || o->line_weight != 0 || o->denoise > 0 || o->contrast != 1;
+    return o->keep_colors || palette_of(o) || o->line_weight != 0 || o->denoise > 0 || o->contrast != 1;
 }
 
 /* Rec. 709 luma. */
@@ -955,6 +962,9 @@ static cg_status post_process(const cg_stylize_options *o, const cg_image *origi
         cg_keep_colors_params p = cg_keep_colors_defaults();
         st = cg_filter_keep_colors(img, original, img, &p, err);
     }
+    /* After the strength blend: strength 0 moves nothing, the input stays. */
+    if (st == CG_OK && palette_of(o) && o->strength > 0)
+        st = cg_filter_palette(img, img, palette_of(o), o->strength, err);
     if (st == CG_OK && o->line_weight != 0) {
         cg_line_weight_params p = cg_line_weight_defaults();
         p.radius = 2.0f * o->line_weight; /* line weight 1 thickens by 2 pixels */

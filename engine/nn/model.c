@@ -386,7 +386,10 @@ cg_status cg_model_save(const cg_model *m, const char *path, const char *provena
 }
 
 cg_net *cg_model_encoder(const cg_model *m) { return m->encoder; }
-int cg_model_code_length(const cg_model *m) { return m->encoder ? cg_net_code_length(m->encoder) : 0; }
+int cg_model_code_length(const cg_model *m)
+{
+    return m->encoder ? CG_PALETTE_LENGTH + cg_net_code_length(m->encoder) : 0;
+}
 
 cg_net *cg_model_net(const cg_model *m) { return m->net; }
 int cg_model_style_count(const cg_model *m) { return m->n_styles; }

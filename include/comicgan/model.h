@@ -86,9 +86,15 @@ cg_status cg_model_save(const cg_model *m, const char *path, const char *provena
 /* The network (owned by m). */
 cg_net *cg_model_net(const cg_model *m);
 
+/* A reference model's style code starts with the reference's palette: the
+ * mean of its Lab L, a and b, then their standard deviations
+ * (cg_quality_lab_stats), CG_PALETTE_LENGTH values; then the encoder's code,
+ * the generator's style weights, ending in the constant 1. */
+#define CG_PALETTE_LENGTH 6
+
 /* A reference model's style encoder (owned by m), NULL for other models; and
- * the length of its style codes (the constant 1 at the end included), 0 for
- * other models. */
+ * the length of its style codes (the palette and the constant 1 included), 0
+ * for other models. */
 cg_net *cg_model_encoder(const cg_model *m);
 int cg_model_code_length(const cg_model *m);
 

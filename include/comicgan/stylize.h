@@ -44,9 +44,12 @@ typedef struct cg_stylize_options {
                               cg_model_encode_reference writes them. Owned by the caller, only read
                               during the call. Required by a reference model (style and mix are then
                               ignored) and refused by others; a code with a non-finite value, a value
-                              beyond CG_STYLE_CODE_MAX or a last value other than 1 is refused
-                              (CG_ERR_INVALID, see cg_stylize_check_code). Strength blends toward the
-                              input, a reference model having no identity style */
+                              beyond CG_STYLE_CODE_MAX, a last value other than 1 or a palette out of
+                              Lab's range is refused (CG_ERR_INVALID, see cg_stylize_check_code).
+                              Unless keep_colors, the output takes the code's palette (the
+                              reference's colours; cg_filter_palette, as far as strength says).
+                              Strength blends toward the input, a reference model having no identity
+                              style */
     float strength;        /* 0 returns the input, 1 the full style */
     int tile;              /* tile side in pixels, 0: automatic; see cg_stylize_tile */
     size_t memory_budget;  /* bytes for the network's buffers and the activations kept in memory
@@ -198,7 +201,8 @@ cg_image *cg_stylize_network_image(const cg_model *m, const cg_image *in, const 
  * CG_REFERENCE_MIN_SIDE to CG_STYLIZE_MAX_SIDE per side; transparent areas
  * count as white) with m's style encoder, on a copy resized so its long side
  * is the encoder's side: code gets cg_model_code_length(m) floats (the
- * caller's buffer), the last one 1. CG_ERR_INVALID (code untouched) when m is
+ * caller's buffer): the copy's palette (see CG_PALETTE_LENGTH), then the
+ * encoder's code, the last value 1. CG_ERR_INVALID (code untouched) when m is
  * not a reference model, or for a picture too small, too large or with
  * non-finite pixels; CG_ERR_NUMERIC if the code is not finite. */
 cg_status cg_model_encode_reference(const cg_model *m, const cg_image *ref, float *code, cg_error *err);

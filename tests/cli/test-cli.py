@@ -877,7 +877,7 @@ def test_reference(d):
         with open(code) as f:
             saved = json.load(f)
     values = saved.get("code", [])
-    t.check(rc == 0 and saved.get("length") == 5 and len(values) == 5 and values[-1] == 1 and
+    t.check(rc == 0 and saved.get("length") == 11 and len(values) == 11 and values[-1] == 1 and
             re.match(r"^[0-9a-f]{64}$", saved.get("model", "")) is not None,
             "style-code writes the model's identity, the length and the values", err + str(saved))
     by_code = os.path.join(d, "code.png")
@@ -967,7 +967,7 @@ def test_reference(d):
             "another model")
     fake = dict(saved, length=3, code=values[:2] + [1])
     codes = {"short.json": json.dumps(fake), "garbage.json": "{not json", "list.json": "[1, 2]",
-             "far.json": json.dumps(dict(saved, code=values[:3] + [1e9, 1]))}
+             "far.json": json.dumps(dict(saved, code=values[:-2] + [1e9, 1]))}
     for name, text in codes.items():
         with open(os.path.join(d, name), "w") as f:
             f.write(text)

@@ -1,5 +1,7 @@
-/* Post-processing: keep colours, line weight, denoise, contrast. */
+/* Post-processing: keep colours, palette, line weight, denoise, contrast. */
 #include "fixture.h"
+
+#include "comicgan/quality.h"
 
 static double luma(const float *p)
 {
@@ -267,6 +269,61 @@ static void test_contrast(void)
     fx_free(out);
 }
 
+/* The palette transfer: with amount 1 the output's Lab means and deviations
+ * are the palette's (here another picture's, so the colours stay in sRGB);
+ * with amount 0 the picture comes back through Lab unchanged; alpha is kept;
+ * halfway, the figures are halfway. */
+static void test_palette(void)
+{
+    cg_image *a = fx_picture(64, 48, 3), *b = fx_picture(64, 48, 9), *out = fx_new(64, 48);
+    for (int i = 0; i < 64 * 48; i++)
+        a->pixels[4 * i + 3] = (float)(i % 7) / 6.0f;
+    double pa[6], pb[6], got[6];
+    g_assert_cmpint(cg_quality_lab_stats(a, pa, NULL), ==, CG_OK);
+    g_assert_cmpint(cg_quality_lab_stats(b, pb, NULL), ==, CG_OK);
+    float palette[6];
+    for (int k = 0; k < 6; k++)
+        palette[k] = (float)pb[k];
+    g_assert_cmpint(cg_filter_palette(a, out, palette, 1.0f, NULL), ==, CG_OK);
+    g_assert_cmpint(cg_quality_lab_stats(out, got, NULL), ==, CG_OK);
+    for (int k = 0; k < 6; k++)
+        if (fabs(got[k] - pb[k]) > 0.5)
+            g_error("palette value %d: %g, expected %g (the picture's own %g)", k, got[k], pb[k], pa[k]);
+    for (int i = 0; i < 64 * 48; i++)
+        g_assert_cmpfloat(out->pixels[4 * i + 3], ==, a->pixels[4 * i + 3]);
+    g_assert_cmpint(cg_filter_palette(a, out, palette, 0.5f, NULL), ==, CG_OK);
+    g_assert_cmpint(cg_quality_lab_stats(out, got, NULL), ==, CG_OK);
+    for (int k = 0; k < 6; k++)
+        if (fabs(got[k] - (pa[k] + pb[k]) / 2) > 0.5)
+            g_error("halfway, palette value %d: %g, expected %g", k, got[k], (pa[k] + pb[k]) / 2);
+    g_assert_cmpint(cg_filter_palette(a, out, palette, 0.0f, NULL), ==, CG_OK);
+    for (int i = 0; i < 64 * 48 * 4; i++)
+        g_assert_cmpfloat(fabsf(out->pixels[i] - a->pixels[i]), <, 1e-3f);
+    /* in place */
+    cg_image *c = fx_copy(a);
+    g_assert_cmpint(cg_filter_palette(c, c, palette, 1.0f, NULL), ==, CG_OK);
+    g_assert_cmpint(cg_filter_palette(a, out, palette, 1.0f, NULL), ==, CG_OK);
+    g_assert_true(fx_equal(c, out));
+    /* Out of Lab's range, amount out of [0, 1], NaN pixels: refused, out untouched. */
+    cg_image *before = fx_copy(out);
+    cg_error err = {0};
+    palette[0] = 101;
+    g_assert_cmpint(cg_filter_palette(a, out, palette, 1.0f, &err), ==, CG_ERR_INVALID);
+    palette[0] = 50;
+    palette[4] = -1;
+    g_assert_cmpint(cg_filter_palette(a, out, palette, 1.0f, &err), ==, CG_ERR_INVALID);
+    palette[4] = 10;
+    g_assert_cmpint(cg_filter_palette(a, out, palette, 1.5f, &err), ==, CG_ERR_INVALID);
+    a->pixels[5] = NAN;
+    g_assert_cmpint(cg_filter_palette(a, out, palette, 1.0f, &err), ==, CG_ERR_NUMERIC);
+    g_assert_true(fx_equal(out, before));
+    fx_free(before);
+    fx_free(c);
+    fx_free(a);
+    fx_free(b);
+    fx_free(out);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -278,5 +335,6 @@ int main(int argc, char **argv)
     g_test_add_func("/filters/adjust/line-weight-colours", test_line_weight_colours);
     g_test_add_func("/filters/adjust/denoise", test_denoise);
     g_test_add_func("/filters/adjust/contrast", test_contrast);
+    g_test_add_func("/filters/adjust/palette", test_palette);
     return g_test_run();
 }

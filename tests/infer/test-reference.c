@@ -9,6 +9,11 @@
 #include "comicgan/engine.h"
 #include "comicgan/net.h"
 #include "comicgan/ops.h"
+#include "comicgan/quality.h"
+#include "comicgan/stylize.h"
+
+#include <math.h>
+#include <string.h>
 
 #define GEN "{\"type\": \"resnet\", \"width\": 4, \"downsamples\": 1, \"blocks\": 1, \"norm\": \"cond_instance\", \"styles\": 4}"
 #define STYLES "[{\"name\": \"ref\", \"mode\": \"reference\"}]"
@@ -56,7 +61,8 @@ static void check_code(const float *code, const double *want, double tol, const 
             g_error("%s: code[%d] = %g, expected %g", what, k, code[k], want[k]);
 }
 
-/* Encodes a 96x72 picture with m (load side 32, crops of 16) into code, and
+/* Encodes a 96x72 picture with m (load side 32, crops of 16) into code (the
+ * palette first), and
  * sums into want the codes of the crops the naive recipe cuts: short side
  * 72 -> 32, so 43x32, cut into 3 x 2 crops at x 0, 14, 27 (spread evenly,
  * overlapping) and y 0, 16. */
@@ -82,9 +88,9 @@ static void test_crops_at_load_scale(void)
     cg_net *enc = cg_model_encoder(m);
     g_assert_cmpint(cg_net_reference_load_side(enc), ==, 32);
     cg_error err = {0};
-    float code[4];
+    float full[CG_PALETTE_LENGTH + 4], *code = full + CG_PALETTE_LENGTH;
     double want[4];
-    encode_96x72(m, code, want);
+    encode_96x72(m, full, want);
     for (int k = 0; k < 3; k++)
         want[k] /= 6;
     check_code(code, want, 1e-5, "the crops' mean");
@@ -92,7 +98,7 @@ static void test_crops_at_load_scale(void)
 
     /* A small tall reference is scaled up: 16x40 -> 32x80. */
     cg_image *narrow = test_image(16, 40, 9);
-    g_assert_cmpint(cg_model_encode_reference(m, narrow, code, &err), ==, CG_OK);
+    g_assert_cmpint(cg_model_encode_reference(m, narrow, full, &err), ==, CG_OK);
     cg_image *narrow_small = cg_image_resize(narrow, 32, 80, &err);
     memset(want, 0, sizeof want);
     for (int j = 0; j < 5; j++)
@@ -113,8 +119,8 @@ static void test_whole_without_load_side(void)
     g_assert_cmpint(cg_net_reference_load_side(enc), ==, 0);
     cg_error err = {0};
     cg_image *ref = test_image(96, 72, 8);
-    float code[4];
-    g_assert_cmpint(cg_model_encode_reference(m, ref, code, &err), ==, CG_OK);
+    float full[CG_PALETTE_LENGTH + 4], *code = full + CG_PALETTE_LENGTH;
+    g_assert_cmpint(cg_model_encode_reference(m, ref, full, &err), ==, CG_OK);
     cg_image *small = cg_image_resize(ref, 16, 12, &err);
     double want[4] = {0};
     crop_code(enc, small, 0, 0, 16, 12, want);
@@ -132,9 +138,9 @@ static void test_code_norm_restandardised(void)
                                   "\"side\": 16, \"load_side\": 32, \"code_norm\": true}");
     cg_net *enc = cg_model_encoder(m);
     g_assert_true(cg_net_code_norm(enc));
-    float code[4];
+    float full[CG_PALETTE_LENGTH + 4], *code = full + CG_PALETTE_LENGTH;
     double want[4];
-    encode_96x72(m, code, want);
+    encode_96x72(m, full, want);
     const double mean = (want[0] + want[1] + want[2]) / 3;
     double var = 0;
     for (int k = 0; k < 3; k++)
@@ -146,11 +152,51 @@ static void test_code_norm_restandardised(void)
     cg_model_free(m);
 }
 
+/* The code starts with the palette of the picture the encoder saw: the Lab
+ * means and deviations of the scaled copy, transparent areas as white. */
+static void test_palette_first(void)
+{
+    cg_model *m = reference_model("{\"type\": \"style_encoder\", \"width\": 4, \"layers\": 2, \"code\": 3, "
+                                  "\"side\": 16, \"load_side\": 32}");
+    cg_error err = {0};
+    cg_image *ref = test_image(96, 72, 8);
+    for (int y = 0; y < 72; y++)
+        for (int x = 0; x < 48; x++)
+            cg_image_at(ref, x, y)[3] = 0; /* the left half transparent */
+    float code[CG_PALETTE_LENGTH + 4];
+    g_assert_cmpint(cg_model_encode_reference(m, ref, code, &err), ==, CG_OK);
+    cg_image *small = cg_image_resize(ref, 43, 32, &err);
+    for (int i = 0; i < 43 * 32; i++) {
+        float *p = small->pixels + 4 * i, a = fminf(1, fmaxf(0, p[3]));
+        for (int c = 0; c < 3; c++)
+            p[c] = p[c] * a + (1 - a);
+    }
+    double want[CG_PALETTE_LENGTH];
+    g_assert_cmpint(cg_quality_lab_stats(small, want, &err), ==, CG_OK);
+    for (int k = 0; k < CG_PALETTE_LENGTH; k++)
+        if (fabs(code[k] - want[k]) > 1e-3 * fmax(1, fabs(want[k])))
+            g_error("palette value %d: %g, expected %g", k, code[k], want[k]);
+    g_assert_cmpfloat(code[0], >, 60); /* half white */
+    g_assert_cmpfloat(code[CG_PALETTE_LENGTH + 3], ==, 1.0f);
+    g_assert_cmpint(cg_stylize_check_code(m, code, &err), ==, CG_OK);
+    /* A palette out of Lab's range is not a code. */
+    code[0] = 101;
+    g_assert_cmpint(cg_stylize_check_code(m, code, &err), ==, CG_ERR_INVALID);
+    g_assert_nonnull(strstr(err.message, "palette"));
+    code[0] = 50;
+    code[4] = -1;
+    g_assert_cmpint(cg_stylize_check_code(m, code, &err), ==, CG_ERR_INVALID);
+    cg_image_free(small);
+    cg_image_free(ref);
+    cg_model_free(m);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/infer/reference/crops_at_load_scale", test_crops_at_load_scale);
     g_test_add_func("/infer/reference/whole_without_load_side", test_whole_without_load_side);
     g_test_add_func("/infer/reference/code_norm_restandardised", test_code_norm_restandardised);
+    g_test_add_func("/infer/reference/palette_first", test_palette_first);
     return g_test_run();
 }

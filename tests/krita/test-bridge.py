@@ -820,8 +820,8 @@ def test_reference(tmp):
     t.check(h["type"] == "result" and h["width"] == W and h["height"] == H and len(p) == W * H * 4
             and all(p[i + 3] == pixels[i + 3] for i in range(0, len(p), 4)),
             "stylize with a reference picture gives a result of the same size, alpha kept", h)
-    t.check(isinstance(code, list) and len(code) == 5 and code[-1] == 1 and len(set(code)) > 2,
-            "the result carries the style code (the model's 4 values and 1)", code)
+    t.check(isinstance(code, list) and len(code) == 11 and code[-1] == 1 and len(set(code)) > 2,
+            "the result carries the style code (the reference's palette, 6 values; the model's 4 and 1)", code)
     styled = p
     t.check(p != pixels and p != plain, "in a style of its own")
 
@@ -899,7 +899,7 @@ def test_reference(tmp):
     refused("a style code for a style that takes none", image_header(style_code=code), pixels, "unsupported",
             ["test-ink"])
     refused("a style code of the wrong length", image_header(style="test-reference", style_code=code[1:]), pixels,
-            "invalid", ["4 values", "5"])
+            "invalid", ["10 values", "11"])
     refused("a style code not ending in 1", image_header(style="test-reference", style_code=code[:-1] + [2]),
             pixels, "invalid", ["last value"])
     refused("a style code beyond the engine's range", image_header(style="test-reference",

@@ -12,6 +12,9 @@
 #include "comicgan/stylize.h"
 #include "train/train_private.h"
 
+/* The tiny runs' codes: the palette, the encoder's 4 values and the constant 1. */
+#define CODE (CG_PALETTE_LENGTH + 5)
+
 #include <math.h>
 #include <string.h>
 
@@ -131,24 +134,24 @@ static void test_train_export_stylize(void)
     if (!m)
         g_error("load: %s", err.message);
     g_assert_nonnull(cg_model_encoder(m));
-    g_assert_cmpint(cg_model_code_length(m), ==, 5);
+    g_assert_cmpint(cg_model_code_length(m), ==, CODE);
     g_assert_cmpint(cg_model_style_count(m), ==, 1);
     g_assert_cmpstr(cg_model_style(m, 0)->mode, ==, "reference");
     g_assert_cmpint(cg_model_identity_style(m), ==, -1);
     /* The header-only load checks the encoder's tensors too. */
     cg_model *header = cg_model_load_header(model_path, &err);
     g_assert_nonnull(header);
-    g_assert_cmpint(cg_model_code_length(header), ==, 5);
+    g_assert_cmpint(cg_model_code_length(header), ==, CODE);
     cg_model_free(header);
 
     /* Two references, each encoded twice. */
     cg_image *ref_a = fx_photo(40, 30, 11), *ref_b = stripes(50, 20, 0.9f, 0.3f, 0.1f);
-    float ca[5], ca2[5], cb[5];
+    float ca[CODE], ca2[CODE], cb[CODE];
     g_assert_cmpint(cg_model_encode_reference(m, ref_a, ca, &err), ==, CG_OK);
     g_assert_cmpint(cg_model_encode_reference(m, ref_a, ca2, &err), ==, CG_OK);
     g_assert_cmpint(cg_model_encode_reference(m, ref_b, cb, &err), ==, CG_OK);
     g_assert_cmpmem(ca, sizeof ca, ca2, sizeof ca2);
-    g_assert_cmpfloat(ca[4], ==, 1.0f);
+    g_assert_cmpfloat(ca[CODE - 1], ==, 1.0f);
     g_assert_true(memcmp(ca, cb, sizeof ca) != 0);
 
     cg_image *photo = fx_photo(24, 20, 5);
@@ -179,19 +182,19 @@ static void test_train_export_stylize(void)
     o.code = NULL;
     g_assert_cmpint(cg_stylize(m, photo, out_a, &o, &err), ==, CG_ERR_INVALID);
     g_assert_nonnull(strstr(err.message, "needs a style code"));
-    float bad[5];
+    float bad[CODE];
     memcpy(bad, ca, sizeof bad);
-    bad[4] = 2;
+    bad[CODE - 1] = 2;
     o.code = bad;
     g_assert_cmpint(cg_stylize(m, photo, out_a, &o, &err), ==, CG_ERR_INVALID);
     g_assert_nonnull(strstr(err.message, "last value must be 1"));
-    bad[4] = 1;
-    bad[1] = NAN;
+    bad[CODE - 1] = 1;
+    bad[CODE - 2] = NAN;
     g_assert_cmpint(cg_stylize(m, photo, out_a, &o, &err), ==, CG_ERR_INVALID);
     g_assert_cmpmem(out_a->pixels, 24 * 20 * 4 * sizeof(float), untouched->pixels, 24 * 20 * 4 * sizeof(float));
 
     /* Bad references: too small, NaN pixels, absurdly large; code untouched. */
-    float kept[5];
+    float kept[CODE];
     memcpy(kept, ca, sizeof kept);
     cg_image *tiny = stripes(1, 1, 0.5f, 0.5f, 0.5f);
     g_assert_cmpint(cg_model_encode_reference(m, tiny, ca, &err), ==, CG_ERR_INVALID);
@@ -331,7 +334,7 @@ static void code_after_training(const char *loss, bool detach, const cg_image *r
 static void test_detached_encoder(void)
 {
     cg_image *ref = fx_photo(40, 30, 11);
-    float a[5], b[5];
+    float a[CODE], b[CODE];
     code_after_training("style = 1\nreconstruction = 10", true, ref, a);
     code_after_training("style = 5\nreconstruction = 1", true, ref, b);
     g_assert_cmpmem(a, sizeof a, b, sizeof b);
@@ -365,7 +368,7 @@ static void test_generator_learns_codes(void)
     cg_image *manga_ref = cg_image_new(24, 20, &err);
     g_assert_cmpint(cg_filter_manga(photo, manga_ref, NULL, &err), ==, CG_OK);
     cg_image *a = cg_image_new(24, 20, &err), *b = cg_image_new(24, 20, &err);
-    float ca[5], cb[5];
+    float ca[CODE], cb[CODE];
     g_assert_cmpint(cg_model_encode_reference(m, folder_ref, ca, &err), ==, CG_OK);
     g_assert_cmpint(cg_model_encode_reference(m, manga_ref, cb, &err), ==, CG_OK);
     cg_stylize_options o = cg_stylize_defaults();
