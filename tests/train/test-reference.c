@@ -300,26 +300,20 @@ static void test_source_codes(void)
     g_free(log);
 }
 
-/* The code of ref from the model of a 6-step run whose [loss] group adds
- * `loss` to source_code, with or without [encoder] detach. */
-static void code_after_training(const char *loss, bool detach, const cg_image *ref, float *code)
+/* The model of a tiny run (tiny_run(steps, extra)), trained and exported in a
+ * folder of its own, removed afterwards. Caller frees. */
+static cg_model *trained_model(int steps, const char *extra)
 {
-    char *dir = fx_tmpdir();
-    char *extra = g_strdup_printf("[generator]\nnorm = cond_affine\n[encoder]\ncode_norm = true\ndetach = %s\n"
-                                  "[optim]\nlr_e = 0.01\n[loss]\nsource_code = 1\n%s\n",
-                                  detach ? "true" : "false", loss);
-    char *text = tiny_run(6, extra);
-    g_free(extra);
+    char *dir = fx_tmpdir(), *text = tiny_run(steps, extra), *run = NULL;
     cg_train_config *c = NULL;
-    char *run = NULL, *log = train(dir, text, &c, &run);
+    char *log = train(dir, text, &c, &run);
     char *model_path = g_build_filename(dir, "ref.safetensors", NULL);
     cg_error err = {0};
     if (cg_run_export(run, model_path, NULL, &err) != CG_OK)
         g_error("export: %s", err.message);
     cg_model *m = cg_model_load(model_path, &err);
-    g_assert_nonnull(m);
-    g_assert_cmpint(cg_model_encode_reference(m, ref, code, &err), ==, CG_OK);
-    cg_model_free(m);
+    if (!m)
+        g_error("load: %s", err.message);
     cg_train_config_free(c);
     fx_rmtree(dir);
     g_free(model_path);
@@ -327,6 +321,21 @@ static void code_after_training(const char *loss, bool detach, const cg_image *r
     g_free(run);
     g_free(text);
     g_free(dir);
+    return m;
+}
+
+/* The code of ref from the model of a 6-step run whose [loss] group adds
+ * `loss` to source_code, with or without [encoder] detach. */
+static void code_after_training(const char *loss, bool detach, const cg_image *ref, float *code)
+{
+    char *extra = g_strdup_printf("[generator]\nnorm = cond_affine\n[encoder]\ncode_norm = true\ndetach = %s\n"
+                                  "[optim]\nlr_e = 0.01\n[loss]\nsource_code = 1\n%s\n",
+                                  detach ? "true" : "false", loss);
+    cg_model *m = trained_model(6, extra);
+    cg_error err = {0};
+    g_assert_cmpint(cg_model_encode_reference(m, ref, code, &err), ==, CG_OK);
+    cg_model_free(m);
+    g_free(extra);
 }
 
 /* With [encoder] detach, G's losses do not reach E: runs that weigh them
@@ -351,19 +360,10 @@ static void test_detached_encoder(void)
  * the teacher's rendering. */
 static void test_generator_learns_codes(void)
 {
-    char *dir = fx_tmpdir();
-    const char *extra = "[generator]\nwidth = 8\ndownsamples = 2\nblocks = 4\nnorm = cond_affine\nresidual = true\n"
-                        "[encoder]\ncode_norm = true\ndetach = true\n[optim]\nlr_g = 0.002\nlr_e = 0.02\nclip = 1\n"
-                        "[loss]\nl1 = 20\nsource_code = 1\n";
-    char *text = tiny_run(40, extra);
-    cg_train_config *c = NULL;
-    char *run = NULL, *log = train(dir, text, &c, &run);
-    char *model_path = g_build_filename(dir, "ref.safetensors", NULL);
+    cg_model *m = trained_model(40, "[generator]\nwidth = 8\ndownsamples = 2\nblocks = 4\nnorm = cond_affine\n"
+                                    "residual = true\n[encoder]\ncode_norm = true\ndetach = true\n"
+                                    "[optim]\nlr_g = 0.002\nlr_e = 0.02\nclip = 1\n[loss]\nl1 = 20\nsource_code = 1\n");
     cg_error err = {0};
-    if (cg_run_export(run, model_path, NULL, &err) != CG_OK)
-        g_error("export: %s", err.message);
-    cg_model *m = cg_model_load(model_path, &err);
-    g_assert_nonnull(m);
     cg_image *photo = fx_photo(24, 20, 5), *folder_ref = fx_photo(20, 22, 99);
     cg_image *manga_ref = cg_image_new(24, 20, &err);
     g_assert_cmpint(cg_filter_manga(photo, manga_ref, NULL, &err), ==, CG_OK);
@@ -385,13 +385,6 @@ static void test_generator_learns_codes(void)
     cg_image_free(folder_ref);
     cg_image_free(manga_ref);
     cg_model_free(m);
-    cg_train_config_free(c);
-    fx_rmtree(dir);
-    g_free(model_path);
-    g_free(log);
-    g_free(run);
-    g_free(text);
-    g_free(dir);
 }
 
 /* The spread of a fresh generator's output over a photo: the generator of a
