@@ -1,7 +1,9 @@
 /* Post-processing steps of inference: keep the original colours, take a
- * reference's palette, denoise, contrast. Each works pixel by pixel on R'G'B' except denoise, which is the
- * guided filter blended with its input. */
+ * reference's palette, denoise, contrast. Each works pixel by pixel (on
+ * R'G'B', the palette on CIELAB) except denoise, which is the guided filter
+ * blended with its input. */
 #include "comicgan/filters.h"
+#include "comicgan/quality.h"
 #include "filters/plane.h"
 
 #include <stdlib.h>
@@ -56,52 +58,45 @@ cg_status cg_filter_keep_colors(const cg_image *stylized, const cg_image *origin
     return CG_OK;
 }
 
+cg_status cg_palette_check(const float palette[6], cg_error *err)
+{
+    static const float lo[6] = {0, -128, -128, 0, 0, 0}, hi[6] = {100, 128, 128, 128, 128, 128};
+    static const char *const names[6] = {"L mean", "a mean", "b mean", "L deviation", "a deviation", "b deviation"};
+    for (int k = 0; k < 6; k++)
+        if (!(palette[k] >= lo[k] && palette[k] <= hi[k]))
+            return cg_fail(err, CG_ERR_INVALID, "palette %s is %g: it must be in [%g, %g]", names[k],
+                           (double)palette[k], (double)lo[k], (double)hi[k]);
+    return CG_OK;
+}
+
 cg_status cg_filter_palette(const cg_image *in, cg_image *out, const float palette[6], float amount,
                             cg_error *err)
 {
     cg_status st;
-    if ((st = cgf_check_images(in, out, "palette", err)) || (st = cgf_check_range(amount, 0.0f, 1.0f, "palette amount", err)) ||
-        (st = cgf_check_range(palette[0], 0.0f, 100.0f, "palette L mean", err)) ||
-        (st = cgf_check_range(palette[1], -128.0f, 128.0f, "palette a mean", err)) ||
-        (st = cgf_check_range(palette[2], -128.0f, 128.0f, "palette b mean", err)))
+    double own[6];
+    if ((st = cgf_check_images(in, out, "palette", err)) ||
+        (st = cgf_check_range(amount, 0.0f, 1.0f, "palette amount", err)) || (st = cg_palette_check(palette, err)) ||
+        (st = cg_quality_lab_stats(in, own, err)))
         return st;
-    for (int c = 0; c < 3; c++)
-        if ((st = cgf_check_range(palette[3 + c], 0.0f, 128.0f, "palette deviation", err)))
-            return st;
-    if ((st = cgf_check_finite(in, "palette", err)))
-        return st;
-    const size_t n = cgf_npix(in);
-    float *lab = malloc(n * 3 * sizeof *lab);
-    if (!lab)
-        return cg_fail(err, CG_ERR_NOMEM, "palette: no memory for %dx%d", in->width, in->height);
-    cgf_srgb_lut lut;
-    cgf_srgb_lut_init(&lut);
-    double sum[3] = {0}, sumsq[3] = {0};
-    for (size_t i = 0; i < n; i++) {
-        cgf_lab(&lut, in->pixels + 4 * i, lab + 3 * i);
-        for (int c = 0; c < 3; c++) {
-            sum[c] += lab[3 * i + c];
-            sumsq[c] += (double)lab[3 * i + c] * lab[3 * i + c];
-        }
-    }
-    /* out = target_mean + (v - mean) * target_dev / dev, per channel */
+    /* v' = wanted mean + (v - mean) * wanted deviation / deviation, per channel */
     float scale[3], shift[3];
     for (int c = 0; c < 3; c++) {
-        double mean = sum[c] / (double)n, var = sumsq[c] / (double)n - mean * mean;
-        double dev = sqrt(var > 0 ? var : 0);
+        double mean = own[c], dev = own[3 + c];
         double want_mean = mean + amount * (palette[c] - mean), want_dev = dev + amount * (palette[3 + c] - dev);
         scale[c] = dev > 1e-3 ? (float)(want_dev / dev) : 1.0f;
         shift[c] = (float)(want_mean - scale[c] * mean);
     }
+    cgf_srgb_lut lut;
+    cgf_srgb_lut_init(&lut);
+    const size_t n = cgf_npix(in);
     for (size_t i = 0; i < n; i++) {
-        float v[3];
+        float lab[3], alpha = in->pixels[4 * i + 3];
+        cgf_lab(&lut, in->pixels + 4 * i, lab);
         for (int c = 0; c < 3; c++)
-            v[c] = shift[c] + scale[c] * lab[3 * i + c];
-        float alpha = in->pixels[4 * i + 3];
-        cgf_lab_to_rgb(v, out->pixels + 4 * i);
+            lab[c] = shift[c] + scale[c] * lab[c];
+        cgf_lab_to_rgb(lab, out->pixels + 4 * i);
         out->pixels[4 * i + 3] = alpha;
     }
-    free(lab);
     return CG_OK;
 }
 

@@ -1,6 +1,7 @@
 /* Reference styles: a picture through a reference model's style encoder into
  * the style code that stylize feeds its generator (comicgan/stylize.h). */
 #include "comicgan/engine.h"
+#include "comicgan/filters.h"
 #include "comicgan/ops.h"
 #include "comicgan/quality.h"
 #include "comicgan/stylize.h"
@@ -129,11 +130,6 @@ cg_status cg_stylize_check_code(const cg_model *m, const float *code, cg_error *
     if (code[n - 1] != 1.0f)
         return cg_fail(err, CG_ERR_INVALID, "style code: the last value must be 1, not %g: not a code of this model",
                        (double)code[n - 1]);
-    /* The palette: Lab means, then deviations. */
-    static const float lo[CG_PALETTE_LENGTH] = {0, -128, -128, 0, 0, 0}, hi[CG_PALETTE_LENGTH] = {100, 128, 128, 128, 128, 128};
-    for (int k = 0; k < CG_PALETTE_LENGTH; k++)
-        if (!(code[k] >= lo[k] && code[k] <= hi[k]))
-            return cg_fail(err, CG_ERR_INVALID, "style code value %d is %g: a palette value must be in [%g, %g]", k,
-                           (double)code[k], (double)lo[k], (double)hi[k]);
-    return CG_OK;
+    cg_status st = cg_palette_check(code, err);
+    return st && err ? cg_error_prefix(err, "style code") : st;
 }

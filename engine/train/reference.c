@@ -254,7 +254,6 @@ static cg_tensor *paired_term(tr_trainer *t, cg_graph *g)
     return teachers ? cg_scale(g, sum, 1.0f / (float)teachers, 0.0f) : NULL;
 }
 
-
 static cg_status step(tr_trainer *t, bool warmup, tr_losses *l, cg_error *err)
 {
     const cg_train_config *c = t->cfg;

@@ -222,15 +222,19 @@ cg_status cg_filter_keep_colors(const cg_image *stylized, const cg_image *origin
                                 cg_image *out, const cg_keep_colors_params *params,
                                 cg_error *err);
 
+/* CG_OK when palette (the means of Lab L, a and b, then their standard
+ * deviations, as cg_quality_lab_stats gives them) is within Lab's range: L
+ * mean in [0, 100], a and b means in [-128, 128], deviations in [0, 128];
+ * otherwise CG_ERR_INVALID naming the value. */
+cg_status cg_palette_check(const float palette[6], cg_error *err);
+
 /* A palette transfer (Reinhard et al. 2001, in CIELAB): each of L, a and b
  * is shifted and scaled so that its mean and standard deviation over the
  * image move `amount` of the way (0 keeps the image, 1 goes all the way) to
- * palette's: the means of L, a and b, then their standard deviations, as
- * cg_quality_lab_stats gives them. Colours leaving sRGB are clamped. A flat
- * channel (deviation near 0) is only shifted. Alpha is kept; out may be in.
- * CG_ERR_INVALID for a palette outside Lab's range (L mean in [0, 100], a
- * and b means in [-128, 128], deviations in [0, 128]) or amount outside
- * [0, 1]; CG_ERR_NUMERIC for NaN pixels. */
+ * palette's. Colours leaving sRGB are clamped. A flat channel (deviation
+ * near 0) is only shifted. Alpha is kept; out may be in. CG_ERR_INVALID for
+ * a palette cg_palette_check refuses or amount outside [0, 1];
+ * CG_ERR_NUMERIC for NaN pixels. */
 cg_status cg_filter_palette(const cg_image *in, cg_image *out, const float palette[6], float amount,
                             cg_error *err);
 
