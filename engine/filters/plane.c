@@ -169,6 +169,26 @@ void cgf_box_mean(const float *src, float *dst, float *tmp, int w, int h, int r)
     cg_parallel_range((w + STRIP - 1) / STRIP, 1, box_columns, &j);
 }
 
+void cgf_local_std(float *v, float *sq, float *tmp, int w, int h, int r)
+{
+    const size_t n = (size_t)w * h;
+    double mean = 0;
+    for (size_t i = 0; i < n; i++)
+        mean += v[i];
+    mean /= (double)n;
+    /* Centred first: float moments of values near 0 lose less to E[v^2] - E[v]^2. */
+    for (size_t i = 0; i < n; i++) {
+        v[i] = (float)(v[i] - mean);
+        sq[i] = v[i] * v[i];
+    }
+    cgf_box_mean(v, v, tmp, w, h, r);
+    cgf_box_mean(sq, sq, tmp, w, h, r);
+    for (size_t i = 0; i < n; i++) {
+        double var = (double)sq[i] - (double)v[i] * v[i];
+        v[i] = var > 0 ? (float)sqrt(var) : 0.0f;
+    }
+}
+
 void cgf_sobel(const float *p, float *dst, int w, int h)
 {
     for (int y = 0; y < h; y++)

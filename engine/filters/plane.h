@@ -60,6 +60,11 @@ void cgf_store_grey(const cg_image *in, cg_image *out, const float *grey);
  * drift. src may equal dst; tmp is a separate w*h plane. */
 void cgf_box_mean(const float *src, float *dst, float *tmp, int w, int h, int r);
 
+/* Standard deviation over the (2r+1)^2 window (cgf_box_mean's) of every
+ * value of v, in place: v holds the values on entry and their local stds on
+ * return. sq and tmp are separate w*h scratch planes. */
+void cgf_local_std(float *v, float *sq, float *tmp, int w, int h, int r);
+
 /* Separable Gaussian, kernel radius ceil(3 sigma), borders mirrored (edge
  * pixel repeated). sigma in (0, CGF_MAX_SIGMA]. src may equal dst; tmp is a
  * separate w*h plane. */

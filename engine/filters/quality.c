@@ -107,22 +107,9 @@ cg_status cg_quality_delta_e(const cg_image *in, const cg_image *out, double *re
 static void std5(const cg_image *img, float *sd, float *sq, float *tmp)
 {
     const size_t n = cgf_npix(img);
-    double mean = 0;
     for (size_t i = 0; i < n; i++)
-        mean += cgf_luma(img->pixels + 4 * i);
-    mean /= (double)n;
-    /* Centred first: float moments of values near 0 lose less to E[y^2] - E[y]^2. */
-    for (size_t i = 0; i < n; i++) {
-        float y = (float)((cgf_luma(img->pixels + 4 * i) - mean) * LEVELS);
-        sd[i] = y;
-        sq[i] = y * y;
-    }
-    cgf_box_mean(sd, sd, tmp, img->width, img->height, 2);
-    cgf_box_mean(sq, sq, tmp, img->width, img->height, 2);
-    for (size_t i = 0; i < n; i++) {
-        double v = (double)sq[i] - (double)sd[i] * sd[i];
-        sd[i] = v > 0 ? (float)sqrt(v) : 0.0f;
-    }
+        sd[i] = (float)(cgf_luma(img->pixels + 4 * i) * LEVELS);
+    cgf_local_std(sd, sq, tmp, img->width, img->height, 2);
 }
 
 /* Flat fraction gained and flat-area noise: both from the 5x5 stds of in and out. */

@@ -5,6 +5,7 @@
  * mean colour. */
 #include "comicgan/filters.h"
 #include "filters/plane.h"
+#include "filters/stages.h"
 
 #include <float.h>
 #include <stdlib.h>
@@ -89,15 +90,22 @@ static int enforce_connectivity(const int *label, int *out, int *queue, int w, i
     return next;
 }
 
+cg_status cgf_slic_check(const cg_slic_params *p, cg_error *err)
+{
+    cg_status st;
+    if ((st = cgf_check_int(p->region_size, 4, 1024, "slic region_size", err)) ||
+        (st = cgf_check_above(p->compactness, 0.0f, 100.0f, "slic compactness", err)) ||
+        (st = cgf_check_int(p->iterations, 1, 100, "slic iterations", err)))
+        return st;
+    return CG_OK;
+}
+
 cg_status cg_filter_slic(const cg_image *in, cg_image *out, const cg_slic_params *params,
                          cg_error *err)
 {
     cg_slic_params p = params ? *params : cg_slic_defaults();
     cg_status st;
-    if ((st = cgf_check_images(in, out, "slic", err)) ||
-        (st = cgf_check_int(p.region_size, 4, 1024, "slic region_size", err)) ||
-        (st = cgf_check_above(p.compactness, 0.0f, 100.0f, "slic compactness", err)) ||
-        (st = cgf_check_int(p.iterations, 1, 100, "slic iterations", err)))
+    if ((st = cgf_check_images(in, out, "slic", err)) || (st = cgf_slic_check(&p, err)))
         return st;
     int w = in->width, h = in->height, S = p.region_size;
     size_t n = cgf_npix(in);

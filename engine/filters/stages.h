@@ -10,6 +10,7 @@ cg_status cgf_quantize_check(const cg_quantize_params *p, cg_error *err);
 cg_status cgf_xdog_check(const cg_xdog_params *p, cg_error *err);
 cg_status cgf_screentone_check(const cg_screentone_params *p, cg_error *err);
 cg_status cgf_kuwahara_check(const cg_kuwahara_params *p, cg_error *err);
+cg_status cgf_slic_check(const cg_slic_params *p, cg_error *err);
 
 /* The colour-guided filter (radius r, eps) of three channels, channel c of
  * pixel i at src[c][i * stride] (RGBA pixels: stride 4; planes: stride 1),

@@ -222,14 +222,16 @@ static void test_cel_small_shape(void)
     fx_free(out);
 }
 
-/* Without the unsharp step, anime is a composition of public filters: guided
- * smoothing, then saturation and gamma, times soft XDoG lines of a lighter
- * smoothing. Rebuilt here from those filters, it must agree. */
+/* Without the unsharp step and the region fill, anime is a composition of
+ * public filters: guided smoothing, then saturation and gamma, times soft
+ * XDoG lines of a lighter smoothing. Rebuilt here from those filters, it
+ * must agree. */
 static void check_anime_reference(int line_radius)
 {
     const int w = 80, h = 60;
     cg_image *in = fx_picture(w, h, 7), *out = fx_new(w, h);
     cg_anime_params p = cg_anime_defaults();
+    p.region_fill = 0;
     p.sharpen = 0;
     p.line_smooth.radius = line_radius;
     g_assert_cmpint(cg_filter_anime(in, out, &p, NULL), ==, CG_OK);
@@ -266,6 +268,118 @@ static void test_anime_reference(void)
 {
     check_anime_reference(cg_anime_defaults().smooth.radius);
     check_anime_reference(2);
+}
+
+/* Mean of v over the 5x5 window around (x, y) clipped to the image. */
+static double window_mean(const double *v, int w, int h, int x, int y)
+{
+    double sum = 0;
+    int count = 0;
+    for (int dy = -2; dy <= 2; dy++)
+        for (int dx = -2; dx <= 2; dx++) {
+            int xx = x + dx, yy = y + dy;
+            if (xx >= 0 && xx < w && yy >= 0 && yy < h) {
+                sum += v[yy * w + xx];
+                count++;
+            }
+        }
+    return sum / count;
+}
+
+/* The region fill, rebuilt naively: superpixels of one guided smoothing,
+ * blended into the photo by the smoothstep of the 5x5 luma std, box-averaged
+ * over 5x5; anime with the fill must equal anime without it on that blend. */
+static void test_anime_region_fill_reference(void)
+{
+    const int w = 80, h = 60, n = w * h;
+    cg_image *in = fx_picture(w, h, 11), *out = fx_new(w, h), *blend = fx_new(w, h),
+             *expect = fx_new(w, h);
+    cg_anime_params p = cg_anime_defaults();
+    g_assert_cmpint(cg_filter_anime(in, out, &p, NULL), ==, CG_OK);
+    g_assert_cmpint(cg_filter_guided(in, blend, &p.smooth, NULL), ==, CG_OK);
+    g_assert_cmpint(cg_filter_slic(blend, blend, &p.regions, NULL), ==, CG_OK);
+    double *y = g_new(double, n), *y2 = g_new(double, n), *k = g_new(double, n);
+    for (int i = 0; i < n; i++) {
+        const float *q = in->pixels + 4 * i;
+        y[i] = 0.299 * q[0] + 0.587 * q[1] + 0.114 * q[2];
+        y2[i] = y[i] * y[i];
+    }
+    for (int yy = 0; yy < h; yy++)
+        for (int x = 0; x < w; x++) {
+            double m = window_mean(y, w, h, x, yy), sd = sqrt(fmax(0, window_mean(y2, w, h, x, yy) - m * m));
+            double t = (sd - p.texture_low) / (p.texture_high - p.texture_low);
+            t = t < 0 ? 0 : t > 1 ? 1 : t;
+            k[yy * w + x] = t * t * (3 - 2 * t);
+        }
+    for (int yy = 0; yy < h; yy++)
+        for (int x = 0; x < w; x++) {
+            double kk = p.region_fill * window_mean(k, w, h, x, yy);
+            float *b = fx_px(blend, x, yy);
+            const float *src = fx_px(in, x, yy);
+            for (int c = 0; c < 3; c++)
+                b[c] = (float)(kk * b[c] + (1 - kk) * src[c]);
+            b[3] = src[3];
+        }
+    p.region_fill = 0;
+    g_assert_cmpint(cg_filter_anime(blend, expect, &p, NULL), ==, CG_OK);
+    double worst = 0;
+    for (int i = 0; i < 4 * n; i++)
+        worst = fmax(worst, fabs(out->pixels[i] - expect->pixels[i]));
+    g_assert_cmpfloat(worst, <, 1e-3);
+    fx_assert_alpha_same(in, out);
+    g_free(y);
+    g_free(y2);
+    g_free(k);
+    fx_free(in);
+    fx_free(out);
+    fx_free(blend);
+    fx_free(expect);
+}
+
+/* Std of the luma of img over [x0, x1) x [0, h). */
+static double luma_std(const cg_image *img, int x0, int x1)
+{
+    double s = 0, s2 = 0;
+    int count = 0;
+    for (int y = 0; y < img->height; y++)
+        for (int x = x0; x < x1; x++) {
+            const float *q = fx_px(img, x, y);
+            double v = 0.299 * q[0] + 0.587 * q[1] + 0.114 * q[2];
+            s += v, s2 += v * v, count++;
+        }
+    s /= count;
+    return sqrt(fmax(0, s2 / count - s * s));
+}
+
+/* Texture (left: green with strong pixel noise) becomes flat patches; a
+ * smooth gradient (right) is left to the smoothing, as without the fill. */
+static void test_anime_region_fill_flattens(void)
+{
+    const int w = 96, h = 64;
+    cg_image *in = fx_new(w, h), *filled = fx_new(w, h), *plain = fx_new(w, h);
+    uint64_t seed = 5;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            float *q = fx_px(in, x, y);
+            float noise = x < w / 2 ? 0.3f * (fx_uniform(&seed) - 0.5f) : 0.0f;
+            float base = x < w / 2 ? 0.5f : 0.3f + 0.4f * (float)y / h;
+            q[0] = base * 0.5f + noise, q[1] = base + noise, q[2] = base * 0.4f + noise, q[3] = 1;
+        }
+    cg_anime_params p = cg_anime_defaults();
+    g_assert_cmpint(cg_filter_anime(in, filled, &p, NULL), ==, CG_OK);
+    p.region_fill = 0;
+    g_assert_cmpint(cg_filter_anime(in, plain, &p, NULL), ==, CG_OK);
+    double textured_filled = luma_std(filled, 4, w / 2 - 8), textured_plain = luma_std(plain, 4, w / 2 - 8);
+    g_assert_cmpfloat(textured_filled, <, 0.6 * textured_plain);
+    double worst = 0;
+    for (int y = 0; y < h; y++)
+        for (int x = w / 2 + 12; x < w; x++)
+            for (int c = 0; c < 3; c++)
+                worst = fmax(worst, fabs(fx_px(filled, x, y)[c] - fx_px(plain, x, y)[c]));
+    g_assert_cmpfloat(worst, <, 0.01);
+    fx_free(in);
+    fx_free(filled);
+    fx_free(plain);
 }
 
 /* A flat colour stays one flat colour, more saturated and brighter, its hue
@@ -356,6 +470,10 @@ static void test_bad_params(void)
         g_assert_nonnull(strstr(err.message, "anime"));                            \
         g_assert_nonnull(strstr(err.message, #field));                             \
     } while (0)
+    ANIME_BAD(region_fill, NAN);
+    ANIME_BAD(region_fill, 1.5f);
+    ANIME_BAD(texture_low, -0.1f);
+    ANIME_BAD(texture_high, 0.01f); /* below texture_low */
     ANIME_BAD(smooth_passes, 0);
     ANIME_BAD(sharpen, -1);
     ANIME_BAD(sharpen_sigma, 0);
@@ -363,6 +481,10 @@ static void test_bad_params(void)
     ANIME_BAD(gamma, 0);
     ANIME_BAD(line_strength, 2);
 #undef ANIME_BAD
+    cg_anime_params a = cg_anime_defaults();
+    a.regions.region_size = 2;
+    g_assert_cmpint(cg_filter_anime(in, out, &a, &err), ==, CG_ERR_INVALID);
+    g_assert_nonnull(strstr(err.message, "region_size"));
     fx_free(in);
     fx_free(out);
 }
@@ -378,6 +500,8 @@ int main(int argc, char **argv)
     g_test_add_func("/filters/teachers/cel-small-shape", test_cel_small_shape);
     g_test_add_func("/filters/teachers/anime-reference", test_anime_reference);
     g_test_add_func("/filters/teachers/anime-colour-and-edges", test_anime_colour_and_edges);
+    g_test_add_func("/filters/teachers/anime-region-fill-reference", test_anime_region_fill_reference);
+    g_test_add_func("/filters/teachers/anime-region-fill-flattens", test_anime_region_fill_flattens);
     g_test_add_func("/filters/teachers/bad-params", test_bad_params);
     return g_test_run();
 }
