@@ -2,12 +2,14 @@
 #include "infer/cache.h"
 
 #include "comicgan/tensor.h"
+#include "core/threads.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
@@ -286,38 +288,97 @@ static cg_status file_io(const cg_act_cache *c, const entry *e, bool writing, vo
     return CG_OK;
 }
 
-/* One row segment of one channel between a float buffer and the entry's
- * storage at byte offset `at` (through the row buffer for files). */
-static cg_status put_segment(cg_act_cache *c, entry *e, const float *src, int64_t n, int64_t at, bool *overflow,
-                             cg_error *err)
+/* n values from floats into the entry's storage form at dst, and back. */
+static void store_values(const entry *e, void *dst, const float *src, int64_t n, bool *overflow)
 {
-    unsigned char *dst = e->ram ? e->ram + at : c->row;
     if (e->exact) {
         memcpy(dst, src, (size_t)n * sizeof(float));
     } else {
-        uint16_t *h = (uint16_t *)dst;
+        uint16_t *h = dst;
         for (int64_t i = 0; i < n; i++)
             h[i] = cg_half_from_float(src[i], overflow);
     }
-    return e->ram ? CG_OK : file_io(c, e, true, dst, (size_t)n * value_size(e), at, err);
 }
 
-static cg_status get_segment(cg_act_cache *c, entry *e, float *dst, int64_t n, int64_t at, cg_error *err)
+static void load_values(const entry *e, float *dst, const void *src, int64_t n)
 {
-    const unsigned char *src = e->ram ? e->ram + at : c->row;
-    if (!e->ram) {
-        cg_status st = file_io(c, e, false, c->row, (size_t)n * value_size(e), at, err);
-        if (st != CG_OK)
-            return st;
-    }
     if (e->exact) {
         memcpy(dst, src, (size_t)n * sizeof(float));
     } else {
-        const uint16_t *h = (const uint16_t *)src;
+        const uint16_t *h = src;
         for (int64_t i = 0; i < n; i++)
             dst[i] = cg_half_to_float(h[i]);
     }
-    return CG_OK;
+}
+
+/* A region of every channel copied between a float buffer and an entry: row
+ * r of the region (channel-major) is channel r / rows, row r % rows. */
+typedef struct copy_job {
+    entry *e;
+    int f;
+    float *buf;                   /* channels x buf_h x buf_w */
+    int64_t buf_h, buf_w, bx, by; /* the region's first pixel is buffer pixel (bx, by) */
+    int64_t x, y, w, rows;        /* the region in the entry's frame */
+    bool writing;
+    atomic_bool overflow;
+} copy_job;
+
+static float *buffer_row(const copy_job *j, int64_t r)
+{
+    return j->buf + ((r / j->rows) * j->buf_h + j->by + r % j->rows) * j->buf_w + j->bx;
+}
+
+/* Byte offset of row r's first value in the entry's storage. */
+static int64_t entry_row(const copy_job *j, int64_t r)
+{
+    const entry *e = j->e;
+    int64_t at = e->offset[j->f] + ((r / j->rows) * e->h[j->f] + j->y + r % j->rows) * e->w[j->f] + j->x;
+    return at * (int64_t)value_size(e);
+}
+
+static void copy_rows(void *ctx, int64_t begin, int64_t end)
+{
+    copy_job *j = ctx;
+    bool overflow = false;
+    for (int64_t r = begin; r < end; r++) {
+        unsigned char *v = j->e->ram + entry_row(j, r);
+        if (j->writing)
+            store_values(j->e, v, buffer_row(j, r), j->w, &overflow);
+        else
+            load_values(j->e, buffer_row(j, r), v, j->w);
+    }
+    if (overflow)
+        atomic_store(&j->overflow, true);
+}
+
+/* In memory, the rows are spread over the engine's workers: a tiled run
+ * moves every activation at a statistic point in and out, and one thread
+ * copying while the other waited cost a 2-thread run more than the copies'
+ * own time. Files go row by row through the one row buffer. */
+static cg_status copy_region(cg_act_cache *c, copy_job *j, cg_error *err)
+{
+    entry *e = j->e;
+    int64_t n = e->channels * j->rows;
+    atomic_init(&j->overflow, false);
+    cg_status st = CG_OK;
+    if (e->ram) {
+        cg_parallel_range(n, 16, copy_rows, j);
+    } else {
+        bool overflow = false;
+        size_t len = (size_t)j->w * value_size(e);
+        for (int64_t r = 0; r < n && st == CG_OK; r++) {
+            if (j->writing) {
+                store_values(e, c->row, buffer_row(j, r), j->w, &overflow);
+                st = file_io(c, e, true, c->row, len, entry_row(j, r), err);
+            } else if ((st = file_io(c, e, false, c->row, len, entry_row(j, r), err)) == CG_OK) {
+                load_values(e, buffer_row(j, r), c->row, j->w);
+            }
+        }
+        if (overflow)
+            atomic_store(&j->overflow, true);
+    }
+    c->overflow = c->overflow || atomic_load(&j->overflow);
+    return st;
 }
 
 cg_status cg_act_cache_put(cg_act_cache *c, int key, int f, const float *src, int64_t sh, int64_t sw, int64_t sx,
@@ -327,16 +388,9 @@ cg_status cg_act_cache_put(cg_act_cache *c, int key, int f, const float *src, in
     if (c->dry || !e || f < 0 || f >= c->frames || x0 < 0 || y0 < 0 || x1 > e->w[f] || y1 > e->h[f] || x0 < sx ||
         y0 < sy || x1 > sx + sw || y1 > sy + sh)
         return cg_fail(err, CG_ERR_INVALID, "tile cache: a write outside its tensor");
-    bool overflow = false;
-    cg_status st = CG_OK;
-    for (int64_t ch = 0; ch < e->channels && st == CG_OK; ch++)
-        for (int64_t y = y0; y < y1 && st == CG_OK; y++) {
-            int64_t at = e->offset[f] + (ch * e->h[f] + y) * e->w[f] + x0;
-            st = put_segment(c, e, src + (ch * sh + y - sy) * sw + x0 - sx, x1 - x0, at * (int64_t)value_size(e),
-                             &overflow, err);
-        }
-    c->overflow = c->overflow || overflow;
-    return st;
+    copy_job j = {.e = e, .f = f, .buf = (float *)src, .buf_h = sh, .buf_w = sw, .bx = x0 - sx, .by = y0 - sy,
+                  .x = x0, .y = y0, .w = x1 - x0, .rows = y1 - y0, .writing = true};
+    return copy_region(c, &j, err);
 }
 
 cg_status cg_act_cache_get(cg_act_cache *c, int key, int f, float *dst, int64_t x, int64_t y, int64_t w, int64_t h,
@@ -345,13 +399,8 @@ cg_status cg_act_cache_get(cg_act_cache *c, int key, int f, float *dst, int64_t 
     entry *e = find(c, key);
     if (c->dry || !e || f < 0 || f >= c->frames || x < 0 || y < 0 || x + w > e->w[f] || y + h > e->h[f])
         return cg_fail(err, CG_ERR_INVALID, "tile cache: a read outside its tensor");
-    cg_status st = CG_OK;
-    for (int64_t ch = 0; ch < e->channels && st == CG_OK; ch++)
-        for (int64_t r = 0; r < h && st == CG_OK; r++) {
-            int64_t at = e->offset[f] + (ch * e->h[f] + y + r) * e->w[f] + x;
-            st = get_segment(c, e, dst + (ch * h + r) * w, w, at * (int64_t)value_size(e), err);
-        }
-    return st;
+    copy_job j = {.e = e, .f = f, .buf = dst, .buf_h = h, .buf_w = w, .x = x, .y = y, .w = w, .rows = h};
+    return copy_region(c, &j, err);
 }
 
 bool cg_act_cache_overflowed(const cg_act_cache *c)
