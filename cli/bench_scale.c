@@ -6,9 +6,16 @@
  * image and the preview copy the way the dialogs do, at native scale (the
  * copy natively) and at the automatic scale (the copy at the scale the large
  * image implies), and prints the mean difference in 8-bit levels between the
- * large result downscaled to the preview's size and the preview. Then the
- * time to stylize a 4000x3000 image at each scale (median of --runs). */
+ * large result downscaled to the preview's size and the preview, and at the
+ * automatic scale also their low-frequency colour difference (the quality
+ * figures' Delta E, on both blurred over 1/32 of the short side): a manga
+ * preview's dots cannot fall on the downscaled result's dots pixel for
+ * pixel, so its level difference stays high while its tone and lines match.
+ * Then the time to stylize a 4000x3000 image at each scale (median of
+ * --runs). */
 #include "common.h"
+
+#include "comicgan/quality.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -53,8 +60,9 @@ static cg_image *stylized(const cg_model *m, const cg_image *in, const cg_styliz
     return out;
 }
 
-/* The preview's difference for one photo, style and scale setting; < 0 on failure. */
-static double consistency(const cg_model *m, const cg_image *big, cg_stylize_options o)
+/* The preview's difference in levels for one photo, style and scale setting,
+ * and when delta_e is not NULL its low-frequency Delta E; < 0 on failure. */
+static double consistency(const cg_model *m, const cg_image *big, cg_stylize_options o, double *delta_e)
 {
     double f = (double)PREVIEW_SIDE / (big->width > big->height ? big->width : big->height);
     /* At native scale the copy runs natively (the dialogs before the style
@@ -69,6 +77,11 @@ static double consistency(const cg_model *m, const cg_image *big, cg_stylize_opt
     cg_image *full = stylized(m, big, &o), *full_small = full ? to_long_side(full, PREVIEW_SIDE) : NULL;
     cg_image *copy = to_long_side(big, PREVIEW_SIDE), *preview = copy ? stylized(m, copy, &po) : NULL;
     double d = full_small && preview ? mean_levels(full_small, preview) : -1;
+    cg_error err = {0};
+    if (d >= 0 && delta_e && cg_quality_delta_e(full_small, preview, delta_e, &err) != CG_OK) {
+        cli_fail_error("bench", &err);
+        d = -1;
+    }
     cg_image_free(full);
     cg_image_free(full_small);
     cg_image_free(copy);
@@ -112,8 +125,8 @@ int cli_bench_scale(char **files, int side, int auto_side, const char *only_styl
     printf("Fitted preview (%d px long side) against the full result downscaled to it: mean |difference| in 8-bit "
            "levels.\nPhotos resized to %d px on the long side; auto = as if the long side were %d px.\n",
            PREVIEW_SIDE, side, auto_side);
-    printf("%-16s %-14s %8s %8s\n", "style", "photo", "native", "auto");
-    double sum[2] = {0, 0};
+    printf("%-16s %-14s %8s %8s %8s\n", "style", "photo", "native", "auto", "auto dE");
+    double sum[3] = {0, 0, 0};
     int count = 0;
     for (int s = 0; s < cg_catalog_count(cat) && status == CLI_EXIT_OK; s++) {
         const cg_catalog_style *cs = cg_catalog_get(cat, s);
@@ -123,23 +136,25 @@ int cli_bench_scale(char **files, int side, int auto_side, const char *only_styl
             continue;
         native.style = autos.style = index;
         for (int i = 0; i < n && status == CLI_EXIT_OK; i++) {
-            double a = consistency(m, photos[i], native), b = a >= 0 ? consistency(m, photos[i], autos) : -1;
+            double e = 0, a = consistency(m, photos[i], native, NULL),
+                   b = a >= 0 ? consistency(m, photos[i], autos, &e) : -1;
             if (b < 0) {
                 status = CLI_EXIT_FAILURE;
                 break;
             }
             char *base = g_path_get_basename(files[i]);
-            printf("%-16s %-14.14s %8.2f %8.2f\n", cs->name, base, a, b);
+            printf("%-16s %-14.14s %8.2f %8.2f %8.2f\n", cs->name, base, a, b, e);
             fflush(stdout);
             g_free(base);
             sum[0] += a;
             sum[1] += b;
+            sum[2] += e;
             count++;
         }
         cg_model_free(m);
     }
     if (status == CLI_EXIT_OK && count)
-        printf("%-31s %8.2f %8.2f\n", "mean", sum[0] / count, sum[1] / count);
+        printf("%-31s %8.2f %8.2f %8.2f\n", "mean", sum[0] / count, sum[1] / count, sum[2] / count);
 
     /* Time at 4000x3000: the first photo (or the first style's model alone) resized to it. */
     if (status == CLI_EXIT_OK && runs > 0 && n > 0) {

@@ -499,6 +499,15 @@ def test_bench(d):
         t.check(still_locked == still_frames, "and leaves a still shot as it was")
     rc, _, err = run("bench", "--flicker")
     t.check(rc == 2 and one_error_line(err), "bench --flicker without photos is refused", err)
+    # The scale benchmark: per photo the preview's level difference natively
+    # and at the automatic scale, and at that scale its low-frequency Delta E.
+    rc, out, err = run("bench", "--scale-consistency", "--side", "900", "--auto-side", "600", "--runs", "0",
+                       "--style", "test-ink", photo)
+    rows = [line.split() for line in out.splitlines() if line.startswith("test-ink")]
+    vals = [float(v) for v in rows[0][2:]] if len(rows) == 1 else []
+    t.check(rc == 0 and len(vals) == 3 and all(finite(v) and v >= 0 for v in vals) and "auto dE" in out,
+            "bench --scale-consistency prints the levels natively and automatically and the automatic Delta E",
+            out + err)
     missing = os.path.join(d, "no-such-photo.png")
     for bench in ("--flicker", "--scale-consistency"):
         rc, out, err = run("bench", bench, "--style", "test-ink", photo, missing)
