@@ -2,15 +2,22 @@
  * rate at generator shapes, measured in the same run, with their ratios.
  *
  *   bench-conv [--reps N] [--quick]
+ *   bench-conv --winograd [--reps N]
  *
  * For each layer it prints the median time of N runs of forward and of
  * backward (data + weight gradients), their GFLOPS (2*Co*Ci*K*K*Ho*Wo per
  * forward, twice that per backward) and the ratio to cg_sgemm_parallel at
  * the same GEMM shape (M=Co, N=Ho*Wo, K=Ci*K*K) — the shape an ideal im2col
- * convolution reduces to. */
+ * convolution reduces to.
+ *
+ * --winograd times inference's 3x3 convolutions with Winograd F(4x4) and
+ * with F(2x2), alternated run by run so that both see
+ * the same machine, at the shapes of the shipped and benchmark generators,
+ * and prints each median and their ratio. */
 #include "comicgan/engine.h"
 #include "comicgan/ops.h"
 #include "core/blas.h"
+#include "ops/conv_infer.h"
 
 #include <glib.h>
 #include <stdio.h>
@@ -139,16 +146,47 @@ static void bench_layer(const layer *l)
     cg_graph_free(g);
 }
 
+/* F(4x4) against F(2x2) on one 3x3 layer of inference. */
+static void bench_winograd(int ci, int co, int side)
+{
+    cg_conv_infer_shape s = {1, ci, side, side, co, 3, 1, 1, true, 1};
+    float *x = random_floats((size_t)ci * side * side, 6), *w = random_floats((size_t)co * ci * 9, 7);
+    float *b = random_floats((size_t)co, 8), *out = g_malloc((size_t)co * side * side * sizeof *out);
+    int64_t size2 = cg_winograd_scratch(&s), size4 = cg_winograd4_scratch(&s);
+    float *scratch = g_malloc((size_t)(size2 > size4 ? size2 : size4) * sizeof *scratch);
+    double t[2][64];
+    for (int r = -1; r < reps; r++)
+        for (int f4 = 0; f4 < 2; f4++) {
+            gint64 t0 = g_get_monotonic_time();
+            if (f4)
+                cg_winograd4_conv(&s, x, w, b, out, scratch);
+            else
+                cg_winograd_conv(&s, x, w, b, out, scratch);
+            if (r >= 0)
+                t[f4][r] = (g_get_monotonic_time() - t0) * 1e-6;
+        }
+    double m2 = median(t[0], reps), m4 = median(t[1], reps);
+    printf("3x3 %4d->%-4d %5d^2   F(2x2) %8.2f ms   F(4x4) %8.2f ms   F(4x4)/F(2x2) %.2f\n", ci, co, side, m2 * 1e3,
+           m4 * 1e3, m4 / m2);
+    g_free(x);
+    g_free(w);
+    g_free(b);
+    g_free(out);
+    g_free(scratch);
+}
+
 int main(int argc, char **argv)
 {
-    bool quick = false;
+    bool quick = false, winograd = false;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--reps") && i + 1 < argc)
             reps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--quick"))
             quick = true;
+        else if (!strcmp(argv[i], "--winograd"))
+            winograd = true;
         else {
-            fprintf(stderr, "usage: bench-conv [--reps N] [--quick]\n");
+            fprintf(stderr, "usage: bench-conv [--reps N] [--quick | --winograd]\n");
             return 2;
         }
     }
@@ -162,6 +200,14 @@ int main(int argc, char **argv)
     const cg_engine_info *info = cg_engine_get_info();
     printf("cpu %s; OpenBLAS %s core %s (asked for '%s': %s); %d worker threads\n", info->cpu,
            info->blas_library, info->blas_corename, info->coretype_set, info->coretype_reason, info->threads);
+    if (winograd) {
+        printf("inference's 3x3 convolutions, median of %d, F(2x2) and F(4x4) alternated\n", reps);
+        const int shapes[][3] = {{24, 24, 1024}, {24, 24, 512}, {48, 48, 512}, {48, 48, 256}, {64, 64, 256},
+                                 {96, 96, 256},  {128, 128, 256}, {128, 128, 128}, {32, 32, 1024}};
+        for (size_t i = 0; i < G_N_ELEMENTS(shapes); i++)
+            bench_winograd(shapes[i][0], shapes[i][1], shapes[i][2]);
+        return 0;
+    }
     int big = quick ? 1024 : 2048;
     double t = time_sgemm_openblas(big);
     printf("sgemm %d^3, OpenBLAS threads: %.1f GFLOPS (median of %d)\n", big, 2.0 * big * big * big / t * 1e-9,

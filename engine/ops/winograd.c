@@ -612,6 +612,236 @@ void cg_winograd_conv(const cg_conv_infer_shape *s, const float *in, const float
     cg_parallel_for((int)(s->n * j.blocks), wino_task, &j);
 }
 
+/* ---- F(4x4, 3x3): inference's forward without upsampling ---------------------
+ *
+ * Each 4x4 block of output takes 36 multiplies per channel pair instead of
+ * F(2x2)'s 64 (for its four 2x2 tiles), as 36 GEMMs of (Co x Ci) by
+ * (Ci x tiles) over 6x6 input patches. The standard matrices (Lavin and
+ * Gray) interpolate at 0, +-1, +-2 and infinity: entries up to 8 and 1/24
+ * cost a few more ulps than F(2x2), well inside the 1/255 that tiled and
+ * whole-image results must agree to. Training keeps F(2x2), whose backward
+ * is its exact adjoint. */
+
+#define TILES4_PER_BLOCK 64 /* 36 rows of V and M per tile: half F(2x2)'s block keeps them in cache */
+
+typedef struct wino4_job {
+    const cg_conv_infer_shape *s;
+    int64_t h, w, tiles_w, tiles, blocks;
+    int32_t *row_index, *col_index; /* 6 per tile row / tile column */
+    float *row_mask, *col_mask;
+    const float *u, *in, *bias;
+    float *out, *scratch;
+    int64_t scratch_per_worker;
+} wino4_job;
+
+static int64_t table4_floats(const cg_conv_infer_shape *s)
+{
+    return 12 * ((s->in_h + 3) / 4 + (s->in_w + 3) / 4);
+}
+
+/* U[xi][co][ci] = (G g G^T)[xi], xi = 6 r + q, for the kernels of outputs o0 .. o1 - 1. */
+CG_KERNEL static void transform_weights4_range(const float *w, int64_t co, int64_t ci, int64_t o0, int64_t o1,
+                                               float *u)
+{
+    for (int64_t o = o0; o < o1; o++)
+        for (int64_t i = 0; i < ci; i++) {
+            const float *g = w + (o * ci + i) * 9;
+            float t[6][3]; /* G g */
+            for (int c = 0; c < 3; c++) {
+                float g0 = g[c], g1 = g[3 + c], g2 = g[6 + c];
+                t[0][c] = g0 / 4;
+                t[1][c] = -(g0 + g1 + g2) / 6;
+                t[2][c] = -(g0 - g1 + g2) / 6;
+                t[3][c] = g0 / 24 + g1 / 12 + g2 / 6;
+                t[4][c] = g0 / 24 - g1 / 12 + g2 / 6;
+                t[5][c] = g2;
+            }
+            for (int r = 0; r < 6; r++) {
+                float g0 = t[r][0], g1 = t[r][1], g2 = t[r][2], v[6];
+                v[0] = g0 / 4;
+                v[1] = -(g0 + g1 + g2) / 6;
+                v[2] = -(g0 - g1 + g2) / 6;
+                v[3] = g0 / 24 + g1 / 12 + g2 / 6;
+                v[4] = g0 / 24 - g1 / 12 + g2 / 6;
+                v[5] = g2;
+                for (int q = 0; q < 6; q++)
+                    u[((r * 6 + q) * co + o) * ci + i] = v[q];
+            }
+        }
+}
+
+static void weight4_range(void *ctx, int64_t o0, int64_t o1)
+{
+    const weight_job *j = ctx;
+    transform_weights4_range(j->src, j->co, j->ci, o0, o1, j->dst);
+}
+
+/* B^T x for six values (a row or a column of a patch). */
+#define B4T(x, y)                                                                                                 \
+    do {                                                                                                          \
+        y[0] = 4.0f * x[0] - 5.0f * x[2] + x[4];                                                                  \
+        y[1] = x[3] + x[4] - 4.0f * (x[1] + x[2]);                                                                \
+        y[2] = x[4] - x[3] + 4.0f * (x[1] - x[2]);                                                                \
+        y[3] = x[4] - x[2] + 2.0f * (x[3] - x[1]);                                                                \
+        y[4] = x[4] - x[2] + 2.0f * (x[1] - x[3]);                                                                \
+        y[5] = 4.0f * x[1] - 5.0f * x[3] + x[5];                                                                  \
+    } while (0)
+
+/* V[c][xi][t] = (B^T d B)[xi] for the 6x6 patch d of tile t, channels of
+ * image in, eight tiles at a time (one per lane). */
+CG_KERNEL static void transform_input4(const wino4_job *j, const float *in, int64_t t0, int64_t nt, float *v)
+{
+    const cg_conv_infer_shape *s = j->s;
+    const int64_t plane = s->in_h * s->in_w;
+    for (int64_t c = 0; c < s->in_c; c++) {
+        const float *src = in + c * plane;
+        for (int64_t k = 0; k < nt; k += LANES) {
+            int lanes = nt - k < LANES ? (int)(nt - k) : LANES;
+            v8 d[6][6];
+            int64_t ty0 = (t0 + k) / j->tiles_w, tx0 = (t0 + k) % j->tiles_w;
+            if (lanes == LANES && tx0 >= 1 && tx0 + LANES < j->tiles_w) {
+                /* eight tiles of one row, away from its ends: their columns
+                 * are read in place, without the tables (most tiles) */
+                const int32_t *rows = j->row_index + 6 * ty0;
+                for (int r = 0; r < 6; r++) {
+                    const float *x = src + (int64_t)rows[r] * s->in_w + 4 * tx0 - 1;
+                    for (int q = 0; q < 6; q++)
+                        for (int l = 0; l < LANES; l++)
+                            d[r][q][l] = x[4 * l + q] * j->row_mask[6 * ty0 + r];
+                }
+            } else {
+                for (int l = 0; l < LANES; l++) {
+                    int64_t t = t0 + k + (l < lanes ? l : lanes - 1), ty = t / j->tiles_w, tx = t % j->tiles_w;
+                    const int32_t *rows = j->row_index + 6 * ty, *cols = j->col_index + 6 * tx;
+                    const float *rm = j->row_mask + 6 * ty, *cm = j->col_mask + 6 * tx;
+                    for (int r = 0; r < 6; r++) {
+                        const float *row = src + (int64_t)rows[r] * s->in_w;
+                        for (int q = 0; q < 6; q++)
+                            d[r][q][l] = row[cols[q]] * rm[r] * cm[q];
+                    }
+                }
+            }
+            v8 b[6][6], e[6][6];
+            for (int q = 0; q < 6; q++) { /* B^T d, column by column */
+                v8 x[6] = {d[0][q], d[1][q], d[2][q], d[3][q], d[4][q], d[5][q]}, y[6];
+                B4T(x, y);
+                for (int r = 0; r < 6; r++)
+                    b[r][q] = y[r];
+            }
+            for (int r = 0; r < 6; r++) /* then B on the right, row by row */
+                B4T(b[r], e[r]);
+            float *dst = v + c * 36 * nt + k;
+            for (int xi = 0; xi < 36; xi++) {
+                if (lanes == LANES)
+                    memcpy(dst + xi * nt, &e[xi / 6][xi % 6], sizeof(v8));
+                else
+                    for (int l = 0; l < lanes; l++)
+                        dst[xi * nt + l] = e[xi / 6][xi % 6][l];
+            }
+        }
+    }
+}
+
+/* A^T x for six values. */
+#define A4T(x, y)                                                                                                 \
+    do {                                                                                                          \
+        y[0] = x[0] + x[1] + x[2] + x[3] + x[4];                                                                  \
+        y[1] = x[1] - x[2] + 2.0f * (x[3] - x[4]);                                                                \
+        y[2] = x[1] + x[2] + 4.0f * (x[3] + x[4]);                                                                \
+        y[3] = x[1] - x[2] + 8.0f * (x[3] - x[4]) + x[5];                                                         \
+    } while (0)
+
+/* out = A^T M A + bias for each tile, clipped at the image's edges. */
+CG_KERNEL static void transform_output4(const wino4_job *j, int64_t t0, int64_t nt, const float *m, float *out)
+{
+    const int64_t co = j->s->out_c, plane = j->h * j->w;
+    for (int64_t k = 0; k < nt; k += LANES) {
+        int lanes = nt - k < LANES ? (int)(nt - k) : LANES;
+        for (int64_t o = 0; o < co; o++) {
+            float bias = j->bias ? j->bias[o] : 0.0f;
+            v8 a[6][6];
+            const float *src = m + o * 36 * nt + k;
+            for (int xi = 0; xi < 36; xi++) {
+                if (lanes == LANES)
+                    a[xi / 6][xi % 6] = LOAD8(src + xi * nt);
+                else {
+                    a[xi / 6][xi % 6] = (v8){0};
+                    for (int l = 0; l < lanes; l++)
+                        a[xi / 6][xi % 6][l] = src[xi * nt + l];
+                }
+            }
+            v8 r[4][6], y[4][4];
+            for (int q = 0; q < 6; q++) {
+                v8 x[6] = {a[0][q], a[1][q], a[2][q], a[3][q], a[4][q], a[5][q]}, z[4];
+                A4T(x, z);
+                for (int p = 0; p < 4; p++)
+                    r[p][q] = z[p];
+            }
+            for (int p = 0; p < 4; p++)
+                A4T(r[p], y[p]);
+            float *dst = out + o * plane;
+            for (int l = 0; l < lanes; l++) {
+                int64_t t = t0 + k + l, oy = 4 * (t / j->tiles_w), ox = 4 * (t % j->tiles_w);
+                for (int p = 0; p < 4 && oy + p < j->h; p++)
+                    for (int q = 0; q < 4 && ox + q < j->w; q++)
+                        dst[(oy + p) * j->w + ox + q] = y[p][q][l] + bias;
+            }
+        }
+    }
+}
+
+static void wino4_task(void *ctx, int task, int worker)
+{
+    const wino4_job *j = ctx;
+    const cg_conv_infer_shape *s = j->s;
+    int64_t image = task / j->blocks, t0 = (int64_t)(task % j->blocks) * TILES4_PER_BLOCK;
+    int64_t nt = j->tiles - t0 < TILES4_PER_BLOCK ? j->tiles - t0 : TILES4_PER_BLOCK;
+    const int64_t ci = s->in_c, co = s->out_c;
+    float *v = j->scratch + (int64_t)worker * j->scratch_per_worker, *m = v + 36 * ci * TILES4_PER_BLOCK;
+    transform_input4(j, j->in + image * ci * s->in_h * s->in_w, t0, nt, v);
+    for (int xi = 0; xi < 36; xi++)
+        cg_sgemm(false, false, (int)co, (int)nt, (int)ci, 1.0f, j->u + xi * co * ci, (int)ci, v + xi * nt,
+                 (int)(36 * nt), 0.0f, m + xi * nt, (int)(36 * nt));
+    transform_output4(j, t0, nt, m, j->out + image * co * j->h * j->w);
+}
+
+bool cg_winograd4_applies(const cg_conv_infer_shape *s)
+{
+    return cg_winograd_applies(s) && s->upsample == 1;
+}
+
+int64_t cg_winograd4_scratch(const cg_conv_infer_shape *s)
+{
+    int64_t per_worker = 36 * (s->in_c + s->out_c) * TILES4_PER_BLOCK;
+    return 36 * s->out_c * s->in_c + table4_floats(s) + per_worker * cg_thread_count();
+}
+
+void cg_winograd4_conv(const cg_conv_infer_shape *s, const float *in, const float *w, const float *bias, float *out,
+                       float *scratch)
+{
+    wino4_job j = {.s = s, .h = s->in_h, .w = s->in_w, .u = scratch, .in = in, .bias = bias, .out = out};
+    int64_t tiles_h = (j.h + 3) / 4;
+    j.tiles_w = (j.w + 3) / 4;
+    j.tiles = tiles_h * j.tiles_w;
+    j.blocks = (j.tiles + TILES4_PER_BLOCK - 1) / TILES4_PER_BLOCK;
+    float *tables = scratch + 36 * s->out_c * s->in_c;
+    j.row_index = (int32_t *)tables;
+    j.row_mask = tables + 6 * tiles_h;
+    j.col_index = (int32_t *)(tables + 12 * tiles_h);
+    j.col_mask = tables + 12 * tiles_h + 6 * j.tiles_w;
+    for (int64_t ty = 0; ty < tiles_h; ty++)
+        for (int r = 0; r < 6; r++)
+            source_of(s, 4 * ty - 1 + r, j.h, &j.row_index[6 * ty + r], &j.row_mask[6 * ty + r]);
+    for (int64_t tx = 0; tx < j.tiles_w; tx++)
+        for (int q = 0; q < 6; q++)
+            source_of(s, 4 * tx - 1 + q, j.w, &j.col_index[6 * tx + q], &j.col_mask[6 * tx + q]);
+    j.scratch = tables + table4_floats(s);
+    j.scratch_per_worker = 36 * (s->in_c + s->out_c) * TILES4_PER_BLOCK;
+    weight_job wj = {w, scratch, s->out_c, s->in_c, false};
+    cg_parallel_range(s->out_c, 8, weight4_range, &wj);
+    cg_parallel_for((int)(s->n * j.blocks), wino4_task, &j);
+}
+
 /* ---- backward ---------------------------------------------------------------- */
 
 /* Tasks [0, in_tasks) transform the input's channels (for the weight

@@ -436,37 +436,51 @@ static void test_conv_infer_upsampled(void)
     cg_conv_use_winograd(true);
 }
 
-/* Winograd against the graph's im2col convolution on odd sizes, both paddings. */
+/* Winograd F(4x4) and F(2x2) against the graph's im2col convolution on odd
+ * sizes, both paddings, with few channels and with many (F(4x4)'s larger
+ * transform entries cost more rounding as a sum grows). */
 static void test_conv_infer_winograd(void)
 {
     /* wide enough for the eight-tile interior path too */
-    const int sizes[][2] = {{7, 9}, {8, 8}, {2, 3}, {13, 6}, {9, 41}, {6, 70}};
-    for (int m = 0; m < 2; m++)
-        for (int k = 0; k < 6; k++) {
-            cg_error err = {0};
-            int h = sizes[k][0], w = sizes[k][1];
-            cg_tensor *x = gc_random4(1, 6, h, w, -1, 1, 50 + k), *wt = gc_random4(5, 6, 3, 3, -1, 1, 51);
-            const int64_t bd[1] = {5};
-            cg_tensor *b = gc_random(1, bd, -1, 1, 52);
-            cg_graph *g = cg_graph_new(false, &err);
-            cg_conv_params p = params(1, 1, 1, 1, m ? CG_PAD_ZERO : CG_PAD_REFLECT);
-            cg_conv_use_winograd(false);
-            cg_tensor *y = cg_conv2d(g, x, wt, b, &p);
-            cg_conv_use_winograd(true);
-            cg_conv_infer_shape s = {1, 6, h, w, 5, 3, 1, 1, m == 0, 1};
-            g_assert_true(cg_winograd_applies(&s));
-            float *out = g_new(float, 5 * h * w), *scratch = g_new(float, cg_conv_infer_scratch(&s));
-            cg_conv_infer(&s, x->data, wt->data, b->data, out, scratch);
-            for (int64_t i = 0; i < y->size; i++)
-                if (fabsf(out[i] - y->data[i]) > 1e-5f)
-                    g_error("winograd %dx%d pad %d: element %lld %g vs %g", h, w, m, (long long)i, out[i], y->data[i]);
-            g_free(out);
-            g_free(scratch);
-            cg_graph_free(g);
-            cg_tensor_free(x);
-            cg_tensor_free(wt);
-            cg_tensor_free(b);
-        }
+    const int sizes[][3] = {{7, 9, 6}, {8, 8, 6}, {2, 3, 6}, {13, 6, 6}, {9, 41, 6}, {6, 70, 6}, {21, 19, 96}};
+    for (int f4 = 0; f4 < 2; f4++)
+        for (int m = 0; m < 2; m++)
+            for (int k = 0; k < (int)G_N_ELEMENTS(sizes); k++) {
+                cg_error err = {0};
+                int h = sizes[k][0], w = sizes[k][1], ci = sizes[k][2];
+                cg_tensor *x = gc_random4(1, ci, h, w, -1, 1, 50 + k), *wt = gc_random4(5, ci, 3, 3, -1, 1, 51);
+                const int64_t bd[1] = {5};
+                cg_tensor *b = gc_random(1, bd, -1, 1, 52);
+                cg_graph *g = cg_graph_new(false, &err);
+                cg_conv_params p = params(1, 1, 1, 1, m ? CG_PAD_ZERO : CG_PAD_REFLECT);
+                cg_conv_use_winograd(false);
+                cg_tensor *y = cg_conv2d(g, x, wt, b, &p);
+                cg_conv_use_winograd(true);
+                cg_conv_infer_shape s = {1, ci, h, w, 5, 3, 1, 1, m == 0, 1};
+                g_assert_true(cg_winograd_applies(&s) && cg_winograd4_applies(&s));
+                int64_t scratch_size = f4 ? cg_winograd4_scratch(&s) : cg_winograd_scratch(&s);
+                float *out = g_new(float, 5 * h * w), *scratch = g_new(float, scratch_size);
+                if (f4)
+                    cg_winograd4_conv(&s, x->data, wt->data, b->data, out, scratch);
+                else
+                    cg_winograd_conv(&s, x->data, wt->data, b->data, out, scratch);
+                /* relative to the sum's size: 9 ci terms of up to 1 */
+                float tol = 1e-5f * (ci > 6 ? sqrtf(ci / 6.0f) : 1.0f) * (f4 ? 8 : 1);
+                double worst = 0;
+                for (int64_t i = 0; i < y->size; i++) {
+                    worst = fmax(worst, fabsf(out[i] - y->data[i]));
+                    if (fabsf(out[i] - y->data[i]) > tol)
+                        g_error("winograd F(%dx%d) %dx%dx%d pad %d: element %lld %g vs %g", f4 ? 4 : 2, f4 ? 4 : 2, h,
+                                w, ci, m, (long long)i, out[i], y->data[i]);
+                }
+                g_test_message("F(%d) %dx%dx%d pad %d: worst %.2e", f4 ? 4 : 2, h, w, ci, m, worst);
+                g_free(out);
+                g_free(scratch);
+                cg_graph_free(g);
+                cg_tensor_free(x);
+                cg_tensor_free(wt);
+                cg_tensor_free(b);
+            }
 }
 
 /* The direct kernel for few output or few input channels against the graph's
