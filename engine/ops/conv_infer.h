@@ -44,11 +44,11 @@ void cg_conv_use_winograd(bool on);
 /* Winograd F(4x4, 3x3) (winograd.c): cg_conv_infer's choice over F(2x2) for
  * 3x3 stride-1 pad-1 convolutions without upsampling of at least
  * CG_WINOGRAD4_MIN_CHANNELS input channels (cg_conv_use_winograd turns both
- * off). Below that its gathers of 6x6 patches cost more than its GEMMs save
- * (bench-conv --winograd: 24 channels 1.04-1.20x F(2x2)'s time, 48 0.77-0.96x,
- * 128 0.52-0.68x). Inference only: training's forward stays F(2x2), whose
- * backward is its exact adjoint. */
-#define CG_WINOGRAD4_MIN_CHANNELS 48
+ * off). bench-conv --winograd, one thread with the other core free: 0.72-0.86
+ * of F(2x2)'s time from 24 to 128 channels; fewer were not measured.
+ * Inference only: training's forward stays F(2x2), whose backward is its
+ * exact adjoint. */
+#define CG_WINOGRAD4_MIN_CHANNELS 24
 bool cg_winograd4_applies(const cg_conv_infer_shape *s);
 int64_t cg_winograd4_scratch(const cg_conv_infer_shape *s);
 void cg_winograd4_conv(const cg_conv_infer_shape *s, const float *in, const float *w, const float *bias, float *out,
