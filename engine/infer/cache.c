@@ -316,7 +316,7 @@ static void load_values(const entry *e, float *dst, const void *src, int64_t n)
 typedef struct copy_job {
     entry *e;
     int f;
-    float *buf;                   /* channels x buf_h x buf_w */
+    float *buf;                   /* channels x buf_h x buf_w; only read when writing */
     int64_t buf_h, buf_w, bx, by; /* the region's first pixel is buffer pixel (bx, by) */
     int64_t x, y, w, rows;        /* the region in the entry's frame */
     bool writing;
