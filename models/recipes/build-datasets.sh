@@ -761,6 +761,80 @@ package xteddy xteddy GPL-2+ -
 # a brown teddy bear on white (the other teddies are under 256 px)
 include photos xteddy usr/share/xteddy/xtrouble.png
 
+# ---- photos, sixth search: documentation and examples not looked at before --
+package petsc3.18-doc petsc BSD-2-clause -
+# portraits of PETSc developers from the documentation's contributor pages
+# (the other six are under 256 px on their short side)
+# a man in a blue shirt before a poster
+include photos petsc3.18-doc usr/share/doc/petsc3.18-doc/docs/_images/buschelman.jpg
+# a bearded man in an orange shirt
+include photos petsc3.18-doc usr/share/doc/petsc3.18-doc/docs/_images/dave.jpg
+# a smiling man with a moustache
+include photos petsc3.18-doc usr/share/doc/petsc3.18-doc/docs/_images/dinesh.jpg
+# a man with glasses in a red shirt
+include photos petsc3.18-doc usr/share/doc/petsc3.18-doc/docs/_images/dmitry.jpg
+
+# Racket's copyright file is not machine-readable: LGPL-2.1+ for the whole
+package racket-common racket LGPL-2.1+ 'GNU Lesser General Public License'
+# the sliding-puzzle game's picture: two people clowning between white
+# statues on a lawn
+include photos racket-common usr/share/racket/pkgs/games/slidey/11.jpg
+
+package golang-github-likexian-gokit-dev gokit Apache-2.0 -
+# the mail package's test attachment: two white rabbits
+include photos golang-github-likexian-gokit-dev usr/share/gocode/src/github.com/likexian/gokit/xmail/xmail_test.jpg
+
+package nescc nescc GFDL-NIV-1.2 -
+# the debugging guide's JTAG pod on white (complete-setup.jpg shows the same
+# pod again; the board photographs have red marks drawn on)
+include photos nescc usr/share/doc/nescc/debugging_files/jtagpod.jpg
+
+package sms4you-doc sms4you AGPL-3 -
+# a Raspberry Pi in a white case with a USB modem and a yellow cable
+include photos sms4you-doc usr/share/doc/sms4you/sms4you-raspberry-pi.jpg
+
+# the Rosegarden manual's images are GPL-2+ in the copyright file, under a
+# source path that the installed path does not match, so the fallback names it
+package debian-edu-doc-legacy-en eduleg GPL-2+ 'documentation/rosegarden/images/\*'
+# a blue USB MIDI interface cable on pale yellow
+include photos debian-edu-doc-legacy-en usr/share/doc/debian-edu-doc-legacy-en/rosegarden-manual-images/rolandum1.jpg
+
+# TeX Live's documentation: one licence per CTAN package (Licenses.gz beside
+# the copyright file); only CTAN packages under lppl1.3 or lppl1.3c are used
+# the incgraph package's three flowers: an orange marigold, a blue anemone,
+# cherry blossom (lppl1.3)
+include photos texlive-latex-extra-doc usr/share/doc/texlive-doc/latex/incgraph/exaimage-0001.png
+include photos texlive-latex-extra-doc usr/share/doc/texlive-doc/latex/incgraph/exaimage-0037.png
+include photos texlive-latex-extra-doc usr/share/doc/texlive-doc/latex/incgraph/exaimage-0123.png
+# bearwear (lppl1.3c): a snowy mountain under a blue sky, a grey teddy bear
+include photos texlive-latex-extra-doc usr/share/doc/texlive-doc/latex/bearwear/montblanc.jpg
+include photos texlive-latex-extra-doc usr/share/doc/texlive-doc/latex/bearwear/baer.png
+# reflectgraphics (lppl1.3): a platter of ham, olives, cheese and bread
+include photos texlive-latex-extra-doc usr/share/doc/texlive-doc/latex/reflectgraphics/example.jpg
+# practicalreports (lppl1.3c): rain drops on a window before city lights at
+# night, out of focus
+include photos texlive-latex-extra-doc usr/share/doc/texlive-doc/latex/practicalreports/example_figure.jpeg
+
+package texlive-publishers-doc tlpub LPPL-1.3 'LaTeX Project Public License'
+# kdgdocs (lppl1.3): a bee orchid
+include photos texlive-publishers-doc usr/share/doc/texlive-doc/latex/kdgdocs/pi-orchid.jpg
+# mlacls (lppl1.3c): a view over wooded hills from a rocky clearing
+include photos texlive-publishers-doc usr/share/doc/texlive-doc/latex/mlacls/mla-example-image.jpg
+# ftc-notebook (lppl1.3): a robot's wheel module with a red frame
+include photos texlive-publishers-doc usr/share/doc/texlive-doc/latex/ftc-notebook/src/aug19/first-build.jpg
+# nwafuthesis (lppl1.3c): a university building between green trees
+include photos texlive-publishers-doc usr/share/doc/texlive-doc/latex/nwafuthesis/logo/building.jpg
+
+package texlive-lang-other tllang LPPL-1.3 'LaTeX Project Public License'
+# latex-mr (lppl1.3): Leslie Lamport before green leaves
+include photos texlive-lang-other usr/share/doc/texlive-doc/latex/latex-mr/Leslie_Lamport.jpg
+
+package texlive-lang-arabic tlarabic LPPL-1.3 'LaTeX Project Public License'
+# bidi (lppl1.3c): a gull's head against a blue sky
+include photos texlive-lang-arabic usr/share/doc/texlive-doc/xelatex/bidi/gull.jpg
+# xepersian (lppl1.3c): Celtic crosses and gravestones in a green field
+include photos texlive-lang-arabic usr/share/doc/texlive-doc/xelatex/xepersian/img/ireland.jpg
+
 # ---- paintings: painted story and scenery art ----------------------------
 dataset paintings longest=512 min_long=480 min_short=300 max_long=8192 max_aspect=3.0 max_images=400
 
