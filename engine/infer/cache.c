@@ -45,8 +45,6 @@ struct cg_act_cache {
     GPtrArray *entries;
     bool overflow;
     GArray *spare;      /* memory blocks of dropped entries, counted in ram, for reuse */
-    unsigned char *row; /* one row of values, for the file */
-    size_t row_len;     /* bytes */
 };
 
 uint16_t cg_half_from_float(float f, bool *overflow)
@@ -124,7 +122,6 @@ void cg_act_cache_free(cg_act_cache *c)
     for (guint i = 0; i < c->spare->len; i++)
         cg_aligned_free(g_array_index(c->spare, block, i).data);
     g_array_free(c->spare, TRUE);
-    g_free(c->row);
     g_free(c);
 }
 
@@ -216,23 +213,12 @@ cg_status cg_act_cache_add(cg_act_cache *c, int key, int64_t channels, const int
     e->h = g_memdup2(h, (gsize)c->frames * sizeof *h);
     e->w = g_memdup2(w, (gsize)c->frames * sizeof *w);
     e->offset = g_new(int64_t, (gsize)c->frames);
-    int64_t values = 0, widest = 0;
+    int64_t values = 0;
     for (int f = 0; f < c->frames; f++) {
         e->offset[f] = values;
         values += channels * h[f] * w[f];
-        widest = w[f] > widest ? w[f] : widest;
     }
     e->bytes = (size_t)values * value_size(e);
-    if (!c->dry && (size_t)widest * sizeof(float) > c->row_len) {
-        g_free(c->row);
-        c->row_len = (size_t)widest * sizeof(float);
-        c->row = g_try_malloc(c->row_len);
-        if (!c->row) {
-            c->row_len = 0;
-            entry_free(c, e);
-            return cg_fail(err, CG_ERR_NOMEM, "out of memory for the tile cache");
-        }
-    }
     /* a spare block of the same size, else room made by freeing the spare ones */
     for (guint i = 0; i < c->spare->len && !e->ram; i++)
         if (g_array_index(c->spare, block, i).bytes == e->bytes) {
@@ -265,7 +251,7 @@ cg_status cg_act_cache_add(cg_act_cache *c, int key, int64_t channels, const int
     return CG_OK;
 }
 
-static cg_status file_io(const cg_act_cache *c, const entry *e, bool writing, void *buf, size_t len, int64_t off,
+static cg_status file_io(const entry *e, bool writing, void *buf, size_t len, int64_t off,
                          cg_error *err)
 {
     char *p = buf;
@@ -320,7 +306,10 @@ typedef struct copy_job {
     int64_t buf_h, buf_w, bx, by; /* the region's first pixel is buffer pixel (bx, by) */
     int64_t x, y, w, rows;        /* the region in the entry's frame */
     bool writing;
-    atomic_bool overflow;
+    atomic_bool overflow, failed;
+    GMutex lock;                  /* guards st and err: the first failure is kept */
+    cg_status st;
+    cg_error err;
 } copy_job;
 
 static float *buffer_row(const copy_job *j, int64_t r)
@@ -336,49 +325,57 @@ static int64_t entry_row(const copy_job *j, int64_t r)
     return at * (int64_t)value_size(e);
 }
 
+/* Rows [begin, end): in memory in place, in a file through a row buffer of
+ * the task's own (pread and pwrite at their own offsets need no lock). */
 static void copy_rows(void *ctx, int64_t begin, int64_t end)
 {
     copy_job *j = ctx;
+    const entry *e = j->e;
     bool overflow = false;
-    for (int64_t r = begin; r < end; r++) {
-        unsigned char *v = j->e->ram + entry_row(j, r);
-        if (j->writing)
-            store_values(j->e, v, buffer_row(j, r), j->w, &overflow);
-        else
-            load_values(j->e, buffer_row(j, r), v, j->w);
+    unsigned char *row = e->ram ? NULL : g_try_malloc((size_t)j->w * sizeof(float));
+    cg_error err = {0};
+    cg_status st = e->ram || row ? CG_OK : cg_fail(&err, CG_ERR_NOMEM, "out of memory for the tile cache");
+    size_t len = (size_t)j->w * value_size(e);
+    for (int64_t r = begin; r < end && st == CG_OK && !atomic_load(&j->failed); r++) {
+        unsigned char *v = e->ram ? e->ram + entry_row(j, r) : row;
+        if (j->writing) {
+            store_values(e, v, buffer_row(j, r), j->w, &overflow);
+            if (!e->ram)
+                st = file_io(e, true, row, len, entry_row(j, r), &err);
+        } else if (e->ram || (st = file_io(e, false, row, len, entry_row(j, r), &err)) == CG_OK) {
+            load_values(e, buffer_row(j, r), v, j->w);
+        }
     }
+    g_free(row);
     if (overflow)
         atomic_store(&j->overflow, true);
+    if (st != CG_OK) {
+        g_mutex_lock(&j->lock);
+        if (j->st == CG_OK) {
+            j->st = st;
+            j->err = err;
+        }
+        g_mutex_unlock(&j->lock);
+        atomic_store(&j->failed, true);
+    }
 }
 
-/* In memory, the rows are spread over the engine's workers: a tiled run
- * moves every activation at a statistic point in and out, and one thread
- * copying while the other waited cost a 2-thread run more than the copies'
- * own time. Files go row by row through the one row buffer. */
+/* The rows are spread over the engine's workers, in memory and in files: a
+ * tiled run moves every activation at a statistic point in and out, and one
+ * thread copying while the other waited cost a 2-thread run more than the
+ * copies' own time. */
 static cg_status copy_region(cg_act_cache *c, copy_job *j, cg_error *err)
 {
-    entry *e = j->e;
-    int64_t n = e->channels * j->rows;
     atomic_init(&j->overflow, false);
-    cg_status st = CG_OK;
-    if (e->ram) {
-        cg_parallel_range(n, 16, copy_rows, j);
-    } else {
-        bool overflow = false;
-        size_t len = (size_t)j->w * value_size(e);
-        for (int64_t r = 0; r < n && st == CG_OK; r++) {
-            if (j->writing) {
-                store_values(e, c->row, buffer_row(j, r), j->w, &overflow);
-                st = file_io(c, e, true, c->row, len, entry_row(j, r), err);
-            } else if ((st = file_io(c, e, false, c->row, len, entry_row(j, r), err)) == CG_OK) {
-                load_values(e, buffer_row(j, r), c->row, j->w);
-            }
-        }
-        if (overflow)
-            atomic_store(&j->overflow, true);
-    }
+    atomic_init(&j->failed, false);
+    g_mutex_init(&j->lock);
+    j->st = CG_OK;
+    cg_parallel_range(j->e->channels * j->rows, 16, copy_rows, j);
+    g_mutex_clear(&j->lock);
     c->overflow = c->overflow || atomic_load(&j->overflow);
-    return st;
+    if (j->st != CG_OK && err)
+        *err = j->err;
+    return j->st;
 }
 
 cg_status cg_act_cache_put(cg_act_cache *c, int key, int f, const float *src, int64_t sh, int64_t sw, int64_t sx,
