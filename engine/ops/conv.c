@@ -690,12 +690,18 @@ void cg_conv_infer_out_size(const cg_conv_infer_shape *s, int64_t *out_h, int64_
     *out_w = g.out_w;
 }
 
+/* Whether inference runs this layer as F(4x4) rather than F(2x2). */
+static bool winograd4_pays(const cg_conv_infer_shape *s)
+{
+    return s->in_c >= CG_WINOGRAD4_MIN_CHANNELS && cg_winograd4_applies(s);
+}
+
 int64_t cg_conv_infer_scratch(const cg_conv_infer_shape *s)
 {
     conv_geom g = infer_geom(s);
     int64_t im2col = apply_scratch(&g) * cg_thread_count();
     int64_t wino = cg_winograd_applies(s) ? cg_winograd_scratch(s) : 0;
-    int64_t wino4 = s->in_c >= CG_WINOGRAD4_MIN_CHANNELS && cg_winograd4_applies(s) ? cg_winograd4_scratch(s) : 0;
+    int64_t wino4 = winograd4_pays(s) ? cg_winograd4_scratch(s) : 0;
     wino = wino > wino4 ? wino : wino4;
     int64_t direct = cg_conv_direct_applies(s) ? cg_conv_direct_scratch(s) : 0;
     int64_t most = im2col > wino ? im2col : wino;
@@ -709,7 +715,7 @@ void cg_conv_infer(const cg_conv_infer_shape *s, const float *in, const float *w
         cg_conv_direct(s, in, w, bias, out, scratch);
         return;
     }
-    if (use_winograd && s->in_c >= CG_WINOGRAD4_MIN_CHANNELS && cg_winograd4_applies(s)) {
+    if (use_winograd && winograd4_pays(s)) {
         cg_winograd4_conv(s, in, w, bias, out, scratch);
         return;
     }
