@@ -1,7 +1,8 @@
 /* comicgan export: a run's trained generator as a model file, with its
  * provenance (the config, data manifest, steps, date, engine version).
  *
- *   comicgan export RUN [-o FILE] [--recipe FILE] [--post-smooth N]   (default RUN/model.safetensors) */
+ *   comicgan export RUN [-o FILE] [--recipe FILE] [--post-smooth N] [--post-bands N] [--post-style NAME]
+ *   (default RUN/model.safetensors) */
 #include "common.h"
 #include "comicgan/train.h"
 
@@ -31,7 +32,7 @@ static int recipe_options(const char *run, const char *recipe, cg_export_options
 
 int cli_export(int argc, char **argv)
 {
-    char *out = NULL, *recipe = NULL;
+    char *out = NULL, *recipe = NULL, *post_style = NULL;
     cg_export_options opts = {0};
     const GOptionEntry entries[] = {
         {"output", 'o', 0, G_OPTION_ARG_FILENAME, &out, N_("Model file to write (default: RUN/model.safetensors)"),
@@ -42,6 +43,12 @@ int cli_export(int argc, char **argv)
          N_("The model's post stage smooths its output N times (1 to 8) instead of as often as in training "
             "(over the recipe's)"),
          N_("N")},
+        {"post-bands", 0, 0, G_OPTION_ARG_INT, &opts.post_bands,
+         N_("The model's post stage moves luma onto N flat bands (2 to 32; over the recipe's)"), N_("N")},
+        {"post-style", 0, 0, G_OPTION_ARG_STRING, &post_style,
+         N_("The post stage is for this style of a mix alone, by its weight; it may add one to a network "
+            "trained without (over the recipe's)"),
+         N_("NAME")},
         {NULL},
     };
     if (!cli_parse("export", _("RUN"),
@@ -50,6 +57,7 @@ int cli_export(int argc, char **argv)
                    entries, &argc, &argv)) {
         g_free(out);
         g_free(recipe);
+        g_free(post_style);
         return CLI_EXIT_USAGE;
     }
     int status = CLI_EXIT_OK;
@@ -63,6 +71,11 @@ int cli_export(int argc, char **argv)
             status = recipe_options(argv[1], recipe, &from_recipe);
         if (!opts.post_smooth)
             opts.post_smooth = from_recipe.post_smooth;
+        if (!opts.post_bands)
+            opts.post_bands = from_recipe.post_bands;
+        g_strlcpy(opts.post_style, post_style ? post_style : from_recipe.post_style, sizeof opts.post_style);
+        if (post_style && strlen(post_style) >= sizeof opts.post_style)
+            status = cli_fail(CLI_EXIT_USAGE, "export", _("--post-style: not a style name"));
         char *path = out ? g_strdup(out) : g_build_filename(argv[1], "model.safetensors", NULL);
         cg_error err = {0};
         if (status == CLI_EXIT_OK && cg_run_export(argv[1], path, &opts, &err) != CG_OK)
@@ -73,5 +86,6 @@ int cli_export(int argc, char **argv)
     }
     g_free(out);
     g_free(recipe);
+    g_free(post_style);
     return status;
 }

@@ -112,7 +112,7 @@ static const char *const known_keys[] = {"type", "in_channels", "out_channels", 
                                          "norm", "styles", "activation", "slope", "upsample", "attention",
                                          "layers", "spectral_norm", "cam", "residual", "residual_blur",
                                          "residual_guided", "guided_radius", "guided_eps", "post_smooth",
-                                         "post_smooth_radius", "post_smooth_eps", "post_bands",
+                                         "post_smooth_radius", "post_smooth_eps", "post_bands", "post_style",
                                          "post_band_width", "code", "side", "load_side", "code_norm", "style_heads"};
 
 cg_status cg_arch_parse(const char *json, cg_arch *a, cg_error *err)
@@ -169,6 +169,7 @@ cg_status cg_arch_parse(const char *json, cg_arch *a, cg_error *err)
         (st = get_int(o, "post_smooth", 0, 0, 8, &a->post_smooth, err)) ||
         (st = get_int(o, "post_smooth_radius", 3, 1, 32, &a->post_smooth_radius, err)) ||
         (st = get_int(o, "post_bands", 0, 0, 32, &a->post_bands, err)) ||
+        (st = get_int(o, "post_style", -1, -1, 63, &a->post_style, err)) ||
         (st = get_enum(o, "norm", enc ? CG_NORM_NONE : CG_NORM_INSTANCE, norm_names, COUNT(norm_names), &norm, err)) ||
         (st = get_enum(o, "activation", CG_ACT_LEAKY_RELU, act_names, COUNT(act_names), &act, err)) ||
         (st = get_enum(o, "upsample", CG_UP_NEAREST, up_names, COUNT(up_names), &up, err)) ||
@@ -254,6 +255,11 @@ cg_status cg_arch_parse(const char *json, cg_arch *a, cg_error *err)
                      a->post_smooth ? "post_smooth" : "post_bands");
         goto out;
     }
+    if (a->post_style >= 0 && (!cg_arch_has_post(a) || a->post_style >= a->styles)) {
+        st = cg_fail(err, CG_ERR_FORMAT, "arch: \"post_style\" %d needs a post stage and a style of that index (%d styles)",
+                     a->post_style, a->styles);
+        goto out;
+    }
     if ((int64_t)a->width << (gen ? a->downsamples : a->layers) > 4096) {
         st = cg_fail(err, CG_ERR_FORMAT, "arch: width %d doubled %d times is too wide", a->width,
                      gen ? a->downsamples : a->layers);
@@ -324,6 +330,8 @@ char *cg_arch_to_json(const cg_arch *a)
             INT("post_bands", a->post_bands);
             add_float(b, "post_band_width", a->post_band_width);
         }
+        if (a->post_style >= 0)
+            INT("post_style", a->post_style);
     } else {
         INT("layers", a->layers);
         json_builder_set_member_name(b, "spectral_norm");
@@ -364,6 +372,14 @@ void cg_arch_guided_base(const cg_arch *a, const float *x, int64_t n, int64_t h,
 bool cg_arch_has_post(const cg_arch *a)
 {
     return a->post_smooth > 0 || a->post_bands > 0;
+}
+
+float cg_arch_post_weight(const cg_arch *a, const float *style_weights)
+{
+    if (a->post_style < 0)
+        return 1.0f;
+    float f = style_weights ? style_weights[a->post_style] : (a->post_style == 0);
+    return f < 0 ? 0.0f : f > 1 ? 1.0f : f;
 }
 
 int cg_arch_post_radius(const cg_arch *a)

@@ -378,8 +378,12 @@ static cg_tensor *forward_generator(cg_net *net, cg_graph *g, cg_tensor *x, cg_t
         return NULL;
     memcpy(change->data, out->data, (size_t)(n * 3 * oh * ow) * sizeof(float));
     cg_arch_post(a, change->data, n, oh, ow, scratch->data);
-    for (int64_t i = 0; i < n * 3 * oh * ow; i++)
-        change->data[i] -= out->data[i];
+    const int64_t per = 3 * oh * ow;
+    for (int64_t i = 0; i < n; i++) {
+        float f = cg_arch_post_weight(a, style ? style->data + i * a->styles : NULL);
+        for (int64_t k = i * per; k < (i + 1) * per; k++)
+            change->data[k] = f * (change->data[k] - out->data[k]);
+    }
     return cg_add(g, out, change);
 }
 

@@ -41,6 +41,7 @@ typedef struct cg_arch {
     float post_smooth_eps;    /* its eps (default 0.01) */
     int post_bands;           /* luma bands of the output (0: none) */
     float post_band_width;    /* the ramp between two bands, in bands (default 0.3) */
+    int post_style;           /* the style whose weight the post stage is applied by (-1: every style) */
     int code;                 /* style_encoder: the learnt code's length (the constant 1 not counted) */
     int side;                 /* style_encoder: the side of the square crops of references it learnt from */
     int load_side;            /* style_encoder: the short side those references were loaded at (0: not known) */
@@ -63,6 +64,10 @@ void cg_arch_guided_base(const cg_arch *a, const float *x, int64_t n, int64_t h,
  * its chroma kept. scratch holds CG_ARCH_GUIDED_SCRATCH planes. The graph and
  * the executor both call it; the graph passes the gradient straight through. */
 bool cg_arch_has_post(const cg_arch *a);
+/* How much of the post stage's change a picture with these style weights
+ * gets: 1 without post_style (NULL weights mean style 0 alone), else the
+ * weight of post_style, clamped to [0, 1]. The output is y + f * (post(y) - y). */
+float cg_arch_post_weight(const cg_arch *a, const float *style_weights);
 void cg_arch_post(const cg_arch *a, float *y, int64_t n, int64_t h, int64_t w, float *scratch);
 /* How far the post stage reads from a pixel: 2 * radius per smoothing pass. */
 int cg_arch_post_radius(const cg_arch *a);

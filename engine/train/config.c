@@ -75,6 +75,8 @@ static const opt_def options[] = {
     {"generator", "init", OPT_ENUM, O(init), NULL, 0, 0, "normal|xavier"}, /* default: see below */
     /* Read by the recipes' export step (comicgan export --post-smooth). */
     {"export", "post_smooth", OPT_INT, O(x_post_smooth), "0", 0, 8, NULL},
+    {"export", "post_bands", OPT_INT, O(x_post_bands), "0", 0, 32, NULL},
+    {"export", "post_style", OPT_STR, O(x_post_style), "", 0, 0, NULL},
     {"encoder", "width", OPT_INT, O(e_width), "16", 1, 256, NULL},
     {"encoder", "layers", OPT_INT, O(e_layers), "4", 1, 8, NULL},
     {"encoder", "code", OPT_INT, O(e_code), "8", 1, 63, NULL},
@@ -569,8 +571,16 @@ static cg_status check_config(cg_train_config *c, cg_error *err)
             return cg_fail(err, CG_ERR_INVALID,
                            "%s: multistyle needs [generator] norm = cond_instance or cond_affine, or style_heads = true",
                            f);
+        bool found = !c->x_post_style[0];
+        for (int i = 0; i < c->n_styles && !found; i++)
+            found = strcmp(c->styles[i].name, c->x_post_style) == 0;
+        if (!found)
+            return cg_fail(err, CG_ERR_INVALID, "%s: [export] post_style: \"%s\" is none of the [style NAME] groups", f,
+                           c->x_post_style);
     } else if (c->n_styles > 0) {
         return cg_fail(err, CG_ERR_INVALID, "%s: [style %s] groups are for multistyle mode", f, c->styles[0].name);
+    } else if (c->x_post_style[0]) {
+        return cg_fail(err, CG_ERR_INVALID, "%s: [export] post_style is for multistyle mode", f);
     } else if (c->mode == TR_REFERENCE) {
         if (!c->references[0])
             return cg_fail(err, CG_ERR_INVALID, "%s: [data] references is needed in reference mode", f);
@@ -843,7 +853,8 @@ const char *cg_train_config_run_dir(const cg_train_config *c) { return c->run_di
 
 cg_export_options cg_train_config_export(const cg_train_config *c)
 {
-    cg_export_options o = {.post_smooth = c->x_post_smooth};
+    cg_export_options o = {.post_smooth = c->x_post_smooth, .post_bands = c->x_post_bands};
+    g_strlcpy(o.post_style, c->x_post_style ? c->x_post_style : "", sizeof o.post_style);
     return o;
 }
 

@@ -36,6 +36,11 @@ static char *portable_recipe(const char *config)
     return g_string_free(out, FALSE);
 }
 
+static bool changes_arch(const cg_export_options *opts)
+{
+    return opts && (opts->post_smooth || opts->post_bands || opts->post_style[0]);
+}
+
 static char *provenance_json(const cg_safetensors *f, const char *run_dir, const cg_export_options *opts)
 {
     static const char *const keys[] = {"mode", "config_hash", "dataset_manifest", "engine_version"};
@@ -56,11 +61,21 @@ static char *provenance_json(const cg_safetensors *f, const char *run_dir, const
     char *base = g_path_get_basename(run_dir);
     json_builder_add_string_value(b, base);
     g_free(base);
-    if (opts && opts->post_smooth) {
+    if (changes_arch(opts)) {
         json_builder_set_member_name(b, "export");
         json_builder_begin_object(b);
-        json_builder_set_member_name(b, "post_smooth");
-        json_builder_add_int_value(b, opts->post_smooth);
+        if (opts->post_smooth) {
+            json_builder_set_member_name(b, "post_smooth");
+            json_builder_add_int_value(b, opts->post_smooth);
+        }
+        if (opts->post_bands) {
+            json_builder_set_member_name(b, "post_bands");
+            json_builder_add_int_value(b, opts->post_bands);
+        }
+        if (opts->post_style[0]) {
+            json_builder_set_member_name(b, "post_style");
+            json_builder_add_string_value(b, opts->post_style);
+        }
         json_builder_end_object(b);
     }
     json_builder_set_member_name(b, "date");
@@ -99,22 +114,59 @@ static cg_status copy_net(const cg_safetensors *f, const char *path, const char 
     return st;
 }
 
+/* The index of the style called name in a model's styles JSON, or -1. */
+static int style_index(const char *styles, const char *name)
+{
+    JsonParser *p = json_parser_new();
+    int found = -1;
+    if (json_parser_load_from_data(p, styles, -1, NULL) && JSON_NODE_HOLDS_ARRAY(json_parser_get_root(p))) {
+        JsonArray *arr = json_node_get_array(json_parser_get_root(p));
+        for (guint i = 0; i < json_array_get_length(arr) && found < 0; i++) {
+            JsonObject *o = json_array_get_object_element(arr, i);
+            const char *n = o ? json_object_get_string_member_with_default(o, "name", NULL) : NULL;
+            if (n && strcmp(n, name) == 0)
+                found = (int)i;
+        }
+    }
+    g_object_unref(p);
+    return found;
+}
+
 /* The trained architecture arch (JSON) with opts applied, as new JSON; NULL
- * with err filled when an option does not fit it. */
-static char *exported_arch(const char *arch, const cg_export_options *opts, cg_error *err)
+ * with err filled when an option does not fit it. A post stage is added to a
+ * network trained without one only for one style of a mix: the other styles
+ * keep the outputs they were trained to give. */
+static char *exported_arch(const char *arch, const char *styles, const cg_export_options *opts, cg_error *err)
 {
     cg_arch a;
     if (cg_arch_parse(arch, &a, err) != CG_OK)
         return NULL;
-    if (opts->post_smooth < 1 || opts->post_smooth > 8) {
+    if (opts->post_smooth && (opts->post_smooth < 1 || opts->post_smooth > 8)) {
         cg_fail(err, CG_ERR_INVALID, "post_smooth %d: must be 1..8 (0 keeps the training's)", opts->post_smooth);
         return NULL;
     }
-    if (!cg_arch_has_post(&a)) {
-        cg_fail(err, CG_ERR_INVALID, "post_smooth: the network was trained without a post stage, so none can be changed");
+    if (opts->post_bands && (opts->post_bands < 2 || opts->post_bands > 32)) {
+        cg_fail(err, CG_ERR_INVALID, "post_bands %d: must be 2..32 (0 keeps the training's)", opts->post_bands);
         return NULL;
     }
-    a.post_smooth = opts->post_smooth;
+    if (!cg_arch_has_post(&a) && !opts->post_style[0]) {
+        cg_fail(err, CG_ERR_INVALID,
+                "the network was trained without a post stage, so none can be changed (post_style adds one to one "
+                "style of a mix)");
+        return NULL;
+    }
+    if (opts->post_style[0] && (a.post_style = style_index(styles, opts->post_style)) < 0) {
+        cg_fail(err, CG_ERR_INVALID, "post_style: the model has no style \"%s\"", opts->post_style);
+        return NULL;
+    }
+    if (opts->post_smooth)
+        a.post_smooth = opts->post_smooth;
+    if (opts->post_bands)
+        a.post_bands = opts->post_bands;
+    if (!cg_arch_has_post(&a)) {
+        cg_fail(err, CG_ERR_INVALID, "post_style: give post_smooth or post_bands for the stage it adds");
+        return NULL;
+    }
     return cg_arch_to_json(&a);
 }
 
@@ -137,8 +189,8 @@ cg_status cg_run_export(const char *run_dir, const char *out_model, const cg_exp
                         !cg_safetensors_metadata(f, "config") || !cg_safetensors_metadata(f, "step")))
         st = cg_fail(err, CG_ERR_FORMAT, "%s: not a comicgan training checkpoint", path);
     char *changed = NULL;
-    if (st == CG_OK && opts && opts->post_smooth) {
-        if (!(changed = exported_arch(arch, opts, err)))
+    if (st == CG_OK && changes_arch(opts)) {
+        if (!(changed = exported_arch(arch, styles, opts, err)))
             st = cg_error_prefix(err, "%s", path);
         arch = changed;
     }

@@ -68,6 +68,8 @@ struct cg_train_config {
     double g_guided_eps;
     int g_post_smooth;    /* passes of the output's own guided filter */
     int x_post_smooth;    /* [export] post_smooth: 0, or the exported model's passes */
+    int x_post_bands;     /* [export] post_bands: 0, or the exported model's bands */
+    char *x_post_style;   /* [export] post_style: "", or the style its post stage is for */
     int g_post_smooth_radius;
     double g_post_smooth_eps;
     int g_post_bands;     /* luma bands of the output (0: none) */

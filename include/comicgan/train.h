@@ -118,6 +118,11 @@ typedef struct cg_export_options {
     int post_smooth; /* 1..8: the model's post stage smooths its output this
                       * many times instead of as many as in training (the
                       * network needs a post stage); 0 as trained */
+    int post_bands;  /* 2..32: the post stage moves luma onto this many flat
+                      * bands; 0 as trained */
+    char post_style[65]; /* a style of the model: the post stage applies to it
+                          * alone, by its weight in a mix, and with it one may
+                          * be added to a network trained without; "" as trained */
 } cg_export_options;
 
 /* The export options that c's [export] group sets (all zero when it has

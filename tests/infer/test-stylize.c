@@ -132,6 +132,58 @@ static void test_style_heads_executor(void)
     }
 }
 
+/* A post stage for one style of a mix (post_style): the executor, whole and
+ * tiled, agrees with the graph; a picture without that style is the plain
+ * network's, with it alone the post stage's, and a half mix is half way
+ * between the two. */
+static void test_post_style_executor(void)
+{
+    const char *base = "{\"type\": \"resnet\", \"width\": 8, \"downsamples\": 2, \"blocks\": 1, "
+                       "\"norm\": \"cond_affine\", \"styles\": 3, \"style_heads\": true, \"residual\": true, "
+                       "\"residual_guided\": 1, \"guided_radius\": 3%s}";
+    const char *stage = ", \"post_smooth\": 2, \"post_smooth_radius\": 2, \"post_bands\": 4";
+    const char *styles = "[{\"name\": \"ink\"}, {\"name\": \"flat\"}, {\"name\": \"identity\", \"mode\": \"identity\"}]";
+    char *plain_arch = g_strdup_printf(base, ""), *all_arch = g_strdup_printf(base, stage);
+    char *gated = g_strdup_printf("%s, \"post_style\": 1", stage), *one_arch = g_strdup_printf(base, gated);
+    cg_model *plain = random_model(plain_arch, styles, 31), *all = random_model(all_arch, styles, 31),
+             *one = random_model(one_arch, styles, 31);
+    g_assert_nonnull(strstr(cg_net_arch_json(cg_model_net(one)), "\"post_style\":1"));
+    cg_image *in = test_image(44, 36, 14);
+    const float ink[3] = {1, 0, 0}, flat[3] = {0, 1, 0}, half[3] = {0.5f, 0.5f, 0};
+    cg_image *a = check_executor(one, in, ink, "post_style, another style");
+    cg_image *b = check_executor(one, in, flat, "post_style, its style");
+    cg_image *c = check_executor(one, in, half, "post_style, half of it");
+    cg_stylize_options o = cg_stylize_defaults();
+    o.mix = ink;
+    cg_image *plain_ink = stylize_or_die(plain, in, &o);
+    o.mix = flat;
+    cg_image *all_flat = stylize_or_die(all, in, &o), *plain_flat = stylize_or_die(plain, in, &o);
+    o.mix = half;
+    cg_image *plain_half = stylize_or_die(plain, in, &o), *all_half = stylize_or_die(all, in, &o);
+    g_assert_cmpfloat(max_diff(a, plain_ink, false), <, 1e-6);
+    g_assert_cmpfloat(max_diff(b, all_flat, false), <, 1e-6);
+    g_assert_cmpfloat(max_diff(b, plain_flat, false), >, 0.02); /* the stage did something */
+    double worst = 0;
+    for (int64_t i = 0; i < (int64_t)in->width * in->height; i++)
+        for (int ch = 0; ch < 3; ch++) {
+            float p = plain_half->pixels[4 * i + ch], q = all_half->pixels[4 * i + ch];
+            if (p > 0 && p < 1 && q > 0 && q < 1) /* unclamped */
+                worst = fmax(worst, fabs(c->pixels[4 * i + ch] - 0.5 * (p + q)));
+        }
+    g_test_message("half mix against the mean of plain and post: %.3g", worst);
+    g_assert_cmpfloat(worst, <, 1e-5);
+    cg_image *imgs[] = {a, b, c, plain_ink, all_flat, plain_flat, plain_half, all_half, in};
+    for (size_t i = 0; i < G_N_ELEMENTS(imgs); i++)
+        cg_image_free(imgs[i]);
+    cg_model_free(plain);
+    cg_model_free(all);
+    cg_model_free(one);
+    g_free(plain_arch);
+    g_free(all_arch);
+    g_free(one_arch);
+    g_free(gated);
+}
+
 /* A residual model whose last layer gives no change returns its input: the
  * executor adds the input back, as the training graph does. */
 static void test_residual_passes_input(void)
@@ -668,6 +720,7 @@ int main(int argc, char **argv)
     g_test_add_func("/infer/tiled_equals_whole", test_tiled_equals_whole);
     g_test_add_func("/infer/residual_passes_input", test_residual_passes_input);
     g_test_add_func("/infer/style_heads_executor", test_style_heads_executor);
+    g_test_add_func("/infer/post_style_executor", test_post_style_executor);
     g_test_add_func("/infer/alpha_and_gray", test_alpha_and_gray);
     g_test_add_func("/infer/strength", test_strength);
     g_test_add_func("/infer/monochrome", test_monochrome);

@@ -137,6 +137,9 @@ static void test_arch_errors(void)
     expect_arch_error("{\"type\": \"resnet\", \"post_smooth\": 1, \"post_smooth_eps\": 0}", "\"post_smooth_eps\" must be");
     expect_arch_error("{\"type\": \"resnet\", \"post_bands\": 4, \"post_band_width\": 0}", "\"post_band_width\" must be");
     expect_arch_error("{\"type\": \"patchgan\", \"post_smooth\": 1}", "3 output channels");
+    expect_arch_error("{\"type\": \"resnet\", \"styles\": 2, \"post_style\": 1}", "needs a post stage");
+    expect_arch_error("{\"type\": \"resnet\", \"styles\": 2, \"post_bands\": 4, \"post_style\": 2}", "(2 styles)");
+    expect_arch_error("{\"type\": \"resnet\", \"post_bands\": 4, \"post_style\": -2}", "\"post_style\" is -2");
     expect_arch_error("{\"type\": \"resnet\", \"out_channels\": 1, \"post_bands\": 4}", "3 output channels");
 }
 

@@ -336,6 +336,70 @@ static void test_multistyle_no_adversarial(void)
     check_multistyle_no_adversarial("cond_affine");
 }
 
+/* Export adds a post stage for one style of a mix ([export] post_style,
+ * post_smooth, post_bands), trained without one, and the provenance says so;
+ * a style the model lacks is refused and nothing is written. The recipe's
+ * post_style must be one of its styles. */
+static void test_export_post_style(void)
+{
+    char *dir = fx_tmpdir();
+    char *extra = g_strdup_printf("[loss]\nadversarial = 0\n[generator]\nnorm = cond_affine\nstyle_heads = true\n"
+                                  "[style ink]\nsource = filter\nfilter = manga\n"
+                                  "[style flat]\nsource = filter\nfilter = cel\n"
+                                  "[export]\npost_smooth = 3\npost_bands = 6\npost_style = flat\n");
+    char *text = config_text("multistyle", extra, TINY_DISC);
+    char *path = fx_write_file(dir, "run.ini", text);
+    cg_train_config *c = fx_config(path);
+    cg_export_options o = cg_train_config_export(c);
+    g_assert_cmpint(o.post_smooth, ==, 3);
+    g_assert_cmpint(o.post_bands, ==, 6);
+    g_assert_cmpstr(o.post_style, ==, "flat");
+    char *run = g_build_filename(dir, "run", NULL), *model = g_build_filename(dir, "m.safetensors", NULL);
+    cg_error err = {0};
+    if (fx_train(c, run, false, 0, &err) != CG_OK)
+        g_error("train: %s", err.message);
+    g_assert_cmpint(cg_run_export(run, model, &o, &err), ==, CG_OK);
+    cg_model *m = cg_model_load(model, &err);
+    g_assert_nonnull(m);
+    const char *arch = cg_net_arch_json(cg_model_net(m));
+    g_assert_nonnull(strstr(arch, "\"post_smooth\":3"));
+    g_assert_nonnull(strstr(arch, "\"post_bands\":6"));
+    g_assert_nonnull(strstr(arch, "\"post_style\":1"));
+    g_assert_nonnull(
+        strstr(cg_model_provenance_json(m), "\"export\":{\"post_smooth\":3,\"post_bands\":6,\"post_style\":\"flat\"}"));
+    cg_model_free(m);
+    g_assert_cmpint(g_unlink(model), ==, 0);
+
+    g_strlcpy(o.post_style, "wash", sizeof o.post_style);
+    g_assert_cmpint(cg_run_export(run, model, &o, &err), ==, CG_ERR_INVALID);
+    g_assert_nonnull(strstr(err.message, "no style \"wash\""));
+    g_assert_false(g_file_test(model, G_FILE_TEST_EXISTS));
+    cg_error_clear(&err);
+    o = (cg_export_options){.post_style = "flat"};
+    g_assert_cmpint(cg_run_export(run, model, &o, &err), ==, CG_ERR_INVALID);
+    g_assert_nonnull(strstr(err.message, "post_smooth or post_bands"));
+    g_assert_false(g_file_test(model, G_FILE_TEST_EXISTS));
+    cg_train_config_free(c);
+
+    char *bad = g_strdup_printf("%s", text);
+    char *at = strstr(bad, "post_style = flat");
+    memcpy(at, "post_style = wash", strlen("post_style = wash"));
+    char *bad_path = fx_write_file(dir, "bad.ini", bad);
+    cg_error_clear(&err);
+    g_assert_null(cg_train_config_load(bad_path, &err));
+    g_assert_nonnull(strstr(err.message, "post_style: \"wash\" is none of"));
+
+    g_free(bad);
+    g_free(bad_path);
+    g_free(model);
+    g_free(run);
+    g_free(path);
+    g_free(text);
+    g_free(extra);
+    fx_rmtree(dir);
+    g_free(dir);
+}
+
 /* A 3-step pix2pix run on the fixture's targets into dir/NAME, its
  * [generator] extended by generator_extra. */
 static char *train_pix2pix(const char *dir, const char *name, const char *generator_extra)
@@ -414,6 +478,7 @@ int main(int argc, char **argv)
     g_test_add_func("/train/modes/multistyle", test_multistyle);
     g_test_add_func("/train/modes/multistyle_style_chroma", test_multistyle_style_chroma);
     g_test_add_func("/train/modes/multistyle_no_adversarial", test_multistyle_no_adversarial);
+    g_test_add_func("/train/modes/export_post_style", test_export_post_style);
     g_test_add_func("/train/losses/gradient", test_gradient_loss);
     g_test_add_func("/train/export/post_smooth", test_export_post_smooth);
     int rc = g_test_run();
