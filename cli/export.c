@@ -1,8 +1,10 @@
 /* comicgan export: a run's trained generator as a model file, with its
  * provenance (the config, data manifest, steps, date, engine version).
  *
- *   comicgan export RUN [-o FILE] [--recipe FILE] [--post-smooth N] [--post-bands N] [--post-style NAME]
- *   (default RUN/model.safetensors) */
+ *   comicgan export RUN [-o FILE] [--recipe FILE] [--post-kuwahara N] [--post-smooth N] [--post-bands N]
+ *                   [--post-style NAME]
+ *   (default RUN/model.safetensors)
+ *   comicgan export MODEL -o FILE [--post-kuwahara N] ...   (the model again, another post stage) */
 #include "common.h"
 #include "comicgan/train.h"
 
@@ -39,6 +41,10 @@ int cli_export(int argc, char **argv)
          N_("FILE")},
         {"recipe", 0, 0, G_OPTION_ARG_FILENAME, &recipe,
          N_("Apply the [export] group of the run's recipe (refused if FILE is not the run's recipe)"), N_("FILE")},
+        {"post-kuwahara", 0, 0, G_OPTION_ARG_INT, &opts.post_kuwahara,
+         N_("The model's post stage starts with N passes (1 to 4) of the Kuwahara filter: brush marks "
+            "(over the recipe's)"),
+         N_("N")},
         {"post-smooth", 0, 0, G_OPTION_ARG_INT, &opts.post_smooth,
          N_("The model's post stage smooths its output N times (1 to 8) instead of as often as in training "
             "(over the recipe's)"),
@@ -46,14 +52,14 @@ int cli_export(int argc, char **argv)
         {"post-bands", 0, 0, G_OPTION_ARG_INT, &opts.post_bands,
          N_("The model's post stage moves luma onto N flat bands (2 to 32; over the recipe's)"), N_("N")},
         {"post-style", 0, 0, G_OPTION_ARG_STRING, &post_style,
-         N_("The post stage is for this style of a mix alone, by its weight; it may add one to a network "
-            "trained without (over the recipe's)"),
+         N_("The post stage is for this style of a mix alone, by its weight (over the recipe's)"),
          N_("NAME")},
         {NULL},
     };
-    if (!cli_parse("export", _("RUN"),
+    if (!cli_parse("export", _("RUN | MODEL"),
                    _("Write the generator of a training run's latest checkpoint as a model file\n"
-                     "that stylize, the GIMP plug-in and Krita can use."),
+                     "that stylize, the GIMP plug-in and Krita can use; or write a model file again\n"
+                     "(-o FILE) with another post stage, its weights unchanged."),
                    entries, &argc, &argv)) {
         g_free(out);
         g_free(recipe);
@@ -61,10 +67,14 @@ int cli_export(int argc, char **argv)
         return CLI_EXIT_USAGE;
     }
     int status = CLI_EXIT_OK;
+    const bool model_in = argc == 2 && g_file_test(argv[1], G_FILE_TEST_IS_REGULAR);
     if (argc != 2) {
-        status = cli_fail(CLI_EXIT_USAGE, "export", _("give one run folder"));
-    } else if (!g_file_test(argv[1], G_FILE_TEST_IS_DIR)) {
-        status = cli_fail(CLI_EXIT_FAILURE, argv[1], _("not a run folder"));
+        status = cli_fail(CLI_EXIT_USAGE, "export", _("give one run folder or model file"));
+    } else if (model_in && (!out || recipe)) {
+        status = cli_fail(CLI_EXIT_USAGE, "export", _("a model file is written again with -o FILE and post stage "
+                                                      "options, not --recipe"));
+    } else if (!model_in && !g_file_test(argv[1], G_FILE_TEST_IS_DIR)) {
+        status = cli_fail(CLI_EXIT_FAILURE, argv[1], _("not a run folder or a model file"));
     } else {
         cg_export_options from_recipe = {0};
         if (recipe)
@@ -73,12 +83,15 @@ int cli_export(int argc, char **argv)
             opts.post_smooth = from_recipe.post_smooth;
         if (!opts.post_bands)
             opts.post_bands = from_recipe.post_bands;
+        if (!opts.post_kuwahara)
+            opts.post_kuwahara = from_recipe.post_kuwahara;
         g_strlcpy(opts.post_style, post_style ? post_style : from_recipe.post_style, sizeof opts.post_style);
         if (post_style && strlen(post_style) >= sizeof opts.post_style)
             status = cli_fail(CLI_EXIT_USAGE, "export", _("--post-style: not a style name"));
         char *path = out ? g_strdup(out) : g_build_filename(argv[1], "model.safetensors", NULL);
         cg_error err = {0};
-        if (status == CLI_EXIT_OK && cg_run_export(argv[1], path, &opts, &err) != CG_OK)
+        if (status == CLI_EXIT_OK && (model_in ? cg_model_reexport(argv[1], path, &opts, &err)
+                                               : cg_run_export(argv[1], path, &opts, &err)) != CG_OK)
             status = cli_fail_error("export", &err);
         else if (status == CLI_EXIT_OK)
             printf("%s\n", path);

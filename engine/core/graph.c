@@ -64,6 +64,12 @@ cg_status cg_graph_status(const cg_graph *g, cg_error *err)
     return g->error.code;
 }
 
+void cg_graph_fail(cg_graph *g, const cg_error *err)
+{
+    if (g->error.code == CG_OK && err->code != CG_OK)
+        g->error = *err;
+}
+
 size_t cg_graph_mark(const cg_graph *g)
 {
     return cg_arena_mark(&g->arena);

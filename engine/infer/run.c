@@ -928,7 +928,16 @@ static void walk(walker *w, const float *x)
             const bool blend = post_weight < 1;
             if (blend)
                 memcpy(kept, cur.d, (size_t)n * sizeof(float));
-            cg_arch_post(a, cur.d, 1, cur.h, cur.w, post.d);
+            cg_error failed = {0};
+            if (cg_arch_post(a, cur.d, 1, cur.h, cur.w, post.d, &failed) != CG_OK) {
+                w->status = failed.code;
+                if (w->err)
+                    *w->err = failed;
+                release(w, &post);
+                release(w, &rows);
+                release(w, &cur);
+                return;
+            }
             for (int64_t i = 0; blend && i < n; i++)
                 cur.d[i] = kept[i] + post_weight * (cur.d[i] - kept[i]);
         }

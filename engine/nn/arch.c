@@ -111,7 +111,7 @@ static cg_status get_enum(JsonObject *o, const char *key, int def, const char *c
 static const char *const known_keys[] = {"type", "in_channels", "out_channels", "width", "downsamples", "blocks",
                                          "norm", "styles", "activation", "slope", "upsample", "attention",
                                          "layers", "spectral_norm", "cam", "residual", "residual_blur",
-                                         "residual_guided", "guided_radius", "guided_eps", "post_smooth",
+                                         "residual_guided", "guided_radius", "guided_eps", "post_kuwahara", "post_kuwahara_radius", "post_smooth",
                                          "post_smooth_radius", "post_smooth_eps", "post_bands", "post_style",
                                          "post_band_width", "code", "side", "load_side", "code_norm", "style_heads"};
 
@@ -166,6 +166,7 @@ cg_status cg_arch_parse(const char *json, cg_arch *a, cg_error *err)
         (st = get_int(o, "residual_blur", 0, 0, 64, &a->residual_blur, err)) ||
         (st = get_int(o, "residual_guided", 0, 0, 8, &a->residual_guided, err)) ||
         (st = get_int(o, "guided_radius", 4, 1, 32, &a->guided_radius, err)) ||
+        (st = get_int(o, "post_kuwahara", 0, 0, 4, &a->post_kuwahara, err)) ||
         (st = get_int(o, "post_smooth", 0, 0, 8, &a->post_smooth, err)) ||
         (st = get_int(o, "post_smooth_radius", 3, 1, 32, &a->post_smooth_radius, err)) ||
         (st = get_int(o, "post_bands", 0, 0, 32, &a->post_bands, err)) ||
@@ -182,6 +183,7 @@ cg_status cg_arch_parse(const char *json, cg_arch *a, cg_error *err)
     a->upsample = (cg_arch_upsample)up;
     if ((st = get_float(o, "slope", 0.2f, 0, 1, false, &a->slope, err)) ||
         (st = get_float(o, "guided_eps", 0.01f, 0, 1, true, &a->guided_eps, err)) ||
+        (st = get_float(o, "post_kuwahara_radius", 6.0f, 1, 32, false, &a->post_kuwahara_radius, err)) ||
         (st = get_float(o, "post_smooth_eps", 0.01f, 0, 1, true, &a->post_smooth_eps, err)) ||
         (st = get_float(o, "post_band_width", 0.3f, 0, 1, true, &a->post_band_width, err)))
         goto out;
@@ -252,7 +254,7 @@ cg_status cg_arch_parse(const char *json, cg_arch *a, cg_error *err)
     }
     if (cg_arch_has_post(a) && (!gen || a->out_channels != 3)) {
         st = cg_fail(err, CG_ERR_FORMAT, "arch: \"%s\" needs a generator with 3 output channels",
-                     a->post_smooth ? "post_smooth" : "post_bands");
+                     a->post_kuwahara ? "post_kuwahara" : a->post_smooth ? "post_smooth" : "post_bands");
         goto out;
     }
     if (a->post_style >= 0 && (!cg_arch_has_post(a) || a->post_style >= a->styles)) {
@@ -321,6 +323,10 @@ char *cg_arch_to_json(const cg_arch *a)
             INT("guided_radius", a->guided_radius);
             add_float(b, "guided_eps", a->guided_eps);
         }
+        if (a->post_kuwahara) {
+            INT("post_kuwahara", a->post_kuwahara);
+            add_float(b, "post_kuwahara_radius", a->post_kuwahara_radius);
+        }
         if (a->post_smooth) {
             INT("post_smooth", a->post_smooth);
             INT("post_smooth_radius", a->post_smooth_radius);
@@ -371,7 +377,7 @@ void cg_arch_guided_base(const cg_arch *a, const float *x, int64_t n, int64_t h,
 
 bool cg_arch_has_post(const cg_arch *a)
 {
-    return a->post_smooth > 0 || a->post_bands > 0;
+    return a->post_kuwahara > 0 || a->post_smooth > 0 || a->post_bands > 0;
 }
 
 float cg_arch_post_weight(const cg_arch *a, const float *style_weights)
@@ -384,7 +390,34 @@ float cg_arch_post_weight(const cg_arch *a, const float *style_weights)
 
 int cg_arch_post_radius(const cg_arch *a)
 {
-    return 2 * a->post_smooth_radius * a->post_smooth;
+    cg_kuwahara_params k = cg_kuwahara_defaults();
+    int kuwahara = (int)ceilf(a->post_kuwahara_radius * (1.0f + 1.0f / k.alpha)) + 1 + (int)ceilf(3.0f * k.tensor_sigma);
+    return 2 * a->post_smooth_radius * a->post_smooth + kuwahara * a->post_kuwahara;
+}
+
+/* post_kuwahara passes over image i's planes p (in [0, 1]), through an RGBA
+ * image as the filter takes it. */
+static cg_status kuwahara_planes(const cg_arch *a, float *p[3], int64_t h, int64_t w, cg_error *err)
+{
+    cg_image *img = cg_image_new((int)w, (int)h, err);
+    if (!img)
+        return err->code;
+    const int64_t plane = h * w;
+    for (int64_t k = 0; k < plane; k++) {
+        for (int c = 0; c < 3; c++)
+            img->pixels[4 * k + c] = p[c][k];
+        img->pixels[4 * k + 3] = 1.0f;
+    }
+    cg_kuwahara_params kp = cg_kuwahara_defaults();
+    kp.radius = a->post_kuwahara_radius;
+    cg_status st = CG_OK;
+    for (int pass = 0; pass < a->post_kuwahara && st == CG_OK; pass++)
+        st = cg_filter_kuwahara(img, img, &kp, err);
+    for (int64_t k = 0; k < plane && st == CG_OK; k++)
+        for (int c = 0; c < 3; c++)
+            p[c][k] = img->pixels[4 * k + c];
+    cg_image_free(img);
+    return st;
 }
 
 /* Where a luma lands: on the level of its band, except within width/2 of a
@@ -401,15 +434,18 @@ static float band_luma(float luma, int bands, float width)
     return k / (bands - 1);
 }
 
-void cg_arch_post(const cg_arch *a, float *y, int64_t n, int64_t h, int64_t w, float *scratch)
+cg_status cg_arch_post(const cg_arch *a, float *y, int64_t n, int64_t h, int64_t w, float *scratch, cg_error *err)
 {
     /* In [0, 1] colour units, as the guided base; eps is a variance there. */
     const int64_t plane = h * w;
+    cg_status st = CG_OK;
     for (int64_t i = 0; i < 3 * n * plane; i++)
         y[i] = 0.5f * y[i] + 0.5f;
-    for (int64_t i = 0; i < n; i++) {
+    for (int64_t i = 0; i < n && st == CG_OK; i++) {
         float *p[3] = {y + (3 * i) * plane, y + (3 * i + 1) * plane, y + (3 * i + 2) * plane};
         const float *src[3] = {p[0], p[1], p[2]};
+        if (a->post_kuwahara && (st = kuwahara_planes(a, p, h, w, err)) != CG_OK)
+            break;
         for (int pass = 0; pass < a->post_smooth; pass++)
             cgf_guided_color(src, p, 1, scratch, (int)w, (int)h, a->post_smooth_radius, a->post_smooth_eps);
         if (a->post_bands)
@@ -423,4 +459,5 @@ void cg_arch_post(const cg_arch *a, float *y, int64_t n, int64_t h, int64_t w, f
     }
     for (int64_t i = 0; i < 3 * n * plane; i++)
         y[i] = 2.0f * y[i] - 1.0f;
+    return st;
 }

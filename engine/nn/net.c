@@ -377,7 +377,11 @@ static cg_tensor *forward_generator(cg_net *net, cg_graph *g, cg_tensor *x, cg_t
     if (!change || !scratch)
         return NULL;
     memcpy(change->data, out->data, (size_t)(n * 3 * oh * ow) * sizeof(float));
-    cg_arch_post(a, change->data, n, oh, ow, scratch->data);
+    cg_error err = {0};
+    if (cg_arch_post(a, change->data, n, oh, ow, scratch->data, &err) != CG_OK) {
+        cg_graph_fail(g, &err);
+        return NULL;
+    }
     const int64_t per = 3 * oh * ow;
     for (int64_t i = 0; i < n; i++) {
         float f = cg_arch_post_weight(a, style ? style->data + i * a->styles : NULL);

@@ -36,6 +36,8 @@ typedef struct cg_arch {
     int residual_guided; /* ... or this many passes of the colour-guided filter */
     int guided_radius;   /* its radius (default 4) */
     float guided_eps;    /* its eps (default 0.01) */
+    int post_kuwahara;        /* passes of the Kuwahara filter over the output (brush marks), first */
+    float post_kuwahara_radius; /* its radius (default 6; the rest cg_kuwahara_defaults) */
     int post_smooth;          /* passes of the output's own colour-guided filter */
     int post_smooth_radius;   /* its radius (default 3) */
     float post_smooth_eps;    /* its eps (default 0.01) */
@@ -57,19 +59,23 @@ typedef struct cg_arch {
 void cg_arch_guided_base(const cg_arch *a, const float *x, int64_t n, int64_t h, int64_t w, float *out,
                          float *scratch);
 
-/* The post stage of a generator with post_smooth or post_bands, in place on
- * n images of 3 planes h x w at y (values in [-1, 1]): post_smooth passes of
- * the colour-guided filter of the output by itself, then each pixel's luma
- * moved onto post_bands flat levels with a post_band_width ramp between them,
- * its chroma kept. scratch holds CG_ARCH_GUIDED_SCRATCH planes. The graph and
- * the executor both call it; the graph passes the gradient straight through. */
+/* The post stage of a generator with post_kuwahara, post_smooth or
+ * post_bands, in place on n images of 3 planes h x w at y (values in [-1, 1]):
+ * post_kuwahara passes of the anisotropic Kuwahara filter (the painted
+ * teacher's brush marks), then post_smooth passes of the colour-guided filter
+ * of the output by itself, then each pixel's luma moved onto post_bands flat
+ * levels with a post_band_width ramp between them, its chroma kept. scratch
+ * holds CG_ARCH_GUIDED_SCRATCH planes; the Kuwahara passes allocate their own
+ * (CG_ERR_NOMEM when they cannot, y then half changed). The graph and the
+ * executor both call it; the graph passes the gradient straight through. */
 bool cg_arch_has_post(const cg_arch *a);
 /* How much of the post stage's change a picture with these style weights
  * gets: 1 without post_style (NULL weights mean style 0 alone), else the
  * weight of post_style, clamped to [0, 1]. The output is y + f * (post(y) - y). */
 float cg_arch_post_weight(const cg_arch *a, const float *style_weights);
-void cg_arch_post(const cg_arch *a, float *y, int64_t n, int64_t h, int64_t w, float *scratch);
-/* How far the post stage reads from a pixel: 2 * radius per smoothing pass. */
+cg_status cg_arch_post(const cg_arch *a, float *y, int64_t n, int64_t h, int64_t w, float *scratch, cg_error *err);
+/* How far the post stage reads from a pixel: 2 * radius per smoothing pass,
+ * and per Kuwahara pass its longest window axis, its Sobel and its tensor blur. */
 int cg_arch_post_radius(const cg_arch *a);
 
 /* Parses arch JSON (unknown keys and bad values refused, defaults filled). */

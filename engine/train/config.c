@@ -76,6 +76,7 @@ static const opt_def options[] = {
     /* Read by the recipes' export step (comicgan export --post-smooth). */
     {"export", "post_smooth", OPT_INT, O(x_post_smooth), "0", 0, 8, NULL},
     {"export", "post_bands", OPT_INT, O(x_post_bands), "0", 0, 32, NULL},
+    {"export", "post_kuwahara", OPT_INT, O(x_post_kuwahara), "0", 0, 4, NULL},
     {"export", "post_style", OPT_STR, O(x_post_style), "", 0, 0, NULL},
     {"encoder", "width", OPT_INT, O(e_width), "16", 1, 256, NULL},
     {"encoder", "layers", OPT_INT, O(e_layers), "4", 1, 8, NULL},
@@ -853,7 +854,8 @@ const char *cg_train_config_run_dir(const cg_train_config *c) { return c->run_di
 
 cg_export_options cg_train_config_export(const cg_train_config *c)
 {
-    cg_export_options o = {.post_smooth = c->x_post_smooth, .post_bands = c->x_post_bands};
+    cg_export_options o = {
+        .post_smooth = c->x_post_smooth, .post_bands = c->x_post_bands, .post_kuwahara = c->x_post_kuwahara};
     g_strlcpy(o.post_style, c->x_post_style ? c->x_post_style : "", sizeof o.post_style);
     return o;
 }

@@ -38,7 +38,7 @@ static char *portable_recipe(const char *config)
 
 static bool changes_arch(const cg_export_options *opts)
 {
-    return opts && (opts->post_smooth || opts->post_bands || opts->post_style[0]);
+    return opts && (opts->post_smooth || opts->post_bands || opts->post_kuwahara || opts->post_style[0]);
 }
 
 static char *provenance_json(const cg_safetensors *f, const char *run_dir, const cg_export_options *opts)
@@ -64,6 +64,10 @@ static char *provenance_json(const cg_safetensors *f, const char *run_dir, const
     if (changes_arch(opts)) {
         json_builder_set_member_name(b, "export");
         json_builder_begin_object(b);
+        if (opts->post_kuwahara) {
+            json_builder_set_member_name(b, "post_kuwahara");
+            json_builder_add_int_value(b, opts->post_kuwahara);
+        }
         if (opts->post_smooth) {
             json_builder_set_member_name(b, "post_smooth");
             json_builder_add_int_value(b, opts->post_smooth);
@@ -133,9 +137,9 @@ static int style_index(const char *styles, const char *name)
 }
 
 /* The trained architecture arch (JSON) with opts applied, as new JSON; NULL
- * with err filled when an option does not fit it. A post stage is added to a
- * network trained without one only for one style of a mix: the other styles
- * keep the outputs they were trained to give. */
+ * with err filled when an option does not fit it. The post stage is a fixed
+ * function, so it may be added to a network trained without one (the card
+ * then says the losses never saw it). */
 static char *exported_arch(const char *arch, const char *styles, const cg_export_options *opts, cg_error *err)
 {
     cg_arch a;
@@ -149,10 +153,8 @@ static char *exported_arch(const char *arch, const char *styles, const cg_export
         cg_fail(err, CG_ERR_INVALID, "post_bands %d: must be 2..32 (0 keeps the training's)", opts->post_bands);
         return NULL;
     }
-    if (!cg_arch_has_post(&a) && !opts->post_style[0]) {
-        cg_fail(err, CG_ERR_INVALID,
-                "the network was trained without a post stage, so none can be changed (post_style adds one to one "
-                "style of a mix)");
+    if (opts->post_kuwahara && (opts->post_kuwahara < 1 || opts->post_kuwahara > 4)) {
+        cg_fail(err, CG_ERR_INVALID, "post_kuwahara %d: must be 1..4 (0 keeps the training's)", opts->post_kuwahara);
         return NULL;
     }
     if (opts->post_style[0] && (a.post_style = style_index(styles, opts->post_style)) < 0) {
@@ -163,8 +165,10 @@ static char *exported_arch(const char *arch, const char *styles, const cg_export
         a.post_smooth = opts->post_smooth;
     if (opts->post_bands)
         a.post_bands = opts->post_bands;
+    if (opts->post_kuwahara)
+        a.post_kuwahara = opts->post_kuwahara;
     if (!cg_arch_has_post(&a)) {
-        cg_fail(err, CG_ERR_INVALID, "post_style: give post_smooth or post_bands for the stage it adds");
+        cg_fail(err, CG_ERR_INVALID, "post_style: give post_kuwahara, post_smooth or post_bands for the stage it is for");
         return NULL;
     }
     return cg_arch_to_json(&a);
@@ -212,5 +216,78 @@ cg_status cg_run_export(const char *run_dir, const char *out_model, const cg_exp
     cg_model_free(m);
     cg_safetensors_free(f);
     g_free(path);
+    return st;
+}
+
+/* Copies every tensor of net src into net dst (the same architecture but for
+ * its post stage, which has no weights). */
+static void copy_weights(const cg_net *src, cg_net *dst)
+{
+    cg_params *from = cg_net_params((cg_net *)src), *to = cg_net_params(dst);
+    for (int i = 0; i < cg_params_count(to); i++) {
+        cg_tensor *a = cg_params_get(from, i), *b = cg_params_get(to, i);
+        memcpy(b->data, a->data, (size_t)b->size * sizeof(float));
+    }
+}
+
+/* The provenance prov with opts' changes set in its "export" object and the
+ * date of this export as "reexported". */
+static char *reexported_provenance(const char *prov, const cg_export_options *opts)
+{
+    JsonParser *p = json_parser_new();
+    JsonNode *root = json_parser_load_from_data(p, prov ? prov : "{}", -1, NULL) &&
+                             JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p))
+                         ? json_node_copy(json_parser_get_root(p))
+                         : json_node_init_object(json_node_alloc(), json_object_new());
+    g_object_unref(p);
+    JsonObject *o = json_node_get_object(root);
+    if (!json_object_has_member(o, "export") || !JSON_NODE_HOLDS_OBJECT(json_object_get_member(o, "export")))
+        json_object_set_object_member(o, "export", json_object_new());
+    JsonObject *x = json_object_get_object_member(o, "export");
+    if (opts->post_kuwahara)
+        json_object_set_int_member(x, "post_kuwahara", opts->post_kuwahara);
+    if (opts->post_smooth)
+        json_object_set_int_member(x, "post_smooth", opts->post_smooth);
+    if (opts->post_bands)
+        json_object_set_int_member(x, "post_bands", opts->post_bands);
+    if (opts->post_style[0])
+        json_object_set_string_member(x, "post_style", opts->post_style);
+    GDateTime *now = g_date_time_new_now_utc();
+    char *date = g_date_time_format_iso8601(now);
+    json_object_set_string_member(o, "reexported", date);
+    g_free(date);
+    g_date_time_unref(now);
+    JsonGenerator *gen = json_generator_new();
+    json_generator_set_root(gen, root);
+    char *s = json_generator_to_data(gen, NULL);
+    g_object_unref(gen);
+    json_node_unref(root);
+    return s;
+}
+
+cg_status cg_model_reexport(const char *in_model, const char *out_model, const cg_export_options *opts, cg_error *err)
+{
+    if (!changes_arch(opts))
+        return cg_fail(err, CG_ERR_INVALID, "%s: nothing to change (give a post stage option)", in_model);
+    cg_model *m = cg_model_load(in_model, err), *out = NULL;
+    if (!m)
+        return err->code;
+    const cg_net *enc = cg_model_encoder(m);
+    char *arch = exported_arch(cg_net_arch_json(cg_model_net(m)), cg_model_styles_json(m), opts, err), *prov = NULL;
+    cg_status st = arch ? CG_OK : cg_error_prefix(err, "%s", in_model);
+    if (st == CG_OK && !(out = enc ? cg_model_new_reference(arch, cg_net_arch_json(enc), cg_model_styles_json(m), err)
+                                   : cg_model_new(arch, cg_model_styles_json(m), err)))
+        st = cg_error_prefix(err, "%s", in_model);
+    if (st == CG_OK) {
+        copy_weights(cg_model_net(m), cg_model_net(out));
+        if (enc)
+            copy_weights(enc, cg_model_encoder(out));
+        prov = reexported_provenance(cg_model_provenance_json(m), opts);
+        st = cg_model_save(out, out_model, prov, err);
+    }
+    g_free(prov);
+    g_free(arch);
+    cg_model_free(out);
+    cg_model_free(m);
     return st;
 }

@@ -69,6 +69,7 @@ struct cg_train_config {
     int g_post_smooth;    /* passes of the output's own guided filter */
     int x_post_smooth;    /* [export] post_smooth: 0, or the exported model's passes */
     int x_post_bands;     /* [export] post_bands: 0, or the exported model's bands */
+    int x_post_kuwahara;  /* [export] post_kuwahara: 0, or the exported model's Kuwahara passes */
     char *x_post_style;   /* [export] post_style: "", or the style its post stage is for */
     int g_post_smooth_radius;
     double g_post_smooth_eps;

@@ -36,6 +36,10 @@ bool cg_graph_is_training(const cg_graph *g);
 /* CG_OK, or the first error an op met (copied into err). */
 cg_status cg_graph_status(const cg_graph *g, cg_error *err);
 
+/* Puts the graph in err's error state, unless it already has one: for a
+ * failure met outside the ops (a fixed function run on a tensor's data). */
+void cg_graph_fail(cg_graph *g, const cg_error *err);
+
 /* A new zero-filled tensor in the graph's arena (inputs, targets). It lives
  * until reset/release; NULL when the graph is in an error state. */
 cg_tensor *cg_graph_tensor(cg_graph *g, int ndim, const int64_t *dim);

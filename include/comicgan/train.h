@@ -116,13 +116,16 @@ cg_status cg_run_plot(const char *run_dir, const char *out_png, cg_error *err);
  * pointer) writes the network as it was trained. */
 typedef struct cg_export_options {
     int post_smooth; /* 1..8: the model's post stage smooths its output this
-                      * many times instead of as many as in training (the
-                      * network needs a post stage); 0 as trained */
+                      * many times instead of as many as in training; 0 as
+                      * trained */
     int post_bands;  /* 2..32: the post stage moves luma onto this many flat
                       * bands; 0 as trained */
+    int post_kuwahara; /* 1..4: the post stage starts with this many passes of
+                        * the Kuwahara filter (brush marks); 0 as trained */
     char post_style[65]; /* a style of the model: the post stage applies to it
-                          * alone, by its weight in a mix, and with it one may
-                          * be added to a network trained without; "" as trained */
+                          * alone, by its weight in a mix; "" as trained.
+                          * Any of these may add a post stage to a network
+                          * trained without one */
 } cg_export_options;
 
 /* The export options that c's [export] group sets (all zero when it has
@@ -135,6 +138,14 @@ cg_export_options cg_train_config_export(const cg_train_config *c);
  * and what opts changed ("export"). A bad option is CG_ERR_INVALID, and
  * nothing is written. */
 cg_status cg_run_export(const char *run_dir, const char *out_model, const cg_export_options *opts, cg_error *err);
+
+/* Writes the model file in_model again at out_model (atomically; it may be
+ * the same path) with opts' changes to its post stage, the weights as they
+ * were, and the provenance's "export" object updated and "reexported" dated.
+ * For a shipped model whose run is gone. Nothing to change, a bad option or
+ * a bad model is an error (CG_ERR_INVALID, or the loader's), and nothing is
+ * written. */
+cg_status cg_model_reexport(const char *in_model, const char *out_model, const cg_export_options *opts, cg_error *err);
 
 /* ---- evaluation --------------------------------------------------------- */
 

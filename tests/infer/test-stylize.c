@@ -19,6 +19,8 @@ static const char *const archs[] = {
     "{\"type\": \"resnet\", \"width\": 8, \"downsamples\": 2, \"blocks\": 1, \"norm\": \"instance\", "
     "\"residual\": true, \"residual_guided\": 2, \"guided_radius\": 5, \"guided_eps\": 0.02}",
     "{\"type\": \"resnet\", \"width\": 8, \"downsamples\": 2, \"blocks\": 1, \"norm\": \"instance\", "
+    "\"residual\": true, \"residual_guided\": 1, \"post_kuwahara\": 2, \"post_kuwahara_radius\": 3}",
+    "{\"type\": \"resnet\", \"width\": 8, \"downsamples\": 2, \"blocks\": 1, \"norm\": \"instance\", "
     "\"residual\": true, \"residual_blur\": 6}",
     "{\"type\": \"resnet\", \"width\": 8, \"downsamples\": 2, \"blocks\": 1, \"norm\": \"instance\", "
     "\"residual\": true}",
@@ -191,6 +193,7 @@ static void test_residual_passes_input(void)
     check_residual_executor(archs[G_N_ELEMENTS(archs) - 1]);
     check_residual_executor(archs[G_N_ELEMENTS(archs) - 2]);
     check_residual_executor(archs[G_N_ELEMENTS(archs) - 3]);
+    check_residual_executor(archs[G_N_ELEMENTS(archs) - 4]);
     check_residual_executor(POST_ARCH);
     cg_model *m = random_model(archs[G_N_ELEMENTS(archs) - 1], NULL, 11);
     cg_params *ps = cg_net_params(cg_model_net(m));

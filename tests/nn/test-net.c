@@ -134,6 +134,8 @@ static void test_arch_errors(void)
     expect_arch_error("{\"type\": \"patchgan\", \"norm\": \"cond_affine\"}", "cond_affine norm is for generators");
     expect_arch_error("{\"type\": \"resnet\", \"post_bands\": 33}", "\"post_bands\" is 33");
     expect_arch_error("{\"type\": \"resnet\", \"post_smooth\": 9}", "\"post_smooth\" is 9");
+    expect_arch_error("{\"type\": \"resnet\", \"post_kuwahara\": 5}", "\"post_kuwahara\" is 5");
+    expect_arch_error("{\"type\": \"patchgan\", \"post_kuwahara\": 1}", "\"post_kuwahara\" needs a generator");
     expect_arch_error("{\"type\": \"resnet\", \"post_smooth\": 1, \"post_smooth_eps\": 0}", "\"post_smooth_eps\" must be");
     expect_arch_error("{\"type\": \"resnet\", \"post_bands\": 4, \"post_band_width\": 0}", "\"post_band_width\" must be");
     expect_arch_error("{\"type\": \"patchgan\", \"post_smooth\": 1}", "3 output channels");
@@ -316,6 +318,57 @@ static void test_post_stage(void)
     g_assert_cmpfloat(glargest, >, 1e-3);
     g_assert_cmpfloat(gworst, <=, 1e-5 * glargest);
     g_free(seed);
+    cg_graph_free(g);
+    cg_graph_free(h);
+    cg_net_free(a);
+    cg_net_free(b);
+}
+
+/* post_kuwahara: the plain generator's output (same weights) after that many
+ * passes of the public Kuwahara filter at post_kuwahara_radius (the rest its
+ * defaults), run before the smoothing; the margin grows by each pass's reach. */
+static void test_post_kuwahara(void)
+{
+    const char *plain = "{\"type\": \"resnet\", \"width\": 8, \"downsamples\": 1, \"blocks\": 1, "
+                        "\"norm\": \"instance\", \"residual\": true}";
+    const char *post = "{\"type\": \"resnet\", \"width\": 8, \"downsamples\": 1, \"blocks\": 1, "
+                       "\"norm\": \"instance\", \"residual\": true, \"post_kuwahara\": 2, \"post_kuwahara_radius\": 3}";
+    cg_net *a = new_net(plain, 5), *b = new_net(post, 5);
+    g_assert_nonnull(strstr(cg_net_arch_json(b), "\"post_kuwahara\":2"));
+    g_assert_nonnull(strstr(cg_net_arch_json(b), "\"post_kuwahara_radius\":3"));
+    /* per pass: the window's longest axis 3 (1 + 1/alpha) = 6, Sobel 1, tensor blur 3 sigma = 6 */
+    g_assert_cmpint(cg_net_receptive_radius(b), ==, cg_net_receptive_radius(a) + 2 * 13);
+    cg_error err = {0};
+    cg_graph *g = cg_graph_new(false, &err), *h = cg_graph_new(false, &err);
+    const int side = 20;
+    cg_tensor *ya = cg_net_forward(a, g, random_image(g, 2, 3, side, side, 7), NULL, NULL);
+    cg_tensor *yb = cg_net_forward(b, h, random_image(h, 2, 3, side, side, 7), NULL, NULL);
+    g_assert_nonnull(ya);
+    g_assert_nonnull(yb);
+    cg_kuwahara_params kp = cg_kuwahara_defaults();
+    kp.radius = 3;
+    const int64_t plane = side * side;
+    double worst = 0, moved = 0;
+    for (int64_t n = 0; n < 2; n++) {
+        cg_image *img = cg_image_new(side, side, &err);
+        g_assert_nonnull(img);
+        for (int64_t i = 0; i < plane; i++) {
+            for (int ch = 0; ch < 3; ch++)
+                img->pixels[4 * i + ch] = (ya->data[(n * 3 + ch) * plane + i] + 1) / 2;
+            img->pixels[4 * i + 3] = 1;
+        }
+        g_assert_cmpint(cg_filter_kuwahara(img, img, &kp, &err), ==, CG_OK);
+        g_assert_cmpint(cg_filter_kuwahara(img, img, &kp, &err), ==, CG_OK);
+        for (int64_t i = 0; i < plane; i++)
+            for (int ch = 0; ch < 3; ch++) {
+                int64_t k = (n * 3 + ch) * plane + i;
+                worst = fmax(worst, fabs(yb->data[k] - (2 * img->pixels[4 * i + ch] - 1)));
+                moved = fmax(moved, fabs(yb->data[k] - ya->data[k]));
+            }
+        cg_image_free(img);
+    }
+    g_assert_cmpfloat(worst, <, 1e-5);
+    g_assert_cmpfloat(moved, >, 0.05); /* the stage did something */
     cg_graph_free(g);
     cg_graph_free(h);
     cg_net_free(a);
@@ -680,6 +733,7 @@ int main(int argc, char **argv)
     g_test_add_func("/nn/net/arch_errors", test_arch_errors);
     g_test_add_func("/nn/net/residual", test_residual);
     g_test_add_func("/nn/net/post_stage", test_post_stage);
+    g_test_add_func("/nn/net/post_kuwahara", test_post_kuwahara);
     g_test_add_func("/nn/net/style_heads", test_style_heads);
     g_test_add_func("/nn/net/style_heads_without_norm", test_style_heads_without_norm);
     g_test_add_func("/nn/net/style_heads_layer_norm", test_style_heads_layer_norm);

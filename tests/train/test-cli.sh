@@ -55,13 +55,33 @@ expect_status 0 "export" "$comicgan" export "$dir/r" -o "$dir/model.safetensors"
 [ -s "$dir/model.safetensors" ] || fail "no model file"
 expect_status 1 "export a folder without checkpoint" "$comicgan" export "$dir/photos"
 # --recipe: the run's own recipe is taken, and its [export] group applied (this
-# network has no post stage, so post_smooth is refused, naming the stage);
+# network has no post stage: post_kuwahara adds one; post_smooth 9 is refused);
 # another recipe is refused and nothing is written.
 expect_status 0 "export --recipe" "$comicgan" export "$dir/r" --recipe "$dir/run.ini" -o "$dir/recipe.safetensors"
 [ -s "$dir/recipe.safetensors" ] || fail "export --recipe wrote no model"
-{ cat "$dir/run.ini"; printf '[export]\npost_smooth = 2\n'; } >"$dir/export.ini"
-expect_status 1 "export --recipe with post_smooth" "$comicgan" export "$dir/r" --recipe "$dir/export.ini" -o "$dir/x.safetensors"
-grep -q "post stage" "$dir/err" || fail "the recipe's post_smooth did not reach export"
+{ cat "$dir/run.ini"; printf '[export]\npost_kuwahara = 1\n'; } >"$dir/export.ini"
+expect_status 0 "export --recipe with post_kuwahara" "$comicgan" export "$dir/r" --recipe "$dir/export.ini" -o "$dir/k.safetensors"
+"$comicgan" info "$dir/k.safetensors" | grep -q '"post_kuwahara" : 1' || fail "the recipe's post_kuwahara did not reach the model"
+expect_status 1 "export --post-smooth 9" "$comicgan" export "$dir/r" --post-smooth 9 -o "$dir/x.safetensors"
+grep -q "post_smooth 9" "$dir/err" || fail "no message naming the bad post_smooth"
+# A model file written again with another post stage: the weights are kept
+# (the run's plain model given the Kuwahara pass draws what the run exported
+# with it draws), the provenance says so; without -o, with --recipe, with
+# nothing to change, or from a corrupt file, it is refused.
+expect_status 0 "export the plain model again" "$comicgan" export "$dir/model.safetensors" --post-kuwahara 1 -o "$dir/k1.safetensors"
+first=$(ls "$dir/photos" | head -1)
+"$comicgan" stylize -m "$dir/k1.safetensors" "$dir/photos/$first" "$dir/a.png" >/dev/null 2>&1 || fail "stylize with the model written again"
+"$comicgan" stylize -m "$dir/k.safetensors" "$dir/photos/$first" "$dir/b.png" >/dev/null 2>&1 || fail "stylize with the exported model"
+cmp -s "$dir/a.png" "$dir/b.png" || fail "the model written again draws another picture than the run's export"
+expect_status 0 "export a model again" "$comicgan" export "$dir/k.safetensors" --post-kuwahara 2 --post-smooth 1 -o "$dir/k2.safetensors"
+"$comicgan" info "$dir/k2.safetensors" | grep -q '"reexported"' || fail "the provenance does not say the model was written again"
+"$comicgan" info "$dir/k2.safetensors" | grep -q '"post_smooth" : 1' || fail "post_smooth did not reach the model written again"
+expect_status 2 "export a model without -o" "$comicgan" export "$dir/k.safetensors" --post-smooth 1
+expect_status 2 "export a model with --recipe" "$comicgan" export "$dir/k.safetensors" --recipe "$dir/run.ini" -o "$dir/x.safetensors"
+expect_status 1 "export a model, nothing to change" "$comicgan" export "$dir/k.safetensors" -o "$dir/x.safetensors"
+grep -q "nothing to change" "$dir/err" || fail "no message saying nothing changes"
+printf 'not a model' >"$dir/bad.safetensors"
+expect_status 1 "export a corrupt model" "$comicgan" export "$dir/bad.safetensors" --post-smooth 1 -o "$dir/x.safetensors"
 sed 's/^steps = 6/steps = 7/' "$dir/run.ini" >"$dir/other.ini"
 expect_status 1 "export --recipe of another run" "$comicgan" export "$dir/r" --recipe "$dir/other.ini" -o "$dir/x.safetensors"
 grep -q "not the recipe of this run" "$dir/err" || fail "no message naming the recipe mismatch"

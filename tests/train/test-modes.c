@@ -377,7 +377,7 @@ static void test_export_post_style(void)
     cg_error_clear(&err);
     o = (cg_export_options){.post_style = "flat"};
     g_assert_cmpint(cg_run_export(run, model, &o, &err), ==, CG_ERR_INVALID);
-    g_assert_nonnull(strstr(err.message, "post_smooth or post_bands"));
+    g_assert_nonnull(strstr(err.message, "post_kuwahara, post_smooth or post_bands"));
     g_assert_false(g_file_test(model, G_FILE_TEST_EXISTS));
     cg_train_config_free(c);
 
@@ -423,8 +423,9 @@ static char *train_pix2pix(const char *dir, const char *name, const char *genera
 
 /* Export can change the model's post stage from the one the network was
  * trained through (the cel recipe smooths more at inference than in
- * training); the provenance says so. A value out of range, or a network
- * without a post stage, is refused and nothing is written. */
+ * training), or add one to a network trained without (painted's Kuwahara
+ * pass); the provenance says so. A value out of range is refused and
+ * nothing is written. */
 static void test_export_post_smooth(void)
 {
     char *dir = fx_tmpdir(), *model = g_build_filename(dir, "m.safetensors", NULL);
@@ -447,12 +448,21 @@ static void test_export_post_smooth(void)
     g_assert_false(g_file_test(model, G_FILE_TEST_EXISTS));
     g_free(run);
 
-    /* A network trained without a post stage has none to change. */
+    /* A network trained without a post stage gets the one asked for. */
     run = train_pix2pix(dir, "plain", "");
-    o.post_smooth = 2;
+    o = (cg_export_options){.post_kuwahara = 1};
     cg_error_clear(&err);
+    g_assert_cmpint(cg_run_export(run, model, &o, &err), ==, CG_OK);
+    m = cg_model_load(model, &err);
+    g_assert_nonnull(m);
+    g_assert_nonnull(strstr(cg_net_arch_json(cg_model_net(m)), "\"post_kuwahara\":1"));
+    g_assert_null(strstr(cg_net_arch_json(cg_model_net(m)), "post_smooth"));
+    g_assert_nonnull(strstr(cg_model_provenance_json(m), "\"export\":{\"post_kuwahara\":1}"));
+    cg_model_free(m);
+    g_assert_cmpint(g_unlink(model), ==, 0);
+    o.post_kuwahara = 5;
     g_assert_cmpint(cg_run_export(run, model, &o, &err), ==, CG_ERR_INVALID);
-    g_assert_nonnull(strstr(err.message, "without a post stage"));
+    g_assert_nonnull(strstr(err.message, "post_kuwahara 5"));
     g_assert_false(g_file_test(model, G_FILE_TEST_EXISTS));
 
     g_free(run);
