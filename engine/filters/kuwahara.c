@@ -15,6 +15,7 @@
  *    leave the window with zero weight. */
 #include "comicgan/filters.h"
 #include "core/simd.h"
+#include "core/threads.h"
 #include "filters/plane.h"
 #include "filters/stages.h"
 
@@ -151,13 +152,13 @@ static inline __attribute__((always_inline)) void pixel(const float *pad, size_t
 }
 
 CG_KERNEL static void filter_rows(const float *pad, size_t stride, int border, const float *E, const float *F,
-                                  const float *G, const cg_kuwahara_params *p, cg_image *out)
+                                  const float *G, const cg_kuwahara_params *p, cg_image *out, int y0, int y1)
 {
     kw_sectors s;
     sectors_init(&s, p->sectors);
     float inv_noise2 = 1.0f / (3.0f * p->noise * p->noise);
-    int w = out->width, h = out->height;
-    for (int y = 0; y < h; y++)
+    int w = out->width;
+    for (int y = y0; y < y1; y++)
         for (int x = 0; x < w; x++) {
             size_t i = (size_t)y * w + x;
             float m[3];
@@ -165,6 +166,25 @@ CG_KERNEL static void filter_rows(const float *pad, size_t stride, int border, c
             pixel(pad + ((size_t)(y + border) * stride + (size_t)(x + border)) * 4, stride * 4, border, m, &s,
                   p->sectors, p->q, inv_noise2, out->pixels + 4 * i);
         }
+}
+
+/* The filtering of the rows, in bands over the thread pool: each pixel reads
+ * only the padded copy and its own tensor, so the bands are independent. */
+enum { KW_BAND_ROWS = 8 };
+typedef struct kw_job {
+    const float *pad, *E, *F, *G;
+    size_t stride;
+    int border;
+    const cg_kuwahara_params *p;
+    cg_image *out;
+} kw_job;
+
+static void filter_band(void *ctx, int task, int worker)
+{
+    (void)worker;
+    const kw_job *j = ctx;
+    int y0 = task * KW_BAND_ROWS, y1 = y0 + KW_BAND_ROWS < j->out->height ? y0 + KW_BAND_ROWS : j->out->height;
+    filter_rows(j->pad, j->stride, j->border, j->E, j->F, j->G, j->p, j->out, y0, y1);
 }
 
 cg_status cg_filter_kuwahara(const cg_image *in, cg_image *out, const cg_kuwahara_params *params,
@@ -215,7 +235,8 @@ cg_status cg_filter_kuwahara(const cg_image *in, cg_image *out, const cg_kuwahar
     cgf_gauss_blur(E, E, tmp, w, h, p.tensor_sigma);
     cgf_gauss_blur(F, F, tmp, w, h, p.tensor_sigma);
     cgf_gauss_blur(G, G, tmp, w, h, p.tensor_sigma);
-    filter_rows(pad, stride, border, E, F, G, &p, out);
+    kw_job job = {pad, E, F, G, stride, border, &p, out};
+    cg_parallel_for((h + KW_BAND_ROWS - 1) / KW_BAND_ROWS, filter_band, &job);
     free(pad);
     free(pl);
     return CG_OK;

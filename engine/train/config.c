@@ -67,6 +67,7 @@ static const opt_def options[] = {
     {"generator", "residual_guided", OPT_INT, O(g_residual_guided), "0", 0, 8, NULL},
     {"generator", "guided_radius", OPT_INT, O(g_guided_radius), "4", 1, 32, NULL},
     {"generator", "guided_eps", OPT_DBL, O(g_guided_eps), "0.01", 1e-6, 1, NULL},
+    {"generator", "post_kuwahara", OPT_INT, O(g_post_kuwahara), "0", 0, 4, NULL},
     {"generator", "post_smooth", OPT_INT, O(g_post_smooth), "0", 0, 8, NULL},
     {"generator", "post_smooth_radius", OPT_INT, O(g_post_smooth_radius), "3", 1, 32, NULL},
     {"generator", "post_smooth_eps", OPT_DBL, O(g_post_smooth_eps), "0.01", 1e-6, 1, NULL},
@@ -469,6 +470,10 @@ static char *build_gen_arch(const cg_train_config *c)
         json_builder_set_member_name(b, "guided_eps");
         json_builder_add_double_value(b, c->g_guided_eps);
     }
+    if (c->g_post_kuwahara) {
+        json_builder_set_member_name(b, "post_kuwahara");
+        json_builder_add_int_value(b, c->g_post_kuwahara);
+    }
     if (c->g_post_smooth) {
         json_builder_set_member_name(b, "post_smooth");
         json_builder_add_int_value(b, c->g_post_smooth);
@@ -695,6 +700,7 @@ static bool reference_only(const opt_def *o)
 static bool written_when_set(const cg_train_config *c, const opt_def *o)
 {
     return (strcmp(o->group, "generator") == 0 && strcmp(o->key, "style_heads") == 0 && !c->g_style_heads) ||
+           (strcmp(o->group, "generator") == 0 && strcmp(o->key, "post_kuwahara") == 0 && !c->g_post_kuwahara) ||
            (strcmp(o->group, "encoder") == 0 && strcmp(o->key, "code_norm") == 0 && !c->e_code_norm) ||
            (strcmp(o->group, "encoder") == 0 && strcmp(o->key, "detach") == 0 && !c->e_detach) ||
            (strcmp(o->key, "source_code") == 0 && c->source_code == 0) ||

@@ -66,6 +66,7 @@ struct cg_train_config {
     int g_residual_guided; /* ... or this many guided-filter passes + change */
     int g_guided_radius;
     double g_guided_eps;
+    int g_post_kuwahara;  /* Kuwahara passes over the output, first in the post stage */
     int g_post_smooth;    /* passes of the output's own guided filter */
     int x_post_smooth;    /* [export] post_smooth: 0, or the exported model's passes */
     int x_post_bands;     /* [export] post_bands: 0, or the exported model's bands */

@@ -835,6 +835,47 @@ include photos texlive-lang-arabic usr/share/doc/texlive-doc/xelatex/bidi/gull.j
 # xepersian (lppl1.3c): Celtic crosses and gravestones in a green field
 include photos texlive-lang-arabic usr/share/doc/texlive-doc/xelatex/xepersian/img/ireland.jpg
 
+# ---- photos, seventh search ------------------------------------------------
+package gjs gjs CC0-1.0 -
+# the examples' picture (CC0-1.0 in the copyright file): a raspberry cake on
+# a white plate on a wooden table
+include photos gjs usr/share/doc/gjs/examples/test.jpg
+
+package gxemul-doc gxemul BSD-3-clause -
+# the emulator author's real machines: three old monitors and keyboards on a
+# desk, a television and a laptop in a room with candles on the sill, an SGI
+# O2 under its monitor (the other pictures are screenshots)
+include photos gxemul-doc usr/share/doc/gxemul/20041209-ultrix-tripplehead.jpg
+include photos gxemul-doc usr/share/doc/gxemul/20061104-netbsd-dreamcast-real.jpg
+include photos gxemul-doc usr/share/doc/gxemul/sgi-o2-real.jpg
+
+package rofi rofi Expat -
+# the iggy theme's background: a tortoise in green grass
+include photos rofi usr/share/rofi/themes/iggy.jpg
+
+package foobillardplus-data foobillard GPL-2 -
+# the city lights at night seen from a hill, behind the billiard room's
+# window (the other images are textures, fire sprites and screenshots)
+include photos foobillardplus-data usr/share/games/foobillardplus/data/skyline.png
+
+package usbrelay usbrelay GPL-2+ -
+# a red board with two blue relays
+include photos usbrelay usr/share/doc/usbrelay/usbrelay.jpg
+
+package colorhug-client colorhug GPL-2.0+ -
+# the help's photograph of the colorimeter on a white card over blue stripes
+include photos colorhug-client usr/share/help/C/colorhug-client/colorhug1.jpg
+
+package morse-simulator-doc morse BSD-3-clauses -
+# a child's room with toy cars on a road-map rug (the other images are
+# renders and screenshots of the simulator)
+include photos morse-simulator-doc usr/share/doc/morse/html/_images/ranger_robot.jpg
+
+package euslisp-dev euslisp BSD-3-clause -
+# a humanoid robot's head with its cables, a photograph used as a texture
+# (the other model textures are floors, walls and product labels)
+include photos euslisp-dev usr/share/euslisp/models/kotaro_head.jpg
+
 # ---- paintings: painted story and scenery art ----------------------------
 dataset paintings longest=512 min_long=480 min_short=300 max_long=8192 max_aspect=3.0 max_images=400
 
