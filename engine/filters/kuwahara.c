@@ -187,6 +187,18 @@ static void filter_band(void *ctx, int task, int worker)
     filter_rows(j->pad, j->stride, j->border, j->E, j->F, j->G, j->p, j->out, y0, y1);
 }
 
+/* The padding of the copy the windows read: the longest semi-axis is
+ * radius (1 + 1/alpha); one more for Sobel. */
+static int kuwahara_border(const cg_kuwahara_params *p)
+{
+    return (int)ceilf(p->radius * (1.0f + 1.0f / p->alpha)) + 1;
+}
+
+int cgf_kuwahara_reach(const cg_kuwahara_params *p)
+{
+    return kuwahara_border(p) + (int)ceilf(3.0f * p->tensor_sigma);
+}
+
 cg_status cg_filter_kuwahara(const cg_image *in, cg_image *out, const cg_kuwahara_params *params,
                              cg_error *err)
 {
@@ -195,8 +207,7 @@ cg_status cg_filter_kuwahara(const cg_image *in, cg_image *out, const cg_kuwahar
     if ((st = cgf_check_images(in, out, "kuwahara", err)) || (st = cgf_kuwahara_check(&p, err)))
         return st;
     int w = in->width, h = in->height;
-    /* The longest semi-axis is radius (1 + 1/alpha); one more for Sobel. */
-    int border = (int)ceilf(p.radius * (1.0f + 1.0f / p.alpha)) + 1;
+    int border = kuwahara_border(&p);
     size_t stride = (size_t)w + 2 * (size_t)border, rows = (size_t)h + 2 * (size_t)border;
     float *pad = cgf_planes((int)stride, (int)rows, 4), *pl = cgf_planes(w, h, 4);
     if (!pad || !pl) {

@@ -10,6 +10,9 @@ cg_status cgf_quantize_check(const cg_quantize_params *p, cg_error *err);
 cg_status cgf_xdog_check(const cg_xdog_params *p, cg_error *err);
 cg_status cgf_screentone_check(const cg_screentone_params *p, cg_error *err);
 cg_status cgf_kuwahara_check(const cg_kuwahara_params *p, cg_error *err);
+/* How far cg_filter_kuwahara reads from a pixel with these parameters: the
+ * window's longest semi-axis, its Sobel, and the tensor's Gaussian blur. */
+int cgf_kuwahara_reach(const cg_kuwahara_params *p);
 cg_status cgf_slic_check(const cg_slic_params *p, cg_error *err);
 
 /* The colour-guided filter (radius r, eps) of three channels, channel c of

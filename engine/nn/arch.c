@@ -388,11 +388,18 @@ float cg_arch_post_weight(const cg_arch *a, const float *style_weights)
     return f < 0 ? 0.0f : f > 1 ? 1.0f : f;
 }
 
-int cg_arch_post_radius(const cg_arch *a)
+/* The Kuwahara filter of the post stage: the painted teacher's, at post_kuwahara_radius. */
+static cg_kuwahara_params post_kuwahara_params(const cg_arch *a)
 {
     cg_kuwahara_params k = cg_kuwahara_defaults();
-    int kuwahara = (int)ceilf(a->post_kuwahara_radius * (1.0f + 1.0f / k.alpha)) + 1 + (int)ceilf(3.0f * k.tensor_sigma);
-    return 2 * a->post_smooth_radius * a->post_smooth + kuwahara * a->post_kuwahara;
+    k.radius = a->post_kuwahara_radius;
+    return k;
+}
+
+int cg_arch_post_radius(const cg_arch *a)
+{
+    cg_kuwahara_params k = post_kuwahara_params(a);
+    return 2 * a->post_smooth_radius * a->post_smooth + cgf_kuwahara_reach(&k) * a->post_kuwahara;
 }
 
 /* post_kuwahara passes over image i's planes p (in [0, 1]), through an RGBA
@@ -408,8 +415,7 @@ static cg_status kuwahara_planes(const cg_arch *a, float *p[3], int64_t h, int64
             img->pixels[4 * k + c] = p[c][k];
         img->pixels[4 * k + 3] = 1.0f;
     }
-    cg_kuwahara_params kp = cg_kuwahara_defaults();
-    kp.radius = a->post_kuwahara_radius;
+    cg_kuwahara_params kp = post_kuwahara_params(a);
     cg_status st = CG_OK;
     for (int pass = 0; pass < a->post_kuwahara && st == CG_OK; pass++)
         st = cg_filter_kuwahara(img, img, &kp, err);

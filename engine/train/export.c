@@ -41,6 +41,19 @@ static bool changes_arch(const cg_export_options *opts)
     return opts && (opts->post_smooth || opts->post_bands || opts->post_kuwahara || opts->post_style[0]);
 }
 
+/* What opts changed, as the members of the provenance's "export" object. */
+static void set_export_members(JsonObject *x, const cg_export_options *opts)
+{
+    if (opts->post_kuwahara)
+        json_object_set_int_member(x, "post_kuwahara", opts->post_kuwahara);
+    if (opts->post_smooth)
+        json_object_set_int_member(x, "post_smooth", opts->post_smooth);
+    if (opts->post_bands)
+        json_object_set_int_member(x, "post_bands", opts->post_bands);
+    if (opts->post_style[0])
+        json_object_set_string_member(x, "post_style", opts->post_style);
+}
+
 static char *provenance_json(const cg_safetensors *f, const char *run_dir, const cg_export_options *opts)
 {
     static const char *const keys[] = {"mode", "config_hash", "dataset_manifest", "engine_version"};
@@ -62,25 +75,11 @@ static char *provenance_json(const cg_safetensors *f, const char *run_dir, const
     json_builder_add_string_value(b, base);
     g_free(base);
     if (changes_arch(opts)) {
+        JsonObject *x = json_object_new();
+        set_export_members(x, opts);
         json_builder_set_member_name(b, "export");
-        json_builder_begin_object(b);
-        if (opts->post_kuwahara) {
-            json_builder_set_member_name(b, "post_kuwahara");
-            json_builder_add_int_value(b, opts->post_kuwahara);
-        }
-        if (opts->post_smooth) {
-            json_builder_set_member_name(b, "post_smooth");
-            json_builder_add_int_value(b, opts->post_smooth);
-        }
-        if (opts->post_bands) {
-            json_builder_set_member_name(b, "post_bands");
-            json_builder_add_int_value(b, opts->post_bands);
-        }
-        if (opts->post_style[0]) {
-            json_builder_set_member_name(b, "post_style");
-            json_builder_add_string_value(b, opts->post_style);
-        }
-        json_builder_end_object(b);
+        json_builder_add_value(b, json_node_init_object(json_node_alloc(), x));
+        json_object_unref(x);
     }
     json_builder_set_member_name(b, "date");
     GDateTime *now = g_date_time_new_now_utc();
@@ -243,15 +242,7 @@ static char *reexported_provenance(const char *prov, const cg_export_options *op
     JsonObject *o = json_node_get_object(root);
     if (!json_object_has_member(o, "export") || !JSON_NODE_HOLDS_OBJECT(json_object_get_member(o, "export")))
         json_object_set_object_member(o, "export", json_object_new());
-    JsonObject *x = json_object_get_object_member(o, "export");
-    if (opts->post_kuwahara)
-        json_object_set_int_member(x, "post_kuwahara", opts->post_kuwahara);
-    if (opts->post_smooth)
-        json_object_set_int_member(x, "post_smooth", opts->post_smooth);
-    if (opts->post_bands)
-        json_object_set_int_member(x, "post_bands", opts->post_bands);
-    if (opts->post_style[0])
-        json_object_set_string_member(x, "post_style", opts->post_style);
+    set_export_members(json_object_get_object_member(o, "export"), opts);
     GDateTime *now = g_date_time_new_now_utc();
     char *date = g_date_time_format_iso8601(now);
     json_object_set_string_member(o, "reexported", date);
