@@ -28,6 +28,8 @@
 /* Tensor trace below which a region counts as flat (isotropic window): about
  * one 8-bit level of gradient. */
 #define TENSOR_EPS 1.5e-5f
+/* The padding at the largest radius (32) and smallest alpha (0.25). */
+#define KW_MAX_BORDER 161
 
 cg_kuwahara_params cg_kuwahara_defaults(void)
 {
@@ -49,7 +51,10 @@ cg_status cgf_kuwahara_check(const cg_kuwahara_params *p, cg_error *err)
 }
 
 typedef struct kw_sectors {
-    v8 cos, sin, zeta, eta; /* lane k: sector k's axis; unused lanes get zeta -1 (no weight) */
+    /* lane k: sector k's axis; unused lanes get zeta -1 (no weight). X is
+     * offset by zeta and Y scaled by sqrt(eta), so a sector's weight before
+     * squaring is X' - Y'^2. */
+    v8 cos, sin, zeta, root_eta;
 } kw_sectors;
 
 static void sectors_init(kw_sectors *s, int n)
@@ -63,7 +68,7 @@ static void sectors_init(kw_sectors *s, int n)
         s->cos[k] = k < n ? cosf(a) : 0.0f;
         s->sin[k] = k < n ? sinf(a) : 0.0f;
         s->zeta[k] = k < n ? ZETA : -1.0f;
-        s->eta[k] = eta;
+        s->root_eta[k] = sqrtf(eta);
     }
 }
 
@@ -83,6 +88,24 @@ static void ellipse_map(float e, float f, float g, float radius, float alpha, fl
     m[2] = inv_b - c * (l1 - g) / tr;
 }
 
+/* x^(q/2), the sector weight's power: by multiplication when q/2 is a whole
+ * number (q = 8 by default), as powf for those costs as much as the rest of
+ * a pixel's work after the window sums. */
+static inline float sector_power(float x, float q)
+{
+    float e = 0.5f * q;
+    if (e != (float)(int)e)
+        return powf(x, e);
+    float r = 1.0f;
+    for (int k = (int)e; k > 0; k >>= 1, x *= x)
+        if (k & 1)
+            r *= x;
+    return r;
+}
+
+/* max(v, 0) lane by lane; a NaN gives 0. */
+#define POSITIVE(v) ((v8)((v8i)(v) & ((v) > (v8){0})))
+
 /* One output pixel: sector sums over the ellipse around pad (the padded
  * image at the pixel), then the variance-weighted mean of the sector means.
  * Colours are taken relative to the centre pixel so the float variances do
@@ -101,26 +124,33 @@ static inline __attribute__((always_inline)) void pixel(const float *pad, size_t
     int ymax = extent < (float)border ? (int)extent : border;
     /* Along a row the sector coordinates move by constant steps and rho^2 by
      * a linear one: additions instead of a 2x2 map per sample. */
-    const v8 dX = m[0] * s->cos + m[1] * s->sin, dY = m[1] * s->cos - m[0] * s->sin;
+    const v8 dX = m[0] * s->cos + m[1] * s->sin, dY = (m[1] * s->cos - m[0] * s->sin) * s->root_eta;
     v8 W = {0}, R = {0}, G = {0}, B = {0}, S = {0};
-    const v8 zero = {0};
+    /* The window's rows first, apart from the sums, so that their chains of
+     * square root, rounding and conversion overlap instead of stalling each
+     * row's first loads. */
+    int row_dy[2 * KW_MAX_BORDER + 1], row_x0[2 * KW_MAX_BORDER + 1], row_x1[2 * KW_MAX_BORDER + 1], rows = 0;
     for (int dy = -ymax; dy <= ymax; dy++) {
         float fy = (float)dy, disc = q11 - det * fy * fy;
         if (!(disc > 0.0f))
             continue;
         float half = sqrtf(disc) * inv_q11, centre = -q12 * fy * inv_q11;
         int x0 = (int)ceilf(centre - half), x1 = (int)floorf(centre + half);
-        x0 = x0 < -border ? -border : x0;
-        x1 = x1 > border ? border : x1;
-        float fx = (float)x0, vx = m[0] * fx + m[1] * fy, vy = m[1] * fx + m[2] * fy;
+        row_dy[rows] = dy;
+        row_x0[rows] = x0 < -border ? -border : x0;
+        row_x1[rows] = x1 > border ? border : x1;
+        rows++;
+    }
+    for (int row = 0; row < rows; row++) {
+        int dy = row_dy[row], x0 = row_x0[row], x1 = row_x1[row];
+        float fy = (float)dy, fx = (float)x0, vx = m[0] * fx + m[1] * fy, vy = m[1] * fx + m[2] * fy;
         float rho2 = vx * vx + vy * vy, step = q11 * (2.0f * fx + 1.0f) + 2.0f * q12 * fy;
-        v8 X = vx * s->cos + vy * s->sin, Y = vy * s->cos - vx * s->sin;
+        v8 X = vx * s->cos + vy * s->sin + s->zeta, Y = (vy * s->cos - vx * s->sin) * s->root_eta;
         const float *p = pad + (ptrdiff_t)dy * (ptrdiff_t)stride + 4 * x0;
         for (int dx = x0; dx <= x1; dx++, p += 4) {
             float radial = 1.0f - rho2;
             radial = radial > 0.0f ? radial * radial : 0.0f;
-            v8 u = s->zeta + X - s->eta * Y * Y;
-            u = (v8)((v8i)u & (u > zero));
+            v8 u = POSITIVE(X - Y * Y);
             v8 w = u * u * radial;
             float r = p[0] - c0, g = p[1] - c1, b = p[2] - c2;
             W += w;
@@ -139,7 +169,7 @@ static inline __attribute__((always_inline)) void pixel(const float *pad, size_t
     for (int k = 0; k < n; k++) {
         float mr = R[k] / W[k], mg = G[k] / W[k], mb = B[k] / W[k];
         float var = S[k] / W[k] - (mr * mr + mg * mg + mb * mb);
-        float a = 1.0f / (1.0f + powf(inv_noise2 * (var > 0.0f ? var : 0.0f), 0.5f * q));
+        float a = 1.0f / (1.0f + sector_power(inv_noise2 * (var > 0.0f ? var : 0.0f), q));
         sum += a;
         acc[0] += a * mr;
         acc[1] += a * mg;
@@ -188,7 +218,7 @@ static void filter_band(void *ctx, int task, int worker)
 }
 
 /* The padding of the copy the windows read: the longest semi-axis is
- * radius (1 + 1/alpha); one more for Sobel. */
+ * radius (1 + 1/alpha); one more for Sobel. At most KW_MAX_BORDER. */
 static int kuwahara_border(const cg_kuwahara_params *p)
 {
     return (int)ceilf(p->radius * (1.0f + 1.0f / p->alpha)) + 1;
