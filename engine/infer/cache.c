@@ -183,6 +183,15 @@ static int temp_file(cg_error *err)
     return fd;
 }
 
+static cg_status io_failure(bool writing, int saved, cg_error *err)
+{
+    return cg_fail(err, CG_ERR_IO, "%s the tile cache's temporary file in %s failed: %s%s",
+                   writing ? "writing" : "reading", tmp_dir(), g_strerror(saved),
+                   writing ? " (the cache needs room there for the activations that exceed the memory "
+                             "budget: set TMPDIR to a place with more room, or allow more memory)"
+                           : "");
+}
+
 cg_status cg_act_cache_check_room(double bytes, cg_error *err)
 {
     struct statvfs fs;
@@ -242,6 +251,12 @@ cg_status cg_act_cache_add(cg_act_cache *c, int key, int64_t channels, const int
     } else if ((e->fd = temp_file(err)) < 0) {
         entry_free(c, e);
         return err ? err->code : CG_ERR_IO;
+    } else if (ftruncate(e->fd, (off_t)e->bytes) != 0) {
+        /* sized at once (sparse: no room is taken yet), so that a stripe is
+         * read back as zeros where nothing was written to it */
+        int saved = errno;
+        entry_free(c, e);
+        return io_failure(true, saved, err);
     } else {
         c->file += e->bytes;
     }
@@ -259,14 +274,8 @@ static cg_status file_io(const entry *e, bool writing, void *buf, size_t len, in
         ssize_t n = writing ? pwrite(e->fd, p, len, (off_t)off) : pread(e->fd, p, len, (off_t)off);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n <= 0) {
-            int saved = n < 0 ? errno : EIO;
-            return cg_fail(err, CG_ERR_IO, "%s the tile cache's temporary file in %s failed: %s%s",
-                           writing ? "writing" : "reading", tmp_dir(), g_strerror(saved),
-                           writing ? " (the cache needs room there for the activations that exceed the memory "
-                                     "budget: set TMPDIR to a place with more room, or allow more memory)"
-                                   : "");
-        }
+        if (n <= 0)
+            return io_failure(writing, n < 0 ? errno : EIO, err);
         p += n;
         len -= (size_t)n;
         off += n;
@@ -317,7 +326,7 @@ static float *buffer_row(const copy_job *j, int64_t r)
     return j->buf + ((r / j->rows) * j->buf_h + j->by + r % j->rows) * j->buf_w + j->bx;
 }
 
-/* Byte offset of row r's first value in the entry's storage. */
+/* Byte offset of row r's first value in an entry in memory. */
 static int64_t entry_row(const copy_job *j, int64_t r)
 {
     const entry *e = j->e;
@@ -325,42 +334,95 @@ static int64_t entry_row(const copy_job *j, int64_t r)
     return at * (int64_t)value_size(e);
 }
 
-/* Rows [begin, end): in memory in place, in a file through a row buffer of
- * the task's own (pread and pwrite at their own offsets need no lock). */
+/* Rows [begin, end) of an entry in memory, copied in place. */
 static void copy_rows(void *ctx, int64_t begin, int64_t end)
 {
     copy_job *j = ctx;
     const entry *e = j->e;
     bool overflow = false;
-    unsigned char *row = e->ram ? NULL : g_try_malloc((size_t)j->w * sizeof(float));
-    cg_error err = {0};
-    cg_status st = e->ram || row ? CG_OK : cg_fail(&err, CG_ERR_NOMEM, "out of memory for the tile cache");
-    size_t len = (size_t)j->w * value_size(e);
-    for (int64_t r = begin; r < end && st == CG_OK && !atomic_load(&j->failed); r++) {
-        unsigned char *v = e->ram ? e->ram + entry_row(j, r) : row;
-        if (j->writing) {
+    for (int64_t r = begin; r < end; r++) {
+        unsigned char *v = e->ram + entry_row(j, r);
+        if (j->writing)
             store_values(e, v, buffer_row(j, r), j->w, &overflow);
-            if (!e->ram)
-                st = file_io(e, true, row, len, entry_row(j, r), &err);
-        } else if (e->ram || (st = file_io(e, false, row, len, entry_row(j, r), &err)) == CG_OK) {
+        else
             load_values(e, buffer_row(j, r), v, j->w);
-        }
     }
-    g_free(row);
     if (overflow)
         atomic_store(&j->overflow, true);
-    if (st != CG_OK) {
-        g_mutex_lock(&j->lock);
-        if (j->st == CG_OK) {
-            j->st = st;
-            j->err = err;
-        }
-        g_mutex_unlock(&j->lock);
-        atomic_store(&j->failed, true);
-    }
 }
 
-/* The rows are spread over the engine's workers, in memory and in files: a
+/* A file keeps each frame in column stripes of STRIPE values: stripe k holds
+ * columns [k STRIPE, (k + 1) STRIPE) of every channel, channel after channel
+ * and row after row, so the rows of a region in one stripe of one channel are
+ * one range of the file, read or written by one system call. Row by row, a
+ * 12 MP image made millions of calls of a few kilobytes each, and they cost
+ * more than the network's arithmetic. */
+enum { STRIPE = 256 };
+
+static int64_t stripe_width(const entry *e, int f, int64_t k)
+{
+    int64_t left = e->w[f] - k * STRIPE;
+    return left < STRIPE ? left : STRIPE;
+}
+
+/* Offset in bytes of (channel c, row y, the first column of stripe k). */
+static int64_t stripe_at(const entry *e, int f, int64_t k, int64_t c, int64_t y)
+{
+    int64_t at = e->offset[f] + k * e->channels * e->h[f] * STRIPE + (c * e->h[f] + y) * stripe_width(e, f, k);
+    return at * (int64_t)value_size(e);
+}
+
+static void record_failure(copy_job *j, cg_status st, const cg_error *err)
+{
+    g_mutex_lock(&j->lock);
+    if (j->st == CG_OK) {
+        j->st = st;
+        j->err = *err;
+    }
+    g_mutex_unlock(&j->lock);
+    atomic_store(&j->failed, true);
+}
+
+/* Units [begin, end), a unit being one channel of one stripe the region
+ * touches. Writing part of a stripe's width reads its rows first (what other
+ * regions wrote there, or zeros), so that one write puts them back. */
+static void copy_stripes(void *ctx, int64_t begin, int64_t end)
+{
+    copy_job *j = ctx;
+    const entry *e = j->e;
+    const int f = j->f;
+    const size_t vs = value_size(e);
+    int64_t first = j->x / STRIPE, stripes = (j->x + j->w - 1) / STRIPE - first + 1;
+    bool overflow = false;
+    unsigned char *stripe = g_try_malloc((size_t)j->rows * STRIPE * vs);
+    cg_error err = {0};
+    cg_status st = stripe ? CG_OK : cg_fail(&err, CG_ERR_NOMEM, "out of memory for the tile cache");
+    for (int64_t u = begin; u < end && st == CG_OK && !atomic_load(&j->failed); u++) {
+        int64_t c = u / stripes, k = first + u % stripes, sx = k * STRIPE, sw = stripe_width(e, f, k);
+        int64_t x0 = j->x > sx ? j->x : sx, x1 = j->x + j->w < sx + sw ? j->x + j->w : sx + sw;
+        size_t len = (size_t)(j->rows * sw) * vs;
+        int64_t off = stripe_at(e, f, k, c, j->y);
+        if ((!j->writing || x0 > sx || x1 < sx + sw) && (st = file_io(e, false, stripe, len, off, &err)) != CG_OK)
+            break;
+        for (int64_t r = 0; r < j->rows; r++) {
+            float *b = buffer_row(j, c * j->rows + r) + (x0 - j->x);
+            unsigned char *v = stripe + (size_t)(r * sw + x0 - sx) * vs;
+            if (j->writing)
+                store_values(e, v, b, x1 - x0, &overflow);
+            else
+                load_values(e, b, v, x1 - x0);
+        }
+        if (j->writing)
+            st = file_io(e, true, stripe, len, off, &err);
+    }
+    g_free(stripe);
+    if (overflow)
+        atomic_store(&j->overflow, true);
+    if (st != CG_OK)
+        record_failure(j, st, &err);
+}
+
+/* The copies are spread over the engine's workers, in memory and in files: a
  * tiled run moves every activation at a statistic point in and out, and one
  * thread copying while the other waited cost a 2-thread run more than the
  * copies' own time. */
@@ -370,7 +432,10 @@ static cg_status copy_region(cg_act_cache *c, copy_job *j, cg_error *err)
     atomic_init(&j->failed, false);
     g_mutex_init(&j->lock);
     j->st = CG_OK;
-    cg_parallel_range(j->e->channels * j->rows, 16, copy_rows, j);
+    if (j->e->ram)
+        cg_parallel_range(j->e->channels * j->rows, 16, copy_rows, j);
+    else if (j->w > 0 && j->rows > 0)
+        cg_parallel_range(j->e->channels * ((j->x + j->w - 1) / STRIPE - j->x / STRIPE + 1), 1, copy_stripes, j);
     g_mutex_clear(&j->lock);
     c->overflow = c->overflow || atomic_load(&j->overflow);
     if (j->st != CG_OK && err)

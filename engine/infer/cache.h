@@ -4,9 +4,10 @@
  * An entry holds one tensor (a key of run.h) for every frame: `channels`
  * planes of h x w per frame. Values are stored as 32-bit floats, or for
  * entries that can afford it as 16-bit ones (IEEE half: 11 significant bits,
- * so a value is kept within 1/2048 of itself), plane by plane as in the
- * executor's buffers, so that a row of a region's channel is one copy or read. An entry lives in memory while the cache's memory budget
- * allows and otherwise in its own temporary file in $TMPDIR (else /tmp),
+ * so a value is kept within 1/2048 of itself). An entry lives in memory while
+ * the cache's memory budget allows, plane by plane as in the executor's
+ * buffers, and otherwise in its own temporary file in $TMPDIR (else /tmp), in
+ * column stripes (cache.c) so that a region is read or written in few calls,
  * unlinked as soon as it is created: it goes away when the entry is dropped
  * or the cache freed, and with the process on any exit. */
 #ifndef CG_INFER_CACHE_H

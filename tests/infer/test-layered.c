@@ -4,6 +4,7 @@
  * without room for the file fails before any work; the memory budget holds; progress is monotonic and ends at 1; the planned work stays
  * near one whole pass. Models have seeded random weights. */
 #include "fixture.h"
+#include "infer/cache.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -64,6 +65,69 @@ static void remove_tmpdir(char *dir)
     g_assert_cmpint(rmdir(dir), ==, 0);
     g_unsetenv("TMPDIR");
     g_free(dir);
+}
+
+/* The cache itself, with its entries in the file: frames wider than a
+ * stripe of the file's layout, written in regions that cut stripes anywhere
+ * (from buffers placed anywhere) and read back in other regions, give back
+ * what was written: exactly as 32-bit floats, within a half's rounding as
+ * 16-bit ones. Nothing is kept in memory, and the files are unlinked. */
+static void test_file_regions(void)
+{
+    char *dir = fresh_tmpdir();
+    const int64_t channels = 3, h[2] = {37, 20}, w[2] = {700, 300};
+    cg_act_cache *c = cg_act_cache_new(0, 2, false);
+    cg_error err = {0};
+    g_assert_cmpint(cg_act_cache_add(c, 1, channels, h, w, true, &err), ==, CG_OK);
+    g_assert_cmpint(cg_act_cache_add(c, 2, channels, h, w, false, &err), ==, CG_OK);
+    g_assert_cmpint(files_in(dir), ==, 0);
+    const int64_t cols[] = {0, 1, 100, 255, 256, 257, 511, 513, 700}, rows[] = {0, 10, 11, 37};
+    cg_rng rng;
+    cg_rng_seed(&rng, 5);
+    for (int f = 0; f < 2; f++) {
+        int64_t n = channels * h[f] * w[f];
+        float *frame = g_new(float, n), *back = g_new(float, n);
+        for (int64_t i = 0; i < n; i++)
+            frame[i] = (float)cg_rng_uniform_range(&rng, -2, 2);
+        for (int key = 1; key <= 2; key++) {
+            /* every region of the grid, from a buffer one pixel larger on each side
+             * where the frame has room (so it starts away from the region) */
+            for (size_t a = 0; a + 1 < G_N_ELEMENTS(cols); a++)
+                for (size_t b = 0; b + 1 < G_N_ELEMENTS(rows); b++) {
+                    int64_t x0 = cols[a] < w[f] ? cols[a] : w[f], x1 = cols[a + 1] < w[f] ? cols[a + 1] : w[f];
+                    int64_t y0 = rows[b] < h[f] ? rows[b] : h[f], y1 = rows[b + 1] < h[f] ? rows[b + 1] : h[f];
+                    if (x1 <= x0 || y1 <= y0)
+                        continue;
+                    int64_t sx = x0 > 0 ? x0 - 1 : 0, sy = y0 > 0 ? y0 - 1 : 0;
+                    int64_t sw = (x1 < w[f] ? x1 + 1 : x1) - sx, sh = (y1 < h[f] ? y1 + 1 : y1) - sy;
+                    float *src = g_new(float, channels * sh * sw);
+                    for (int64_t ch = 0; ch < channels; ch++)
+                        for (int64_t y = 0; y < sh; y++)
+                            memcpy(src + (ch * sh + y) * sw, frame + (ch * h[f] + sy + y) * w[f] + sx,
+                                   (size_t)sw * sizeof(float));
+                    g_assert_cmpint(cg_act_cache_put(c, key, f, src, sh, sw, sx, sy, x0, y0, x1, y1, &err), ==,
+                                    CG_OK);
+                    g_free(src);
+                }
+            /* read back whole, and in a window across three stripes */
+            g_assert_cmpint(cg_act_cache_get(c, key, f, back, 0, 0, w[f], h[f], &err), ==, CG_OK);
+            for (int64_t i = 0; i < n; i++)
+                g_assert_cmpfloat(fabsf(back[i] - frame[i]), <=, key == 1 ? 0.0f : 1.0f / 1024);
+            int64_t x = w[f] > 600 ? 200 : 10, y = 5, ww = w[f] > 600 ? 400 : 250, hh = h[f] > 30 ? 20 : 12;
+            g_assert_cmpint(cg_act_cache_get(c, key, f, back, x, y, ww, hh, &err), ==, CG_OK);
+            for (int64_t ch = 0; ch < channels; ch++)
+                for (int64_t r = 0; r < hh; r++)
+                    for (int64_t k = 0; k < ww; k++)
+                        g_assert_cmpfloat(fabsf(back[(ch * hh + r) * ww + k] - frame[(ch * h[f] + y + r) * w[f] + x + k]),
+                                          <=, key == 1 ? 0.0f : 1.0f / 1024);
+        }
+        g_free(frame);
+        g_free(back);
+    }
+    g_assert_cmpuint(cg_act_cache_peak_ram(c), ==, 0);
+    g_assert_cmpuint(cg_act_cache_peak_file(c), ==, (size_t)channels * (37 * 700 + 20 * 300) * (4 + 2));
+    cg_act_cache_free(c);
+    remove_tmpdir(dir);
 }
 
 /* Tiled with the cache in memory and with every cached tensor in the
@@ -448,6 +512,7 @@ static void test_work_ratio(void)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/infer/layered/file_regions", test_file_regions);
     g_test_add_func("/infer/layered/spilled_equals_whole", test_spilled_equals_whole);
     g_test_add_func("/infer/layered/half_overflow", test_half_overflow);
     g_test_add_func("/infer/layered/no_tmpdir", test_no_tmpdir);
