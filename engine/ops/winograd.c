@@ -639,16 +639,23 @@ static int64_t table4_floats(const cg_conv_infer_shape *s)
     return 12 * ((s->in_h + 3) / 4 + (s->in_w + 3) / 4);
 }
 
-/* U[xi][co][ci] = (G g G^T)[xi], xi = 6 r + q, for the kernels of outputs o0 .. o1 - 1. */
+/* U[xi][co][ci] = (G g G^T)[xi], xi = 6 r + q, for the kernels of outputs
+ * o0 .. o1 - 1, eight input channels at a time (one per lane: their values
+ * are adjacent in U). The same operations as one at a time, so the same
+ * values. */
 CG_KERNEL static void transform_weights4_range(const float *w, int64_t co, int64_t ci, int64_t o0, int64_t o1,
                                                float *u)
 {
     for (int64_t o = o0; o < o1; o++)
-        for (int64_t i = 0; i < ci; i++) {
-            const float *g = w + (o * ci + i) * 9;
-            float t[6][3]; /* G g */
+        for (int64_t i0 = 0; i0 < ci; i0 += LANES) {
+            int lanes = ci - i0 < LANES ? (int)(ci - i0) : LANES;
+            v8 g[9] = {{0}};
+            for (int l = 0; l < lanes; l++)
+                for (int k = 0; k < 9; k++)
+                    g[k][l] = w[(o * ci + i0 + l) * 9 + k];
+            v8 t[6][3]; /* G g */
             for (int c = 0; c < 3; c++) {
-                float g0 = g[c], g1 = g[3 + c], g2 = g[6 + c];
+                v8 g0 = g[c], g1 = g[3 + c], g2 = g[6 + c];
                 t[0][c] = g0 / 4;
                 t[1][c] = -(g0 + g1 + g2) / 6;
                 t[2][c] = -(g0 - g1 + g2) / 6;
@@ -657,15 +664,21 @@ CG_KERNEL static void transform_weights4_range(const float *w, int64_t co, int64
                 t[5][c] = g2;
             }
             for (int r = 0; r < 6; r++) {
-                float g0 = t[r][0], g1 = t[r][1], g2 = t[r][2], v[6];
+                v8 g0 = t[r][0], g1 = t[r][1], g2 = t[r][2], v[6];
                 v[0] = g0 / 4;
                 v[1] = -(g0 + g1 + g2) / 6;
                 v[2] = -(g0 - g1 + g2) / 6;
                 v[3] = g0 / 24 + g1 / 12 + g2 / 6;
                 v[4] = g0 / 24 - g1 / 12 + g2 / 6;
                 v[5] = g2;
-                for (int q = 0; q < 6; q++)
-                    u[((r * 6 + q) * co + o) * ci + i] = v[q];
+                for (int q = 0; q < 6; q++) {
+                    float *dst = u + ((r * 6 + q) * co + o) * ci + i0;
+                    if (lanes == LANES)
+                        memcpy(dst, &v[q], sizeof(v8));
+                    else
+                        for (int l = 0; l < lanes; l++)
+                            dst[l] = v[q][l];
+                }
             }
         }
 }
