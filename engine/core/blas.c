@@ -67,6 +67,21 @@ static cpu_facts read_cpu(void)
     return f;
 }
 
+static bool full_avx512(const cpu_facts *f)
+{
+    return f->os_avx512 && f->avx512f && f->avx512bw && f->avx512dq && f->avx512vl;
+}
+
+bool cg_cpu_avx512(void)
+{
+    static int known; /* 0 not yet, 1 no, 2 yes: the same answer from every thread */
+    if (!__atomic_load_n(&known, __ATOMIC_ACQUIRE)) {
+        cpu_facts f = read_cpu();
+        __atomic_store_n(&known, full_avx512(&f) ? 2 : 1, __ATOMIC_RELEASE);
+    }
+    return __atomic_load_n(&known, __ATOMIC_ACQUIRE) == 2;
+}
+
 /* Measured with the engine's benchmark: on AMD Zen 4, OpenBLAS 0.3.21's AVX2
  * kernels ("Zen") match or beat its AVX-512 ones at conv shapes; on Intel
  * AVX-512 CPUs the SkylakeX kernels are the fast ones. */
@@ -74,7 +89,7 @@ static void choose_coretype(const cpu_facts *f)
 {
     const char *user = getenv("OPENBLAS_CORETYPE");
     bool amd = strcmp(f->vendor, "AuthenticAMD") == 0;
-    bool avx512 = f->os_avx512 && f->avx512f && f->avx512bw && f->avx512dq && f->avx512vl;
+    bool avx512 = full_avx512(f);
     const char *pick = NULL, *why = "older CPU: OpenBLAS's own choice";
     if (user && *user) {
         snprintf(blas.coretype, sizeof blas.coretype, "%s", user);

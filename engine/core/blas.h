@@ -18,4 +18,8 @@ void cg_sgemm_parallel(bool trans_a, bool trans_b, int m, int n, int k, float al
  * the library's rate; the pool must be idle. Restores single-threading. */
 void cg_sgemm_openblas_threaded(int threads, int m, int n, int k, const float *a, const float *b, float *c);
 
+/* Whether the CPU and the OS run AVX-512 (F, BW, DQ and VL): the kernels
+ * written for it are chosen at run time (see cg_conv_direct). */
+bool cg_cpu_avx512(void);
+
 #endif

@@ -5,6 +5,7 @@
  * padded input band once, and for each group of four output channels
  * accumulates 24 output pixels per channel in registers while it walks the
  * kernel. */
+#include "core/blas.h"
 #include "core/simd.h"
 #include "core/threads.h"
 #include "ops/conv_infer.h"
@@ -13,8 +14,8 @@
 
 #define GROUP 4          /* output channels handled at once */
 #define FEW 4            /* at most this many output or input channels */
-#define VECS 3           /* vectors of 8 output pixels per accumulator row */
-#define CHUNK (8 * VECS)
+#define VECS 3           /* vectors of output pixels per accumulator row */
+#define CHUNK (16 * VECS) /* output pixels per row step, at most (16-float vectors) */
 #define BAND 8           /* output rows per task */
 #define KX_GROUP 3       /* kernel columns whose weight gradients are accumulated at once */
 #define MAX_K 9          /* largest kernel side */
@@ -91,59 +92,25 @@ static void fill_band(const direct_job *j, int64_t y0, int64_t rows, float *buf)
             fill_padded_row(s, j->in + c * s->in_h * s->in_w, y0 - s->pad + r, pw, buf + (c * rows + r) * pw);
 }
 
-/* Output channels o0 .. o0 + n - 1 of rows y0 .. y1 - 1 from the band; n is a
- * constant in each inlined copy, so the accumulators stay in registers. */
-static inline __attribute__((always_inline)) void direct_group(const direct_job *j, const float *buf, int64_t y0,
-                                                               int64_t y1, int64_t o0, const int n)
-{
-    const cg_conv_infer_shape *s = j->s;
-    const int64_t rows = (y1 - y0) + 2 * s->pad, pw = padded_width(s), k = s->k, per_out = s->in_c * k * k;
-    const float *w = j->w + o0 * per_out;
-    for (int64_t y = y0; y < y1; y++)
-        for (int64_t x0 = 0; x0 < s->in_w; x0 += CHUNK) {
-            v8 acc[GROUP][VECS];
-            for (int o = 0; o < n; o++) {
-                float b = j->bias && o0 + o < s->out_c ? j->bias[o0 + o] : 0.0f;
-                for (int v = 0; v < VECS; v++)
-                    acc[o][v] = (v8){b, b, b, b, b, b, b, b};
-            }
-            for (int64_t c = 0; c < s->in_c; c++)
-                for (int64_t ki = 0; ki < k; ki++) {
-                    const float *row = buf + (c * rows + (y - y0) + ki) * pw + x0;
-                    const float *wr = w + (c * k + ki) * k;
-                    for (int64_t kj = 0; kj < k; kj++) {
-                        for (int o = 0; o < n; o++) {
-                            float wv = wr[o * per_out + kj];
-                            for (int v = 0; v < VECS; v++)
-                                acc[o][v] += LOAD8(row + kj + 8 * v) * wv;
-                        }
-                    }
-                }
-            int64_t len = s->in_w - x0 < CHUNK ? s->in_w - x0 : CHUNK;
-            for (int o = 0; o < n && o0 + o < s->out_c; o++) {
-                float lane[CHUNK];
-                for (int v = 0; v < VECS; v++)
-                    memcpy(lane + 8 * v, &acc[o][v], sizeof(v8));
-                memcpy(j->out + ((o0 + o) * s->in_h + y) * s->in_w + x0, lane, (size_t)len * sizeof(float));
-            }
-        }
-}
-
-CG_KERNEL static void direct_task(void *ctx, int task, int worker)
-{
-    const direct_job *j = ctx;
-    const cg_conv_infer_shape *s = j->s;
-    const int64_t y0 = (int64_t)task * BAND, y1 = y0 + BAND < s->in_h ? y0 + BAND : s->in_h;
-    float *buf = j->scratch + (int64_t)worker * band_floats(s);
-    fill_band(j, y0, (y1 - y0) + 2 * s->pad, buf);
-    for (int64_t o0 = 0; o0 < s->out_c; o0 += GROUP) {
-        /* a last group of three (an RGB output layer) skips the padded channel */
-        if (s->out_c - o0 == 3)
-            direct_group(j, buf, y0, y1, o0, 3);
-        else
-            direct_group(j, buf, y0, y1, o0, GROUP);
-    }
-}
+/* The forward kernel, once for vectors of 8 floats (AVX2 and baseline
+ * clones) and once for 16 (AVX-512, chosen at run time where the CPU has it,
+ * for input layers: these layers were a tenth of a generator's time). */
+#define DIRECT_VEC v8
+#define DIRECT_LANES 8
+#define DIRECT_ATTR CG_KERNEL
+#define DIRECT_SUFFIX
+#include "ops/conv_direct_forward.h"
+#if defined(__x86_64__) && defined(__has_attribute)
+#if __has_attribute(target)
+typedef float v16 __attribute__((vector_size(64)));
+#define DIRECT_VEC v16
+#define DIRECT_LANES 16
+#define DIRECT_ATTR __attribute__((target("arch=x86-64-v4")))
+#define DIRECT_SUFFIX _avx512
+#include "ops/conv_direct_forward.h"
+#define HAVE_AVX512_KERNEL 1
+#endif
+#endif
 
 void cg_conv_direct(const cg_conv_infer_shape *s, const float *in, const float *w, const float *bias, float *out,
                     float *scratch)
@@ -154,7 +121,15 @@ void cg_conv_direct(const cg_conv_infer_shape *s, const float *in, const float *
     memset(wpad, 0, (size_t)(padded_out(s) * per_out) * sizeof(float));
     memcpy(wpad, w, (size_t)(s->out_c * per_out) * sizeof(float));
     direct_job j = {s, in, wpad, bias, out, scratch};
-    cg_parallel_for((int)((s->in_h + BAND - 1) / BAND), direct_task, &j);
+    void (*task)(void *, int, int) = direct_task;
+#ifdef HAVE_AVX512_KERNEL
+    /* bench-conv, one thread: the 16-lane kernel took 0.6 of the 8-lane one's
+     * time on a 3 -> 32 input layer, but 1.35 on a 32 -> 3 output layer (three
+     * accumulators a load, and 64-byte loads that straddle cache lines) */
+    if (s->out_c > FEW && cg_cpu_avx512())
+        task = direct_task_avx512;
+#endif
+    cg_parallel_for((int)((s->in_h + BAND - 1) / BAND), task, &j);
 }
 
 /* ---- backward, for training: layers with few output or input channels ----
