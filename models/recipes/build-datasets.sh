@@ -876,6 +876,26 @@ package euslisp-dev euslisp BSD-3-clause -
 # (the other model textures are floors, walls and product labels)
 include photos euslisp-dev usr/share/euslisp/models/kotaro_head.jpg
 
+# ---- photos, eighth search -------------------------------------------------
+package python3-pyx-doc pyx GPL-2+ -
+# the bitmap example's photograph: white blossom on a twig before green
+include photos python3-pyx-doc usr/share/doc/python3-pyx/examples/bitmap/jpeg.jpg
+
+# TeX Live's documentation: only CTAN packages under lppl1.3 or lppl1.3c
+# (Licenses.gz beside the copyright file), as above
+package texlive-pictures-doc tlpic LPPL-1.3 'LaTeX Project Public License'
+# xput (lppl1.3c): old houses with graffiti behind a grassy bank
+include photos texlive-pictures-doc usr/share/doc/texlive-doc/latex/xput/koepi.jpg
+
+package texlive-lang-english tleng LPPL-1.3 'LaTeX Project Public License'
+# tlc3-examples (lppl1.3c): a framed calligraphy on yellow hanging on a
+# wall (longlife-grayscale.jpg is the same in grey)
+include photos texlive-lang-english usr/share/doc/texlive-doc/latex/tlc3-examples/example-sources/longlife.jpg
+
+package texlive-lang-chinese tlzh LPPL-1.3 'LaTeX Project Public License'
+# latex-notes-zh-cn (lppl1.3): a smiling baby in a dark red knitted hat
+include photos texlive-lang-chinese usr/share/doc/texlive-doc/generic/latex-notes-zh-cn/src/dscf4684.jpg
+
 # ---- paintings: painted story and scenery art ----------------------------
 dataset paintings longest=512 min_long=480 min_short=300 max_long=8192 max_aspect=3.0 max_images=400
 
