@@ -84,22 +84,25 @@ model=$root/models/$name.safetensors
 if grep -qE '^mode *= *reference' "$config"; then
     # A reference model has no fixed style: its card shows the fidelity matrix
     # and a photo x reference sheet, on photos and references it never trained
-    # on (the reserved independent photos, else the run's test photos; the
-    # first two test pictures of each reference folder).
+    # on: the matrix on the reserved independent photos (else the run's test
+    # photos), the sheet on the run's test photos (the reserved ones are not
+    # shown in the project's files); the first two test pictures of each
+    # reference folder.
     fid=$run/fidelity
-    rm -rf "$fid" && mkdir -p "$fid/photos" "$fid/refs"
+    rm -rf "$fid" && mkdir -p "$fid/photos" "$fid/refs" "$fid/sheet"
     python3 - "$run/split.json" "$root/data/independent" "$fid" <<'PY'
 import json, os, sys
 split = json.load(open(sys.argv[1]))["sources"]
 independent, fid = sys.argv[2], sys.argv[3]
+test = [os.path.join(split["photos"]["folder"], f) for f in split["photos"]["test"][:6]]
 if os.path.isdir(independent):
     photos = [os.path.join(independent, f) for f in sorted(os.listdir(independent))[:6]]
 else:
-    photos = [os.path.join(split["photos"]["folder"], f) for f in split["photos"]["test"][:6]]
+    photos = test
 refs = []
 for label in sorted(k for k in split if k.startswith("references.")):
     refs += [os.path.join(split[label]["folder"], f) for f in split[label]["test"][:2]]
-for kind, files in (("photos", photos), ("refs", refs[:6])):
+for kind, files in (("photos", photos), ("refs", refs[:6]), ("sheet", test)):
     for f in files:
         os.symlink(f, os.path.join(fid, kind, os.path.basename(f)))
 PY
@@ -108,7 +111,7 @@ PY
     tiles=(null:)
     for ref in "$fid"/refs/*; do tiles+=("$ref"); done
     rows=1
-    for photo in "$fid"/photos/*; do
+    for photo in "$fid"/sheet/*; do
         rows=$((rows + 1))
         tiles+=("$photo")
         for ref in "$fid"/refs/*; do
