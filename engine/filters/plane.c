@@ -1,6 +1,8 @@
 #include "filters/plane.h"
+#include "core/simd.h"
 #include "core/threads.h"
 
+#include <glib.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -99,34 +101,51 @@ typedef struct box_job {
     int w, h, r;
 } box_job;
 
-static void box_rows(void *ctx, int64_t begin, int64_t end)
+/* Rows go four at a time through prefix sums in double: a window's sum is
+ * the difference of two of them, so each row is one chain of dependent
+ * additions, and four rows' chains overlap. */
+enum { BOX_ROWS = 4 };
+
+CG_KERNEL static void box_rows(void *ctx, int64_t begin, int64_t end)
 {
     const box_job *j = ctx;
     const int w = j->w, r = j->r;
-    const float *src = j->src;
-    float *tmp = j->tmp;
-    double inner = 1.0 / (2 * r + 1);
-    for (int64_t y = begin; y < end; y++) {
-        const float *row = src + (size_t)y * w;
-        float *t = tmp + (size_t)y * w;
-        double s = 0.0;
-        for (int i = 0; i <= r && i < w; i++)
-            s += row[i];
-        for (int x = 0; x < w; x++) {
-            int lo = x - r < 0 ? 0 : x - r;
-            int hi = x + r >= w ? w - 1 : x + r;
-            /* Away from the borders the window is full: no division. */
-            t[x] = (float)(hi - lo == 2 * r ? s * inner : s / (hi - lo + 1));
-            if (x + r + 1 < w)
-                s += row[x + r + 1];
-            if (x - r >= 0)
-                s -= row[x - r];
+    const double inner = 1.0 / (2 * r + 1);
+    double *prefix = g_new(double, (size_t)BOX_ROWS * (w + 1)); /* prefix[k][i]: the first i values of row k */
+    for (int64_t y = begin; y < end; y += BOX_ROWS) {
+        int rows = end - y < BOX_ROWS ? (int)(end - y) : BOX_ROWS;
+        const float *row[BOX_ROWS];
+        for (int k = 0; k < BOX_ROWS; k++)
+            row[k] = j->src + (size_t)(y + (k < rows ? k : rows - 1)) * w; /* a missing row repeats the last */
+        double s[BOX_ROWS] = {0};
+        for (int i = 0; i < w; i++)
+            for (int k = 0; k < BOX_ROWS; k++) {
+                prefix[k * (w + 1) + i] = s[k];
+                s[k] += row[k][i];
+            }
+        for (int k = 0; k < BOX_ROWS; k++)
+            prefix[k * (w + 1) + w] = s[k];
+        for (int k = 0; k < rows; k++) {
+            const double *p = prefix + k * (w + 1);
+            float *t = j->tmp + (size_t)(y + k) * w;
+            /* interior windows are whole: x0 <= x < x1; near the borders
+             * a window is cut and divided by its own count */
+            int64_t x0 = r < w ? r : w, x1 = w - r > x0 ? w - r : x0;
+            const double *add = p + x0 + r + 1, *sub = p + x0 - r;
+            float *o = t + x0;
+            for (int64_t i = 0; i < x1 - x0; i++)
+                o[i] = (float)((add[i] - sub[i]) * inner);
+            for (int64_t x = 0; x < w; x += x == x0 - 1 ? x1 - x0 + 1 : 1) {
+                int64_t lo = x - r < 0 ? 0 : x - r, hi = x + r >= w ? w - 1 : x + r;
+                t[x] = (float)((p[hi + 1] - p[lo]) / (double)(hi - lo + 1));
+            }
         }
     }
+    g_free(prefix);
 }
 
 /* Column strips keep a row of double sums small enough for the stack. */
-static void box_columns(void *ctx, int64_t begin, int64_t end)
+CG_KERNEL static void box_columns(void *ctx, int64_t begin, int64_t end)
 {
     const box_job *j = ctx;
     const int w = j->w, h = j->h, r = j->r;
