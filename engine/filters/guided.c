@@ -5,6 +5,7 @@
 #include "comicgan/filters.h"
 #include "filters/plane.h"
 #include "filters/stages.h"
+#include "core/simd.h"
 #include "core/threads.h"
 
 #include <stdlib.h>
@@ -59,7 +60,7 @@ static void guided_moments(void *ctx, int64_t begin, int64_t end)
     }
 }
 
-static void guided_coefficients(void *ctx, int64_t begin, int64_t end)
+CG_KERNEL static void guided_coefficients(void *ctx, int64_t begin, int64_t end)
 {
     const guided_job *j = ctx;
     float *P[12];
@@ -80,7 +81,7 @@ static void guided_coefficients(void *ctx, int64_t begin, int64_t end)
         double c00 = M[1][1] * M[2][2] - M[1][2] * M[2][1];
         double c01 = M[1][2] * M[2][0] - M[1][0] * M[2][2];
         double c02 = M[1][0] * M[2][1] - M[1][1] * M[2][0];
-        double det = M[0][0] * c00 + M[0][1] * c01 + M[0][2] * c02;
+        double det = M[0][0] * c00 + M[0][1] * c01 + M[0][2] * c02, inv_det = 1.0 / det;
         double inv[3][3] = {
             {c00, M[0][2] * M[2][1] - M[0][1] * M[2][2], M[0][1] * M[1][2] - M[0][2] * M[1][1]},
             {c01, M[0][0] * M[2][2] - M[0][2] * M[2][0], M[0][2] * M[1][0] - M[0][0] * M[1][2]},
@@ -93,7 +94,7 @@ static void guided_coefficients(void *ctx, int64_t begin, int64_t end)
                 double a = 0.0;
                 for (int l = 0; l < 3; l++)
                     a += inv[k][l] * S[l][c];
-                a /= det;
+                a *= inv_det;
                 P[3 * c + k][i] = (float)a;
                 b -= a * m[k];
             }
