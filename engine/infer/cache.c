@@ -2,6 +2,7 @@
 #include "infer/cache.h"
 
 #include "comicgan/tensor.h"
+#include "core/half.h"
 #include "core/threads.h"
 
 #include <errno.h>
@@ -46,36 +47,6 @@ struct cg_act_cache {
     bool overflow;
     GArray *spare;      /* memory blocks of dropped entries, counted in ram, for reuse */
 };
-
-uint16_t cg_half_from_float(float f, bool *overflow)
-{
-    uint32_t x;
-    memcpy(&x, &f, sizeof x);
-    uint16_t sign = (uint16_t)((x >> 16) & 0x8000);
-    uint32_t mag = x & 0x7fffffffu;
-    if (mag >= 0x477ff000u) { /* rounds beyond 65504 (or Inf, NaN: not finite activations fail later anyway) */
-        *overflow = true;
-        return sign | 0x7bff;
-    }
-    if (mag < 0x38800000u) /* below 2^-14: a subnormal half, in units of 2^-24 */
-        return sign | (uint16_t)lrintf(fabsf(f) * 16777216.0f);
-    /* rebias the exponent (127 to 15) and round the mantissa to 10 bits, to nearest even */
-    mag += 0xfffu + ((mag >> 13) & 1u);
-    return sign | (uint16_t)((mag - 0x38000000u) >> 13);
-}
-
-float cg_half_to_float(uint16_t h)
-{
-    uint32_t sign = (uint32_t)(h & 0x8000) << 16, e = (h >> 10) & 0x1f, m = h & 0x3ff;
-    if (e == 0) {
-        float v = (float)m * (1.0f / 16777216.0f);
-        return sign ? -v : v;
-    }
-    uint32_t x = sign | ((e + 112) << 23) | (m << 13); /* e == 31 does not occur: nothing beyond 65504 is stored */
-    float f;
-    memcpy(&f, &x, sizeof f);
-    return f;
-}
 
 cg_act_cache *cg_act_cache_new(size_t ram_budget, int frames, bool dry)
 {

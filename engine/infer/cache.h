@@ -65,8 +65,4 @@ size_t cg_act_cache_peak_file(const cg_act_cache *c);
  * be read passes: making or writing the file there reports what is wrong. */
 cg_status cg_act_cache_check_room(double bytes, cg_error *err);
 
-/* Half conversions (round to nearest even; beyond the range: the largest). */
-uint16_t cg_half_from_float(float f, bool *overflow);
-float cg_half_to_float(uint16_t h);
-
 #endif

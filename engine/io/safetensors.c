@@ -8,6 +8,7 @@
  * the data); (3) one block for all tensors, filled in data order, then a
  * finiteness check. */
 #include "comicgan/safetensors.h"
+#include "core/half.h"
 #include "io/read_file.h"
 
 #include <errno.h>
@@ -535,22 +536,6 @@ static cg_status src_read(source *src, void *buf, size_t len, cg_error *err)
     return CG_OK;
 }
 
-static float half_to_float(uint16_t h)
-{
-    uint32_t sign = (uint32_t)(h & 0x8000u) << 16, exp = (h >> 10) & 0x1fu, mant = h & 0x3ffu, bits;
-    if (exp == 0) {
-        float v = ldexpf((float)mant, -24); /* zero or subnormal */
-        return sign ? -v : v;
-    }
-    if (exp == 31)
-        bits = sign | 0x7f800000u | (mant << 13);
-    else
-        bits = sign | ((exp + 112) << 23) | (mant << 13);
-    float f;
-    memcpy(&f, &bits, 4);
-    return f;
-}
-
 static cg_status read_tensor(source *src, const parsed *e, float *dst, uint8_t *chunk, cg_error *err)
 {
     if (e->dtype == DT_F32) {
@@ -572,7 +557,7 @@ static cg_status read_tensor(source *src, const parsed *e, float *dst, uint8_t *
         for (int64_t k = 0; k < count; k++) {
             uint16_t v = (uint16_t)(chunk[2 * k] | chunk[2 * k + 1] << 8);
             if (e->dtype == DT_F16) {
-                dst[i + k] = half_to_float(v);
+                dst[i + k] = cg_half_to_float(v);
             } else {
                 uint32_t bits = (uint32_t)v << 16;
                 memcpy(&dst[i + k], &bits, 4);
