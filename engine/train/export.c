@@ -10,24 +10,37 @@
 #include <string.h>
 
 /* The run's config with each absolute path cut to its last three folders
- * ("datasets/photos/images"): a model file travels, and the folders of the
- * machine that trained it mean nothing elsewhere (the data is named by its
- * manifest hash). */
+ * ("datasets/photos/images"), every path of a list too ("a; b"): a model
+ * file travels, and the folders of the machine that trained it mean nothing
+ * elsewhere (the data is named by its manifest hash). */
+static void append_portable_path(GString *out, const char *path)
+{
+    char **parts = g_strsplit(path, "/", -1);
+    int n = (int)g_strv_length(parts), first = n > 3 ? n - 3 : 1;
+    for (int i = first; i < n; i++)
+        g_string_append_printf(out, "%s%s", i > first ? "/" : "", parts[i]);
+    g_strfreev(parts);
+}
+
 static char *portable_recipe(const char *config)
 {
     GString *out = g_string_new(NULL);
     char **lines = g_strsplit(config ? config : "", "\n", -1);
     for (char **l = lines; *l; l++) {
         const char *eq = strchr(*l, '=');
-        if (eq && eq[1] == '/') {
-            char **parts = g_strsplit(eq + 1, "/", -1);
-            int n = (int)g_strv_length(parts), first = n > 3 ? n - 3 : 1;
-            g_string_append_len(out, *l, eq + 1 - *l);
-            for (int i = first; i < n; i++)
-                g_string_append_printf(out, "%s%s", i > first ? "/" : "", parts[i]);
-            g_strfreev(parts);
-        } else {
-            g_string_append(out, *l);
+        g_string_append_len(out, *l, eq ? eq + 1 - *l : (gssize)strlen(*l));
+        if (eq) {
+            char **items = g_strsplit(eq + 1, ";", -1);
+            for (char **it = items; *it; it++) {
+                const char *item = *it + strspn(*it, " ");
+                if (it != items)
+                    g_string_append_c(out, ';');
+                if (item[0] == '/')
+                    append_portable_path(out, item);
+                else
+                    g_string_append(out, *it);
+            }
+            g_strfreev(items);
         }
         if (l[1])
             g_string_append_c(out, '\n');

@@ -138,6 +138,16 @@ static void test_train_export_stylize(void)
     g_assert_cmpint(cg_model_style_count(m), ==, 1);
     g_assert_cmpstr(cg_model_style(m, 0)->mode, ==, "reference");
     g_assert_cmpint(cg_model_identity_style(m), ==, -1);
+    /* The recipe in the provenance names every folder of the references'
+     * list, without this machine's paths (only the last one was kept once). */
+    char *base = g_path_get_basename(data_root), *style = g_strdup_printf("%s/style;", base),
+         *art = g_strdup_printf("%s/art\\n", base); /* "\\n": a newline in JSON */
+    const char *prov = cg_model_provenance_json(m), *line = strstr(prov, "references=");
+    if (!line || !strstr(line, style) || !strstr(line, art) || strstr(prov, data_root))
+        g_error("the recipe should name %s and %s, and no absolute folder: %s", style, art, prov);
+    g_free(style);
+    g_free(art);
+    g_free(base);
     /* The header-only load checks the encoder's tensors too. */
     cg_model *header = cg_model_load_header(model_path, &err);
     g_assert_nonnull(header);
