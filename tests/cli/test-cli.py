@@ -956,8 +956,18 @@ def test_reference(d):
             "not a reference model")
     refused("--style-code with an ordinary model", ["stylize", "--model", MODEL, "--style-code", code, src, out],
             "not a reference model")
-    refused("--reference with no reference model found", ["stylize", "--reference", ref_a, src, out],
-            "no reference model")
+    # Without --model, --reference takes the first reference model the catalog
+    # finds (a shipped one, once installed or in the source tree), else it is refused.
+    rc, listing_json, _ = run("info", "--json")
+    found = rc == 0 and any(s["mode"] == "reference" for s in json.loads(listing_json)["styles"])
+    if found:
+        rc, _, err = run("stylize", "--reference", ref_a, src, out)
+        t.check(rc == 0 and os.path.exists(out), "--reference without --model takes the reference model found", err)
+        if os.path.exists(out):
+            os.remove(out)
+    else:
+        refused("--reference with no reference model found", ["stylize", "--reference", ref_a, src, out],
+                "no reference model")
     refused("style-code with an ordinary model", ["style-code", "-m", MODEL, ref_a, "-o", out], "not a reference")
     refused("eval of a reference model without --references", ["eval", ref_model, photos], "--references")
     refused("eval --references with an ordinary model", ["eval", MODEL, photos, "--references", refs], "not a reference")
