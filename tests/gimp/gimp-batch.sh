@@ -141,9 +141,19 @@ else
 fi
 
 # Without a reference model the reference procedure says so and leaves the image alone.
+# The catalog also searches the installed and the source tree's model folders; where
+# one of those holds a reference model (one ships), there is no such case to try.
 n=$((n + 1))
 mkdir -p "$work/plain-models"
 cp "$model" "$work/plain-models/"
+found_reference=no
+if [ -n "$command" ] && COMICGAN_MODEL_PATH="$work/plain-models" "$command" info --json |
+    python3 -c 'import json, sys; sys.exit(0 if any(s["mode"] == "reference" for s in json.load(sys.stdin)["styles"]) else 1)'; then
+    found_reference=yes
+fi
+if [ $found_reference = yes ]; then
+    echo "ok $n - # SKIP a reference model is installed or ships in the source tree: no case without one"
+else
 COMICGAN_MODEL_PATH="$work/plain-models" timeout 300 gimp-console-2.10 -i -d -f \
     -b "(let* ((img (car (gimp-image-new 32 32 RGB)))
                (layer (car (gimp-layer-new img 32 32 RGB-IMAGE \"l\" 100 LAYER-MODE-NORMAL))))
@@ -162,6 +172,7 @@ else
     echo "not ok $n - without a reference model, stylize-reference is refused with a message, the image untouched"
     tail -5 "$work/gimp-no-reference.log" | sed 's/^/# /'
     fail=1
+fi
 fi
 
 # Cancel: GIMP kills a plug-in whose progress the user cancels. Killed

@@ -17,7 +17,9 @@ ref8.png, refout8.raw / refout16.raw and refkeep8.raw (its --reference output
 with the reference model in $KRITA_REFERENCE_MODELS: see prepare-inputs.sh).
 """
 
+import json
 import os
+import subprocess
 import sys
 import time
 import traceback
@@ -486,19 +488,34 @@ def within(got, want, depth):
     return max(abs(x - y) for x, y in zip(a, b)) / 257
 
 
+def installed_reference_styles():
+    """The reference styles the comicgan command finds with this test's model folders
+    (COMICGAN_MODEL_PATH), that is in the folders searched after them."""
+    out = subprocess.run([os.environ["COMICGAN"], "info", "--json"], capture_output=True, text=True,
+                         check=True).stdout
+    return [s["name"] for s in json.loads(out)["styles"] if s["mode"] == "reference"]
+
+
 def check_reference(tap):
     """Stylize Layer from Reference: the reference styles, a layer or a file as the reference, the
     preview, both colour modes; the results equal the comicgan command's --reference within 1/255."""
     if not os.path.exists(os.path.join(DIR, "refout8.raw")):
         tap.note("the comicgan command is not built: Stylize Layer from Reference is not compared with it")
         return
+    # The catalog searches the installed and the source tree's model folders after
+    # COMICGAN_MODEL_PATH: a reference model found there (one ships) is listed too.
+    saved_path = os.environ["COMICGAN_MODEL_PATH"]
+    found = installed_reference_styles()
     plain = ComicganDialog(Krita.instance(), "reference")
     wait_until(lambda: "No reference styles" in plain.status.text() or plain.styles, 120)
-    tap.check(not plain.styles and not plain.go.isEnabled() and "No reference styles" in plain.status.text(),
-              "reference: without a reference model, the dialog says there is no reference style",
-              plain.status.text())
+    if found:
+        tap.check([s["name"] for s in plain.styles] == found and plain.go.isEnabled(),
+                  "reference: with only the installed reference models, the dialog lists them", plain.status.text())
+    else:
+        tap.check(not plain.styles and not plain.go.isEnabled() and "No reference styles" in plain.status.text(),
+                  "reference: without a reference model, the dialog says there is no reference style",
+                  plain.status.text())
     plain.close()
-    saved_path = os.environ["COMICGAN_MODEL_PATH"]
     # The dialog's bridge sees the reference model as well.
     os.environ["COMICGAN_MODEL_PATH"] = saved_path + ":" + os.environ["KRITA_REFERENCE_MODELS"]
     try:
@@ -506,7 +523,7 @@ def check_reference(tap):
     finally:
         os.environ["COMICGAN_MODEL_PATH"] = saved_path
     wait_until(lambda: dialog.styles or "could not" in dialog.status.text(), 120)
-    tap.check([s["name"] for s in dialog.styles] == ["test-reference"] and dialog.go.isEnabled()
+    tap.check([s["name"] for s in dialog.styles] == ["test-reference"] + found and dialog.go.isEnabled()
               and dialog.windowTitle().endswith("Stylize Layer from Reference"),
               "reference: the dialog lists the reference styles only", dialog.status.text())
     tap.check(dialog.reference.isVisibleTo(dialog) and not dialog.style_b.isVisibleTo(dialog)
