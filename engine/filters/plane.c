@@ -106,6 +106,13 @@ typedef struct box_job {
  * additions, and four rows' chains overlap. */
 enum { BOX_ROWS = 4 };
 
+/* The mean of row values [x - r, x + r] cut to the row, from its prefix sums. */
+static inline float cut_window_mean(const double *prefix, int64_t x, int r, int w)
+{
+    int64_t lo = x - r < 0 ? 0 : x - r, hi = x + r >= w ? w - 1 : x + r;
+    return (float)((prefix[hi + 1] - prefix[lo]) / (double)(hi - lo + 1));
+}
+
 CG_KERNEL static void box_rows(void *ctx, int64_t begin, int64_t end)
 {
     const box_job *j = ctx;
@@ -135,10 +142,10 @@ CG_KERNEL static void box_rows(void *ctx, int64_t begin, int64_t end)
             float *o = t + x0;
             for (int64_t i = 0; i < x1 - x0; i++)
                 o[i] = (float)((add[i] - sub[i]) * inner);
-            for (int64_t x = 0; x < w; x += x == x0 - 1 ? x1 - x0 + 1 : 1) {
-                int64_t lo = x - r < 0 ? 0 : x - r, hi = x + r >= w ? w - 1 : x + r;
-                t[x] = (float)((p[hi + 1] - p[lo]) / (double)(hi - lo + 1));
-            }
+            for (int64_t x = 0; x < x0; x++)
+                t[x] = cut_window_mean(p, x, r, w);
+            for (int64_t x = x1; x < w; x++)
+                t[x] = cut_window_mean(p, x, r, w);
         }
     }
     g_free(prefix);

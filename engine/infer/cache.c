@@ -343,6 +343,17 @@ static int64_t stripe_at(const entry *e, int f, int64_t k, int64_t c, int64_t y)
     return at * (int64_t)value_size(e);
 }
 
+/* The stripes a region's columns touch: the first, and how many. */
+static int64_t first_stripe(const copy_job *j)
+{
+    return j->x / STRIPE;
+}
+
+static int64_t stripes_touched(const copy_job *j)
+{
+    return (j->x + j->w - 1) / STRIPE - first_stripe(j) + 1;
+}
+
 static void record_failure(copy_job *j, cg_status st, const cg_error *err)
 {
     g_mutex_lock(&j->lock);
@@ -363,7 +374,7 @@ static void copy_stripes(void *ctx, int64_t begin, int64_t end)
     const entry *e = j->e;
     const int f = j->f;
     const size_t vs = value_size(e);
-    int64_t first = j->x / STRIPE, stripes = (j->x + j->w - 1) / STRIPE - first + 1;
+    int64_t first = first_stripe(j), stripes = stripes_touched(j);
     bool overflow = false;
     unsigned char *stripe = g_try_malloc((size_t)j->rows * STRIPE * vs);
     cg_error err = {0};
@@ -406,7 +417,7 @@ static cg_status copy_region(cg_act_cache *c, copy_job *j, cg_error *err)
     if (j->e->ram)
         cg_parallel_range(j->e->channels * j->rows, 16, copy_rows, j);
     else if (j->w > 0 && j->rows > 0)
-        cg_parallel_range(j->e->channels * ((j->x + j->w - 1) / STRIPE - j->x / STRIPE + 1), 1, copy_stripes, j);
+        cg_parallel_range(j->e->channels * stripes_touched(j), 1, copy_stripes, j);
     g_mutex_clear(&j->lock);
     c->overflow = c->overflow || atomic_load(&j->overflow);
     if (j->st != CG_OK && err)

@@ -154,25 +154,25 @@ fi
 if [ $found_reference = yes ]; then
     echo "ok $n - # SKIP a reference model is installed or ships in the source tree: no case without one"
 else
-COMICGAN_MODEL_PATH="$work/plain-models" timeout 300 gimp-console-2.10 -i -d -f \
-    -b "(let* ((img (car (gimp-image-new 32 32 RGB)))
-               (layer (car (gimp-layer-new img 32 32 RGB-IMAGE \"l\" 100 LAYER-MODE-NORMAL))))
-          (gimp-image-insert-layer img layer 0 0)
-          (gimp-image-clean-all img)
-          (catch #f (plug-in-comicgan-stylize-reference RUN-NONINTERACTIVE img layer layer 1.0 0 1))
-          (let ((port (open-output-file \"$work/out/no-reference.txt\")))
-            (display (list (car (gimp-image-get-layers img)) (car (gimp-image-is-dirty img))) port)
-            (close-output-port port)))" \
-    -b '(gimp-quit 0)' >"$work/gimp-no-reference.log" 2>&1
-# (layers dirty): still one layer, and clean
-if grep -q 'No reference model is installed' "$work/gimp-no-reference.log" &&
-    [ "$(cat "$work/out/no-reference.txt" 2>/dev/null)" = "(1 0)" ]; then
-    echo "ok $n - without a reference model, stylize-reference is refused with a message, the image untouched"
-else
-    echo "not ok $n - without a reference model, stylize-reference is refused with a message, the image untouched"
-    tail -5 "$work/gimp-no-reference.log" | sed 's/^/# /'
-    fail=1
-fi
+    COMICGAN_MODEL_PATH="$work/plain-models" timeout 300 gimp-console-2.10 -i -d -f \
+        -b "(let* ((img (car (gimp-image-new 32 32 RGB)))
+                   (layer (car (gimp-layer-new img 32 32 RGB-IMAGE \"l\" 100 LAYER-MODE-NORMAL))))
+              (gimp-image-insert-layer img layer 0 0)
+              (gimp-image-clean-all img)
+              (catch #f (plug-in-comicgan-stylize-reference RUN-NONINTERACTIVE img layer layer 1.0 0 1))
+              (let ((port (open-output-file \"$work/out/no-reference.txt\")))
+                (display (list (car (gimp-image-get-layers img)) (car (gimp-image-is-dirty img))) port)
+                (close-output-port port)))" \
+        -b '(gimp-quit 0)' >"$work/gimp-no-reference.log" 2>&1
+    # (layers dirty): still one layer, and clean
+    if grep -q 'No reference model is installed' "$work/gimp-no-reference.log" &&
+        [ "$(cat "$work/out/no-reference.txt" 2>/dev/null)" = "(1 0)" ]; then
+        echo "ok $n - without a reference model, stylize-reference is refused with a message, the image untouched"
+    else
+        echo "not ok $n - without a reference model, stylize-reference is refused with a message, the image untouched"
+        tail -5 "$work/gimp-no-reference.log" | sed 's/^/# /'
+        fail=1
+    fi
 fi
 
 # Cancel: GIMP kills a plug-in whose progress the user cancels. Killed
