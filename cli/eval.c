@@ -7,9 +7,9 @@
  * filters and other programs' outputs are scored as rows of the same table.
  *
  *   comicgan eval MODEL RUN             (the run's test split and references)
- *   comicgan eval [MODEL] FOLDER [--targets DIR | --target-filter manga|cel|painted|anime]
+ *   comicgan eval [MODEL] FOLDER [--targets DIR | --target-filter TEACHER]
  *                               [--style-images DIR]
- *                               [--filter manga|cel|painted|anime]... [--outputs DIR]...
+ *                               [--filter TEACHER]... [--outputs DIR]...
  *                               [--no-temporal | --temporal-images N]
  *   comicgan eval REFERENCE-MODEL PHOTOS --references DIR [--keep-colors] [--max-references N]
  *                               (the fidelity matrix: every photo in every reference's style) */
@@ -247,12 +247,12 @@ int cli_eval(int argc, char **argv)
         {"size", 0, 0, G_OPTION_ARG_INT, &size, N_("Shorter side test images are resized to (default 256)"), N_("PX")},
         {"max-images", 0, 0, G_OPTION_ARG_INT, &max_images, N_("Use at most N test images per style"), N_("N")},
         {"targets", 0, 0, G_OPTION_ARG_FILENAME, &targets, N_("Folder of targets matched by file name"), N_("DIR")},
-        {"target-filter", 0, 0, G_OPTION_ARG_STRING, &filter, N_("Make targets with a teacher: manga, cel, painted or anime"),
+        {"target-filter", 0, 0, G_OPTION_ARG_STRING, &filter, N_("Make targets with a teacher: manga, cel, painted, anime, hatching, ink or poster"),
          N_("NAME")},
         {"style-images", 0, 0, G_OPTION_ARG_FILENAME, &style_images, N_("Folder of style images for the style score"),
          N_("DIR")},
         {"filter", 0, 0, G_OPTION_ARG_STRING_ARRAY, &filters,
-         N_("Also score a teacher filter, manga, cel, painted or anime, as a baseline (repeatable)"), N_("NAME")},
+         N_("Also score a teacher filter (manga, cel, painted, anime, hatching, ink or poster) as a baseline (repeatable)"), N_("NAME")},
         {"outputs", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &outputs,
          N_("Also score another program's outputs in DIR, found by each photo's name without extension "
             "(repeatable)"),

@@ -35,24 +35,25 @@ static int recipe_options(const char *run, const char *recipe, cg_export_options
 int cli_export(int argc, char **argv)
 {
     char *out = NULL, *recipe = NULL, *post_style = NULL;
-    cg_export_options opts = {0};
+    cg_export_post stage = {0};
     const GOptionEntry entries[] = {
         {"output", 'o', 0, G_OPTION_ARG_FILENAME, &out, N_("Model file to write (default: RUN/model.safetensors)"),
          N_("FILE")},
         {"recipe", 0, 0, G_OPTION_ARG_FILENAME, &recipe,
          N_("Apply the [export] group of the run's recipe (refused if FILE is not the run's recipe)"), N_("FILE")},
-        {"post-kuwahara", 0, 0, G_OPTION_ARG_INT, &opts.post_kuwahara,
+        {"post-kuwahara", 0, 0, G_OPTION_ARG_INT, &stage.kuwahara,
          N_("The model's post stage starts with N passes (1 to 4) of the Kuwahara filter: brush marks "
             "(over the recipe's)"),
          N_("N")},
-        {"post-smooth", 0, 0, G_OPTION_ARG_INT, &opts.post_smooth,
+        {"post-smooth", 0, 0, G_OPTION_ARG_INT, &stage.smooth,
          N_("The model's post stage smooths its output N times (1 to 8) instead of as often as in training "
             "(over the recipe's)"),
          N_("N")},
-        {"post-bands", 0, 0, G_OPTION_ARG_INT, &opts.post_bands,
+        {"post-bands", 0, 0, G_OPTION_ARG_INT, &stage.bands,
          N_("The model's post stage moves luma onto N flat bands (2 to 32; over the recipe's)"), N_("N")},
         {"post-style", 0, 0, G_OPTION_ARG_STRING, &post_style,
-         N_("The post stage is for this style of a mix alone, by its weight (over the recipe's)"),
+         N_("The post stage options are for this style of a mix alone, by its weight (over the recipe's "
+            "stage for that style)"),
          N_("NAME")},
         {NULL},
     };
@@ -76,20 +77,16 @@ int cli_export(int argc, char **argv)
     } else if (!model_in && !g_file_test(argv[1], G_FILE_TEST_IS_DIR)) {
         status = cli_fail(CLI_EXIT_FAILURE, argv[1], _("not a run folder or a model file"));
     } else {
-        cg_export_options from_recipe = {0};
+        cg_export_options opts = {0};
         if (recipe)
-            status = recipe_options(argv[1], recipe, &from_recipe);
-        if (!opts.post_smooth)
-            opts.post_smooth = from_recipe.post_smooth;
-        if (!opts.post_bands)
-            opts.post_bands = from_recipe.post_bands;
-        if (!opts.post_kuwahara)
-            opts.post_kuwahara = from_recipe.post_kuwahara;
-        g_strlcpy(opts.post_style, post_style ? post_style : from_recipe.post_style, sizeof opts.post_style);
-        if (post_style && strlen(post_style) >= sizeof opts.post_style)
-            status = cli_fail(CLI_EXIT_USAGE, "export", _("--post-style: not a style name"));
-        char *path = out ? g_strdup(out) : g_build_filename(argv[1], "model.safetensors", NULL);
+            status = recipe_options(argv[1], recipe, &opts);
         cg_error err = {0};
+        if (post_style && g_strlcpy(stage.style, post_style, sizeof stage.style) >= sizeof stage.style)
+            status = cli_fail(CLI_EXIT_USAGE, "export", _("--post-style: not a style name"));
+        else if (status == CLI_EXIT_OK && (stage.kuwahara || stage.smooth || stage.bands || post_style) &&
+                 cg_export_options_set(&opts, &stage, &err) != CG_OK)
+            status = cli_fail_error("export", &err);
+        char *path = out ? g_strdup(out) : g_build_filename(argv[1], "model.safetensors", NULL);
         if (status == CLI_EXIT_OK && (model_in ? cg_model_reexport(argv[1], path, &opts, &err)
                                                : cg_run_export(argv[1], path, &opts, &err)) != CG_OK)
             status = cli_fail_error("export", &err);

@@ -898,13 +898,10 @@ static void walk(walker *w, const float *x)
         return;
     if (a->residual_guided && !acquire(w, &rows, in.c + CG_ARCH_GUIDED_SCRATCH, in.h, in.w))
         return;
-    /* A post stage for one style of a mix blends its result by that style's
-     * weight, so it keeps the unchanged output in three more planes. (Sized
-     * from the arch alone: a dry walk that plans the buffers has no weights.) */
-    const float post_weight = cg_arch_has_post(a) ? cg_arch_post_weight(a, w->style) : 0.0f;
-    const int64_t post_keep = a->post_style >= 0 ? 3 : 0;
+    /* The post stages (sized from the arch alone: a dry walk that plans the
+     * buffers has no weights). */
     act post = {.slot = -1};
-    if (cg_arch_has_post(a) && !acquire(w, &post, CG_ARCH_GUIDED_SCRATCH + post_keep, cur.h, cur.w)) {
+    if (cg_arch_has_post(a) && !acquire(w, &post, CG_ARCH_POST_SCRATCH, cur.h, cur.w)) {
         release(w, &rows);
         return;
     }
@@ -922,24 +919,15 @@ static void walk(walker *w, const float *x)
             act *pair[2] = {&cur, &in};
             cg_parallel_for((int)cur.c, add_in_place, pair);
         }
-        if (post_weight > 0) {
-            const int64_t n = cur.c * cur.h * cur.w;
-            float *kept = post.d + CG_ARCH_GUIDED_SCRATCH * cur.h * cur.w;
-            const bool blend = post_weight < 1;
-            if (blend)
-                memcpy(kept, cur.d, (size_t)n * sizeof(float));
-            cg_error failed = {0};
-            if (cg_arch_post(a, cur.d, 1, cur.h, cur.w, post.d, &failed) != CG_OK) {
-                w->status = failed.code;
-                if (w->err)
-                    *w->err = failed;
-                release(w, &post);
-                release(w, &rows);
-                release(w, &cur);
-                return;
-            }
-            for (int64_t i = 0; blend && i < n; i++)
-                cur.d[i] = kept[i] + post_weight * (cur.d[i] - kept[i]);
+        cg_error failed = {0};
+        if (cg_arch_has_post(a) && cg_arch_post_apply(a, cur.d, cur.h, cur.w, w->style, post.d, &failed) != CG_OK) {
+            w->status = failed.code;
+            if (w->err)
+                *w->err = failed;
+            release(w, &post);
+            release(w, &rows);
+            release(w, &cur);
+            return;
         }
         if (!all_finite(cur.d, cur.c * cur.h * cur.w)) {
             not_finite(w, "its outputs are");

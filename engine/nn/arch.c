@@ -113,7 +113,89 @@ static const char *const known_keys[] = {"type", "in_channels", "out_channels", 
                                          "layers", "spectral_norm", "cam", "residual", "residual_blur",
                                          "residual_guided", "guided_radius", "guided_eps", "post_kuwahara", "post_kuwahara_radius", "post_smooth",
                                          "post_smooth_radius", "post_smooth_eps", "post_bands", "post_style",
-                                         "post_band_width", "code", "side", "load_side", "code_norm", "style_heads"};
+                                         "post_band_width", "post", "code", "side", "load_side", "code_norm", "style_heads"};
+
+/* The keys of one post stage: in the arch object itself when there is one
+ * stage (so models written before stages came in lists read as they were),
+ * in each object of "post" when there are several. */
+static const char *const post_keys[] = {"post_kuwahara", "post_kuwahara_radius", "post_smooth", "post_smooth_radius",
+                                        "post_smooth_eps", "post_bands", "post_band_width", "post_style"};
+
+cg_arch_post cg_arch_post_defaults(void)
+{
+    return (cg_arch_post){.style = -1, .kuwahara_radius = 6.0f, .smooth_radius = 3, .smooth_eps = 0.01f,
+                          .band_width = 0.3f};
+}
+
+static bool has_post_key(JsonObject *o)
+{
+    for (int i = 0; i < COUNT(post_keys); i++)
+        if (json_object_has_member(o, post_keys[i]))
+            return true;
+    return false;
+}
+
+/* One stage from o's post keys; styles is the generator's style count. */
+static cg_status parse_post(JsonObject *o, int styles, cg_arch_post *p, cg_error *err)
+{
+    cg_arch_post d = cg_arch_post_defaults();
+    cg_status st;
+    if ((st = get_int(o, "post_kuwahara", 0, 0, 4, &p->kuwahara, err)) ||
+        (st = get_int(o, "post_smooth", 0, 0, 8, &p->smooth, err)) ||
+        (st = get_int(o, "post_smooth_radius", d.smooth_radius, 1, 32, &p->smooth_radius, err)) ||
+        (st = get_int(o, "post_bands", 0, 0, 32, &p->bands, err)) ||
+        (st = get_int(o, "post_style", -1, -1, 63, &p->style, err)) ||
+        (st = get_float(o, "post_kuwahara_radius", d.kuwahara_radius, 1, 32, false, &p->kuwahara_radius, err)) ||
+        (st = get_float(o, "post_smooth_eps", d.smooth_eps, 0, 1, true, &p->smooth_eps, err)) ||
+        (st = get_float(o, "post_band_width", d.band_width, 0, 1, true, &p->band_width, err)))
+        return st;
+    if (p->bands == 1)
+        return cg_fail(err, CG_ERR_FORMAT, "arch: \"post_bands\" is 0 (none) or 2 to 32, not 1");
+    if (!p->kuwahara && !p->smooth && !p->bands)
+        return cg_fail(err, CG_ERR_FORMAT, "arch: a post stage%s needs post_kuwahara, post_smooth or post_bands",
+                       p->style >= 0 ? " for \"post_style\"" : "");
+    if (p->style >= styles)
+        return cg_fail(err, CG_ERR_FORMAT, "arch: \"post_style\" %d needs a style of that index (%d styles)",
+                       p->style, styles);
+    return CG_OK;
+}
+
+/* The arch's post stages: its own post keys, or the objects of "post". */
+static cg_status parse_posts(JsonObject *o, cg_arch *a, cg_error *err)
+{
+    const bool listed = json_object_has_member(o, "post");
+    if (listed && has_post_key(o))
+        return cg_fail(err, CG_ERR_FORMAT, "arch: post stages go in \"post\" or in the arch's own keys, not both");
+    if (!listed)
+        return has_post_key(o) ? (a->n_post = 1, parse_post(o, a->styles, &a->post[0], err)) : CG_OK;
+    JsonNode *n = json_object_get_member(o, "post");
+    JsonArray *arr = JSON_NODE_TYPE(n) == JSON_NODE_ARRAY ? json_node_get_array(n) : NULL;
+    if (!arr || json_array_get_length(arr) < 1 || json_array_get_length(arr) > CG_ARCH_MAX_POST)
+        return cg_fail(err, CG_ERR_FORMAT, "arch: \"post\" must be a list of 1 to %d stages", CG_ARCH_MAX_POST);
+    for (guint i = 0; i < json_array_get_length(arr); i++) {
+        JsonNode *e = json_array_get_element(arr, i);
+        if (JSON_NODE_TYPE(e) != JSON_NODE_OBJECT)
+            return cg_fail(err, CG_ERR_FORMAT, "arch: each \"post\" stage must be an object");
+        JsonObject *stage = json_node_get_object(e);
+        GList *members = json_object_get_members(stage);
+        const char *unknown = NULL;
+        for (GList *m = members; m && !unknown; m = m->next)
+            if (lookup(m->data, post_keys, COUNT(post_keys)) < 0)
+                unknown = m->data;
+        cg_status st = unknown ? cg_fail(err, CG_ERR_FORMAT, "arch: unknown key \"%s\" in a post stage", unknown)
+                               : parse_post(stage, a->styles, &a->post[a->n_post], err);
+        g_list_free(members);
+        if (st != CG_OK)
+            return st;
+        a->n_post++;
+    }
+    /* Several stages blend by their styles' weights: each has its own style. */
+    for (int i = 0; i < a->n_post; i++)
+        for (int j = 0; j < a->n_post; j++)
+            if (a->n_post > 1 && (a->post[i].style < 0 || (i != j && a->post[i].style == a->post[j].style)))
+                return cg_fail(err, CG_ERR_FORMAT, "arch: several post stages need a \"post_style\" each, all different");
+    return CG_OK;
+}
 
 cg_status cg_arch_parse(const char *json, cg_arch *a, cg_error *err)
 {
@@ -166,11 +248,6 @@ cg_status cg_arch_parse(const char *json, cg_arch *a, cg_error *err)
         (st = get_int(o, "residual_blur", 0, 0, 64, &a->residual_blur, err)) ||
         (st = get_int(o, "residual_guided", 0, 0, 8, &a->residual_guided, err)) ||
         (st = get_int(o, "guided_radius", 4, 1, 32, &a->guided_radius, err)) ||
-        (st = get_int(o, "post_kuwahara", 0, 0, 4, &a->post_kuwahara, err)) ||
-        (st = get_int(o, "post_smooth", 0, 0, 8, &a->post_smooth, err)) ||
-        (st = get_int(o, "post_smooth_radius", 3, 1, 32, &a->post_smooth_radius, err)) ||
-        (st = get_int(o, "post_bands", 0, 0, 32, &a->post_bands, err)) ||
-        (st = get_int(o, "post_style", -1, -1, 63, &a->post_style, err)) ||
         (st = get_enum(o, "norm", enc ? CG_NORM_NONE : CG_NORM_INSTANCE, norm_names, COUNT(norm_names), &norm, err)) ||
         (st = get_enum(o, "activation", CG_ACT_LEAKY_RELU, act_names, COUNT(act_names), &act, err)) ||
         (st = get_enum(o, "upsample", CG_UP_NEAREST, up_names, COUNT(up_names), &up, err)) ||
@@ -183,9 +260,7 @@ cg_status cg_arch_parse(const char *json, cg_arch *a, cg_error *err)
     a->upsample = (cg_arch_upsample)up;
     if ((st = get_float(o, "slope", 0.2f, 0, 1, false, &a->slope, err)) ||
         (st = get_float(o, "guided_eps", 0.01f, 0, 1, true, &a->guided_eps, err)) ||
-        (st = get_float(o, "post_kuwahara_radius", 6.0f, 1, 32, false, &a->post_kuwahara_radius, err)) ||
-        (st = get_float(o, "post_smooth_eps", 0.01f, 0, 1, true, &a->post_smooth_eps, err)) ||
-        (st = get_float(o, "post_band_width", 0.3f, 0, 1, true, &a->post_band_width, err)))
+        (st = parse_posts(o, a, err)))
         goto out;
     if (json_object_has_member(o, "attention")) {
         JsonNode *n = json_object_get_member(o, "attention");
@@ -248,18 +323,8 @@ cg_status cg_arch_parse(const char *json, cg_arch *a, cg_error *err)
         st = cg_fail(err, CG_ERR_FORMAT, "arch: \"residual_guided\" needs 3 channels, not %d", a->in_channels);
         goto out;
     }
-    if (a->post_bands == 1) {
-        st = cg_fail(err, CG_ERR_FORMAT, "arch: \"post_bands\" is 0 (none) or 2 to 32, not 1");
-        goto out;
-    }
     if (cg_arch_has_post(a) && (!gen || a->out_channels != 3)) {
-        st = cg_fail(err, CG_ERR_FORMAT, "arch: \"%s\" needs a generator with 3 output channels",
-                     a->post_kuwahara ? "post_kuwahara" : a->post_smooth ? "post_smooth" : "post_bands");
-        goto out;
-    }
-    if (a->post_style >= 0 && (!cg_arch_has_post(a) || a->post_style >= a->styles)) {
-        st = cg_fail(err, CG_ERR_FORMAT, "arch: \"post_style\" %d needs a post stage and a style of that index (%d styles)",
-                     a->post_style, a->styles);
+        st = cg_fail(err, CG_ERR_FORMAT, "arch: a post stage needs a generator with 3 output channels");
         goto out;
     }
     if ((int64_t)a->width << (gen ? a->downsamples : a->layers) > 4096) {
@@ -270,6 +335,28 @@ cg_status cg_arch_parse(const char *json, cg_arch *a, cg_error *err)
 out:
     g_object_unref(parser);
     return st;
+}
+
+/* A post stage's keys, the settings of each part it has. */
+static void add_post(JsonBuilder *b, const cg_arch_post *p)
+{
+#define INT(k, v) (json_builder_set_member_name(b, k), json_builder_add_int_value(b, v))
+    if (p->kuwahara) {
+        INT("post_kuwahara", p->kuwahara);
+        add_float(b, "post_kuwahara_radius", p->kuwahara_radius);
+    }
+    if (p->smooth) {
+        INT("post_smooth", p->smooth);
+        INT("post_smooth_radius", p->smooth_radius);
+        add_float(b, "post_smooth_eps", p->smooth_eps);
+    }
+    if (p->bands) {
+        INT("post_bands", p->bands);
+        add_float(b, "post_band_width", p->band_width);
+    }
+    if (p->style >= 0)
+        INT("post_style", p->style);
+#undef INT
 }
 
 char *cg_arch_to_json(const cg_arch *a)
@@ -323,21 +410,18 @@ char *cg_arch_to_json(const cg_arch *a)
             INT("guided_radius", a->guided_radius);
             add_float(b, "guided_eps", a->guided_eps);
         }
-        if (a->post_kuwahara) {
-            INT("post_kuwahara", a->post_kuwahara);
-            add_float(b, "post_kuwahara_radius", a->post_kuwahara_radius);
+        if (a->n_post == 1)
+            add_post(b, &a->post[0]);
+        if (a->n_post > 1) {
+            json_builder_set_member_name(b, "post");
+            json_builder_begin_array(b);
+            for (int i = 0; i < a->n_post; i++) {
+                json_builder_begin_object(b);
+                add_post(b, &a->post[i]);
+                json_builder_end_object(b);
+            }
+            json_builder_end_array(b);
         }
-        if (a->post_smooth) {
-            INT("post_smooth", a->post_smooth);
-            INT("post_smooth_radius", a->post_smooth_radius);
-            add_float(b, "post_smooth_eps", a->post_smooth_eps);
-        }
-        if (a->post_bands) {
-            INT("post_bands", a->post_bands);
-            add_float(b, "post_band_width", a->post_band_width);
-        }
-        if (a->post_style >= 0)
-            INT("post_style", a->post_style);
     } else {
         INT("layers", a->layers);
         json_builder_set_member_name(b, "spectral_norm");
@@ -377,34 +461,41 @@ void cg_arch_guided_base(const cg_arch *a, const float *x, int64_t n, int64_t h,
 
 bool cg_arch_has_post(const cg_arch *a)
 {
-    return a->post_kuwahara > 0 || a->post_smooth > 0 || a->post_bands > 0;
+    return a->n_post > 0;
 }
 
-float cg_arch_post_weight(const cg_arch *a, const float *style_weights)
+/* How much of stage p's change a picture with these style weights gets. */
+static float post_weight(const cg_arch_post *p, const float *style_weights)
 {
-    if (a->post_style < 0)
+    if (p->style < 0)
         return 1.0f;
-    float f = style_weights ? style_weights[a->post_style] : (a->post_style == 0);
+    float f = style_weights ? style_weights[p->style] : (p->style == 0);
     return f < 0 ? 0.0f : f > 1 ? 1.0f : f;
 }
 
-/* The Kuwahara filter of the post stage: the painted teacher's, at post_kuwahara_radius. */
-static cg_kuwahara_params post_kuwahara_params(const cg_arch *a)
+/* The Kuwahara filter of a post stage: the painted teacher's, at its radius. */
+static cg_kuwahara_params post_kuwahara_params(const cg_arch_post *p)
 {
     cg_kuwahara_params k = cg_kuwahara_defaults();
-    k.radius = a->post_kuwahara_radius;
+    k.radius = p->kuwahara_radius;
     return k;
 }
 
 int cg_arch_post_radius(const cg_arch *a)
 {
-    cg_kuwahara_params k = post_kuwahara_params(a);
-    return 2 * a->post_smooth_radius * a->post_smooth + cgf_kuwahara_reach(&k) * a->post_kuwahara;
+    int far = 0;
+    for (int i = 0; i < a->n_post; i++) {
+        const cg_arch_post *p = &a->post[i];
+        cg_kuwahara_params k = post_kuwahara_params(p);
+        int r = 2 * p->smooth_radius * p->smooth + cgf_kuwahara_reach(&k) * p->kuwahara;
+        far = r > far ? r : far;
+    }
+    return far;
 }
 
-/* post_kuwahara passes over image i's planes p (in [0, 1]), through an RGBA
+/* The stage's Kuwahara passes over planes p (in [0, 1]), through an RGBA
  * image as the filter takes it. */
-static cg_status kuwahara_planes(const cg_arch *a, float *p[3], int64_t h, int64_t w, cg_error *err)
+static cg_status kuwahara_planes(const cg_arch_post *post, float *p[3], int64_t h, int64_t w, cg_error *err)
 {
     cg_image *img = cg_image_new((int)w, (int)h, err);
     if (!img)
@@ -415,9 +506,9 @@ static cg_status kuwahara_planes(const cg_arch *a, float *p[3], int64_t h, int64
             img->pixels[4 * k + c] = p[c][k];
         img->pixels[4 * k + 3] = 1.0f;
     }
-    cg_kuwahara_params kp = post_kuwahara_params(a);
+    cg_kuwahara_params kp = post_kuwahara_params(post);
     cg_status st = CG_OK;
-    for (int pass = 0; pass < a->post_kuwahara && st == CG_OK; pass++)
+    for (int pass = 0; pass < post->kuwahara && st == CG_OK; pass++)
         st = cg_filter_kuwahara(img, img, &kp, err);
     for (int64_t k = 0; k < plane && st == CG_OK; k++)
         for (int c = 0; c < 3; c++)
@@ -440,30 +531,58 @@ static float band_luma(float luma, int bands, float width)
     return k / (bands - 1);
 }
 
-cg_status cg_arch_post(const cg_arch *a, float *y, int64_t n, int64_t h, int64_t w, float *scratch, cg_error *err)
+/* Stage p on the 3 planes at y (values in [-1, 1]), in place. */
+static cg_status run_post(const cg_arch_post *post, float *y, int64_t h, int64_t w, float *scratch, cg_error *err)
 {
     /* In [0, 1] colour units, as the guided base; eps is a variance there. */
     const int64_t plane = h * w;
-    cg_status st = CG_OK;
-    for (int64_t i = 0; i < 3 * n * plane; i++)
+    for (int64_t i = 0; i < 3 * plane; i++)
         y[i] = 0.5f * y[i] + 0.5f;
-    for (int64_t i = 0; i < n && st == CG_OK; i++) {
-        float *p[3] = {y + (3 * i) * plane, y + (3 * i + 1) * plane, y + (3 * i + 2) * plane};
-        const float *src[3] = {p[0], p[1], p[2]};
-        if (a->post_kuwahara && (st = kuwahara_planes(a, p, h, w, err)) != CG_OK)
-            break;
-        for (int pass = 0; pass < a->post_smooth; pass++)
-            cgf_guided_color(src, p, 1, scratch, (int)w, (int)h, a->post_smooth_radius, a->post_smooth_eps);
-        if (a->post_bands)
-            for (int64_t k = 0; k < plane; k++) {
-                /* The same shift on R, G and B moves luma and keeps B - Y and R - Y. */
-                float luma = 0.299f * p[0][k] + 0.587f * p[1][k] + 0.114f * p[2][k];
-                float shift = band_luma(luma, a->post_bands, a->post_band_width) - luma;
-                for (int c = 0; c < 3; c++)
-                    p[c][k] += shift;
-            }
-    }
-    for (int64_t i = 0; i < 3 * n * plane; i++)
+    float *p[3] = {y, y + plane, y + 2 * plane};
+    const float *src[3] = {p[0], p[1], p[2]};
+    cg_status st = post->kuwahara ? kuwahara_planes(post, p, h, w, err) : CG_OK;
+    for (int pass = 0; pass < post->smooth && st == CG_OK; pass++)
+        cgf_guided_color(src, p, 1, scratch, (int)w, (int)h, post->smooth_radius, post->smooth_eps);
+    if (post->bands && st == CG_OK)
+        for (int64_t k = 0; k < plane; k++) {
+            /* The same shift on R, G and B moves luma and keeps B - Y and R - Y. */
+            float luma = 0.299f * p[0][k] + 0.587f * p[1][k] + 0.114f * p[2][k];
+            float shift = band_luma(luma, post->bands, post->band_width) - luma;
+            for (int c = 0; c < 3; c++)
+                p[c][k] += shift;
+        }
+    for (int64_t i = 0; i < 3 * plane; i++)
         y[i] = 2.0f * y[i] - 1.0f;
     return st;
+}
+
+cg_status cg_arch_post_apply(const cg_arch *a, float *y, int64_t h, int64_t w, const float *style_weights,
+                             float *scratch, cg_error *err)
+{
+    const int64_t n = 3 * h * w;
+    float *kept = scratch + CG_ARCH_GUIDED_SCRATCH * h * w, *work = kept + n;
+    int active = 0, whole = -1;
+    for (int i = 0; i < a->n_post; i++)
+        if (post_weight(&a->post[i], style_weights) > 0) {
+            active++;
+            whole = post_weight(&a->post[i], style_weights) == 1 ? i : -1;
+        }
+    /* One stage at full weight replaces the output outright. */
+    if (active == 1 && whole >= 0)
+        return run_post(&a->post[whole], y, h, w, scratch, err);
+    if (!active)
+        return CG_OK;
+    memcpy(kept, y, (size_t)n * sizeof(float));
+    for (int i = 0; i < a->n_post; i++) {
+        const float f = post_weight(&a->post[i], style_weights);
+        if (f <= 0)
+            continue;
+        memcpy(work, kept, (size_t)n * sizeof(float));
+        cg_status st = run_post(&a->post[i], work, h, w, scratch, err);
+        if (st != CG_OK)
+            return st;
+        for (int64_t k = 0; k < n; k++)
+            y[k] += f * (work[k] - kept[k]);
+    }
+    return CG_OK;
 }

@@ -373,21 +373,21 @@ static cg_tensor *forward_generator(cg_net *net, cg_graph *g, cg_tensor *x, cg_t
      * added as a constant, so the gradient passes straight through it. */
     const int64_t n = out->dim[0], oh = out->dim[2], ow = out->dim[3];
     cg_tensor *change = cg_graph_tensor4(g, n, 3, oh, ow);
-    cg_tensor *scratch = cg_graph_tensor4(g, 1, CG_ARCH_GUIDED_SCRATCH, oh, ow);
+    cg_tensor *scratch = cg_graph_tensor4(g, 1, CG_ARCH_POST_SCRATCH, oh, ow);
     if (!change || !scratch)
         return NULL;
     memcpy(change->data, out->data, (size_t)(n * 3 * oh * ow) * sizeof(float));
-    cg_error err = {0};
-    if (cg_arch_post(a, change->data, n, oh, ow, scratch->data, &err) != CG_OK) {
-        cg_graph_fail(g, &err);
-        return NULL;
-    }
     const int64_t per = 3 * oh * ow;
     for (int64_t i = 0; i < n; i++) {
-        float f = cg_arch_post_weight(a, style ? style->data + i * a->styles : NULL);
-        for (int64_t k = i * per; k < (i + 1) * per; k++)
-            change->data[k] = f * (change->data[k] - out->data[k]);
+        cg_error err = {0};
+        if (cg_arch_post_apply(a, change->data + i * per, oh, ow, style ? style->data + i * a->styles : NULL,
+                               scratch->data, &err) != CG_OK) {
+            cg_graph_fail(g, &err);
+            return NULL;
+        }
     }
+    for (int64_t k = 0; k < n * per; k++)
+        change->data[k] -= out->data[k];
     return cg_add(g, out, change);
 }
 

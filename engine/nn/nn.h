@@ -20,6 +20,20 @@ typedef enum cg_arch_activation { CG_ACT_RELU, CG_ACT_LEAKY_RELU } cg_arch_activ
 typedef enum cg_arch_upsample { CG_UP_NEAREST, CG_UP_BILINEAR, CG_UP_TRANSPOSED } cg_arch_upsample;
 typedef enum cg_arch_attention { CG_ATTN_CAM, CG_ATTN_SELF, CG_ATTN_CBAM } cg_arch_attention;
 
+/* A post stage: a fixed function of the generator's output, blended in by
+ * one style's weight (or whole, for every style). */
+#define CG_ARCH_MAX_POST 4
+typedef struct cg_arch_post {
+    int style;              /* the style whose weight it is applied by (-1: every style) */
+    int kuwahara;           /* passes of the Kuwahara filter over the output (brush marks), first */
+    float kuwahara_radius;  /* its radius (default 6; the rest cg_kuwahara_defaults) */
+    int smooth;             /* passes of the output's own colour-guided filter */
+    int smooth_radius;      /* its radius (default 3) */
+    float smooth_eps;       /* its eps (default 0.01) */
+    int bands;              /* luma bands of the output (0: none) */
+    float band_width;       /* the ramp between two bands, in bands (default 0.3) */
+} cg_arch_post;
+
 typedef struct cg_arch {
     cg_arch_type type;
     int in_channels, out_channels, width, downsamples, blocks, styles, layers;
@@ -36,14 +50,8 @@ typedef struct cg_arch {
     int residual_guided; /* ... or this many passes of the colour-guided filter */
     int guided_radius;   /* its radius (default 4) */
     float guided_eps;    /* its eps (default 0.01) */
-    int post_kuwahara;        /* passes of the Kuwahara filter over the output (brush marks), first */
-    float post_kuwahara_radius; /* its radius (default 6; the rest cg_kuwahara_defaults) */
-    int post_smooth;          /* passes of the output's own colour-guided filter */
-    int post_smooth_radius;   /* its radius (default 3) */
-    float post_smooth_eps;    /* its eps (default 0.01) */
-    int post_bands;           /* luma bands of the output (0: none) */
-    float post_band_width;    /* the ramp between two bands, in bands (default 0.3) */
-    int post_style;           /* the style whose weight the post stage is applied by (-1: every style) */
+    cg_arch_post post[CG_ARCH_MAX_POST]; /* post stages, each a fixed function of the output */
+    int n_post;
     int code;                 /* style_encoder: the learnt code's length (the constant 1 not counted) */
     int side;                 /* style_encoder: the side of the square crops of references it learnt from */
     int load_side;            /* style_encoder: the short side those references were loaded at (0: not known) */
@@ -59,23 +67,27 @@ typedef struct cg_arch {
 void cg_arch_guided_base(const cg_arch *a, const float *x, int64_t n, int64_t h, int64_t w, float *out,
                          float *scratch);
 
-/* The post stage of a generator with post_kuwahara, post_smooth or
- * post_bands, in place on n images of 3 planes h x w at y (values in [-1, 1]):
- * post_kuwahara passes of the anisotropic Kuwahara filter (the painted
- * teacher's brush marks), then post_smooth passes of the colour-guided filter
- * of the output by itself, then each pixel's luma moved onto post_bands flat
- * levels with a post_band_width ramp between them, its chroma kept. scratch
- * holds CG_ARCH_GUIDED_SCRATCH planes; the Kuwahara passes allocate their own
- * (CG_ERR_NOMEM when they cannot, y then half changed). The graph and the
- * executor both call it; the graph passes the gradient straight through. */
+/* The post stages of a generator, on one image of 3 planes h x w at y (values
+ * in [-1, 1]), in place. A stage runs post_kuwahara passes of the anisotropic
+ * Kuwahara filter (the painted teacher's brush marks), then post_smooth passes
+ * of the colour-guided filter of the output by itself, then moves each pixel's
+ * luma onto post_bands flat levels with a post_band_width ramp between them,
+ * its chroma kept. Every stage reads the same output y; the picture gets
+ * y + sum of f * (stage(y) - y), f being the stage's style's weight in
+ * style_weights clamped to [0, 1] (NULL weights: style 0 alone), or 1 for a
+ * stage of every style. scratch holds CG_ARCH_POST_SCRATCH planes; the
+ * Kuwahara passes allocate their own (CG_ERR_NOMEM when they cannot, y then
+ * half changed). The graph and the executor both call it; the graph passes
+ * the gradient straight through. */
+#define CG_ARCH_POST_SCRATCH (CG_ARCH_GUIDED_SCRATCH + 6)
 bool cg_arch_has_post(const cg_arch *a);
-/* How much of the post stage's change a picture with these style weights
- * gets: 1 without post_style (NULL weights mean style 0 alone), else the
- * weight of post_style, clamped to [0, 1]. The output is y + f * (post(y) - y). */
-float cg_arch_post_weight(const cg_arch *a, const float *style_weights);
-cg_status cg_arch_post(const cg_arch *a, float *y, int64_t n, int64_t h, int64_t w, float *scratch, cg_error *err);
-/* How far the post stage reads from a pixel: 2 * radius per smoothing pass,
- * and per Kuwahara pass its longest window axis, its Sobel and its tensor blur. */
+cg_status cg_arch_post_apply(const cg_arch *a, float *y, int64_t h, int64_t w, const float *style_weights,
+                             float *scratch, cg_error *err);
+/* A post stage with the defaults of its settings and nothing to do. */
+cg_arch_post cg_arch_post_defaults(void);
+/* How far the post stages read from a pixel (the farthest of them): 2 *
+ * radius per smoothing pass, and per Kuwahara pass its longest window axis,
+ * its Sobel and its tensor blur. */
 int cg_arch_post_radius(const cg_arch *a);
 
 /* Parses arch JSON (unknown keys and bad values refused, defaults filled). */

@@ -78,7 +78,6 @@ static const opt_def options[] = {
     {"export", "post_smooth", OPT_INT, O(x_post_smooth), "0", 0, 8, NULL},
     {"export", "post_bands", OPT_INT, O(x_post_bands), "0", 0, 32, NULL},
     {"export", "post_kuwahara", OPT_INT, O(x_post_kuwahara), "0", 0, 4, NULL},
-    {"export", "post_style", OPT_STR, O(x_post_style), "", 0, 0, NULL},
     {"encoder", "width", OPT_INT, O(e_width), "16", 1, 256, NULL},
     {"encoder", "layers", OPT_INT, O(e_layers), "4", 1, 8, NULL},
     {"encoder", "code", OPT_INT, O(e_code), "8", 1, 63, NULL},
@@ -382,7 +381,7 @@ static cg_status parse_style_group(cg_train_config *c, GKeyFile *kf, const char 
     s->kind = (tr_style_kind)kind;
     s->filter = filter ? enum_index(TR_TEACHERS, filter) : 0;
     if (st == CG_OK && s->kind == TR_STYLE_FILTER && s->filter <= 0)
-        st = cg_fail(err, CG_ERR_INVALID, "%s: [%s] source = filter needs filter = manga, cel, painted or anime",
+        st = cg_fail(err, CG_ERR_INVALID, "%s: [%s] source = filter needs filter = " TR_TEACHER_CHOICES,
                      c->source_name, group);
     if (st == CG_OK && (s->kind == TR_STYLE_TARGETS || s->kind == TR_STYLE_IMAGES) && !(dir && dir[0]))
         st = cg_fail(err, CG_ERR_INVALID, "%s: [%s] source = %s needs dir = FOLDER", c->source_name, group, source);
@@ -401,6 +400,42 @@ static cg_status parse_style_group(cg_train_config *c, GKeyFile *kf, const char 
     g_free(dir);
     g_free(photos);
     return st;
+}
+
+/* [export NAME]: the post stage the export gives style NAME of a mix alone,
+ * by its weight (its keys those of [export]). */
+static cg_status parse_export_group(cg_train_config *c, GKeyFile *kf, const char *group, cg_error *err)
+{
+    static const char *const keys[] = {"post_kuwahara", "post_smooth", "post_bands"};
+    static const int most[] = {4, 8, 32};
+    cg_export_post p = {0};
+    int *value[] = {&p.kuwahara, &p.smooth, &p.bands};
+    if (g_strlcpy(p.style, group + strlen("export "), sizeof p.style) >= sizeof p.style ||
+        !cg_style_name_valid(p.style))
+        return cg_fail(err, CG_ERR_INVALID, "%s: [%s]: a style name is made of a-z, 0-9, _ and -", c->source_name,
+                       group);
+    char **names = g_key_file_get_keys(kf, group, NULL, NULL);
+    cg_status st = CG_OK;
+    for (int i = 0; names && names[i] && st == CG_OK; i++) {
+        int k = 0;
+        while (k < 3 && strcmp(names[i], keys[k]) != 0)
+            k++;
+        GError *e = NULL;
+        int v = k < 3 ? g_key_file_get_integer(kf, group, names[i], &e) : 0;
+        if (k == 3)
+            st = cg_fail(err, CG_ERR_INVALID, "%s: [%s] %s: unknown key", c->source_name, group, names[i]);
+        else if (e || v < 0 || v > most[k])
+            st = cg_fail(err, CG_ERR_INVALID, "%s: [%s] %s must be a whole number from 0 to %d", c->source_name, group,
+                         names[i], most[k]);
+        else
+            *value[k] = v;
+        g_clear_error(&e);
+    }
+    g_strfreev(names);
+    if (st == CG_OK && !p.kuwahara && !p.smooth && !p.bands)
+        st = cg_fail(err, CG_ERR_INVALID, "%s: [%s] needs post_kuwahara, post_smooth or post_bands", c->source_name,
+                     group);
+    return st == CG_OK ? cg_export_options_set(&c->x_styles, &p, err) : st;
 }
 
 /* [generator] norm's values, in the order of its option's list */
@@ -577,16 +612,19 @@ static cg_status check_config(cg_train_config *c, cg_error *err)
             return cg_fail(err, CG_ERR_INVALID,
                            "%s: multistyle needs [generator] norm = cond_instance or cond_affine, or style_heads = true",
                            f);
-        bool found = !c->x_post_style[0];
-        for (int i = 0; i < c->n_styles && !found; i++)
-            found = strcmp(c->styles[i].name, c->x_post_style) == 0;
-        if (!found)
-            return cg_fail(err, CG_ERR_INVALID, "%s: [export] post_style: \"%s\" is none of the [style NAME] groups", f,
-                           c->x_post_style);
+        for (int k = 0; k < c->x_styles.n_post; k++) {
+            bool found = false;
+            for (int i = 0; i < c->n_styles && !found; i++)
+                found = strcmp(c->styles[i].name, c->x_styles.post[k].style) == 0;
+            if (!found)
+                return cg_fail(err, CG_ERR_INVALID, "%s: [export %s]: \"%s\" is none of the [style NAME] groups", f,
+                               c->x_styles.post[k].style, c->x_styles.post[k].style);
+        }
     } else if (c->n_styles > 0) {
         return cg_fail(err, CG_ERR_INVALID, "%s: [style %s] groups are for multistyle mode", f, c->styles[0].name);
-    } else if (c->x_post_style[0]) {
-        return cg_fail(err, CG_ERR_INVALID, "%s: [export] post_style is for multistyle mode", f);
+    } else if (c->x_styles.n_post > 0) {
+        return cg_fail(err, CG_ERR_INVALID, "%s: [export %s] groups are for multistyle mode", f,
+                       c->x_styles.post[0].style);
     } else if (c->mode == TR_REFERENCE) {
         if (!c->references[0])
             return cg_fail(err, CG_ERR_INVALID, "%s: [data] references is needed in reference mode", f);
@@ -771,6 +809,10 @@ cg_train_config *cg_train_config_parse(const char *text, const char *base_dir, c
             st = parse_style_group(c, kf, groups[gi], base_dir, err);
             continue;
         }
+        if (g_str_has_prefix(groups[gi], "export ")) {
+            st = parse_export_group(c, kf, groups[gi], err);
+            continue;
+        }
         char **keys = g_key_file_get_keys(kf, groups[gi], NULL, NULL);
         bool group_known = false;
         for (int i = 0; i < N_OPTIONS; i++)
@@ -781,7 +823,10 @@ cg_train_config *cg_train_config_parse(const char *text, const char *base_dir, c
             bool known = strcmp(groups[gi], "run") == 0 && strcmp(keys[k], "dir") == 0;
             for (int i = 0; i < N_OPTIONS; i++)
                 known |= strcmp(options[i].group, groups[gi]) == 0 && strcmp(options[i].key, keys[k]) == 0;
-            if (!known)
+            if (!known && strcmp(groups[gi], "export") == 0 && strcmp(keys[k], "post_style") == 0)
+                st = cg_fail(err, CG_ERR_INVALID, "%s: [export] post_style: give that style's post stage a group of "
+                             "its own, [export NAME]", c->source_name);
+            else if (!known)
                 st = cg_fail(err, CG_ERR_INVALID, "%s: [%s] %s: unknown key", c->source_name, groups[gi], keys[k]);
         }
         g_strfreev(keys);
@@ -860,9 +905,10 @@ const char *cg_train_config_run_dir(const cg_train_config *c) { return c->run_di
 
 cg_export_options cg_train_config_export(const cg_train_config *c)
 {
-    cg_export_options o = {
-        .post_smooth = c->x_post_smooth, .post_bands = c->x_post_bands, .post_kuwahara = c->x_post_kuwahara};
-    g_strlcpy(o.post_style, c->x_post_style ? c->x_post_style : "", sizeof o.post_style);
+    cg_export_options o = c->x_styles;
+    cg_export_post every = {.kuwahara = c->x_post_kuwahara, .smooth = c->x_post_smooth, .bands = c->x_post_bands};
+    if (every.kuwahara || every.smooth || every.bands)
+        cg_export_options_set(&o, &every, NULL); /* room: one group per style at most */
     return o;
 }
 

@@ -336,8 +336,20 @@ cg_status tr_teacher_apply(int teacher, cg_image *img, cg_error *err)
     case TR_TEACHER_CEL: return cg_filter_cel(img, img, NULL, err);
     case TR_TEACHER_PAINTED: return cg_filter_painted(img, img, NULL, err);
     case TR_TEACHER_ANIME: return cg_filter_anime(img, img, NULL, err);
+    case TR_TEACHER_HATCHING: return cg_filter_hatching(img, img, NULL, err);
+    case TR_TEACHER_INK: return cg_filter_xdog(img, img, NULL, err);
+    case TR_TEACHER_POSTER: {
+        cg_quantize_params q = cg_quantize_defaults();
+        q.colors = 6;
+        return cg_filter_quantize(img, img, &q, err);
+    }
     default: return cg_fail(err, CG_ERR_INVALID, "no teacher filter %d", teacher);
     }
+}
+
+bool tr_teacher_monochrome(int teacher)
+{
+    return teacher == TR_TEACHER_MANGA || teacher == TR_TEACHER_HATCHING || teacher == TR_TEACHER_INK;
 }
 
 int tr_teacher_of(const char *name)

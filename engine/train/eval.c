@@ -602,11 +602,11 @@ cg_status cg_eval(const char *model_path, const char *data, const cg_eval_option
         o.temporal_images = 4;
     *out = NULL;
     if (o.target_filter && !tr_teacher_of(o.target_filter))
-        return cg_fail(err, CG_ERR_INVALID, "target filter \"%s\": must be manga, cel, painted or anime", o.target_filter);
+        return cg_fail(err, CG_ERR_INVALID, "target filter \"%s\": must be " TR_TEACHER_CHOICES, o.target_filter);
     const int filters = count(o.filters), outputs = count(o.outputs);
     for (int k = 0; k < filters; k++)
         if (!tr_teacher_of(o.filters[k]))
-            return cg_fail(err, CG_ERR_INVALID, "filter \"%s\": must be manga, cel, painted or anime", o.filters[k]);
+            return cg_fail(err, CG_ERR_INVALID, "filter \"%s\": must be " TR_TEACHER_CHOICES, o.filters[k]);
     for (int k = 0; k < outputs; k++)
         if (!g_file_test(o.outputs[k], G_FILE_TEST_IS_DIR))
             return cg_fail(err, CG_ERR_INVALID, "%s: not a folder of outputs", o.outputs[k]);

@@ -51,20 +51,46 @@ static char *portable_recipe(const char *config)
 
 static bool changes_arch(const cg_export_options *opts)
 {
-    return opts && (opts->post_smooth || opts->post_bands || opts->post_kuwahara || opts->post_style[0]);
+    return opts && opts->n_post > 0;
 }
 
-/* What opts changed, as the members of the provenance's "export" object. */
+cg_status cg_export_options_set(cg_export_options *o, const cg_export_post *p, cg_error *err)
+{
+    int i = 0;
+    while (i < o->n_post && strcmp(o->post[i].style, p->style) != 0)
+        i++;
+    if (i == CG_EXPORT_MAX_POST)
+        return cg_fail(err, CG_ERR_INVALID, "export: at most %d post stages", CG_EXPORT_MAX_POST);
+    cg_export_post *dst = &o->post[i];
+    if (i == o->n_post++)
+        *dst = (cg_export_post){0};
+    g_strlcpy(dst->style, p->style, sizeof dst->style);
+    dst->kuwahara = p->kuwahara ? p->kuwahara : dst->kuwahara;
+    dst->smooth = p->smooth ? p->smooth : dst->smooth;
+    dst->bands = p->bands ? p->bands : dst->bands;
+    return CG_OK;
+}
+
+/* What opts changed, added to the "post" list of the provenance's "export"
+ * object x (a re-export adds to an export's list). */
 static void set_export_members(JsonObject *x, const cg_export_options *opts)
 {
-    if (opts->post_kuwahara)
-        json_object_set_int_member(x, "post_kuwahara", opts->post_kuwahara);
-    if (opts->post_smooth)
-        json_object_set_int_member(x, "post_smooth", opts->post_smooth);
-    if (opts->post_bands)
-        json_object_set_int_member(x, "post_bands", opts->post_bands);
-    if (opts->post_style[0])
-        json_object_set_string_member(x, "post_style", opts->post_style);
+    if (!json_object_has_member(x, "post") || !JSON_NODE_HOLDS_ARRAY(json_object_get_member(x, "post")))
+        json_object_set_array_member(x, "post", json_array_new());
+    JsonArray *list = json_object_get_array_member(x, "post");
+    for (int i = 0; i < opts->n_post; i++) {
+        const cg_export_post *p = &opts->post[i];
+        JsonObject *o = json_object_new();
+        if (p->style[0])
+            json_object_set_string_member(o, "post_style", p->style);
+        if (p->kuwahara)
+            json_object_set_int_member(o, "post_kuwahara", p->kuwahara);
+        if (p->smooth)
+            json_object_set_int_member(o, "post_smooth", p->smooth);
+        if (p->bands)
+            json_object_set_int_member(o, "post_bands", p->bands);
+        json_array_add_object_element(list, o);
+    }
 }
 
 static char *provenance_json(const cg_safetensors *f, const char *run_dir, const cg_export_options *opts)
@@ -149,7 +175,7 @@ static int style_index(const char *styles, const char *name)
 }
 
 /* The trained architecture arch (JSON) with opts applied, as new JSON; NULL
- * with err filled when an option does not fit it. The post stage is a fixed
+ * with err filled when an option does not fit it. A post stage is a fixed
  * function, so it may be added to a network trained without one (the card
  * then says the losses never saw it). */
 static char *exported_arch(const char *arch, const char *styles, const cg_export_options *opts, cg_error *err)
@@ -157,33 +183,59 @@ static char *exported_arch(const char *arch, const char *styles, const cg_export
     cg_arch a;
     if (cg_arch_parse(arch, &a, err) != CG_OK)
         return NULL;
-    if (opts->post_smooth && (opts->post_smooth < 1 || opts->post_smooth > 8)) {
-        cg_fail(err, CG_ERR_INVALID, "post_smooth %d: must be 1..8 (0 keeps the training's)", opts->post_smooth);
+    for (int i = 0; i < opts->n_post; i++) {
+        const cg_export_post *p = &opts->post[i];
+        const char *what = p->style[0] ? p->style : "every style";
+        if (p->smooth && (p->smooth < 1 || p->smooth > 8)) {
+            cg_fail(err, CG_ERR_INVALID, "post_smooth %d (%s): must be 1..8 (0 keeps the training's)", p->smooth, what);
+            return NULL;
+        }
+        if (p->bands && (p->bands < 2 || p->bands > 32)) {
+            cg_fail(err, CG_ERR_INVALID, "post_bands %d (%s): must be 2..32 (0 keeps the training's)", p->bands, what);
+            return NULL;
+        }
+        if (p->kuwahara && (p->kuwahara < 1 || p->kuwahara > 4)) {
+            cg_fail(err, CG_ERR_INVALID, "post_kuwahara %d (%s): must be 1..4 (0 keeps the training's)", p->kuwahara,
+                    what);
+            return NULL;
+        }
+        const int style = p->style[0] ? style_index(styles, p->style) : -1;
+        if (p->style[0] && style < 0) {
+            cg_fail(err, CG_ERR_INVALID, "post_style: the model has no style \"%s\"", p->style);
+            return NULL;
+        }
+        /* The stage for that style; else the one for every style, which
+         * becomes that style's; else a new one. */
+        int k = 0;
+        while (k < a.n_post && a.post[k].style != style)
+            k++;
+        if (k == a.n_post && style >= 0 && a.n_post == 1 && a.post[0].style < 0)
+            k = 0;
+        if (k == a.n_post) {
+            if (k == CG_ARCH_MAX_POST) {
+                cg_fail(err, CG_ERR_INVALID, "export: at most %d post stages", CG_ARCH_MAX_POST);
+                return NULL;
+            }
+            a.post[a.n_post++] = cg_arch_post_defaults();
+        }
+        cg_arch_post *q = &a.post[k];
+        q->style = style;
+        q->kuwahara = p->kuwahara ? p->kuwahara : q->kuwahara;
+        q->smooth = p->smooth ? p->smooth : q->smooth;
+        q->bands = p->bands ? p->bands : q->bands;
+        if (!q->kuwahara && !q->smooth && !q->bands) {
+            cg_fail(err, CG_ERR_INVALID, "post_style %s: give post_kuwahara, post_smooth or post_bands for the stage it is for",
+                    what);
+            return NULL;
+        }
+    }
+    /* Parsed again for the rules between stages (each its own style). */
+    char *json = cg_arch_to_json(&a);
+    if (cg_arch_parse(json, &a, err) != CG_OK) {
+        g_free(json);
         return NULL;
     }
-    if (opts->post_bands && (opts->post_bands < 2 || opts->post_bands > 32)) {
-        cg_fail(err, CG_ERR_INVALID, "post_bands %d: must be 2..32 (0 keeps the training's)", opts->post_bands);
-        return NULL;
-    }
-    if (opts->post_kuwahara && (opts->post_kuwahara < 1 || opts->post_kuwahara > 4)) {
-        cg_fail(err, CG_ERR_INVALID, "post_kuwahara %d: must be 1..4 (0 keeps the training's)", opts->post_kuwahara);
-        return NULL;
-    }
-    if (opts->post_style[0] && (a.post_style = style_index(styles, opts->post_style)) < 0) {
-        cg_fail(err, CG_ERR_INVALID, "post_style: the model has no style \"%s\"", opts->post_style);
-        return NULL;
-    }
-    if (opts->post_smooth)
-        a.post_smooth = opts->post_smooth;
-    if (opts->post_bands)
-        a.post_bands = opts->post_bands;
-    if (opts->post_kuwahara)
-        a.post_kuwahara = opts->post_kuwahara;
-    if (!cg_arch_has_post(&a)) {
-        cg_fail(err, CG_ERR_INVALID, "post_style: give post_kuwahara, post_smooth or post_bands for the stage it is for");
-        return NULL;
-    }
-    return cg_arch_to_json(&a);
+    return json;
 }
 
 cg_status cg_run_export(const char *run_dir, const char *out_model, const cg_export_options *opts, cg_error *err)

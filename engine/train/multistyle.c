@@ -214,7 +214,7 @@ static char *styles_json(const tr_trainer *t)
         const tr_style_config *sc = &c->styles[k];
         const char *mode = sc->kind == TR_STYLE_IDENTITY ? "identity" : sc->kind == TR_STYLE_IMAGES ? "multi" : "pix2pix";
         char *e = tr_style_entry_json(sc->name, sc->display_name, sc->description, mode,
-                                      sc->kind == TR_STYLE_FILTER && sc->filter == TR_TEACHER_MANGA, false);
+                                      sc->kind == TR_STYLE_FILTER && tr_teacher_monochrome(sc->filter), false);
         g_string_append_printf(s, "%s%s", k ? ", " : "", e);
         g_free(e);
     }

@@ -119,7 +119,7 @@ static int sample(tr_trainer *t, int n, float **cols, int max_cols, float *heat,
 static char *styles_json(const tr_trainer *t)
 {
     return tr_style_entry_json(t->cfg->name, t->cfg->display_name, t->cfg->description, "pix2pix",
-                               t->cfg->target_filter == TR_TEACHER_MANGA, true);
+                               tr_teacher_monochrome(t->cfg->target_filter), true);
 }
 
 static void release(tr_trainer *t)

@@ -23,9 +23,22 @@ typedef enum { TR_PIX2PIX, TR_CYCLEGAN, TR_ATTENTION, TR_MULTISTYLE, TR_REFERENC
 typedef enum { TR_GAN_BCE, TR_GAN_LSGAN, TR_GAN_HINGE } tr_gan;
 typedef enum { TR_FEATURES_FIXED, TR_FEATURES_DISCRIMINATOR } tr_features_kind;
 typedef enum { TR_STYLE_FILTER, TR_STYLE_TARGETS, TR_STYLE_IMAGES, TR_STYLE_IDENTITY } tr_style_kind;
-/* Teacher filters, in the order of their names in TR_TEACHERS. */
-typedef enum { TR_TEACHER_NONE, TR_TEACHER_MANGA, TR_TEACHER_CEL, TR_TEACHER_PAINTED, TR_TEACHER_ANIME } tr_teacher;
-#define TR_TEACHERS "none|manga|cel|painted|anime"
+/* Teacher filters, in the order of their names in TR_TEACHERS: the four
+ * styles' teachers, then three looks a reference model also learns from
+ * (pencil hatching, XDoG ink lines alone, a 6-colour poster). */
+typedef enum {
+    TR_TEACHER_NONE,
+    TR_TEACHER_MANGA,
+    TR_TEACHER_CEL,
+    TR_TEACHER_PAINTED,
+    TR_TEACHER_ANIME,
+    TR_TEACHER_HATCHING,
+    TR_TEACHER_INK,
+    TR_TEACHER_POSTER
+} tr_teacher;
+#define TR_TEACHERS "none|manga|cel|painted|anime|hatching|ink|poster"
+/* The teachers' names for messages: "manga, cel, ... or poster". */
+#define TR_TEACHER_CHOICES "manga, cel, painted, anime, hatching, ink or poster"
 
 typedef struct tr_style_config {
     char *name, *display_name, *description;
@@ -71,7 +84,7 @@ struct cg_train_config {
     int x_post_smooth;    /* [export] post_smooth: 0, or the exported model's passes */
     int x_post_bands;     /* [export] post_bands: 0, or the exported model's bands */
     int x_post_kuwahara;  /* [export] post_kuwahara: 0, or the exported model's Kuwahara passes */
-    char *x_post_style;   /* [export] post_style: "", or the style its post stage is for */
+    cg_export_options x_styles; /* [export NAME] groups: the post stage of style NAME */
     int g_post_smooth_radius;
     double g_post_smooth_eps;
     int g_post_bands;     /* luma bands of the output (0: none) */
@@ -137,6 +150,8 @@ cg_status tr_dataset_apply_teacher(cg_dataset *d, int filter, cg_error *err);
 cg_status tr_teacher_apply(int teacher, cg_image *img, cg_error *err);
 /* The tr_teacher named name (not "none"), or 0. */
 int tr_teacher_of(const char *name);
+/* Whether teacher t draws in grey only (its style is marked monochrome). */
+bool tr_teacher_monochrome(int teacher);
 /* The name of teacher index t (tr_teacher_of's inverse); caller g_frees. */
 char *tr_teacher_name(int teacher);
 /* The image as float RGBA in [0, 1] (for teachers, evaluation). Caller frees. */

@@ -112,24 +112,36 @@ const char *cg_train_config_run_dir(const cg_train_config *c);
  * discriminator losses, against steps. */
 cg_status cg_run_plot(const char *run_dir, const char *out_png, cg_error *err);
 
-/* What cg_run_export changes in the model it writes; all zero (or a NULL
- * pointer) writes the network as it was trained. */
+/* One post stage an export adds to the model or changes in it (a fixed
+ * function of the output, so it may be added to a network trained without
+ * one). */
+typedef struct cg_export_post {
+    char style[65]; /* a style of the model: the stage is that style's alone,
+                     * by its weight in a mix; "": every style (a model's stage
+                     * for every style becomes this style's when given one) */
+    int kuwahara;   /* 1..4: the stage starts with this many passes of the
+                     * Kuwahara filter (brush marks); 0 as trained (none) */
+    int smooth;     /* 1..8: then smooths the output this many times with its
+                     * own guided filter; 0 as trained */
+    int bands;      /* 2..32: then moves luma onto this many flat bands; 0 as
+                     * trained */
+} cg_export_post;
+
+/* What cg_run_export changes in the model it writes: a stage per style at
+ * most; none (or a NULL pointer) writes the network as it was trained. */
+#define CG_EXPORT_MAX_POST 4
 typedef struct cg_export_options {
-    int post_smooth; /* 1..8: the model's post stage smooths its output this
-                      * many times instead of as many as in training; 0 as
-                      * trained */
-    int post_bands;  /* 2..32: the post stage moves luma onto this many flat
-                      * bands; 0 as trained */
-    int post_kuwahara; /* 1..4: the post stage starts with this many passes of
-                        * the Kuwahara filter (brush marks); 0 as trained */
-    char post_style[65]; /* a style of the model: the post stage applies to it
-                          * alone, by its weight in a mix; "" as trained.
-                          * Any of these may add a post stage to a network
-                          * trained without one */
+    cg_export_post post[CG_EXPORT_MAX_POST];
+    int n_post;
 } cg_export_options;
 
-/* The export options that c's [export] group sets (all zero when it has
- * none): what `comicgan export --recipe` applies. */
+/* Sets p's non-zero settings on o's stage for p->style, adding that stage
+ * when o has none; CG_ERR_INVALID when o already holds CG_EXPORT_MAX_POST. */
+cg_status cg_export_options_set(cg_export_options *o, const cg_export_post *p, cg_error *err);
+
+/* The export options that c's [export] group (every style) and [export NAME]
+ * groups (style NAME) set, none when it has none: what `comicgan export
+ * --recipe` applies. */
 cg_export_options cg_train_config_export(const cg_train_config *c);
 
 /* Writes the trained generator of run_dir's checkpoint as a model file at

@@ -186,6 +186,68 @@ static void test_post_style_executor(void)
     g_free(gated);
 }
 
+/* Post stages for two styles of a mix ("post": a list): the executor, whole
+ * and tiled, agrees with the graph; a style alone gets its own stage (as a
+ * model with that stage only), and a half-and-half mix gets half of each
+ * stage's change. */
+static void test_post_stages_executor(void)
+{
+    const char *base = "{\"type\": \"resnet\", \"width\": 8, \"downsamples\": 2, \"blocks\": 1, "
+                       "\"norm\": \"cond_affine\", \"styles\": 3, \"style_heads\": true, \"residual\": true, "
+                       "\"residual_guided\": 1, \"guided_radius\": 3%s}";
+    const char *flat_stage = "\"post_smooth\": 2, \"post_smooth_radius\": 2, \"post_bands\": 4, \"post_style\": 1";
+    const char *ink_stage = "\"post_kuwahara\": 1, \"post_kuwahara_radius\": 3, \"post_style\": 0";
+    const char *styles = "[{\"name\": \"ink\"}, {\"name\": \"flat\"}, {\"name\": \"identity\", \"mode\": \"identity\"}]";
+    char *both = g_strdup_printf(", \"post\": [{%s}, {%s}]", flat_stage, ink_stage);
+    char *flat_only = g_strdup_printf(", %s", flat_stage), *ink_only = g_strdup_printf(", %s", ink_stage);
+    char *archs_text[4] = {g_strdup_printf(base, both), g_strdup_printf(base, flat_only),
+                           g_strdup_printf(base, ink_only), g_strdup_printf(base, "")};
+    cg_model *m[4];
+    for (int i = 0; i < 4; i++)
+        m[i] = random_model(archs_text[i], styles, 37);
+    g_assert_nonnull(strstr(cg_net_arch_json(cg_model_net(m[0])), "\"post\":[{"));
+    cg_image *in = test_image(52, 40, 15);
+    const float ink[3] = {1, 0, 0}, flat[3] = {0, 1, 0}, half[3] = {0.5f, 0.5f, 0}, none[3] = {0, 0, 1};
+    cg_image *a = check_executor(m[0], in, ink, "two stages, ink");
+    cg_image *b = check_executor(m[0], in, flat, "two stages, flat");
+    cg_image *c = check_executor(m[0], in, half, "two stages, half of each");
+    cg_image *d = check_executor(m[0], in, none, "two stages, neither style");
+    cg_stylize_options o = cg_stylize_defaults();
+    o.mix = ink;
+    cg_image *ink_alone = stylize_or_die(m[2], in, &o), *ink_plain = stylize_or_die(m[3], in, &o);
+    o.mix = flat;
+    cg_image *flat_alone = stylize_or_die(m[1], in, &o);
+    o.mix = none;
+    cg_image *none_plain = stylize_or_die(m[3], in, &o);
+    o.mix = half;
+    cg_image *half_flat = stylize_or_die(m[1], in, &o), *half_ink = stylize_or_die(m[2], in, &o),
+             *half_plain = stylize_or_die(m[3], in, &o);
+    g_assert_cmpfloat(max_diff(a, ink_alone, false), <, 1e-6);
+    g_assert_cmpfloat(max_diff(b, flat_alone, false), <, 1e-6);
+    g_assert_cmpfloat(max_diff(d, none_plain, false), <, 1e-6);
+    g_assert_cmpfloat(max_diff(a, ink_plain, false), >, 0.02); /* the ink stage did something */
+    double worst = 0;
+    for (int64_t i = 0; i < (int64_t)in->width * in->height; i++)
+        for (int ch = 0; ch < 3; ch++) {
+            float p = half_plain->pixels[4 * i + ch], f = half_flat->pixels[4 * i + ch], k = half_ink->pixels[4 * i + ch];
+            float two = c->pixels[4 * i + ch];
+            if (p > 0 && p < 1 && f > 0 && f < 1 && k > 0 && k < 1 && two > 0 && two < 1) /* unclamped */
+                worst = fmax(worst, fabs(two - (f + k - p)));
+        }
+    g_test_message("half mix against the sum of the two stages' half changes: %.3g", worst);
+    g_assert_cmpfloat(worst, <, 1e-4); /* three rounded outputs summed */
+    cg_image *imgs[] = {a, b, c, d, ink_alone, ink_plain, flat_alone, none_plain, half_flat, half_ink, half_plain, in};
+    for (size_t i = 0; i < G_N_ELEMENTS(imgs); i++)
+        cg_image_free(imgs[i]);
+    for (int i = 0; i < 4; i++) {
+        cg_model_free(m[i]);
+        g_free(archs_text[i]);
+    }
+    g_free(both);
+    g_free(flat_only);
+    g_free(ink_only);
+}
+
 /* A residual model whose last layer gives no change returns its input: the
  * executor adds the input back, as the training graph does. */
 static void test_residual_passes_input(void)
@@ -724,6 +786,7 @@ int main(int argc, char **argv)
     g_test_add_func("/infer/residual_passes_input", test_residual_passes_input);
     g_test_add_func("/infer/style_heads_executor", test_style_heads_executor);
     g_test_add_func("/infer/post_style_executor", test_post_style_executor);
+    g_test_add_func("/infer/post_stages_executor", test_post_stages_executor);
     g_test_add_func("/infer/alpha_and_gray", test_alpha_and_gray);
     g_test_add_func("/infer/strength", test_strength);
     g_test_add_func("/infer/monochrome", test_monochrome);

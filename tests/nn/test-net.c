@@ -135,11 +135,18 @@ static void test_arch_errors(void)
     expect_arch_error("{\"type\": \"resnet\", \"post_bands\": 33}", "\"post_bands\" is 33");
     expect_arch_error("{\"type\": \"resnet\", \"post_smooth\": 9}", "\"post_smooth\" is 9");
     expect_arch_error("{\"type\": \"resnet\", \"post_kuwahara\": 5}", "\"post_kuwahara\" is 5");
-    expect_arch_error("{\"type\": \"patchgan\", \"post_kuwahara\": 1}", "\"post_kuwahara\" needs a generator");
+    expect_arch_error("{\"type\": \"patchgan\", \"post_kuwahara\": 1}", "a post stage needs a generator");
     expect_arch_error("{\"type\": \"resnet\", \"post_smooth\": 1, \"post_smooth_eps\": 0}", "\"post_smooth_eps\" must be");
     expect_arch_error("{\"type\": \"resnet\", \"post_bands\": 4, \"post_band_width\": 0}", "\"post_band_width\" must be");
     expect_arch_error("{\"type\": \"patchgan\", \"post_smooth\": 1}", "3 output channels");
-    expect_arch_error("{\"type\": \"resnet\", \"styles\": 2, \"post_style\": 1}", "needs a post stage");
+    expect_arch_error("{\"type\": \"resnet\", \"styles\": 2, \"post_style\": 1}", "needs post_kuwahara, post_smooth");
+    expect_arch_error("{\"type\": \"resnet\", \"styles\": 2, \"post\": [{\"post_bands\": 4, \"post_style\": 1}, "
+                      "{\"post_smooth\": 1, \"post_style\": 1}]}", "all different");
+    expect_arch_error("{\"type\": \"resnet\", \"styles\": 2, \"post\": [{\"post_bands\": 4, \"post_style\": 1}, "
+                      "{\"post_smooth\": 1}]}", "a \"post_style\" each");
+    expect_arch_error("{\"type\": \"resnet\", \"post_bands\": 4, \"post\": [{\"post_smooth\": 1}]}", "not both");
+    expect_arch_error("{\"type\": \"resnet\", \"post\": [{\"post_blur\": 1}]}", "\"post_blur\" in a post stage");
+    expect_arch_error("{\"type\": \"resnet\", \"post\": []}", "a list of 1 to 4 stages");
     expect_arch_error("{\"type\": \"resnet\", \"styles\": 2, \"post_bands\": 4, \"post_style\": 2}", "(2 styles)");
     expect_arch_error("{\"type\": \"resnet\", \"post_bands\": 4, \"post_style\": -2}", "\"post_style\" is -2");
     expect_arch_error("{\"type\": \"resnet\", \"out_channels\": 1, \"post_bands\": 4}", "3 output channels");

@@ -211,10 +211,11 @@ static void test_config(void)
  * the list of teachers. */
 static void test_config_teachers(void)
 {
-    static const char *const teachers[] = {"manga", "cel", "painted"};
-    char *dir = photos_dir(), *hash[3];
+    static const char *const teachers[] = {"manga", "cel", "painted", "anime", "hatching", "ink", "poster"};
+    enum { N = G_N_ELEMENTS(teachers) };
+    char *dir = photos_dir(), *hash[N];
     cg_error err = {0};
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < N; i++) {
         char *text = g_strdup_printf("[data]\nphotos = %s\ntarget_filter = %s\n", dir, teachers[i]);
         cg_train_config *c = cg_train_config_parse(text, root, "ok.ini", &err);
         if (!c)
@@ -236,11 +237,11 @@ static void test_config_teachers(void)
         g_error("[style oil] filter = painted: %s", err.message);
     g_assert_nonnull(strstr(cg_train_config_canonical(c), "[style oil]\nsource=filter\nfilter=painted\n"));
     cg_train_config_free(c);
-    expect_config_error("[data]\nphotos = @\ntarget_filter = oil\n", "must be one of none|manga|cel|painted|anime");
+    expect_config_error("[data]\nphotos = @\ntarget_filter = oil\n", "must be one of none|manga|cel|painted|anime|hatching|ink|poster");
     expect_config_error("[run]\nmode = multistyle\n[data]\nphotos = @\n[generator]\nnorm = cond_instance\n"
                         "[style oil]\nsource = filter\nfilter = oil\n",
-                        "needs filter = manga, cel, painted or anime");
-    for (int i = 0; i < 3; i++)
+                        "needs filter = manga, cel, painted, anime, hatching, ink or poster");
+    for (int i = 0; i < N; i++)
         g_free(hash[i]);
     g_free(text);
     g_free(dir);

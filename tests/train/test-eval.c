@@ -256,10 +256,10 @@ static void test_bad_baselines(void)
     expect_invalid(NULL, photos, &o, "not a folder of outputs");
     o.outputs = NULL;
     o.filters = sepia;
-    expect_invalid(NULL, photos, &o, "must be manga, cel, painted or anime");
+    expect_invalid(NULL, photos, &o, "must be manga, cel, painted, anime, hatching, ink or poster");
     o.filters = NULL;
     o.target_filter = "sepia";
-    expect_invalid(NULL, photos, &o, "must be manga, cel, painted or anime");
+    expect_invalid(NULL, photos, &o, "must be manga, cel, painted, anime, hatching, ink or poster");
     o.target_filter = NULL;
     o.filters = NULL;
     expect_invalid(NULL, photos, &o, "no model and no baseline");

@@ -336,24 +336,31 @@ static void test_multistyle_no_adversarial(void)
     check_multistyle_no_adversarial("cond_affine");
 }
 
-/* Export adds a post stage for one style of a mix ([export] post_style,
- * post_smooth, post_bands), trained without one, and the provenance says so;
- * a style the model lacks is refused and nothing is written. The recipe's
- * post_style must be one of its styles. */
+/* Export adds a post stage per style of a mix ([export NAME] groups),
+ * trained without one, and the provenance says so; a style the model lacks
+ * is refused and nothing is written. A recipe's [export NAME] must name one
+ * of its styles, and the old [export] post_style gets a pointed message. */
 static void test_export_post_style(void)
 {
     char *dir = fx_tmpdir();
     char *extra = g_strdup_printf("[loss]\nadversarial = 0\n[generator]\nnorm = cond_affine\nstyle_heads = true\n"
                                   "[style ink]\nsource = filter\nfilter = manga\n"
                                   "[style flat]\nsource = filter\nfilter = cel\n"
-                                  "[export]\npost_smooth = 3\npost_bands = 6\npost_style = flat\n");
+                                  "[export flat]\npost_smooth = 3\npost_bands = 6\n"
+                                  "[export ink]\npost_kuwahara = 1\n");
     char *text = config_text("multistyle", extra, TINY_DISC);
     char *path = fx_write_file(dir, "run.ini", text);
     cg_train_config *c = fx_config(path);
     cg_export_options o = cg_train_config_export(c);
-    g_assert_cmpint(o.post_smooth, ==, 3);
-    g_assert_cmpint(o.post_bands, ==, 6);
-    g_assert_cmpstr(o.post_style, ==, "flat");
+    g_assert_cmpint(o.n_post, ==, 2);
+    const cg_export_post *flat = strcmp(o.post[0].style, "flat") == 0 ? &o.post[0] : &o.post[1];
+    const cg_export_post *ink = flat == &o.post[0] ? &o.post[1] : &o.post[0];
+    g_assert_cmpstr(flat->style, ==, "flat");
+    g_assert_cmpint(flat->smooth, ==, 3);
+    g_assert_cmpint(flat->bands, ==, 6);
+    g_assert_cmpint(flat->kuwahara, ==, 0);
+    g_assert_cmpstr(ink->style, ==, "ink");
+    g_assert_cmpint(ink->kuwahara, ==, 1);
     char *run = g_build_filename(dir, "run", NULL), *model = g_build_filename(dir, "m.safetensors", NULL);
     cg_error err = {0};
     if (fx_train(c, run, false, 0, &err) != CG_OK)
@@ -365,32 +372,53 @@ static void test_export_post_style(void)
     g_assert_nonnull(strstr(arch, "\"post_smooth\":3"));
     g_assert_nonnull(strstr(arch, "\"post_bands\":6"));
     g_assert_nonnull(strstr(arch, "\"post_style\":1"));
-    g_assert_nonnull(
-        strstr(cg_model_provenance_json(m), "\"export\":{\"post_smooth\":3,\"post_bands\":6,\"post_style\":\"flat\"}"));
+    g_assert_nonnull(strstr(arch, "\"post_kuwahara\":1"));
+    g_assert_nonnull(strstr(arch, "\"post_style\":0"));
+    g_assert_nonnull(strstr(cg_model_provenance_json(m), "{\"post_style\":\"flat\",\"post_smooth\":3,\"post_bands\":6}"));
+    g_assert_nonnull(strstr(cg_model_provenance_json(m), "{\"post_style\":\"ink\",\"post_kuwahara\":1}"));
     cg_model_free(m);
     g_assert_cmpint(g_unlink(model), ==, 0);
 
-    g_strlcpy(o.post_style, "wash", sizeof o.post_style);
+    /* A stage for every style beside styles' own: which weight would it take? */
+    cg_export_post every = {.smooth = 2};
+    g_assert_cmpint(cg_export_options_set(&o, &every, &err), ==, CG_OK);
+    g_assert_cmpint(cg_run_export(run, model, &o, &err), ==, CG_ERR_FORMAT);
+    g_assert_nonnull(strstr(err.message, "a \"post_style\" each"));
+    g_assert_false(g_file_test(model, G_FILE_TEST_EXISTS));
+    cg_error_clear(&err);
+
+    o = (cg_export_options){.n_post = 1, .post[0] = {.style = "wash", .smooth = 2}};
     g_assert_cmpint(cg_run_export(run, model, &o, &err), ==, CG_ERR_INVALID);
     g_assert_nonnull(strstr(err.message, "no style \"wash\""));
     g_assert_false(g_file_test(model, G_FILE_TEST_EXISTS));
     cg_error_clear(&err);
-    o = (cg_export_options){.post_style = "flat"};
+    o = (cg_export_options){.n_post = 1, .post[0] = {.style = "flat"}};
     g_assert_cmpint(cg_run_export(run, model, &o, &err), ==, CG_ERR_INVALID);
     g_assert_nonnull(strstr(err.message, "post_kuwahara, post_smooth or post_bands"));
     g_assert_false(g_file_test(model, G_FILE_TEST_EXISTS));
     cg_train_config_free(c);
 
-    char *bad = g_strdup_printf("%s", text);
-    char *at = strstr(bad, "post_style = flat");
-    memcpy(at, "post_style = wash", strlen("post_style = wash"));
-    char *bad_path = fx_write_file(dir, "bad.ini", bad);
-    cg_error_clear(&err);
-    g_assert_null(cg_train_config_load(bad_path, &err));
-    g_assert_nonnull(strstr(err.message, "post_style: \"wash\" is none of"));
+    static const char *const bad_groups[][2] = {
+        {"[export flat]", "[export wash]"},
+        {"[export flat]", "[export]\npost_style = flat\n[export flat]"},
+        {"post_kuwahara = 1", "post_kuwahara = 5"},
+        {"post_kuwahara = 1", "post_blur = 1"},
+    };
+    static const char *const messages[] = {"\"wash\" is none of the [style NAME] groups", "[export NAME]",
+                                           "post_kuwahara must be a whole number from 0 to 4", "post_blur: unknown key"};
+    for (size_t i = 0; i < G_N_ELEMENTS(messages); i++) {
+        char *at = strstr(text, bad_groups[i][0]);
+        g_assert_nonnull(at);
+        char *bad = g_strdup_printf("%.*s%s%s", (int)(at - text), text, bad_groups[i][1], at + strlen(bad_groups[i][0]));
+        char *bad_path = fx_write_file(dir, "bad.ini", bad);
+        cg_error_clear(&err);
+        g_assert_null(cg_train_config_load(bad_path, &err));
+        if (!strstr(err.message, messages[i]))
+            g_error("%s: \"%s\" lacks \"%s\"", bad_groups[i][1], err.message, messages[i]);
+        g_free(bad);
+        g_free(bad_path);
+    }
 
-    g_free(bad);
-    g_free(bad_path);
     g_free(model);
     g_free(run);
     g_free(path);
@@ -398,6 +426,43 @@ static void test_export_post_style(void)
     g_free(extra);
     fx_rmtree(dir);
     g_free(dir);
+}
+
+/* The teachers added for reference models draw their looks: hatching and ink
+ * in grey only (so their styles are marked monochrome), the poster in at most
+ * 6 colours; each changes the photo. */
+static void test_reference_look_teachers(void)
+{
+    static const char *const names[] = {"hatching", "ink", "poster"};
+    for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+        const int t = tr_teacher_of(names[i]);
+        g_assert_cmpint(t, >, 0);
+        g_assert_true(tr_teacher_monochrome(t) == (strcmp(names[i], "poster") != 0));
+        cg_image *photo = fx_photo(64, 48, 5), *img = fx_photo(64, 48, 5);
+        cg_error err = {0};
+        if (tr_teacher_apply(t, img, &err) != CG_OK)
+            g_error("%s: %s", names[i], err.message);
+        GHashTable *colours = g_hash_table_new(g_direct_hash, g_direct_equal);
+        double grey = 0, change = 0;
+        const int64_t n = (int64_t)img->width * img->height;
+        for (int64_t k = 0; k < n; k++) {
+            const float *p = img->pixels + 4 * k, *q = photo->pixels + 4 * k;
+            grey = fmax(grey, fmax(fabs(p[0] - p[1]), fabs(p[1] - p[2])));
+            change += fabs(p[0] - q[0]) + fabs(p[1] - q[1]) + fabs(p[2] - q[2]);
+            guint key = (guint)lrintf(p[0] * 255) << 16 | (guint)lrintf(p[1] * 255) << 8 | (guint)lrintf(p[2] * 255);
+            g_hash_table_add(colours, GUINT_TO_POINTER(key + 1));
+        }
+        g_test_message("%s: %u colours, largest channel spread %.3g, mean change %.3g", names[i],
+                       g_hash_table_size(colours), grey, change / (3.0 * n));
+        if (tr_teacher_monochrome(t))
+            g_assert_cmpfloat(grey, <, 1e-6);
+        else
+            g_assert_cmpuint(g_hash_table_size(colours), <=, 6);
+        g_assert_cmpfloat(change / (3.0 * n), >, 0.01);
+        g_hash_table_destroy(colours);
+        cg_image_free(photo);
+        cg_image_free(img);
+    }
 }
 
 /* A 3-step pix2pix run on the fixture's targets into dir/NAME, its
@@ -431,18 +496,18 @@ static void test_export_post_smooth(void)
     char *dir = fx_tmpdir(), *model = g_build_filename(dir, "m.safetensors", NULL);
     char *run = train_pix2pix(dir, "post", "residual = true\nresidual_guided = 1\npost_smooth = 1\npost_bands = 4\n");
     cg_error err = {0};
-    cg_export_options o = {.post_smooth = 3};
+    cg_export_options o = {.n_post = 1, .post[0] = {.smooth = 3}};
     g_assert_cmpint(cg_run_export(run, model, &o, &err), ==, CG_OK);
     cg_model *m = cg_model_load(model, &err);
     g_assert_nonnull(m);
     const char *arch = cg_net_arch_json(cg_model_net(m));
     g_assert_nonnull(strstr(arch, "\"post_smooth\":3"));
     g_assert_nonnull(strstr(arch, "\"post_bands\":4"));
-    g_assert_nonnull(strstr(cg_model_provenance_json(m), "\"export\":{\"post_smooth\":3}"));
+    g_assert_nonnull(strstr(cg_model_provenance_json(m), "\"export\":{\"post\":[{\"post_smooth\":3}]}"));
     cg_model_free(m);
     g_assert_cmpint(g_unlink(model), ==, 0);
 
-    o.post_smooth = 9;
+    o.post[0].smooth = 9;
     g_assert_cmpint(cg_run_export(run, model, &o, &err), ==, CG_ERR_INVALID);
     g_assert_nonnull(strstr(err.message, "post_smooth"));
     g_assert_false(g_file_test(model, G_FILE_TEST_EXISTS));
@@ -450,17 +515,17 @@ static void test_export_post_smooth(void)
 
     /* A network trained without a post stage gets the one asked for. */
     run = train_pix2pix(dir, "plain", "");
-    o = (cg_export_options){.post_kuwahara = 1};
+    o = (cg_export_options){.n_post = 1, .post[0] = {.kuwahara = 1}};
     cg_error_clear(&err);
     g_assert_cmpint(cg_run_export(run, model, &o, &err), ==, CG_OK);
     m = cg_model_load(model, &err);
     g_assert_nonnull(m);
     g_assert_nonnull(strstr(cg_net_arch_json(cg_model_net(m)), "\"post_kuwahara\":1"));
     g_assert_null(strstr(cg_net_arch_json(cg_model_net(m)), "post_smooth"));
-    g_assert_nonnull(strstr(cg_model_provenance_json(m), "\"export\":{\"post_kuwahara\":1}"));
+    g_assert_nonnull(strstr(cg_model_provenance_json(m), "\"export\":{\"post\":[{\"post_kuwahara\":1}]}"));
     cg_model_free(m);
     g_assert_cmpint(g_unlink(model), ==, 0);
-    o.post_kuwahara = 5;
+    o.post[0].kuwahara = 5;
     g_assert_cmpint(cg_run_export(run, model, &o, &err), ==, CG_ERR_INVALID);
     g_assert_nonnull(strstr(err.message, "post_kuwahara 5"));
     g_assert_false(g_file_test(model, G_FILE_TEST_EXISTS));
@@ -481,6 +546,7 @@ int main(int argc, char **argv)
     fx_write_targets(photos, targets);
     fx_write_photos(style, 4, 20, 22, 99);
     g_test_add_func("/train/modes/pix2pix", test_pix2pix);
+    g_test_add_func("/train/modes/reference_look_teachers", test_reference_look_teachers);
     g_test_add_func("/train/modes/pix2pix_teacher_extras", test_pix2pix_teacher_and_extras);
     g_test_add_func("/train/modes/pix2pix_style_images", test_pix2pix_style_images);
     g_test_add_func("/train/modes/cyclegan", test_cyclegan);
