@@ -95,17 +95,6 @@ static cg_image *upsample(const setting *s, const cg_image *low, const cg_image 
     return out;
 }
 
-/* Mean |a - b| over RGB, in 8-bit levels (same size). */
-static double mean_levels(const cg_image *a, const cg_image *b)
-{
-    double sum = 0;
-    const size_t n = (size_t)a->width * a->height;
-    for (size_t i = 0; i < n; i++)
-        for (int c = 0; c < 3; c++)
-            sum += fabs(a->pixels[4 * i + c] - b->pixels[4 * i + c]);
-    return 255.0 * sum / (3.0 * n);
-}
-
 /* Writes img as DIR/STEM-NAME.png, spaces in NAME made dashes. */
 static void save_as(const char *dir, const char *stem, const char *name, const cg_image *img)
 {
@@ -168,17 +157,18 @@ int main(int argc, char **argv)
             if (save && k == 0)
                 save_as(save, stem, "preview", p);
             for (int s = 0; s < N_SETTINGS; s++) {
-                double ms, edges, noise, flat;
+                double ms, preview, edges, noise, flat;
                 cg_image *up = upsample(&settings[s], low, p, full, &ms, &err);
                 if (save && k == 0 && up)
                     save_as(save, stem, settings[s].name, up);
                 cg_image *down = up ? cg_image_resize(up, low->width, low->height, &err) : NULL;
-                if (!down || cg_quality_edge_corr(full, up, &edges, &err) != CG_OK ||
+                if (!down || cg_quality_mean_levels(down, p, &preview, &err) != CG_OK ||
+                    cg_quality_edge_corr(full, up, &edges, &err) != CG_OK ||
                     cg_quality_flat_noise(full, up, &noise, &err) != CG_OK ||
                     cg_quality_flat_gained(full, up, &flat, &err) != CG_OK)
                     die(settings[s].name, &err);
                 double *f = sum + ((size_t)m * N_SETTINGS + s) * N_FIGURES;
-                f[0] += mean_levels(down, p);
+                f[0] += preview;
                 f[1] += edges;
                 f[2] += noise;
                 f[3] += flat;

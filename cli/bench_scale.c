@@ -36,16 +36,6 @@ static cg_image *to_long_side(const cg_image *img, int side)
     return out;
 }
 
-static double mean_levels(const cg_image *a, const cg_image *b)
-{
-    double sum = 0;
-    size_t n = (size_t)a->width * a->height;
-    for (size_t i = 0; i < n; i++)
-        for (int c = 0; c < 3; c++)
-            sum += fabs(a->pixels[4 * i + c] - b->pixels[4 * i + c]);
-    return sum / (3.0 * n) * 255.0;
-}
-
 /* Stylizes a copy of in; NULL after printing why. */
 static cg_image *stylized(const cg_model *m, const cg_image *in, const cg_stylize_options *o)
 {
@@ -76,8 +66,12 @@ static double consistency(const cg_model *m, const cg_image *big, cg_stylize_opt
     }
     cg_image *full = stylized(m, big, &o), *full_small = full ? to_long_side(full, PREVIEW_SIDE) : NULL;
     cg_image *copy = to_long_side(big, PREVIEW_SIDE), *preview = copy ? stylized(m, copy, &po) : NULL;
-    double d = full_small && preview ? mean_levels(full_small, preview) : -1;
+    double d = -1;
     cg_error err = {0};
+    if (full_small && preview && cg_quality_mean_levels(full_small, preview, &d, &err) != CG_OK) {
+        cli_fail_error("bench", &err);
+        d = -1;
+    }
     if (d >= 0 && delta_e && cg_quality_delta_e(full_small, preview, delta_e, &err) != CG_OK) {
         cli_fail_error("bench", &err);
         d = -1;

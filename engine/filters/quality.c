@@ -93,6 +93,20 @@ static cg_status colour_figures(const cg_image *in, const cg_image *out, const c
     return CG_OK;
 }
 
+cg_status cg_quality_mean_levels(const cg_image *a, const cg_image *b, double *result, cg_error *err)
+{
+    cg_status st = check_pair(a, b, "mean levels", result, err);
+    if (st != CG_OK)
+        return st;
+    double sum = 0;
+    const size_t n = (size_t)a->width * a->height;
+    for (size_t i = 0; i < n; i++)
+        for (int c = 0; c < 3; c++)
+            sum += fabs(a->pixels[4 * i + c] - b->pixels[4 * i + c]);
+    *result = 255.0 * sum / (3.0 * n);
+    return CG_OK;
+}
+
 cg_status cg_quality_hue_shift(const cg_image *in, const cg_image *out, double *result, cg_error *err)
 {
     return colour_figures(in, out, "hue shift", result, NULL, err);

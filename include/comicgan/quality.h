@@ -37,6 +37,11 @@ extern "C" {
  * hue to keep. */
 cg_status cg_quality_hue_shift(const cg_image *in, const cg_image *out, double *result, cg_error *err);
 
+/* Mean |a - b| over R, G and B, in 8-bit levels: how far one picture is
+ * from another of the same size (a full result downscaled from its
+ * preview, say). */
+cg_status cg_quality_mean_levels(const cg_image *a, const cg_image *b, double *result, cg_error *err);
+
 /* Mean CIE76 colour difference (Euclidean distance in Lab) between the
  * low-frequency in and out. */
 cg_status cg_quality_delta_e(const cg_image *in, const cg_image *out, double *result, cg_error *err);

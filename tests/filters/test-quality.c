@@ -287,6 +287,31 @@ static void test_against_naive(void)
     }
 }
 
+/* Mean levels: 0 for a picture against itself; against two known offsets
+ * (alpha not counted) exactly the offsets' mean in levels; mismatched sizes
+ * and NaN pixels refused. */
+static void test_mean_levels(void)
+{
+    cg_image *a = fx_picture(40, 30, 4), *b = fx_picture(40, 30, 4), *c = fx_picture(30, 40, 4);
+    cg_error err = {0};
+    double d = -1;
+    g_assert_cmpint(cg_quality_mean_levels(a, b, &d, &err), ==, CG_OK);
+    g_assert_cmpfloat(d, ==, 0);
+    for (int i = 0; i < 40 * 30; i++) {
+        b->pixels[4 * i] = a->pixels[4 * i] + 3.0f / 255; /* R up 3 levels, G down 6, alpha changed */
+        b->pixels[4 * i + 1] = a->pixels[4 * i + 1] - 6.0f / 255;
+        b->pixels[4 * i + 3] = 0;
+    }
+    g_assert_cmpint(cg_quality_mean_levels(a, b, &d, &err), ==, CG_OK);
+    g_assert_cmpfloat_with_epsilon(d, 3.0, 1e-4);
+    g_assert_cmpint(cg_quality_mean_levels(a, c, &d, &err), ==, CG_ERR_INVALID);
+    b->pixels[5] = NAN;
+    g_assert_cmpint(cg_quality_mean_levels(a, b, &d, &err), !=, CG_OK);
+    fx_free(a);
+    fx_free(b);
+    fx_free(c);
+}
+
 /* Lab statistics against the naive Lab, and what they say of two known pictures. */
 static void test_lab_stats(void)
 {
@@ -562,6 +587,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/quality/identical", test_identical);
     g_test_add_func("/quality/against-naive", test_against_naive);
+    g_test_add_func("/quality/mean-levels", test_mean_levels);
     g_test_add_func("/quality/lab-stats", test_lab_stats);
     g_test_add_func("/quality/red-to-green", test_red_to_green);
     g_test_add_func("/quality/hue-rotation", test_hue_rotation);

@@ -3,6 +3,7 @@
  * results stay finite with the input's alpha, cancellation and progress
  * still work, and bad scales are refused. */
 #include "fixture.h"
+#include "comicgan/quality.h"
 
 static const char *const plain = "{\"type\": \"resnet\", \"width\": 8, \"downsamples\": 2, \"blocks\": 2, "
                                  "\"norm\": \"instance\"}";
@@ -143,17 +144,6 @@ static void test_edges_follow_input(void)
     cg_model_free(m);
 }
 
-/* Mean |a - b| over RGB in 8-bit levels (same size). */
-static double mean_levels(const cg_image *a, const cg_image *b)
-{
-    double sum = 0;
-    const size_t n = (size_t)a->width * a->height;
-    for (size_t i = 0; i < n; i++)
-        for (int c = 0; c < 3; c++)
-            sum += fabs(a->pixels[4 * i + c] - b->pixels[4 * i + c]);
-    return 255.0 * sum / (3.0 * n);
-}
-
 /* How far a result at scale 0.5, downscaled to the working size, is from
  * the working size's own result (the dialog's fitted preview). */
 static double preview_distance(const cg_model *m, const cg_image *in)
@@ -166,7 +156,8 @@ static double preview_distance(const cg_model *m, const cg_image *in)
     cg_image *back = cg_image_resize(out, in->width / 2, in->height / 2, &err);
     o.scale = 1;
     cg_image *preview = stylize_or_die(m, small, &o);
-    double d = mean_levels(back, preview);
+    double d = NAN;
+    g_assert_cmpint(cg_quality_mean_levels(back, preview, &d, &err), ==, CG_OK);
     cg_image_free(out);
     cg_image_free(small);
     cg_image_free(back);
