@@ -146,7 +146,8 @@ static const mode_default mode_defaults[] = {
     {"loss.reconstruction", {"0", "0", "0", "0", "10"}},
 };
 
-static const char *const style_keys[] = {"source", "filter", "dir", "photos", "display_name", "description", "chroma"};
+static const char *const style_keys[] = {"source",      "filter", "dir",          "photos",
+                                         "display_name", "description", "chroma", "post_kuwahara"};
 
 int cg_train_option_count(void) { return N_OPTIONS; }
 
@@ -387,6 +388,14 @@ static cg_status parse_style_group(cg_train_config *c, GKeyFile *kf, const char 
         st = cg_fail(err, CG_ERR_INVALID, "%s: [%s] source = %s needs dir = FOLDER", c->source_name, group, source);
     s->dir = resolve_path(base_dir, dir ? dir : "");
     s->photos = resolve_path(base_dir, photos ? photos : "");
+    if (st == CG_OK && g_key_file_has_key(kf, group, "post_kuwahara", NULL)) {
+        GError *e = NULL;
+        s->post_kuwahara = g_key_file_get_integer(kf, group, "post_kuwahara", &e);
+        if (e || s->post_kuwahara < 0 || s->post_kuwahara > 4)
+            st = cg_fail(err, CG_ERR_INVALID, "%s: [%s] post_kuwahara must be a whole number from 0 to 4",
+                         c->source_name, group);
+        g_clear_error(&e);
+    }
     if (st == CG_OK && g_key_file_has_key(kf, group, "chroma", NULL)) {
         GError *e = NULL;
         s->chroma = g_key_file_get_double(kf, group, "chroma", &e);
@@ -523,6 +532,26 @@ static char *build_gen_arch(const cg_train_config *c)
         json_builder_set_member_name(b, "post_band_width");
         json_builder_add_double_value(b, c->g_post_band_width);
     }
+    /* [style NAME] post_kuwahara: stages of single styles, trained through
+     * (check_config keeps them apart from the [generator] stage). */
+    bool listed = false;
+    for (int i = 0; i < c->n_styles; i++) {
+        if (!c->styles[i].post_kuwahara)
+            continue;
+        if (!listed) {
+            json_builder_set_member_name(b, "post");
+            json_builder_begin_array(b);
+            listed = true;
+        }
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "post_kuwahara");
+        json_builder_add_int_value(b, c->styles[i].post_kuwahara);
+        json_builder_set_member_name(b, "post_style");
+        json_builder_add_int_value(b, i);
+        json_builder_end_object(b);
+    }
+    if (listed)
+        json_builder_end_array(b);
     json_builder_end_object(b);
     JsonGenerator *gen = json_generator_new();
     JsonNode *root = json_builder_get_root(b);
@@ -612,6 +641,12 @@ static cg_status check_config(cg_train_config *c, cg_error *err)
             return cg_fail(err, CG_ERR_INVALID,
                            "%s: multistyle needs [generator] norm = cond_instance or cond_affine, or style_heads = true",
                            f);
+        for (int i = 0; i < c->n_styles; i++)
+            if (c->styles[i].post_kuwahara && (c->g_post_kuwahara || c->g_post_smooth || c->g_post_bands))
+                return cg_fail(err, CG_ERR_INVALID,
+                               "%s: [style %s] post_kuwahara is that style's own stage; the [generator] post stage "
+                               "is every style's: give one or the other",
+                               f, c->styles[i].name);
         for (int k = 0; k < c->x_styles.n_post; k++) {
             bool found = false;
             for (int i = 0; i < c->n_styles && !found; i++)
@@ -781,6 +816,8 @@ static void build_canonical(cg_train_config *c)
         g_key_file_set_string(kf, group, "description", s->description);
         if (s->chroma > 0) /* written only when set, so older runs keep their hash */
             g_key_file_set_double(kf, group, "chroma", s->chroma);
+        if (s->post_kuwahara > 0) /* the same */
+            g_key_file_set_integer(kf, group, "post_kuwahara", s->post_kuwahara);
         g_free(source);
         g_free(group);
     }

@@ -50,6 +50,8 @@ typedef struct tr_style_config {
                           * against its target, or the photo when unpaired), so the
                           * colour styles of a mix keep their hues and a monochrome
                           * one is left alone; 0: none */
+    int post_kuwahara;   /* passes of the Kuwahara filter over this style's
+                          * output alone, trained through (its post stage) */
 } tr_style_config;
 
 struct cg_train_config {

@@ -428,6 +428,55 @@ static void test_export_post_style(void)
     g_free(dir);
 }
 
+/* A style of a mix may be trained through a Kuwahara stage of its own
+ * ([style NAME] post_kuwahara): the recipe's hash names it, the trained arch
+ * holds the stage for that style alone, and export adds another style's stage
+ * beside it. A [generator] stage for every style beside it is refused. */
+static void test_multistyle_style_stage(void)
+{
+    char *dir = fx_tmpdir();
+    char *extra = g_strdup_printf("[loss]\nadversarial = 0\n[generator]\nnorm = cond_affine\nstyle_heads = true\n"
+                                  "[style ink]\nsource = filter\nfilter = manga\n"
+                                  "[style oil]\nsource = filter\nfilter = painted\npost_kuwahara = 1\n"
+                                  "[export ink]\npost_smooth = 2\n");
+    char *text = config_text("multistyle", extra, TINY_DISC);
+    char *path = fx_write_file(dir, "run.ini", text);
+    cg_train_config *c = fx_config(path);
+    g_assert_nonnull(strstr(cg_train_config_canonical(c), "[style oil]\nsource=filter\nfilter=painted\n"));
+    g_assert_nonnull(strstr(cg_train_config_canonical(c), "post_kuwahara=1\n"));
+    char *run = g_build_filename(dir, "run", NULL), *model = g_build_filename(dir, "m.safetensors", NULL);
+    cg_error err = {0};
+    if (fx_train(c, run, false, 0, &err) != CG_OK)
+        g_error("train: %s", err.message);
+    cg_export_options o = cg_train_config_export(c);
+    g_assert_cmpint(cg_run_export(run, model, &o, &err), ==, CG_OK);
+    cg_model *m = cg_model_load(model, &err);
+    g_assert_nonnull(m);
+    const char *arch = cg_net_arch_json(cg_model_net(m));
+    g_test_message("%s", arch);
+    g_assert_nonnull(strstr(arch, "{\"post_kuwahara\":1,\"post_kuwahara_radius\":6.0,\"post_style\":1}"));
+    g_assert_nonnull(strstr(arch, "\"post_smooth\":2"));
+    g_assert_nonnull(strstr(arch, "\"post_style\":0"));
+    cg_model_free(m);
+    cg_train_config_free(c);
+
+    char *at = strstr(text, "[style ink]");
+    char *bad = g_strdup_printf("%.*s[generator]\npost_smooth = 1\n%s", (int)(at - text), text, at);
+    char *bad_path = fx_write_file(dir, "bad.ini", bad);
+    g_assert_null(cg_train_config_load(bad_path, &err));
+    g_assert_nonnull(strstr(err.message, "give one or the other"));
+
+    g_free(bad);
+    g_free(bad_path);
+    g_free(model);
+    g_free(run);
+    g_free(path);
+    g_free(text);
+    g_free(extra);
+    fx_rmtree(dir);
+    g_free(dir);
+}
+
 /* The teachers added for reference models draw their looks: hatching and ink
  * in grey only (so their styles are marked monochrome), the poster in at most
  * 6 colours; each changes the photo. */
@@ -547,6 +596,7 @@ int main(int argc, char **argv)
     fx_write_photos(style, 4, 20, 22, 99);
     g_test_add_func("/train/modes/pix2pix", test_pix2pix);
     g_test_add_func("/train/modes/reference_look_teachers", test_reference_look_teachers);
+    g_test_add_func("/train/modes/multistyle_style_stage", test_multistyle_style_stage);
     g_test_add_func("/train/modes/pix2pix_teacher_extras", test_pix2pix_teacher_and_extras);
     g_test_add_func("/train/modes/pix2pix_style_images", test_pix2pix_style_images);
     g_test_add_func("/train/modes/cyclegan", test_cyclegan);
