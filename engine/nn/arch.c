@@ -108,12 +108,12 @@ static cg_status get_enum(JsonObject *o, const char *key, int def, const char *c
     return CG_OK;
 }
 
+/* The arch's keys, besides a single post stage's (post_keys below). */
 static const char *const known_keys[] = {"type", "in_channels", "out_channels", "width", "downsamples", "blocks",
                                          "norm", "styles", "activation", "slope", "upsample", "attention",
                                          "layers", "spectral_norm", "cam", "residual", "residual_blur",
-                                         "residual_guided", "guided_radius", "guided_eps", "post_kuwahara", "post_kuwahara_radius", "post_smooth",
-                                         "post_smooth_radius", "post_smooth_eps", "post_bands", "post_style",
-                                         "post_band_width", "post", "code", "side", "load_side", "code_norm", "style_heads"};
+                                         "residual_guided", "guided_radius", "guided_eps", "post", "code", "side",
+                                         "load_side", "code_norm", "style_heads"};
 
 /* The keys of one post stage: in the arch object itself when there is one
  * stage (so models written before stages came in lists read as they were),
@@ -166,8 +166,12 @@ static cg_status parse_posts(JsonObject *o, cg_arch *a, cg_error *err)
     const bool listed = json_object_has_member(o, "post");
     if (listed && has_post_key(o))
         return cg_fail(err, CG_ERR_FORMAT, "arch: post stages go in \"post\" or in the arch's own keys, not both");
-    if (!listed)
-        return has_post_key(o) ? (a->n_post = 1, parse_post(o, a->styles, &a->post[0], err)) : CG_OK;
+    if (!listed && !has_post_key(o))
+        return CG_OK;
+    if (!listed) {
+        a->n_post = 1;
+        return parse_post(o, a->styles, &a->post[0], err);
+    }
     JsonNode *n = json_object_get_member(o, "post");
     JsonArray *arr = JSON_NODE_TYPE(n) == JSON_NODE_ARRAY ? json_node_get_array(n) : NULL;
     if (!arr || json_array_get_length(arr) < 1 || json_array_get_length(arr) > CG_ARCH_MAX_POST)
@@ -190,10 +194,13 @@ static cg_status parse_posts(JsonObject *o, cg_arch *a, cg_error *err)
         a->n_post++;
     }
     /* Several stages blend by their styles' weights: each has its own style. */
-    for (int i = 0; i < a->n_post; i++)
-        for (int j = 0; j < a->n_post; j++)
-            if (a->n_post > 1 && (a->post[i].style < 0 || (i != j && a->post[i].style == a->post[j].style)))
-                return cg_fail(err, CG_ERR_FORMAT, "arch: several post stages need a \"post_style\" each, all different");
+    for (int i = 0; a->n_post > 1 && i < a->n_post; i++) {
+        bool shared = a->post[i].style < 0;
+        for (int j = 0; j < i; j++)
+            shared |= a->post[j].style == a->post[i].style;
+        if (shared)
+            return cg_fail(err, CG_ERR_FORMAT, "arch: several post stages need a \"post_style\" each, all different");
+    }
     return CG_OK;
 }
 
@@ -218,7 +225,7 @@ cg_status cg_arch_parse(const char *json, cg_arch *a, cg_error *err)
     JsonObject *o = json_node_get_object(root);
     GList *members = json_object_get_members(o);
     for (GList *m = members; m; m = m->next)
-        if (lookup(m->data, known_keys, COUNT(known_keys)) < 0) {
+        if (lookup(m->data, known_keys, COUNT(known_keys)) < 0 && lookup(m->data, post_keys, COUNT(post_keys)) < 0) {
             st = cg_fail(err, CG_ERR_FORMAT, "arch: unknown key \"%s\"", (const char *)m->data);
             break;
         }

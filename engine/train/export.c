@@ -62,8 +62,10 @@ cg_status cg_export_options_set(cg_export_options *o, const cg_export_post *p, c
     if (i == CG_EXPORT_MAX_POST)
         return cg_fail(err, CG_ERR_INVALID, "export: at most %d post stages", CG_EXPORT_MAX_POST);
     cg_export_post *dst = &o->post[i];
-    if (i == o->n_post++)
+    if (i == o->n_post) {
         *dst = (cg_export_post){0};
+        o->n_post++;
+    }
     g_strlcpy(dst->style, p->style, sizeof dst->style);
     dst->kuwahara = p->kuwahara ? p->kuwahara : dst->kuwahara;
     dst->smooth = p->smooth ? p->smooth : dst->smooth;

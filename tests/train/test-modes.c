@@ -379,6 +379,13 @@ static void test_export_post_style(void)
     cg_model_free(m);
     g_assert_cmpint(g_unlink(model), ==, 0);
 
+    /* Setting a style's stage again changes it (the command line over the
+     * recipe): its other settings stay, no stage is added. */
+    cg_export_post more = {.style = "flat", .bands = 4};
+    g_assert_cmpint(cg_export_options_set(&o, &more, &err), ==, CG_OK);
+    g_assert_cmpint(o.n_post, ==, 2);
+    g_assert_cmpint(flat->bands, ==, 4);
+    g_assert_cmpint(flat->smooth, ==, 3);
     /* A stage for every style beside styles' own: which weight would it take? */
     cg_export_post every = {.smooth = 2};
     g_assert_cmpint(cg_export_options_set(&o, &every, &err), ==, CG_OK);
