@@ -6,7 +6,8 @@
 #
 # Steps, each skipped when its result is already there:
 #   1. the datasets (build-datasets.sh) when data/datasets lacks one;
-#   2. the training run in data/runs/NAME (resumed exactly when a checkpoint exists;
+#   2. the training run in data/runs/NAME (resumed exactly when a checkpoint exists,
+#      skipped when its log reached the last step;
 #      resuming needs the same CG_NUM_THREADS as the start);
 #   3. the model file models/NAME.safetensors (comicgan export, with the recipe's
 #      [export] settings);
@@ -69,7 +70,23 @@ for t in $(grep -o 'data/targets/[a-z0-9_-]*' "$here/styles/$name.ini" | sort -u
     mv "$out.part" "$out"
 done
 
-if [[ -f $run/checkpoint.safetensors ]]; then
+# A finished run (its log's last step is the config's last) is not resumed:
+# resuming would load and render every dataset only to stop at once.
+finished() {
+    python3 - "$run" <<'PY'
+import json, re, sys
+run = sys.argv[1]
+steps = re.search(r"^steps=(\d+)$", open(run + "/config.ini").read(), re.M)
+last = None
+for line in open(run + "/log.jsonl"):
+    if line.strip():
+        last = json.loads(line).get("step", last)
+sys.exit(0 if steps and last == int(steps.group(1)) else 1)
+PY
+}
+if [[ -f $run/checkpoint.safetensors ]] && finished; then
+    echo "train-style.sh: $run is finished"
+elif [[ -f $run/checkpoint.safetensors ]]; then
     "$comicgan" train --resume "$run"
 else
     "$comicgan" train "$config" --run "$run"
