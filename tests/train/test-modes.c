@@ -336,6 +336,23 @@ static void test_multistyle_no_adversarial(void)
     check_multistyle_no_adversarial("cond_affine");
 }
 
+/* The config text with its first `find` replaced by `with`, written to
+ * dir/bad.ini, is refused with an error containing message. */
+static void expect_edited_config_error(const char *dir, const char *text, const char *find, const char *with,
+                                       const char *message)
+{
+    const char *at = strstr(text, find);
+    g_assert_nonnull(at);
+    char *bad = g_strdup_printf("%.*s%s%s", (int)(at - text), text, with, at + strlen(find));
+    char *bad_path = fx_write_file(dir, "bad.ini", bad);
+    cg_error err = {0};
+    g_assert_null(cg_train_config_load(bad_path, &err));
+    if (!strstr(err.message, message))
+        g_error("%s: \"%s\" lacks \"%s\"", with, err.message, message);
+    g_free(bad);
+    g_free(bad_path);
+}
+
 /* Export adds a post stage per style of a mix ([export NAME] groups),
  * trained without one, and the provenance says so; a style the model lacks
  * is refused and nothing is written. A recipe's [export NAME] must name one
@@ -413,18 +430,8 @@ static void test_export_post_style(void)
     };
     static const char *const messages[] = {"\"wash\" is none of the [style NAME] groups", "[export NAME]",
                                            "post_kuwahara must be a whole number from 0 to 4", "post_blur: unknown key"};
-    for (size_t i = 0; i < G_N_ELEMENTS(messages); i++) {
-        char *at = strstr(text, bad_groups[i][0]);
-        g_assert_nonnull(at);
-        char *bad = g_strdup_printf("%.*s%s%s", (int)(at - text), text, bad_groups[i][1], at + strlen(bad_groups[i][0]));
-        char *bad_path = fx_write_file(dir, "bad.ini", bad);
-        cg_error_clear(&err);
-        g_assert_null(cg_train_config_load(bad_path, &err));
-        if (!strstr(err.message, messages[i]))
-            g_error("%s: \"%s\" lacks \"%s\"", bad_groups[i][1], err.message, messages[i]);
-        g_free(bad);
-        g_free(bad_path);
-    }
+    for (size_t i = 0; i < G_N_ELEMENTS(messages); i++)
+        expect_edited_config_error(dir, text, bad_groups[i][0], bad_groups[i][1], messages[i]);
 
     g_free(model);
     g_free(run);
@@ -467,14 +474,9 @@ static void test_multistyle_style_stage(void)
     cg_model_free(m);
     cg_train_config_free(c);
 
-    char *at = strstr(text, "[style ink]");
-    char *bad = g_strdup_printf("%.*s[generator]\npost_smooth = 1\n%s", (int)(at - text), text, at);
-    char *bad_path = fx_write_file(dir, "bad.ini", bad);
-    g_assert_null(cg_train_config_load(bad_path, &err));
-    g_assert_nonnull(strstr(err.message, "give one or the other"));
+    expect_edited_config_error(dir, text, "[style ink]", "[generator]\npost_smooth = 1\n[style ink]",
+                               "give one or the other");
 
-    g_free(bad);
-    g_free(bad_path);
     g_free(model);
     g_free(run);
     g_free(path);
