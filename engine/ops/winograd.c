@@ -212,6 +212,7 @@ static void plan_job(const cg_conv_infer_shape *s, float *tables, wino_job *j)
 #define INTERLEAVE_HIGH(a, b) __builtin_shufflevector(a, b, 4, 12, 5, 13, 6, 14, 7, 15)
 #define SHIFT_UP(a) __builtin_shufflevector(a, (v8){0}, 8, 0, 1, 2, 3, 4, 5, 6)
 #define SHIFT_UP2(a) __builtin_shufflevector(a, (v8){0}, 8, 8, 0, 1, 2, 3, 4, 5)
+#define SHIFT_DOWN_IN(a, v) __builtin_shufflevector(a, (v8){v, v, v, v, v, v, v, v}, 1, 2, 3, 4, 5, 6, 7, 8)
 #else
 #define EVEN_LANES(lo, hi) __builtin_shuffle(lo, hi, (v8i){0, 2, 4, 6, 8, 10, 12, 14})
 #define ODD_LANES(lo, hi) __builtin_shuffle(lo, hi, (v8i){1, 3, 5, 7, 9, 11, 13, 15})
@@ -219,6 +220,7 @@ static void plan_job(const cg_conv_infer_shape *s, float *tables, wino_job *j)
 #define INTERLEAVE_HIGH(a, b) __builtin_shuffle(a, b, (v8i){4, 12, 5, 13, 6, 14, 7, 15})
 #define SHIFT_UP(a) __builtin_shuffle(a, (v8){0}, (v8i){8, 0, 1, 2, 3, 4, 5, 6})
 #define SHIFT_UP2(a) __builtin_shuffle(a, (v8){0}, (v8i){8, 8, 0, 1, 2, 3, 4, 5})
+#define SHIFT_DOWN_IN(a, v) __builtin_shuffle(a, (v8){v, v, v, v, v, v, v, v}, (v8i){1, 2, 3, 4, 5, 6, 7, 8})
 #endif
 
 /* The columns a group of eight tiles in one tile row reads, left to right:
@@ -700,27 +702,65 @@ static void weight4_range(void *ctx, int64_t o0, int64_t o1)
         y[5] = 4.0f * x[1] - 5.0f * x[3] + x[5];                                                                  \
     } while (0)
 
+/* The columns a group of eight tiles in one tile row reads: patch columns
+ * 0 .. 5 of tile tx0 + l are span columns 4 l .. 4 l + 5. */
+#define SPAN4 (4 * LANES + 2)
+
 /* V[c][xi][t] = (B^T d B)[xi] for the 6x6 patch d of tile t, channels of
- * image in, eight tiles at a time (one per lane). */
+ * image in, eight tiles at a time (one per lane). Eight tiles of one tile row
+ * (most tiles) read each patch row's span with four loads and two floats,
+ * parted by column mod 4: in place away from the row's ends, else from a copy
+ * gathered through the padding tables. Other groups go lane by lane. */
 CG_KERNEL static void transform_input4(const wino4_job *j, const float *in, int64_t t0, int64_t nt, float *v)
 {
     const cg_conv_infer_shape *s = j->s;
     const int64_t plane = s->in_h * s->in_w;
+    enum { LANE_BY_LANE, IN_PLACE, COPIED };
+    int how[TILES4_PER_BLOCK / LANES];
+    int32_t span_index[TILES4_PER_BLOCK / LANES][SPAN4];
+    float span_mask[TILES4_PER_BLOCK / LANES][SPAN4];
+    for (int64_t k = 0; k < nt; k += LANES) {
+        int g = (int)(k / LANES);
+        int64_t tx0 = (t0 + k) % j->tiles_w;
+        if (nt - k < LANES || tx0 + LANES > j->tiles_w)
+            how[g] = LANE_BY_LANE;
+        else if (tx0 >= 1 && tx0 + LANES < j->tiles_w)
+            how[g] = IN_PLACE;
+        else {
+            how[g] = COPIED;
+            for (int c = 0; c < SPAN4; c++) {
+                int64_t tile = tx0 + (c / 4 < LANES ? c / 4 : LANES - 1), q = c - 4 * (tile - tx0);
+                span_index[g][c] = j->col_index[6 * tile + q];
+                span_mask[g][c] = j->col_mask[6 * tile + q];
+            }
+        }
+    }
     for (int64_t c = 0; c < s->in_c; c++) {
         const float *src = in + c * plane;
         for (int64_t k = 0; k < nt; k += LANES) {
-            int lanes = nt - k < LANES ? (int)(nt - k) : LANES;
+            int lanes = nt - k < LANES ? (int)(nt - k) : LANES, g = (int)(k / LANES);
             v8 d[6][6];
             int64_t ty0 = (t0 + k) / j->tiles_w, tx0 = (t0 + k) % j->tiles_w;
-            if (lanes == LANES && tx0 >= 1 && tx0 + LANES < j->tiles_w) {
-                /* eight tiles of one row, away from its ends: their columns
-                 * are read in place, without the tables (most tiles) */
+            if (how[g] != LANE_BY_LANE) {
                 const int32_t *rows = j->row_index + 6 * ty0;
                 for (int r = 0; r < 6; r++) {
-                    const float *x = src + (int64_t)rows[r] * s->in_w + 4 * tx0 - 1;
-                    for (int q = 0; q < 6; q++)
-                        for (int l = 0; l < LANES; l++)
-                            d[r][q][l] = x[4 * l + q] * j->row_mask[6 * ty0 + r];
+                    const float *row = src + (int64_t)rows[r] * s->in_w, *x = row + 4 * tx0 - 1;
+                    float copy[SPAN4];
+                    if (how[g] == COPIED) {
+                        for (int i = 0; i < SPAN4; i++)
+                            copy[i] = row[span_index[g][i]] * span_mask[g][i];
+                        x = copy;
+                    }
+                    float mask = j->row_mask[6 * ty0 + r];
+                    v8 even = EVEN_LANES(LOAD8(x), LOAD8(x + LANES)), odd = ODD_LANES(LOAD8(x), LOAD8(x + LANES));
+                    v8 even2 = EVEN_LANES(LOAD8(x + 2 * LANES), LOAD8(x + 3 * LANES));
+                    v8 odd2 = ODD_LANES(LOAD8(x + 2 * LANES), LOAD8(x + 3 * LANES));
+                    d[r][0] = EVEN_LANES(even, even2) * mask; /* span columns 4 l */
+                    d[r][1] = EVEN_LANES(odd, odd2) * mask;   /* 4 l + 1 */
+                    d[r][2] = ODD_LANES(even, even2) * mask;  /* 4 l + 2 */
+                    d[r][3] = ODD_LANES(odd, odd2) * mask;    /* 4 l + 3 */
+                    d[r][4] = SHIFT_DOWN_IN(d[r][0], x[4 * LANES] * mask);
+                    d[r][5] = SHIFT_DOWN_IN(d[r][1], x[4 * LANES + 1] * mask);
                 }
             } else {
                 for (int l = 0; l < LANES; l++) {
@@ -734,22 +774,25 @@ CG_KERNEL static void transform_input4(const wino4_job *j, const float *in, int6
                     }
                 }
             }
-            v8 b[6][6], e[6][6];
+            v8 b[6][6];
             for (int q = 0; q < 6; q++) { /* B^T d, column by column */
                 v8 x[6] = {d[0][q], d[1][q], d[2][q], d[3][q], d[4][q], d[5][q]}, y[6];
                 B4T(x, y);
                 for (int r = 0; r < 6; r++)
                     b[r][q] = y[r];
             }
-            for (int r = 0; r < 6; r++) /* then B on the right, row by row */
-                B4T(b[r], e[r]);
             float *dst = v + c * 36 * nt + k;
-            for (int xi = 0; xi < 36; xi++) {
-                if (lanes == LANES)
-                    memcpy(dst + xi * nt, &e[xi / 6][xi % 6], sizeof(v8));
-                else
-                    for (int l = 0; l < lanes; l++)
-                        dst[xi * nt + l] = e[xi / 6][xi % 6][l];
+            for (int r = 0; r < 6; r++) { /* then B on the right, row by row */
+                v8 e[6];
+                B4T(b[r], e);
+                for (int q = 0; q < 6; q++) {
+                    float *row = dst + (6 * r + q) * nt;
+                    if (lanes == LANES)
+                        memcpy(row, &e[q], sizeof(v8));
+                    else
+                        for (int l = 0; l < lanes; l++)
+                            row[l] = e[q][l];
+                }
             }
         }
     }
@@ -764,12 +807,17 @@ CG_KERNEL static void transform_input4(const wino4_job *j, const float *in, int6
         y[3] = x[1] - x[2] + 8.0f * (x[3] - x[4]) + x[5];                                                         \
     } while (0)
 
-/* out = A^T M A + bias for each tile, clipped at the image's edges. */
+/* out = A^T M A + bias for each tile, clipped at the image's edges. Eight
+ * tiles of one tile row with all their outputs inside the image write each
+ * output row as whole vectors; others go lane by lane. */
 CG_KERNEL static void transform_output4(const wino4_job *j, int64_t t0, int64_t nt, const float *m, float *out)
 {
     const int64_t co = j->s->out_c, plane = j->h * j->w;
     for (int64_t k = 0; k < nt; k += LANES) {
         int lanes = nt - k < LANES ? (int)(nt - k) : LANES;
+        int64_t ty = (t0 + k) / j->tiles_w, tx = (t0 + k) % j->tiles_w;
+        /* eight tiles of one row whose outputs are all inside: whole vectors */
+        bool whole = lanes == LANES && 4 * (tx + LANES) <= j->w && 4 * ty + 4 <= j->h;
         for (int64_t o = 0; o < co; o++) {
             float bias = j->bias ? j->bias[o] : 0.0f;
             v8 a[6][6];
@@ -793,6 +841,19 @@ CG_KERNEL static void transform_output4(const wino4_job *j, int64_t t0, int64_t 
             for (int p = 0; p < 4; p++)
                 A4T(r[p], y[p]);
             float *dst = out + o * plane;
+            if (whole) {
+                for (int p = 0; p < 4; p++) {
+                    /* the eight tiles' four columns interleaved: 32 consecutive floats */
+                    v8 lo = INTERLEAVE_LOW(y[p][0], y[p][2]), hi = INTERLEAVE_HIGH(y[p][0], y[p][2]);
+                    v8 lo2 = INTERLEAVE_LOW(y[p][1], y[p][3]), hi2 = INTERLEAVE_HIGH(y[p][1], y[p][3]);
+                    v8 row[4] = {INTERLEAVE_LOW(lo, lo2), INTERLEAVE_HIGH(lo, lo2), INTERLEAVE_LOW(hi, hi2),
+                                 INTERLEAVE_HIGH(hi, hi2)};
+                    for (int i = 0; i < 4; i++)
+                        row[i] += bias;
+                    memcpy(dst + (4 * ty + p) * j->w + 4 * tx, row, sizeof row);
+                }
+                continue;
+            }
             for (int l = 0; l < lanes; l++) {
                 int64_t t = t0 + k + l, oy = 4 * (t / j->tiles_w), ox = 4 * (t % j->tiles_w);
                 for (int p = 0; p < 4 && oy + p < j->h; p++)

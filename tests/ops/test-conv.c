@@ -441,8 +441,11 @@ static void test_conv_infer_upsampled(void)
  * transform entries cost more rounding as a sum grows). */
 static void test_conv_infer_winograd(void)
 {
-    /* wide enough for the eight-tile interior path too */
-    const int sizes[][3] = {{7, 9, 6}, {8, 8, 6}, {2, 3, 6}, {13, 6, 6}, {9, 41, 6}, {6, 70, 6}, {21, 19, 96}};
+    /* wide enough for the eight-tile paths too: in place (70), through the
+     * padding at a row's left end (41, 70), at its right end (47: F(4x4)'s
+     * group of tiles 4 .. 11 in the second tile row) and at both (32) */
+    const int sizes[][3] = {{7, 9, 6},  {8, 8, 6},  {2, 3, 6},  {13, 6, 6},  {9, 41, 6},
+                            {6, 70, 6}, {9, 47, 6}, {5, 32, 6}, {21, 19, 96}};
     for (int f4 = 0; f4 < 2; f4++)
         for (int m = 0; m < 2; m++)
             for (int k = 0; k < (int)G_N_ELEMENTS(sizes); k++) {
