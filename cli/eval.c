@@ -140,7 +140,7 @@ static void add_names(JsonBuilder *b, const char *key, char **names)
 }
 
 static JsonNode *fidelity_json(const cg_eval_reference_result *r, const char *model, const char *photos,
-                               const char *references)
+                               const char *references, bool keep_colors)
 {
     const int np = r->photos, nr = r->references;
     JsonBuilder *b = json_builder_new();
@@ -153,6 +153,9 @@ static JsonNode *fidelity_json(const cg_eval_reference_result *r, const char *mo
     json_builder_add_string_value(b, references);
     add_names(b, "photo_names", r->photo_names);
     add_names(b, "reference_names", r->reference_names);
+    /* with the photo's colours the distance compares luma alone */
+    json_builder_set_member_name(b, "keep_colors");
+    json_builder_add_boolean_value(b, keep_colors);
     json_builder_set_member_name(b, "own_nearest");
     json_builder_add_int_value(b, r->own_nearest);
     json_builder_set_member_name(b, "cells");
@@ -193,8 +196,10 @@ static JsonNode *fidelity_json(const cg_eval_reference_result *r, const char *mo
  * each reference (rows) to each reference (columns), whose diagonal should
  * be each row's least; and per photo and reference, the rank of the own
  * reference among all (1: nearest). */
-static void print_fidelity(const cg_eval_reference_result *r)
+static void print_fidelity(const cg_eval_reference_result *r, bool keep_colors)
 {
+    if (keep_colors)
+        printf("%s\n", _("With the photo's colours: every picture compared by its luma alone."));
     const int np = r->photos, nr = r->references;
     printf("%s\n", _("Mean distance of the outputs made with each reference (rows) to each reference (columns):"));
     printf("%-16s", "");
@@ -267,7 +272,8 @@ int cli_eval(int argc, char **argv)
         {"max-references", 0, 0, G_OPTION_ARG_INT, &max_references, N_("Use at most N references (default: all)"),
          N_("N")},
         {"keep-colors", 0, 0, G_OPTION_ARG_NONE, &keep_colors,
-         N_("With --references: keep the photo's colours instead of the reference's"), NULL},
+         N_("With --references: keep the photo's colours instead of the reference's, and compare luma alone"),
+         NULL},
         {NULL},
     };
     int status = CLI_EXIT_OK;
@@ -326,11 +332,11 @@ int cli_eval(int argc, char **argv)
             status = cli_fail_error("eval", &err);
             goto out;
         }
-        JsonNode *node = fidelity_json(rr, model, data, references);
+        JsonNode *node = fidelity_json(rr, model, data, references, keep_colors);
         if (json)
             cli_print_json(node);
         else
-            print_fidelity(rr);
+            print_fidelity(rr, keep_colors);
         if (output && !write_json(output, node))
             status = CLI_EXIT_FAILURE;
         json_node_unref(node);

@@ -42,7 +42,7 @@ static double *copy_doubles(const cg_tensor *t)
     return v;
 }
 
-static cg_status describe(cg_net *features, const cg_image *img, descriptor *d, cg_error *err)
+static cg_status describe_image(cg_net *features, const cg_image *img, descriptor *d, cg_error *err)
 {
     memset(d, 0, sizeof *d);
     cg_status st = cg_quality_lab_stats(img, d->lab, err);
@@ -71,6 +71,29 @@ static cg_status describe(cg_net *features, const cg_image *img, descriptor *d, 
     cg_graph_free(g);
     if (st != CG_OK)
         descriptor_free(d);
+    return st;
+}
+
+/* With luma_only, img's luma in all three channels is described instead:
+ * under --keep-colors the colours are the photo's by request, so what the
+ * reference gave the output is its tones and marks (its Lab a and b
+ * statistics are then 0 on every side). */
+static cg_status describe(cg_net *features, const cg_image *img, bool luma_only, descriptor *d, cg_error *err)
+{
+    if (!luma_only)
+        return describe_image(features, img, d, err);
+    memset(d, 0, sizeof *d);
+    cg_image *gray = cg_image_new(img->width, img->height, err);
+    if (!gray)
+        return err->code;
+    float *luma = tr_luma(img);
+    for (int64_t i = 0; i < (int64_t)img->width * img->height; i++) {
+        gray->pixels[4 * i] = gray->pixels[4 * i + 1] = gray->pixels[4 * i + 2] = luma[i];
+        gray->pixels[4 * i + 3] = 1;
+    }
+    g_free(luma);
+    cg_status st = describe_image(features, gray, d, err);
+    cg_image_free(gray);
     return st;
 }
 
@@ -175,7 +198,7 @@ cg_status cg_eval_reference(const char *model_path, const char *photos, const ch
         st = cg_model_encode_reference(m, refs->pdata[k], codes + (size_t)k * code_len, err);
         encode_ms[k] = (double)(g_get_monotonic_time() - t0) / 1000.0;
         if (st == CG_OK)
-            st = describe(features, refs->pdata[k], &ref_d[k], err);
+            st = describe(features, refs->pdata[k], o.keep_colors, &ref_d[k], err);
         if (st != CG_OK)
             cg_error_prefix(err, "%s", r->reference_names[k]);
     }
@@ -189,7 +212,7 @@ cg_status cg_eval_reference(const char *model_path, const char *photos, const ch
     for (int p = 0; st == CG_OK && p < np; p++) {
         const cg_image *photo = pics->pdata[p];
         descriptor pd;
-        if ((st = describe(features, photo, &pd, err)) != CG_OK)
+        if ((st = describe(features, photo, o.keep_colors, &pd, err)) != CG_OK)
             break;
         for (int k = 0; k < nr; k++)
             r->photo_distance[p * nr + k] = distance(&pd, &ref_d[k]);
@@ -205,7 +228,7 @@ cg_status cg_eval_reference(const char *model_path, const char *photos, const ch
                 st = err->code;
             else if ((st = cg_stylize(m, photo, styled, &so, err)) == CG_OK &&
                      (st = cg_quality_edge_corr(photo, styled, &corr, err)) == CG_OK &&
-                     (st = describe(features, styled, &od, err)) == CG_OK) {
+                     (st = describe(features, styled, o.keep_colors, &od, err)) == CG_OK) {
                 double *row = r->distance + ((size_t)p * nr + c) * nr;
                 bool nearest = true;
                 for (int k = 0; k < nr; k++)

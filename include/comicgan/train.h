@@ -251,7 +251,9 @@ typedef struct cg_eval_reference_options {
     int size;           /* photos and references are resized to this shorter side; 0: 256 */
     int max_photos;     /* 0: all */
     int max_references; /* 0: all */
-    bool keep_colors;   /* the photo's colours (as stylize --keep-colors); else the reference's */
+    bool keep_colors;   /* the photo's colours (as stylize --keep-colors); else the reference's.
+                           The distance then looks at luma alone (every picture's gray copy:
+                           the colours are the photo's by request) */
 } cg_eval_reference_options;
 
 typedef struct cg_eval_reference_result {

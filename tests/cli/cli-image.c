@@ -10,6 +10,8 @@
  *                                              mean chroma (largest minus smallest
  *                                              channel) and its share of pixels with
  *                                              luma below 0.25
+ *   cli-image gray IN OUT                      writes IN's Rec. 601 luma into all three
+ *                                              channels of a 16-bit RGB OUT
  *   cli-image animated OUT W H N               N frames of W x H, a picture shifted and
  *                                              brightened frame by frame, frame f shown
  *                                              80 + 40 f ms, played 3 times: a multi-page
@@ -220,6 +222,19 @@ int main(int argc, char **argv)
         cg_image_free(b);
         return status;
     }
+    if (argc == 4 && strcmp(argv[1], "gray") == 0) {
+        cg_image *img = cg_image_load(argv[2], &err);
+        if (!img)
+            return fail(&err);
+        for (size_t i = 0; i < (size_t)img->width * img->height; i++) {
+            float *p = img->pixels + 4 * i;
+            p[0] = p[1] = p[2] = 0.299f * p[0] + 0.587f * p[1] + 0.114f * p[2];
+        }
+        cg_image_save_options o = {.bits = 16, .channels = 3};
+        cg_status st = cg_image_save(img, argv[3], &o, &err);
+        cg_image_free(img);
+        return st == CG_OK ? 0 : fail(&err);
+    }
     if (argc == 4 && strcmp(argv[1], "stats") == 0) {
         cg_image *a, *b;
         if (!load_pair(argv[2], argv[3], &a, &b, &err))
@@ -243,6 +258,6 @@ int main(int argc, char **argv)
         return status;
     }
     fprintf(stderr, "usage: cli-image make OUT W H [BITS [CHANNELS]] | info FILE | diff A B | stats A B | "
-                    "animated OUT W H N | frames FILE | frame FILE I OUT\n");
+                    "gray IN OUT | animated OUT W H N | frames FILE | frame FILE I OUT\n");
     return 2;
 }

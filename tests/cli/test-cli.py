@@ -929,6 +929,24 @@ def test_reference(d):
     t.check(rc == 0 and small.get("cells") == 4 and len(small.get("photo_distance", [[]])[0]) == 2,
             "eval --max-references keeps the first references", err)
 
+    # Under --keep-colors the colours are the photo's, so the distance looks at
+    # luma alone: a reference and its gray copy are then one picture to it.
+    gray_refs = os.path.join(d, "fid-gray-refs")
+    os.mkdir(gray_refs)
+    shutil.copy(ref_a, gray_refs)
+    image("gray", ref_a, os.path.join(gray_refs, "ref-a-gray.png"))
+    shutil.copy(ref_b, gray_refs)
+    near = {}
+    for mode in [[], ["--keep-colors"]]:
+        rc, out_text, err = run("eval", ref_model, photos, "--references", gray_refs, "--size", "48", "--json", *mode)
+        result = json.loads(out_text) if rc == 0 else {}
+        cells = [cell for row in result["distance"] for cell in row] if result.get("keep_colors") == bool(mode) else []
+        # how far apart each output finds ref-a and its gray copy, against its spread over the references
+        near[bool(mode)] = max((abs(c[0] - c[1]) / (max(c) - min(c) + 1e-12) for c in cells), default=None)
+    t.check(near[True] is not None and near[True] < 0.02 and near[False] is not None and near[False] > 0.05,
+            "eval --references --keep-colors compares luma alone (a reference and its gray copy coincide)",
+            "colour %s, luma %s" % (near[False], near[True]))
+
     # bench times a reference model with an encoded code, and the encoding.
     rc, out_text, err = run("bench", "--quick", "--json", "-m", ref_model, "--baseline", MODEL)
     bench = json.loads(out_text) if rc == 0 else {}
