@@ -9,9 +9,10 @@
 #              interiors, plants, cities (endless-sky-data, gcompris-qt-data,
 #              scratch, krank, kphotoalbum, desktop wallpapers and user
 #              pictures, tuxpaint-data and -stamps-default, tuxtype-data,
-#              palapeli-data, kalzium-data, and a few photographs each from
-#              other games, applications, examples, test data and
-#              documentation)
+#              palapeli-data, kalzium-data, enlightenment-data, jigzo-data,
+#              and a few photographs each from other games, applications,
+#              examples, test data and documentation, some of them inside
+#              PDF, OpenDocument, Edje and video files)
 #   paintings  painted story and scenery art (Wesnoth 1.16 core + campaigns,
 #              flare-game menu backgrounds)
 #   flat       flat-colour clip art (openclipart-png), laid over white
@@ -33,7 +34,8 @@
 #   --contact-sheets               also write COMICGAN_WORK/contact-sheets/<name>.png
 #
 # Needs: apt-get, dpkg-deb, ImageMagick 6 (/usr/bin/convert, identify, montage),
-# /usr/bin/python3 (standard library only).  Missing tools are installed with
+# /usr/bin/python3 (standard library only), poppler-utils (pdfimages) and
+# ffmpeg (ffmpeg, ffprobe) for photographs inside PDF files and videos.  Missing tools are installed with
 # apt-get when run as root.  The image packages themselves are never installed:
 # they are fetched with `apt-get download` into the cache and read with dpkg-deb.
 # Rerunning reuses the cached .deb files, extracted files and converted images
@@ -87,9 +89,28 @@ die() { echo "error: $*" >&2; exit 1; }
 #   limit   DATASET POOL N            keep at most N files of POOL (a seeded
 #                                     choice by source sha256)
 #   pool    DATASET PKG GLOB POOL     files that belong to POOL
+#   licence PKG GLOB LICENCE FILE CHECK
+#       files of PKG matching GLOB get LICENCE instead of what the copyright
+#       file gives; CHECK (a regex) must occur in FILE, a file in the package
+#       (read uncompressed if it ends in .gz) that states that licence, so a
+#       changed package stops the build; the last matching line wins, and a
+#       line that matches no selected file stops the build
 # Globs match the path inside the package; '*' also matches '/'.  A glob
-# 'FILE!MEMBER' names members of a compiled Qt resource file (.rcc) inside
-# the package; the manifest's path column uses the same form.
+# 'FILE!MEMBER' names members of a container file inside the package; the
+# manifest's path column uses the same form.  Containers, by extension:
+#   .rcc                 a compiled Qt resource file: its resource paths
+#   .pdf                 the images in a PDF file as poppler's pdfimages -j
+#                        -png writes them: image-NNN.jpg (a JPEG stream as
+#                        stored in the PDF) or image-NNN.png, NNN being the
+#                        image's number in `pdfimages -list`
+#   .zip .odp .otp .odt .ott .ods .ots .odg .otg .epub .docx .pptx .xlsx
+#   .kra .ora            zip archives: the archive's member paths
+#   .svg                 images embedded as base64 data URIs: image-N.EXT,
+#                        N from 1 in document order
+#   .mp4 .avi .ogv .webm .mkv .mov .mpg
+#                        videos: first.png (frame 0) and middle.png (frame
+#                        N/2 of N), decoded by ffmpeg on one thread with
+#                        bit-exact scaling
 # Exact duplicates (same sha256) are kept once.
 read -r -d '' RULES <<'EOF' || true
 set seed comicgan-datasets-v1
@@ -896,6 +917,181 @@ package texlive-lang-chinese tlzh LPPL-1.3 'LaTeX Project Public License'
 # latex-notes-zh-cn (lppl1.3): a smiling baby in a dark red knitted hat
 include photos texlive-lang-chinese usr/share/doc/texlive-doc/generic/latex-notes-zh-cn/src/dscf4684.jpg
 
+# ---- photos, ninth search: photographs inside other files, per-file licences --
+# Members of PDF, zip (OpenDocument) and video files ('FILE!MEMBER' globs),
+# and 'licence' lines for photographs whose licence the copyright file does
+# not give (see the rules format above).
+package castle-game-engine-doc castle GPL-2+ -
+# the fixed-camera demo's Flickr photographs: a walker on a wide beach, a river
+# with tower blocks, a steam train on a viaduct, ducks on a plank in a river,
+# a snowy shore, a sunset over houses, a pond in a wood (their "corroded" and
+# captioned copies are left out); AUTHORS.txt beside them gives each one's
+# licence, where the copyright file's Files: * stanza would give GPL-2+ or LGPL-2+
+include photos castle-game-engine-doc usr/share/doc/castle-game-engine-doc/examples/deprecated_to_upgrade/fixed_camera_game/data/images/*_original.jpg
+include photos castle-game-engine-doc usr/share/doc/castle-game-engine-doc/examples/deprecated_to_upgrade/fixed_camera_game/data/menu_bg/main_menu_original.jpg
+include photos castle-game-engine-doc usr/share/doc/castle-game-engine-doc/examples/deprecated_to_upgrade/fixed_camera_game/data/locations/home/forest.jpg
+licence castle-game-engine-doc */fixed_camera_game/data/images/human_beach_original.jpg CC-BY-2.0 usr/share/doc/castle-game-engine-doc/examples/deprecated_to_upgrade/fixed_camera_game/data/AUTHORS.txt 'human_beach_original\.jpg\nfrom http://www\.flickr\.com/\S+\n\(license: CC Attribution 2\.0\)'
+licence castle-game-engine-doc */fixed_camera_game/data/images/morning_buildings_original.jpg CC-BY-SA-2.0 usr/share/doc/castle-game-engine-doc/examples/deprecated_to_upgrade/fixed_camera_game/data/AUTHORS.txt 'morning_buildings_original\.jpg\nfrom http://www\.flickr\.com/\S+\n\(license: CC Attribution-ShareAlike 2\.0\)'
+licence castle-game-engine-doc */fixed_camera_game/data/images/train_crash_original.jpg CC-BY-2.0 usr/share/doc/castle-game-engine-doc/examples/deprecated_to_upgrade/fixed_camera_game/data/AUTHORS.txt 'train_crash_original\.jpg\nfrom http://www\.flickr\.com/\S+\n\(license: CC Attribution 2\.0\)'
+licence castle-game-engine-doc */fixed_camera_game/data/images/water_ducks_original.jpg CC-BY-2.0 usr/share/doc/castle-game-engine-doc/examples/deprecated_to_upgrade/fixed_camera_game/data/AUTHORS.txt 'water_ducks_original\.jpg\nfrom http://www\.flickr\.com/\S+\n\(license: CC Attribution 2\.0\)'
+licence castle-game-engine-doc */fixed_camera_game/data/images/wild_road_original.jpg CC-BY-2.0 usr/share/doc/castle-game-engine-doc/examples/deprecated_to_upgrade/fixed_camera_game/data/AUTHORS.txt 'wild_road_original\.jpg\nfrom http://www\.flickr\.com/\S+\n\(license: CC Attribution 2\.0\)'
+licence castle-game-engine-doc */fixed_camera_game/data/menu_bg/main_menu_original.jpg CC-BY-SA-2.0 usr/share/doc/castle-game-engine-doc/examples/deprecated_to_upgrade/fixed_camera_game/data/AUTHORS.txt 'main_menu_original\.jpg\nfrom http://www\.flickr\.com/\S+\n\(license: CC Attribution-ShareAlike 2\.0\)'
+licence castle-game-engine-doc */fixed_camera_game/data/locations/home/forest.jpg CC-BY-SA-2.0 usr/share/doc/castle-game-engine-doc/examples/deprecated_to_upgrade/fixed_camera_game/data/AUTHORS.txt 'locations/home/forest\.jpg\nfrom http://www\.flickr\.com/\S+\n\(license: CC Attribution-ShareAlike 2\.0\)'
+
+package libjs-jquery-ui-docs jqueryui Expat -
+# the droppable demo's four High Tatras photographs: peaks, a mountain lodge,
+# hikers on a path, climbers on a summit (the 96 px copies fail the size
+# rules); the copyright file gives the demos CC0 (Files: demos/*), but they
+# are installed under examples/, where its Files: * stanza (Expat) matches
+include photos libjs-jquery-ui-docs usr/share/doc/libjs-jquery-ui-docs/examples/droppable/images/high_tatras*.jpg
+licence libjs-jquery-ui-docs */examples/droppable/images/high_tatras*.jpg CC0-1.0 usr/share/doc/libjs-jquery-ui-docs/copyright 'Files: demos/\*\nCopyright: same as \*\nLicense: CC0\n'
+
+package libreoffice-common lotemplate MPL-2.0 -
+# photographs in Impress templates (zip files: 'TEMPLATE.otp!Pictures/...'):
+# a bowl of coloured sweets (Candy), a yellow balloon over a dry field and
+# the field under a blue sky (Freshes); the others are renders, textures,
+# blurred or tinted
+include photos libreoffice-common usr/lib/libreoffice/share/template/common/presnt/Candy.otp!Pictures/10000000000007800000043870026B1FACED0D1B.png candy_sweets
+include photos libreoffice-common usr/lib/libreoffice/share/template/common/presnt/Freshes.otp!Pictures/10000000000002C5000003C02FC12A07C25F42DF.jpg freshes_balloon
+include photos libreoffice-common usr/lib/libreoffice/share/template/common/presnt/Freshes.otp!Pictures/100000000000030F0000036F55A62FC34FCAB38E.jpg freshes_field
+
+# frames of videos ('VIDEO!first.png', 'VIDEO!middle.png'; see dataset_tool.py)
+# a white Samoyed lying on a tiled floor (the family's phone video; its
+# photographs are above)
+include photos forensics-samples-files usr/share/forensics-samples/original-files/movie1/VID_20191220_170832.mp4!middle.png movie1_middle
+
+# the physics-lesson videos' footage: cyclists riding past a goal in a school
+# yard (two videos); the copyright file is not machine-readable and gives the
+# example videos CC-BY-SA (3.0 by its link)
+package python3-mecavideo mecavideo CC-BY-SA-3.0 'The video files given as examples have another free licence'
+include photos python3-mecavideo usr/share/pymecavideo/data/video/g1.avi!middle.png g1_middle
+include photos python3-mecavideo usr/share/pymecavideo/data/video/g2.avi!middle.png g2_middle
+# the same yard and goal in both: one split
+group photos python3-mecavideo usr/share/pymecavideo/data/video/g[12].avi!middle.png mecavideo-yard
+
+package python3-hug-doc hug MIT -
+# the streaming example's movie: a Lego model on a table in warm light
+include photos python3-hug-doc usr/share/doc/python3-hug/examples/streaming_movie_server/movie.mp4!middle.png movie_middle
+
+# Enlightenment's backgrounds, stored in Edje files ('FILE.edj!edje/images/0',
+# the largest of the sizes each holds, a plain JPEG): bamboo stems, sun rays
+# through clouds, green and red maple leaves, lichen on branches at dusk, a
+# mountain at dusk, a sea of paper lanterns, birches in snow, spruce needles,
+# clouds at sunset, a white and a yellow flower (Dunes, Sunset-Hills and the
+# Flat and Squiggle ones are drawings, Paper-Flower a texture, Foggy-Trees
+# and Peaks nearly black)
+package enlightenment-data ebg BSD-2-clause -
+include photos enlightenment-data usr/share/enlightenment/data/backgrounds/Bamboo.edj!edje/images/0 bamboo
+include photos enlightenment-data usr/share/enlightenment/data/backgrounds/God-Rays.edj!edje/images/0 god-rays
+include photos enlightenment-data usr/share/enlightenment/data/backgrounds/Green-Maple.edj!edje/images/0 green-maple
+include photos enlightenment-data usr/share/enlightenment/data/backgrounds/Lichen-Branches.edj!edje/images/0 lichen-branches
+include photos enlightenment-data usr/share/enlightenment/data/backgrounds/Mountain.edj!edje/images/0 mountain
+include photos enlightenment-data usr/share/enlightenment/data/backgrounds/Red-Maple.edj!edje/images/0 red-maple
+include photos enlightenment-data usr/share/enlightenment/data/backgrounds/Sea-of-Lanterns.edj!edje/images/0 sea-of-lanterns
+include photos enlightenment-data usr/share/enlightenment/data/backgrounds/Snow-Trees.edj!edje/images/0 snow-trees
+include photos enlightenment-data usr/share/enlightenment/data/backgrounds/Spruce-Needles.edj!edje/images/0 spruce-needles
+include photos enlightenment-data usr/share/enlightenment/data/backgrounds/Sunset-Clouds.edj!edje/images/0 sunset-clouds
+include photos enlightenment-data usr/share/enlightenment/data/backgrounds/White-Flower.edj!edje/images/0 white-flower
+include photos enlightenment-data usr/share/enlightenment/data/backgrounds/Yellow-Flower.edj!edje/images/0 yellow-flower
+
+# two photographs inside Elementary's default theme (an Edje file): a lamp
+# glowing in a red-lit room, clouds at sunset
+include photos libelementary-data usr/share/elementary/themes/default.edj!edje/images/1598 theme_lamp
+include photos libelementary-data usr/share/elementary/themes/default.edj!edje/images/1599 theme_sunset
+
+# Jigzo's puzzles ('PUZZLE.pzl!image.png': the whole picture cut out of the
+# puzzle's texture): a gorilla, a kookaburra, a slide in a playground, a
+# windmill, a pink bicycle, blackberries, a castle, branches against clouds,
+# a helicopter over a harbour, a horse's head, a miniature steam engine
+package jigzo-data jigzo GPL-2+ -
+include photos jigzo-data usr/share/games/jigzo/puzzles/00_default/*.pzl!image.png
+# CC-BY-NC-SA-1.0 in the copyright file: not free for every use
+exclude photos jigzo-data usr/share/games/jigzo/puzzles/00_default/penguin-3x2.pzl!image.png
+
+# TeX Live's documentation: photographs of CTAN packages that are not under
+# lppl1.3 or lppl1.3c, each with a licence line checked against the
+# package's own licence statement or TeX Live's Licenses list; "GPL" and
+# "LPPL" without a version are how Licenses lists them (its copyright file
+# reads that as a statement with "or any later version")
+# beamerdarkthemes (lppl1.3 and cc-by-4; its README gives the photograph
+# CC-BY 4.0 or later): a boulder field under mountains (dahut.jpg is a
+# posterized copy)
+include photos texlive-latex-extra-doc usr/share/doc/texlive-doc/latex/beamerdarkthemes/img_5630.jpg
+licence texlive-latex-extra-doc usr/share/doc/texlive-doc/latex/beamerdarkthemes/img_5630.jpg CC-BY-4.0+ usr/share/doc/texlive-doc/latex/beamerdarkthemes/README 'img_5630\.jpg and dahut\.jpg and example\.tex are licenced\s+CC-BY version 4\.0 or later'
+# copyrightbox (lppl; its README: the U.S. Mint's public-domain image): a cent coin
+include photos texlive-latex-extra-doc usr/share/doc/texlive-doc/latex/copyrightbox/coin.jpg
+licence texlive-latex-extra-doc usr/share/doc/texlive-doc/latex/copyrightbox/coin.jpg public-domain usr/share/doc/texlive-doc/latex/copyrightbox/README 'Image put in the public domain by the U\.S\. Mint\.'
+# ppt-slides (mit): a marble bust of Socrates on black
+include photos texlive-latex-extra-doc usr/share/doc/texlive-doc/latex/ppt-slides/socrates.jpg
+licence texlive-latex-extra-doc usr/share/doc/texlive-doc/latex/ppt-slides/socrates.jpg MIT usr/share/doc/texlive-doc/latex/ppt-slides/LICENSE.txt '\(The MIT License\)'
+# europecv (lppl; its README names LPPL-1.3c): a bust of Pythagoras
+include photos texlive-latex-extra-doc usr/share/doc/texlive-doc/latex/europecv/examples/Pythagoras.jpg
+licence texlive-latex-extra-doc usr/share/doc/texlive-doc/latex/europecv/examples/Pythagoras.jpg LPPL-1.3c usr/share/doc/texlive-doc/latex/europecv/README.md 'spdx\.org/licenses/LPPL-1\.3c'
+# wallcalendar (lppl): a frog's eyes above green water, a path in a fir wood
+include photos texlive-latex-extra-doc usr/share/doc/texlive-doc/lualatex/wallcalendar/doc/examples/photos/frog.jpg
+include photos texlive-latex-extra-doc usr/share/doc/texlive-doc/lualatex/wallcalendar/doc/examples/photos/obscure-crop.jpg
+licence texlive-latex-extra-doc usr/share/doc/texlive-doc/lualatex/wallcalendar/doc/examples/photos/*.jpg LPPL usr/share/doc/texlive-latex-extra-doc/Licenses.gz '(?m)^wallcalendar: lppl$'
+# graphicxbox (lppl), a photograph inside a PDF file: the Grand Canyon
+include photos texlive-latex-extra-doc usr/share/doc/texlive-doc/latex/graphicxbox/examples/graphics/grandcanyon.pdf!image-000.jpg graphicxbox_grandcanyon
+licence texlive-latex-extra-doc usr/share/doc/texlive-doc/latex/graphicxbox/examples/graphics/grandcanyon.pdf!* LPPL usr/share/doc/texlive-latex-extra-doc/Licenses.gz '(?m)^graphicxbox: lppl$'
+
+# xypic (gpl), a photograph inside its reference manual: one of its
+# authors, smiling, in tinted glasses
+include photos texlive-pictures-doc usr/share/doc/texlive-doc/generic/xypic/xyrefer.pdf!image-000.jpg xypic_author
+licence texlive-pictures-doc usr/share/doc/texlive-doc/generic/xypic/* GPL usr/share/doc/texlive-pictures-doc/Licenses.gz '(?m)^xypic: gpl$'
+# hvfloat (lppl), photographs inside its PDF files: a laughing baby on a bed,
+# a child pulling another on a sledge through snow, visitors at a palace's
+# colonnade (also in hvfloat.pdf at 1000 px), a cholla cactus in low sun
+include photos texlive-pictures-doc usr/share/doc/texlive-doc/latex/hvfloat/hvfloat.pdf!image-038.png hvfloat_baby
+include photos texlive-pictures-doc usr/share/doc/texlive-doc/latex/hvfloat/hvfloat.pdf!image-168.jpg hvfloat_sledge
+include photos texlive-pictures-doc usr/share/doc/texlive-doc/latex/hvfloat/doublepage2s1c.pdf!image-031.jpg hvfloat_colonnade
+include photos texlive-pictures-doc usr/share/doc/texlive-doc/latex/hvfloat/odd2s1c.pdf!image-000.jpg hvfloat_cactus
+licence texlive-pictures-doc usr/share/doc/texlive-doc/latex/hvfloat/* LPPL usr/share/doc/texlive-pictures-doc/Licenses.gz '(?m)^hvfloat: lppl$'
+
+# tile-graphic (lppl1.2), a photograph inside an example's PDF file: a
+# bouquet of roses and carnations in a vase on a table
+include photos texlive-pictures-doc usr/share/doc/texlive-doc/latex/tile-graphic/examples/flowers.pdf!image-000.jpg tilegraphic_flowers
+licence texlive-pictures-doc usr/share/doc/texlive-doc/latex/tile-graphic/* LPPL-1.2 usr/share/doc/texlive-pictures-doc/Licenses.gz '(?m)^tile-graphic: lppl1\.2$'
+
+package texlive-lang-german tlger LPPL-1.3 'LaTeX Project Public License'
+# etdipa (lppl1.3), a photograph inside its manual: a young man's portrait
+include photos texlive-lang-german usr/share/doc/texlive-doc/latex/etdipa/Help/etdipa_doc_DE.pdf!image-001.jpg etdipa_portrait
+
+package texlive-science-doc tlsci LPPL-1.3 'LaTeX Project Public License'
+# fascicules (lppl): the Gateway Arch and St. Louis at dusk, old leather-bound books
+include photos texlive-science-doc usr/share/doc/texlive-doc/latex/fascicules/guide/ch4_mon_chapitre/img/chapitre.jpg
+include photos texlive-science-doc usr/share/doc/texlive-doc/latex/fascicules/guide/content/img/vieuxlivres.jpg
+licence texlive-science-doc usr/share/doc/texlive-doc/latex/fascicules/* LPPL usr/share/doc/texlive-doc/latex/fascicules/README.md 'are released under the terms of the LaTeX Project Public License\.'
+
+# hagenberg-thesis (cc-by-4): a shop front with soft-drink signs, a man at
+# an IBM 360's console in a computer room
+include photos texlive-publishers-doc usr/share/doc/texlive-doc/latex/hagenberg-thesis/examples/HgbThesisTutorial/images/cola-public-domain-photo-p.jpg
+include photos texlive-publishers-doc usr/share/doc/texlive-doc/latex/hagenberg-thesis/examples/HgbThesisTutorial/images/ibm-360-color.jpg
+licence texlive-publishers-doc usr/share/doc/texlive-doc/latex/hagenberg-thesis/* CC-BY-4.0 usr/share/doc/texlive-doc/latex/hagenberg-thesis/README.md 'Creative Commons Attribution 4\.0 International Public License \(CC BY 4\.0'
+# sduthesis (lppl1.3), photographs inside its demo: Shandong University's
+# campus: towers under a blue sky, a road under autumn trees, a church among
+# trees, a traditional gate, a building behind a fountain square
+include photos texlive-publishers-doc usr/share/doc/texlive-doc/latex/sduthesis/sduthesis-demo.pdf!image-00[1-5].jpg
+# cmpj (lppl), a photograph inside a PDF file: the institute's red-brick building
+include photos texlive-publishers-doc usr/share/doc/texlive-doc/latex/cmpj/icmphome.pdf!image-000.jpg cmpj_icmphome
+licence texlive-publishers-doc usr/share/doc/texlive-doc/latex/cmpj/icmphome.pdf!* LPPL usr/share/doc/texlive-publishers-doc/Licenses.gz '(?m)^cmpj: lppl$'
+
+package texlive-metapost-doc tlmp LPPL-1.3 'LaTeX Project Public License'
+# featpost (gpl): a red hang glider on a meadow with its pilot
+include photos texlive-metapost-doc usr/share/doc/texlive-doc/metapost/featpost/doc/metapostpropagandafiles/pifpafphoto.jpg
+licence texlive-metapost-doc usr/share/doc/texlive-doc/metapost/featpost/* GPL usr/share/doc/texlive-metapost-doc/Licenses.gz '(?m)^featpost: gpl$'
+
+package texlive-base tlbase LPPL-1.3 'LaTeX Project Public License'
+# pdftex (gpl): a lake between fir trees, pdfTeX's sample picture
+include photos texlive-base usr/share/doc/texlive-doc/pdftex/samplepdftex/pic.jpg pdftex_pic
+licence texlive-base usr/share/doc/texlive-doc/pdftex/* GPL usr/share/doc/texlive-base/Licenses.gz '(?m)^pdftex: gpl$'
+
+package texlive-xetex tlxetex LPPL-1.3 'LaTeX Project Public License'
+# cqubeamer (mit and cc-by-4; its README gives the attachments CC-BY 4.0): a
+# university campus across a lake
+include photos texlive-xetex usr/share/doc/texlive-doc/xelatex/cqubeamer/figure/CQU_Campus_D.jpg
+licence texlive-xetex usr/share/doc/texlive-doc/xelatex/cqubeamer/figure/* CC-BY-4.0 usr/share/doc/texlive-doc/xelatex/cqubeamer/README.md 'All the attachment\(graphs, PDFs, etc\.\) provided are licensed under the \[Creative Commons Attribution 4\.0 License\]'
+
 # ---- paintings: painted story and scenery art ----------------------------
 dataset paintings longest=512 min_long=480 min_short=300 max_long=8192 max_aspect=3.0 max_images=400
 
@@ -1021,6 +1217,8 @@ ensure_tools() {
     command -v dpkg-deb >/dev/null || missing+=(dpkg)
     [[ -x /usr/bin/convert && -x /usr/bin/identify && -x /usr/bin/montage ]] || missing+=(imagemagick)
     [[ -x /usr/bin/python3 ]] || missing+=(python3)
+    [[ -x /usr/bin/pdfimages ]] || missing+=(poppler-utils)      # images inside PDF files
+    [[ -x /usr/bin/ffmpeg && -x /usr/bin/ffprobe ]] || missing+=(ffmpeg)   # frames of videos
     command -v sha256sum >/dev/null || missing+=(coreutils)
     ((${#missing[@]})) || return 0
     [[ $EUID -eq 0 ]] || die "missing ${missing[*]}; run as root or: apt-get install ${missing[*]}"
@@ -1102,6 +1300,8 @@ DATASETS="$WANT" /usr/bin/python3 "$HERE/dataset_tool.py" "$RULES_FILE" "$WORK/d
 {
     echo "recipe: models/recipes/build-datasets.sh"
     echo "imagemagick: $(dpkg-query -W -f '${Version}' imagemagick-6.q16 2>/dev/null || /usr/bin/convert -version | head -1)"
+    echo "poppler-utils: $(dpkg-query -W -f '${Version}' poppler-utils 2>/dev/null || echo unknown)"
+    echo "ffmpeg: $(dpkg-query -W -f '${Version}' ffmpeg 2>/dev/null || echo unknown)"
     echo "packages:"
     awk -F'\t' '{printf "  %s %s\n", $1, $2}' "$WORK/debs.tsv"
 } > "$OUT_ROOT/BUILDINFO.txt"

@@ -17,6 +17,7 @@ Usage: dataset_tool.py RULES DEBS_TSV WORK_DIR OUT_ROOT
 import concurrent.futures
 import collections
 import fnmatch
+import gzip
 import hashlib
 import os
 import re
@@ -30,10 +31,16 @@ import zlib
 
 CONVERT = os.environ.get("IM_CONVERT", "/usr/bin/convert")
 IDENTIFY = os.environ.get("IM_IDENTIFY", "/usr/bin/identify")
+PDFIMAGES = os.environ.get("PDFIMAGES", "/usr/bin/pdfimages")
+FFMPEG = os.environ.get("FFMPEG", "/usr/bin/ffmpeg")
+FFPROBE = os.environ.get("FFPROBE", "/usr/bin/ffprobe")
 JOBS = max(1, int(os.environ.get("JOBS", os.cpu_count() or 1)))
 STATS_VERSION = "flatstats-v1"
 # Bump when the conversion command below changes: forces reconversion.
 CONVERT_VERSION = "png512-v1"
+# Bump when a container reader (container_members) changes: forces the
+# packages with 'FILE!MEMBER' globs to be extracted again.
+CONTAINERS_VERSION = "containers-v2"
 
 MANIFEST_COLUMNS = ["package", "version", "path", "license", "source_sha256",
                     "source_bytes", "file", "file_sha256", "width", "height"]
@@ -102,7 +109,12 @@ def parse_rules(path):
             if kind == "set" and len(w) == 3:
                 settings[w[1]] = w[2]
             elif kind == "package" and len(w) == 5:
-                packages[w[1]] = {"tag": w[2], "license": w[3], "check": w[4]}
+                packages[w[1]] = {"tag": w[2], "license": w[3], "check": w[4],
+                                  "overrides": []}
+            elif kind == "licence" and len(w) == 6:
+                if w[1] not in packages:
+                    die("%s: package %r has no 'package' line" % (where, w[1]))
+                packages[w[1]]["overrides"].append(tuple(w[2:]))
             elif kind == "dataset" and len(w) >= 2:
                 params = dict(kv.split("=", 1) for kv in w[2:])
                 datasets[w[1]] = Dataset(w[1], params)
@@ -178,8 +190,177 @@ def qt_resources(path):
     return out
 
 
+def pdf_images(path):
+    """Images of a PDF file, as poppler's pdfimages writes them with -j -png:
+    a list of (name, bytes), the name "image-NNN.jpg" for a DCT (JPEG) image,
+    whose bytes are the stream stored in the PDF, or "image-NNN.png" for any
+    other, NNN being pdfimages's image number (the "num" column of
+    `pdfimages -list`, soft masks counted too)."""
+    tmp = path + ".images.tmp"
+    if os.path.exists(tmp):
+        shutil.rmtree(tmp)
+    os.makedirs(tmp)
+    p = subprocess.run([PDFIMAGES, "-j", "-png", path, os.path.join(tmp, "image")],
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        die("pdfimages failed on %s: %s" % (path, p.stderr.strip()))
+    out = []
+    for fn in sorted(os.listdir(tmp)):
+        with open(os.path.join(tmp, fn), "rb") as f:
+            out.append((fn, f.read()))
+    shutil.rmtree(tmp)
+    return out
+
+
+def zip_members(path):
+    """Regular files of a zip archive (OpenDocument and Office files, EPUB,
+    Krita and OpenRaster images, plain .zip): a list of (name, bytes)."""
+    import zipfile
+    out = []
+    with zipfile.ZipFile(path) as z:
+        for info in z.infolist():
+            if not info.is_dir():
+                out.append((info.filename, z.read(info)))
+    return out
+
+
+def svg_images(path):
+    """Raster images embedded in an SVG file as base64 data URIs, in document
+    order: a list of ("image-N.EXT", bytes), N from 1, EXT from the media type."""
+    import base64
+    with open(path, "rb") as f:
+        text = f.read().decode("utf-8", "replace")
+    out = []
+    for m in re.finditer(r"data:image/(png|jpe?g|gif|webp);base64,([A-Za-z0-9+/=\s]+)", text):
+        ext = {"jpeg": "jpg"}.get(m.group(1), m.group(1))
+        out.append(("image-%d.%s" % (len(out) + 1, ext),
+                    base64.b64decode(re.sub(r"\s+", "", m.group(2)))))
+    return out
+
+
+def video_frames(path):
+    """Two frames of a video, decoded by ffmpeg on one thread with bit-exact
+    scaling: "first.png" (frame 0) and "middle.png" (frame N // 2 of the N
+    frames that ffprobe counts in the first video stream)."""
+    p = subprocess.run([FFPROBE, "-v", "error", "-threads", "1", "-count_frames",
+                        "-select_streams", "v:0", "-show_entries", "stream=nb_read_frames",
+                        "-of", "csv=p=0", path], capture_output=True, text=True)
+    if p.returncode != 0 or not p.stdout.strip().isdigit():
+        die("ffprobe failed on %s: %s" % (path, p.stderr.strip()))
+    out = []
+    for name, index in (("first.png", 0), ("middle.png", int(p.stdout) // 2)):
+        tmp = path + ".frame.tmp.png"
+        q = subprocess.run([FFMPEG, "-nostdin", "-v", "error", "-threads", "1", "-i", path,
+                            "-map", "0:v:0", "-vf", "select=eq(n\\,%d)" % index,
+                            "-frames:v", "1", "-sws_flags", "accurate_rnd+bitexact+full_chroma_int",
+                            "-pix_fmt", "rgb24", "-fflags", "+bitexact", "-flags:v", "+bitexact",
+                            "-f", "image2", "-c:v", "png", "-y", tmp],
+                           capture_output=True, text=True)
+        if q.returncode != 0 or not os.path.exists(tmp):
+            die("ffmpeg failed on %s: %s" % (path, q.stderr.strip()))
+        with open(tmp, "rb") as f:
+            out.append((name, f.read()))
+        os.remove(tmp)
+    return out
+
+
+def eet_entries(path):
+    """Entries of an Eet file (EFL's container; Edje themes and backgrounds,
+    .edj): a list of (entry name, bytes), e.g. "edje/images/0", which Edje
+    stores as a plain JPEG file when the image is lossy.  Format 2: magic
+    0x1ee70f42, entry and dictionary counts, then per entry six big-endian
+    ints: offset, stored size, data size, name offset, name size, flags (bit
+    0 compressed, bit 1 ciphered, bit 2 alias, bits 3-6 the compressor: 0
+    zlib).  Uncompressed and zlib entries are returned, others left out."""
+    with open(path, "rb") as f:
+        b = f.read()
+    if len(b) < 12 or struct.unpack(">I", b[:4])[0] != 0x1ee70f42:
+        die("%s is not an Eet file (format 2)" % path)
+    count, = struct.unpack(">I", b[4:8])
+    out = []
+    for i in range(count):
+        off, size, dsize, noff, nsize, flags = struct.unpack(">6I", b[12 + 24 * i:36 + 24 * i])
+        name = b[noff:noff + nsize].rstrip(b"\0").decode("utf-8", "replace")
+        raw = b[off:off + size]
+        if flags & 6:               # ciphered or an alias
+            continue
+        if flags & 1:
+            if (flags >> 3) & 15:   # LZ4: not in the standard library
+                continue
+            raw = zlib.decompress(raw)
+        out.append((name, raw))
+    return out
+
+
+def jigzo_puzzle(path):
+    """Members of a Jigzo puzzle (.pzl): the files it stores (a header of four
+    lines, then for each file its name, its size and its bytes, each on a
+    line), and "image.png": the whole picture, which the puzzle's texture
+    (NAME.jpg beside its one NAME.map) holds at the rectangle of the map's
+    "image X Y W H" line, cut out by ImageMagick and written as a PNG."""
+    with open(path, "rb") as f:
+        b = f.read()
+    if not b.startswith(b"PzlF\n"):
+        die("%s is not a Jigzo puzzle" % path)
+    pos = len(b"\n".join(b.split(b"\n", 4)[:4])) + 1
+    out = []
+    while pos < len(b):
+        e = b.index(b"\n", pos)
+        e2 = b.index(b"\n", e + 1)
+        size = int(b[e + 1:e2])
+        out.append((b[pos:e].decode("utf-8"), b[e2 + 1:e2 + 1 + size]))
+        pos = e2 + 1 + size
+    files = dict(out)
+    maps = [n for n in files if n.endswith(".map")]
+    stem = maps[0][:-len(".map")] if len(maps) == 1 else ""
+    m = re.search(rb"(?m)^image (\d+) (\d+) (\d+) (\d+)", files.get(stem + ".map", b""))
+    if m and stem + ".jpg" in files:
+        x, y, w, h = (int(v) for v in m.groups())
+        tmp = path + ".texture.tmp.jpg"
+        with open(tmp, "wb") as f:
+            f.write(files[stem + ".jpg"])
+        p = subprocess.run([CONVERT, tmp + "[0]", "-crop", "%dx%d+%d+%d" % (w, h, x, y),
+                            "+repage", "-depth", "8", "-strip",
+                            "-define", "png:exclude-chunks=date,time",
+                            "-define", "png:compression-level=9",
+                            "PNG24:-"], capture_output=True)
+        os.remove(tmp)
+        if p.returncode != 0:
+            die("convert failed on %s: %s" % (path, p.stderr.decode("utf-8", "replace")))
+        out.append(("image.png", p.stdout))
+    return out
+
+
+VIDEO_EXTENSIONS = (".mp4", ".avi", ".ogv", ".webm", ".mkv", ".mov", ".mpg")
+
+# container file extension -> reader of its members
+ZIP_EXTENSIONS = (".zip", ".odp", ".otp", ".odt", ".ott", ".ods", ".ots", ".odg",
+                  ".otg", ".epub", ".docx", ".pptx", ".xlsx", ".kra", ".ora")
+
+
+def container_members(path):
+    """Members of a container file, by its extension: a list of (name, bytes)."""
+    low = path.lower()
+    if low.endswith(".rcc"):
+        return qt_resources(path)
+    if low.endswith(".pdf"):
+        return pdf_images(path)
+    if low.endswith(".svg"):
+        return svg_images(path)
+    if low.endswith(ZIP_EXTENSIONS):
+        return zip_members(path)
+    if low.endswith(VIDEO_EXTENSIONS):
+        return video_frames(path)
+    if low.endswith(".edj") or low.endswith(".eet"):
+        return eet_entries(path)
+    if low.endswith(".pzl"):
+        return jigzo_puzzle(path)
+    die("%s: not a container file the rules can read (.rcc, .pdf, .svg, zip, video, "
+        ".edj, .pzl)" % path)
+
+
 def split_member(glob):
-    """'OUTER!INNER' names files inside a Qt resource file OUTER; else (glob, None)."""
+    """'OUTER!INNER' names members of a container file OUTER; else (glob, None)."""
     outer, sep, inner = glob.partition("!")
     return (outer, inner) if sep else (glob, None)
 
@@ -187,13 +368,16 @@ def split_member(glob):
 def extract_package(pkg, version, deb, dest_root, globs):
     """Extract the regular files of `deb` matching `globs` (plus the package's
     copyright file) into dest_root/<pkg>_<version>/.  A glob 'OUTER!INNER'
-    extracts the Qt resource files matching OUTER and, from each, the members
+    extracts the container files matching OUTER (Qt resource files, PDF, SVG,
+    zip archives, videos, Eet files, Jigzo puzzles: see container_members) and, from each, the members
     matching INNER, to <OUTER-path>!<member-path>.  Skipped when a stamp
     says the same .deb was already extracted with the same globs."""
     dest = os.path.join(dest_root, "%s_%s" % (pkg, version.replace(":", "%3a")))
     members = sorted(set(g for g in globs if "!" in g))
     want = sorted(set(split_member(g)[0] for g in globs)) + ["usr/share/doc/%s/copyright" % pkg]
     stamp_want = sorted(set(globs)) + ["usr/share/doc/%s/copyright" % pkg]
+    if members:
+        stamp_want.append(CONTAINERS_VERSION)
     stamp_text = "\n".join([os.path.basename(deb), str(os.path.getsize(deb))] + stamp_want) + "\n"
     stamp = os.path.join(dest, ".extracted")
     if os.path.exists(stamp):
@@ -231,7 +415,7 @@ def extract_package(pkg, version, deb, dest_root, globs):
                 rel = os.path.relpath(full, dest)
                 if not fnmatch.fnmatchcase(rel, outer):
                     continue
-                for mpath, raw in qt_resources(full):
+                for mpath, raw in container_members(full):
                     if mpath.startswith("/") or ".." in mpath.split("/") or \
                             not fnmatch.fnmatchcase(mpath, inner):
                         continue
@@ -324,7 +508,10 @@ class Copyright:
             return self.fallback
         if "!" not in relpath:
             return self._match(relpath)[1] or self.fallback
-        inner = relpath.split("!", 1)[1]
+        outer, inner = relpath.split("!", 1)
+        if not outer.endswith(".rcc"):
+            # a member of a PDF, SVG or zip file: the container's licence
+            return self._match(outer)[1] or self.fallback
         stem = os.path.splitext(inner)[0]
         names = [inner] + [stem + e for e in self.SOURCE_EXTENSIONS if stem + e != inner]
         return max(self._match(n) for n in names)[1] or self.fallback
@@ -422,6 +609,24 @@ def name_stem(path):
 
 def hash_unit(*parts):
     return int(hashlib.sha256(":".join(parts).encode()).hexdigest()[:8], 16)
+
+
+def check_overrides(pkg, root, overrides):
+    """Each 'licence' line's text must be in its file in the package (a .gz
+    file is read uncompressed), so that a changed package stops the build."""
+    for glob, lic, path, check in overrides:
+        full = os.path.join(root, path)
+        if not os.path.isfile(full):
+            die("%s: licence line for %s: %s is not in the package" % (pkg, glob, path))
+        opener = gzip.open if path.endswith(".gz") else open
+        with opener(full, "rb") as f:
+            text = f.read().decode("utf-8", "replace")
+        if not re.search(check, text):
+            die("%s: %s no longer matches %r; review the licence of %s"
+                % (pkg, path, check, glob))
+
+
+used_overrides = set()   # (pkg, licence line) that matched a selected file
 
 
 def select(ds, roots, packages, copyrights, stats_cache, seed):
@@ -570,6 +775,11 @@ def select(ds, roots, packages, copyrights, stats_cache, seed):
         die("%s: output name clash: %s" % (ds.name, ", ".join(sorted(clash))))
     for r in recs:
         r["license"] = copyrights[r["pkg"]].licence(r["rel"])
+        # per-file licence lines: the last one that matches wins
+        for o in packages[r["pkg"]]["overrides"]:
+            if fnmatch.fnmatchcase(r["rel"], o[0]):
+                r["license"] = o[1]
+                used_overrides.add((r["pkg"], o))
     return sorted(recs, key=lambda r: (r["pkg"], r["rel"]))
 
 
@@ -661,6 +871,8 @@ def main():
         if ds.name in only:
             for pkg, g, _ in ds.includes:
                 globs[pkg].append(g)
+    for pkg in list(globs):
+        globs[pkg] += [o[2] for o in packages[pkg]["overrides"]]
     roots, copyrights = {}, {}
     for pkg in sorted(globs):
         if pkg not in debs:
@@ -671,6 +883,7 @@ def main():
         if not os.path.exists(cfile):
             die("%s has no usr/share/doc/%s/copyright" % (pkg, pkg))
         copyrights[pkg] = Copyright(pkg, cfile, packages[pkg]["license"], packages[pkg]["check"])
+        check_overrides(pkg, roots[pkg], packages[pkg]["overrides"])
 
     stats_cache = KV(os.path.join(work, "stats-cache.tsv"))
     conv_cache = KV(os.path.join(work, "convert-cache.tsv"))
@@ -702,6 +915,10 @@ def main():
                                     split_of(seed, r["group"], train, val)]))
         write_if_changed(os.path.join(ddir, "split.tsv"),
                          ("\n".join(srows) + "\n").encode("utf-8"))
+    stale = ["%s %s" % (pkg, o[0]) for pkg in sorted(roots)
+             for o in packages[pkg]["overrides"] if (pkg, o) not in used_overrides]
+    if stale:
+        die("licence lines that match no selected file:\n  %s" % "\n  ".join(stale))
 
 
 if __name__ == "__main__":
