@@ -131,6 +131,12 @@ static int animated(const char *path, int w, int h, int n)
     return status;
 }
 
+/* Rec. 601 luma, as the engine's filters and eval weigh it. */
+static float luma601(const float *p)
+{
+    return 0.299f * p[0] + 0.587f * p[1] + 0.114f * p[2];
+}
+
 static int make(const char *path, int w, int h, int bits, int channels)
 {
     cg_error err = {0};
@@ -148,7 +154,7 @@ static int make(const char *path, int w, int h, int bits, int channels)
             p[2] = disc ? 0.1f : 0.5f * (1 - u) + 0.25f * v;
             p[3] = channels == 2 || channels == 4 ? 0.5f + 0.5f * u : 1.0f;
             if (channels <= 2)
-                p[0] = p[1] = p[2] = 0.299f * p[0] + 0.587f * p[1] + 0.114f * p[2];
+                p[0] = p[1] = p[2] = luma601(p);
         }
     img->source_channels = channels;
     img->source_format = bits == 8 ? CG_SAMPLE_U8 : bits == 16 ? CG_SAMPLE_U16 : CG_SAMPLE_F32;
@@ -228,7 +234,7 @@ int main(int argc, char **argv)
             return fail(&err);
         for (size_t i = 0; i < (size_t)img->width * img->height; i++) {
             float *p = img->pixels + 4 * i;
-            p[0] = p[1] = p[2] = 0.299f * p[0] + 0.587f * p[1] + 0.114f * p[2];
+            p[0] = p[1] = p[2] = luma601(p);
         }
         cg_image_save_options o = {.bits = 16, .channels = 3};
         cg_status st = cg_image_save(img, argv[3], &o, &err);
@@ -248,7 +254,7 @@ int main(int argc, char **argv)
                 for (int c = 0; c < 3; c++)
                     diff += fabsf(p[c] - q[c]) / 3;
                 chroma += fmaxf(q[0], fmaxf(q[1], q[2])) - fminf(q[0], fminf(q[1], q[2]));
-                dark += 0.299f * q[0] + 0.587f * q[1] + 0.114f * q[2] < 0.25f;
+                dark += luma601(q) < 0.25f;
             }
             printf("%.6f %.6f %.6f\n", diff / (double)n, chroma / (double)n, dark / (double)n);
             status = 0;
