@@ -28,6 +28,53 @@ void tr_aug_draw(const cg_train_config *c, cg_rng *rng, tr_aug *a)
     a->saturation = 1 + (float)(2 * u[7] - 1) * j;
 }
 
+/* The stored pixels a's crop window covers, as tr_aug_apply computes it. */
+static void crop_window(const tr_image *img, const tr_aug *a, int size, int *x0, int *y0, int *x1, int *y1)
+{
+    float shorter = (float)(img->w < img->h ? img->w : img->h);
+    float side = a->zoom > 0 ? size / a->zoom : shorter;
+    if (side > shorter)
+        side = shorter;
+    float fx0 = a->fx * (img->w - side), fy0 = a->fy * (img->h - side);
+    *x0 = (int)floorf(fx0);
+    *y0 = (int)floorf(fy0);
+    *x1 = (int)ceilf(fx0 + side);
+    *y1 = (int)ceilf(fy0 + side);
+    if (*x1 > img->w)
+        *x1 = img->w;
+    if (*y1 > img->h)
+        *y1 = img->h;
+}
+
+bool tr_aug_is_flat(const tr_image *img, const tr_aug *a, int size)
+{
+    int x0, y0, x1, y1;
+    crop_window(img, a, size, &x0, &y0, &x1, &y1);
+    int64_t n = (int64_t)(x1 - x0) * (y1 - y0), sum[3] = {0}, sq[3] = {0};
+    for (int y = y0; y < y1; y++) {
+        const uint8_t *p = img->rgb + 3 * ((size_t)y * img->w + x0);
+        for (int x = x0; x < x1; x++, p += 3)
+            for (int c = 0; c < 3; c++) {
+                sum[c] += p[c];
+                sq[c] += p[c] * p[c];
+            }
+    }
+    /* Variance in 8-bit levels squared, times n^2: n * sq - sum^2 < n^2. */
+    for (int c = 0; c < 3; c++)
+        if ((double)n * (double)sq[c] - (double)sum[c] * (double)sum[c] >= (double)n * (double)n)
+            return false;
+    return true;
+}
+
+void tr_aug_draw_detailed(const cg_train_config *c, cg_rng *rng, const tr_image *img, tr_aug *a)
+{
+    for (int tries = 0; tries < TR_FLAT_TRIES; tries++) {
+        tr_aug_draw(c, rng, a);
+        if (!tr_aug_is_flat(img, a, c->size))
+            return;
+    }
+}
+
 void tr_aug_center(tr_aug *a)
 {
     *a = (tr_aug){.zoom = 0, .fx = 0.5f, .fy = 0.5f, .contrast = 1, .saturation = 1};

@@ -73,11 +73,11 @@ void tr_source_batch(tr_source *s, const cg_train_config *c, cg_rng *rng, int n,
         /* Every rank draws the whole batch so the generators stay in step;
          * each renders only its own shard. */
         int item = tr_source_next(s, (uint64_t)c->seed);
+        const tr_item *it = &s->data->items[item];
         tr_aug a;
-        tr_aug_draw(c, rng, &a);
+        tr_aug_draw_detailed(c, rng, &it->img, &a);
         if (i < lo || i >= hi)
             continue;
-        const tr_item *it = &s->data->items[item];
         tr_aug_apply(&it->img, &a, c->size, x + (size_t)(i - lo) * image);
         if (aux && it->aux.rgb)
             tr_aug_apply(&it->aux, &a, c->size, aux + (size_t)(i - lo) * image);

@@ -170,6 +170,16 @@ typedef struct tr_aug {
 } tr_aug;
 
 void tr_aug_draw(const cg_train_config *c, cg_rng *rng, tr_aug *a);
+/* Whether a's crop window of img is one flat colour: every channel's standard
+ * deviation there under one 8-bit level (a clipped sky, a white page). */
+bool tr_aug_is_flat(const tr_image *img, const tr_aug *a, int size);
+/* tr_aug_draw again while the crop is flat, up to TR_FLAT_TRIES draws (then
+ * the last one stays). A flat crop teaches nothing, and on it every instance
+ * norm's variance is 0, so backward multiplies the gradient by gamma /
+ * sqrt(eps) at each norm: a white crop gave the cel generator a gradient norm
+ * of 4e25 and an infinite Adam moment. */
+#define TR_FLAT_TRIES 8
+void tr_aug_draw_detailed(const cg_train_config *c, cg_rng *rng, const tr_image *img, tr_aug *a);
 /* The whole shorter side, centred, nothing else (validation and samples). */
 void tr_aug_center(tr_aug *a);
 /* Renders img through a into dst: 3 planes of size x size, values in [-1, 1]. */

@@ -594,6 +594,108 @@ static void test_export_post_smooth(void)
     g_free(dir);
 }
 
+/* Photos whose right half is white: most 16-pixel crops of them are one flat
+ * colour. */
+static char *write_half_white_photos(const char *dir)
+{
+    char *photos = g_build_filename(dir, "half-white", NULL);
+    g_assert_cmpint(g_mkdir_with_parents(photos, 0755), ==, 0);
+    cg_error err = {0};
+    for (int i = 0; i < 5; i++) {
+        cg_image *img = fx_photo(64, 64, 300 + (guint32)i);
+        for (int y = 0; y < 64; y++)
+            for (int x = 32; x < 64; x++)
+                for (int c = 0; c < 4; c++)
+                    img->pixels[4 * (y * 64 + x) + c] = 1;
+        char *name = g_strdup_printf("w%d.png", i), *path = g_build_filename(photos, name, NULL);
+        g_assert_cmpint(cg_image_save(img, path, NULL, &err), ==, CG_OK);
+        cg_image_free(img);
+        g_free(path);
+        g_free(name);
+    }
+    return photos;
+}
+
+/* A window that is one colour is drawn again; the check agrees with the
+ * rendered crop. */
+static void test_flat_crops_redrawn(void)
+{
+    char *dir = fx_tmpdir(), *photos = write_half_white_photos(dir);
+    char *text = g_strdup_printf("[run]\nmode = pix2pix\nsize = 16\n[discriminator]\n" TINY_DISC "[data]\nphotos = %s\nload_size = 64\n"
+                                 "target_filter = cel\nflip = true\nscale_min = 0.8\nscale_max = 1.2\n", photos);
+    char *path = fx_write_file(dir, "run.ini", text);
+    cg_train_config *c = fx_config(path);
+    cg_error err = {0};
+    char *photo = g_build_filename(photos, "w0.png", NULL);
+    cg_image *img = cg_image_load(photo, &err);
+    g_assert_nonnull(img);
+    tr_image t = {img->width, img->height, g_malloc((size_t)3 * img->width * img->height)};
+    for (int64_t k = 0; k < (int64_t)img->width * img->height; k++)
+        for (int ch = 0; ch < 3; ch++)
+            t.rgb[3 * k + ch] = (uint8_t)lrintf(img->pixels[4 * k + ch] * 255);
+    float crop[3 * 16 * 16];
+    cg_rng rng;
+    cg_rng_seed(&rng, 7);
+    int flat_plain = 0;
+    for (int round = 0; round < 2; round++)
+        for (int i = 0; i < 300; i++) {
+            tr_aug a;
+            if (round == 0)
+                tr_aug_draw(c, &rng, &a);
+            else
+                tr_aug_draw_detailed(c, &rng, &t, &a);
+            tr_aug_apply(&t, &a, 16, crop);
+            float lo = 2, hi = -2;
+            for (int k = 0; k < 3 * 16 * 16; k++) {
+                lo = crop[k] < lo ? crop[k] : lo;
+                hi = crop[k] > hi ? crop[k] : hi;
+            }
+            bool flat = hi - lo < 1e-6f;
+            if (flat)
+                g_assert_true(tr_aug_is_flat(&t, &a, 16));
+            if (round == 0)
+                flat_plain += flat;
+            else
+                g_assert_false(flat);
+        }
+    /* The photos do give flat crops: a third of the plain draws. */
+    g_assert_cmpint(flat_plain, >, 50);
+    g_free(t.rgb);
+    cg_image_free(img);
+    cg_train_config_free(c);
+    fx_rmtree(dir);
+    g_free(photo);
+    g_free(path);
+    g_free(text);
+    g_free(photos);
+    g_free(dir);
+}
+
+/* The cel run's divergence, small: a deep generator on crops of white. Each
+ * of its 21 instance norms multiplies a flat crop's gradient by
+ * 1/sqrt(eps); the Adam moment overflowed and the run stopped. */
+static void test_pix2pix_flat_photos(void)
+{
+    char *dir = fx_tmpdir(), *photos = write_half_white_photos(dir);
+    char *text = g_strdup_printf("[run]\nmode = pix2pix\nsteps = 8\nbatch = 2\nsize = 16\nlog_every = 1\n"
+                                 "sample_every = 0\ncheckpoint_every = 0\n[generator]\nwidth = 4\ndownsamples = 2\n"
+                                 "blocks = 8\n[discriminator]\n" TINY_DISC "[data]\nphotos = %s\nload_size = 64\n"
+                                 "target_filter = cel\nval_fraction = 0.2\ntest_fraction = 0\n", photos);
+    char *path = fx_write_file(dir, "run.ini", text);
+    cg_train_config *c = fx_config(path);
+    char *run = g_build_filename(dir, "run", NULL);
+    cg_error err = {0};
+    if (fx_train(c, run, false, 0, &err) != CG_OK)
+        g_error("half-white photos: %s", err.message);
+    cg_train_config_free(c);
+    fx_rmtree(dir);
+    g_free(run);
+    g_free(path);
+    g_free(text);
+    g_free(photos);
+    g_free(dir);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -615,6 +717,8 @@ int main(int argc, char **argv)
     g_test_add_func("/train/modes/multistyle_no_adversarial", test_multistyle_no_adversarial);
     g_test_add_func("/train/modes/export_post_style", test_export_post_style);
     g_test_add_func("/train/losses/gradient", test_gradient_loss);
+    g_test_add_func("/train/augment/flat_crops_redrawn", test_flat_crops_redrawn);
+    g_test_add_func("/train/modes/pix2pix_flat_photos", test_pix2pix_flat_photos);
     g_test_add_func("/train/export/post_smooth", test_export_post_smooth);
     int rc = g_test_run();
     fx_rmtree(data_root);
