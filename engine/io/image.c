@@ -4,6 +4,7 @@
  * atomic saving. cg_image objects and the helpers the formats share are in
  * pixels.c. */
 #include "io/image_formats.h"
+#include "io/image_rows.h"
 #include "io/pixels.h"
 #include "io/atomic_file.h"
 #include "io/read_file.h"
@@ -21,7 +22,22 @@
 
 /* ---- loading ------------------------------------------------------------ */
 
-cg_image *cg_image_load_memory(const void *data, size_t size, const char *name, cg_error *err)
+/* The formats decoded whole: their loaders get all the bytes. */
+static cg_io_rows *whole(cg_image *(*load)(const uint8_t *, size_t, const char *, cg_error *), cg_io_source *src,
+                         cg_error *err)
+{
+    if (src->fd < 0 && src->pos == src->head_len && src->head_pos == 0)
+        return cg_io_rows_of_image(load(src->data, src->size, src->name, err), err);
+    uint8_t *data = NULL;
+    size_t size = 0;
+    if (cg_io_source_slurp(src, &data, &size, err) != CG_OK)
+        return NULL;
+    cg_image *img = load(data, size, src->name, err);
+    g_free(data);
+    return cg_io_rows_of_image(img, err);
+}
+
+cg_io_rows *cg_io_rows_open(cg_io_source *src, cg_error *err)
 {
     static const struct { const char *magic; size_t len; const char *what; } other[] = {
         {"BM", 2, "a BMP"}, {"8BPS", 4, "a Photoshop"},
@@ -29,11 +45,11 @@ cg_image *cg_image_load_memory(const void *data, size_t size, const char *name, 
         {"\0\0\0\x0cjP  ", 8, "a JPEG 2000"}, {"\0\0\0\x0c" "JXL ", 8, "a JPEG XL"},
         {"\xff\x0a", 2, "a JPEG XL"}, {"gimp xcf", 8, "a GIMP XCF"},
     };
-    const uint8_t *d = data;
-    if (!name)
-        name = "<memory>";
-    if (!data && size > 0) {
-        cg_fail(err, CG_ERR_INVALID, "%s: no data", name);
+    const char *name = src->name;
+    size_t size = 0;
+    const uint8_t *d = cg_io_source_peek(src, 12, &size);
+    if (!d) {
+        cg_fail(err, CG_ERR_IO, "%s: read failed: %s", name, g_strerror(errno));
         return NULL;
     }
     if (size == 0) {
@@ -41,16 +57,16 @@ cg_image *cg_image_load_memory(const void *data, size_t size, const char *name, 
         return NULL;
     }
     if (size >= 8 && memcmp(d, "\x89PNG\r\n\x1a\n", 8) == 0)
-        return cg_io_png_load(d, size, name, err);
+        return cg_io_png_rows(src, err);
     if (size >= 3 && memcmp(d, "\xff\xd8\xff", 3) == 0)
-        return cg_io_jpeg_load(d, size, name, err);
+        return cg_io_jpeg_rows(src, err);
     if (size >= 12 && memcmp(d, "RIFF", 4) == 0 && memcmp(d + 8, "WEBP", 4) == 0)
-        return cg_io_webp_load(d, size, name, err);
+        return whole(cg_io_webp_load, src, err);
     if (size >= 4 && memcmp(d, "GIF8", 4) == 0)
-        return cg_io_gif_load(d, size, name, err);
+        return whole(cg_io_gif_load, src, err);
     if (size >= 4 && (memcmp(d, "II*\0", 4) == 0 || memcmp(d, "MM\0*", 4) == 0 ||
                       memcmp(d, "II+\0", 4) == 0 || memcmp(d, "MM\0+", 4) == 0))
-        return cg_io_tiff_load(d, size, name, err);
+        return whole(cg_io_tiff_load, src, err);
     for (size_t i = 0; i < G_N_ELEMENTS(other); i++) {
         if (size >= other[i].len && memcmp(d, other[i].magic, other[i].len) == 0) {
             cg_fail(err, CG_ERR_UNSUPPORTED,
@@ -62,18 +78,42 @@ cg_image *cg_image_load_memory(const void *data, size_t size, const char *name, 
     return NULL;
 }
 
+cg_image *cg_image_load_memory(const void *data, size_t size, const char *name, cg_error *err)
+{
+    if (!name)
+        name = "<memory>";
+    if (!data && size > 0) {
+        cg_fail(err, CG_ERR_INVALID, "%s: no data", name);
+        return NULL;
+    }
+    cg_io_source src = {.fd = -1, .data = data, .size = size, .name = name};
+    return cg_io_rows_to_image(cg_io_rows_open(&src, err), name, err);
+}
+
+int cg_io_open_image_file(const char *path, cg_error *err)
+{
+    struct stat st;
+    int fd = cg_io_open_regular(path, &st, err);
+    if (fd >= 0 && (uint64_t)st.st_size > CG_IO_MAX_IMAGE_FILE) {
+        cg_fail(err, CG_ERR_UNSUPPORTED, "%s: file is larger than any image comicgan accepts", path);
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 cg_image *cg_image_load(const char *path, cg_error *err)
 {
     if (!path) {
         cg_fail(err, CG_ERR_INVALID, "cg_image_load: no path");
         return NULL;
     }
-    char *buf = NULL;
-    size_t size = 0;
-    if (cg_io_read_image_file(path, &buf, &size, err) != CG_OK)
+    int fd = cg_io_open_image_file(path, err);
+    if (fd < 0)
         return NULL;
-    cg_image *img = cg_image_load_memory(buf, size, path, err);
-    g_free(buf);
+    cg_io_source src = {.fd = fd, .name = path};
+    cg_image *img = cg_io_rows_to_image(cg_io_rows_open(&src, err), path, err);
+    close(fd);
     return img;
 }
 

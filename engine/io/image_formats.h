@@ -18,9 +18,8 @@ typedef struct cg_io_save_spec {
     bool lossless;
 } cg_io_save_spec;
 
-/* Per-format readers: the bytes start with the format's magic. */
-cg_image *cg_io_png_load(const uint8_t *data, size_t size, const char *name, cg_error *err);
-cg_image *cg_io_jpeg_load(const uint8_t *data, size_t size, const char *name, cg_error *err);
+/* Per-format readers of whole images: the bytes start with the format's
+ * magic. (PNG and JPEG read by rows, see image_rows.h.) */
 cg_image *cg_io_webp_load(const uint8_t *data, size_t size, const char *name, cg_error *err);
 cg_image *cg_io_tiff_load(const uint8_t *data, size_t size, const char *name, cg_error *err);
 cg_image *cg_io_gif_load(const uint8_t *data, size_t size, const char *name, cg_error *err);

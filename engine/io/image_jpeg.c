@@ -2,6 +2,7 @@
  * that mean the data is damaged both longjmp back to the function that owns
  * the codec; nothing is printed. */
 #include "io/image_formats.h"
+#include "io/image_rows.h"
 #include "io/pixels.h"
 
 #include <errno.h>
@@ -69,68 +70,149 @@ static void set_handlers(jpeg_ctx *ctx)
     ctx->pub.output_message = on_output;
 }
 
-cg_image *cg_io_jpeg_load(const uint8_t *data, size_t size, const char *name, cg_error *err)
+/* libjpeg's source manager over a cg_io_source. */
+#define JPEG_CHUNK 65536
+
+typedef struct jpeg_source {
+    struct jpeg_source_mgr pub;
+    cg_io_source *src;
+    JOCTET buf[JPEG_CHUNK];
+} jpeg_source;
+
+static const JOCTET fake_eoi[2] = {0xFF, JPEG_EOI};
+
+static void source_init(j_decompress_ptr c)
 {
+    (void)c;
+}
+
+static boolean source_fill(j_decompress_ptr c)
+{
+    jpeg_source *s = (jpeg_source *)c->src;
+    ssize_t k = cg_io_source_read(s->src, s->buf, sizeof s->buf);
+    if (k <= 0) {
+        /* As libjpeg's own sources do: a warning (which we turn into an
+         * error, see on_message), then an end marker. */
+        WARNMS(c, JWRN_JPEG_EOF);
+        s->pub.next_input_byte = fake_eoi;
+        s->pub.bytes_in_buffer = 2;
+        return TRUE;
+    }
+    s->pub.next_input_byte = s->buf;
+    s->pub.bytes_in_buffer = (size_t)k;
+    return TRUE;
+}
+
+static void source_skip(j_decompress_ptr c, long n)
+{
+    while (n > 0) {
+        if ((long)c->src->bytes_in_buffer >= n) {
+            c->src->next_input_byte += n;
+            c->src->bytes_in_buffer -= (size_t)n;
+            return;
+        }
+        n -= (long)c->src->bytes_in_buffer;
+        c->src->bytes_in_buffer = 0;
+        source_fill(c);
+    }
+}
+
+static void source_term(j_decompress_ptr c)
+{
+    (void)c;
+}
+
+typedef struct jpeg_rows {
+    cg_io_rows base;
     struct jpeg_decompress_struct cinfo;
     jpeg_ctx ctx;
-    cg_image *volatile img = NULL;
-    JSAMPLE *volatile row = NULL;
-    cinfo.err = &ctx.pub;
-    set_handlers(&ctx);
-    if (setjmp(ctx.jmp)) {
-        cg_fail(err, CG_ERR_FORMAT, "%s: broken JPEG file: %s", name, ctx.msg);
-        free(row);
-        cg_image_free(img);
-        jpeg_destroy_decompress(&cinfo);
-        return NULL;
-    }
-    jpeg_create_decompress(&cinfo);
-    ctx.progress.progress_monitor = on_progress;
-    cinfo.progress = &ctx.progress;
-    jpeg_mem_src(&cinfo, data, (unsigned long)size);
-    jpeg_read_header(&cinfo, TRUE);
+    jpeg_source source;
+    const char *name;
+    JSAMPLE *row;
+    bool cmyk, started;
+} jpeg_rows;
 
-    bool cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
-    int channels = cinfo.jpeg_color_space == JCS_GRAYSCALE ? 1 : 3;
-    cinfo.out_color_space = cmyk ? JCS_CMYK : channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
-    img = cg_io_image_alloc(cinfo.image_width, cinfo.image_height, name, err);
-    if (!img) {
-        jpeg_destroy_decompress(&cinfo);
-        return NULL;
-    }
-    jpeg_start_decompress(&cinfo);
-    row = malloc((size_t)cinfo.output_width * (size_t)cinfo.output_components);
-    if (!row) {
-        cg_fail(err, CG_ERR_NOMEM, "%s: out of memory decoding the JPEG", name);
-        cg_image_free(img);
-        jpeg_destroy_decompress(&cinfo);
-        return NULL;
-    }
-    while (cinfo.output_scanline < cinfo.output_height) {
-        int y = (int)cinfo.output_scanline;
-        JSAMPROW rows[1] = {row};
-        jpeg_read_scanlines(&cinfo, rows, 1);
-        float *dst = cg_image_at(img, 0, y);
-        if (!cmyk) {
-            cg_io_put_samples(dst, row, cinfo.output_width, channels, channels, 8);
+static void jpeg_rows_close(cg_io_rows *r)
+{
+    jpeg_rows *jr = (jpeg_rows *)r;
+    jpeg_destroy_decompress(&jr->cinfo);
+    free(jr->row);
+    g_free(jr);
+}
+
+static cg_status jpeg_rows_read(cg_io_rows *r, float *dst, int n, cg_error *err)
+{
+    jpeg_rows *jr = (jpeg_rows *)r;
+    struct jpeg_decompress_struct *cinfo = &jr->cinfo;
+    if (setjmp(jr->ctx.jmp))
+        return cg_fail(err, CG_ERR_FORMAT, "%s: broken JPEG file: %s", jr->name, jr->ctx.msg);
+    for (int i = 0; i < n; i++) {
+        JSAMPROW rows[1] = {jr->row};
+        jpeg_read_scanlines(cinfo, rows, 1);
+        float *out = dst + (size_t)4 * r->width * i;
+        if (!jr->cmyk) {
+            cg_io_put_samples(out, jr->row, cinfo->output_width, r->channels, r->channels, 8);
             continue;
         }
         /* Naive CMYK without a profile. Adobe's writers store the inks
          * inverted (255 = no ink), and they wrote nearly all CMYK JPEGs. */
-        for (JDIMENSION x = 0; x < cinfo.output_width; x++, dst += 4) {
-            const JSAMPLE *s = row + 4 * x;
+        for (JDIMENSION x = 0; x < cinfo->output_width; x++, out += 4) {
+            const JSAMPLE *s = jr->row + 4 * x;
             for (int c = 0; c < 3; c++) {
                 float ink = s[c] / 255.0f, k = s[3] / 255.0f;
-                dst[c] = cinfo.saw_Adobe_marker ? ink * k : (1.0f - ink) * (1.0f - k);
+                out[c] = cinfo->saw_Adobe_marker ? ink * k : (1.0f - ink) * (1.0f - k);
             }
         }
     }
-    jpeg_finish_decompress(&cinfo);
-    jpeg_destroy_decompress(&cinfo);
-    free(row);
-    cg_io_finish_layout(img, channels);
-    img->source_format = CG_SAMPLE_U8;
-    return img;
+    if (r->next + n == r->height)
+        jpeg_finish_decompress(cinfo);
+    return CG_OK;
+}
+
+cg_io_rows *cg_io_jpeg_rows(cg_io_source *src, cg_error *err)
+{
+    jpeg_rows *jr = g_try_new0(jpeg_rows, 1);
+    if (!jr) {
+        cg_fail(err, CG_ERR_NOMEM, "%s: out of memory starting libjpeg", src->name);
+        return NULL;
+    }
+    jr->name = src->name;
+    struct jpeg_decompress_struct *cinfo = &jr->cinfo;
+    cinfo->err = &jr->ctx.pub;
+    set_handlers(&jr->ctx);
+    jpeg_create_decompress(cinfo);
+    if (setjmp(jr->ctx.jmp)) {
+        cg_fail(err, CG_ERR_FORMAT, "%s: broken JPEG file: %s", jr->name, jr->ctx.msg);
+        jpeg_rows_close(&jr->base);
+        return NULL;
+    }
+    jr->ctx.progress.progress_monitor = on_progress;
+    cinfo->progress = &jr->ctx.progress;
+    jr->source = (jpeg_source){.pub = {.init_source = source_init, .fill_input_buffer = source_fill,
+                                       .skip_input_data = source_skip, .resync_to_restart = jpeg_resync_to_restart,
+                                       .term_source = source_term},
+                               .src = src};
+    cinfo->src = &jr->source.pub;
+    jpeg_read_header(cinfo, TRUE);
+
+    jr->cmyk = cinfo->jpeg_color_space == JCS_CMYK || cinfo->jpeg_color_space == JCS_YCCK;
+    int channels = cinfo->jpeg_color_space == JCS_GRAYSCALE ? 1 : 3;
+    cinfo->out_color_space = jr->cmyk ? JCS_CMYK : channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
+    if (cg_io_check_size(cinfo->image_width, cinfo->image_height, jr->name, err) != CG_OK) {
+        jpeg_rows_close(&jr->base);
+        return NULL;
+    }
+    jpeg_start_decompress(cinfo);
+    jr->row = malloc((size_t)cinfo->output_width * (size_t)cinfo->output_components);
+    if (!jr->row) {
+        cg_fail(err, CG_ERR_NOMEM, "%s: out of memory decoding the JPEG", jr->name);
+        jpeg_rows_close(&jr->base);
+        return NULL;
+    }
+    jr->base = (cg_io_rows){.width = (int)cinfo->output_width, .height = (int)cinfo->output_height,
+                            .channels = channels, .format = CG_SAMPLE_U8, .frames = 1, .read = jpeg_rows_read,
+                            .close = jpeg_rows_close};
+    return &jr->base;
 }
 
 cg_status cg_io_jpeg_save(const cg_image *img, int fd, const cg_io_save_spec *spec,

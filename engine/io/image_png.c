@@ -2,6 +2,7 @@
  * handler, which must not return: it records the message and longjmps back
  * to the setjmp in the function that owns the png_struct. */
 #include "io/image_formats.h"
+#include "io/image_rows.h"
 #include "io/pixels.h"
 
 #include <errno.h>
@@ -13,9 +14,8 @@
 #include <png.h>
 
 typedef struct png_ctx {
-    const uint8_t *data;
-    size_t size, pos;
-    int fd;
+    cg_io_source *src; /* reading */
+    int fd;            /* writing */
     char msg[256];
 } png_ctx;
 
@@ -32,13 +32,14 @@ static void on_warning(png_structp png, png_const_charp msg)
     (void)msg; /* the library never prints */
 }
 
-static void read_memory(png_structp png, png_bytep out, size_t n)
+static void read_source(png_structp png, png_bytep out, size_t n)
 {
     png_ctx *ctx = png_get_io_ptr(png);
-    if (ctx->size - ctx->pos < n)
+    ssize_t k = cg_io_source_read(ctx->src, out, n);
+    if (k < 0)
+        png_error(png, g_strerror(errno));
+    if ((size_t)k < n)
         png_error(png, "the file ends too early (truncated?)");
-    memcpy(out, ctx->data + ctx->pos, n);
-    ctx->pos += n;
 }
 
 static uint32_t be32(const uint8_t *p)
@@ -65,38 +66,92 @@ static void flush_nothing(png_structp png)
     (void)png;
 }
 
-cg_image *cg_io_png_load(const uint8_t *data, size_t size, const char *name, cg_error *err)
+typedef struct png_rows {
+    cg_io_rows base;
+    png_ctx ctx;
+    const char *name;
+    png_structp png;
+    png_infop info;
+    uint8_t *buf; /* one row, or every row of an interlaced image */
+    size_t rowbytes;
+    int samples, bits;
+    bool interlaced;
+} png_rows;
+
+static void png_rows_close(cg_io_rows *r)
 {
+    png_rows *pr = (png_rows *)r;
+    png_destroy_read_struct(&pr->png, &pr->info, NULL);
+    free(pr->buf);
+    g_free(pr);
+}
+
+static cg_status png_rows_read(cg_io_rows *r, float *dst, int n, cg_error *err)
+{
+    png_rows *pr = (png_rows *)r;
+    if (setjmp(png_jmpbuf(pr->png)))
+        return cg_fail(err, CG_ERR_FORMAT, "%s: broken PNG file: %s", pr->name, pr->ctx.msg);
+    for (int i = 0; i < n; i++) {
+        int y = r->next + i;
+        uint8_t *row = pr->buf;
+        if (pr->interlaced)
+            row += pr->rowbytes * (size_t)y;
+        else
+            png_read_row(pr->png, row, NULL);
+        cg_io_put_samples(dst + (size_t)4 * r->width * i, row, (size_t)r->width, pr->samples, pr->samples, pr->bits);
+    }
+    /* The end: what follows the pixels must be readable too. */
+    if (r->next + n == r->height)
+        png_read_end(pr->png, NULL);
+    return CG_OK;
+}
+
+cg_io_rows *cg_io_png_rows(cg_io_source *src, cg_error *err)
+{
+    const char *name = src->name;
     /* IHDR must come first. Checking its size here refuses a bomb even when
      * nothing follows it, before libpng reads (and allocates) anything. */
-    if (size >= 24 && memcmp(data + 12, "IHDR", 4) == 0 &&
-        cg_io_check_size(be32(data + 16), be32(data + 20), name, err) != CG_OK)
+    size_t got = 0;
+    const uint8_t *head = cg_io_source_peek(src, 24, &got);
+    if (!head) {
+        cg_fail(err, CG_ERR_IO, "%s: read failed: %s", name, g_strerror(errno));
         return NULL;
-    png_ctx ctx = {.data = data, .size = size};
-    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &ctx, on_error, on_warning);
-    png_infop info = png ? png_create_info_struct(png) : NULL;
-    cg_image *volatile img = NULL;
-    uint8_t *volatile buf = NULL;
-    if (!info) {
-        png_destroy_read_struct(&png, NULL, NULL);
+    }
+    if (got == 24 && memcmp(head + 12, "IHDR", 4) == 0 &&
+        cg_io_check_size(be32(head + 16), be32(head + 20), name, err) != CG_OK)
+        return NULL;
+    png_rows *pr = g_try_new0(png_rows, 1);
+    if (!pr) {
         cg_fail(err, CG_ERR_NOMEM, "%s: out of memory starting libpng", name);
         return NULL;
     }
-    if (setjmp(png_jmpbuf(png))) {
-        cg_fail(err, CG_ERR_FORMAT, "%s: broken PNG file: %s", name, ctx.msg);
-        goto fail;
+    pr->ctx.src = src;
+    pr->name = name;
+    pr->png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &pr->ctx, on_error, on_warning);
+    pr->info = pr->png ? png_create_info_struct(pr->png) : NULL;
+    if (!pr->info) {
+        png_rows_close(&pr->base);
+        cg_fail(err, CG_ERR_NOMEM, "%s: out of memory starting libpng", name);
+        return NULL;
     }
-    png_set_read_fn(png, &ctx, read_memory);
+    png_structp png = pr->png;
+    png_infop info = pr->info;
+    if (setjmp(png_jmpbuf(png))) {
+        cg_fail(err, CG_ERR_FORMAT, "%s: broken PNG file: %s", name, pr->ctx.msg);
+        png_rows_close(&pr->base);
+        return NULL;
+    }
+    png_set_read_fn(png, &pr->ctx, read_source);
     png_set_user_limits(png, CG_IMAGE_MAX_SIDE, CG_IMAGE_MAX_SIDE);
     png_read_info(png, info);
 
     png_uint_32 w = png_get_image_width(png, info), h = png_get_image_height(png, info);
     int depth = png_get_bit_depth(png, info), type = png_get_color_type(png, info);
-    bool interlaced = png_get_interlace_type(png, info) != PNG_INTERLACE_NONE;
-    img = cg_io_image_alloc(w, h, name, err);
-    if (!img)
-        goto fail;
-
+    pr->interlaced = png_get_interlace_type(png, info) != PNG_INTERLACE_NONE;
+    if (cg_io_check_size(w, h, name, err) != CG_OK) {
+        png_rows_close(&pr->base);
+        return NULL;
+    }
     if (type == PNG_COLOR_TYPE_PALETTE)
         png_set_palette_to_rgb(png);
     if (type == PNG_COLOR_TYPE_GRAY && depth < 8)
@@ -109,40 +164,24 @@ cg_image *cg_io_png_load(const uint8_t *data, size_t size, const char *name, cg_
 #endif
     int passes = png_set_interlace_handling(png);
     png_read_update_info(png, info);
-    int channels = png_get_channels(png, info), bits = png_get_bit_depth(png, info);
-    size_t rowbytes = png_get_rowbytes(png, info);
-
-    /* Interlaced images need every row kept across the passes. */
-    buf = malloc(interlaced ? rowbytes * h : rowbytes);
-    if (!buf) {
+    pr->samples = png_get_channels(png, info);
+    pr->bits = png_get_bit_depth(png, info);
+    pr->rowbytes = png_get_rowbytes(png, info);
+    /* Interlaced images need every row kept across the passes: they are
+     * decoded whole here, in their packed samples. */
+    pr->buf = malloc(pr->interlaced ? pr->rowbytes * h : pr->rowbytes);
+    if (!pr->buf) {
         cg_fail(err, CG_ERR_NOMEM, "%s: out of memory decoding the PNG", name);
-        goto fail;
+        png_rows_close(&pr->base);
+        return NULL;
     }
-    for (int pass = 0; pass < passes; pass++) {
-        for (png_uint_32 y = 0; y < h; y++) {
-            uint8_t *row = buf + (interlaced ? rowbytes * y : 0);
-            png_read_row(png, row, NULL);
-            if (!interlaced)
-                cg_io_put_samples(cg_image_at(img, 0, (int)y), row, w, channels, channels, bits);
-        }
-    }
-    if (interlaced)
+    for (int pass = 0; pr->interlaced && pass < passes; pass++)
         for (png_uint_32 y = 0; y < h; y++)
-            cg_io_put_samples(cg_image_at(img, 0, (int)y), buf + rowbytes * y, w, channels,
-                              channels, bits);
-    png_read_end(png, NULL);
-
-    cg_io_finish_layout(img, channels);
-    img->source_format = bits == 16 ? CG_SAMPLE_U16 : CG_SAMPLE_U8;
-    free(buf);
-    png_destroy_read_struct(&png, &info, NULL);
-    return img;
-
-fail:
-    free(buf);
-    cg_image_free(img);
-    png_destroy_read_struct(&png, &info, NULL);
-    return NULL;
+            png_read_row(png, pr->buf + pr->rowbytes * y, NULL);
+    pr->base = (cg_io_rows){.width = (int)w, .height = (int)h, .channels = pr->samples,
+                            .format = pr->bits == 16 ? CG_SAMPLE_U16 : CG_SAMPLE_U8, .frames = 1,
+                            .read = png_rows_read, .close = png_rows_close};
+    return &pr->base;
 }
 
 cg_status cg_io_png_save(const cg_image *img, int fd, const cg_io_save_spec *spec,

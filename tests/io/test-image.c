@@ -12,6 +12,9 @@
 #include <tiffio.h>
 
 #include "image-testutil.h"
+#include "io/image_rows.h"
+
+#include <unistd.h>
 
 /* ---- cg_image itself ---------------------------------------------------- */
 
@@ -483,6 +486,112 @@ static void test_tiff_kinds(void)
     g_rand_free(r);
 }
 
+/* ---- reading by rows ------------------------------------------------------ */
+
+/* Reads tmpdir/name by rows from the file, in bands of 1, 2, 3... rows, and
+ * checks them against the image loaded whole from the file's bytes. */
+static void expect_rows_match(const char *name)
+{
+    char *path = tmp_path(name);
+    gsize len = 0;
+    char *bytes = read_all(name, &len);
+    cg_error err = {0};
+    cg_image *whole = cg_image_load_memory(bytes, len, name, &err);
+    g_assert_nonnull(whole);
+    int fd = cg_io_open_image_file(path, &err);
+    g_assert_cmpint(fd, >=, 0);
+    cg_io_source src = {.fd = fd, .name = path};
+    cg_io_rows *r = cg_io_rows_open(&src, &err);
+    if (!r)
+        g_error("%s: %s", name, err.message);
+    g_assert_cmpint(r->width, ==, whole->width);
+    g_assert_cmpint(r->height, ==, whole->height);
+    g_assert_cmpint(r->channels, ==, whole->source_channels);
+    g_assert_cmpint(r->format, ==, whole->source_format);
+    float *band = g_new(float, (size_t)4 * r->width * r->height);
+    for (int y = 0, n = 1; y < whole->height; y += n, n++) {
+        if (n > whole->height - y)
+            n = whole->height - y;
+        g_assert_cmpint(cg_io_rows_read(r, band, n, &err), ==, CG_OK);
+        g_assert_cmpmem(band, (size_t)4 * r->width * n * sizeof(float), cg_image_at(whole, 0, y),
+                        (size_t)4 * r->width * n * sizeof(float));
+    }
+    g_assert_cmpint(cg_io_rows_read(r, band, 1, &err), ==, CG_ERR_INVALID);
+    cg_io_rows_close(r);
+    close(fd);
+    g_free(band);
+    cg_image_free(whole);
+    g_free(bytes);
+    g_free(path);
+}
+
+static void test_rows(void)
+{
+    cg_error err = {0};
+    static const struct { const char *name; int channels, bits; } files[] = {
+        {"rows-rgb8.png", 3, 8}, {"rows-rgba16.png", 4, 16}, {"rows-gray.png", 1, 8}, {"rows-graya16.png", 2, 16},
+        {"rows-rgb.tif", 3, 16}, {"rows-rgba.webp", 4, 8},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
+        cg_image *img = make_image(37, 29, files[i].channels, files[i].bits, 11 + (guint32)i);
+        char *path = tmp_path(files[i].name);
+        cg_image_save_options o = {.bits = files[i].bits, .channels = files[i].channels, .lossless = true};
+        g_assert_cmpint(cg_image_save(img, path, &o, &err), ==, CG_OK);
+        expect_rows_match(files[i].name);
+        cg_image_free(img);
+        g_free(path);
+    }
+    cg_image *smooth = make_smooth(45, 33, false), *gray = make_smooth(45, 33, true);
+    char *jpg = tmp_path("rows.jpg"), *gray_jpg = tmp_path("rows-gray.jpg");
+    g_assert_cmpint(cg_image_save(smooth, jpg, NULL, &err), ==, CG_OK);
+    g_assert_cmpint(cg_image_save(gray, gray_jpg, &(cg_image_save_options){.channels = 1}, &err), ==, CG_OK);
+    expect_rows_match("rows.jpg");
+    expect_rows_match("rows-gray.jpg");
+    /* Kinds comicgan does not write: palette, 2-bit gray, Adam7, CMYK. */
+    test_png_kinds();
+    test_jpeg_cmyk();
+    expect_rows_match("palette.png");
+    expect_rows_match("gray2.png");
+    expect_rows_match("adam7.png");
+    expect_rows_match("cmyk.jpg");
+
+    /* A file cut short fails at the row where the data ends; the rows before
+     * it are good. */
+    cg_image *big = make_image(64, 96, 3, 8, 5);
+    char *png = tmp_path("rows-cut.png"), *cut_jpg = tmp_path("rows-cut.jpg");
+    g_assert_cmpint(cg_image_save(big, png, NULL, &err), ==, CG_OK);
+    g_assert_cmpint(cg_image_save(big, cut_jpg, NULL, &err), ==, CG_OK);
+    const char *cut_files[] = {"rows-cut.png", "rows-cut.jpg"};
+    for (int k = 0; k < 2; k++) {
+        gsize len = 0;
+        char *bytes = read_all(cut_files[k], &len);
+        cg_io_source src = {.fd = -1, .data = (const uint8_t *)bytes, .size = len / 2, .name = cut_files[k]};
+        cg_io_rows *r = cg_io_rows_open(&src, &err);
+        g_assert_nonnull(r);
+        float *row = g_new(float, (size_t)4 * r->width);
+        int good = 0;
+        cg_status st = CG_OK;
+        while (good < r->height && (st = cg_io_rows_read(r, row, 1, &err)) == CG_OK)
+            good++;
+        g_test_message("%s cut in half: %d of %d rows, then: %s", cut_files[k], good, r->height, err.message);
+        g_assert_cmpint(st, ==, CG_ERR_FORMAT);
+        g_assert_nonnull(strstr(err.message, cut_files[k]));
+        g_assert_cmpint(good, >, 0);
+        g_assert_cmpint(good, <, r->height);
+        g_assert_cmpint(r->next, ==, good);
+        cg_io_rows_close(r);
+        g_free(row);
+        g_free(bytes);
+    }
+    cg_image_free(big);
+    cg_image_free(smooth);
+    cg_image_free(gray);
+    g_free(png);
+    g_free(cut_jpg);
+    g_free(jpg);
+    g_free(gray_jpg);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -502,6 +611,7 @@ int main(int argc, char **argv)
     g_test_add_func("/io/image/save-options", test_save_options);
     g_test_add_func("/io/image/png-kinds", test_png_kinds);
     g_test_add_func("/io/image/tiff-kinds", test_tiff_kinds);
+    g_test_add_func("/io/image/rows", test_rows);
     add_bad_image_tests();
     int rc = g_test_run();
     remove_tree(tmpdir);

@@ -1,0 +1,87 @@
+/* comicgan — reading an image top to bottom, a band of rows at a time, so
+ * that a large file never has to be in memory whole: neither its bytes nor its
+ * pixels. PNG (not interlaced) and JPEG decode row by row from the file; the
+ * other formats, and interlaced PNGs, are decoded whole first and then handed
+ * out by rows. Whole-image loading (cg_image_load) is a reader read to the
+ * end, so both ways give the same pixels. */
+#ifndef CG_IO_IMAGE_ROWS_H
+#define CG_IO_IMAGE_ROWS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "comicgan/image.h"
+
+/* Where a reader's bytes come from: an open file (fd >= 0, read from its
+ * current offset) or a block of memory (fd < 0, data and size). name is for
+ * messages. The first bytes can be looked at before they are read. */
+#define CG_IO_PEEK_MAX 32
+typedef struct cg_io_source {
+    int fd;
+    const uint8_t *data;
+    size_t size, pos;
+    const char *name;
+    uint8_t head[CG_IO_PEEK_MAX]; /* bytes peeked at and not yet read */
+    size_t head_len, head_pos;
+} cg_io_source;
+
+/* Reads up to n bytes into buf: the count read, 0 at the end, -1 on a read
+ * error (errno set). Retries interrupted and short reads. */
+ssize_t cg_io_source_read(cg_io_source *s, void *buf, size_t n);
+
+/* The next n (at most CG_IO_PEEK_MAX) bytes without reading them: a pointer
+ * to them, *got of them (fewer at the end of the source), or NULL on a read
+ * error (errno set). Only before the first read. */
+const uint8_t *cg_io_source_peek(cg_io_source *s, size_t n, size_t *got);
+
+/* The rest of the source in memory: *data (g_free) and *size. A file over
+ * CG_IO_MAX_IMAGE_FILE bytes is CG_ERR_UNSUPPORTED; CG_ERR_IO, CG_ERR_NOMEM. */
+cg_status cg_io_source_slurp(cg_io_source *s, uint8_t **data, size_t *size, cg_error *err);
+
+typedef struct cg_io_rows cg_io_rows;
+struct cg_io_rows {
+    int width, height;
+    int channels;            /* the file's channels: 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA */
+    cg_sample_format format; /* the file's samples */
+    int frames;              /* frames or pages the file holds (only the first is read) */
+    int next;                /* rows read so far */
+    /* The format's: fills channels 0..channels-1 of n rows of RGBA floats (for CMYK
+     * JPEGs: RGB). Called by cg_io_rows_read only, with n rows left. */
+    cg_status (*read)(cg_io_rows *r, float *dst, int n, cg_error *err);
+    void (*close)(cg_io_rows *r);
+};
+
+/* The next n rows (1..rows left) as RGBA floats, 4 * width * n of them at dst:
+ * gray spread to G and B, a missing alpha 1. A damaged file fails at the row
+ * where the damage shows (CG_ERR_FORMAT); rows already read stay valid. */
+cg_status cg_io_rows_read(cg_io_rows *r, float *dst, int n, cg_error *err);
+
+/* Frees the reader (NULL is fine); closes nothing of the source. */
+void cg_io_rows_close(cg_io_rows *r);
+
+/* A reader handing out img's rows; it owns img from now on, also on failure
+ * (NULL then, with err filled). For the formats decoded whole. */
+cg_io_rows *cg_io_rows_of_image(cg_image *img, cg_error *err);
+
+/* Reads every row left into a new image (with the file's channels, format and
+ * frames) and closes the reader, also on failure. NULL and err on failure. */
+cg_image *cg_io_rows_to_image(cg_io_rows *r, const char *name, cg_error *err);
+
+/* A reader for the image src holds, whatever its format (image.c): NULL and
+ * err filled for an empty, unknown, unsupported or broken file. The source
+ * must outlive the reader. */
+cg_io_rows *cg_io_rows_open(cg_io_source *src, cg_error *err);
+
+/* Opens an image file by path for a source (cg_io_open_regular; a file over
+ * CG_IO_MAX_IMAGE_FILE bytes is CG_ERR_UNSUPPORTED): the descriptor, or -1
+ * and err. The caller closes it. */
+int cg_io_open_image_file(const char *path, cg_error *err);
+
+/* The row readers of the formats that decode row by row: src positioned at
+ * the file's first byte. NULL and err filled (naming src->name) on failure. */
+cg_io_rows *cg_io_png_rows(cg_io_source *src, cg_error *err);
+cg_io_rows *cg_io_jpeg_rows(cg_io_source *src, cg_error *err);
+
+#endif
