@@ -310,7 +310,7 @@ static cg_status put_frame(GifFileType *g, const cg_image *img, int delay_cs, in
 {
     int w = img->width;
     for (int y = 0; y < img->height; y++)
-        if (cg_io_pack_row(img, y, 4, 8, rgba + 4 * (size_t)y * (size_t)w, name, err) != CG_OK)
+        if (cg_io_pack_row(cg_image_at(img, 0, y), w, y, 4, 8, rgba + 4 * (size_t)y * (size_t)w, name, err) != CG_OK)
             return err->code;
     cg_io_palette pal;
     if (cg_io_palette_make(rgba, (size_t)w * (size_t)img->height, &pal, idx, err) != CG_OK)

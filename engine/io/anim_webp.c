@@ -116,7 +116,7 @@ cg_status cg_io_webp_anim_encode(const cg_image *const *frames, const int *durat
     long long ts = 0;
     for (int i = 0; st == CG_OK && i < n; i++) {
         for (int y = 0; y < h && st == CG_OK; y++)
-            st = cg_io_pack_row(frames[i], y, 4, 8, rgba + 4 * (size_t)y * (size_t)w, name, err);
+            st = cg_io_pack_row(cg_image_at(frames[i], 0, y), w, y, 4, 8, rgba + 4 * (size_t)y * (size_t)w, name, err);
         WebPPicture pic;
         if (st != CG_OK)
             break;

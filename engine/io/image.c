@@ -135,11 +135,33 @@ static int format_from_path(const char *path)
     return -1;
 }
 
+static const char *const format_names[] = {"PNG", "JPEG", "WebP", "TIFF", "GIF"};
+
+/* What the format can store. */
+static cg_status check_spec(file_format fmt, int width, int height, const cg_io_save_spec *s, const char *path,
+                            cg_error *err)
+{
+    static const int max_side[] = {CG_IMAGE_MAX_SIDE, 65500, 16383, CG_IMAGE_MAX_SIDE, CG_IMAGE_MAX_SIDE};
+    if ((s->bits != 8 && s->bits != 16 && s->bits != 32) || s->channels < 1 || s->channels > 4 ||
+        s->quality < 1 || s->quality > 100)
+        return cg_fail(err, CG_ERR_INVALID, "%s: bad save options (bits %d, channels %d, quality %d)", path,
+                       s->bits, s->channels, s->quality);
+    if ((fmt == FMT_PNG && s->bits == 32) || ((fmt == FMT_JPEG || fmt == FMT_WEBP || fmt == FMT_GIF) && s->bits != 8))
+        return cg_fail(err, CG_ERR_UNSUPPORTED, "%s: %s cannot store %d-bit samples", path, format_names[fmt],
+                       s->bits);
+    if (fmt == FMT_JPEG && (s->channels == 2 || s->channels == 4))
+        return cg_fail(err, CG_ERR_UNSUPPORTED, "%s: JPEG cannot store alpha", path);
+    if (width > max_side[fmt] || height > max_side[fmt])
+        return cg_fail(err, CG_ERR_UNSUPPORTED, "%s: %dx%d is too large for %s (at most %d per side)", path, width,
+                       height, format_names[fmt], max_side[fmt]);
+    return CG_OK;
+}
+
+/* The options' zeros filled from the image: its source depth, gray when it
+ * was loaded gray and still is, alpha when it has some. */
 static cg_status resolve_spec(const cg_image *img, file_format fmt, const cg_image_save_options *o,
                               const char *path, cg_io_save_spec *s, cg_error *err)
 {
-    static const char *names[] = {"PNG", "JPEG", "WebP", "TIFF", "GIF"};
-    static const int max_side[] = {CG_IMAGE_MAX_SIDE, 65500, 16383, CG_IMAGE_MAX_SIDE, CG_IMAGE_MAX_SIDE};
     const cg_image_save_options none = {0};
     if (!o)
         o = &none;
@@ -154,10 +176,6 @@ static cg_status resolve_spec(const cg_image *img, file_format fmt, const cg_ima
     s->bits = o->bits;
     if (s->bits == 0)
         s->bits = fmt == FMT_TIFF ? src_bits : fmt == FMT_PNG ? (src_bits > 8 ? 16 : 8) : 8;
-    if ((fmt == FMT_PNG && s->bits == 32) || ((fmt == FMT_JPEG || fmt == FMT_WEBP || fmt == FMT_GIF) && s->bits != 8))
-        return cg_fail(err, CG_ERR_UNSUPPORTED, "%s: %s cannot store %d-bit samples", path,
-                       names[fmt], s->bits);
-
     s->channels = o->channels;
     if (s->channels == 0) {
         bool gray = img->source_channels <= 2 && cg_image_is_gray(img);
@@ -165,14 +183,152 @@ static cg_status resolve_spec(const cg_image *img, file_format fmt, const cg_ima
                      (img->source_channels == 2 || img->source_channels == 4 || cg_image_has_alpha(img));
         s->channels = (gray ? 1 : 3) + (alpha ? 1 : 0);
     }
-    if (fmt == FMT_JPEG && (s->channels == 2 || s->channels == 4))
-        return cg_fail(err, CG_ERR_UNSUPPORTED, "%s: JPEG cannot store alpha", path);
-    if (img->width > max_side[fmt] || img->height > max_side[fmt])
-        return cg_fail(err, CG_ERR_UNSUPPORTED, "%s: %dx%d is too large for %s (at most %d per side)",
-                       path, img->width, img->height, names[fmt], max_side[fmt]);
     s->quality = o->quality ? o->quality : 90;
     s->lossless = o->lossless;
+    return check_spec(fmt, img->width, img->height, s, path, err);
+}
+
+/* WebP and GIF are encoded whole: their rows are collected, then saved. */
+typedef struct whole_writer {
+    cg_io_row_writer base;
+    cg_image *img;
+    int fd;
+    cg_status (*save)(const cg_image *, int, const cg_io_save_spec *, const char *, cg_error *);
+} whole_writer;
+
+static cg_status whole_write(cg_io_row_writer *w, const float *rgba, int n, cg_error *err)
+{
+    (void)err;
+    whole_writer *ww = (whole_writer *)w;
+    memcpy(cg_image_at(ww->img, 0, w->next), rgba, (size_t)4 * w->width * n * sizeof(float));
     return CG_OK;
+}
+
+static cg_status whole_finish(cg_io_row_writer *w, cg_error *err)
+{
+    whole_writer *ww = (whole_writer *)w;
+    return ww->save(ww->img, ww->fd, &w->spec, w->name, err);
+}
+
+static void whole_free(cg_io_row_writer *w)
+{
+    whole_writer *ww = (whole_writer *)w;
+    cg_image_free(ww->img);
+    g_free(ww);
+}
+
+static cg_io_row_writer *whole_writer_new(file_format fmt, int fd, int width, int height, const cg_io_save_spec *spec,
+                                          const char *name, cg_error *err)
+{
+    whole_writer *ww = g_try_new0(whole_writer, 1);
+    cg_image *img = ww ? cg_image_new(width, height, err) : NULL;
+    if (!img) {
+        g_free(ww);
+        if (err && err->code == CG_OK)
+            cg_fail(err, CG_ERR_NOMEM, "%s: out of memory", name);
+        return NULL;
+    }
+    ww->img = img;
+    ww->fd = fd;
+    ww->save = fmt == FMT_WEBP ? cg_io_webp_save : cg_io_gif_save;
+    ww->base = (cg_io_row_writer){.width = width, .height = height, .spec = *spec, .name = name,
+                                  .write = whole_write, .finish = whole_finish, .free = whole_free};
+    return &ww->base;
+}
+
+struct cg_io_image_writer {
+    cg_atomic_file file;
+    char *path;
+    cg_io_row_writer *rows;
+};
+
+cg_io_image_writer *cg_io_image_writer_open(const char *path, int width, int height, const cg_io_save_spec *spec,
+                                            cg_error *err)
+{
+    if (!path) {
+        cg_fail(err, CG_ERR_INVALID, "no path to write to");
+        return NULL;
+    }
+    if (cg_io_check_size(width, height, path, NULL) != CG_OK) {
+        cg_fail(err, CG_ERR_INVALID, "%s: not a valid image size (%dx%d)", path, width, height);
+        return NULL;
+    }
+    int fmt = format_from_path(path);
+    if (fmt < 0) {
+        cg_fail(err, CG_ERR_UNSUPPORTED, "%s: unknown extension; use .png, .jpg, .jpeg, .webp, .tif, .tiff or .gif",
+                path);
+        return NULL;
+    }
+    if (check_spec((file_format)fmt, width, height, spec, path, err) != CG_OK)
+        return NULL;
+    cg_io_image_writer *w = g_try_new0(cg_io_image_writer, 1);
+    if (!w || !(w->path = g_strdup(path))) {
+        g_free(w);
+        cg_fail(err, CG_ERR_NOMEM, "%s: out of memory", path);
+        return NULL;
+    }
+    if (cg_atomic_file_begin_keeping_mode(&w->file, path, err) != CG_OK) {
+        g_free(w->path);
+        g_free(w);
+        return NULL;
+    }
+    int fd = w->file.fd;
+    switch ((file_format)fmt) {
+    case FMT_PNG: w->rows = cg_io_png_writer(fd, width, height, spec, w->path, err); break;
+    case FMT_JPEG: w->rows = cg_io_jpeg_writer(fd, width, height, spec, w->path, err); break;
+    case FMT_TIFF: w->rows = cg_io_tiff_writer(fd, width, height, spec, w->path, err); break;
+    default: w->rows = whole_writer_new((file_format)fmt, fd, width, height, spec, w->path, err); break;
+    }
+    if (!w->rows) {
+        cg_atomic_file_finish(&w->file, path, err ? err->code : CG_ERR_IO, NULL);
+        g_free(w->path);
+        g_free(w);
+        return NULL;
+    }
+    return w;
+}
+
+cg_status cg_io_image_writer_rows(cg_io_image_writer *w, const float *rgba, int n, cg_error *err)
+{
+    cg_io_row_writer *r = w->rows;
+    if (n < 1 || n > r->height - r->next)
+        return cg_fail(err, CG_ERR_INVALID, "%s: %d rows given with %d left", w->path, n, r->height - r->next);
+    cg_status st = r->write(r, rgba, n, err);
+    if (st == CG_OK)
+        r->next += n;
+    return st;
+}
+
+static void writer_free(cg_io_image_writer *w)
+{
+    if (w->rows)
+        w->rows->free(w->rows);
+    g_free(w->path);
+    g_free(w);
+}
+
+cg_status cg_io_image_writer_finish(cg_io_image_writer *w, cg_error *err)
+{
+    cg_io_row_writer *r = w->rows;
+    cg_status st = r->next < r->height
+                       ? cg_fail(err, CG_ERR_INVALID, "%s: %d of %d rows written", w->path, r->next, r->height)
+                       : r->finish(r, err);
+    /* The format's writer lets go of its copies of the descriptor first. */
+    r->free(r);
+    w->rows = NULL;
+    st = cg_atomic_file_finish(&w->file, w->path, st, err);
+    writer_free(w);
+    return st;
+}
+
+void cg_io_image_writer_abort(cg_io_image_writer *w)
+{
+    if (!w)
+        return;
+    w->rows->free(w->rows);
+    w->rows = NULL;
+    cg_atomic_file_finish(&w->file, w->path, CG_ERR_CANCELLED, NULL);
+    writer_free(w);
 }
 
 cg_status cg_image_save(const cg_image *img, const char *path, const cg_image_save_options *opts,
@@ -190,14 +346,12 @@ cg_status cg_image_save(const cg_image *img, const char *path, const cg_image_sa
     cg_status st = resolve_spec(img, (file_format)fmt, opts, path, &spec, err);
     if (st != CG_OK)
         return st;
-
-    cg_atomic_file f;
-    if ((st = cg_atomic_file_begin_keeping_mode(&f, path, err)) != CG_OK)
+    cg_io_image_writer *w = cg_io_image_writer_open(path, img->width, img->height, &spec, err);
+    if (!w)
+        return err ? err->code : CG_ERR_IO;
+    if ((st = cg_io_image_writer_rows(w, img->pixels, img->height, err)) != CG_OK) {
+        cg_io_image_writer_abort(w);
         return st;
-    static cg_status (*const writer[])(const cg_image *, int, const cg_io_save_spec *,
-                                       const char *, cg_error *) = {
-        cg_io_png_save, cg_io_jpeg_save, cg_io_webp_save, cg_io_tiff_save, cg_io_gif_save,
-    };
-    st = writer[fmt](img, f.fd, &spec, path, err);
-    return cg_atomic_file_finish(&f, path, st, err);
+    }
+    return cg_io_image_writer_finish(w, err);
 }

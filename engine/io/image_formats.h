@@ -24,15 +24,10 @@ cg_image *cg_io_webp_load(const uint8_t *data, size_t size, const char *name, cg
 cg_image *cg_io_tiff_load(const uint8_t *data, size_t size, const char *name, cg_error *err);
 cg_image *cg_io_gif_load(const uint8_t *data, size_t size, const char *name, cg_error *err);
 
-/* Per-format writers: write the whole file to fd (left open) or fail. The spec
- * has already been checked against what the format can store. */
-cg_status cg_io_png_save(const cg_image *img, int fd, const cg_io_save_spec *spec,
-                         const char *name, cg_error *err);
-cg_status cg_io_jpeg_save(const cg_image *img, int fd, const cg_io_save_spec *spec,
-                          const char *name, cg_error *err);
+/* The writers of the formats encoded whole: write the file to fd (left open)
+ * or fail. The spec has already been checked against what the format can
+ * store. (PNG, JPEG and TIFF write by rows, see image_rows.h.) */
 cg_status cg_io_webp_save(const cg_image *img, int fd, const cg_io_save_spec *spec,
-                          const char *name, cg_error *err);
-cg_status cg_io_tiff_save(const cg_image *img, int fd, const cg_io_save_spec *spec,
                           const char *name, cg_error *err);
 cg_status cg_io_gif_save(const cg_image *img, int fd, const cg_io_save_spec *spec,
                          const char *name, cg_error *err);

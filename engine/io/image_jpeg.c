@@ -215,58 +215,98 @@ cg_io_rows *cg_io_jpeg_rows(cg_io_source *src, cg_error *err)
     return &jr->base;
 }
 
-cg_status cg_io_jpeg_save(const cg_image *img, int fd, const cg_io_save_spec *spec,
-                          const char *name, cg_error *err)
-{
+typedef struct jpeg_writer {
+    cg_io_row_writer base;
     struct jpeg_compress_struct cinfo;
     jpeg_ctx ctx;
-    volatile cg_status st = CG_OK;
-    JSAMPLE *row = malloc((size_t)img->width * (size_t)spec->channels);
+    FILE *f;
+    JSAMPLE *row;
+} jpeg_writer;
+
+static void jpeg_writer_free(cg_io_row_writer *w)
+{
+    jpeg_writer *jw = (jpeg_writer *)w;
+    jpeg_destroy_compress(&jw->cinfo);
+    if (jw->f)
+        fclose(jw->f);
+    free(jw->row);
+    g_free(jw);
+}
+
+static cg_status jpeg_writer_write(cg_io_row_writer *w, const float *rgba, int n, cg_error *err)
+{
+    jpeg_writer *jw = (jpeg_writer *)w;
+    if (setjmp(jw->ctx.jmp))
+        return cg_fail(err, CG_ERR_IO, "%s: writing the JPEG failed: %s", w->name, jw->ctx.msg);
+    for (int i = 0; i < n; i++) {
+        cg_status st = cg_io_pack_row(rgba + (size_t)4 * w->width * i, w->width, w->next + i, w->spec.channels, 8,
+                                      jw->row, w->name, err);
+        if (st != CG_OK)
+            return st;
+        JSAMPROW rows[1] = {jw->row};
+        jpeg_write_scanlines(&jw->cinfo, rows, 1);
+    }
+    return CG_OK;
+}
+
+static cg_status jpeg_writer_finish(cg_io_row_writer *w, cg_error *err)
+{
+    jpeg_writer *jw = (jpeg_writer *)w;
+    if (setjmp(jw->ctx.jmp))
+        return cg_fail(err, CG_ERR_IO, "%s: writing the JPEG failed: %s", w->name, jw->ctx.msg);
+    jpeg_finish_compress(&jw->cinfo);
+    FILE *f = jw->f;
+    jw->f = NULL;
+    if (fclose(f) != 0)
+        return cg_fail(err, CG_ERR_IO, "%s: write failed: %s", w->name, g_strerror(errno));
+    return CG_OK;
+}
+
+cg_io_row_writer *cg_io_jpeg_writer(int fd, int width, int height, const cg_io_save_spec *spec, const char *name,
+                                    cg_error *err)
+{
+    jpeg_writer *jw = g_try_new0(jpeg_writer, 1);
+    if (!jw) {
+        cg_fail(err, CG_ERR_NOMEM, "%s: out of memory", name);
+        return NULL;
+    }
+    jw->base = (cg_io_row_writer){.width = width, .height = height, .spec = *spec, .name = name,
+                                  .write = jpeg_writer_write, .finish = jpeg_writer_finish, .free = jpeg_writer_free};
+    struct jpeg_compress_struct *cinfo = &jw->cinfo;
+    cinfo->err = &jw->ctx.pub;
+    set_handlers(&jw->ctx);
+    jpeg_create_compress(cinfo);
+    jw->row = malloc((size_t)width * (size_t)spec->channels);
     int fd2 = dup(fd);
-    FILE *f = fd2 >= 0 ? fdopen(fd2, "wb") : NULL;
-    int saved_errno = errno;
-    memset(&cinfo, 0, sizeof cinfo);
-    cinfo.err = &ctx.pub;
-    set_handlers(&ctx);
-    if (setjmp(ctx.jmp)) {
-        st = cg_fail(err, CG_ERR_IO, "%s: writing the JPEG failed: %s", name, ctx.msg);
-        goto out;
+    jw->f = fd2 >= 0 ? fdopen(fd2, "wb") : NULL;
+    if (!jw->f || !jw->row) {
+        if (!jw->f)
+            cg_fail(err, CG_ERR_IO, "%s: %s", name, g_strerror(errno));
+        else
+            cg_fail(err, CG_ERR_NOMEM, "%s: out of memory", name);
+        if (!jw->f && fd2 >= 0)
+            close(fd2);
+        jpeg_writer_free(&jw->base);
+        return NULL;
     }
-    jpeg_create_compress(&cinfo);
-    if (!row || !f) {
-        st = !f ? cg_fail(err, CG_ERR_IO, "%s: %s", name, g_strerror(saved_errno))
-                : cg_fail(err, CG_ERR_NOMEM, "%s: out of memory", name);
-        goto out;
+    if (setjmp(jw->ctx.jmp)) {
+        cg_fail(err, CG_ERR_IO, "%s: writing the JPEG failed: %s", name, jw->ctx.msg);
+        jpeg_writer_free(&jw->base);
+        return NULL;
     }
-    jpeg_stdio_dest(&cinfo, f);
-    cinfo.image_width = (JDIMENSION)img->width;
-    cinfo.image_height = (JDIMENSION)img->height;
-    cinfo.input_components = spec->channels;
-    cinfo.in_color_space = spec->channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
-    jpeg_set_defaults(&cinfo);
-    jpeg_set_quality(&cinfo, spec->quality, TRUE);
-    cinfo.optimize_coding = TRUE;
+    jpeg_stdio_dest(cinfo, jw->f);
+    cinfo->image_width = (JDIMENSION)width;
+    cinfo->image_height = (JDIMENSION)height;
+    cinfo->input_components = spec->channels;
+    cinfo->in_color_space = spec->channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
+    jpeg_set_defaults(cinfo);
+    jpeg_set_quality(cinfo, spec->quality, TRUE);
+    cinfo->optimize_coding = TRUE;
     /* Halved chroma smears thin coloured lines, which comics are made of. */
     if (spec->quality >= 90) {
-        cinfo.comp_info[0].h_samp_factor = 1;
-        cinfo.comp_info[0].v_samp_factor = 1;
+        cinfo->comp_info[0].h_samp_factor = 1;
+        cinfo->comp_info[0].v_samp_factor = 1;
     }
-    jpeg_start_compress(&cinfo, TRUE);
-    for (int y = 0; y < img->height; y++) {
-        st = cg_io_pack_row(img, y, spec->channels, 8, row, name, err);
-        if (st != CG_OK)
-            goto out;
-        JSAMPROW rows[1] = {row};
-        jpeg_write_scanlines(&cinfo, rows, 1);
-    }
-    jpeg_finish_compress(&cinfo);
-
-out:
-    jpeg_destroy_compress(&cinfo);
-    if (f && fclose(f) != 0 && st == CG_OK)
-        st = cg_fail(err, CG_ERR_IO, "%s: write failed: %s", name, g_strerror(errno));
-    else if (!f && fd2 >= 0)
-        close(fd2);
-    free(row);
-    return st;
+    jpeg_start_compress(cinfo, TRUE);
+    return &jw->base;
 }

@@ -184,44 +184,79 @@ cg_io_rows *cg_io_png_rows(cg_io_source *src, cg_error *err)
     return &pr->base;
 }
 
-cg_status cg_io_png_save(const cg_image *img, int fd, const cg_io_save_spec *spec,
-                         const char *name, cg_error *err)
+typedef struct png_writer {
+    cg_io_row_writer base;
+    png_ctx ctx;
+    png_structp png;
+    png_infop info;
+    uint8_t *row;
+} png_writer;
+
+static void png_writer_free(cg_io_row_writer *w)
 {
-    static const int types[] = {0, PNG_COLOR_TYPE_GRAY, PNG_COLOR_TYPE_GRAY_ALPHA,
-                                PNG_COLOR_TYPE_RGB, PNG_COLOR_TYPE_RGB_ALPHA};
-    png_ctx ctx = {.fd = fd};
-    size_t rowbytes = (size_t)img->width * (size_t)spec->channels * (size_t)(spec->bits / 8);
-    uint8_t *row = malloc(rowbytes);
-    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &ctx, on_error, on_warning);
-    png_infop info = png ? png_create_info_struct(png) : NULL;
-    cg_status st = CG_OK;
-    if (!row || !info) {
-        st = cg_fail(err, CG_ERR_NOMEM, "%s: out of memory", name);
-        goto out;
+    png_writer *pw = (png_writer *)w;
+    png_destroy_write_struct(&pw->png, &pw->info);
+    free(pw->row);
+    g_free(pw);
+}
+
+static cg_status png_writer_write(cg_io_row_writer *w, const float *rgba, int n, cg_error *err)
+{
+    png_writer *pw = (png_writer *)w;
+    if (setjmp(png_jmpbuf(pw->png)))
+        return cg_fail(err, CG_ERR_IO, "%s: writing the PNG failed: %s", w->name, pw->ctx.msg);
+    for (int i = 0; i < n; i++) {
+        cg_status st = cg_io_pack_row(rgba + (size_t)4 * w->width * i, w->width, w->next + i, w->spec.channels,
+                                      w->spec.bits, pw->row, w->name, err);
+        if (st != CG_OK)
+            return st;
+        png_write_row(pw->png, pw->row);
     }
-    if (setjmp(png_jmpbuf(png))) {
-        st = cg_fail(err, CG_ERR_IO, "%s: writing the PNG failed: %s", name, ctx.msg);
-        goto out;
+    return CG_OK;
+}
+
+static cg_status png_writer_finish(cg_io_row_writer *w, cg_error *err)
+{
+    png_writer *pw = (png_writer *)w;
+    if (setjmp(png_jmpbuf(pw->png)))
+        return cg_fail(err, CG_ERR_IO, "%s: writing the PNG failed: %s", w->name, pw->ctx.msg);
+    png_write_end(pw->png, pw->info);
+    return CG_OK;
+}
+
+cg_io_row_writer *cg_io_png_writer(int fd, int width, int height, const cg_io_save_spec *spec, const char *name,
+                                   cg_error *err)
+{
+    static const int types[] = {0, PNG_COLOR_TYPE_GRAY, PNG_COLOR_TYPE_GRAY_ALPHA, PNG_COLOR_TYPE_RGB,
+                                PNG_COLOR_TYPE_RGB_ALPHA};
+    png_writer *pw = g_try_new0(png_writer, 1);
+    if (!pw) {
+        cg_fail(err, CG_ERR_NOMEM, "%s: out of memory", name);
+        return NULL;
     }
-    png_set_write_fn(png, &ctx, write_fd, flush_nothing);
-    png_set_IHDR(png, info, (png_uint_32)img->width, (png_uint_32)img->height, spec->bits,
-                 types[spec->channels], PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
-                 PNG_FILTER_TYPE_DEFAULT);
-    png_write_info(png, info);
+    pw->base = (cg_io_row_writer){.width = width, .height = height, .spec = *spec, .name = name,
+                                  .write = png_writer_write, .finish = png_writer_finish, .free = png_writer_free};
+    pw->ctx.fd = fd;
+    pw->row = malloc((size_t)width * (size_t)spec->channels * (size_t)(spec->bits / 8));
+    pw->png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &pw->ctx, on_error, on_warning);
+    pw->info = pw->png ? png_create_info_struct(pw->png) : NULL;
+    if (!pw->row || !pw->info) {
+        png_writer_free(&pw->base);
+        cg_fail(err, CG_ERR_NOMEM, "%s: out of memory", name);
+        return NULL;
+    }
+    if (setjmp(png_jmpbuf(pw->png))) {
+        cg_fail(err, CG_ERR_IO, "%s: writing the PNG failed: %s", name, pw->ctx.msg);
+        png_writer_free(&pw->base);
+        return NULL;
+    }
+    png_set_write_fn(pw->png, &pw->ctx, write_fd, flush_nothing);
+    png_set_IHDR(pw->png, pw->info, (png_uint_32)width, (png_uint_32)height, spec->bits, types[spec->channels],
+                 PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_write_info(pw->png, pw->info);
 #if G_BYTE_ORDER == G_LITTLE_ENDIAN
     if (spec->bits == 16)
-        png_set_swap(png);
+        png_set_swap(pw->png);
 #endif
-    for (int y = 0; y < img->height; y++) {
-        st = cg_io_pack_row(img, y, spec->channels, spec->bits, row, name, err);
-        if (st != CG_OK)
-            goto out;
-        png_write_row(png, row);
-    }
-    png_write_end(png, info);
-
-out:
-    png_destroy_write_struct(&png, &info);
-    free(row);
-    return st;
+    return &pw->base;
 }

@@ -1,9 +1,11 @@
-/* comicgan — reading an image top to bottom, a band of rows at a time, so
- * that a large file never has to be in memory whole: neither its bytes nor its
- * pixels. PNG (not interlaced) and JPEG decode row by row from the file; the
- * other formats, and interlaced PNGs, are decoded whole first and then handed
- * out by rows. Whole-image loading (cg_image_load) is a reader read to the
- * end, so both ways give the same pixels. */
+/* comicgan — reading and writing an image top to bottom, a band of rows at a
+ * time, so that a large file never has to be in memory whole: neither its
+ * bytes nor its pixels. PNG (not interlaced) and JPEG decode row by row from
+ * the file, and PNG, JPEG and TIFF encode row by row into it; the other
+ * formats (and interlaced PNGs) are decoded whole first and handed out by
+ * rows, or collected whole and encoded at the end. Whole-image loading and
+ * saving (cg_image_load, cg_image_save) are a reader read to the end and a
+ * writer given every row, so both ways give the same pixels and bytes. */
 #ifndef CG_IO_IMAGE_ROWS_H
 #define CG_IO_IMAGE_ROWS_H
 
@@ -13,6 +15,7 @@
 #include <sys/types.h>
 
 #include "comicgan/image.h"
+#include "io/image_formats.h"
 
 /* Where a reader's bytes come from: an open file (fd >= 0, read from its
  * current offset) or a block of memory (fd < 0, data and size). name is for
@@ -83,5 +86,52 @@ int cg_io_open_image_file(const char *path, cg_error *err);
  * the file's first byte. NULL and err filled (naming src->name) on failure. */
 cg_io_rows *cg_io_png_rows(cg_io_source *src, cg_error *err);
 cg_io_rows *cg_io_jpeg_rows(cg_io_source *src, cg_error *err);
+
+/* ---- writing ---------------------------------------------------------- */
+
+typedef struct cg_io_row_writer cg_io_row_writer;
+struct cg_io_row_writer {
+    int width, height;
+    int next;              /* rows written so far */
+    cg_io_save_spec spec;
+    const char *name;
+    /* The format's: encodes n rows of RGBA floats (called with n rows left). */
+    cg_status (*write)(cg_io_row_writer *w, const float *rgba, int n, cg_error *err);
+    /* The format's: after the last row, writes the end of the file. */
+    cg_status (*finish)(cg_io_row_writer *w, cg_error *err);
+    void (*free)(cg_io_row_writer *w);
+};
+
+/* The formats' row writers: write the file to fd (left open) as rows come,
+ * spec already checked against what the format stores; name is for messages
+ * and must outlive the writer. NULL and err on failure. */
+cg_io_row_writer *cg_io_png_writer(int fd, int width, int height, const cg_io_save_spec *spec, const char *name,
+                                   cg_error *err);
+cg_io_row_writer *cg_io_jpeg_writer(int fd, int width, int height, const cg_io_save_spec *spec, const char *name,
+                                    cg_error *err);
+cg_io_row_writer *cg_io_tiff_writer(int fd, int width, int height, const cg_io_save_spec *spec, const char *name,
+                                    cg_error *err);
+
+/* Writing an image file by rows (image.c): the format from path's extension,
+ * the bytes into a temporary file (io/atomic_file.h) that finishing renames
+ * over path; nothing is left behind on failure or abort. */
+typedef struct cg_io_image_writer cg_io_image_writer;
+
+/* Starts writing path. spec is resolved as cg_image_save resolves its
+ * options (see cg_io_resolve_spec). NULL and err on failure: an unknown
+ * extension, a size the format cannot hold, no temporary file. */
+cg_io_image_writer *cg_io_image_writer_open(const char *path, int width, int height, const cg_io_save_spec *spec,
+                                            cg_error *err);
+
+/* Encodes the next n rows (1..rows left) of RGBA floats. After a failure (a
+ * NaN: CG_ERR_NUMERIC; a full disk: CG_ERR_IO) only abort is left. */
+cg_status cg_io_image_writer_rows(cg_io_image_writer *w, const float *rgba, int n, cg_error *err);
+
+/* After the last row: ends the file and renames it over path; frees the
+ * writer whatever happens. On failure path is as it was. */
+cg_status cg_io_image_writer_finish(cg_io_image_writer *w, cg_error *err);
+
+/* Drops what was written (path as it was) and frees the writer; NULL is fine. */
+void cg_io_image_writer_abort(cg_io_image_writer *w);
 
 #endif

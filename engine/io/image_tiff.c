@@ -4,6 +4,7 @@
  * read natively at full precision; other kinds (palette, 1-bit, CMYK,
  * YCbCr...) go through libtiff's 8-bit RGBA reader. */
 #include "io/image_formats.h"
+#include "io/image_rows.h"
 #include "io/pixels.h"
 
 #include <errno.h>
@@ -267,34 +268,86 @@ cg_image *cg_io_tiff_load(const uint8_t *data, size_t size, const char *name, cg
     return img;
 }
 
-cg_status cg_io_tiff_save(const cg_image *img, int fd, const cg_io_save_spec *spec,
-                          const char *name, cg_error *err)
+typedef struct tiff_writer {
+    cg_io_row_writer base;
+    tiff_ctx ctx;
+    TIFF *tif;
+    uint8_t *row;
+} tiff_writer;
+
+static void tiff_writer_free(cg_io_row_writer *w)
 {
-    tiff_ctx ctx = {.name = name};
-    size_t rowbytes = (size_t)img->width * (size_t)spec->channels * (size_t)(spec->bits / 8);
+    tiff_writer *tw = (tiff_writer *)w;
+    if (tw->tif)
+        TIFFClose(tw->tif); /* closes its copy of the descriptor */
+    free(tw->row);
+    g_free(tw);
+}
+
+static cg_status tiff_write_failed(tiff_writer *tw, cg_error *err)
+{
+    return cg_fail(err, CG_ERR_IO, "%s: writing the TIFF failed: %s", tw->base.name,
+                   tw->ctx.msg[0] ? tw->ctx.msg : "write error");
+}
+
+static cg_status tiff_writer_write(cg_io_row_writer *w, const float *rgba, int n, cg_error *err)
+{
+    tiff_writer *tw = (tiff_writer *)w;
+    for (int i = 0; i < n; i++) {
+        int y = w->next + i;
+        cg_status st = cg_io_pack_row(rgba + (size_t)4 * w->width * i, w->width, y, w->spec.channels, w->spec.bits,
+                                      tw->row, w->name, err);
+        if (st != CG_OK)
+            return st;
+        if (TIFFWriteScanline(tw->tif, tw->row, (uint32_t)y, 0) < 0)
+            return tiff_write_failed(tw, err);
+    }
+    return CG_OK;
+}
+
+static cg_status tiff_writer_finish(cg_io_row_writer *w, cg_error *err)
+{
+    tiff_writer *tw = (tiff_writer *)w;
+    return TIFFFlush(tw->tif) ? CG_OK : tiff_write_failed(tw, err);
+}
+
+cg_io_row_writer *cg_io_tiff_writer(int fd, int width, int height, const cg_io_save_spec *spec, const char *name,
+                                    cg_error *err)
+{
+    tiff_writer *tw = g_try_new0(tiff_writer, 1);
+    if (!tw) {
+        cg_fail(err, CG_ERR_NOMEM, "%s: out of memory", name);
+        return NULL;
+    }
+    tw->base = (cg_io_row_writer){.width = width, .height = height, .spec = *spec, .name = name,
+                                  .write = tiff_writer_write, .finish = tiff_writer_finish, .free = tiff_writer_free};
+    tw->ctx.name = name;
+    size_t rowbytes = (size_t)width * (size_t)spec->channels * (size_t)(spec->bits / 8);
     /* Classic TIFF offsets are 32-bit; BigTIFF only when it may not fit. */
-    bool big = rowbytes * (size_t)img->height > ((size_t)1 << 32) - ((size_t)1 << 28);
-    TIFFOpenOptions *opts = open_options(&ctx);
-    uint8_t *row = malloc(rowbytes);
-    int fd2 = opts && row ? dup(fd) : -1;
-    TIFF *tif = fd2 >= 0 ? TIFFFdOpenExt(fd2, name, big ? "w8" : "w", opts) : NULL;
-    bool no_memory = !opts || !row;
+    bool big = rowbytes * (size_t)height > ((size_t)1 << 32) - ((size_t)1 << 28);
+    TIFFOpenOptions *opts = open_options(&tw->ctx);
+    tw->row = malloc(rowbytes);
+    int fd2 = opts && tw->row ? dup(fd) : -1;
+    tw->tif = fd2 >= 0 ? TIFFFdOpenExt(fd2, name, big ? "w8" : "w", opts) : NULL;
+    bool no_memory = !opts || !tw->row;
     TIFFOpenOptionsFree(opts);
-    cg_status st = CG_OK;
-    if (!tif) {
+    if (!tw->tif) {
         if (fd2 >= 0)
             close(fd2);
-        free(row);
         if (no_memory)
-            return cg_fail(err, CG_ERR_NOMEM, "%s: out of memory", name);
-        return cg_fail(err, CG_ERR_IO, "%s: cannot start the TIFF: %s", name,
-                       ctx.msg[0] ? ctx.msg : g_strerror(errno));
+            cg_fail(err, CG_ERR_NOMEM, "%s: out of memory", name);
+        else
+            cg_fail(err, CG_ERR_IO, "%s: cannot start the TIFF: %s", name,
+                    tw->ctx.msg[0] ? tw->ctx.msg : g_strerror(errno));
+        tiff_writer_free(&tw->base);
+        return NULL;
     }
+    TIFF *tif = tw->tif;
     bool alpha = spec->channels == 2 || spec->channels == 4;
-    uint16_t compression = TIFFIsCODECConfigured(COMPRESSION_ADOBE_DEFLATE)
-                               ? COMPRESSION_ADOBE_DEFLATE : COMPRESSION_NONE;
-    TIFFSetField(tif, TIFFTAG_IMAGEWIDTH, (uint32_t)img->width);
-    TIFFSetField(tif, TIFFTAG_IMAGELENGTH, (uint32_t)img->height);
+    uint16_t compression = TIFFIsCODECConfigured(COMPRESSION_ADOBE_DEFLATE) ? COMPRESSION_ADOBE_DEFLATE
+                                                                           : COMPRESSION_NONE;
+    TIFFSetField(tif, TIFFTAG_IMAGEWIDTH, (uint32_t)width);
+    TIFFSetField(tif, TIFFTAG_IMAGELENGTH, (uint32_t)height);
     TIFFSetField(tif, TIFFTAG_SAMPLESPERPIXEL, (uint16_t)spec->channels);
     TIFFSetField(tif, TIFFTAG_BITSPERSAMPLE, (uint16_t)spec->bits);
     TIFFSetField(tif, TIFFTAG_SAMPLEFORMAT, spec->bits == 32 ? SAMPLEFORMAT_IEEEFP : SAMPLEFORMAT_UINT);
@@ -303,26 +356,13 @@ cg_status cg_io_tiff_save(const cg_image *img, int fd, const cg_io_save_spec *sp
     TIFFSetField(tif, TIFFTAG_ORIENTATION, ORIENTATION_TOPLEFT);
     TIFFSetField(tif, TIFFTAG_COMPRESSION, compression);
     if (compression != COMPRESSION_NONE)
-        TIFFSetField(tif, TIFFTAG_PREDICTOR,
-                     spec->bits == 32 ? PREDICTOR_FLOATINGPOINT : PREDICTOR_HORIZONTAL);
+        TIFFSetField(tif, TIFFTAG_PREDICTOR, spec->bits == 32 ? PREDICTOR_FLOATINGPOINT : PREDICTOR_HORIZONTAL);
     if (alpha) {
         uint16_t kind = EXTRASAMPLE_UNASSALPHA;
         TIFFSetField(tif, TIFFTAG_EXTRASAMPLES, 1, &kind);
     }
     /* Strips of about 256 KiB: large enough for deflate to do well. */
     size_t rps = rowbytes < 262144 ? 262144 / rowbytes : 1;
-    TIFFSetField(tif, TIFFTAG_ROWSPERSTRIP,
-                 (uint32_t)(rps < (size_t)img->height ? rps : (size_t)img->height));
-    for (int y = 0; y < img->height && st == CG_OK; y++) {
-        st = cg_io_pack_row(img, y, spec->channels, spec->bits, row, name, err);
-        if (st == CG_OK && TIFFWriteScanline(tif, row, (uint32_t)y, 0) < 0)
-            st = cg_fail(err, CG_ERR_IO, "%s: writing the TIFF failed: %s", name,
-                         ctx.msg[0] ? ctx.msg : "write error");
-    }
-    if (st == CG_OK && !TIFFFlush(tif))
-        st = cg_fail(err, CG_ERR_IO, "%s: writing the TIFF failed: %s", name,
-                     ctx.msg[0] ? ctx.msg : "write error");
-    TIFFClose(tif); /* closes fd2 */
-    free(row);
-    return st;
+    TIFFSetField(tif, TIFFTAG_ROWSPERSTRIP, (uint32_t)(rps < (size_t)height ? rps : (size_t)height));
+    return &tw->base;
 }

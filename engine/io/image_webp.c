@@ -99,7 +99,7 @@ cg_status cg_io_webp_save(const cg_image *img, int fd, const cg_io_save_spec *sp
         return cg_fail(err, CG_ERR_NOMEM, "%s: out of memory", name);
     for (int y = 0; y < img->height; y++) {
         uint8_t *row = buf + stride * (size_t)y;
-        cg_status st = cg_io_pack_row(img, y, packed, 8, row, name, err);
+        cg_status st = cg_io_pack_row(cg_image_at(img, 0, y), img->width, y, packed, 8, row, name, err);
         if (st != CG_OK) {
             free(buf);
             return st;

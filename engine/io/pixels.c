@@ -167,11 +167,11 @@ static float clamp01(float v)
     return v > 0.0f ? (v < 1.0f ? v : 1.0f) : 0.0f;
 }
 
-cg_status cg_io_pack_row(const cg_image *img, int y, int channels, int bits, void *dst,
-                         const char *name, cg_error *err)
+cg_status cg_io_pack_row(const float *row, int width, int y, int channels, int bits, void *dst, const char *name,
+                         cg_error *err)
 {
-    const float *p = cg_image_at(img, 0, y);
-    for (int x = 0; x < img->width; x++, p += 4) {
+    const float *p = row;
+    for (int x = 0; x < width; x++, p += 4) {
         if (!isfinite(p[0]) || !isfinite(p[1]) || !isfinite(p[2]) || !isfinite(p[3]))
             return cg_fail(err, CG_ERR_NUMERIC, "%s: pixel (%d, %d) is NaN or infinite; not saved",
                            name, x, y);

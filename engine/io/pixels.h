@@ -28,11 +28,11 @@ void cg_io_finish_layout(cg_image *img, int channels);
 /* CG_ERR_NUMERIC (naming the first bad pixel) if any value is NaN or Inf. */
 cg_status cg_io_check_finite(const cg_image *img, const char *name, cg_error *err);
 
-/* Packs row y of img into `channels` samples per pixel of `bits` (8 and 16 as
- * native unsigned integers, clamped and rounded; 32 as float). CG_ERR_NUMERIC
- * on NaN or Inf. */
-cg_status cg_io_pack_row(const cg_image *img, int y, int channels, int bits, void *dst,
-                         const char *name, cg_error *err);
+/* Packs a row of width RGBA floats (row y of the image, for messages) into
+ * `channels` samples per pixel of `bits` (8 and 16 as native unsigned
+ * integers, clamped and rounded; 32 as float). CG_ERR_NUMERIC on NaN or Inf. */
+cg_status cg_io_pack_row(const float *row, int width, int y, int channels, int bits, void *dst, const char *name,
+                         cg_error *err);
 
 /* write() all of buf to fd, retrying short writes; CG_ERR_IO naming `name`. */
 cg_status cg_io_write_all(int fd, const void *buf, size_t size, const char *name, cg_error *err);

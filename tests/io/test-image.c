@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include <glib.h>
+#include <glib/gstdio.h>
 #include <jpeglib.h>
 #include <png.h>
 #include <tiffio.h>
@@ -592,6 +593,99 @@ static void test_rows(void)
     g_free(gray_jpg);
 }
 
+/* Files in dir (hidden ones too: a writer's temporary file is hidden). */
+static int files_in(const char *dir)
+{
+    GDir *d = g_dir_open(dir, 0, NULL);
+    g_assert_nonnull(d);
+    int n = 0;
+    while (g_dir_read_name(d))
+        n++;
+    g_dir_close(d);
+    return n;
+}
+
+/* Writing by rows, in bands of 1, 2, 3... rows, gives the bytes cg_image_save
+ * writes; a write stopped half way leaves nothing and the old file as it was. */
+static void test_row_writer(void)
+{
+    cg_error err = {0};
+    char *dir = g_build_filename(tmpdir, "writer", NULL);
+    g_assert_cmpint(g_mkdir(dir, 0755), ==, 0);
+    static const struct { const char *name; int channels, bits; } files[] = {
+        {"w.png", 4, 16}, {"w-gray.png", 1, 8}, {"w.jpg", 3, 8}, {"w.tif", 3, 32}, {"w.webp", 4, 8}, {"w.gif", 3, 8},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
+        cg_image *img = make_image(41, 23, files[i].channels, files[i].bits, 3 + (guint32)i);
+        cg_io_save_spec spec = {.channels = files[i].channels, .bits = files[i].bits, .quality = 90};
+        char *whole = g_strdup_printf("%s/whole-%s", dir, files[i].name);
+        char *rows = g_strdup_printf("%s/%s", dir, files[i].name);
+        g_assert_cmpint(cg_image_save(img, whole, &(cg_image_save_options){.channels = spec.channels,
+                                                                            .bits = spec.bits}, &err), ==, CG_OK);
+        cg_io_image_writer *w = cg_io_image_writer_open(rows, img->width, img->height, &spec, &err);
+        g_assert_nonnull(w);
+        for (int y = 0, n = 1; y < img->height; y += n, n++) {
+            if (n > img->height - y)
+                n = img->height - y;
+            g_assert_cmpint(cg_io_image_writer_rows(w, cg_image_at(img, 0, y), n, &err), ==, CG_OK);
+        }
+        g_assert_cmpint(cg_io_image_writer_finish(w, &err), ==, CG_OK);
+        gchar *a = NULL, *b = NULL;
+        gsize la = 0, lb = 0;
+        g_assert_true(g_file_get_contents(whole, &a, &la, NULL));
+        g_assert_true(g_file_get_contents(rows, &b, &lb, NULL));
+        g_assert_cmpmem(a, la, b, lb);
+        g_free(a);
+        g_free(b);
+
+        /* Stopped half way, by abort, by a NaN, or finished too early: the
+         * file keeps the whole image's bytes and nothing else is left. */
+        int before = files_in(dir);
+        for (int how = 0; how < 3; how++) {
+            w = cg_io_image_writer_open(rows, img->width, img->height, &spec, &err);
+            g_assert_nonnull(w);
+            g_assert_cmpint(cg_io_image_writer_rows(w, img->pixels, 5, &err), ==, CG_OK);
+            if (how == 0) {
+                cg_io_image_writer_abort(w);
+            } else if (how == 1) {
+                cg_image *bad = cg_image_copy(img, &err);
+                cg_image_at(bad, 7, 6)[1] = NAN;
+                cg_status st = cg_io_image_writer_rows(w, cg_image_at(bad, 0, 5), 3, &err);
+                /* Collected formats see the NaN when they encode, at finish. */
+                if (st == CG_OK)
+                    st = cg_io_image_writer_rows(w, cg_image_at(bad, 0, 8), bad->height - 8, &err) == CG_OK
+                             ? cg_io_image_writer_finish(w, &err)
+                             : (cg_io_image_writer_abort(w), err.code);
+                else
+                    cg_io_image_writer_abort(w);
+                g_assert_cmpint(st, ==, CG_ERR_NUMERIC);
+                g_assert_nonnull(strstr(err.message, "(7, 6)"));
+                cg_image_free(bad);
+            } else {
+                g_assert_cmpint(cg_io_image_writer_finish(w, &err), ==, CG_ERR_INVALID);
+                g_assert_nonnull(strstr(err.message, "5 of 23 rows"));
+            }
+            g_assert_cmpint(files_in(dir), ==, before);
+            g_assert_true(g_file_get_contents(rows, &b, &lb, NULL));
+            g_assert_true(g_file_get_contents(whole, &a, &la, NULL));
+            g_assert_cmpmem(a, la, b, lb);
+            g_free(a);
+            g_free(b);
+        }
+        cg_image_free(img);
+        g_free(whole);
+        g_free(rows);
+    }
+    /* What the format cannot hold is refused before anything is written. */
+    cg_io_save_spec alpha = {.channels = 4, .bits = 8, .quality = 90};
+    char *jpg = g_build_filename(dir, "alpha.jpg", NULL);
+    g_assert_null(cg_io_image_writer_open(jpg, 8, 8, &alpha, &err));
+    g_assert_cmpint(err.code, ==, CG_ERR_UNSUPPORTED);
+    g_assert_false(g_file_test(jpg, G_FILE_TEST_EXISTS));
+    g_free(jpg);
+    g_free(dir);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -612,6 +706,7 @@ int main(int argc, char **argv)
     g_test_add_func("/io/image/png-kinds", test_png_kinds);
     g_test_add_func("/io/image/tiff-kinds", test_tiff_kinds);
     g_test_add_func("/io/image/rows", test_rows);
+    g_test_add_func("/io/image/row-writer", test_row_writer);
     add_bad_image_tests();
     int rc = g_test_run();
     remove_tree(tmpdir);

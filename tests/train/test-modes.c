@@ -621,8 +621,10 @@ static char *write_half_white_photos(const char *dir)
 static void test_flat_crops_redrawn(void)
 {
     char *dir = fx_tmpdir(), *photos = write_half_white_photos(dir);
-    char *text = g_strdup_printf("[run]\nmode = pix2pix\nsize = 16\n[discriminator]\n" TINY_DISC "[data]\nphotos = %s\nload_size = 64\n"
-                                 "target_filter = cel\nflip = true\nscale_min = 0.8\nscale_max = 1.2\n", photos);
+    char *text = g_strdup_printf("[run]\nmode = pix2pix\nsize = 16\n[discriminator]\n" TINY_DISC
+                                 "[data]\nphotos = %s\nload_size = 64\ntarget_filter = cel\nflip = true\n"
+                                 "scale_min = 0.8\nscale_max = 1.2\n",
+                                 photos);
     char *path = fx_write_file(dir, "run.ini", text);
     cg_train_config *c = fx_config(path);
     cg_error err = {0};
