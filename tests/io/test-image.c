@@ -14,6 +14,7 @@
 
 #include "image-testutil.h"
 #include "io/image_rows.h"
+#include "io/resize.h"
 
 #include <unistd.h>
 
@@ -686,6 +687,33 @@ static void test_row_writer(void)
     g_free(dir);
 }
 
+/* The resizer fed bands of rows gives cg_image_resize's pixels exactly. */
+static void test_resize_rows(void)
+{
+    cg_error err = {0};
+    cg_image *src = make_image(97, 61, 4, 32, 21);
+    static const int sizes[][2] = {{23, 17}, {200, 150}, {97, 5}, {1, 1}, {40, 61}};
+    for (size_t i = 0; i < G_N_ELEMENTS(sizes); i++) {
+        int w = sizes[i][0], h = sizes[i][1];
+        cg_image *whole = cg_image_resize(src, w, h, &err), *banded = cg_image_new(w, h, &err);
+        g_assert_nonnull(whole);
+        cg_io_resizer *r = cg_io_resizer_new(src->width, src->height, w, h, 7, &err);
+        g_assert_nonnull(r);
+        for (int y = 0, n = 1; y < src->height; y += n, n = n % 7 + 1) {
+            if (n > src->height - y)
+                n = src->height - y;
+            g_assert_cmpint(cg_io_resizer_push(r, cg_image_at(src, 0, y), n, banded, &err), ==, CG_OK);
+        }
+        g_assert_cmpint(cg_io_resizer_push(r, src->pixels, 1, banded, &err), ==, CG_ERR_INVALID);
+        g_assert_cmpmem(whole->pixels, (size_t)w * h * 4 * sizeof(float), banded->pixels,
+                        (size_t)w * h * 4 * sizeof(float));
+        cg_io_resizer_free(r);
+        cg_image_free(whole);
+        cg_image_free(banded);
+    }
+    cg_image_free(src);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -707,6 +735,7 @@ int main(int argc, char **argv)
     g_test_add_func("/io/image/tiff-kinds", test_tiff_kinds);
     g_test_add_func("/io/image/rows", test_rows);
     g_test_add_func("/io/image/row-writer", test_row_writer);
+    g_test_add_func("/io/image/resize-rows", test_resize_rows);
     add_bad_image_tests();
     int rc = g_test_run();
     remove_tree(tmpdir);
