@@ -79,7 +79,7 @@ static cg_image *upsample(const setting *s, const cg_image *low, const cg_image 
     const size_t n = (size_t)full->width * full->height;
     uint16_t *px = u ? g_try_malloc(n * 3 * sizeof(uint16_t)) : NULL;
     cg_image *out = px ? cg_image_new(full->width, full->height, err) : NULL;
-    if (out && !cgf_upsampler_apply(u, full, 0, full->height, px)) {
+    if (out && !cgf_upsampler_apply(u, full->pixels, full->width, full->height, 0, full->height, px)) {
         cg_fail(err, CG_ERR_NOMEM, "out of memory");
         cg_image_free(out);
         out = NULL;

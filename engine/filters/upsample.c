@@ -165,7 +165,8 @@ cgf_upsampler *cgf_upsampler_new(const cg_image *guide, const cg_image *p, int r
 
 typedef struct apply_job {
     const cgf_upsampler *u;
-    const cg_image *full;
+    const float *rows;  /* the full-size input's rows y0.. */
+    int width, height;  /* the full size */
     int y0;
     const int *xa, *xb; /* per output column: the two low-resolution columns */
     const float *wx;    /* and the second one's weight */
@@ -189,7 +190,7 @@ static void apply_task(void *ctx, int64_t begin, int64_t end)
 {
     apply_job *j = ctx;
     const cgf_upsampler *u = j->u;
-    const int W = j->full->width, H = j->full->height, nc = u->n_coef;
+    const int W = j->width, H = j->height, nc = u->n_coef;
     const size_t n = (size_t)u->w * u->h;
     float *row = malloc((size_t)nc * u->w * sizeof(float)), k[12];
     if (!row) {
@@ -206,8 +207,8 @@ static void apply_task(void *ctx, int64_t begin, int64_t end)
             for (int x = 0; x < u->w; x++)
                 r[x] = pa[x] + wy * (pb[x] - pa[x]);
         }
-        const float *in = cg_image_at(j->full, 0, (int)y);
-        uint16_t *out = j->dst + (size_t)y * W * 3;
+        const float *in = j->rows + (size_t)(y - j->y0) * W * 4;
+        uint16_t *out = j->dst + (size_t)(y - j->y0) * W * 3;
         for (int x = 0; x < W; x++) {
             const float *r = row;
             int xa = j->xa[x], xb = j->xb[x];
@@ -242,16 +243,17 @@ static void apply_task(void *ctx, int64_t begin, int64_t end)
     free(row);
 }
 
-bool cgf_upsampler_apply(const cgf_upsampler *u, const cg_image *full, int y0, int y1, uint16_t *dst)
+bool cgf_upsampler_apply(const cgf_upsampler *u, const float *rows, int width, int height, int y0, int y1,
+                         uint16_t *dst)
 {
-    int W = full->width;
+    int W = width;
     int *xa = malloc((size_t)W * sizeof(int)), *xb = malloc((size_t)W * sizeof(int));
     float *wx = malloc((size_t)W * sizeof(float));
     bool ok = xa && xb && wx;
     if (ok) {
         for (int x = 0; x < W; x++)
             locate(x, W, u->w, &xa[x], &xb[x], &wx[x]);
-        apply_job j = {u, full, y0, xa, xb, wx, dst, 0};
+        apply_job j = {u, rows, width, height, y0, xa, xb, wx, dst, 0};
         cg_parallel_range(y1 - y0, 4, apply_task, &j);
         ok = !g_atomic_int_get(&j.failed);
     }

@@ -38,12 +38,14 @@ typedef struct cgf_upsampler {
 cgf_upsampler *cgf_upsampler_new(const cg_image *guide, const cg_image *p, int r, float eps, cgf_up_guide how,
                                  cg_error *err);
 
-/* Rows y0 .. y1-1 of the full-size result, guided by full (the full-size
- * input, RGB read), into dst: full->width * full->height * 3 samples,
- * values clamped to [0, 1] and stored as lrintf(v * 65535). Pixel centres
- * line up as in cg_image_resize. Returns false only when memory runs out
- * (some rows may then be written). */
-bool cgf_upsampler_apply(const cgf_upsampler *u, const cg_image *full, int y0, int y1, uint16_t *dst);
+/* Rows y0 .. y1-1 of the full-size (width x height) result, guided by the
+ * same rows of the full-size input (rows: RGBA floats, row y0 first; RGB
+ * read), into dst (3 samples a pixel, row y0 first): values clamped to
+ * [0, 1] and stored as lrintf(v * 65535). Pixel centres line up as in
+ * cg_image_resize. Any band of rows gives the same values as the whole.
+ * Returns false only when memory runs out (some rows may then be written). */
+bool cgf_upsampler_apply(const cgf_upsampler *u, const float *rows, int width, int height, int y0, int y1,
+                         uint16_t *dst);
 
 void cgf_upsampler_free(cgf_upsampler *u);
 

@@ -848,7 +848,7 @@ static cg_status bring_back_frame(job *j, const cg_image *full, const cg_image *
         int band = H / 16 > 64 ? H / 16 : 64;
         for (int y = 0; y < H && st == CG_OK; y += band) {
             int y1 = y + band < H ? y + band : H;
-            if (!cgf_upsampler_apply(u, full, y, y1, dst->px))
+            if (!cgf_upsampler_apply(u, cg_image_at(full, 0, y), W, H, y, y1, dst->px + (size_t)3 * W * y))
                 st = cg_fail(err, CG_ERR_NOMEM, "out of memory for guided upsampling");
             j->prog.done_before += RESAMPLE_FLOPS_PER_PIXEL * W * (y1 - y);
             if (st == CG_OK && !layer_done(&j->prog, 0))
