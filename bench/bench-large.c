@@ -2,16 +2,25 @@
  * native scale, against the time a pixel takes at 1024², in one run.
  *
  *   bench-large MODEL [--runs N] [--budget MIB] [--sizes 1024x1024,2048x2048,4000x3000]
+ *   bench-large MODEL --files [--sizes ...]
  *
  * Each stylize runs in a fresh process (this program again, as --child), so
  * its peak resident memory is its own: the image (16 bytes a pixel, in and out
  * the same) plus what the engine needs. Prints per size the median seconds of
  * N runs, the ratio of its time a pixel to the first size's, the peak RSS and
- * the work ratio: FLOPs planned over the FLOPs of one whole-image pass. */
+ * the work ratio: FLOPs planned over the FLOPs of one whole-image pass.
+ *
+ * --files: what the comicgan command does by default instead: a PNG file to a
+ * PNG file at the automatic scale (the network sees the image at 1024 px on
+ * its long side), streamed by rows (cg_stylize_file; an image no larger runs
+ * natively, loaded whole, as the command runs it). The input files are
+ * written first, by this process, in $TMPDIR, and removed at the end; the
+ * work ratio is then that of the network's copy. */
 #include "comicgan/engine.h"
 #include "comicgan/stylize.h"
 
 #include <glib.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +48,55 @@ static void fill(cg_image *img)
             p[3] = 1;
         }
     g_rand_free(r);
+}
+
+/* The synthetic picture's PNG for --files: TMPDIR/bench-large-WxH.png (g_free). */
+static char *input_file(int w, int h)
+{
+    char *name = g_strdup_printf("bench-large-%dx%d.png", w, h);
+    char *path = g_build_filename(g_get_tmp_dir(), name, NULL);
+    g_free(name);
+    return path;
+}
+
+/* --child --files: one file-to-file stylize at the automatic scale. */
+static int child_files(const char *model_file, int w, int h)
+{
+    cg_error err = {0};
+    cg_model *m = cg_model_load(model_file, &err);
+    char *in = input_file(w, h), *out = g_strdup_printf("%s.out.png", in);
+    cg_stylize_options o = cg_stylize_defaults();
+    o.scale_side = CG_STYLIZE_AUTO_SIDE;
+    double sc = cg_stylize_scale_of(&o, w, h);
+    int ww = (int)fmax(1, round(w * sc)), hh = (int)fmax(1, round(h * sc));
+    cg_stylize_cost cost = {0};
+    gint64 t0 = g_get_monotonic_time();
+    cg_status st = m ? cg_stylize_estimate(m, ww, hh, &o, &cost, &err) : err.code;
+    if (st == CG_OK)
+        st = cg_stylize_file(m, in, out, &o, NULL, &err);
+    if (st == CG_ERR_UNSUPPORTED) {
+        /* An image no larger than the automatic side runs natively, whole,
+         * as the comicgan command then runs it. */
+        cg_image *img = cg_image_load(in, &err);
+        st = img ? cg_stylize(m, img, img, &o, &err) : err.code;
+        if (st == CG_OK)
+            st = cg_image_save(img, out, NULL, &err);
+        cg_image_free(img);
+    }
+    double seconds = (double)(g_get_monotonic_time() - t0) * 1e-6;
+    remove(out);
+    g_free(in);
+    g_free(out);
+    cg_model_free(m);
+    if (st != CG_OK) {
+        fprintf(stderr, "bench-large: %s\n", err.message);
+        return 1;
+    }
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf("%.3f %.1f %.3f %.1f %.1f %d\n", seconds, ru.ru_maxrss / 1024.0, cost.flops / cost.whole_flops,
+           cost.memory / (1 << 20), cost.temp_file / (1 << 20), cost.tile);
+    return 0;
 }
 
 /* --child: one stylize; prints "seconds peak_rss_mib work_ratio memory_mib temp_mib tile". */
@@ -81,12 +139,12 @@ typedef struct figures {
     int tile;
 } figures;
 
-static bool run_child(const char *self, const char *model, int w, int h, size_t budget, figures *f)
+static bool run_child(const char *self, const char *model, int w, int h, size_t budget, bool files, figures *f)
 {
     char size[64], mib[32];
     snprintf(size, sizeof size, "%dx%d", w, h);
     snprintf(mib, sizeof mib, "%zu", budget >> 20);
-    const char *argv[] = {self, model, "--child", size, "--budget", mib, NULL};
+    const char *argv[] = {self, model, "--child", size, "--budget", mib, files ? "--files" : NULL, NULL};
     char *out = NULL;
     int status = 0;
     GError *error = NULL;
@@ -105,11 +163,13 @@ int main(int argc, char **argv)
 {
     int runs = 3, budget_mib = 0;
     char *sizes = NULL, *child_size = NULL;
-    gboolean is_child = FALSE;
+    gboolean is_child = FALSE, files = FALSE;
     GOptionEntry entries[] = {
         {"runs", 0, 0, G_OPTION_ARG_INT, &runs, "Runs a size (median; default 3)", "N"},
         {"budget", 0, 0, G_OPTION_ARG_INT, &budget_mib, "Memory budget in MiB (0: the default)", "MIB"},
         {"sizes", 0, 0, G_OPTION_ARG_STRING, &sizes, "WxH,... (default 1024x1024,2048x2048,4000x3000)", "LIST"},
+        {"files", 0, 0, G_OPTION_ARG_NONE, &files,
+         "PNG file to PNG file at the automatic scale, streamed by rows (the comicgan command's default)", NULL},
         {"child", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &is_child, NULL, NULL},
         {NULL},
     };
@@ -117,7 +177,7 @@ int main(int argc, char **argv)
     g_option_context_add_main_entries(ctx, entries, NULL);
     GError *error = NULL;
     if (!g_option_context_parse(ctx, &argc, &argv, &error) || argc < 2) {
-        fprintf(stderr, "usage: bench-large MODEL [--runs N] [--budget MIB] [--sizes WxH,...]%s%s\n",
+        fprintf(stderr, "usage: bench-large MODEL [--runs N] [--budget MIB] [--sizes WxH,...] [--files]%s%s\n",
                 error ? ": " : "", error ? error->message : "");
         return 2;
     }
@@ -128,7 +188,7 @@ int main(int argc, char **argv)
         child_size = argv[2];
         if (argc < 3 || sscanf(child_size, "%dx%d", &w, &h) != 2)
             return 2;
-        return child(argv[1], w, h, budget);
+        return files ? child_files(argv[1], w, h) : child(argv[1], w, h, budget);
     }
     char *self = g_file_read_link("/proc/self/exe", NULL);
     char **list = g_strsplit(sizes ? sizes : "1024x1024,2048x2048,4000x3000", ",", -1);
@@ -142,14 +202,31 @@ int main(int argc, char **argv)
         double *t = g_new(double, (gsize)runs);
         figures f = {0};
         double rss = 0;
+        char *in = files ? input_file(w, h) : NULL;
+        if (in) {
+            cg_error err = {0};
+            cg_image *img = cg_image_new(w, h, &err);
+            if (img)
+                fill(img);
+            if (!img || cg_image_save(img, in, NULL, &err) != CG_OK) {
+                fprintf(stderr, "bench-large: %s\n", err.message);
+                return 1;
+            }
+            cg_image_free(img);
+        }
         for (int r = 0; r < runs; r++) {
-            if (!run_child(self, argv[1], w, h, budget, &f)) {
+            if (!run_child(self, argv[1], w, h, budget, files, &f)) {
                 fprintf(stderr, "bench-large: the %s run failed\n", list[i]);
+                if (in)
+                    remove(in);
                 return 1;
             }
             t[r] = f.seconds;
             rss = f.rss > rss ? f.rss : rss;
         }
+        if (in)
+            remove(in);
+        g_free(in);
         qsort(t, (size_t)runs, sizeof *t, cmp_double);
         double med = runs % 2 ? t[runs / 2] : 0.5 * (t[runs / 2 - 1] + t[runs / 2]);
         double per_px = med / ((double)w * h);

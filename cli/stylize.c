@@ -282,10 +282,25 @@ static int stylize_each(const settings *s, const cg_model *m, cg_stylize_options
     int status = CLI_EXIT_OK;
     for (int i = 0; i < n && status == CLI_EXIT_OK; i++) {
         cg_error err = {0};
-        cg_animation *anim;
-        cg_image *img;
-        cg_status st = load_input(jobs[i].in, &anim, &img, &err);
-        cli_warn_frames(jobs[i].in, img);
+        cg_animation *anim = NULL;
+        cg_image *img = NULL;
+        /* A still image the network sees smaller than it is streams from file
+         * to file, so memory does not grow with the image; anything else is
+         * loaded whole (the engine says which by CG_ERR_UNSUPPORTED). */
+        bool streamed = false;
+        cg_status st = CG_ERR_UNSUPPORTED;
+        if (!s->attention && !s->out_dir) {
+            cli_progress_item(&p, i, jobs[i].in);
+            st = cli_interrupted ? cg_fail(&err, CG_ERR_CANCELLED, "cancelled")
+                                 : cg_stylize_file(m, jobs[i].in, jobs[i].out, o, &so, &err);
+            streamed = st != CG_ERR_UNSUPPORTED;
+            if (!streamed)
+                cg_error_clear(&err);
+        }
+        if (!streamed) {
+            st = load_input(jobs[i].in, &anim, &img, &err);
+            cli_warn_frames(jobs[i].in, img);
+        }
         if (anim && (s->attention || (!s->out_dir && !cg_animation_path_ok(jobs[i].out)))) {
             int frames = anim->n_frames;
             cg_animation_free(anim);
@@ -314,7 +329,7 @@ static int stylize_each(const settings *s, const cg_model *m, cg_stylize_options
             const char *temp = cli_outputs_add(outs, s->attention);
             if ((st = write_attention(m, img, o, temp, s->attention, &err)) == CG_OK)
                 cli_progress_item(&p, 1, jobs[i].in);
-        } else {
+        } else if (!streamed) {
             cli_progress_item(&p, i, jobs[i].in);
         }
         if (st == CG_OK && img && cli_interrupted)

@@ -8,11 +8,14 @@
 #include "infer/cache.h"
 #include "infer/motion.h"
 #include "infer/run.h"
+#include "io/image_rows.h"
+#include "io/resize.h"
 
 #include <glib.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Memory: without a budget from the caller, 768 MiB for the network's buffers
  * and the activations kept in memory between passes (see "Large images"
@@ -1233,6 +1236,194 @@ cg_status cg_stylize_frame_with_stats(const cg_model *m, const cg_stylize_stats 
     if (frame < 0 || frame >= stats->n)
         return cg_fail(err, CG_ERR_INVALID, "frame %d of statistics computed over %d", frame, stats->n);
     return stylize_images(m, stats, frame, &in, &out, 1, o, err);
+}
+
+/* ---- from file to file, by rows ------------------------------------------------ */
+
+/* Rows a band: the input, result and output buffers of one band are
+ * 2 * 16 + 2 * 6 bytes a pixel of it. */
+#define FILE_BAND 64
+
+typedef struct file_pass {
+    int fd;
+    cg_io_source src;
+    cg_io_rows *rows;
+} file_pass;
+
+static cg_status open_pass(file_pass *f, const char *path, cg_error *err)
+{
+    memset(f, 0, sizeof *f);
+    if ((f->fd = cg_io_open_image_file(path, err)) < 0)
+        return err ? err->code : CG_ERR_IO;
+    f->src = (cg_io_source){.fd = f->fd, .name = path};
+    if (!(f->rows = cg_io_rows_open(&f->src, err))) {
+        close(f->fd);
+        f->fd = -1;
+        return err ? err->code : CG_ERR_FORMAT;
+    }
+    return CG_OK;
+}
+
+static void close_pass(file_pass *f)
+{
+    cg_io_rows_close(f->rows);
+    if (f->fd >= 0)
+        close(f->fd);
+    memset(f, 0, sizeof *f);
+    f->fd = -1;
+}
+
+/* A working-size result as an image, for the upsampler. */
+static cg_image *result_image(const rgb16 *r, cg_error *err)
+{
+    cg_image *p = cg_image_new(r->width, r->height, err);
+    for (size_t i = 0; p && i < (size_t)r->width * r->height; i++)
+        for (int c = 0; c < 3; c++)
+            p->pixels[4 * i + c] = r->px[3 * i + c] / 65535.0f;
+    return p;
+}
+
+cg_status cg_stylize_file(const cg_model *m, const char *in_path, const char *out_path, const cg_stylize_options *o,
+                          const cg_image_save_options *save, cg_error *err)
+{
+    cg_stylize_options defaults = cg_stylize_defaults();
+    if (!o)
+        o = &defaults;
+    if (!m || !in_path || !out_path)
+        return cg_fail(err, CG_ERR_INVALID, "cg_stylize_file: no model or path");
+    cg_status st = cg_stylize_check_options(m, o, err);
+    if (st != CG_OK)
+        return st;
+    if (wants_post(o))
+        return cg_fail(err, CG_ERR_UNSUPPORTED, "post-processing needs the whole image");
+    file_pass in = {.fd = -1};
+    if ((st = open_pass(&in, in_path, err)) != CG_OK)
+        return st;
+    const int W = in.rows->width, H = in.rows->height;
+    double sc = cg_stylize_scale_of(o, W, H);
+    int ww = (int)fmax(1, round(W * sc)), hh = (int)fmax(1, round(H * sc));
+    bool identity_only = !o->mix && o->style == cg_model_identity_style(m);
+    if (in.rows->frames > 1 || ww >= W || hh >= H || o->strength == 0 || identity_only) {
+        close_pass(&in);
+        return cg_fail(err, CG_ERR_UNSUPPORTED, "%s: not streamed at this size, scale and strength", in_path);
+    }
+    if (W > CG_STYLIZE_MAX_SIDE || H > CG_STYLIZE_MAX_SIDE) {
+        close_pass(&in);
+        return cg_fail(err, CG_ERR_INVALID, "image %dx%d: sides must be 1..%d pixels", W, H, CG_STYLIZE_MAX_SIDE);
+    }
+    const int channels = in.rows->channels;
+    const cg_sample_format format = in.rows->format;
+
+    /* First pass: the network's copy, and whether the image is gray. */
+    float *band = g_try_new(float, (gsize)4 * W * FILE_BAND);
+    float *out_band = g_try_new(float, (gsize)4 * W * FILE_BAND);
+    uint16_t *res_band = g_try_new(uint16_t, (gsize)3 * W * FILE_BAND);
+    uint16_t *ident_band = g_try_new(uint16_t, (gsize)3 * W * FILE_BAND);
+    cg_image *work = cg_image_new(ww, hh, err);
+    cg_io_resizer *rs = work ? cg_io_resizer_new(W, H, ww, hh, FILE_BAND, err) : NULL;
+    if (!rs)
+        st = err && err->code != CG_OK ? err->code : CG_ERR_NOMEM;
+    else if (!band || !out_band || !res_band || !ident_band)
+        st = cg_fail(err, CG_ERR_NOMEM, "out of memory for bands of %d pixels", W);
+    job j;
+    memset(&j, 0, sizeof j);
+    j.o = o;
+    j.prog.o = o;
+    bool gray = true;
+    const double pixels = (double)W * H;
+    for (int y = 0; y < H && st == CG_OK; y += FILE_BAND) {
+        int n = H - y < FILE_BAND ? H - y : FILE_BAND;
+        if ((st = cg_io_rows_read(in.rows, band, n, err)) != CG_OK)
+            break;
+        for (size_t i = 0; i < (size_t)4 * W * n && st == CG_OK; i += 4) {
+            const float *px = band + i;
+            if (!isfinite(px[0]) || !isfinite(px[1]) || !isfinite(px[2]) || !isfinite(px[3]))
+                st = cg_fail(err, CG_ERR_NUMERIC, "pixel (%zu, %zu) is not a finite number", (i / 4) % W,
+                             y + (i / 4) / W);
+            gray = gray && px[0] == px[1] && px[0] == px[2];
+        }
+        if (st == CG_OK)
+            st = cg_io_resizer_push(rs, band, n, work, err);
+        /* Progress before the job knows its total: the resampling's share. */
+        if (st == CG_OK && o->progress && !o->progress(o->progress_data, (float)(0.01 * (y + n) / H)))
+            st = cg_fail(err, CG_ERR_CANCELLED, "cancelled");
+    }
+    close_pass(&in);
+    cg_io_resizer_free(rs);
+
+    /* The network on the copy, as cg_stylize runs it. */
+    const cg_image *work_in = work;
+    if (st == CG_OK)
+        st = job_init(&j, m, &work_in, 1, o, -1, err);
+    if (st == CG_OK) {
+        j.prog.fixed_total = run_cost(&j) * (j.identity_blend ? 2 : 1) +
+                             RESAMPLE_FLOPS_PER_PIXEL * pixels * (j.identity_blend ? 3 : 2);
+        j.prog.done_before = RESAMPLE_FLOPS_PER_PIXEL * pixels;
+    }
+    rgb16 *res = NULL, *ident = NULL;
+    if (st == CG_OK && !(res = new_results(&j, err)))
+        st = err ? err->code : CG_ERR_NOMEM;
+    if (st == CG_OK)
+        st = run_all(&j, write_centre, res, err);
+    if (st == CG_OK && j.identity_blend)
+        st = run_identity(&j, NULL, &ident, err);
+
+    /* Second pass: each band of the input brings back its band of the result. */
+    cgf_upsampler *up_res = NULL, *up_ident = NULL;
+    const cgf_up_guide guide = j.monochrome >= 0.5f ? CGF_UP_BILINEAR : UP_GUIDE;
+    for (int k = 0; k < (ident ? 2 : 1) && st == CG_OK; k++) {
+        cg_image *p = result_image(k ? ident : res, err);
+        cgf_upsampler *u = p ? cgf_upsampler_new(work, p, UP_RADIUS, UP_EPS, guide, err) : NULL;
+        cg_image_free(p);
+        if (!u)
+            st = err && err->code != CG_OK ? err->code : CG_ERR_NOMEM;
+        *(k ? &up_ident : &up_res) = u;
+    }
+    cg_io_save_spec spec;
+    cg_io_image_writer *w = NULL;
+    bool alpha = channels == 2 || channels == 4;
+    if (st == CG_OK)
+        st = cg_io_resolve_spec(out_path, W, H, format, channels <= 2 && gray, alpha, save, &spec, err);
+    if (st == CG_OK && !(w = cg_io_image_writer_open(out_path, W, H, &spec, err)))
+        st = err ? err->code : CG_ERR_IO;
+    if (st == CG_OK)
+        st = open_pass(&in, in_path, err);
+    if (st == CG_OK && (in.rows->width != W || in.rows->height != H))
+        st = cg_fail(err, CG_ERR_IO, "%s: the file changed while it was read", in_path);
+    for (int y = 0; y < H && st == CG_OK; y += FILE_BAND) {
+        int n = H - y < FILE_BAND ? H - y : FILE_BAND;
+        if ((st = cg_io_rows_read(in.rows, band, n, err)) != CG_OK)
+            break;
+        if (!cgf_upsampler_apply(up_res, band, W, H, y, y + n, res_band) ||
+            (up_ident && !cgf_upsampler_apply(up_ident, band, W, H, y, y + n, ident_band))) {
+            st = cg_fail(err, CG_ERR_NOMEM, "out of memory for guided upsampling");
+            break;
+        }
+        for (size_t p = 0; p < (size_t)W * n; p++)
+            finish_pixel(&j, band + 4 * p, res_band + 3 * p, up_ident ? ident_band + 3 * p : NULL, gray,
+                         out_band + 4 * p);
+        if ((st = cg_io_image_writer_rows(w, out_band, n, err)) != CG_OK)
+            break;
+        j.prog.done_before += RESAMPLE_FLOPS_PER_PIXEL * W * n * (up_ident ? 2 : 1);
+        if (!layer_done(&j.prog, 0))
+            st = cg_fail(err, CG_ERR_CANCELLED, "cancelled");
+    }
+    close_pass(&in);
+    if (w)
+        st = st == CG_OK ? cg_io_image_writer_finish(w, err) : (cg_io_image_writer_abort(w), st);
+    if (st == CG_OK && o->progress)
+        o->progress(o->progress_data, 1.0f);
+    cgf_upsampler_free(up_res);
+    cgf_upsampler_free(up_ident);
+    free_results(res, 1);
+    free_results(ident, 1);
+    job_free(&j);
+    cg_image_free(work);
+    g_free(band);
+    g_free(out_band);
+    g_free(res_band);
+    g_free(ident_band);
+    return st;
 }
 
 /* The statistics of the current style weights: from one whole-image run

@@ -157,35 +157,32 @@ static cg_status check_spec(file_format fmt, int width, int height, const cg_io_
     return CG_OK;
 }
 
-/* The options' zeros filled from the image: its source depth, gray when it
- * was loaded gray and still is, alpha when it has some. */
-static cg_status resolve_spec(const cg_image *img, file_format fmt, const cg_image_save_options *o,
-                              const char *path, cg_io_save_spec *s, cg_error *err)
+cg_status cg_io_resolve_spec(const char *path, int width, int height, cg_sample_format source_format, bool gray,
+                             bool alpha, const cg_image_save_options *o, cg_io_save_spec *s, cg_error *err)
 {
     const cg_image_save_options none = {0};
     if (!o)
         o = &none;
+    int fmt = format_from_path(path);
+    if (fmt < 0)
+        return cg_fail(err, CG_ERR_UNSUPPORTED,
+                       "%s: unknown extension; use .png, .jpg, .jpeg, .webp, .tif, .tiff or .gif", path);
     if ((o->bits != 0 && o->bits != 8 && o->bits != 16 && o->bits != 32) ||
         o->channels < 0 || o->channels > 4 || o->quality < 0 || o->quality > 100)
         return cg_fail(err, CG_ERR_INVALID,
                        "%s: bad save options (bits %d, channels %d, quality %d)", path,
                        o->bits, o->channels, o->quality);
 
-    int src_bits = img->source_format == CG_SAMPLE_U16 ? 16
-                 : img->source_format == CG_SAMPLE_F32 ? 32 : 8;
+    int src_bits = source_format == CG_SAMPLE_U16 ? 16 : source_format == CG_SAMPLE_F32 ? 32 : 8;
     s->bits = o->bits;
     if (s->bits == 0)
         s->bits = fmt == FMT_TIFF ? src_bits : fmt == FMT_PNG ? (src_bits > 8 ? 16 : 8) : 8;
     s->channels = o->channels;
-    if (s->channels == 0) {
-        bool gray = img->source_channels <= 2 && cg_image_is_gray(img);
-        bool alpha = fmt != FMT_JPEG &&
-                     (img->source_channels == 2 || img->source_channels == 4 || cg_image_has_alpha(img));
-        s->channels = (gray ? 1 : 3) + (alpha ? 1 : 0);
-    }
+    if (s->channels == 0)
+        s->channels = (gray ? 1 : 3) + (alpha && fmt != FMT_JPEG ? 1 : 0);
     s->quality = o->quality ? o->quality : 90;
     s->lossless = o->lossless;
-    return check_spec(fmt, img->width, img->height, s, path, err);
+    return check_spec((file_format)fmt, width, height, s, path, err);
 }
 
 /* WebP and GIF are encoded whole: their rows are collected, then saved. */
@@ -338,12 +335,12 @@ cg_status cg_image_save(const cg_image *img, const char *path, const cg_image_sa
         return cg_fail(err, CG_ERR_INVALID, "cg_image_save: no path");
     if (!img || !img->pixels || cg_io_check_size(img->width, img->height, path, NULL) != CG_OK)
         return cg_fail(err, CG_ERR_INVALID, "%s: not a valid image", path);
-    int fmt = format_from_path(path);
-    if (fmt < 0)
-        return cg_fail(err, CG_ERR_UNSUPPORTED,
-                       "%s: unknown extension; use .png, .jpg, .jpeg, .webp, .tif, .tiff or .gif", path);
+    /* Gray when loaded gray and still gray; alpha when the file had it or
+     * some pixel is not opaque. */
+    bool gray = img->source_channels <= 2 && cg_image_is_gray(img);
+    bool alpha = img->source_channels == 2 || img->source_channels == 4 || cg_image_has_alpha(img);
     cg_io_save_spec spec;
-    cg_status st = resolve_spec(img, (file_format)fmt, opts, path, &spec, err);
+    cg_status st = cg_io_resolve_spec(path, img->width, img->height, img->source_format, gray, alpha, opts, &spec, err);
     if (st != CG_OK)
         return st;
     cg_io_image_writer *w = cg_io_image_writer_open(path, img->width, img->height, &spec, err);

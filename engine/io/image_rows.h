@@ -112,14 +112,23 @@ cg_io_row_writer *cg_io_jpeg_writer(int fd, int width, int height, const cg_io_s
 cg_io_row_writer *cg_io_tiff_writer(int fd, int width, int height, const cg_io_save_spec *spec, const char *name,
                                     cg_error *err);
 
+/* The spec cg_image_save writes path with (image.c): the options' zeros filled
+ * from what is known of the image: the sample format it was loaded from,
+ * whether it is gray (loaded gray and still gray) and whether it has alpha
+ * (the file had it, or a pixel is not opaque); then checked against what the
+ * format stores. CG_ERR_UNSUPPORTED (unknown extension, what the format
+ * cannot store), CG_ERR_INVALID (bad options). */
+cg_status cg_io_resolve_spec(const char *path, int width, int height, cg_sample_format source_format, bool gray,
+                             bool alpha, const cg_image_save_options *o, cg_io_save_spec *spec, cg_error *err);
+
 /* Writing an image file by rows (image.c): the format from path's extension,
  * the bytes into a temporary file (io/atomic_file.h) that finishing renames
  * over path; nothing is left behind on failure or abort. */
 typedef struct cg_io_image_writer cg_io_image_writer;
 
-/* Starts writing path. spec is resolved as cg_image_save resolves its
- * options (see cg_io_resolve_spec). NULL and err on failure: an unknown
- * extension, a size the format cannot hold, no temporary file. */
+/* Starts writing path with spec (from cg_io_resolve_spec). NULL and err on
+ * failure: an unknown extension, what the format cannot hold, no temporary
+ * file. */
 cg_io_image_writer *cg_io_image_writer_open(const char *path, int width, int height, const cg_io_save_spec *spec,
                                             cg_error *err);
 

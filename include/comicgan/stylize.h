@@ -129,6 +129,21 @@ cg_status cg_stylize_check_options(const cg_model *m, const cg_stylize_options *
 cg_status cg_stylize(const cg_model *m, const cg_image *in, cg_image *out, const cg_stylize_options *o,
                      cg_error *err);
 
+/* Stylizes the image file in_path into the file out_path (format from its
+ * extension, save options as cg_image_save takes them) a band of rows at a
+ * time, so that memory does not grow with the image: at a working scale
+ * below native the network's copy is made as the input's rows stream in, and
+ * the result is brought back to full size band by band while the input is
+ * read a second time. The pixels and bytes are those of cg_image_load,
+ * cg_stylize and cg_image_save. CG_ERR_UNSUPPORTED, with nothing read or
+ * written, when the call does not stream: at native scale (or above), with
+ * post-processing (keep_colors, line_weight, denoise, contrast, a reference's
+ * palette), or for an animation; the caller then loads the image whole.
+ * Otherwise the errors of those three calls; on any error or cancellation
+ * out_path is as it was and no temporary file is left. */
+cg_status cg_stylize_file(const cg_model *m, const char *in_path, const char *out_path, const cg_stylize_options *o,
+                          const cg_image_save_options *save, cg_error *err);
+
 /* What stylizing a width x height image with these options costs, as
  * cg_stylize plans it (the style scale applied): */
 typedef struct cg_stylize_cost {

@@ -3,6 +3,7 @@
  * results stay finite with the input's alpha, cancellation and progress
  * still work, and bad scales are refused. */
 #include "fixture.h"
+#include <glib/gstdio.h>
 #include "comicgan/quality.h"
 
 static const char *const plain = "{\"type\": \"resnet\", \"width\": 8, \"downsamples\": 2, \"blocks\": 2, "
@@ -329,6 +330,130 @@ static void test_frames_attention_stats(void)
     cg_model_free(m);
 }
 
+static gchar *file_bytes(const char *path, gsize *len)
+{
+    gchar *b = NULL;
+    g_assert_true(g_file_get_contents(path, &b, len, NULL));
+    return b;
+}
+
+/* Files in dir, hidden ones too (a writer's temporary file is hidden). */
+static int entries(const char *dir)
+{
+    GDir *d = g_dir_open(dir, 0, NULL);
+    int n = 0;
+    while (g_dir_read_name(d))
+        n++;
+    g_dir_close(d);
+    return n;
+}
+
+/* From file to file by rows: the bytes of load, stylize and save, for
+ * colour, gray, alpha and 16-bit files, a JPEG in and a TIFF out, strength
+ * toward the identity style, and a monochrome mix; what cannot stream is
+ * refused before anything is written; a cancelled call leaves the old file
+ * and no temporary one. */
+static void test_file_by_rows(void)
+{
+    cg_error err = {0};
+    cg_model *m = random_model(cond, cond_styles, 31);
+    char *dir = g_dir_make_tmp("comicgan-rows-XXXXXX", NULL);
+    static const struct { const char *in, *out; int channels, bits; float strength; } cases[] = {
+        {"rgb.png", "rgb-out.png", 3, 8, 1}, {"gray.png", "gray-out.png", 1, 8, 1},
+        {"alpha.png", "alpha-out.png", 4, 16, 0.6f}, {"photo.jpg", "photo-out.tif", 3, 8, 0.3f},
+        {"rgb2.png", "rgb2-out.jpg", 3, 8, 1},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        cg_image *img = test_image(301, 157, 40 + (guint32)i);
+        for (int p = 0; p < 301 * 157; p++) {
+            float *px = img->pixels + 4 * p;
+            if (cases[i].channels <= 2)
+                px[1] = px[2] = px[0];
+            px[3] = cases[i].channels == 4 ? (float)(p % 7) / 6.0f : 1.0f;
+        }
+        char *in = g_build_filename(dir, cases[i].in, NULL), *out = g_build_filename(dir, cases[i].out, NULL);
+        char *whole = g_strdup_printf("%s/whole-%s", dir, cases[i].out);
+        cg_image_save_options so = {.channels = cases[i].channels, .bits = cases[i].bits};
+        g_assert_cmpint(cg_image_save(img, in, &so, &err), ==, CG_OK);
+        cg_stylize_options o = cg_stylize_defaults();
+        o.scale = 0.3f;
+        o.strength = cases[i].strength;
+        if (i == 4) {
+            static const float mostly_ink[2] = {0.8f, 0.2f};
+            o.mix = mostly_ink;
+        }
+        cg_image *loaded = cg_image_load(in, &err);
+        g_assert_nonnull(loaded);
+        g_assert_cmpint(cg_stylize(m, loaded, loaded, &o, &err), ==, CG_OK);
+        g_assert_cmpint(cg_image_save(loaded, whole, NULL, &err), ==, CG_OK);
+        if (cg_stylize_file(m, in, out, &o, NULL, &err) != CG_OK)
+            g_error("%s: %s", cases[i].in, err.message);
+        gsize la = 0, lb = 0;
+        gchar *a = file_bytes(whole, &la), *b = file_bytes(out, &lb);
+        g_assert_cmpmem(a, la, b, lb);
+        g_free(a);
+        g_free(b);
+        cg_image_free(loaded);
+        cg_image_free(img);
+        g_free(in);
+        g_free(out);
+        g_free(whole);
+    }
+
+    /* Refused without writing: native scale, post-processing, strength 0. */
+    char *in = g_build_filename(dir, "rgb.png", NULL), *out = g_build_filename(dir, "refused.png", NULL);
+    cg_stylize_options o = cg_stylize_defaults();
+    g_assert_cmpint(cg_stylize_file(m, in, out, &o, NULL, &err), ==, CG_ERR_UNSUPPORTED);
+    o.scale = 0.3f;
+    o.denoise = 0.5f;
+    g_assert_cmpint(cg_stylize_file(m, in, out, &o, NULL, &err), ==, CG_ERR_UNSUPPORTED);
+    o.denoise = 0;
+    o.strength = 0;
+    g_assert_cmpint(cg_stylize_file(m, in, out, &o, NULL, &err), ==, CG_ERR_UNSUPPORTED);
+    g_assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
+
+    /* Cancelled at any point: the old output stays, nothing else is left. */
+    char *keep = g_build_filename(dir, "rgb-out.png", NULL);
+    gsize lk = 0;
+    gchar *kept = file_bytes(keep, &lk);
+    int before = entries(dir);
+    const float stops[] = {0.005f, 0.5f, 0.9f};
+    for (size_t k = 0; k < G_N_ELEMENTS(stops); k++) {
+        progress_log log = {g_array_new(FALSE, FALSE, sizeof(float)), stops[k]};
+        o.strength = 1;
+        o.progress = log_progress;
+        o.progress_data = &log;
+        g_assert_cmpint(cg_stylize_file(m, in, keep, &o, NULL, &err), ==, CG_ERR_CANCELLED);
+        g_assert_cmpint(entries(dir), ==, before);
+        gsize l2 = 0;
+        gchar *now = file_bytes(keep, &l2);
+        g_assert_cmpmem(kept, lk, now, l2);
+        g_free(now);
+        g_array_free(log.fractions, TRUE);
+    }
+    /* A broken input: its error, nothing written. */
+    char *broken = g_build_filename(dir, "broken.png", NULL);
+    g_assert_true(g_file_set_contents(broken, kept, (gssize)(lk / 2), NULL));
+    o.progress = NULL;
+    g_assert_cmpint(cg_stylize_file(m, broken, out, &o, NULL, &err), ==, CG_ERR_FORMAT);
+    g_assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
+    g_free(kept);
+    g_free(keep);
+    g_free(broken);
+    g_free(in);
+    g_free(out);
+    GDir *d = g_dir_open(dir, 0, NULL);
+    for (const char *name; (name = g_dir_read_name(d));) {
+        char *path = g_build_filename(dir, name, NULL);
+        g_remove(path);
+        g_free(path);
+    }
+    g_dir_close(d);
+    g_rmdir(dir);
+    g_free(dir);
+    cg_model_free(m);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -341,5 +466,6 @@ int main(int argc, char **argv)
     g_test_add_func("/scale/progress_and_cancel", test_progress_and_cancel);
     g_test_add_func("/scale/bad_scales", test_bad_scales);
     g_test_add_func("/scale/frames_attention_stats", test_frames_attention_stats);
+    g_test_add_func("/scale/file_by_rows", test_file_by_rows);
     return g_test_run();
 }
