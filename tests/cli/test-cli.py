@@ -161,6 +161,19 @@ def test_stylize(d):
     t.check(listing(d) == sorted(["in.png", "out.png", "test-ink.png", "test-paint.png", "identity.png",
                                   "identity1.png", "options.png", "whole.png", "tiled.png", "scale.png"]),
             "no temporary files left", listing(d))
+    # One output at the automatic scale streams from file to file; an output folder loads the image
+    # whole: the same bytes.
+    big = os.path.join(d, "big", "in.jpg")
+    os.makedirs(os.path.dirname(big))
+    image("make", big, 1400, 700)
+    streamed, folder = os.path.join(d, "big", "streamed.png"), os.path.join(d, "big", "whole")
+    rc, _, err = run("stylize", "--style", "test-paint", "--strength", "0.7", big, streamed)
+    rc2, _, err2 = run("stylize", "--style", "test-paint", "--strength", "0.7", "-o", folder, "-f", "png", big)
+    whole_out = os.path.join(folder, "in.png")
+    same = rc == 0 and rc2 == 0 and open(streamed, "rb").read() == open(whole_out, "rb").read()
+    t.check(same and info(streamed) == (1400, 700, 3, 8),
+            "a large picture streamed to one output has the bytes of the whole-image path", err + err2)
+    shutil.rmtree(os.path.dirname(big))
 
 
 def test_formats(d):
