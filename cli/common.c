@@ -396,6 +396,14 @@ const char *cli_outputs_add(cli_outputs *o, const char *final)
     return temp;
 }
 
+void cli_outputs_forget_last(cli_outputs *o)
+{
+    if (o->temp->len > 0) {
+        g_ptr_array_set_size(o->temp, o->temp->len - 1);
+        g_ptr_array_set_size(o->final, o->final->len - 1);
+    }
+}
+
 bool cli_outputs_commit(cli_outputs *o)
 {
     for (guint i = 0; i < o->temp->len; i++) {

@@ -198,6 +198,10 @@ void cli_outputs_init(cli_outputs *o);
  * the same format), remembered for commit or discard. Owned by o. */
 const char *cli_outputs_add(cli_outputs *o, const char *final);
 
+/* Forgets the name cli_outputs_add gave last, when nothing was written
+ * under it after all. */
+void cli_outputs_forget_last(cli_outputs *o);
+
 /* Renames every finished temporary file over its final name (keeping an
  * existing file's permissions). Prints the error line and returns false if
  * a rename fails; the files not yet renamed are removed. */

@@ -289,13 +289,19 @@ static int stylize_each(const settings *s, const cg_model *m, cg_stylize_options
          * loaded whole (the engine says which by CG_ERR_UNSUPPORTED). */
         bool streamed = false;
         cg_status st = CG_ERR_UNSUPPORTED;
-        if (!s->attention && !s->out_dir) {
+        if (!s->attention) {
             cli_progress_item(&p, i, jobs[i].in);
+            const char *path = s->out_dir ? cli_outputs_add(outs, jobs[i].out) : jobs[i].out;
             st = cli_interrupted ? cg_fail(&err, CG_ERR_CANCELLED, "cancelled")
-                                 : cg_stylize_file(m, jobs[i].in, jobs[i].out, o, &so, &err);
+                                 : cg_stylize_file(m, jobs[i].in, path, o, &so, &err);
             streamed = st != CG_ERR_UNSUPPORTED;
-            if (!streamed)
+            if (streamed)
+                st = name_final(st, path, jobs[i].out, &err);
+            else {
                 cg_error_clear(&err);
+                if (s->out_dir)
+                    cli_outputs_forget_last(outs);
+            }
         }
         if (!streamed) {
             st = load_input(jobs[i].in, &anim, &img, &err);

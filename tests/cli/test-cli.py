@@ -161,18 +161,22 @@ def test_stylize(d):
     t.check(listing(d) == sorted(["in.png", "out.png", "test-ink.png", "test-paint.png", "identity.png",
                                   "identity1.png", "options.png", "whole.png", "tiled.png", "scale.png"]),
             "no temporary files left", listing(d))
-    # One output at the automatic scale streams from file to file; an output folder loads the image
-    # whole: the same bytes.
+    # A still picture larger than the automatic scale's side streams from file to file, to one output
+    # or into a folder; as frames (--frames) it is loaded whole: the same bytes.
     big = os.path.join(d, "big", "in.jpg")
     os.makedirs(os.path.dirname(big))
     image("make", big, 1400, 700)
-    streamed, folder = os.path.join(d, "big", "streamed.png"), os.path.join(d, "big", "whole")
-    rc, _, err = run("stylize", "--style", "test-paint", "--strength", "0.7", big, streamed)
-    rc2, _, err2 = run("stylize", "--style", "test-paint", "--strength", "0.7", "-o", folder, "-f", "png", big)
-    whole_out = os.path.join(folder, "in.png")
-    same = rc == 0 and rc2 == 0 and open(streamed, "rb").read() == open(whole_out, "rb").read()
-    t.check(same and info(streamed) == (1400, 700, 3, 8),
-            "a large picture streamed to one output has the bytes of the whole-image path", err + err2)
+    streamed, folder, frames = (os.path.join(d, "big", "streamed.png"), os.path.join(d, "big", "folder"),
+                                os.path.join(d, "big", "frames"))
+    style = ["--style", "test-paint", "--strength", "0.7"]
+    rc, _, err = run("stylize", *style, big, streamed)
+    rc2, _, err2 = run("stylize", *style, "-o", folder, "-f", "png", big)
+    rc3, _, err3 = run("stylize", *style, "--frames", "-o", frames, "-f", "png", big)
+    outs = [streamed, os.path.join(folder, "in.png"), os.path.join(frames, "in.png")]
+    same = rc == rc2 == rc3 == 0 and len(set(open(f, "rb").read() for f in outs)) == 1
+    t.check(same and info(streamed) == (1400, 700, 3, 8) and listing(folder) == ["in.png"],
+            "a large picture streamed to one output or a folder has the bytes of the whole-image path",
+            err + err2 + err3)
     shutil.rmtree(os.path.dirname(big))
 
 
