@@ -267,18 +267,79 @@ static int64_t mirror(int64_t i, int64_t n)
     return i < n ? i : period - i;
 }
 
-/* The network's input for a region: RGB in [-1, 1], planar. */
-static void fill_region(const cg_image *img, const region *g, int channels, float *x)
+/* A frame read from its file by rows, for a job that streams (see
+ * cg_stylize_file): the rows the current region reads are held, read again
+ * from the file's start when a pass goes back to the top. As rows come in
+ * they are checked (finite) and looked at (gray). */
+typedef struct row_window {
+    const char *path;
+    cg_io_source src;
+    int fd;
+    cg_io_rows *reader;
+    int width, height;
+    float *rows;     /* rows first .. first + count - 1, RGBA */
+    int cap, first, count;
+    bool gray;       /* every pixel read so far has R == G == B */
+} row_window;
+
+static void window_close_file(row_window *w)
 {
-    int64_t plane = g->w * g->h;
-    for (int64_t y = 0; y < g->h; y++) {
-        int64_t sy = mirror(g->y0 + y, img->height);
-        for (int64_t xx = 0; xx < g->w; xx++) {
-            const float *px = cg_image_at(img, (int)mirror(g->x0 + xx, img->width), (int)sy);
-            for (int c = 0; c < channels; c++)
-                x[c * plane + y * g->w + xx] = 2.0f * px[c < 3 ? c : 2] - 1.0f;
+    cg_io_rows_close(w->reader);
+    w->reader = NULL;
+    if (w->fd >= 0)
+        close(w->fd);
+    w->fd = -1;
+}
+
+/* Rows a .. b - 1 in the window (b - a <= cap). */
+static cg_status window_need(row_window *w, int a, int b, cg_error *err)
+{
+    if (a < w->first || !w->reader) {
+        window_close_file(w);
+        if ((w->fd = cg_io_open_image_file(w->path, err)) < 0)
+            return err ? err->code : CG_ERR_IO;
+        w->src = (cg_io_source){.fd = w->fd, .name = w->path};
+        if (!(w->reader = cg_io_rows_open(&w->src, err)))
+            return err ? err->code : CG_ERR_FORMAT;
+        if (w->reader->width != w->width || w->reader->height != w->height)
+            return cg_fail(err, CG_ERR_IO, "%s: the file changed while it was read", w->path);
+        w->first = w->count = 0;
+    }
+    if (a > w->first) {
+        int drop = a - w->first < w->count ? a - w->first : w->count;
+        memmove(w->rows, w->rows + (size_t)4 * w->width * drop, (size_t)4 * w->width * (w->count - drop) * sizeof(float));
+        w->count -= drop;
+        w->first += drop;
+        if (w->count == 0)
+            w->first = w->reader->next;
+    }
+    while (w->first + w->count < b) {
+        /* Rows below a that were never held are read and passed over. */
+        float *dst = w->rows + (size_t)4 * w->width * w->count;
+        int n = b - (w->first + w->count);
+        n = n < w->cap - w->count ? n : w->cap - w->count;
+        cg_status st = cg_io_rows_read(w->reader, dst, n, err);
+        if (st != CG_OK)
+            return st;
+        for (size_t i = 0; i < (size_t)4 * w->width * n; i += 4) {
+            const float *px = dst + i;
+            if (!isfinite(px[0]) || !isfinite(px[1]) || !isfinite(px[2]) || !isfinite(px[3]))
+                return cg_fail(err, CG_ERR_NUMERIC, "pixel (%zu, %zu) is not a finite number", (i / 4) % w->width,
+                               w->first + w->count + (i / 4) / w->width);
+            w->gray = w->gray && px[0] == px[1] && px[0] == px[2];
+        }
+        w->count += n;
+        if (w->first + w->count <= a) { /* all of it below a */
+            w->first += w->count;
+            w->count = 0;
         }
     }
+    return CG_OK;
+}
+
+static const float *window_row(const row_window *w, int y)
+{
+    return w->rows + (size_t)4 * w->width * (y - w->first);
 }
 
 /* ---- running passes ------------------------------------------------------------ */
@@ -319,6 +380,7 @@ typedef struct job {
     bool identity_blend;    /* add (1 - strength) * (input - identity style's output) */
     float monochrome;       /* how far the network's colours are taken to gray, 0 to 1 */
     cg_infer_stats *given;  /* statistics to apply instead of collecting (not owned) */
+    row_window *win;        /* the one frame's rows, when streaming from its file (not owned) */
 } job;
 
 struct cg_stylize_stats {
@@ -330,6 +392,34 @@ struct cg_stylize_stats {
 };
 
 typedef void (*result_fn)(job *j, int frame, const region *g, const cg_infer_result *res, void *ctx);
+
+/* The network's input for a region of frame i: RGB in [-1, 1], planar. */
+static cg_status fill_region(job *j, int i, const region *g, float *x, cg_error *err)
+{
+    const cg_image *img = j->in[i];
+    const int W = img->width, H = img->height;
+    if (j->win) {
+        int64_t last = g->y0 + g->h - 1 < H ? g->y0 + g->h - 1 : H - 1;
+        /* Past the bottom the padding mirrors rows above H - 1, inside the region's span. */
+        int64_t lo = g->y0 < H ? g->y0 : mirror(g->y0 + g->h - 1, H);
+        for (int64_t y = g->y0; y < g->y0 + g->h; y++)
+            lo = mirror(y, H) < lo ? mirror(y, H) : lo;
+        cg_status st = window_need(j->win, (int)lo, (int)last + 1, err);
+        if (st != CG_OK)
+            return st;
+    }
+    int64_t plane = g->w * g->h;
+    for (int64_t y = 0; y < g->h; y++) {
+        int64_t sy = mirror(g->y0 + y, H);
+        const float *row = j->win ? window_row(j->win, (int)sy) : cg_image_at(img, 0, (int)sy);
+        for (int64_t xx = 0; xx < g->w; xx++) {
+            const float *px = row + 4 * mirror(g->x0 + xx, W);
+            for (int c = 0; c < 3; c++)
+                x[c * plane + y * g->w + xx] = 2.0f * px[c] - 1.0f;
+        }
+    }
+    return CG_OK;
+}
 
 static double pass_flops(const job *j, int stop_after)
 {
@@ -357,9 +447,10 @@ static cg_status run_pass(job *j, cg_infer_mode mode, result_fn on_result, void 
     for (int i = 0; i < j->n; i++)
         for (guint k = 0; k < j->regions[i]->len; k++) {
             const region *g = &g_array_index(j->regions[i], region, k);
-            fill_region(j->in[i], g, 3, j->x);
             cg_infer_result res = {0};
-            cg_status st = cg_infer_run(j->net, j->x, &g->r, &req, &res, err);
+            cg_status st = fill_region(j, i, g, j->x, err);
+            if (st == CG_OK)
+                st = cg_infer_run(j->net, j->x, &g->r, &req, &res, err);
             if (st == CG_OK && on_result)
                 on_result(j, i, g, &res, ctx);
             g_free(res.image);
@@ -552,9 +643,10 @@ static cg_status run_layered(job *j, int passes, result_fn on_result, void *ctx,
                 l.frame = i;
                 l.g = g;
                 if (s == 0 || last) /* the input is read by the first layers and, at the end, the residual */
-                    fill_region(j->in[i], g, 3, j->x);
+                    st = fill_region(j, i, g, j->x, err);
                 cg_infer_result res = {0};
-                st = cg_infer_run(j->net, j->x, &g->r, &req, &res, err);
+                if (st == CG_OK)
+                    st = cg_infer_run(j->net, j->x, &g->r, &req, &res, err);
                 if (st == CG_OK && on_result)
                     on_result(j, i, g, &res, ctx);
                 g_free(res.image);
@@ -662,8 +754,10 @@ static cg_status job_init(job *j, const cg_model *m, const cg_image *const *in, 
     cg_status st = cg_engine_init(err);
     if (st == CG_OK)
         st = cg_stylize_check_options(m, o, err);
+    /* A frame streamed from its file has no pixels here: its rows are
+     * checked as they are read (row_window). */
     for (int i = 0; i < n && st == CG_OK; i++)
-        st = check_image(in[i], err);
+        st = in[i]->pixels ? check_image(in[i], err) : CG_OK;
     if (st != CG_OK)
         return st;
     if (strcmp(cg_net_type(j->net), "patchgan") == 0)
@@ -1283,6 +1377,123 @@ static cg_image *result_image(const rgb16 *r, cg_error *err)
     return p;
 }
 
+/* At native scale, tiled: the job reads the frame through a row window (two
+ * sweeps of the file: the first pass and the last), and the last pass's
+ * results arrive a row of tiles at a time, finished and written as each row
+ * of tiles completes, while the window still holds its input rows. */
+typedef struct native_out {
+    row_window *win;
+    const char *path;
+    const cg_image_save_options *save;
+    cg_sample_format format;
+    int channels;
+    int64_t padded_width;
+    cg_io_image_writer *w;
+    uint16_t *band;   /* the current row of tiles' results, 3 samples a pixel */
+    float *out;       /* FILE_BAND finished rows */
+    cg_status st;
+    cg_error *err;
+} native_out;
+
+static void stream_centre(job *j, int frame, const region *g, const cg_infer_result *res, void *ctx)
+{
+    (void)frame;
+    native_out *no = ctx;
+    if (!res->image || no->st != CG_OK)
+        return;
+    const int W = no->win->width, H = no->win->height;
+    const cg_infer_region *r = &g->r;
+    const int64_t y0 = g->y0 + r->cy0, y1 = g->y0 + r->cy1 < H ? g->y0 + r->cy1 : H, plane = g->w * g->h;
+    for (int64_t y = r->cy0; g->y0 + y < y1; y++)
+        for (int64_t x = r->cx0; x < r->cx1 && g->x0 + x < W; x++) {
+            uint16_t *px = no->band + ((g->y0 + y - y0) * W + g->x0 + x) * 3;
+            for (int c = 0; c < 3; c++) {
+                float v = 0.5f * (res->image[c * plane + y * g->w + x] + 1.0f);
+                px[c] = (uint16_t)lrintf((v < 0 ? 0 : v > 1 ? 1 : v) * 65535.0f);
+            }
+        }
+    if (g->x0 + r->cx1 < no->padded_width || y0 >= y1)
+        return; /* the row of tiles goes on, or lies in the padding */
+    /* Every pixel has been read by now (the first pass, or the one region),
+     * so whether the image is gray is known. */
+    if (!no->w) {
+        cg_io_save_spec spec;
+        bool gray = no->win->gray, alpha = no->channels == 2 || no->channels == 4;
+        no->st = cg_io_resolve_spec(no->path, W, H, no->format, no->channels <= 2 && gray, alpha, no->save, &spec,
+                                    no->err);
+        if (no->st == CG_OK && !(no->w = cg_io_image_writer_open(no->path, W, H, &spec, no->err)))
+            no->st = no->err ? no->err->code : CG_ERR_IO;
+    }
+    for (int64_t y = y0; y < y1 && no->st == CG_OK; y += FILE_BAND) {
+        int n = (int)(y1 - y < FILE_BAND ? y1 - y : FILE_BAND);
+        for (size_t p = 0; p < (size_t)W * n; p++)
+            finish_pixel(j, window_row(no->win, (int)y) + 4 * p, no->band + ((size_t)(y - y0) * W) * 3 + 3 * p, NULL,
+                         no->win->gray, no->out + 4 * p);
+        no->st = cg_io_image_writer_rows(no->w, no->out, n, no->err);
+    }
+}
+
+/* Rows the window must hold: the most one region of any pass reads. */
+static int window_rows(const job *j, int H)
+{
+    int64_t most = 1;
+    for (int s = -1; s <= j->lp->n_points; s++) {
+        GArray *a = s < 0 ? j->regions[0] : pass_regions(j, s, 0);
+        for (guint k = 0; k < a->len; k++) {
+            const region *g = &g_array_index(a, region, k);
+            int64_t last = g->y0 + g->h - 1 < H ? g->y0 + g->h - 1 : H - 1, lo = last;
+            for (int64_t y = g->y0; y < g->y0 + g->h; y++)
+                lo = mirror(y, H) < lo ? mirror(y, H) : lo;
+            most = last - lo + 1 > most ? last - lo + 1 : most;
+        }
+        if (s >= 0)
+            g_array_free(a, TRUE);
+    }
+    return (int)most;
+}
+
+static cg_status stylize_file_native(const cg_model *m, file_pass *in, const char *in_path, const char *out_path,
+                                     const cg_stylize_options *o, const cg_image_save_options *save, cg_error *err)
+{
+    const int W = in->rows->width, H = in->rows->height;
+    /* The job sees the frame's size only; its pixels come through the window. */
+    cg_image frame = {.width = W, .height = H};
+    const cg_image *frame_in = &frame;
+    row_window win = {.path = in_path, .fd = -1, .width = W, .height = H, .gray = true};
+    native_out no = {.win = &win, .path = out_path, .save = save, .format = in->rows->format,
+                     .channels = in->rows->channels, .err = err};
+    close_pass(in);
+    job j;
+    cg_status st = job_init(&j, m, &frame_in, 1, o, -1, err);
+    if (st == CG_OK && (single_region(&j) || j.identity_blend))
+        st = cg_fail(err, CG_ERR_UNSUPPORTED, "%s: runs whole at this size and strength", in_path);
+    int band_rows = (int)(j.p.tile > 0 ? j.p.tile : padded_side(H, j.p.mult));
+    if (st == CG_OK) {
+        win.cap = window_rows(&j, H);
+        win.rows = g_try_new(float, (gsize)4 * W * win.cap);
+        no.band = g_try_new(uint16_t, (gsize)3 * W * band_rows);
+        no.out = g_try_new(float, (gsize)4 * W * FILE_BAND);
+        no.padded_width = padded_side(W, j.p.mult);
+        if (!win.rows || !no.band || !no.out)
+            st = cg_fail(err, CG_ERR_NOMEM, "out of memory for bands of %d pixels", W);
+    }
+    j.win = &win;
+    if (st == CG_OK)
+        st = run_all(&j, stream_centre, &no, err);
+    if (st == CG_OK)
+        st = no.st;
+    if (no.w)
+        st = st == CG_OK ? cg_io_image_writer_finish(no.w, err) : (cg_io_image_writer_abort(no.w), st);
+    if (st == CG_OK && o->progress)
+        o->progress(o->progress_data, 1.0f);
+    window_close_file(&win);
+    g_free(win.rows);
+    g_free(no.band);
+    g_free(no.out);
+    job_free(&j);
+    return st;
+}
+
 cg_status cg_stylize_file(const cg_model *m, const char *in_path, const char *out_path, const cg_stylize_options *o,
                           const cg_image_save_options *save, cg_error *err)
 {
@@ -1303,7 +1514,7 @@ cg_status cg_stylize_file(const cg_model *m, const char *in_path, const char *ou
     double sc = cg_stylize_scale_of(o, W, H);
     int ww = (int)fmax(1, round(W * sc)), hh = (int)fmax(1, round(H * sc));
     bool identity_only = !o->mix && o->style == cg_model_identity_style(m);
-    if (in.rows->frames > 1 || ww >= W || hh >= H || o->strength == 0 || identity_only) {
+    if (in.rows->frames > 1 || (ww != W && (ww > W || hh > H)) || o->strength == 0 || identity_only) {
         close_pass(&in);
         return cg_fail(err, CG_ERR_UNSUPPORTED, "%s: not streamed at this size, scale and strength", in_path);
     }
@@ -1311,6 +1522,8 @@ cg_status cg_stylize_file(const cg_model *m, const char *in_path, const char *ou
         close_pass(&in);
         return cg_fail(err, CG_ERR_INVALID, "image %dx%d: sides must be 1..%d pixels", W, H, CG_STYLIZE_MAX_SIDE);
     }
+    if (ww == W && hh == H)
+        return stylize_file_native(m, &in, in_path, out_path, o, save, err);
     const int channels = in.rows->channels;
     const cg_sample_format format = in.rows->format;
 

@@ -131,16 +131,20 @@ cg_status cg_stylize(const cg_model *m, const cg_image *in, cg_image *out, const
 
 /* Stylizes the image file in_path into the file out_path (format from its
  * extension, save options as cg_image_save takes them) a band of rows at a
- * time, so that memory does not grow with the image: at a working scale
+ * time, so that memory does not grow with the image. At a working scale
  * below native the network's copy is made as the input's rows stream in, and
  * the result is brought back to full size band by band while the input is
- * read a second time. The pixels and bytes are those of cg_image_load,
- * cg_stylize and cg_image_save. CG_ERR_UNSUPPORTED, with nothing read or
- * written, when the call does not stream: at native scale (or above), with
- * post-processing (keep_colors, line_weight, denoise, contrast, a reference's
- * palette), or for an animation; the caller then loads the image whole.
- * Otherwise the errors of those three calls; on any error or cancellation
- * out_path is as it was and no temporary file is left. */
+ * read a second time. At native scale, when the image runs in tiles, the
+ * first pass and the last read the rows they need from the file as they go,
+ * and each row of tiles is written as the last pass completes it. The pixels
+ * and bytes are those of cg_image_load, cg_stylize and cg_image_save.
+ * CG_ERR_UNSUPPORTED, with nothing written, when the call does not stream:
+ * an image that runs whole at native scale, strength toward an identity style
+ * at native scale, a scale above native, post-processing (keep_colors,
+ * line_weight, denoise, contrast, a reference's palette), strength 0, or an
+ * animation; the caller then loads the image whole. Otherwise the errors of
+ * those three calls; on any error or cancellation out_path is as it was and
+ * no temporary file is left. */
 cg_status cg_stylize_file(const cg_model *m, const char *in_path, const char *out_path, const cg_stylize_options *o,
                           const cg_image_save_options *save, cg_error *err);
 
