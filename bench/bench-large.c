@@ -2,7 +2,7 @@
  * native scale, against the time a pixel takes at 1024², in one run.
  *
  *   bench-large MODEL [--runs N] [--budget MIB] [--sizes 1024x1024,2048x2048,4000x3000]
- *   bench-large MODEL --files [--sizes ...]
+ *   bench-large MODEL --files [--scale S] [--budget MIB] [--sizes ...]
  *
  * Each stylize runs in a fresh process (this program again, as --child), so
  * its peak resident memory is its own: the image (16 bytes a pixel, in and out
@@ -10,10 +10,10 @@
  * N runs, the ratio of its time a pixel to the first size's, the peak RSS and
  * the work ratio: FLOPs planned over the FLOPs of one whole-image pass.
  *
- * --files: what the comicgan command does by default instead: a PNG file to a
- * PNG file at the automatic scale (the network sees the image at 1024 px on
- * its long side), streamed by rows (cg_stylize_file; an image no larger runs
- * natively, loaded whole, as the command runs it). The input files are
+ * --files: what the comicgan command does instead: a PNG file to a PNG file,
+ * streamed by rows (cg_stylize_file), at the automatic scale (the network sees
+ * the image at 1024 px on its long side) or --scale S (1: native). What does
+ * not stream is loaded whole, as the command does it. The input files are
  * written first, by this process, in $TMPDIR, and removed at the end; the
  * work ratio is then that of the network's copy. */
 #include "comicgan/engine.h"
@@ -60,13 +60,15 @@ static char *input_file(int w, int h)
 }
 
 /* --child --files: one file-to-file stylize at the automatic scale. */
-static int child_files(const char *model_file, int w, int h)
+static int child_files(const char *model_file, int w, int h, double scale, size_t budget)
 {
     cg_error err = {0};
     cg_model *m = cg_model_load(model_file, &err);
     char *in = input_file(w, h), *out = g_strdup_printf("%s.out.png", in);
     cg_stylize_options o = cg_stylize_defaults();
-    o.scale_side = CG_STYLIZE_AUTO_SIDE;
+    o.scale = (float)scale;
+    o.scale_side = scale > 0 ? 0 : CG_STYLIZE_AUTO_SIDE;
+    o.memory_budget = budget;
     double sc = cg_stylize_scale_of(&o, w, h);
     int ww = (int)fmax(1, round(w * sc)), hh = (int)fmax(1, round(h * sc));
     cg_stylize_cost cost = {0};
@@ -139,12 +141,14 @@ typedef struct figures {
     int tile;
 } figures;
 
-static bool run_child(const char *self, const char *model, int w, int h, size_t budget, bool files, figures *f)
+static bool run_child(const char *self, const char *model, int w, int h, size_t budget, bool files, double scale,
+                      figures *f)
 {
-    char size[64], mib[32];
+    char size[64], mib[32], sc[32];
     snprintf(size, sizeof size, "%dx%d", w, h);
     snprintf(mib, sizeof mib, "%zu", budget >> 20);
-    const char *argv[] = {self, model, "--child", size, "--budget", mib, files ? "--files" : NULL, NULL};
+    g_ascii_dtostr(sc, sizeof sc, scale);
+    const char *argv[] = {self, model, "--child", size, "--budget", mib, "--scale", sc, files ? "--files" : NULL, NULL};
     char *out = NULL;
     int status = 0;
     GError *error = NULL;
@@ -164,12 +168,15 @@ int main(int argc, char **argv)
     int runs = 3, budget_mib = 0;
     char *sizes = NULL, *child_size = NULL;
     gboolean is_child = FALSE, files = FALSE;
+    double scale = 0;
     GOptionEntry entries[] = {
         {"runs", 0, 0, G_OPTION_ARG_INT, &runs, "Runs a size (median; default 3)", "N"},
         {"budget", 0, 0, G_OPTION_ARG_INT, &budget_mib, "Memory budget in MiB (0: the default)", "MIB"},
         {"sizes", 0, 0, G_OPTION_ARG_STRING, &sizes, "WxH,... (default 1024x1024,2048x2048,4000x3000)", "LIST"},
         {"files", 0, 0, G_OPTION_ARG_NONE, &files,
          "PNG file to PNG file at the automatic scale, streamed by rows (the comicgan command's default)", NULL},
+        {"scale", 0, 0, G_OPTION_ARG_DOUBLE, &scale, "With --files: the style scale (1: native; default: automatic)",
+         "S"},
         {"child", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &is_child, NULL, NULL},
         {NULL},
     };
@@ -177,7 +184,7 @@ int main(int argc, char **argv)
     g_option_context_add_main_entries(ctx, entries, NULL);
     GError *error = NULL;
     if (!g_option_context_parse(ctx, &argc, &argv, &error) || argc < 2) {
-        fprintf(stderr, "usage: bench-large MODEL [--runs N] [--budget MIB] [--sizes WxH,...] [--files]%s%s\n",
+        fprintf(stderr, "usage: bench-large MODEL [--runs N] [--budget MIB] [--sizes WxH,...] [--files [--scale S]]%s%s\n",
                 error ? ": " : "", error ? error->message : "");
         return 2;
     }
@@ -188,7 +195,7 @@ int main(int argc, char **argv)
         child_size = argv[2];
         if (argc < 3 || sscanf(child_size, "%dx%d", &w, &h) != 2)
             return 2;
-        return files ? child_files(argv[1], w, h) : child(argv[1], w, h, budget);
+        return files ? child_files(argv[1], w, h, scale, budget) : child(argv[1], w, h, budget);
     }
     char *self = g_file_read_link("/proc/self/exe", NULL);
     char **list = g_strsplit(sizes ? sizes : "1024x1024,2048x2048,4000x3000", ",", -1);
@@ -215,7 +222,7 @@ int main(int argc, char **argv)
             cg_image_free(img);
         }
         for (int r = 0; r < runs; r++) {
-            if (!run_child(self, argv[1], w, h, budget, files, &f)) {
+            if (!run_child(self, argv[1], w, h, budget, files, scale, &f)) {
                 fprintf(stderr, "bench-large: the %s run failed\n", list[i]);
                 if (in)
                     remove(in);
