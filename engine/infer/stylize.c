@@ -399,9 +399,8 @@ static cg_status fill_region(job *j, int i, const region *g, float *x, cg_error 
     const cg_image *img = j->in[i];
     const int W = img->width, H = img->height;
     if (j->win) {
-        int64_t last = g->y0 + g->h - 1 < H ? g->y0 + g->h - 1 : H - 1;
-        /* Past the bottom the padding mirrors rows above H - 1, inside the region's span. */
-        int64_t lo = g->y0 < H ? g->y0 : mirror(g->y0 + g->h - 1, H);
+        /* The rows it reads: its own, and past the bottom the ones the padding mirrors. */
+        int64_t last = g->y0 + g->h - 1 < H ? g->y0 + g->h - 1 : H - 1, lo = last;
         for (int64_t y = g->y0; y < g->y0 + g->h; y++)
             lo = mirror(y, H) < lo ? mirror(y, H) : lo;
         cg_status st = window_need(j->win, (int)lo, (int)last + 1, err);
