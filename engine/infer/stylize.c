@@ -393,16 +393,24 @@ struct cg_stylize_stats {
 
 typedef void (*result_fn)(job *j, int frame, const region *g, const cg_infer_result *res, void *ctx);
 
+/* The image rows lo..last a region reads: its own, and past the bottom the
+ * ones the padding mirrors. */
+static void region_rows(const region *g, int64_t H, int64_t *lo, int64_t *last)
+{
+    *last = g->y0 + g->h - 1 < H ? g->y0 + g->h - 1 : H - 1;
+    *lo = *last;
+    for (int64_t y = g->y0; y < g->y0 + g->h; y++)
+        *lo = mirror(y, H) < *lo ? mirror(y, H) : *lo;
+}
+
 /* The network's input for a region of frame i: RGB in [-1, 1], planar. */
 static cg_status fill_region(job *j, int i, const region *g, float *x, cg_error *err)
 {
     const cg_image *img = j->in[i];
     const int W = img->width, H = img->height;
     if (j->win) {
-        /* The rows it reads: its own, and past the bottom the ones the padding mirrors. */
-        int64_t last = g->y0 + g->h - 1 < H ? g->y0 + g->h - 1 : H - 1, lo = last;
-        for (int64_t y = g->y0; y < g->y0 + g->h; y++)
-            lo = mirror(y, H) < lo ? mirror(y, H) : lo;
+        int64_t lo, last;
+        region_rows(g, H, &lo, &last);
         cg_status st = window_need(j->win, (int)lo, (int)last + 1, err);
         if (st != CG_OK)
             return st;
@@ -1439,10 +1447,8 @@ static int window_rows(const job *j, int H)
     for (int s = -1; s <= j->lp->n_points; s++) {
         GArray *a = s < 0 ? j->regions[0] : pass_regions(j, s, 0);
         for (guint k = 0; k < a->len; k++) {
-            const region *g = &g_array_index(a, region, k);
-            int64_t last = g->y0 + g->h - 1 < H ? g->y0 + g->h - 1 : H - 1, lo = last;
-            for (int64_t y = g->y0; y < g->y0 + g->h; y++)
-                lo = mirror(y, H) < lo ? mirror(y, H) : lo;
+            int64_t lo, last;
+            region_rows(&g_array_index(a, region, k), H, &lo, &last);
             most = last - lo + 1 > most ? last - lo + 1 : most;
         }
         if (s >= 0)
