@@ -992,11 +992,10 @@ static cg_status bring_back(job *j, const cg_image *const *in, const working *w,
     return st;
 }
 
-/* The identity style's output, for the strength correction (see finish_pixel). */
-static cg_status run_identity(job *j, cg_infer_stats *identity_stats, rgb16 **ident, cg_error *err)
+/* The identity style's output, for the strength correction (see finish_pixel):
+ * every region's result to on_result. */
+static cg_status run_identity(job *j, cg_infer_stats *identity_stats, result_fn on_result, void *ctx, cg_error *err)
 {
-    if (!(*ident = new_results(j, err)))
-        return err ? err->code : CG_ERR_NOMEM;
     float keep[MAX_STYLES];
     memcpy(keep, j->style, sizeof keep);
     memset(j->style, 0, sizeof j->style);
@@ -1005,7 +1004,7 @@ static cg_status run_identity(job *j, cg_infer_stats *identity_stats, rgb16 **id
     cg_infer_stats *given = j->given;
     if (given)
         j->given = identity_stats;
-    cg_status st = run_all(j, write_centre, *ident, err);
+    cg_status st = run_all(j, on_result, ctx, err);
     j->given = given;
     memcpy(j->style, keep, sizeof keep);
     return st;
@@ -1289,7 +1288,8 @@ static cg_status stylize_images(const cg_model *m, const cg_stylize_stats *stats
     if (st == CG_OK)
         st = run_all(&j, write_centre, res, err);
     if (st == CG_OK && j.identity_blend)
-        st = run_identity(&j, stats ? stats->identity : NULL, &ident, err);
+        st = (ident = new_results(&j, err)) ? run_identity(&j, stats ? stats->identity : NULL, write_centre, ident, err)
+                                            : err ? err->code : CG_ERR_NOMEM;
     if (st == CG_OK && ph.any) {
         unmove_results(&ph, &w, res);
         unmove_results(&ph, &w, ident);
@@ -1390,6 +1390,9 @@ static cg_image *result_image(const rgb16 *r, cg_error *err)
  * of tiles completes, while the window still holds its input rows. */
 typedef struct native_out {
     row_window *win;
+    cg_act_cache *ident;  /* the identity style's full-size output (exact, in a temporary file), or NULL */
+    float *ident_rows;    /* FILE_BAND of its rows, planar */
+    uint16_t *ident_band; /* the same as the results' 16-bit samples */
     const char *path;
     const cg_image_save_options *save;
     cg_sample_format format;
@@ -1433,11 +1436,34 @@ static void stream_centre(job *j, int frame, const region *g, const cg_infer_res
     }
     for (int64_t y = y0; y < y1 && no->st == CG_OK; y += FILE_BAND) {
         int n = (int)(y1 - y < FILE_BAND ? y1 - y : FILE_BAND);
-        for (size_t p = 0; p < (size_t)W * n; p++)
-            finish_pixel(j, window_row(no->win, (int)y) + 4 * p, no->band + ((size_t)(y - y0) * W) * 3 + 3 * p, NULL,
-                         no->win->gray, no->out + 4 * p);
-        no->st = cg_io_image_writer_rows(no->w, no->out, n, no->err);
+        if (no->ident) {
+            no->st = cg_act_cache_get(no->ident, 0, 0, no->ident_rows, 0, y, W, n, no->err);
+            const size_t count = (size_t)W * n;
+            for (size_t p = 0; p < count; p++)
+                for (int c = 0; c < 3; c++) {
+                    float v = 0.5f * (no->ident_rows[c * count + p] + 1.0f);
+                    no->ident_band[3 * p + c] = (uint16_t)lrintf((v < 0 ? 0 : v > 1 ? 1 : v) * 65535.0f);
+                }
+        }
+        for (size_t p = 0; p < (size_t)W * n && no->st == CG_OK; p++)
+            finish_pixel(j, window_row(no->win, (int)y) + 4 * p, no->band + ((size_t)(y - y0) * W) * 3 + 3 * p,
+                         no->ident ? no->ident_band + 3 * p : NULL, no->win->gray, no->out + 4 * p);
+        if (no->st == CG_OK)
+            no->st = cg_io_image_writer_rows(no->w, no->out, n, no->err);
     }
+}
+
+/* The identity style's run: each region's centre into the cache, as is. */
+static void store_identity(job *j, int frame, const region *g, const cg_infer_result *res, void *ctx)
+{
+    (void)j;
+    native_out *no = ctx;
+    if (!res->image || no->st != CG_OK)
+        return;
+    const int64_t W = no->win->width, H = no->win->height, x0 = g->x0 + g->r.cx0, y0 = g->y0 + g->r.cy0;
+    const int64_t x1 = g->x0 + g->r.cx1 < W ? g->x0 + g->r.cx1 : W, y1 = g->y0 + g->r.cy1 < H ? g->y0 + g->r.cy1 : H;
+    if (x0 < x1 && y0 < y1)
+        no->st = cg_act_cache_put(no->ident, 0, frame, res->image, g->h, g->w, g->x0, g->y0, x0, y0, x1, y1, no->err);
 }
 
 /* Rows the window must hold: the most one region of any pass reads. */
@@ -1470,8 +1496,8 @@ static cg_status stylize_file_native(const cg_model *m, file_pass *in, const cha
     close_pass(in);
     job j;
     cg_status st = job_init(&j, m, &frame_in, 1, o, -1, err);
-    if (st == CG_OK && (single_region(&j) || j.identity_blend))
-        st = cg_fail(err, CG_ERR_UNSUPPORTED, "%s: runs whole at this size and strength", in_path);
+    if (st == CG_OK && single_region(&j))
+        st = cg_fail(err, CG_ERR_UNSUPPORTED, "%s: runs whole at this size", in_path);
     int band_rows = (int)(j.p.tile > 0 ? j.p.tile : padded_side(H, j.p.mult));
     if (st == CG_OK) {
         win.cap = window_rows(&j, H);
@@ -1483,6 +1509,28 @@ static cg_status stylize_file_native(const cg_model *m, file_pass *in, const cha
             st = cg_fail(err, CG_ERR_NOMEM, "out of memory for bands of %d pixels", W);
     }
     j.win = &win;
+    if (st == CG_OK && j.identity_blend) {
+        /* Strength toward the identity style: its output first, kept exactly
+         * (12 bytes a pixel) in a temporary file, read back by rows. */
+        const int64_t h64 = H, w64 = W;
+        j.prog.fixed_total = 2 * run_cost(&j);
+        no.ident = cg_act_cache_new(0, 1, false);
+        no.ident_rows = g_try_new(float, (gsize)3 * W * FILE_BAND);
+        no.ident_band = g_try_new(uint16_t, (gsize)3 * W * FILE_BAND);
+        if (!no.ident_rows || !no.ident_band)
+            st = cg_fail(err, CG_ERR_NOMEM, "out of memory for bands of %d pixels", W);
+        if (st == CG_OK)
+            st = cg_act_cache_check_room(12.0 * W * H, err);
+        if (st == CG_OK)
+            st = cg_act_cache_add(no.ident, 0, 3, &h64, &w64, true, err);
+        if (st == CG_OK)
+            st = run_identity(&j, NULL, store_identity, &no, err);
+        if (st == CG_OK)
+            st = no.st;
+        if (st == CG_OK)
+            cg_act_cache_seal(no.ident, 0);
+        cg_infer_stats_clear(j.stats); /* the style's own statistics next */
+    }
     if (st == CG_OK)
         st = run_all(&j, stream_centre, &no, err);
     if (st == CG_OK)
@@ -1495,6 +1543,9 @@ static cg_status stylize_file_native(const cg_model *m, file_pass *in, const cha
     g_free(win.rows);
     g_free(no.band);
     g_free(no.out);
+    cg_act_cache_free(no.ident);
+    g_free(no.ident_rows);
+    g_free(no.ident_band);
     job_free(&j);
     return st;
 }
@@ -1584,7 +1635,8 @@ cg_status cg_stylize_file(const cg_model *m, const char *in_path, const char *ou
     if (st == CG_OK)
         st = run_all(&j, write_centre, res, err);
     if (st == CG_OK && j.identity_blend)
-        st = run_identity(&j, NULL, &ident, err);
+        st = (ident = new_results(&j, err)) ? run_identity(&j, NULL, write_centre, ident, err)
+                                            : err ? err->code : CG_ERR_NOMEM;
 
     /* Second pass: each band of the input brings back its band of the result. */
     cgf_upsampler *up_res = NULL, *up_ident = NULL;

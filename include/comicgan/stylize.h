@@ -136,11 +136,12 @@ cg_status cg_stylize(const cg_model *m, const cg_image *in, cg_image *out, const
  * the result is brought back to full size band by band while the input is
  * read a second time. At native scale, when the image runs in tiles, the
  * first pass and the last read the rows they need from the file as they go,
- * and each row of tiles is written as the last pass completes it. The pixels
+ * and each row of tiles is written as the last pass completes it (strength
+ * toward an identity style runs that style first and keeps its output exactly
+ * in a temporary file, 12 bytes a pixel, read back by rows). The pixels
  * and bytes are those of cg_image_load, cg_stylize and cg_image_save.
  * CG_ERR_UNSUPPORTED, with nothing written, when the call does not stream:
- * an image that runs whole at native scale, strength toward an identity style
- * at native scale, a scale above native, post-processing (keep_colors,
+ * an image that runs whole at native scale, a scale above native, post-processing (keep_colors,
  * line_weight, denoise, contrast, a reference's palette), strength 0, or an
  * animation; the caller then loads the image whole. Otherwise the errors of
  * those three calls; on any error or cancellation out_path is as it was and
