@@ -50,6 +50,21 @@ static void fill(cg_image *img)
     g_rand_free(r);
 }
 
+/* A child's line for the parent: "seconds peak_rss_mib work_ratio memory_mib
+ * temp_mib tile"; or the error. Returns the exit status. */
+static int report(cg_status st, const cg_error *err, double seconds, const cg_stylize_cost *cost)
+{
+    if (st != CG_OK) {
+        fprintf(stderr, "bench-large: %s\n", err->message);
+        return 1;
+    }
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf("%.3f %.1f %.3f %.1f %.1f %d\n", seconds, ru.ru_maxrss / 1024.0, cost->flops / cost->whole_flops,
+           cost->memory / (1 << 20), cost->temp_file / (1 << 20), cost->tile);
+    return 0;
+}
+
 /* The synthetic picture's PNG for --files: TMPDIR/bench-large-WxH.png (g_free). */
 static char *input_file(int w, int h)
 {
@@ -90,18 +105,10 @@ static int child_files(const char *model_file, int w, int h, double scale, size_
     g_free(in);
     g_free(out);
     cg_model_free(m);
-    if (st != CG_OK) {
-        fprintf(stderr, "bench-large: %s\n", err.message);
-        return 1;
-    }
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    printf("%.3f %.1f %.3f %.1f %.1f %d\n", seconds, ru.ru_maxrss / 1024.0, cost.flops / cost.whole_flops,
-           cost.memory / (1 << 20), cost.temp_file / (1 << 20), cost.tile);
-    return 0;
+    return report(st, &err, seconds, &cost);
 }
 
-/* --child: one stylize; prints "seconds peak_rss_mib work_ratio memory_mib temp_mib tile". */
+/* --child: one stylize in memory. */
 static int child(const char *model_file, int w, int h, size_t budget)
 {
     cg_error err = {0};
@@ -123,17 +130,9 @@ static int child(const char *model_file, int w, int h, size_t budget)
     gint64 t0 = g_get_monotonic_time();
     cg_status st = cg_stylize(m, img, img, &o, &err);
     double seconds = (double)(g_get_monotonic_time() - t0) * 1e-6;
-    if (st != CG_OK) {
-        fprintf(stderr, "bench-large: %s\n", err.message);
-        return 1;
-    }
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    printf("%.3f %.1f %.3f %.1f %.1f %d\n", seconds, ru.ru_maxrss / 1024.0, cost.flops / cost.whole_flops,
-           cost.memory / (1 << 20), cost.temp_file / (1 << 20), cost.tile);
     cg_image_free(img);
     cg_model_free(m);
-    return 0;
+    return report(st, &err, seconds, &cost);
 }
 
 typedef struct figures {

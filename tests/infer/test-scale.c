@@ -337,6 +337,26 @@ static gchar *file_bytes(const char *path, gsize *len)
     return b;
 }
 
+/* cg_stylize_file of in to out writes the bytes that load, cg_stylize and
+ * save write (to whole). */
+static void expect_whole_bytes(const cg_model *m, const char *in, const char *out, const char *whole,
+                               const cg_stylize_options *o)
+{
+    cg_error err = {0};
+    cg_image *loaded = cg_image_load(in, &err);
+    g_assert_nonnull(loaded);
+    g_assert_cmpint(cg_stylize(m, loaded, loaded, o, &err), ==, CG_OK);
+    g_assert_cmpint(cg_image_save(loaded, whole, NULL, &err), ==, CG_OK);
+    if (cg_stylize_file(m, in, out, o, NULL, &err) != CG_OK)
+        g_error("%s: %s", in, err.message);
+    gsize la = 0, lb = 0;
+    gchar *a = file_bytes(whole, &la), *b = file_bytes(out, &lb);
+    g_assert_cmpmem(a, la, b, lb);
+    g_free(a);
+    g_free(b);
+    cg_image_free(loaded);
+}
+
 /* Files in dir, hidden ones too (a writer's temporary file is hidden). */
 static int entries(const char *dir)
 {
@@ -382,18 +402,7 @@ static void test_file_by_rows(void)
             static const float mostly_ink[2] = {0.8f, 0.2f};
             o.mix = mostly_ink;
         }
-        cg_image *loaded = cg_image_load(in, &err);
-        g_assert_nonnull(loaded);
-        g_assert_cmpint(cg_stylize(m, loaded, loaded, &o, &err), ==, CG_OK);
-        g_assert_cmpint(cg_image_save(loaded, whole, NULL, &err), ==, CG_OK);
-        if (cg_stylize_file(m, in, out, &o, NULL, &err) != CG_OK)
-            g_error("%s: %s", cases[i].in, err.message);
-        gsize la = 0, lb = 0;
-        gchar *a = file_bytes(whole, &la), *b = file_bytes(out, &lb);
-        g_assert_cmpmem(a, la, b, lb);
-        g_free(a);
-        g_free(b);
-        cg_image_free(loaded);
+        expect_whole_bytes(m, in, out, whole, &o);
         cg_image_free(img);
         g_free(in);
         g_free(out);
@@ -410,19 +419,9 @@ static void test_file_by_rows(void)
         cg_stylize_options o = cg_stylize_defaults();
         o.tile = 48 + 16 * (int)i;
         o.strength = i >= 2 ? 0.4f : 1; /* the identity style's run too, kept in a temporary file */
-        cg_image *loaded = cg_image_load(in, &err);
-        g_assert_cmpint(cg_stylize(m, loaded, loaded, &o, &err), ==, CG_OK);
-        g_assert_cmpint(cg_image_save(loaded, whole, NULL, &err), ==, CG_OK);
-        if (cg_stylize_file(m, in, out, &o, NULL, &err) != CG_OK)
-            g_error("native %s: %s", natives[i], err.message);
-        gsize la = 0, lb = 0;
-        gchar *a = file_bytes(whole, &la), *b = file_bytes(out, &lb);
-        g_assert_cmpmem(a, la, b, lb);
-        g_free(a);
-        g_free(b);
+        expect_whole_bytes(m, in, out, whole, &o);
         g_remove(out);
         g_remove(whole);
-        cg_image_free(loaded);
         g_free(in);
         g_free(out);
         g_free(whole);
