@@ -291,6 +291,17 @@ static void window_close_file(row_window *w)
     w->fd = -1;
 }
 
+/* Forgets the rows below a. */
+static void window_drop_below(row_window *w, int a)
+{
+    int drop = a - w->first < w->count ? a - w->first : w->count;
+    if (drop <= 0)
+        return;
+    memmove(w->rows, w->rows + (size_t)4 * w->width * drop, (size_t)4 * w->width * (w->count - drop) * sizeof(float));
+    w->count -= drop;
+    w->first = w->count > 0 ? w->first + drop : w->reader->next;
+}
+
 /* Rows a .. b - 1 in the window (b - a <= cap). */
 static cg_status window_need(row_window *w, int a, int b, cg_error *err)
 {
@@ -305,16 +316,11 @@ static cg_status window_need(row_window *w, int a, int b, cg_error *err)
             return cg_fail(err, CG_ERR_IO, "%s: the file changed while it was read", w->path);
         w->first = w->count = 0;
     }
-    if (a > w->first) {
-        int drop = a - w->first < w->count ? a - w->first : w->count;
-        memmove(w->rows, w->rows + (size_t)4 * w->width * drop, (size_t)4 * w->width * (w->count - drop) * sizeof(float));
-        w->count -= drop;
-        w->first += drop;
-        if (w->count == 0)
-            w->first = w->reader->next;
-    }
-    while (w->first + w->count < b) {
-        /* Rows below a that were never held are read and passed over. */
+    for (;;) {
+        /* Rows below a, held or passed over on the way, make room. */
+        window_drop_below(w, a);
+        if (w->first + w->count >= b)
+            return CG_OK;
         float *dst = w->rows + (size_t)4 * w->width * w->count;
         int n = b - (w->first + w->count);
         n = n < w->cap - w->count ? n : w->cap - w->count;
@@ -329,12 +335,7 @@ static cg_status window_need(row_window *w, int a, int b, cg_error *err)
             w->gray = w->gray && px[0] == px[1] && px[0] == px[2];
         }
         w->count += n;
-        if (w->first + w->count <= a) { /* all of it below a */
-            w->first += w->count;
-            w->count = 0;
-        }
     }
-    return CG_OK;
 }
 
 static const float *window_row(const row_window *w, int y)
