@@ -1,7 +1,7 @@
 /* Large-image benchmark: time and peak memory of stylizing big canvases at
  * native scale, against the time a pixel takes at 1024², in one run.
  *
- *   bench-large MODEL [--runs N] [--budget MIB] [--sizes 1024x1024,2048x2048,4000x3000]
+ *   bench-large MODEL [--runs N] [--budget MIB] [--sizes 1024x1024,2048x2048,4000x3000] [--long]
  *   bench-large MODEL --files [--scale S] [--budget MIB] [--sizes ...]
  *
  * Each stylize runs in a fresh process (this program again, as --child), so
@@ -166,12 +166,14 @@ int main(int argc, char **argv)
 {
     int runs = 3, budget_mib = 0;
     char *sizes = NULL, *child_size = NULL;
-    gboolean is_child = FALSE, files = FALSE;
+    gboolean is_child = FALSE, files = FALSE, with_long = FALSE;
     double scale = 0;
     GOptionEntry entries[] = {
         {"runs", 0, 0, G_OPTION_ARG_INT, &runs, "Runs a size (median; default 3)", "N"},
         {"budget", 0, 0, G_OPTION_ARG_INT, &budget_mib, "Memory budget in MiB (0: the default)", "MIB"},
-        {"sizes", 0, 0, G_OPTION_ARG_STRING, &sizes, "WxH,... (default 1024x1024,2048x2048,4000x3000)", "LIST"},
+        {"sizes", 0, 0, G_OPTION_ARG_STRING, &sizes, "WxH,... (default 1024x1024,2048x2048,4000x3000; see --long)",
+         "LIST"},
+        {"long", 0, 0, G_OPTION_ARG_NONE, &with_long, "Add 8192x8192 (64 MP) to the default sizes", NULL},
         {"files", 0, 0, G_OPTION_ARG_NONE, &files,
          "PNG file to PNG file at the automatic scale, streamed by rows (the comicgan command's default)", NULL},
         {"scale", 0, 0, G_OPTION_ARG_DOUBLE, &scale, "With --files: the style scale (1: native; default: automatic)",
@@ -183,7 +185,7 @@ int main(int argc, char **argv)
     g_option_context_add_main_entries(ctx, entries, NULL);
     GError *error = NULL;
     if (!g_option_context_parse(ctx, &argc, &argv, &error) || argc < 2) {
-        fprintf(stderr, "usage: bench-large MODEL [--runs N] [--budget MIB] [--sizes WxH,...] [--files [--scale S]]%s%s\n",
+        fprintf(stderr, "usage: bench-large MODEL [--runs N] [--budget MIB] [--sizes WxH,...] [--long] [--files [--scale S]]%s%s\n",
                 error ? ": " : "", error ? error->message : "");
         return 2;
     }
@@ -197,7 +199,9 @@ int main(int argc, char **argv)
         return files ? child_files(argv[1], w, h, scale, budget) : child(argv[1], w, h, budget);
     }
     char *self = g_file_read_link("/proc/self/exe", NULL);
-    char **list = g_strsplit(sizes ? sizes : "1024x1024,2048x2048,4000x3000", ",", -1);
+    char **list = g_strsplit(sizes ? sizes : with_long ? "1024x1024,2048x2048,4000x3000,8192x8192"
+                                                       : "1024x1024,2048x2048,4000x3000",
+                             ",", -1);
     printf("%-11s %9s %13s %9s %9s %11s %9s %6s\n", "size", "seconds", "per px vs 1st", "peak RSS", "work", "planned mem",
            "temp file", "tile");
     double first = 0;
