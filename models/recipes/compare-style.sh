@@ -18,13 +18,15 @@
 # column for each of its styles and each of the previous model's, and the previous
 # model's own figures go to NAME-previous-quality.json and NAME-previous-independent.json.
 # Settings: COMICGAN (the comicgan binary of a build tree, whose tests/filters/render-filters
-# draws the teacher), COMICGAN_RUNS (default <repo>/data/runs).
+# draws the teacher; for a binary elsewhere, <repo>/build's), COMICGAN_RUNS (default <repo>/data/runs).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 name=${1:?usage: compare-style.sh NAME}
 comicgan=${COMICGAN:-$root/build/cli/comicgan}
 render_filters=$(dirname "$(dirname "$comicgan")")/tests/filters/render-filters
+# A comicgan copied out of its build tree (a long run's own copy): the source tree's build draws the teacher.
+[[ -x $render_filters ]] || render_filters=$root/build/tests/filters/render-filters
 run=${COMICGAN_RUNS:-$root/data/runs}/$name
 model=$root/models/$name.safetensors
 cards=$root/models/cards
