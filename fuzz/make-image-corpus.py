@@ -2,7 +2,7 @@
 """Writes the image loaders' seed corpus: one small file (under 4 KB) of each
 kind the loaders read — PNG gray, gray+alpha, RGB, RGBA, 16-bit, palette,
 interlaced; JPEG baseline, progressive, gray, CMYK; WebP lossy and lossless;
-GIF; TIFF in strips, deflated, 16-bit and float.
+GIF; TIFF in strips, deflated, gray+alpha, 16-bit and float.
 
     fuzz/make-image-corpus.py [output folder, default fuzz/corpus/image]
 
@@ -47,6 +47,7 @@ def main():
         "strips.tif": (picture("RGB"), "TIFF", {}),
         "deflate-alpha.tif": (picture("RGBA"), "TIFF", {"compression": "tiff_adobe_deflate"}),
         "gray16.tif": (picture("L").convert("I;16"), "TIFF", {}),
+        "gray-alpha.tif": (picture("LA"), "TIFF", {}),
         "float.tif": (picture("L").convert("F"), "TIFF", {}),
     }
     for name, (img, fmt, opts) in seeds.items():
@@ -60,7 +61,7 @@ def main():
         assert len(data) < 4096, name
         with open(os.path.join(out, name), "wb") as f:
             f.write(data)
-    subprocess.run(["convert", os.path.join(out, "rgba.png"), "-interlace", "PNG",
+    subprocess.run(["convert", os.path.join(out, "rgba.png"), "-strip", "-interlace", "PNG",
                     os.path.join(out, "interlaced.png")], check=True)
 
 

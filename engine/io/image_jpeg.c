@@ -164,6 +164,7 @@ static cg_status jpeg_rows_read(cg_io_rows *r, float *dst, int n, cg_error *err)
             }
         }
     }
+    cg_io_finish_pixels(dst, (size_t)r->width * n, r->channels);
     if (r->next + n == r->height)
         jpeg_finish_decompress(cinfo);
     return CG_OK;

@@ -100,6 +100,7 @@ static cg_status png_rows_read(cg_io_rows *r, float *dst, int n, cg_error *err)
             png_read_row(pr->png, row, NULL);
         cg_io_put_samples(dst + (size_t)4 * r->width * i, row, (size_t)r->width, pr->samples, pr->samples, pr->bits);
     }
+    cg_io_finish_pixels(dst, (size_t)r->width * n, pr->samples);
     /* The end: what follows the pixels must be readable too. */
     if (r->next + n == r->height)
         png_read_end(pr->png, NULL);

@@ -99,19 +99,9 @@ cg_status cg_io_rows_read(cg_io_rows *r, float *dst, int n, cg_error *err)
     if (n < 1 || n > r->height - r->next)
         return cg_fail(err, CG_ERR_INVALID, "asked for %d rows with %d left", n, r->height - r->next);
     cg_status st = r->read(r, dst, n, err);
-    if (st != CG_OK)
-        return st;
-    r->next += n;
-    size_t count = (size_t)r->width * (size_t)n;
-    for (float *p = dst; count-- > 0; p += 4) {
-        if (r->channels <= 2) {
-            p[3] = r->channels == 2 ? p[1] : 1.0f;
-            p[1] = p[2] = p[0];
-        } else if (r->channels == 3) {
-            p[3] = 1.0f;
-        }
-    }
-    return CG_OK;
+    if (st == CG_OK)
+        r->next += n;
+    return st;
 }
 
 void cg_io_rows_close(cg_io_rows *r)
@@ -125,8 +115,7 @@ typedef struct image_rows {
     cg_image *img;
 } image_rows;
 
-/* The image's pixels already have their layout; copying them again through
- * the layout step changes nothing (gray is spread, alpha is set). */
+/* The image's pixels are complete already. */
 static cg_status image_read(cg_io_rows *r, float *dst, int n, cg_error *err)
 {
     (void)err;

@@ -50,8 +50,8 @@ struct cg_io_rows {
     cg_sample_format format; /* the file's samples */
     int frames;              /* frames or pages the file holds (only the first is read) */
     int next;                /* rows read so far */
-    /* The format's: fills channels 0..channels-1 of n rows of RGBA floats (for CMYK
-     * JPEGs: RGB). Called by cg_io_rows_read only, with n rows left. */
+    /* The format's: fills n rows of RGBA floats, complete (cg_io_finish_pixels).
+     * Called by cg_io_rows_read only, with n rows left. */
     cg_status (*read)(cg_io_rows *r, float *dst, int n, cg_error *err);
     void (*close)(cg_io_rows *r);
 };

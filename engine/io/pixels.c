@@ -133,10 +133,8 @@ void cg_io_put_samples(float *dst, const void *src, size_t n, int stride, int nc
     }
 }
 
-void cg_io_finish_layout(cg_image *img, int channels)
+void cg_io_finish_pixels(float *p, size_t n, int channels)
 {
-    size_t n = (size_t)img->width * (size_t)img->height;
-    float *p = img->pixels;
     for (size_t i = 0; i < n; i++, p += 4) {
         if (channels <= 2) {
             p[3] = channels == 2 ? p[1] : 1.0f;
@@ -145,6 +143,11 @@ void cg_io_finish_layout(cg_image *img, int channels)
             p[3] = 1.0f;
         }
     }
+}
+
+void cg_io_finish_layout(cg_image *img, int channels)
+{
+    cg_io_finish_pixels(img->pixels, (size_t)img->width * (size_t)img->height, channels);
     img->source_channels = channels;
 }
 

@@ -20,9 +20,12 @@ cg_image *cg_io_image_alloc(long long w, long long h, const char *name, cg_error
  * RGBA floats at dst. */
 void cg_io_put_samples(float *dst, const void *src, size_t n, int stride, int nchan, int bits);
 
-/* Completes pixels whose first `channels` channels were filled by
- * cg_io_put_samples: gray spreads to G and B, missing alpha becomes 1. Also
- * sets img->source_channels. */
+/* Completes n RGBA pixels whose first `channels` channels were filled by
+ * cg_io_put_samples: gray spreads to G and B, missing alpha becomes 1. Once
+ * only: a second pass would take gray+alpha's spread gray for alpha. */
+void cg_io_finish_pixels(float *p, size_t n, int channels);
+
+/* cg_io_finish_pixels over the whole image; also sets img->source_channels. */
 void cg_io_finish_layout(cg_image *img, int channels);
 
 /* CG_ERR_NUMERIC (naming the first bad pixel) if any value is NaN or Inf. */

@@ -532,7 +532,7 @@ static void test_rows(void)
     cg_error err = {0};
     static const struct { const char *name; int channels, bits; } files[] = {
         {"rows-rgb8.png", 3, 8}, {"rows-rgba16.png", 4, 16}, {"rows-gray.png", 1, 8}, {"rows-graya16.png", 2, 16},
-        {"rows-rgb.tif", 3, 16}, {"rows-rgba.webp", 4, 8},
+        {"rows-rgb.tif", 3, 16}, {"rows-graya.tif", 2, 16}, {"rows-rgba.webp", 4, 8},
     };
     for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
         cg_image *img = make_image(37, 29, files[i].channels, files[i].bits, 11 + (guint32)i);
