@@ -181,13 +181,16 @@ static cg_status read_rgba(TIFF *tif, cg_image *img, tiff_ctx *ctx, const char *
     return CG_OK;
 }
 
+/* In an integer file a colour above its alpha is not premultiplied data: it
+ * is kept at 1, so the values stay in [0, 1]. Float files may hold any value. */
 static void unpremultiply(cg_image *img)
 {
+    bool clamp = img->source_format != CG_SAMPLE_F32;
     size_t n = (size_t)img->width * (size_t)img->height;
     for (float *p = img->pixels; n--; p += 4)
         if (p[3] > 0.0f)
             for (int c = 0; c < 3; c++)
-                p[c] /= p[3];
+                p[c] = clamp && p[c] >= p[3] ? 1.0f : p[c] / p[3];
 }
 
 cg_image *cg_io_tiff_load(const uint8_t *data, size_t size, const char *name, cg_error *err)

@@ -449,14 +449,18 @@ static void test_tiff_kinds(void)
     g_assert_cmpfloat(fabsf(cg_image_at(img, 5, 0)[1] - (1.0f - planes[5] / 255.0f)), <, 1e-6f);
     cg_image_free(img);
 
-    /* Premultiplied alpha comes back straight. */
-    const uint8_t pre[2 * 4] = {50, 100, 0, 128, 7, 7, 7, 0};
-    s = (tiff_spec){2, 1, 4, 8, SAMPLEFORMAT_UINT, PHOTOMETRIC_RGB, PLANARCONFIG_CONTIG,
+    /* Premultiplied alpha comes back straight; a colour above its alpha (not
+     * premultiplied data, found by fuzz-image) stays within [0, 1]. */
+    const uint8_t pre[3 * 4] = {50, 100, 0, 128, 7, 7, 7, 0, 200, 60, 255, 100};
+    s = (tiff_spec){3, 1, 4, 8, SAMPLEFORMAT_UINT, PHOTOMETRIC_RGB, PLANARCONFIG_CONTIG,
                     EXTRASAMPLE_ASSOCALPHA, 0};
     write_tiff("assoc.tif", &s, pre, NULL);
     img = load_ok("assoc.tif");
     g_assert_cmpfloat(fabsf(cg_image_at(img, 0, 0)[1] - 100.0f / 128.0f), <, 1e-6f);
     g_assert_cmpfloat(cg_image_at(img, 0, 0)[3], ==, 128 / 255.0f);
+    g_assert_cmpfloat(cg_image_at(img, 2, 0)[0], ==, 1.0f);
+    g_assert_cmpfloat(fabsf(cg_image_at(img, 2, 0)[1] - 60.0f / 100.0f), <, 1e-6f);
+    g_assert_cmpfloat(cg_image_at(img, 2, 0)[2], ==, 1.0f);
     cg_image_free(img);
 
     /* Palette TIFF, through libtiff's RGBA reader. */
