@@ -43,11 +43,12 @@ for target in $targets; do
   if [ "$jobs" -gt 1 ]; then
     parallel="-jobs=$jobs -workers=$jobs"
   fi
-  # A file may declare the largest image comicgan accepts (16384², 4 GiB of
-  # float pixels), which is allocated before the pixels are decoded: the malloc
-  # limit lets that through; the RSS limit still catches memory really used.
+  # A file of a hundred bytes may declare the largest image comicgan accepts
+  # (16384², 4 GiB of float pixels, plus the decoder's own canvas, which a GIF
+  # fills with its background): the limits let that through and still catch
+  # memory beyond it.
   # shellcheck disable=SC2086
-  if "$build/$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=8192 \
+  if "$build/$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=6144 -malloc_limit_mb=8192 \
       -print_final_stats=1 \
       $parallel -artifact_prefix="$artifacts/" "$scratch" "$corpus"; then
     echo "== $name: no findings"
