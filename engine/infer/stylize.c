@@ -106,6 +106,22 @@ double cg_stylize_scale_of(const cg_stylize_options *o, int width, int height)
     return o->scale > 0 ? o->scale : 1.0;
 }
 
+/* CG_ERR_NUMERIC naming the first pixel that is not finite in n rows of RGBA
+ * (row y0 of the image first); *gray (when given) stays true only while
+ * every pixel has R == G == B. */
+static cg_status check_pixels(const float *p, int width, int n, int64_t y0, bool *gray, cg_error *err)
+{
+    for (size_t i = 0; i < (size_t)4 * width * n; i += 4) {
+        const float *px = p + i;
+        if (!isfinite(px[0]) || !isfinite(px[1]) || !isfinite(px[2]) || !isfinite(px[3]))
+            return cg_fail(err, CG_ERR_NUMERIC, "pixel (%zu, %zu) is not a finite number", (i / 4) % width,
+                           (size_t)y0 + (i / 4) / width);
+        if (gray)
+            *gray = *gray && px[0] == px[1] && px[0] == px[2];
+    }
+    return CG_OK;
+}
+
 static cg_status check_image(const cg_image *img, cg_error *err)
 {
     if (!img || !img->pixels)
@@ -113,12 +129,7 @@ static cg_status check_image(const cg_image *img, cg_error *err)
     if (img->width < 1 || img->height < 1 || img->width > CG_STYLIZE_MAX_SIDE || img->height > CG_STYLIZE_MAX_SIDE)
         return cg_fail(err, CG_ERR_INVALID, "image %dx%d: sides must be 1..%d pixels", img->width, img->height,
                        CG_STYLIZE_MAX_SIDE);
-    size_t n = (size_t)img->width * (size_t)img->height * 4;
-    for (size_t i = 0; i < n; i++)
-        if (!isfinite(img->pixels[i]))
-            return cg_fail(err, CG_ERR_NUMERIC, "pixel (%zu, %zu) is not a finite number", (i / 4) % img->width,
-                           (i / 4) / img->width);
-    return CG_OK;
+    return check_pixels(img->pixels, img->width, img->height, 0, NULL, err);
 }
 
 /* ---- planning ------------------------------------------------------------------ */
@@ -267,29 +278,59 @@ static int64_t mirror(int64_t i, int64_t n)
     return i < n ? i : period - i;
 }
 
+/* An image file open for one read from top to bottom. */
+typedef struct file_pass {
+    int fd;
+    cg_io_source src;
+    cg_io_rows *rows;
+} file_pass;
+
+static cg_status open_pass(file_pass *f, const char *path, cg_error *err)
+{
+    memset(f, 0, sizeof *f);
+    if ((f->fd = cg_io_open_image_file(path, err)) < 0)
+        return err ? err->code : CG_ERR_IO;
+    f->src = (cg_io_source){.fd = f->fd, .name = path};
+    if (!(f->rows = cg_io_rows_open(&f->src, err))) {
+        close(f->fd);
+        f->fd = -1;
+        return err ? err->code : CG_ERR_FORMAT;
+    }
+    return CG_OK;
+}
+
+static void close_pass(file_pass *f)
+{
+    cg_io_rows_close(f->rows);
+    if (f->fd >= 0)
+        close(f->fd);
+    memset(f, 0, sizeof *f);
+    f->fd = -1;
+}
+
+/* The file read again from the top, as it was the first time: a file that
+ * changed size in between is CG_ERR_IO. */
+static cg_status reopen_pass(file_pass *f, const char *path, int width, int height, cg_error *err)
+{
+    close_pass(f);
+    cg_status st = open_pass(f, path, err);
+    if (st == CG_OK && (f->rows->width != width || f->rows->height != height))
+        st = cg_fail(err, CG_ERR_IO, "%s: the file changed while it was read", path);
+    return st;
+}
+
 /* A frame read from its file by rows, for a job that streams (see
  * cg_stylize_file): the rows the current region reads are held, read again
  * from the file's start when a pass goes back to the top. As rows come in
  * they are checked (finite) and looked at (gray). */
 typedef struct row_window {
     const char *path;
-    cg_io_source src;
-    int fd;
-    cg_io_rows *reader;
+    file_pass file;  /* the current sweep */
     int width, height;
     float *rows;     /* rows first .. first + count - 1, RGBA */
     int cap, first, count;
     bool gray;       /* every pixel read so far has R == G == B */
 } row_window;
-
-static void window_close_file(row_window *w)
-{
-    cg_io_rows_close(w->reader);
-    w->reader = NULL;
-    if (w->fd >= 0)
-        close(w->fd);
-    w->fd = -1;
-}
 
 /* Forgets the rows below a. */
 static void window_drop_below(row_window *w, int a)
@@ -299,21 +340,16 @@ static void window_drop_below(row_window *w, int a)
         return;
     memmove(w->rows, w->rows + (size_t)4 * w->width * drop, (size_t)4 * w->width * (w->count - drop) * sizeof(float));
     w->count -= drop;
-    w->first = w->count > 0 ? w->first + drop : w->reader->next;
+    w->first = w->count > 0 ? w->first + drop : w->file.rows->next;
 }
 
 /* Rows a .. b - 1 in the window (b - a <= cap). */
 static cg_status window_need(row_window *w, int a, int b, cg_error *err)
 {
-    if (a < w->first || !w->reader) {
-        window_close_file(w);
-        if ((w->fd = cg_io_open_image_file(w->path, err)) < 0)
-            return err ? err->code : CG_ERR_IO;
-        w->src = (cg_io_source){.fd = w->fd, .name = w->path};
-        if (!(w->reader = cg_io_rows_open(&w->src, err)))
-            return err ? err->code : CG_ERR_FORMAT;
-        if (w->reader->width != w->width || w->reader->height != w->height)
-            return cg_fail(err, CG_ERR_IO, "%s: the file changed while it was read", w->path);
+    if (a < w->first || !w->file.rows) {
+        cg_status st = reopen_pass(&w->file, w->path, w->width, w->height, err);
+        if (st != CG_OK)
+            return st;
         w->first = w->count = 0;
     }
     for (;;) {
@@ -324,16 +360,11 @@ static cg_status window_need(row_window *w, int a, int b, cg_error *err)
         float *dst = w->rows + (size_t)4 * w->width * w->count;
         int n = b - (w->first + w->count);
         n = n < w->cap - w->count ? n : w->cap - w->count;
-        cg_status st = cg_io_rows_read(w->reader, dst, n, err);
+        cg_status st = cg_io_rows_read(w->file.rows, dst, n, err);
+        if (st == CG_OK)
+            st = check_pixels(dst, w->width, n, w->first + w->count, &w->gray, err);
         if (st != CG_OK)
             return st;
-        for (size_t i = 0; i < (size_t)4 * w->width * n; i += 4) {
-            const float *px = dst + i;
-            if (!isfinite(px[0]) || !isfinite(px[1]) || !isfinite(px[2]) || !isfinite(px[3]))
-                return cg_fail(err, CG_ERR_NUMERIC, "pixel (%zu, %zu) is not a finite number", (i / 4) % w->width,
-                               w->first + w->count + (i / 4) / w->width);
-            w->gray = w->gray && px[0] == px[1] && px[0] == px[2];
-        }
         w->count += n;
     }
 }
@@ -874,21 +905,34 @@ typedef struct rgb16 {
     int width, height;
 } rgb16;
 
+/* A network output value (in [-1, 1]) as a 16-bit sample. */
+static inline uint16_t sample16(float v)
+{
+    v = 0.5f * (v + 1.0f);
+    return (uint16_t)lrintf((v < 0 ? 0 : v > 1 ? 1 : v) * 65535.0f);
+}
+
+/* A region's result, its centre within width x height, into dst: 16-bit RGB
+ * rows of width pixels, the first being image row row0. */
+static void put_centre(const region *g, const cg_infer_result *res, uint16_t *dst, int64_t width, int64_t height,
+                       int64_t row0)
+{
+    const cg_infer_region *r = &g->r;
+    int64_t plane = g->w * g->h;
+    for (int64_t y = r->cy0; y < r->cy1 && g->y0 + y < height; y++)
+        for (int64_t x = r->cx0; x < r->cx1 && g->x0 + x < width; x++) {
+            uint16_t *px = dst + ((g->y0 + y - row0) * width + g->x0 + x) * 3;
+            for (int c = 0; c < 3; c++)
+                px[c] = sample16(res->image[c * plane + y * g->w + x]);
+        }
+}
+
 static void write_centre(job *j, int frame, const region *g, const cg_infer_result *res, void *ctx)
 {
     if (!res->image)
         return;
     rgb16 *out = &((rgb16 *)ctx)[frame];
-    const cg_infer_region *r = &g->r;
-    int64_t plane = g->w * g->h;
-    for (int64_t y = r->cy0; y < r->cy1 && g->y0 + y < out->height; y++)
-        for (int64_t x = r->cx0; x < r->cx1 && g->x0 + x < out->width; x++) {
-            uint16_t *px = out->px + ((g->y0 + y) * out->width + g->x0 + x) * 3;
-            for (int c = 0; c < 3; c++) {
-                float v = 0.5f * (res->image[c * plane + y * g->w + x] + 1.0f);
-                px[c] = (uint16_t)lrintf((v < 0 ? 0 : v > 1 ? 1 : v) * 65535.0f);
-            }
-        }
+    put_centre(g, res, out->px, out->width, out->height, 0);
 }
 
 static rgb16 *new_results(const job *j, cg_error *err)
@@ -917,6 +961,29 @@ static void free_results(rgb16 *r, int n)
     g_free(r);
 }
 
+/* A working-size result as an image, for the upsampler. */
+static cg_image *result_image(const rgb16 *r, cg_error *err)
+{
+    cg_image *p = cg_image_new(r->width, r->height, err);
+    for (size_t i = 0; p && i < (size_t)r->width * r->height; i++)
+        for (int c = 0; c < 3; c++)
+            p->pixels[4 * i + c] = r->px[3 * i + c] / 65535.0f;
+    return p;
+}
+
+/* The guided upsampler of a working-size result, fitted against the input's
+ * working copy: bilinear for a mix that is mostly monochrome (see UP_GUIDE). */
+static cgf_upsampler *result_upsampler(const job *j, const cg_image *low_in, const rgb16 *low, cg_error *err)
+{
+    cg_image *p = result_image(low, err);
+    const cgf_up_guide guide = j->monochrome >= 0.5f ? CGF_UP_BILINEAR : UP_GUIDE;
+    cgf_upsampler *u = p ? cgf_upsampler_new(low_in, p, UP_RADIUS, UP_EPS, guide, err) : NULL;
+    cg_image_free(p);
+    if (!u && err && err->code == CG_OK)
+        cg_fail(err, CG_ERR_NOMEM, "out of memory for guided upsampling");
+    return u;
+}
+
 /* One frame's network result at the working size brought back to the full
  * size of `full`: guided upsampling from a smaller working size (in bands
  * of rows, reporting progress and honouring cancellation between them), an
@@ -924,16 +991,12 @@ static void free_results(rgb16 *r, int n)
 static cg_status bring_back_frame(job *j, const cg_image *full, const cg_image *low_in, const rgb16 *low, rgb16 *dst,
                                   cg_error *err)
 {
-    cg_image *p = cg_image_new(low->width, low->height, err);
-    if (!p)
-        return err ? err->code : CG_ERR_NOMEM;
-    for (size_t i = 0; i < (size_t)low->width * low->height; i++)
-        for (int c = 0; c < 3; c++)
-            p->pixels[4 * i + c] = low->px[3 * i + c] / 65535.0f;
     cg_status st = CG_OK;
     const int W = full->width, H = full->height;
     if (low->width > W || low->height > H) {
-        cg_image *back = cg_image_resize(p, W, H, err);
+        cg_image *p = result_image(low, err);
+        cg_image *back = p ? cg_image_resize(p, W, H, err) : NULL;
+        cg_image_free(p);
         if (!back)
             st = err ? err->code : CG_ERR_NOMEM;
         for (size_t i = 0; back && i < (size_t)W * H; i++)
@@ -946,8 +1009,7 @@ static cg_status bring_back_frame(job *j, const cg_image *full, const cg_image *
         if (st == CG_OK && !layer_done(&j->prog, 0))
             st = cg_fail(err, CG_ERR_CANCELLED, "cancelled");
     } else {
-        const cgf_up_guide guide = j->monochrome >= 0.5f ? CGF_UP_BILINEAR : UP_GUIDE;
-        cgf_upsampler *u = cgf_upsampler_new(low_in, p, UP_RADIUS, UP_EPS, guide, err);
+        cgf_upsampler *u = result_upsampler(j, low_in, low, err);
         if (!u)
             st = err ? err->code : CG_ERR_NOMEM;
         int band = H / 16 > 64 ? H / 16 : 64;
@@ -961,7 +1023,6 @@ static cg_status bring_back_frame(job *j, const cg_image *full, const cg_image *
         }
         cgf_upsampler_free(u);
     }
-    cg_image_free(p);
     return st;
 }
 
@@ -1346,45 +1407,6 @@ cg_status cg_stylize_frame_with_stats(const cg_model *m, const cg_stylize_stats 
  * 2 * 16 + 2 * 6 bytes a pixel of it. */
 #define FILE_BAND 64
 
-typedef struct file_pass {
-    int fd;
-    cg_io_source src;
-    cg_io_rows *rows;
-} file_pass;
-
-static cg_status open_pass(file_pass *f, const char *path, cg_error *err)
-{
-    memset(f, 0, sizeof *f);
-    if ((f->fd = cg_io_open_image_file(path, err)) < 0)
-        return err ? err->code : CG_ERR_IO;
-    f->src = (cg_io_source){.fd = f->fd, .name = path};
-    if (!(f->rows = cg_io_rows_open(&f->src, err))) {
-        close(f->fd);
-        f->fd = -1;
-        return err ? err->code : CG_ERR_FORMAT;
-    }
-    return CG_OK;
-}
-
-static void close_pass(file_pass *f)
-{
-    cg_io_rows_close(f->rows);
-    if (f->fd >= 0)
-        close(f->fd);
-    memset(f, 0, sizeof *f);
-    f->fd = -1;
-}
-
-/* A working-size result as an image, for the upsampler. */
-static cg_image *result_image(const rgb16 *r, cg_error *err)
-{
-    cg_image *p = cg_image_new(r->width, r->height, err);
-    for (size_t i = 0; p && i < (size_t)r->width * r->height; i++)
-        for (int c = 0; c < 3; c++)
-            p->pixels[4 * i + c] = r->px[3 * i + c] / 65535.0f;
-    return p;
-}
-
 /* At native scale, tiled: the job reads the frame through a row window (two
  * sweeps of the file: the first pass and the last), and the last pass's
  * results arrive a row of tiles at a time, finished and written as each row
@@ -1414,15 +1436,8 @@ static void stream_centre(job *j, int frame, const region *g, const cg_infer_res
         return;
     const int W = no->win->width, H = no->win->height;
     const cg_infer_region *r = &g->r;
-    const int64_t y0 = g->y0 + r->cy0, y1 = g->y0 + r->cy1 < H ? g->y0 + r->cy1 : H, plane = g->w * g->h;
-    for (int64_t y = r->cy0; g->y0 + y < y1; y++)
-        for (int64_t x = r->cx0; x < r->cx1 && g->x0 + x < W; x++) {
-            uint16_t *px = no->band + ((g->y0 + y - y0) * W + g->x0 + x) * 3;
-            for (int c = 0; c < 3; c++) {
-                float v = 0.5f * (res->image[c * plane + y * g->w + x] + 1.0f);
-                px[c] = (uint16_t)lrintf((v < 0 ? 0 : v > 1 ? 1 : v) * 65535.0f);
-            }
-        }
+    const int64_t y0 = g->y0 + r->cy0, y1 = g->y0 + r->cy1 < H ? g->y0 + r->cy1 : H;
+    put_centre(g, res, no->band, W, H, y0);
     if (g->x0 + r->cx1 < no->padded_width || y0 >= y1)
         return; /* the row of tiles goes on, or lies in the padding */
     /* Every pixel has been read by now (the first pass, or the one region),
@@ -1441,10 +1456,8 @@ static void stream_centre(job *j, int frame, const region *g, const cg_infer_res
             no->st = cg_act_cache_get(no->ident, 0, 0, no->ident_rows, 0, y, W, n, no->err);
             const size_t count = (size_t)W * n;
             for (size_t p = 0; p < count; p++)
-                for (int c = 0; c < 3; c++) {
-                    float v = 0.5f * (no->ident_rows[c * count + p] + 1.0f);
-                    no->ident_band[3 * p + c] = (uint16_t)lrintf((v < 0 ? 0 : v > 1 ? 1 : v) * 65535.0f);
-                }
+                for (int c = 0; c < 3; c++)
+                    no->ident_band[3 * p + c] = sample16(no->ident_rows[c * count + p]);
         }
         for (size_t p = 0; p < (size_t)W * n && no->st == CG_OK; p++)
             finish_pixel(j, window_row(no->win, (int)y) + 4 * p, no->band + ((size_t)(y - y0) * W) * 3 + 3 * p,
@@ -1491,7 +1504,7 @@ static cg_status stylize_file_native(const cg_model *m, file_pass *in, const cha
     /* The job sees the frame's size only; its pixels come through the window. */
     cg_image frame = {.width = W, .height = H};
     const cg_image *frame_in = &frame;
-    row_window win = {.path = in_path, .fd = -1, .width = W, .height = H, .gray = true};
+    row_window win = {.path = in_path, .file = {.fd = -1}, .width = W, .height = H, .gray = true};
     native_out no = {.win = &win, .path = out_path, .save = save, .format = in->rows->format,
                      .channels = in->rows->channels, .err = err};
     close_pass(in);
@@ -1540,7 +1553,7 @@ static cg_status stylize_file_native(const cg_model *m, file_pass *in, const cha
         st = st == CG_OK ? cg_io_image_writer_finish(no.w, err) : (cg_io_image_writer_abort(no.w), st);
     if (st == CG_OK && o->progress)
         o->progress(o->progress_data, 1.0f);
-    window_close_file(&win);
+    close_pass(&win.file);
     g_free(win.rows);
     g_free(no.band);
     g_free(no.out);
@@ -1605,13 +1618,7 @@ cg_status cg_stylize_file(const cg_model *m, const char *in_path, const char *ou
         int n = H - y < FILE_BAND ? H - y : FILE_BAND;
         if ((st = cg_io_rows_read(in.rows, band, n, err)) != CG_OK)
             break;
-        for (size_t i = 0; i < (size_t)4 * W * n && st == CG_OK; i += 4) {
-            const float *px = band + i;
-            if (!isfinite(px[0]) || !isfinite(px[1]) || !isfinite(px[2]) || !isfinite(px[3]))
-                st = cg_fail(err, CG_ERR_NUMERIC, "pixel (%zu, %zu) is not a finite number", (i / 4) % W,
-                             y + (i / 4) / W);
-            gray = gray && px[0] == px[1] && px[0] == px[2];
-        }
+        st = check_pixels(band, W, n, y, &gray, err);
         if (st == CG_OK)
             st = cg_io_resizer_push(rs, band, n, work, err);
         /* Progress before the job knows its total: the resampling's share. */
@@ -1641,15 +1648,10 @@ cg_status cg_stylize_file(const cg_model *m, const char *in_path, const char *ou
 
     /* Second pass: each band of the input brings back its band of the result. */
     cgf_upsampler *up_res = NULL, *up_ident = NULL;
-    const cgf_up_guide guide = j.monochrome >= 0.5f ? CGF_UP_BILINEAR : UP_GUIDE;
-    for (int k = 0; k < (ident ? 2 : 1) && st == CG_OK; k++) {
-        cg_image *p = result_image(k ? ident : res, err);
-        cgf_upsampler *u = p ? cgf_upsampler_new(work, p, UP_RADIUS, UP_EPS, guide, err) : NULL;
-        cg_image_free(p);
-        if (!u)
-            st = err && err->code != CG_OK ? err->code : CG_ERR_NOMEM;
-        *(k ? &up_ident : &up_res) = u;
-    }
+    if (st == CG_OK && !(up_res = result_upsampler(&j, work, res, err)))
+        st = err ? err->code : CG_ERR_NOMEM;
+    if (st == CG_OK && ident && !(up_ident = result_upsampler(&j, work, ident, err)))
+        st = err ? err->code : CG_ERR_NOMEM;
     cg_io_save_spec spec;
     cg_io_image_writer *w = NULL;
     bool alpha = channels == 2 || channels == 4;
@@ -1658,9 +1660,7 @@ cg_status cg_stylize_file(const cg_model *m, const char *in_path, const char *ou
     if (st == CG_OK && !(w = cg_io_image_writer_open(out_path, W, H, &spec, err)))
         st = err ? err->code : CG_ERR_IO;
     if (st == CG_OK)
-        st = open_pass(&in, in_path, err);
-    if (st == CG_OK && (in.rows->width != W || in.rows->height != H))
-        st = cg_fail(err, CG_ERR_IO, "%s: the file changed while it was read", in_path);
+        st = reopen_pass(&in, in_path, W, H, err);
     for (int y = 0; y < H && st == CG_OK; y += FILE_BAND) {
         int n = H - y < FILE_BAND ? H - y : FILE_BAND;
         if ((st = cg_io_rows_read(in.rows, band, n, err)) != CG_OK)
