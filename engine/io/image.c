@@ -90,18 +90,6 @@ cg_image *cg_image_load_memory(const void *data, size_t size, const char *name, 
     return cg_io_rows_to_image(cg_io_rows_open(&src, err), name, err);
 }
 
-int cg_io_open_image_file(const char *path, cg_error *err)
-{
-    struct stat st;
-    int fd = cg_io_open_regular(path, &st, err);
-    if (fd >= 0 && (uint64_t)st.st_size > CG_IO_MAX_IMAGE_FILE) {
-        cg_fail(err, CG_ERR_UNSUPPORTED, "%s: file is larger than any image comicgan accepts", path);
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
 cg_image *cg_image_load(const char *path, cg_error *err)
 {
     if (!path) {

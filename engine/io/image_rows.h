@@ -16,6 +16,7 @@
 
 #include "comicgan/image.h"
 #include "io/image_formats.h"
+#include "io/read_file.h"
 
 /* Where a reader's bytes come from: an open file (fd >= 0, read from its
  * current offset) or a block of memory (fd < 0, data and size). name is for
@@ -76,11 +77,6 @@ cg_image *cg_io_rows_to_image(cg_io_rows *r, const char *name, cg_error *err);
  * err filled for an empty, unknown, unsupported or broken file. The source
  * must outlive the reader. */
 cg_io_rows *cg_io_rows_open(cg_io_source *src, cg_error *err);
-
-/* Opens an image file by path for a source (cg_io_open_regular; a file over
- * CG_IO_MAX_IMAGE_FILE bytes is CG_ERR_UNSUPPORTED): the descriptor, or -1
- * and err. The caller closes it. */
-int cg_io_open_image_file(const char *path, cg_error *err);
 
 /* The row readers of the formats that decode row by row: src positioned at
  * the file's first byte. NULL and err filled (naming src->name) on failure. */

@@ -107,6 +107,18 @@ out:
     return CG_OK;
 }
 
+int cg_io_open_image_file(const char *path, cg_error *err)
+{
+    struct stat st;
+    int fd = cg_io_open_regular(path, &st, err);
+    if (fd >= 0 && (uint64_t)st.st_size > CG_IO_MAX_IMAGE_FILE) {
+        cg_fail(err, CG_ERR_UNSUPPORTED, "%s: file is larger than any image comicgan accepts", path);
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 cg_status cg_io_read_image_file(const char *path, char **data, size_t *len, cg_error *err)
 {
     cg_status st = cg_io_read_file(path, CG_IO_MAX_IMAGE_FILE, data, len, err);

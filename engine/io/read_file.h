@@ -29,6 +29,11 @@ int cg_io_open_regular(const char *path, struct stat *st, cg_error *err);
  * Nothing is returned on error. */
 cg_status cg_io_read_file(const char *path, size_t max, char **data, size_t *len, cg_error *err);
 
+/* Opens an image file by path for reading by rows (cg_io_open_regular; a
+ * file over CG_IO_MAX_IMAGE_FILE bytes is CG_ERR_UNSUPPORTED): the
+ * descriptor, or -1 and err. The caller closes it. */
+int cg_io_open_image_file(const char *path, cg_error *err);
+
 /* cg_io_read_file for an image file (at most CG_IO_MAX_IMAGE_FILE bytes),
  * saying so in the message when the file is larger. */
 cg_status cg_io_read_image_file(const char *path, char **data, size_t *len, cg_error *err);
