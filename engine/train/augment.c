@@ -28,14 +28,22 @@ void tr_aug_draw(const cg_train_config *c, cg_rng *rng, tr_aug *a)
     a->saturation = 1 + (float)(2 * u[7] - 1) * j;
 }
 
-/* The stored pixels a's crop window covers, as tr_aug_apply computes it. */
-static void crop_window(const tr_image *img, const tr_aug *a, int size, int *x0, int *y0, int *x1, int *y1)
+/* a's crop window in stored pixels: its top-left corner and side. */
+static void crop_window(const tr_image *img, const tr_aug *a, int size, float *x0, float *y0, float *side)
 {
     float shorter = (float)(img->w < img->h ? img->w : img->h);
-    float side = a->zoom > 0 ? size / a->zoom : shorter;
-    if (side > shorter)
-        side = shorter;
-    float fx0 = a->fx * (img->w - side), fy0 = a->fy * (img->h - side);
+    *side = a->zoom > 0 ? size / a->zoom : shorter;
+    if (*side > shorter)
+        *side = shorter;
+    *x0 = a->fx * (img->w - *side);
+    *y0 = a->fy * (img->h - *side);
+}
+
+/* The stored pixels the crop window covers. */
+static void crop_pixels(const tr_image *img, const tr_aug *a, int size, int *x0, int *y0, int *x1, int *y1)
+{
+    float fx0, fy0, side;
+    crop_window(img, a, size, &fx0, &fy0, &side);
     *x0 = (int)floorf(fx0);
     *y0 = (int)floorf(fy0);
     *x1 = (int)ceilf(fx0 + side);
@@ -49,7 +57,7 @@ static void crop_window(const tr_image *img, const tr_aug *a, int size, int *x0,
 bool tr_aug_is_flat(const tr_image *img, const tr_aug *a, int size)
 {
     int x0, y0, x1, y1;
-    crop_window(img, a, size, &x0, &y0, &x1, &y1);
+    crop_pixels(img, a, size, &x0, &y0, &x1, &y1);
     int64_t n = (int64_t)(x1 - x0) * (y1 - y0), sum[3] = {0}, sq[3] = {0};
     for (int y = y0; y < y1; y++) {
         const uint8_t *p = img->rgb + 3 * ((size_t)y * img->w + x0);
@@ -101,11 +109,9 @@ static float sample(const tr_image *img, float sx, float sy, int c)
 
 void tr_aug_apply(const tr_image *img, const tr_aug *a, int size, float *dst)
 {
-    float shorter = (float)(img->w < img->h ? img->w : img->h);
-    float side = a->zoom > 0 ? size / a->zoom : shorter;
-    if (side > shorter)
-        side = shorter;
-    float x0 = a->fx * (img->w - side), y0 = a->fy * (img->h - side), step = side / size;
+    float x0, y0, side;
+    crop_window(img, a, size, &x0, &y0, &side);
+    const float step = side / size;
     const size_t plane = (size_t)size * size;
     bool jitter = a->bright != 0 || a->contrast != 1 || a->saturation != 1;
     for (int oy = 0; oy < size; oy++)
