@@ -18,6 +18,12 @@
 
 #define HALF_MAX 65504.0f
 
+/* An entry in files spreads its channels over up to FILES of them: writes
+ * to one file wait on its lock, and with one file a 2-thread run spent a
+ * quarter of its time in the kernel with one thread spinning on the lock
+ * while the other wrote. The files are sparse, at the offsets of one. */
+enum { FILES = 8 };
+
 typedef struct entry {
     int key;
     int64_t channels;
@@ -27,7 +33,10 @@ typedef struct entry {
     unsigned char *ram; /* the values, or NULL when they are in the file */
     bool exact;      /* stored as 32-bit floats */
     bool in_ram;     /* counted in memory (else in files) */
-    int fd;          /* an unlinked temporary file, or -1 */
+    int fd[FILES];   /* unlinked temporary files, or -1: channel c's values are in file c * files / channels */
+    int files;
+    bool in_file;    /* counted in files */
+    int64_t stripe;  /* the file's stripe width (see stripe_for) */
     bool sealed;
 } entry;
 
@@ -47,6 +56,26 @@ struct cg_act_cache {
     bool overflow;
     GArray *spare;      /* memory blocks of dropped entries, counted in ram, for reuse */
 };
+
+/* A file keeps each frame in column stripes of e->stripe values: stripe k
+ * holds columns [k stripe, (k + 1) stripe) of every channel, channel after
+ * channel and row after row, so the rows of a region in one stripe of one
+ * channel are one range of the file, read or written by one system call. Row
+ * by row, a 12 MP image made millions of calls of a few kilobytes each, and
+ * they cost more than the network's arithmetic. */
+enum { STRIPE = 256 };
+
+/* The stripe width for writes in column bands of `columns` (0: anywhere):
+ * the widest divisor of the band up to STRIPE, so that a write covers whole
+ * stripes. A write that covers part of a stripe must read it first, and at
+ * 64 MP those reads were 40 % of the cache's traffic through the kernel. */
+static int64_t stripe_for(int64_t columns)
+{
+    for (int64_t n = (columns + STRIPE - 1) / STRIPE; columns > 0 && n <= columns; n++)
+        if (columns % n == 0)
+            return columns / n >= STRIPE / 4 ? columns / n : STRIPE;
+    return STRIPE;
+}
 
 cg_act_cache *cg_act_cache_new(size_t ram_budget, int frames, bool dry)
 {
@@ -72,11 +101,12 @@ static void entry_free(cg_act_cache *c, entry *e)
         e->ram = NULL;
     } else if (e->in_ram) {
         c->ram -= e->bytes;
-    } else if (e->fd >= 0 || c->dry) {
+    } else if (e->in_file) {
         c->file -= e->bytes;
     }
-    if (e->fd >= 0)
-        close(e->fd);
+    for (int i = 0; i < e->files; i++)
+        if (e->fd[i] >= 0)
+            close(e->fd[i]);
     g_free(e->h);
     g_free(e->w);
     g_free(e->offset);
@@ -182,14 +212,30 @@ cg_status cg_act_cache_check_room(double bytes, cg_error *err)
     return CG_ERR_IO;
 }
 
+/* The entry's files, each sized at once (sparse: no room is taken yet), so
+ * that a stripe is read back as zeros where nothing was written to it. */
+static cg_status make_files(entry *e, cg_error *err)
+{
+    e->files = e->channels < FILES ? (int)e->channels : FILES;
+    for (int i = 0; i < e->files; i++)
+        e->fd[i] = -1;
+    for (int i = 0; i < e->files; i++) {
+        if ((e->fd[i] = temp_file(err)) < 0)
+            return err ? err->code : CG_ERR_IO;
+        if (ftruncate(e->fd[i], (off_t)e->bytes) != 0)
+            return io_failure(true, errno, err);
+    }
+    return CG_OK;
+}
+
 cg_status cg_act_cache_add(cg_act_cache *c, int key, int64_t channels, const int64_t *h, const int64_t *w,
-                           bool exact, cg_error *err)
+                           bool exact, int64_t columns, cg_error *err)
 {
     entry *e = g_new0(entry, 1);
+    e->stripe = stripe_for(columns);
     e->key = key;
     e->exact = exact;
     e->channels = channels;
-    e->fd = -1;
     e->h = g_memdup2(h, (gsize)c->frames * sizeof *h);
     e->w = g_memdup2(w, (gsize)c->frames * sizeof *w);
     e->offset = g_new(int64_t, (gsize)c->frames);
@@ -217,19 +263,12 @@ cg_status cg_act_cache_add(cg_act_cache *c, int key, int64_t channels, const int
     } else if (c->ram + e->bytes <= c->budget && (c->dry || (e->ram = cg_aligned_alloc(e->bytes)))) {
         c->ram += e->bytes;
         e->in_ram = true;
-    } else if (c->dry) {
-        c->file += e->bytes;
-    } else if ((e->fd = temp_file(err)) < 0) {
+    } else if (!c->dry && make_files(e, err) != CG_OK) {
         entry_free(c, e);
         return err ? err->code : CG_ERR_IO;
-    } else if (ftruncate(e->fd, (off_t)e->bytes) != 0) {
-        /* sized at once (sparse: no room is taken yet), so that a stripe is
-         * read back as zeros where nothing was written to it */
-        int saved = errno;
-        entry_free(c, e);
-        return io_failure(true, saved, err);
     } else {
         c->file += e->bytes;
+        e->in_file = true;
     }
     c->peak_ram = c->ram > c->peak_ram ? c->ram : c->peak_ram;
     c->peak_file = c->file > c->peak_file ? c->file : c->peak_file;
@@ -237,12 +276,11 @@ cg_status cg_act_cache_add(cg_act_cache *c, int key, int64_t channels, const int
     return CG_OK;
 }
 
-static cg_status file_io(const entry *e, bool writing, void *buf, size_t len, int64_t off,
-                         cg_error *err)
+static cg_status file_io(int fd, bool writing, void *buf, size_t len, int64_t off, cg_error *err)
 {
     char *p = buf;
     while (len > 0) {
-        ssize_t n = writing ? pwrite(e->fd, p, len, (off_t)off) : pread(e->fd, p, len, (off_t)off);
+        ssize_t n = writing ? pwrite(fd, p, len, (off_t)off) : pread(fd, p, len, (off_t)off);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
@@ -322,36 +360,28 @@ static void copy_rows(void *ctx, int64_t begin, int64_t end)
         atomic_store(&j->overflow, true);
 }
 
-/* A file keeps each frame in column stripes of STRIPE values: stripe k holds
- * columns [k STRIPE, (k + 1) STRIPE) of every channel, channel after channel
- * and row after row, so the rows of a region in one stripe of one channel are
- * one range of the file, read or written by one system call. Row by row, a
- * 12 MP image made millions of calls of a few kilobytes each, and they cost
- * more than the network's arithmetic. */
-enum { STRIPE = 256 };
-
 static int64_t stripe_width(const entry *e, int f, int64_t k)
 {
-    int64_t left = e->w[f] - k * STRIPE;
-    return left < STRIPE ? left : STRIPE;
+    int64_t left = e->w[f] - k * e->stripe;
+    return left < e->stripe ? left : e->stripe;
 }
 
 /* Offset in bytes of (channel c, row y, the first column of stripe k). */
 static int64_t stripe_at(const entry *e, int f, int64_t k, int64_t c, int64_t y)
 {
-    int64_t at = e->offset[f] + k * e->channels * e->h[f] * STRIPE + (c * e->h[f] + y) * stripe_width(e, f, k);
+    int64_t at = e->offset[f] + k * e->channels * e->h[f] * e->stripe + (c * e->h[f] + y) * stripe_width(e, f, k);
     return at * (int64_t)value_size(e);
 }
 
 /* The stripes a region's columns touch: the first, and how many. */
 static int64_t first_stripe(const copy_job *j)
 {
-    return j->x / STRIPE;
+    return j->x / j->e->stripe;
 }
 
 static int64_t stripes_touched(const copy_job *j)
 {
-    return (j->x + j->w - 1) / STRIPE - first_stripe(j) + 1;
+    return (j->x + j->w - 1) / j->e->stripe - first_stripe(j) + 1;
 }
 
 static void record_failure(copy_job *j, cg_status st, const cg_error *err)
@@ -376,15 +406,16 @@ static void copy_stripes(void *ctx, int64_t begin, int64_t end)
     const size_t vs = value_size(e);
     int64_t first = first_stripe(j), stripes = stripes_touched(j);
     bool overflow = false;
-    unsigned char *stripe = g_try_malloc((size_t)j->rows * STRIPE * vs);
+    unsigned char *stripe = g_try_malloc((size_t)(j->rows * e->stripe) * vs);
     cg_error err = {0};
     cg_status st = stripe ? CG_OK : cg_fail(&err, CG_ERR_NOMEM, "out of memory for the tile cache");
     for (int64_t u = begin; u < end && st == CG_OK && !atomic_load(&j->failed); u++) {
-        int64_t c = u / stripes, k = first + u % stripes, sx = k * STRIPE, sw = stripe_width(e, f, k);
+        int64_t c = u / stripes, k = first + u % stripes, sx = k * e->stripe, sw = stripe_width(e, f, k);
         int64_t x0 = j->x > sx ? j->x : sx, x1 = j->x + j->w < sx + sw ? j->x + j->w : sx + sw;
         size_t len = (size_t)(j->rows * sw) * vs;
         int64_t off = stripe_at(e, f, k, c, j->y);
-        if ((!j->writing || x0 > sx || x1 < sx + sw) && (st = file_io(e, false, stripe, len, off, &err)) != CG_OK)
+        int fd = e->fd[c * e->files / e->channels];
+        if ((!j->writing || x0 > sx || x1 < sx + sw) && (st = file_io(fd, false, stripe, len, off, &err)) != CG_OK)
             break;
         for (int64_t r = 0; r < j->rows; r++) {
             float *b = buffer_row(j, c * j->rows + r) + (x0 - j->x);
@@ -395,7 +426,7 @@ static void copy_stripes(void *ctx, int64_t begin, int64_t end)
                 load_values(e, b, v, x1 - x0);
         }
         if (j->writing)
-            st = file_io(e, true, stripe, len, off, &err);
+            st = file_io(fd, true, stripe, len, off, &err);
     }
     g_free(stripe);
     if (overflow)

@@ -6,9 +6,10 @@
  * entries that can afford it as 16-bit ones (IEEE half: 11 significant bits,
  * so a value is kept within 1/2048 of itself). An entry lives in memory while
  * the cache's memory budget allows, plane by plane as in the executor's
- * buffers, and otherwise in its own temporary file in $TMPDIR (else /tmp), in
- * column stripes (cache.c) so that a region is read or written in few calls,
- * unlinked as soon as it is created: it goes away when the entry is dropped
+ * buffers, and otherwise in temporary files of its own in $TMPDIR (else /tmp), in
+ * column stripes (cache.c) so that a region is read or written in few calls
+ * (its channels spread over several files, which writers need not share),
+ * each unlinked as soon as it is created: they go away when the entry is dropped
  * or the cache freed, and with the process on any exit. */
 #ifndef CG_INFER_CACHE_H
 #define CG_INFER_CACHE_H
@@ -29,10 +30,13 @@ cg_act_cache *cg_act_cache_new(size_t ram_budget, int frames, bool dry);
 void cg_act_cache_free(cg_act_cache *c);
 
 /* Adds entry `key` (not yet present): frame f's planes are h[f] x w[f],
- * as 32-bit floats when exact. CG_ERR_NOMEM, or CG_ERR_IO when a temporary
- * file cannot be made. */
+ * as 32-bit floats when exact. `columns`: the width of the column bands the
+ * entry will be written in (every put's x0, and its x1 unless it is the
+ * frame's right edge, a multiple of it), which lets a file's layout follow
+ * them; 0 when puts may fall anywhere. Reads may fall anywhere either way.
+ * CG_ERR_NOMEM, or CG_ERR_IO when a temporary file cannot be made. */
 cg_status cg_act_cache_add(cg_act_cache *c, int key, int64_t channels, const int64_t *h, const int64_t *w,
-                           bool exact, cg_error *err);
+                           bool exact, int64_t columns, cg_error *err);
 bool cg_act_cache_has(const cg_act_cache *c, int key);
 /* Whether the entry has been sealed (completely written): see below. */
 bool cg_act_cache_sealed(const cg_act_cache *c, int key);

@@ -570,7 +570,8 @@ static cg_status cache_entry(const job *j, cg_act_cache *cache, int key, int64_t
     if (cg_act_cache_has(cache, key))
         return CG_OK;
     int64_t *fw = frame_sides(j, scale, false), *fh = frame_sides(j, scale, true);
-    cg_status st = cg_act_cache_add(cache, key, channels, fh, fw, all_exact || exact_key(key), err);
+    int64_t columns = j->p.tile > 0 && j->p.tile % scale == 0 ? j->p.tile / scale : 0; /* the regions' centres */
+    cg_status st = cg_act_cache_add(cache, key, channels, fh, fw, all_exact || exact_key(key), columns, err);
     g_free(fw);
     g_free(fh);
     return st;
@@ -1536,7 +1537,7 @@ static cg_status stylize_file_native(const cg_model *m, file_pass *in, const cha
         if (st == CG_OK)
             st = cg_act_cache_check_room(12.0 * W * H, err);
         if (st == CG_OK)
-            st = cg_act_cache_add(no.ident, 0, 3, &h64, &w64, true, err);
+            st = cg_act_cache_add(no.ident, 0, 3, &h64, &w64, true, j.p.tile, err);
         if (st == CG_OK)
             st = run_identity(&j, NULL, store_identity, &no, err);
         if (st == CG_OK)

@@ -72,16 +72,16 @@ static void remove_tmpdir(char *dir)
  * (from buffers placed anywhere) and read back in other regions, give back
  * what was written: exactly as 32-bit floats, within a half's rounding as
  * 16-bit ones. Nothing is kept in memory, and the files are unlinked. */
-static void test_file_regions(void)
+static void check_file_regions(int64_t columns, const int64_t *cols, size_t ncols)
 {
     char *dir = fresh_tmpdir();
     const int64_t channels = 3, h[2] = {37, 20}, w[2] = {700, 300};
     cg_act_cache *c = cg_act_cache_new(0, 2, false);
     cg_error err = {0};
-    g_assert_cmpint(cg_act_cache_add(c, 1, channels, h, w, true, &err), ==, CG_OK);
-    g_assert_cmpint(cg_act_cache_add(c, 2, channels, h, w, false, &err), ==, CG_OK);
+    g_assert_cmpint(cg_act_cache_add(c, 1, channels, h, w, true, columns, &err), ==, CG_OK);
+    g_assert_cmpint(cg_act_cache_add(c, 2, channels, h, w, false, columns, &err), ==, CG_OK);
     g_assert_cmpint(files_in(dir), ==, 0);
-    const int64_t cols[] = {0, 1, 100, 255, 256, 257, 511, 513, 700}, rows[] = {0, 10, 11, 37};
+    const int64_t rows[] = {0, 10, 11, 37};
     cg_rng rng;
     cg_rng_seed(&rng, 5);
     for (int f = 0; f < 2; f++) {
@@ -92,7 +92,7 @@ static void test_file_regions(void)
         for (int key = 1; key <= 2; key++) {
             /* every region of the grid, from a buffer one pixel larger on each side
              * where the frame has room (so it starts away from the region) */
-            for (size_t a = 0; a + 1 < G_N_ELEMENTS(cols); a++)
+            for (size_t a = 0; a + 1 < ncols; a++)
                 for (size_t b = 0; b + 1 < G_N_ELEMENTS(rows); b++) {
                     int64_t x0 = cols[a] < w[f] ? cols[a] : w[f], x1 = cols[a + 1] < w[f] ? cols[a + 1] : w[f];
                     int64_t y0 = rows[b] < h[f] ? rows[b] : h[f], y1 = rows[b + 1] < h[f] ? rows[b + 1] : h[f];
@@ -128,6 +128,19 @@ static void test_file_regions(void)
     g_assert_cmpuint(cg_act_cache_peak_file(c), ==, (size_t)channels * (37 * 700 + 20 * 300) * (4 + 2));
     cg_act_cache_free(c);
     remove_tmpdir(dir);
+}
+
+static void test_file_regions(void)
+{
+    const int64_t anywhere[] = {0, 1, 100, 255, 256, 257, 511, 513, 700};
+    check_file_regions(0, anywhere, G_N_ELEMENTS(anywhere));
+    /* written in bands of 150 columns (as tiles' centres are): the stripes
+     * divide the bands (75 wide), and the last band is cut by the frame */
+    const int64_t bands[] = {0, 150, 300, 450, 600, 700};
+    check_file_regions(150, bands, G_N_ELEMENTS(bands));
+    /* bands no divisor of which is wide enough: the default stripes */
+    const int64_t odd[] = {0, 37, 74, 111, 148, 185, 222, 259, 296, 333, 370, 407, 444, 481, 518, 555, 592, 629, 666, 700};
+    check_file_regions(37, odd, G_N_ELEMENTS(odd));
 }
 
 /* Tiled with the cache in memory and with every cached tensor in the
