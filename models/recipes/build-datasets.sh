@@ -1092,6 +1092,15 @@ package texlive-xetex tlxetex LPPL-1.3 'LaTeX Project Public License'
 include photos texlive-xetex usr/share/doc/texlive-doc/xelatex/cqubeamer/figure/CQU_Campus_D.jpg
 licence texlive-xetex usr/share/doc/texlive-doc/xelatex/cqubeamer/figure/* CC-BY-4.0 usr/share/doc/texlive-doc/xelatex/cqubeamer/README.md 'All the attachment\(graphs, PDFs, etc\.\) provided are licensed under the \[Creative Commons Attribution 4\.0 License\]'
 
+# ---- photos, tenth search -----------------------------------------------------
+package texlive-latex-extra tlextra LPPL-1.3 'LaTeX Project Public License'
+# beamertheme-npbt (gpl3 and pd in Licenses): a wooden jetty running out over
+# calm water at dusk, the SC colour theme's title background; the LICENSE.md
+# beside it gives the theme's background photograph (by its Pixabay source,
+# a jetty on a beach at sunset) as CC0
+include photos texlive-latex-extra usr/share/texlive/texmf-dist/tex/latex/beamertheme-npbt/images/NPBT_SC_background.jpg npbt_jetty
+licence texlive-latex-extra usr/share/texlive/texmf-dist/tex/latex/beamertheme-npbt/images/NPBT_SC_background.jpg CC0-1.0 usr/share/texlive/texmf-dist/tex/latex/beamertheme-npbt/images/LICENSE.md 'pixabay\.com/de/anlegestelle-strand-sonnenuntergang-1373173/\n\s*- \*\*License\*\* CC0 Public Domain'
+
 # ---- paintings: painted story and scenery art ----------------------------
 dataset paintings longest=512 min_long=480 min_short=300 max_long=8192 max_aspect=3.0 max_images=400
 
