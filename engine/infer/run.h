@@ -137,7 +137,8 @@ typedef struct cg_infer_result {
 cg_status cg_infer_run(const cg_net *net, const float *x, const cg_infer_region *r, const cg_infer_request *req,
                        cg_infer_result *res, cg_error *err);
 
-/* FLOPs of one run over a region of this size (2 per multiply-add, convs only),
+/* FLOPs of one run over a region of this size (2 per multiply-add in convs, a
+ * colour-guided filter pass counted by its time: GUIDED_FLOPS_PER_PIXEL),
  * up to and including point `stop_after` (-1: the whole network). */
 double cg_infer_flops(const cg_net *net, int64_t width, int64_t height, int stop_after);
 

@@ -52,6 +52,11 @@
  * that progress moves in proportion to the time spent (an estimate: a few
  * dozen operations a pixel each, at well below the network's GEMM rate). */
 #define RESAMPLE_FLOPS_PER_PIXEL 2000.0
+/* What decoding a pixel of an image file costs, in the same units (about
+ * 0.02 us a pixel beside the network's 100 GFLOP/s or so); encoding costs
+ * cg_io_encode_weight times that. Encoding a 64 MP PNG took a quarter of a
+ * native run's time, and progress counted none of it: the last 5 % took 45 s. */
+#define CODEC_FLOPS_PER_PIXEL 2000.0
 
 cg_stylize_options cg_stylize_defaults(void)
 {
@@ -330,6 +335,7 @@ typedef struct row_window {
     float *rows;     /* rows first .. first + count - 1, RGBA */
     int cap, first, count;
     bool gray;       /* every pixel read so far has R == G == B */
+    double *done;    /* progress: decoding rows adds its work here, or NULL */
 } row_window;
 
 /* Forgets the rows below a. */
@@ -366,6 +372,8 @@ static cg_status window_need(row_window *w, int a, int b, cg_error *err)
         if (st != CG_OK)
             return st;
         w->count += n;
+        if (w->done)
+            *w->done += CODEC_FLOPS_PER_PIXEL * w->width * n;
     }
 }
 
@@ -1425,6 +1433,7 @@ typedef struct native_out {
     cg_io_image_writer *w;
     uint16_t *band;   /* the current row of tiles' results, 3 samples a pixel */
     float *out;       /* FILE_BAND finished rows */
+    double encode_flops; /* progress: what encoding a pixel counts */
     cg_status st;
     cg_error *err;
 } native_out;
@@ -1465,6 +1474,9 @@ static void stream_centre(job *j, int frame, const region *g, const cg_infer_res
                          no->ident ? no->ident_band + 3 * p : NULL, no->win->gray, no->out + 4 * p);
         if (no->st == CG_OK)
             no->st = cg_io_image_writer_rows(no->w, no->out, n, no->err);
+        j->prog.done_before += no->encode_flops * W * n;
+        if (no->st == CG_OK && !layer_done(&j->prog, 0))
+            no->st = cg_fail(no->err, CG_ERR_CANCELLED, "cancelled");
     }
 }
 
@@ -1524,11 +1536,18 @@ static cg_status stylize_file_native(const cg_model *m, file_pass *in, const cha
             st = cg_fail(err, CG_ERR_NOMEM, "out of memory for bands of %d pixels", W);
     }
     j.win = &win;
+    if (st == CG_OK) {
+        /* Each run sweeps the file twice (its first and last passes). */
+        const double pixels = (double)W * H;
+        no.encode_flops = CODEC_FLOPS_PER_PIXEL * cg_io_encode_weight(out_path);
+        j.prog.fixed_total = (j.identity_blend ? 2 : 1) * (run_cost(&j) + 2 * CODEC_FLOPS_PER_PIXEL * pixels) +
+                             no.encode_flops * pixels;
+        win.done = &j.prog.done_before;
+    }
     if (st == CG_OK && j.identity_blend) {
         /* Strength toward the identity style: its output first, kept exactly
          * (12 bytes a pixel) in a temporary file, read back by rows. */
         const int64_t h64 = H, w64 = W;
-        j.prog.fixed_total = 2 * run_cost(&j);
         no.ident = cg_act_cache_new(0, 1, false);
         no.ident_rows = g_try_new(float, (gsize)3 * W * FILE_BAND);
         no.ident_band = g_try_new(uint16_t, (gsize)3 * W * FILE_BAND);
@@ -1615,6 +1634,12 @@ cg_status cg_stylize_file(const cg_model *m, const char *in_path, const char *ou
     j.prog.o = o;
     bool gray = true;
     const double pixels = (double)W * H;
+    /* Progress before the job knows its total: the full-size work (decoding
+     * twice, resampling twice, encoding) beside one whole pass on the copy. */
+    const double encode_flops = CODEC_FLOPS_PER_PIXEL * cg_io_encode_weight(out_path);
+    const double first_flops = (RESAMPLE_FLOPS_PER_PIXEL + CODEC_FLOPS_PER_PIXEL) * pixels;
+    const double estimate = cg_infer_flops(cg_model_net(m), ww, hh, -1) + 2 * first_flops + encode_flops * pixels;
+    float first_done = 0;
     for (int y = 0; y < H && st == CG_OK; y += FILE_BAND) {
         int n = H - y < FILE_BAND ? H - y : FILE_BAND;
         if ((st = cg_io_rows_read(in.rows, band, n, err)) != CG_OK)
@@ -1622,8 +1647,8 @@ cg_status cg_stylize_file(const cg_model *m, const char *in_path, const char *ou
         st = check_pixels(band, W, n, y, &gray, err);
         if (st == CG_OK)
             st = cg_io_resizer_push(rs, band, n, work, err);
-        /* Progress before the job knows its total: the resampling's share. */
-        if (st == CG_OK && o->progress && !o->progress(o->progress_data, (float)(0.01 * (y + n) / H)))
+        first_done = (float)(first_flops * (y + n) / H / estimate);
+        if (st == CG_OK && o->progress && !o->progress(o->progress_data, first_done))
             st = cg_fail(err, CG_ERR_CANCELLED, "cancelled");
     }
     close_pass(&in);
@@ -1634,9 +1659,10 @@ cg_status cg_stylize_file(const cg_model *m, const char *in_path, const char *ou
     if (st == CG_OK)
         st = job_init(&j, m, &work_in, 1, o, -1, err);
     if (st == CG_OK) {
-        j.prog.fixed_total = run_cost(&j) * (j.identity_blend ? 2 : 1) +
-                             RESAMPLE_FLOPS_PER_PIXEL * pixels * (j.identity_blend ? 3 : 2);
-        j.prog.done_before = RESAMPLE_FLOPS_PER_PIXEL * pixels;
+        j.prog.fixed_total = run_cost(&j) * (j.identity_blend ? 2 : 1) + 2 * first_flops + encode_flops * pixels +
+                             (j.identity_blend ? RESAMPLE_FLOPS_PER_PIXEL * pixels : 0);
+        j.prog.done_before = first_flops;
+        j.prog.reported = first_done;
     }
     rgb16 *res = NULL, *ident = NULL;
     if (st == CG_OK && !(res = new_results(&j, err)))
@@ -1676,7 +1702,8 @@ cg_status cg_stylize_file(const cg_model *m, const char *in_path, const char *ou
                          out_band + 4 * p);
         if ((st = cg_io_image_writer_rows(w, out_band, n, err)) != CG_OK)
             break;
-        j.prog.done_before += RESAMPLE_FLOPS_PER_PIXEL * W * n * (up_ident ? 2 : 1);
+        j.prog.done_before +=
+            (RESAMPLE_FLOPS_PER_PIXEL * (up_ident ? 2 : 1) + CODEC_FLOPS_PER_PIXEL + encode_flops) * W * n;
         if (!layer_done(&j.prog, 0))
             st = cg_fail(err, CG_ERR_CANCELLED, "cancelled");
     }

@@ -125,6 +125,19 @@ static int format_from_path(const char *path)
 
 static const char *const format_names[] = {"PNG", "JPEG", "WebP", "TIFF", "GIF"};
 
+/* Encoding a pixel, in units of decoding one. Measured on a 16.8 MP photo
+ * (comicgan stylize --strength 0 from a JPEG to each format): about 0.02 us a
+ * pixel to decode a PNG or JPEG, about as much to encode a JPEG, twice that
+ * for a GIF, and 0.1 us for a PNG, TIFF or WebP (0.35 for a PNG of a noisy
+ * picture). */
+static const double encode_weights[] = {6, 1, 6, 6, 2};
+
+double cg_io_encode_weight(const char *path)
+{
+    int fmt = format_from_path(path);
+    return fmt < 0 ? 1 : encode_weights[fmt];
+}
+
 /* What the format can store. */
 static cg_status check_spec(file_format fmt, int width, int height, const cg_io_save_spec *s, const char *path,
                             cg_error *err)

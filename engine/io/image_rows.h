@@ -117,6 +117,11 @@ cg_io_row_writer *cg_io_tiff_writer(int fd, int width, int height, const cg_io_s
 cg_status cg_io_resolve_spec(const char *path, int width, int height, cg_sample_format source_format, bool gray,
                              bool alpha, const cg_image_save_options *o, cg_io_save_spec *spec, cg_error *err);
 
+/* About what encoding a pixel to path's format costs, in units of decoding
+ * one (1 for JPEG; deflate and WebP several times more): for progress that
+ * counts the codecs' time. 1 for an unknown extension. */
+double cg_io_encode_weight(const char *path);
+
 /* Writing an image file by rows (image.c): the format from path's extension,
  * the bytes into a temporary file (io/atomic_file.h) that finishing renames
  * over path; nothing is left behind on failure or abort. */

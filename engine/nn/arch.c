@@ -500,6 +500,14 @@ int cg_arch_post_radius(const cg_arch *a)
     return far;
 }
 
+int cg_arch_guided_passes(const cg_arch *a)
+{
+    int passes = a->residual_blur ? 0 : a->residual_guided;
+    for (int i = 0; i < a->n_post; i++)
+        passes += a->post[i].smooth;
+    return passes;
+}
+
 /* The stage's Kuwahara passes over planes p (in [0, 1]), through an RGBA
  * image as the filter takes it. */
 static cg_status kuwahara_planes(const cg_arch_post *post, float *p[3], int64_t h, int64_t w, cg_error *err)

@@ -89,6 +89,10 @@ cg_arch_post cg_arch_post_defaults(void);
  * radius per smoothing pass, and per Kuwahara pass its longest window axis,
  * its Sobel and its tensor blur. */
 int cg_arch_post_radius(const cg_arch *a);
+/* Passes of the colour-guided filter an output pixel goes through: the
+ * residual's base and the post stages' smoothing (all of them, as when every
+ * style's stage runs). */
+int cg_arch_guided_passes(const cg_arch *a);
 
 /* Parses arch JSON (unknown keys and bad values refused, defaults filled). */
 cg_status cg_arch_parse(const char *json, cg_arch *a, cg_error *err);

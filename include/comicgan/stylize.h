@@ -152,7 +152,7 @@ cg_status cg_stylize_file(const cg_model *m, const char *in_path, const char *ou
 /* What stylizing a width x height image with these options costs, as
  * cg_stylize plans it (the style scale applied): */
 typedef struct cg_stylize_cost {
-    double flops;       /* the network's work, in FLOPs (2 a multiply-add, convolutions only) */
+    double flops;       /* the network's work, in FLOPs (2 a multiply-add; a guided filter pass counted by its time) */
     double whole_flops; /* the work of one pass over the whole image, for comparison */
     double memory;      /* bytes the memory budget covers at most: the network's buffers and the
                            activations kept in memory between passes */
