@@ -5,6 +5,7 @@
  * near one whole pass. Models have seeded random weights. */
 #include "fixture.h"
 #include "infer/cache.h"
+#include "infer/run.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -522,6 +523,32 @@ static void test_work_ratio(void)
     cg_model_free(m);
 }
 
+/* The work counts each pass of the colour-guided filter (the residual's
+ * base and the post stage's smoothing), which takes as much time as a good
+ * share of the convolutions: the same network with more passes costs more,
+ * by the same amount a pass. Without it, progress stalled near the end. */
+static double guided_flops(int residual_guided, int post_smooth)
+{
+    char *post = post_smooth ? g_strdup_printf(", \"post_smooth\": %d", post_smooth) : g_strdup("");
+    char *arch = g_strdup_printf("{\"type\": \"resnet\", \"width\": 8, \"downsamples\": 2, \"blocks\": 1, "
+                                 "\"norm\": \"instance\", \"residual\": true, \"residual_guided\": %d%s}",
+                                 residual_guided, post);
+    g_free(post);
+    cg_model *m = random_model(arch, NULL, 45);
+    g_assert_cmpint(cg_arch_guided_passes(&cg_model_net(m)->arch), ==, residual_guided + post_smooth);
+    double flops = cg_infer_flops(cg_model_net(m), 96, 64, -1);
+    cg_model_free(m);
+    g_free(arch);
+    return flops;
+}
+
+static void test_guided_work(void)
+{
+    double one = guided_flops(1, 0), two = guided_flops(1, 1), four = guided_flops(2, 2);
+    g_assert_cmpfloat(two - one, >, 0);
+    g_assert_cmpfloat(fabs((four - one) - 3 * (two - one)), <, 1e-6 * four);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -534,5 +561,6 @@ int main(int argc, char **argv)
     g_test_add_func("/infer/layered/memory_budget", test_memory_budget);
     g_test_add_func("/infer/layered/progress", test_progress);
     g_test_add_func("/infer/layered/work_ratio", test_work_ratio);
+    g_test_add_func("/infer/layered/guided_work", test_guided_work);
     return g_test_run();
 }
