@@ -431,7 +431,8 @@ struct cg_stylize_stats {
     int *dx, *dy;              /* each frame's phase under the motion lock (all 0 without) */
 };
 
-typedef void (*result_fn)(job *j, int frame, const region *g, const cg_infer_result *res, void *ctx);
+/* What becomes of a region's result; a failure (err already filled) stops the run. */
+typedef cg_status (*result_fn)(job *j, int frame, const region *g, const cg_infer_result *res, void *ctx);
 
 /* The image rows lo..last a region reads: its own, and past the bottom the
  * ones the padding mirrors. */
@@ -499,7 +500,7 @@ static cg_status run_pass(job *j, cg_infer_mode mode, result_fn on_result, void 
             if (st == CG_OK)
                 st = cg_infer_run(j->net, j->x, &g->r, &req, &res, err);
             if (st == CG_OK && on_result)
-                on_result(j, i, g, &res, ctx);
+                st = on_result(j, i, g, &res, ctx);
             g_free(res.image);
             g_free(res.attention);
             if (st != CG_OK)
@@ -696,7 +697,7 @@ static cg_status run_layered(job *j, int passes, result_fn on_result, void *ctx,
                 if (st == CG_OK)
                     st = cg_infer_run(j->net, j->x, &g->r, &req, &res, err);
                 if (st == CG_OK && on_result)
-                    on_result(j, i, g, &res, ctx);
+                    st = on_result(j, i, g, &res, ctx);
                 g_free(res.image);
                 g_free(res.attention);
                 j->prog.done_before += cg_infer_span_flops(j->net, g->w, g->h, s - 1, last ? -1 : s);
@@ -936,12 +937,14 @@ static void put_centre(const region *g, const cg_infer_result *res, uint16_t *ds
         }
 }
 
-static void write_centre(job *j, int frame, const region *g, const cg_infer_result *res, void *ctx)
+static cg_status write_centre(job *j, int frame, const region *g, const cg_infer_result *res, void *ctx)
 {
-    if (!res->image)
-        return;
-    rgb16 *out = &((rgb16 *)ctx)[frame];
-    put_centre(g, res, out->px, out->width, out->height, 0);
+    (void)j;
+    if (res->image) {
+        rgb16 *out = &((rgb16 *)ctx)[frame];
+        put_centre(g, res, out->px, out->width, out->height, 0);
+    }
+    return CG_OK;
 }
 
 static rgb16 *new_results(const job *j, cg_error *err)
@@ -1438,18 +1441,18 @@ typedef struct native_out {
     cg_error *err;
 } native_out;
 
-static void stream_centre(job *j, int frame, const region *g, const cg_infer_result *res, void *ctx)
+static cg_status stream_centre(job *j, int frame, const region *g, const cg_infer_result *res, void *ctx)
 {
     (void)frame;
     native_out *no = ctx;
-    if (!res->image || no->st != CG_OK)
-        return;
+    if (!res->image)
+        return CG_OK;
     const int W = no->win->width, H = no->win->height;
     const cg_infer_region *r = &g->r;
     const int64_t y0 = g->y0 + r->cy0, y1 = g->y0 + r->cy1 < H ? g->y0 + r->cy1 : H;
     put_centre(g, res, no->band, W, H, y0);
     if (g->x0 + r->cx1 < no->padded_width || y0 >= y1)
-        return; /* the row of tiles goes on, or lies in the padding */
+        return CG_OK; /* the row of tiles goes on, or lies in the padding */
     /* Every pixel has been read by now (the first pass, or the one region),
      * so whether the image is gray is known. */
     if (!no->w) {
@@ -1464,7 +1467,7 @@ static void stream_centre(job *j, int frame, const region *g, const cg_infer_res
         int n = (int)(y1 - y < FILE_BAND ? y1 - y : FILE_BAND);
         if (no->ident) {
             no->st = cg_act_cache_get(no->ident, 0, 0, no->ident_rows, 0, y, W, n, no->err);
-            const size_t count = (size_t)W * n;
+            const size_t count = no->st == CG_OK ? (size_t)W * n : 0;
             for (size_t p = 0; p < count; p++)
                 for (int c = 0; c < 3; c++)
                     no->ident_band[3 * p + c] = sample16(no->ident_rows[c * count + p]);
@@ -1478,19 +1481,21 @@ static void stream_centre(job *j, int frame, const region *g, const cg_infer_res
         if (no->st == CG_OK && !layer_done(&j->prog, 0))
             no->st = cg_fail(no->err, CG_ERR_CANCELLED, "cancelled");
     }
+    return no->st;
 }
 
 /* The identity style's run: each region's centre into the cache, as is. */
-static void store_identity(job *j, int frame, const region *g, const cg_infer_result *res, void *ctx)
+static cg_status store_identity(job *j, int frame, const region *g, const cg_infer_result *res, void *ctx)
 {
     (void)j;
     native_out *no = ctx;
-    if (!res->image || no->st != CG_OK)
-        return;
+    if (!res->image)
+        return CG_OK;
     const int64_t W = no->win->width, H = no->win->height, x0 = g->x0 + g->r.cx0, y0 = g->y0 + g->r.cy0;
     const int64_t x1 = g->x0 + g->r.cx1 < W ? g->x0 + g->r.cx1 : W, y1 = g->y0 + g->r.cy1 < H ? g->y0 + g->r.cy1 : H;
-    if (x0 < x1 && y0 < y1)
-        no->st = cg_act_cache_put(no->ident, 0, frame, res->image, g->h, g->w, g->x0, g->y0, x0, y0, x1, y1, no->err);
+    if (x0 >= x1 || y0 >= y1)
+        return CG_OK;
+    return cg_act_cache_put(no->ident, 0, frame, res->image, g->h, g->w, g->x0, g->y0, x0, y0, x1, y1, no->err);
 }
 
 /* Rows the window must hold: the most one region of any pass reads. */
@@ -1560,15 +1565,11 @@ static cg_status stylize_file_native(const cg_model *m, file_pass *in, const cha
         if (st == CG_OK)
             st = run_identity(&j, NULL, store_identity, &no, err);
         if (st == CG_OK)
-            st = no.st;
-        if (st == CG_OK)
             cg_act_cache_seal(no.ident, 0);
         cg_infer_stats_clear(j.stats); /* the style's own statistics next */
     }
     if (st == CG_OK)
         st = run_all(&j, stream_centre, &no, err);
-    if (st == CG_OK)
-        st = no.st;
     if (no.w)
         st = st == CG_OK ? cg_io_image_writer_finish(no.w, err) : (cg_io_image_writer_abort(no.w), st);
     if (st == CG_OK && o->progress)
@@ -1865,11 +1866,11 @@ typedef struct map_ctx {
 
 /* The region's map (at the bottleneck's resolution) upsampled bilinearly into
  * the centre of the full map. */
-static void write_map(job *j, int frame, const region *g, const cg_infer_result *res, void *ctx)
+static cg_status write_map(job *j, int frame, const region *g, const cg_infer_result *res, void *ctx)
 {
     map_ctx *mc = ctx;
     if (!res->attention)
-        return;
+        return CG_OK;
     double sx = (double)res->attention_w / g->w, sy = (double)res->attention_h / g->h;
     for (int64_t y = g->r.cy0; y < g->r.cy1 && g->y0 + y < mc->height; y++)
         for (int64_t x = g->r.cx0; x < g->r.cx1 && g->x0 + x < mc->width; x++) {
@@ -1884,6 +1885,7 @@ static void write_map(job *j, int frame, const region *g, const cg_infer_result 
                        ay * ((1 - ax) * a[yb * aw + xa] + ax * a[yb * aw + xb]);
             mc->map[(g->y0 + y) * mc->width + g->x0 + x] = (float)v;
         }
+    return CG_OK;
 }
 
 cg_status cg_stylize_attention(const cg_model *m, const cg_image *in, int point, const cg_stylize_options *o,

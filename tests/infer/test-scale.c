@@ -3,8 +3,11 @@
  * results stay finite with the input's alpha, cancellation and progress
  * still work, and bad scales are refused. */
 #include "fixture.h"
-#include <glib/gstdio.h>
 #include "comicgan/quality.h"
+
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <sys/resource.h>
 
 static const char *const plain = "{\"type\": \"resnet\", \"width\": 8, \"downsamples\": 2, \"blocks\": 2, "
                                  "\"norm\": \"instance\"}";
@@ -373,6 +376,36 @@ static int entries(const char *dir)
  * toward the identity style, and a monochrome mix; what cannot stream is
  * refused before anything is written; a cancelled call leaves the old file
  * and no temporary one. */
+/* Counts progress calls, and those made while a file the run made in dir
+ * (one not in `old`) is at the size limit: a write has failed there. */
+typedef struct limit_watch {
+    const char *dir;
+    GHashTable *old;
+    off_t limit;
+    int calls, after;
+} limit_watch;
+
+static bool watch_limit(void *user, float fraction)
+{
+    (void)fraction;
+    limit_watch *w = user;
+    w->calls++;
+    GDir *d = g_dir_open(w->dir, 0, NULL);
+    bool hit = false;
+    for (const char *name; d && (name = g_dir_read_name(d));) {
+        if (g_hash_table_contains(w->old, name))
+            continue;
+        char *path = g_build_filename(w->dir, name, NULL);
+        GStatBuf sb;
+        hit = hit || (g_stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size >= w->limit);
+        g_free(path);
+    }
+    if (d)
+        g_dir_close(d);
+    w->after += hit;
+    return true;
+}
+
 static void test_file_by_rows(void)
 {
     cg_error err = {0};
@@ -462,6 +495,42 @@ static void test_file_by_rows(void)
         g_assert_cmpmem(kept, lk, now, l2);
         g_free(now);
         g_array_free(log.fractions, TRUE);
+    }
+    /* A write that fails (a file size limit standing in for a full disk)
+     * stops the run there: the error, the old output as it was, and no
+     * progress reported (no more of the network run) once a file has met
+     * the limit. */
+    {
+        o.scale = 1;
+        o.tile = 48;
+        o.strength = 1;
+        limit_watch watch = {dir, g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL), 8 << 10, 0, 0};
+        GDir *d = g_dir_open(dir, 0, NULL);
+        for (const char *name; (name = g_dir_read_name(d));)
+            g_hash_table_add(watch.old, g_strdup(name));
+        g_dir_close(d);
+        o.progress = watch_limit;
+        o.progress_data = &watch;
+        struct rlimit old, small;
+        g_assert_cmpint(getrlimit(RLIMIT_FSIZE, &old), ==, 0);
+        small = old;
+        small.rlim_cur = (rlim_t)watch.limit;
+        void (*was)(int) = signal(SIGXFSZ, SIG_IGN);
+        g_assert_cmpint(setrlimit(RLIMIT_FSIZE, &small), ==, 0);
+        cg_status st = cg_stylize_file(m, in, keep, &o, NULL, &err);
+        g_assert_cmpint(setrlimit(RLIMIT_FSIZE, &old), ==, 0);
+        signal(SIGXFSZ, was);
+        g_test_message("write error: %s; %d progress calls, %d of them after the limit", err.message, watch.calls,
+                       watch.after);
+        g_assert_cmpint(st, ==, CG_ERR_IO);
+        g_assert_cmpint(watch.calls, >, 10);
+        g_assert_cmpint(watch.after, ==, 0);
+        g_hash_table_destroy(watch.old);
+        g_assert_cmpint(entries(dir), ==, before);
+        gsize l2 = 0;
+        gchar *now = file_bytes(keep, &l2);
+        g_assert_cmpmem(kept, lk, now, l2);
+        g_free(now);
     }
     /* A broken input: its error, nothing written. */
     char *broken = g_build_filename(dir, "broken.png", NULL);
